@@ -1,0 +1,59 @@
+using System.Collections.Immutable;
+
+namespace Meshwork.Model.Resources;
+
+/// <summary>Where a resource came from, so that every diagnostic can point at it.</summary>
+public sealed record SourceLocation(string File, int Document, int Line, int Column)
+{
+    public override string ToString() => $"{File}:{Line}:{Column} (document {Document})";
+}
+
+/// <summary>Kubernetes object metadata. Labels and annotations are never null.</summary>
+public sealed record ObjectMeta
+{
+    public required string Name { get; init; }
+    /// <summary>Null until a default namespace is applied (apply -n, or "default").</summary>
+    public string? Namespace { get; init; }
+    public ImmutableSortedDictionary<string, string> Labels { get; init; } = ImmutableSortedDictionary<string, string>.Empty;
+    public ImmutableSortedDictionary<string, string> Annotations { get; init; } = ImmutableSortedDictionary<string, string>.Empty;
+    public DateTimeOffset? CreationTimestamp { get; init; }
+    public string? ResourceVersion { get; init; }
+    public string? Uid { get; init; }
+    public long Generation { get; init; }
+}
+
+/// <summary>
+/// Base of every typed resource. <see cref="Kind"/> and <see cref="ApiVersion"/> are what the
+/// document said (an Istio kind may arrive as v1alpha3, v1beta1 or v1).
+/// </summary>
+public abstract record Resource
+{
+    public required string ApiVersion { get; init; }
+    public abstract string Kind { get; }
+    public required ObjectMeta Metadata { get; init; }
+    /// <summary>Where the resource was read from; null for resources built in code or read from the store.</summary>
+    public SourceLocation? Source { get; init; }
+
+    /// <summary>"Kind/namespace/name", the form every message uses.</summary>
+    public string Ref => Metadata.Namespace is null ? $"{Kind}/{Metadata.Name}" : $"{Kind}/{Metadata.Namespace}/{Metadata.Name}";
+
+    /// <summary>True for kinds that live in a namespace.</summary>
+    public virtual bool IsNamespaced => true;
+}
+
+/// <summary>A label selector with matchLabels only (Istio's WorkloadSelector, a Service selector).</summary>
+public sealed record LabelSelector(ImmutableSortedDictionary<string, string> MatchLabels)
+{
+    public static readonly LabelSelector Empty = new(ImmutableSortedDictionary<string, string>.Empty);
+    public bool IsEmpty => MatchLabels.Count == 0;
+
+    /// <summary>Subset match: every selector label is on the target. An empty selector matches everything.</summary>
+    public bool Matches(IReadOnlyDictionary<string, string> labels)
+    {
+        foreach (var (key, value) in MatchLabels)
+        {
+            if (!labels.TryGetValue(key, out var actual) || actual != value) return false;
+        }
+        return true;
+    }
+}

@@ -1,0 +1,86 @@
+using System.Collections.Immutable;
+using Meshwork.ProxyProtocol.Snapshots;
+
+namespace Meshwork.ProxyProtocol.ControlPlaneApi;
+
+/// <summary>
+/// The control plane's proxy-facing endpoints, all on its HTTPS port (HTTP/2; HTTP/1.1 allowed).
+/// The proxy trusts only the root in its MESHWORK_CA_ROOT file for this connection.
+/// </summary>
+public static class ControlPlanePaths
+{
+    /// <summary>POST <see cref="CertificateRequest"/> → <see cref="CertificateResponse"/>. Authenticated by
+    /// "Authorization: Bearer &lt;bootstrap token&gt;" or by a valid mesh client certificate (renewal).</summary>
+    public const string Certificates = "/meshwork/v1/certificates";
+
+    /// <summary>POST <see cref="ProxyRegistration"/> (mesh client certificate required) → a response body that
+    /// stays open: newline-delimited JSON <see cref="SnapshotEnvelope"/>s, one line each, newest config first.</summary>
+    public const string Stream = "/meshwork/v1/proxies/stream";
+
+    /// <summary>POST <see cref="SnapshotAck"/> (mesh client certificate required) → 204.</summary>
+    public const string Acks = "/meshwork/v1/proxies/acks";
+
+    /// <summary>POST <see cref="BootstrapTokenRequest"/> (admin credential) → <see cref="BootstrapTokenResponse"/>.</summary>
+    public const string BootstrapTokens = "/meshwork/v1/bootstrap-tokens";
+}
+
+public sealed record CertificateRequest
+{
+    /// <summary>PKCS#10 CSR, PEM.</summary>
+    public required string Csr { get; init; }
+    /// <summary>Requested lifetime; 0 or absent means the CA default (24 h).</summary>
+    public long ValiditySeconds { get; init; }
+}
+
+public sealed record CertificateResponse
+{
+    /// <summary>PEM certificates, leaf first, root last.</summary>
+    public required ImmutableArray<string> CertChain { get; init; }
+    /// <summary>PEM roots of the trust bundle.</summary>
+    public required ImmutableArray<string> TrustBundle { get; init; }
+}
+
+/// <summary>What a proxy says about itself when it opens its stream.</summary>
+public sealed record ProxyRegistration
+{
+    public required ProxyRole Role { get; init; }
+    public required string Namespace { get; init; }
+    public required string Pod { get; init; }
+    public string? Workload { get; init; }
+    public string? ServiceAccount { get; init; }
+    public string? PodIp { get; init; }
+    public ImmutableSortedDictionary<string, string> Labels { get; init; } = ImmutableSortedDictionary<string, string>.Empty;
+    /// <summary>Workload ports the sidecar serves inbound.</summary>
+    public ImmutableArray<int> Ports { get; init; } = [];
+    /// <summary>The version the proxy already runs (after a reconnect), so an unchanged snapshot is not resent.</summary>
+    public string? CurrentVersion { get; init; }
+}
+
+public sealed record SnapshotEnvelope
+{
+    public required string Nonce { get; init; }
+    public required ProxySnapshot Snapshot { get; init; }
+}
+
+public sealed record SnapshotAck
+{
+    public required string ProxyId { get; init; }
+    public required string Version { get; init; }
+    public required string Nonce { get; init; }
+    /// <summary>Null for an ACK; the reason the proxy rejected the snapshot for a NACK.</summary>
+    public string? Error { get; init; }
+}
+
+public sealed record BootstrapTokenRequest
+{
+    public required string Namespace { get; init; }
+    public required string ServiceAccount { get; init; }
+    /// <summary>0 means the default lifetime.</summary>
+    public long ValiditySeconds { get; init; }
+}
+
+public sealed record BootstrapTokenResponse
+{
+    public required string Token { get; init; }
+    public required DateTimeOffset ExpiresAt { get; init; }
+}

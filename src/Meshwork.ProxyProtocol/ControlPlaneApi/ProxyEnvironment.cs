@@ -1,0 +1,35 @@
+namespace Meshwork.ProxyProtocol.ControlPlaneApi;
+
+/// <summary>
+/// Environment variables with which the local runtime launches a proxy (`meshwork proxy`).
+/// Command-line flags of the same meaning override them.
+/// </summary>
+public static class ProxyEnvironment
+{
+    /// <summary>https://host:port of the control plane.</summary>
+    public const string ControlPlane = "MESHWORK_CONTROL_PLANE";
+    /// <summary>Path of the PEM root that the control plane's serving certificate chains to.</summary>
+    public const string ControlPlaneRoot = "MESHWORK_CONTROL_PLANE_ROOT";
+    /// <summary>Path of a file holding the one-time bootstrap token (preferred over the value itself).</summary>
+    public const string BootstrapTokenFile = "MESHWORK_BOOTSTRAP_TOKEN_FILE";
+    public const string BootstrapToken = "MESHWORK_BOOTSTRAP_TOKEN";
+    /// <summary>sidecar | gateway | network</summary>
+    public const string Role = "MESHWORK_PROXY_ROLE";
+    /// <summary>Folder for cert-chain.pem, key.pem (0600) and root-cert.pem.</summary>
+    public const string CertDirectory = "MESHWORK_CERT_DIR";
+    /// <summary>Inbound map "workloadPort=appHost:appPort,..." (sidecar: podIP:workloadPort → the app).</summary>
+    public const string InboundPorts = "MESHWORK_INBOUND_PORTS";
+    /// <summary>host:port of the outbound HTTP proxy listener (the app's http_proxy); default podIP:15001.</summary>
+    public const string OutboundAddress = "MESHWORK_OUTBOUND_ADDRESS";
+    /// <summary>host:port of the admin listener; default podIP:15000.</summary>
+    public const string AdminAddress = "MESHWORK_ADMIN_ADDRESS";
+    /// <summary>Optional path of a snapshot JSON file: run without a control plane (tests, benchmarks).</summary>
+    public const string SnapshotFile = "MESHWORK_SNAPSHOT_FILE";
+    /// <summary>Pod labels as JSON object.</summary>
+    public const string PodLabels = "MESHWORK_POD_LABELS";
+    public const string PodName = "POD_NAME";
+    public const string PodNamespace = "POD_NAMESPACE";
+    public const string PodIp = "POD_IP";
+    public const string ServiceAccount = "SERVICE_ACCOUNT";
+    public const string Workload = "MESHWORK_WORKLOAD";
+}

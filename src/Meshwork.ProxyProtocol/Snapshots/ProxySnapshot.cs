@@ -1,0 +1,117 @@
+using System.Collections.Immutable;
+using Meshwork.ProxyProtocol.Authorization;
+
+namespace Meshwork.ProxyProtocol.Snapshots;
+
+/// <summary>What a proxy is: a sidecar next to one workload, an ingress gateway, or the plain network
+/// (the kube-proxy stand-in for pods without a sidecar: plaintext only, no identity).</summary>
+public enum ProxyRole { Sidecar, Gateway, Network }
+
+/// <summary>Inbound mTLS mode after PeerAuthentication precedence; never "unset".</summary>
+public enum InboundTlsMode { Permissive, Strict, Disable }
+
+/// <summary>How the client side talks to one upstream endpoint.</summary>
+public enum UpstreamTlsMode { Disable, Simple, Mutual, IstioMutual }
+
+/// <summary>
+/// Everything one proxy needs, computed by the control plane: an immutable value that the proxy
+/// swaps in whole. <see cref="Version"/> is a hash of the content: equal versions, equal snapshots.
+/// </summary>
+public sealed record ProxySnapshot
+{
+    public required string Version { get; init; }
+    public required ProxyNode Node { get; init; }
+    public ImmutableArray<InboundPort> Inbound { get; init; } = [];
+    public ImmutableArray<OutboundService> Outbound { get; init; } = [];
+    /// <summary>PEM roots the proxy trusts for mesh traffic (more than one during root rotation).</summary>
+    public ImmutableArray<string> TrustBundle { get; init; } = [];
+    /// <summary>Trust domains whose SPIFFE IDs the inbound side accepts (trust domain + aliases).</summary>
+    public ImmutableArray<string> TrustDomains { get; init; } = ["cluster.local"];
+    /// <summary>Gateway listeners (role Gateway only).</summary>
+    public ImmutableArray<GatewayListener> Gateways { get; init; } = [];
+}
+
+/// <summary>Who the proxy is, as the control plane knows it (used for metrics labels and XFCC "By").</summary>
+public sealed record ProxyNode
+{
+    public required string Id { get; init; }               // "<pod>.<namespace>"
+    public required ProxyRole Role { get; init; }
+    public required string Namespace { get; init; }
+    public required string Workload { get; init; }         // deployment name (or pod name)
+    public string? ServiceAccount { get; init; }
+    public string? SpiffeId { get; init; }                 // spiffe://td/ns/x/sa/y; null for Network
+    public string? App { get; init; }                      // label app
+    public string? Version { get; init; }                  // label version
+    public string? CanonicalService { get; init; }
+}
+
+/// <summary>One workload port the sidecar listens on (at podIP:Port) and forwards to the app.</summary>
+public sealed record InboundPort
+{
+    public required int Port { get; init; }
+    /// <summary>"http" (L7: HTTP/1.1 and h2) or "tcp" (L4 bytes).</summary>
+    public required string Protocol { get; init; }
+    public required InboundTlsMode Mode { get; init; }
+    /// <summary>Why this mode: e.g. "PeerAuthentication foo/default (namespace-wide)".</summary>
+    public string ModeSource { get; init; } = "default";
+    /// <summary>Policies already resolved for this port (HTTP-only fields already dropped or widened for TCP).</summary>
+    public ImmutableArray<AuthzPolicy> Authorization { get; init; } = [];
+    /// <summary>FQDNs of the Services that target this port, for destination_service labels.</summary>
+    public ImmutableArray<string> Services { get; init; } = [];
+}
+
+/// <summary>A service the proxy can route to, by every name Kubernetes DNS gives it.</summary>
+public sealed record OutboundService
+{
+    public required string Name { get; init; }
+    public required string Namespace { get; init; }
+    /// <summary>name.namespace.svc.cluster.local</summary>
+    public required string Hostname { get; init; }
+    public ImmutableArray<OutboundPort> Ports { get; init; } = [];
+}
+
+public sealed record OutboundPort
+{
+    /// <summary>The Service port (what clients dial).</summary>
+    public required int Port { get; init; }
+    public string? Name { get; init; }
+    public required string Protocol { get; init; }
+    public ImmutableArray<UpstreamEndpoint> Endpoints { get; init; } = [];
+    /// <summary>SPIFFE IDs a server may present here (secure naming); empty only when no endpoint uses mesh mTLS.</summary>
+    public ImmutableArray<string> AcceptedIdentities { get; init; } = [];
+    /// <summary>"auto" or "DestinationRule ns/name".</summary>
+    public string TlsSource { get; init; } = "auto";
+    /// <summary>For SIMPLE/MUTUAL origination: SNI to send, when set.</summary>
+    public string? Sni { get; init; }
+}
+
+public sealed record UpstreamEndpoint
+{
+    public required string Address { get; init; }          // pod IP
+    public required int Port { get; init; }                // target (container) port
+    public required UpstreamTlsMode Tls { get; init; }
+    public bool Ready { get; init; } = true;
+    public string? Pod { get; init; }
+    public string? Workload { get; init; }
+    public string? Namespace { get; init; }
+    public string? ServiceAccount { get; init; }
+}
+
+/// <summary>A gateway server: plaintext HTTP on Port, routed by Host to outbound services.</summary>
+public sealed record GatewayListener
+{
+    public required int Port { get; init; }
+    public required string Protocol { get; init; }
+    public ImmutableArray<string> Hosts { get; init; } = [];
+    public ImmutableArray<GatewayRoute> Routes { get; init; } = [];
+}
+
+public sealed record GatewayRoute
+{
+    /// <summary>Host patterns this route serves ("*" for any).</summary>
+    public ImmutableArray<string> Hosts { get; init; } = [];
+    public string? PathPrefix { get; init; }
+    /// <summary>Destination service FQDN and port, resolved through <see cref="ProxySnapshot.Outbound"/>.</summary>
+    public required string DestinationHost { get; init; }
+    public required int DestinationPort { get; init; }
+}
