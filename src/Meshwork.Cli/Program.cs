@@ -18,7 +18,8 @@ root.Options.Add(GlobalOptions.Server);
 foreach (var command in ResourceCommands.Create()
     .Concat(ServerCommands.Create())
     .Concat(RuntimeCommands.Create())
-    .Concat(DiagnosticCommands.Create()))
+    .Concat(DiagnosticCommands.Create())
+    .Concat(ProxyCommands.Create()))
 {
     root.Subcommands.Add(command);
 }
