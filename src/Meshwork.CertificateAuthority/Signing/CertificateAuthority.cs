@@ -1,0 +1,226 @@
+using System.Collections.Immutable;
+using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Meshwork.Identity;
+
+namespace Meshwork.CertificateAuthority;
+
+/// <summary>
+/// The certificate authority core: signs CSRs for exactly one SPIFFE identity. Knows nothing about
+/// the network or about who the caller is: the caller passes the identity it authenticated.
+/// </summary>
+public sealed class CertificateAuthority
+{
+    /// <summary>Istio's clock-skew grace: certificates are valid from two minutes before they are issued.</summary>
+    public static readonly TimeSpan ClockSkewGrace = TimeSpan.FromMinutes(2);
+
+    private static readonly Oid ServerAuth = new("1.3.6.1.5.5.7.3.1", "TLS Web Server Authentication");
+    private static readonly Oid ClientAuth = new("1.3.6.1.5.5.7.3.2", "TLS Web Client Authentication");
+
+    private readonly KeyCertBundle _bundle;
+    private readonly CaOptions _options;
+    private readonly X509SignatureGenerator _generator;
+    private readonly HashAlgorithmName _hash;
+    private readonly X509Extension _authorityKeyId;
+
+    private CertificateAuthority(KeyCertBundle bundle, CaOptions options)
+    {
+        _bundle = bundle;
+        _options = options;
+        var signing = bundle.SigningCertificate;
+        if (signing.GetECDsaPrivateKey() is { } ec)
+        {
+            _hash = ec.KeySize switch { > 384 => HashAlgorithmName.SHA512, > 256 => HashAlgorithmName.SHA384, _ => HashAlgorithmName.SHA256 };
+            _generator = X509SignatureGenerator.CreateForECDsa(ec);
+        }
+        else
+        {
+            _hash = HashAlgorithmName.SHA256;
+            _generator = X509SignatureGenerator.CreateForRSA(signing.GetRSAPrivateKey()!, RSASignaturePadding.Pkcs1);
+        }
+        _authorityKeyId = X509AuthorityKeyIdentifierExtension.CreateFromCertificate(signing, includeKeyIdentifier: true, includeIssuerAndSerial: false);
+    }
+
+    /// <summary>Loads the CA from <paramref name="stateDirectory"/>/ca, creating a self-signed 10-year root on first start.</summary>
+    public static CertificateAuthority LoadOrCreateSelfSigned(string stateDirectory, CaOptions options)
+    {
+        options.Validate();
+        var directory = CaFiles.SelfSignedDirectory(stateDirectory);
+        var present = new[] { CaFiles.CaCert, CaFiles.CaKey, CaFiles.RootCert }.Where(f => File.Exists(Path.Combine(directory, f))).ToList();
+        if (present.Count > 0)
+            return new CertificateAuthority(KeyCertBundle.Load(directory, options.Time.GetUtcNow()), options);
+
+        Directory.CreateDirectory(directory);
+        if (!OperatingSystem.IsWindows())
+            File.SetUnixFileMode(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var root = CreateRoot(options);
+        var bundle = KeyCertBundle.Create(root, [], [root], options.Time.GetUtcNow(), directory);
+        bundle.WriteTo(directory);
+        return new CertificateAuthority(bundle, options);
+    }
+
+    /// <summary>Loads a plugged-in CA from Istio's cacerts files (ca-cert.pem, ca-key.pem, root-cert.pem, cert-chain.pem). Throws BadCaConfiguration.</summary>
+    public static CertificateAuthority LoadPluggedIn(string cacertsDirectory, CaOptions options)
+    {
+        options.Validate();
+        if (!Directory.Exists(cacertsDirectory))
+            throw new CaException(CaErrorKind.BadCaConfiguration, $"the plugged-in CA directory {cacertsDirectory} does not exist");
+        return new CertificateAuthority(KeyCertBundle.Load(cacertsDirectory, options.Time.GetUtcNow()), options);
+    }
+
+    /// <summary>A CA over a bundle already in memory (tests, tools).</summary>
+    public static CertificateAuthority FromBundle(KeyCertBundle bundle, CaOptions options)
+    {
+        options.Validate();
+        return new CertificateAuthority(bundle, options);
+    }
+
+    public TrustBundle TrustBundle => _bundle.TrustBundle;
+
+    public string TrustDomain => _options.TrustDomain;
+
+    /// <summary>The certificate that signs workload certificates.</summary>
+    public X509Certificate2 SigningCertificate => _bundle.SigningCertificate;
+
+    /// <summary>The root that the signing certificate chains to.</summary>
+    public X509Certificate2 Root => _bundle.ChainToRoot[^1];
+
+    /// <summary>True when the CA signs with its own self-signed root rather than a plugged-in intermediate.</summary>
+    public bool IsSelfSigned => _bundle.IsSelfSigned;
+
+    /// <summary>Signs <paramref name="csrPem"/> for <paramref name="identity"/> only. Returns PEMs, leaf first, root last.</summary>
+    /// <remarks>
+    /// Only the CSR's public key is used, after its signature has been verified: its subject and SANs
+    /// are ignored, and the certificate names <paramref name="identity"/> alone.
+    /// A <paramref name="ttl"/> of null or ≤ 0 means <see cref="CaOptions.DefaultTtl"/>; above
+    /// <see cref="CaOptions.MaxTtl"/> is refused; the lifetime is cut short only by the CA's own expiry.
+    /// </remarks>
+    public ImmutableArray<string> Sign(string csrPem, SpiffeId identity, TimeSpan? ttl = null)
+    {
+        CheckIdentity(identity);
+        var lifetime = ttl is { } requested && requested > TimeSpan.Zero ? requested : _options.DefaultTtl;
+        if (lifetime > _options.MaxTtl)
+            throw new CaException(CaErrorKind.TtlTooLong,
+                $"requested certificate TTL {Describe(lifetime)} is longer than the maximum {Describe(_options.MaxTtl)}; ask for at most {Describe(_options.MaxTtl)}");
+
+        var publicKey = ReadCsr(csrPem);
+        var leaf = Issue(publicKey, SubjectAltNames.Build([identity.Uri]), lifetime);
+        return [leaf.ExportCertificatePem(), .. _bundle.ChainToRoot.Select(c => c.ExportCertificatePem())];
+    }
+
+    /// <summary>Issues a serving certificate for the control plane itself (DNS/IP SANs plus its SPIFFE ID).</summary>
+    public WorkloadCredentials IssueServingCertificate(SpiffeId identity, IEnumerable<string> dnsNames, IEnumerable<IPAddress> addresses) =>
+        IssueServingCertificate(identity, dnsNames, addresses, _options.ServingCertificateTtl);
+
+    /// <summary>As the other overload, with an explicit lifetime (still cut at the CA's own expiry).</summary>
+    public WorkloadCredentials IssueServingCertificate(SpiffeId identity, IEnumerable<string> dnsNames, IEnumerable<IPAddress> addresses, TimeSpan lifetime)
+    {
+        CheckIdentity(identity);
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest(new X500DistinguishedName(""), key, HashAlgorithmName.SHA256);
+        var leaf = Issue(request.PublicKey, SubjectAltNames.Build([identity.Uri], dnsNames, addresses), lifetime);
+        return WorkloadCredentials.FromCertificate(leaf.CopyWithPrivateKey(key), _bundle.ChainToRoot, TrustBundle);
+    }
+
+    /// <summary>The control plane's own identity in this trust domain, as Istio names istiod.</summary>
+    public SpiffeId ControlPlaneIdentity => new(_options.TrustDomain, "istio-system", "istiod");
+
+    private X509Certificate2 Issue(PublicKey subjectKey, X509Extension subjectAltNames, TimeSpan lifetime)
+    {
+        var now = _options.Time.GetUtcNow();
+        if (now >= _bundle.NotAfter)
+            throw new CaException(CaErrorKind.CaNotReady,
+                $"the CA's certificate chain expired at {_bundle.NotAfter:u}: install a new signing certificate (ca-cert.pem) and restart the control plane");
+
+        var notBefore = now - ClockSkewGrace;
+        var notAfter = now + lifetime;
+        if (notAfter > _bundle.NotAfter) notAfter = _bundle.NotAfter;
+
+        // Empty subject, identity in the SAN only (critical for that reason), as istiod issues them.
+        var request = new CertificateRequest(new X500DistinguishedName(""), subjectKey, _hash);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, critical: true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment, critical: true));
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([ServerAuth, ClientAuth], critical: false));
+        request.CertificateExtensions.Add(subjectAltNames);
+        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(subjectKey, critical: false));
+        request.CertificateExtensions.Add(_authorityKeyId);
+        return request.Create(_bundle.SigningCertificate.SubjectName, _generator, notBefore, notAfter, NewSerialNumber());
+    }
+
+    private PublicKey ReadCsr(string csrPem)
+    {
+        CertificateRequest csr;
+        try
+        {
+            // Default load options verify the CSR's self-signature: proof that the caller holds the private key.
+            csr = CertificateRequest.LoadSigningRequestPem(csrPem, _hash, CertificateRequestLoadOptions.Default);
+        }
+        catch (Exception e) when (e is CryptographicException or ArgumentException or FormatException)
+        {
+            throw new CaException(CaErrorKind.BadCsr, $"the CSR is not a valid PEM PKCS#10 request with a verifying signature: {e.Message}", e);
+        }
+
+        var key = csr.PublicKey;
+        using (var rsa = key.GetRSAPublicKey())
+        {
+            if (rsa is not null)
+                return rsa.KeySize >= 2048 ? key : throw new CaException(CaErrorKind.BadCsr, $"the CSR's RSA key has {rsa.KeySize} bits; at least 2048 are required");
+        }
+        using (var ec = key.GetECDsaPublicKey())
+        {
+            if (ec is not null)
+                return ec.KeySize >= 256 ? key : throw new CaException(CaErrorKind.BadCsr, $"the CSR's ECDSA key has {ec.KeySize} bits; use P-256 or larger");
+        }
+        throw new CaException(CaErrorKind.BadCsr, $"the CSR's key type ({key.Oid.FriendlyName ?? key.Oid.Value}) is not supported; use ECDSA P-256 or RSA 2048+");
+    }
+
+    private void CheckIdentity(SpiffeId identity)
+    {
+        if (!string.Equals(identity.TrustDomain, _options.TrustDomain, StringComparison.Ordinal))
+            throw new CaException(CaErrorKind.IdentityNotAllowed,
+                $"this CA issues identities in trust domain '{_options.TrustDomain}', not {identity.Uri}");
+        if (!SpiffeId.TryParse(identity.Uri, out var parsed) || parsed != identity)
+            throw new CaException(CaErrorKind.IdentityNotAllowed, $"'{identity.Uri}' is not a well-formed SPIFFE ID");
+    }
+
+    private static byte[] NewSerialNumber()
+    {
+        // 128 random bits, positive and with a non-zero first byte so DER keeps all 16 bytes (RFC 5280 §4.1.2.2).
+        var serial = RandomNumberGenerator.GetBytes(16);
+        serial[0] = (byte)((serial[0] & 0x7F) | 0x40);
+        return serial;
+    }
+
+    private static X509Certificate2 CreateRoot(CaOptions options)
+    {
+        var now = options.Time.GetUtcNow();
+        var subject = new X500DistinguishedName($"O={options.TrustDomain}");
+        using AsymmetricAlgorithm key = options.RootKeyAlgorithm switch
+        {
+            KeyAlgorithm.Rsa2048 => RSA.Create(2048),
+            _ => ECDsa.Create(ECCurve.NamedCurves.nistP256),
+        };
+        var request = key switch
+        {
+            RSA rsa => new CertificateRequest(subject, rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1),
+            _ => new CertificateRequest(subject, (ECDsa)key, HashAlgorithmName.SHA256),
+        };
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, critical: true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign | X509KeyUsageFlags.DigitalSignature, critical: true));
+        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, critical: false));
+        var serial = NewSerialNumber();
+        // Backdated like the leaves, so a workload whose clock runs a little behind still accepts it.
+        var root = request.Create(subject, key switch
+        {
+            RSA rsa => X509SignatureGenerator.CreateForRSA(rsa, RSASignaturePadding.Pkcs1),
+            _ => X509SignatureGenerator.CreateForECDsa((ECDsa)key),
+        }, now - ClockSkewGrace, now + options.RootTtl, serial);
+        return Pem.WithPrivateKey(root, key);
+    }
+
+    private static string Describe(TimeSpan span) =>
+        span.TotalDays >= 1 && span.TotalDays == Math.Floor(span.TotalDays) ? $"{span.TotalDays:0}d"
+        : span.TotalHours == Math.Floor(span.TotalHours) ? $"{span.TotalHours:0}h"
+        : $"{span.TotalSeconds:0}s";
+}
