@@ -19,6 +19,11 @@ public sealed record AuthzPolicy
 
 public sealed record AuthzRule
 {
+    /// <summary>
+    /// The rule's position in the AuthorizationPolicy's spec.rules, so that decisions name the rule the
+    /// user wrote even when rules were dropped for a TCP port; null means its position in <see cref="AuthzPolicy.Rules"/>.
+    /// </summary>
+    public int? Index { get; init; }
     /// <summary>Empty: any source. Otherwise at least one must match.</summary>
     public ImmutableArray<AuthzSource> From { get; init; } = [];
     /// <summary>Empty: any operation. Otherwise at least one must match.</summary>
