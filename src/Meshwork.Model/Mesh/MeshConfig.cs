@@ -1,5 +1,7 @@
 using System.Collections.Immutable;
 
+using Meshwork.Model.Resources;
+
 namespace Meshwork.Model.Mesh;
 
 /// <summary>
@@ -14,4 +16,22 @@ public sealed record MeshConfig
     public string TrustDomain { get; init; } = "cluster.local";
     public ImmutableArray<string> TrustDomainAliases { get; init; } = [];
     public bool EnableAutoMtls { get; init; } = true;
+
+    /// <summary>Structural: lists and maps compare by content.</summary>
+    public bool Equals(MeshConfig? other) =>
+        other is not null
+            && RootNamespace == other.RootNamespace
+            && TrustDomain == other.TrustDomain
+            && Equality.Seq(TrustDomainAliases, other.TrustDomainAliases)
+            && EnableAutoMtls == other.EnableAutoMtls;
+
+    public override int GetHashCode()
+    {
+        var hash = new HashCode();
+        hash.Add(RootNamespace);
+        hash.Add(TrustDomain);
+        hash.Add(Equality.Hash(TrustDomainAliases));
+        hash.Add(EnableAutoMtls);
+        return hash.ToHashCode();
+    }
 }

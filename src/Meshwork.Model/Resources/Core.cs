@@ -17,6 +17,10 @@ public sealed record ConfigMap : Resource
 {
     public override string Kind => "ConfigMap";
     public ImmutableSortedDictionary<string, string> Data { get; init; } = ImmutableSortedDictionary<string, string>.Empty;
+
+    public bool Equals(ConfigMap? other) => base.Equals(other) && Equality.Map(Data, other!.Data);
+
+    public override int GetHashCode() => HashCode.Combine(base.GetHashCode(), Equality.Hash(Data));
 }
 
 public sealed record Secret : Resource
@@ -25,6 +29,10 @@ public sealed record Secret : Resource
     public string Type { get; init; } = "Opaque";
     /// <summary>Decoded values of <c>data</c> (base64 in the document) merged with <c>stringData</c>.</summary>
     public ImmutableSortedDictionary<string, ImmutableArray<byte>> Data { get; init; } = ImmutableSortedDictionary<string, ImmutableArray<byte>>.Empty;
+
+    public bool Equals(Secret? other) => base.Equals(other) && Type == other!.Type && Equality.Bytes(Data, other.Data);
+
+    public override int GetHashCode() => HashCode.Combine(base.GetHashCode(), Type, Equality.Hash(Data));
 }
 
 /// <summary>A Service port. TargetPort is a number or a named container port; when absent it equals Port.</summary>
@@ -54,6 +62,22 @@ public sealed record ServiceSpec
     public LabelSelector Selector { get; init; } = LabelSelector.Empty;
     public ImmutableArray<ServicePort> Ports { get; init; } = [];
     public string Type { get; init; } = "ClusterIP";
+
+    /// <summary>Structural: lists and maps compare by content.</summary>
+    public bool Equals(ServiceSpec? other) =>
+        other is not null
+            && Selector == other.Selector
+            && Equality.Seq(Ports, other.Ports)
+            && Type == other.Type;
+
+    public override int GetHashCode()
+    {
+        var hash = new HashCode();
+        hash.Add(Selector);
+        hash.Add(Equality.Hash(Ports));
+        hash.Add(Type);
+        return hash.ToHashCode();
+    }
 }
 
 public sealed record Service : Resource
@@ -79,12 +103,48 @@ public sealed record Container
     public ImmutableArray<string> Args { get; init; } = [];
     public ImmutableArray<EnvVar> Env { get; init; } = [];
     public ImmutableArray<ContainerPort> Ports { get; init; } = [];
+
+    /// <summary>Structural: lists and maps compare by content.</summary>
+    public bool Equals(Container? other) =>
+        other is not null
+            && Name == other.Name
+            && Image == other.Image
+            && Equality.Seq(Command, other.Command)
+            && Equality.Seq(Args, other.Args)
+            && Equality.Seq(Env, other.Env)
+            && Equality.Seq(Ports, other.Ports);
+
+    public override int GetHashCode()
+    {
+        var hash = new HashCode();
+        hash.Add(Name);
+        hash.Add(Image);
+        hash.Add(Equality.Hash(Command));
+        hash.Add(Equality.Hash(Args));
+        hash.Add(Equality.Hash(Env));
+        hash.Add(Equality.Hash(Ports));
+        return hash.ToHashCode();
+    }
 }
 
 public sealed record PodSpec
 {
     public string ServiceAccountName { get; init; } = "default";
     public ImmutableArray<Container> Containers { get; init; } = [];
+
+    /// <summary>Structural: lists and maps compare by content.</summary>
+    public bool Equals(PodSpec? other) =>
+        other is not null
+            && ServiceAccountName == other.ServiceAccountName
+            && Equality.Seq(Containers, other.Containers);
+
+    public override int GetHashCode()
+    {
+        var hash = new HashCode();
+        hash.Add(ServiceAccountName);
+        hash.Add(Equality.Hash(Containers));
+        return hash.ToHashCode();
+    }
 }
 
 public sealed record PodTemplate
@@ -92,6 +152,22 @@ public sealed record PodTemplate
     public ImmutableSortedDictionary<string, string> Labels { get; init; } = ImmutableSortedDictionary<string, string>.Empty;
     public ImmutableSortedDictionary<string, string> Annotations { get; init; } = ImmutableSortedDictionary<string, string>.Empty;
     public required PodSpec Spec { get; init; }
+
+    /// <summary>Structural: lists and maps compare by content.</summary>
+    public bool Equals(PodTemplate? other) =>
+        other is not null
+            && Equality.Map(Labels, other.Labels)
+            && Equality.Map(Annotations, other.Annotations)
+            && Spec == other.Spec;
+
+    public override int GetHashCode()
+    {
+        var hash = new HashCode();
+        hash.Add(Equality.Hash(Labels));
+        hash.Add(Equality.Hash(Annotations));
+        hash.Add(Spec);
+        return hash.ToHashCode();
+    }
 }
 
 public sealed record DeploymentSpec
@@ -105,6 +181,19 @@ public sealed record Deployment : Resource
 {
     public override string Kind => "Deployment";
     public required DeploymentSpec Spec { get; init; }
+    /// <summary>What the runtime last reported; empty until it has run the Deployment.</summary>
+    public DeploymentStatus Status { get; init; } = new();
+}
+
+/// <summary>Deployment status counters, as Kubernetes reports them (conditions are not kept).</summary>
+public sealed record DeploymentStatus
+{
+    public long ObservedGeneration { get; init; }
+    public int Replicas { get; init; }
+    public int UpdatedReplicas { get; init; }
+    public int ReadyReplicas { get; init; }
+    public int AvailableReplicas { get; init; }
+    public int UnavailableReplicas { get; init; }
 }
 
 /// <summary>A running pod as the local runtime reports it (the runtime is its only writer).</summary>
@@ -123,6 +212,26 @@ public sealed record PodStatus
     public string? PodIP { get; init; }
     public DateTimeOffset? StartTime { get; init; }
     public ImmutableArray<ContainerStatus> ContainerStatuses { get; init; } = [];
+
+    /// <summary>Structural: lists and maps compare by content.</summary>
+    public bool Equals(PodStatus? other) =>
+        other is not null
+            && Phase == other.Phase
+            && Reason == other.Reason
+            && PodIP == other.PodIP
+            && StartTime == other.StartTime
+            && Equality.Seq(ContainerStatuses, other.ContainerStatuses);
+
+    public override int GetHashCode()
+    {
+        var hash = new HashCode();
+        hash.Add(Phase);
+        hash.Add(Reason);
+        hash.Add(PodIP);
+        hash.Add(StartTime);
+        hash.Add(Equality.Hash(ContainerStatuses));
+        return hash.ToHashCode();
+    }
 }
 
 public sealed record ContainerStatus

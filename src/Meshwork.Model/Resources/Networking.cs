@@ -14,6 +14,32 @@ public sealed record ClientTlsSettings
     public ImmutableArray<string> SubjectAltNames { get; init; } = [];
     public string? Sni { get; init; }
     public bool InsecureSkipVerify { get; init; }
+
+    /// <summary>Structural: lists and maps compare by content.</summary>
+    public bool Equals(ClientTlsSettings? other) =>
+        other is not null
+            && Mode == other.Mode
+            && ClientCertificate == other.ClientCertificate
+            && PrivateKey == other.PrivateKey
+            && CaCertificates == other.CaCertificates
+            && CredentialName == other.CredentialName
+            && Equality.Seq(SubjectAltNames, other.SubjectAltNames)
+            && Sni == other.Sni
+            && InsecureSkipVerify == other.InsecureSkipVerify;
+
+    public override int GetHashCode()
+    {
+        var hash = new HashCode();
+        hash.Add(Mode);
+        hash.Add(ClientCertificate);
+        hash.Add(PrivateKey);
+        hash.Add(CaCertificates);
+        hash.Add(CredentialName);
+        hash.Add(Equality.Hash(SubjectAltNames));
+        hash.Add(Sni);
+        hash.Add(InsecureSkipVerify);
+        return hash.ToHashCode();
+    }
 }
 
 public sealed record PortTrafficPolicy
@@ -28,6 +54,20 @@ public sealed record TrafficPolicy
     /// <summary>Null when the policy sets no TLS (auto mTLS may then apply).</summary>
     public ClientTlsSettings? Tls { get; init; }
     public ImmutableArray<PortTrafficPolicy> PortLevelSettings { get; init; } = [];
+
+    /// <summary>Structural: lists and maps compare by content.</summary>
+    public bool Equals(TrafficPolicy? other) =>
+        other is not null
+            && Tls == other.Tls
+            && Equality.Seq(PortLevelSettings, other.PortLevelSettings);
+
+    public override int GetHashCode()
+    {
+        var hash = new HashCode();
+        hash.Add(Tls);
+        hash.Add(Equality.Hash(PortLevelSettings));
+        return hash.ToHashCode();
+    }
 }
 
 public sealed record Subset
@@ -35,6 +75,22 @@ public sealed record Subset
     public required string Name { get; init; }
     public ImmutableSortedDictionary<string, string> Labels { get; init; } = ImmutableSortedDictionary<string, string>.Empty;
     public TrafficPolicy? TrafficPolicy { get; init; }
+
+    /// <summary>Structural: lists and maps compare by content.</summary>
+    public bool Equals(Subset? other) =>
+        other is not null
+            && Name == other.Name
+            && Equality.Map(Labels, other.Labels)
+            && TrafficPolicy == other.TrafficPolicy;
+
+    public override int GetHashCode()
+    {
+        var hash = new HashCode();
+        hash.Add(Name);
+        hash.Add(Equality.Hash(Labels));
+        hash.Add(TrafficPolicy);
+        return hash.ToHashCode();
+    }
 }
 
 public sealed record DestinationRuleSpec
@@ -45,6 +101,26 @@ public sealed record DestinationRuleSpec
     /// <summary>Empty means exported to every namespace.</summary>
     public ImmutableArray<string> ExportTo { get; init; } = [];
     public LabelSelector? WorkloadSelector { get; init; }
+
+    /// <summary>Structural: lists and maps compare by content.</summary>
+    public bool Equals(DestinationRuleSpec? other) =>
+        other is not null
+            && Host == other.Host
+            && TrafficPolicy == other.TrafficPolicy
+            && Equality.Seq(Subsets, other.Subsets)
+            && Equality.Seq(ExportTo, other.ExportTo)
+            && WorkloadSelector == other.WorkloadSelector;
+
+    public override int GetHashCode()
+    {
+        var hash = new HashCode();
+        hash.Add(Host);
+        hash.Add(TrafficPolicy);
+        hash.Add(Equality.Hash(Subsets));
+        hash.Add(Equality.Hash(ExportTo));
+        hash.Add(WorkloadSelector);
+        return hash.ToHashCode();
+    }
 }
 
 public sealed record DestinationRule : Resource
@@ -72,12 +148,42 @@ public sealed record GatewayServer
     public required GatewayPort Port { get; init; }
     public ImmutableArray<string> Hosts { get; init; } = [];
     public ServerTlsSettings? Tls { get; init; }
+
+    /// <summary>Structural: lists and maps compare by content.</summary>
+    public bool Equals(GatewayServer? other) =>
+        other is not null
+            && Port == other.Port
+            && Equality.Seq(Hosts, other.Hosts)
+            && Tls == other.Tls;
+
+    public override int GetHashCode()
+    {
+        var hash = new HashCode();
+        hash.Add(Port);
+        hash.Add(Equality.Hash(Hosts));
+        hash.Add(Tls);
+        return hash.ToHashCode();
+    }
 }
 
 public sealed record GatewaySpec
 {
     public ImmutableSortedDictionary<string, string> Selector { get; init; } = ImmutableSortedDictionary<string, string>.Empty;
     public ImmutableArray<GatewayServer> Servers { get; init; } = [];
+
+    /// <summary>Structural: lists and maps compare by content.</summary>
+    public bool Equals(GatewaySpec? other) =>
+        other is not null
+            && Equality.Map(Selector, other.Selector)
+            && Equality.Seq(Servers, other.Servers);
+
+    public override int GetHashCode()
+    {
+        var hash = new HashCode();
+        hash.Add(Equality.Hash(Selector));
+        hash.Add(Equality.Hash(Servers));
+        return hash.ToHashCode();
+    }
 }
 
 public sealed record Gateway : Resource
@@ -107,6 +213,26 @@ public sealed record HttpMatch
     public ImmutableSortedDictionary<string, string> Headers { get; init; } = ImmutableSortedDictionary<string, string>.Empty;
     public int? Port { get; init; }
     public ImmutableArray<string> Gateways { get; init; } = [];
+
+    /// <summary>Structural: lists and maps compare by content.</summary>
+    public bool Equals(HttpMatch? other) =>
+        other is not null
+            && Uri == other.Uri
+            && Method == other.Method
+            && Equality.Map(Headers, other.Headers)
+            && Port == other.Port
+            && Equality.Seq(Gateways, other.Gateways);
+
+    public override int GetHashCode()
+    {
+        var hash = new HashCode();
+        hash.Add(Uri);
+        hash.Add(Method);
+        hash.Add(Equality.Hash(Headers));
+        hash.Add(Port);
+        hash.Add(Equality.Hash(Gateways));
+        return hash.ToHashCode();
+    }
 }
 
 public sealed record HttpRoute
@@ -114,11 +240,39 @@ public sealed record HttpRoute
     public string? Name { get; init; }
     public ImmutableArray<HttpMatch> Match { get; init; } = [];
     public ImmutableArray<WeightedDestination> Route { get; init; } = [];
+
+    /// <summary>Structural: lists and maps compare by content.</summary>
+    public bool Equals(HttpRoute? other) =>
+        other is not null
+            && Name == other.Name
+            && Equality.Seq(Match, other.Match)
+            && Equality.Seq(Route, other.Route);
+
+    public override int GetHashCode()
+    {
+        var hash = new HashCode();
+        hash.Add(Name);
+        hash.Add(Equality.Hash(Match));
+        hash.Add(Equality.Hash(Route));
+        return hash.ToHashCode();
+    }
 }
 
 public sealed record TcpRoute
 {
     public ImmutableArray<WeightedDestination> Route { get; init; } = [];
+
+    /// <summary>Structural: lists and maps compare by content.</summary>
+    public bool Equals(TcpRoute? other) =>
+        other is not null
+            && Equality.Seq(Route, other.Route);
+
+    public override int GetHashCode()
+    {
+        var hash = new HashCode();
+        hash.Add(Equality.Hash(Route));
+        return hash.ToHashCode();
+    }
 }
 
 public sealed record VirtualServiceSpec
@@ -128,6 +282,26 @@ public sealed record VirtualServiceSpec
     public ImmutableArray<HttpRoute> Http { get; init; } = [];
     public ImmutableArray<TcpRoute> Tcp { get; init; } = [];
     public ImmutableArray<string> ExportTo { get; init; } = [];
+
+    /// <summary>Structural: lists and maps compare by content.</summary>
+    public bool Equals(VirtualServiceSpec? other) =>
+        other is not null
+            && Equality.Seq(Hosts, other.Hosts)
+            && Equality.Seq(Gateways, other.Gateways)
+            && Equality.Seq(Http, other.Http)
+            && Equality.Seq(Tcp, other.Tcp)
+            && Equality.Seq(ExportTo, other.ExportTo);
+
+    public override int GetHashCode()
+    {
+        var hash = new HashCode();
+        hash.Add(Equality.Hash(Hosts));
+        hash.Add(Equality.Hash(Gateways));
+        hash.Add(Equality.Hash(Http));
+        hash.Add(Equality.Hash(Tcp));
+        hash.Add(Equality.Hash(ExportTo));
+        return hash.ToHashCode();
+    }
 }
 
 public sealed record VirtualService : Resource

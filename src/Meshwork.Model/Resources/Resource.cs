@@ -20,6 +20,32 @@ public sealed record ObjectMeta
     public string? ResourceVersion { get; init; }
     public string? Uid { get; init; }
     public long Generation { get; init; }
+
+    /// <summary>Structural: lists and maps compare by content.</summary>
+    public bool Equals(ObjectMeta? other) =>
+        other is not null
+            && Name == other.Name
+            && Namespace == other.Namespace
+            && Equality.Map(Labels, other.Labels)
+            && Equality.Map(Annotations, other.Annotations)
+            && CreationTimestamp == other.CreationTimestamp
+            && ResourceVersion == other.ResourceVersion
+            && Uid == other.Uid
+            && Generation == other.Generation;
+
+    public override int GetHashCode()
+    {
+        var hash = new HashCode();
+        hash.Add(Name);
+        hash.Add(Namespace);
+        hash.Add(Equality.Hash(Labels));
+        hash.Add(Equality.Hash(Annotations));
+        hash.Add(CreationTimestamp);
+        hash.Add(ResourceVersion);
+        hash.Add(Uid);
+        hash.Add(Generation);
+        return hash.ToHashCode();
+    }
 }
 
 /// <summary>
@@ -39,6 +65,17 @@ public abstract record Resource
 
     /// <summary>True for kinds that live in a namespace.</summary>
     public virtual bool IsNamespaced => true;
+
+    /// <summary>
+    /// Equal when kind, apiVersion, metadata and content are equal. <see cref="Source"/> is left out:
+    /// the same object read from another file, or back from the store, is not a change.
+    /// </summary>
+    public virtual bool Equals(Resource? other) =>
+        other is not null
+            && (ReferenceEquals(this, other)
+                || (EqualityContract == other.EqualityContract && ApiVersion == other.ApiVersion && Metadata == other.Metadata));
+
+    public override int GetHashCode() => HashCode.Combine(EqualityContract, ApiVersion, Metadata);
 }
 
 /// <summary>A label selector with matchLabels only (Istio's WorkloadSelector, a Service selector).</summary>
@@ -55,5 +92,17 @@ public sealed record LabelSelector(ImmutableSortedDictionary<string, string> Mat
             if (!labels.TryGetValue(key, out var actual) || actual != value) return false;
         }
         return true;
+    }
+
+    /// <summary>Structural: lists and maps compare by content.</summary>
+    public bool Equals(LabelSelector? other) =>
+        other is not null
+            && Equality.Map(MatchLabels, other.MatchLabels);
+
+    public override int GetHashCode()
+    {
+        var hash = new HashCode();
+        hash.Add(Equality.Hash(MatchLabels));
+        return hash.ToHashCode();
     }
 }

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Meshwork.Model.Resources;
+using Meshwork.Model.Yaml.Reading;
 
 namespace Meshwork.Model.Yaml;
 
@@ -39,7 +40,70 @@ public static class ManifestReader
     /// for namespaced kinds that do not name one (as <c>kubectl apply -n</c> does); null leaves it null.
     /// </summary>
     public static ManifestReadResult Read(string text, string file, string? defaultNamespace = null)
-        => throw new NotImplementedException("ManifestReader.Read is being written");
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var json = LooksLikeJson(text);
+        var load = json ? JsonLoader.Load(text) : YamlLoader.Load(text);
+        var diagnostics = new List<Diagnostic>();
+        if (load.Fatal is { } fatal)
+        {
+            // A syntax error leaves no trustworthy structure: one error, at the parser's position.
+            diagnostics.Add(new Diagnostic(Severity.Error, file, fatal.Document, fatal.Line, fatal.Column, fatal.Path, fatal.Message, fatal.Hint));
+            return new ManifestReadResult([], [.. diagnostics]);
+        }
+        var failedDocuments = new HashSet<int>();
+        foreach (var problem in load.Problems)
+        {
+            diagnostics.Add(new Diagnostic(Severity.Error, file, problem.Document, problem.Line, problem.Column, problem.Path, problem.Message, problem.Hint));
+            failedDocuments.Add(problem.Document);
+        }
+        var resources = ImmutableArray.CreateBuilder<Resource>();
+        foreach (var document in load.Documents)
+        {
+            foreach (var (node, prefix) in Expand(document.Root, json))
+            {
+                var ctx = new ReadContext(file, document.Number, prefix, node, diagnostics);
+                var resource = DocumentReader.Read(ctx, defaultNamespace);
+                if (resource is not null && ctx.ErrorCount == 0 && !failedDocuments.Contains(document.Number)) resources.Add(resource);
+            }
+        }
+        // Findings read top to bottom within each document, whichever step found them.
+        return new ManifestReadResult(resources.ToImmutable(), [.. diagnostics.OrderBy(d => d.Document).ThenBy(d => d.Line).ThenBy(d => d.Column)]);
+    }
+
+    private static bool LooksLikeJson(string text)
+    {
+        foreach (var c in text)
+        {
+            if (char.IsWhiteSpace(c) || c == '\uFEFF') continue;
+            return c is '{' or '[';
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// A JSON array (JSON input only), or a Kubernetes List (kind: List / *List with items), holds several objects
+    /// in one document; each is read on its own, addressed as [i] or items[i].
+    /// </summary>
+    private static IEnumerable<(Node Node, string Prefix)> Expand(Node root, bool json)
+    {
+        if (json && root is SequenceNode array)
+        {
+            for (var i = 0; i < array.Items.Count; i++) yield return (array.Items[i], $"[{i}]");
+            yield break;
+        }
+        if (root is MappingNode map
+            && map.TryGet("kind", out _, out var kind) && kind is ScalarNode { Value: var k } && k.EndsWith("List", StringComparison.Ordinal)
+            && map.TryGet("items", out _, out var items))
+        {
+            if (items is SequenceNode list)
+            {
+                for (var i = 0; i < list.Items.Count; i++) yield return (list.Items[i], $"items[{i}]");
+            }
+            yield break;
+        }
+        yield return (root, "");
+    }
 
     /// <summary>Reads files and directories (*.yaml, *.yml, *.json, sorted by name, not recursive), in order.</summary>
     public static ManifestReadResult ReadPaths(IEnumerable<string> paths, string? defaultNamespace = null)

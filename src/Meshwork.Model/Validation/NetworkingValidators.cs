@@ -1,0 +1,196 @@
+using System.Collections.Immutable;
+using Meshwork.Model.Resources;
+using Meshwork.Model.Yaml.Reading;
+
+namespace Meshwork.Model.Validation;
+
+/// <summary>DestinationRule: host, subsets, port-level settings, TLS settings and exportTo (Istio's validation rules).</summary>
+internal sealed class DestinationRuleValidator : ResourceValidator
+{
+    public override void Validate(Resource resource, ReadContext ctx)
+    {
+        if (resource is not DestinationRule dr) return;
+        var spec = dr.Spec;
+        if (spec.Host.Length == 0)
+        {
+            ctx.Error("spec.host", "missing spec.host", "name the service the rule applies to, e.g. host: httpbin.foo.svc.cluster.local");
+        }
+        TrafficPolicy(ctx, "spec.trafficPolicy", spec.TrafficPolicy);
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < spec.Subsets.Length; i++)
+        {
+            var subset = spec.Subsets[i];
+            var path = $"spec.subsets[{i}]";
+            if (subset.Name.Length == 0) ctx.Error($"{path}.name", "missing subset name");
+            else if (Names.Dns1123Label(subset.Name) is { } problem) ctx.Error($"{path}.name", $"invalid subset name \"{subset.Name}\": {problem}");
+            else if (!names.Add(subset.Name)) ctx.Error($"{path}.name", $"duplicate subset name \"{subset.Name}\"");
+            Labels(ctx, $"{path}.labels", subset.Labels);
+            TrafficPolicy(ctx, $"{path}.trafficPolicy", subset.TrafficPolicy);
+        }
+        ExportTo.Validate(ctx, spec.ExportTo);
+        Selector(ctx, "spec.workloadSelector", spec.WorkloadSelector);
+    }
+
+    private static void TrafficPolicy(ReadContext ctx, string path, TrafficPolicy? policy)
+    {
+        if (policy is null) return;
+        Tls(ctx, $"{path}.tls", policy.Tls);
+        var ports = new HashSet<int>();
+        for (var i = 0; i < policy.PortLevelSettings.Length; i++)
+        {
+            var p = policy.PortLevelSettings[i];
+            var ppath = $"{path}.portLevelSettings[{i}]";
+            if (!ctx.Has($"{ppath}.port.number")) ctx.Error($"{ppath}.port", "missing port.number", "port-level settings name a Service port: port: {number: 80}");
+            else if (!InPortRange(p.Port)) ctx.Error($"{ppath}.port.number", $"port number {p.Port} must be in the range 1..65535");
+            else if (!ports.Add(p.Port)) ctx.Error($"{ppath}.port.number", $"duplicate port-level settings for port {p.Port}");
+            Tls(ctx, $"{ppath}.tls", p.Tls);
+        }
+    }
+
+    private static void Tls(ReadContext ctx, string path, ClientTlsSettings? tls)
+    {
+        if (tls is null) return;
+        if (tls.Mode == ClientTlsMode.IstioMutual)
+        {
+            if (tls.ClientCertificate is not null || tls.PrivateKey is not null || tls.CaCertificates is not null || tls.CredentialName is not null)
+            {
+                ctx.Error(path, "ISTIO_MUTUAL cannot have clientCertificate, privateKey, caCertificates or credentialName",
+                    "ISTIO_MUTUAL uses the mesh's own certificates; remove those fields, or use MUTUAL with your own");
+            }
+        }
+        else if (tls.Mode == ClientTlsMode.Mutual && tls.CredentialName is null)
+        {
+            if (tls.ClientCertificate is null) ctx.Error($"{path}.clientCertificate", "MUTUAL TLS needs a client certificate", "set clientCertificate and privateKey, or credentialName");
+            if (tls.PrivateKey is null) ctx.Error($"{path}.privateKey", "MUTUAL TLS needs a private key", "set clientCertificate and privateKey, or credentialName");
+        }
+    }
+}
+
+/// <summary>exportTo entries: ".", "*", "~" or a namespace name; "*" and "~" stand alone.</summary>
+internal static class ExportTo
+{
+    public static void Validate(ReadContext ctx, ImmutableArray<string> values)
+    {
+        for (var i = 0; i < values.Length; i++)
+        {
+            var v = values[i];
+            if (v is "." or "*") continue;
+            if (v == "~")
+            {
+                if (values.Length > 1) ctx.Error($"spec.exportTo[{i}]", "\"~\" (export nowhere) cannot be combined with other entries");
+                continue;
+            }
+            if (Names.Dns1123Label(v) is { } problem) ctx.Error($"spec.exportTo[{i}]", $"invalid namespace \"{v}\": {problem}", "use \".\", \"*\" or a namespace name");
+        }
+        if (values.Contains("*") && values.Length > 1) ctx.Error("spec.exportTo", "\"*\" (export everywhere) cannot be combined with other entries");
+    }
+}
+
+/// <summary>Gateway: servers with valid ports, protocols and hosts; TLS settings where the protocol needs them.</summary>
+internal sealed class GatewayValidator : ResourceValidator
+{
+    public static readonly IReadOnlyList<string> Protocols = ["HTTP", "HTTPS", "GRPC", "GRPC-WEB", "HTTP2", "MONGO", "MYSQL", "REDIS", "TCP", "TLS", "UDP"];
+
+    public override void Validate(Resource resource, ReadContext ctx)
+    {
+        if (resource is not Gateway gw) return;
+        Labels(ctx, "spec.selector", gw.Spec.Selector);
+        if (gw.Spec.Servers.IsEmpty)
+        {
+            ctx.Error("spec.servers", "a Gateway must have at least one server", "servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: [\"*\"]}]");
+        }
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < gw.Spec.Servers.Length; i++)
+        {
+            var server = gw.Spec.Servers[i];
+            var path = $"spec.servers[{i}]";
+            if (!ctx.Has($"{path}.port")) ctx.Error($"{path}.port", "missing port");
+            else
+            {
+                if (!InPortRange(server.Port.Number)) ctx.Error($"{path}.port.number", $"port number {server.Port.Number} must be in the range 1..65535");
+                var protocol = server.Port.Protocol;
+                if (protocol.Length == 0) ctx.Error($"{path}.port.protocol", "missing protocol", $"valid protocols: {string.Join(", ", Protocols)}");
+                else if (!Protocols.Contains(protocol.ToUpperInvariant()))
+                {
+                    ctx.Error($"{path}.port.protocol", $"invalid protocol \"{protocol}\"", $"valid protocols: {string.Join(", ", Protocols)}");
+                }
+                else if (protocol.ToUpperInvariant() is "HTTPS" or "TLS" && server.Tls is null)
+                {
+                    ctx.Error($"{path}.tls", $"a {protocol.ToUpperInvariant()} server needs tls settings", "add tls: {mode: SIMPLE, credentialName: <secret>}");
+                }
+                if (server.Port.Name is { Length: > 0 } name && !names.Add(name))
+                {
+                    ctx.Error($"{path}.port.name", $"duplicate port name \"{name}\"", "port names must be unique across the Gateway's servers");
+                }
+            }
+            if (server.Hosts.IsEmpty) ctx.Error($"{path}.hosts", "a server must list at least one host", "hosts: [\"*\"] accepts every host");
+            for (var h = 0; h < server.Hosts.Length; h++)
+            {
+                if (server.Hosts[h].Length == 0) ctx.Error($"{path}.hosts[{h}]", "empty host");
+            }
+        }
+    }
+}
+
+/// <summary>VirtualService: hosts, routes with destinations, and the mesh-gateway wildcard rule.</summary>
+internal sealed class VirtualServiceValidator : ResourceValidator
+{
+    public override void Validate(Resource resource, ReadContext ctx)
+    {
+        if (resource is not VirtualService vs) return;
+        var spec = vs.Spec;
+        if (spec.Hosts.IsEmpty) ctx.Error("spec.hosts", "a VirtualService must have at least one host", "hosts: [reviews.default.svc.cluster.local]");
+        var meshBound = spec.Gateways.IsEmpty || spec.Gateways.Contains("mesh");
+        for (var i = 0; i < spec.Hosts.Length; i++)
+        {
+            var host = spec.Hosts[i];
+            if (host.Length == 0) ctx.Error($"spec.hosts[{i}]", "empty host");
+            else if (host == "*" && meshBound)
+            {
+                ctx.Error($"spec.hosts[{i}]", "wildcard host * is not allowed for a VirtualService bound to the mesh", "name the service, or bind the VirtualService to a gateway only");
+            }
+        }
+        for (var i = 0; i < spec.Gateways.Length; i++)
+        {
+            if (spec.Gateways[i].Length == 0) ctx.Error($"spec.gateways[{i}]", "empty gateway name");
+        }
+        if (spec.Http.IsEmpty && spec.Tcp.IsEmpty && !ctx.Has("spec.tls"))
+        {
+            ctx.Error("spec", "a VirtualService needs http or tcp routes");
+        }
+        for (var i = 0; i < spec.Http.Length; i++)
+        {
+            var route = spec.Http[i];
+            var path = $"spec.http[{i}]";
+            if (route.Route.IsEmpty && !ctx.Has($"{path}.redirect") && !ctx.Has($"{path}.directResponse") && !ctx.Has($"{path}.delegate"))
+            {
+                ctx.Error($"{path}.route", "an HTTP route needs a route (or redirect, directResponse or delegate)");
+            }
+            for (var m = 0; m < route.Match.Length; m++)
+            {
+                if (route.Match[m].Port is { } port && !InPortRange(port)) ctx.Error($"{path}.match[{m}].port", $"port {port} must be in the range 1..65535");
+            }
+            Destinations(ctx, path, route.Route);
+        }
+        for (var i = 0; i < spec.Tcp.Length; i++)
+        {
+            var path = $"spec.tcp[{i}]";
+            if (spec.Tcp[i].Route.IsEmpty) ctx.Error($"{path}.route", "a TCP route needs at least one destination");
+            Destinations(ctx, path, spec.Tcp[i].Route);
+        }
+        ExportTo.Validate(ctx, spec.ExportTo);
+    }
+
+    private static void Destinations(ReadContext ctx, string path, ImmutableArray<WeightedDestination> route)
+    {
+        for (var d = 0; d < route.Length; d++)
+        {
+            var dest = route[d];
+            var dpath = $"{path}.route[{d}]";
+            if (dest.Destination.Host.Length == 0) ctx.Error($"{dpath}.destination.host", "missing destination host", "destination: {host: reviews}");
+            if (dest.Destination.Port is { } port && !InPortRange(port)) ctx.Error($"{dpath}.destination.port.number", $"port {port} must be in the range 1..65535");
+            if (dest.Destination.Subset is { } subset && Names.Dns1123Label(subset) is { } problem) ctx.Error($"{dpath}.destination.subset", $"invalid subset name \"{subset}\": {problem}");
+            if (dest.Weight < 0) ctx.Error($"{dpath}.weight", "weight must not be negative");
+        }
+    }
+}

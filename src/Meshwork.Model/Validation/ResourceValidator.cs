@@ -1,0 +1,55 @@
+using System.Collections.Immutable;
+using Meshwork.Model.Resources;
+using Meshwork.Model.Yaml.Reading;
+
+namespace Meshwork.Model.Validation;
+
+/// <summary>
+/// One rule group over a typed resource. Validators report through the document's context, which
+/// turns a field path into the line and column it was read from.
+/// </summary>
+internal abstract class ResourceValidator
+{
+    public abstract void Validate(Resource resource, ReadContext ctx);
+
+    /// <summary>Every validator, in the order their findings read best (metadata first).</summary>
+    public static readonly ImmutableArray<ResourceValidator> All =
+    [
+        new MetadataValidator(),
+        new DataKeysValidator(),
+        new ServiceValidator(),
+        new WorkloadValidator(),
+        new PeerAuthenticationValidator(),
+        new AuthorizationPolicyValidator(),
+        new DestinationRuleValidator(),
+        new GatewayValidator(),
+        new VirtualServiceValidator(),
+    ];
+
+    public static void ValidateAll(Resource resource, ReadContext ctx)
+    {
+        foreach (var validator in All) validator.Validate(resource, ctx);
+    }
+
+    protected static void Labels(ReadContext ctx, string path, ImmutableSortedDictionary<string, string> labels, bool checkValues = true)
+    {
+        foreach (var (key, value) in labels)
+        {
+            if (Names.QualifiedName(key) is { } keyError)
+            {
+                ctx.Error($"{path}[{key}]", $"invalid key \"{key}\": {keyError}", "keys look like app, or example.com/app");
+            }
+            if (checkValues && Names.LabelValue(value) is { } valueError)
+            {
+                ctx.Error($"{path}[{key}]", $"invalid value \"{value}\": {valueError}");
+            }
+        }
+    }
+
+    protected static void Selector(ReadContext ctx, string path, LabelSelector? selector)
+    {
+        if (selector is not null) Labels(ctx, $"{path}.matchLabels", selector.MatchLabels);
+    }
+
+    protected static bool InPortRange(int port) => port is >= 1 and <= 65535;
+}

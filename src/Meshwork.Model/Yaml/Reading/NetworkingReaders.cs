@@ -1,0 +1,235 @@
+using System.Collections.Immutable;
+using Meshwork.Model.Resources;
+
+namespace Meshwork.Model.Yaml.Reading;
+
+/// <summary>Typed readers for networking.istio.io (v1alpha3, v1beta1 and v1 share one schema).</summary>
+internal static class NetworkingReaders
+{
+    public static readonly (string, ClientTlsMode)[] ClientTlsModes =
+        [("DISABLE", ClientTlsMode.Disable), ("SIMPLE", ClientTlsMode.Simple), ("MUTUAL", ClientTlsMode.Mutual), ("ISTIO_MUTUAL", ClientTlsMode.IstioMutual)];
+
+    public static readonly string[] ServerTlsModes = ["PASSTHROUGH", "SIMPLE", "MUTUAL", "AUTO_PASSTHROUGH", "ISTIO_MUTUAL", "OPTIONAL_MUTUAL"];
+
+    /// <summary>Istio's port numbers are uint32; protobuf JSON accepts them quoted too.</summary>
+    private static int? PortNumber(MapReader m, string key) => m.Int(key, allowQuoted: true, min: 0, max: int.MaxValue);
+
+    public static DestinationRule DestinationRule(MapReader top, string apiVersion, ObjectMeta meta)
+    {
+        var m = top.Map("spec");
+        var spec = new DestinationRuleSpec
+        {
+            Host = m.String("host") ?? "",
+            TrafficPolicy = TrafficPolicy(m.Map("trafficPolicy"), topLevel: true),
+            Subsets = m.Objects("subsets", Subset),
+            ExportTo = m.Strings("exportTo"),
+            WorkloadSelector = SecurityReaders.WorkloadSelector(m.Map("workloadSelector")),
+        };
+        m.Finish();
+        top.Accept("status");
+        return new DestinationRule { ApiVersion = apiVersion, Metadata = meta, Spec = spec };
+    }
+
+    private static TrafficPolicy? TrafficPolicy(MapReader m, bool topLevel)
+    {
+        if (!m.Present) return null;
+        var policy = new TrafficPolicy
+        {
+            Tls = ClientTls(m.Map("tls")),
+            PortLevelSettings = topLevel ? m.Objects("portLevelSettings", PortTrafficPolicy) : [],
+        };
+        if (!topLevel) m.Unsupported("portLevelSettings");
+        UnsupportedTrafficFields(m);
+        m.Finish();
+        return policy;
+    }
+
+    private static void UnsupportedTrafficFields(MapReader m) =>
+        m.Unsupported("loadBalancer", "connectionPool", "outlierDetection", "tunnel", "proxyProtocol", "retryBudget");
+
+    private static PortTrafficPolicy PortTrafficPolicy(MapReader m)
+    {
+        var port = m.Map("port");
+        var number = PortNumber(port, "number");
+        port.Finish();
+        var policy = new PortTrafficPolicy { Port = number ?? 0, Tls = ClientTls(m.Map("tls")) };
+        UnsupportedTrafficFields(m);
+        m.Finish();
+        return policy;
+    }
+
+    private static ClientTlsSettings? ClientTls(MapReader m)
+    {
+        if (!m.Present) return null;
+        var tls = new ClientTlsSettings
+        {
+            Mode = m.Enum("mode", ClientTlsModes) ?? ClientTlsMode.Disable,
+            ClientCertificate = m.String("clientCertificate"),
+            PrivateKey = m.String("privateKey"),
+            CaCertificates = m.String("caCertificates"),
+            CredentialName = m.String("credentialName"),
+            SubjectAltNames = m.Strings("subjectAltNames"),
+            Sni = m.String("sni"),
+            InsecureSkipVerify = m.Bool("insecureSkipVerify") ?? false,
+        };
+        m.Unsupported("caCrl");
+        m.Finish();
+        return tls;
+    }
+
+    private static Subset Subset(MapReader m)
+    {
+        var subset = new Subset
+        {
+            Name = m.String("name") ?? "",
+            Labels = m.StringMap("labels"),
+            TrafficPolicy = TrafficPolicy(m.Map("trafficPolicy"), topLevel: true),
+        };
+        m.Finish();
+        return subset;
+    }
+
+    public static Gateway Gateway(MapReader top, string apiVersion, ObjectMeta meta)
+    {
+        var m = top.Map("spec");
+        var spec = new GatewaySpec
+        {
+            Selector = m.StringMap("selector"),
+            Servers = m.Objects("servers", Server),
+        };
+        m.Finish();
+        top.Accept("status");
+        return new Gateway { ApiVersion = apiVersion, Metadata = meta, Spec = spec };
+    }
+
+    private static GatewayServer Server(MapReader m)
+    {
+        var p = m.Map("port");
+        var port = new GatewayPort
+        {
+            Number = PortNumber(p, "number") ?? 0,
+            Name = p.String("name"),
+            Protocol = p.String("protocol") ?? "",
+        };
+        p.Unsupported("targetPort");
+        p.Finish();
+        var server = new GatewayServer { Port = port, Hosts = m.Strings("hosts"), Tls = ServerTls(m.Map("tls")) };
+        m.Unsupported("bind", "defaultEndpoint");
+        m.Accept("name");
+        m.Finish();
+        return server;
+    }
+
+    private static ServerTlsSettings? ServerTls(MapReader m)
+    {
+        if (!m.Present) return null;
+        var tls = new ServerTlsSettings
+        {
+            Mode = m.EnumString("mode", ServerTlsModes) ?? "SIMPLE",
+            CredentialName = m.String("credentialName"),
+            HttpsRedirect = m.Bool("httpsRedirect") ?? false,
+        };
+        m.Unsupported("serverCertificate", "privateKey", "caCertificates", "caCrl", "credentialNames", "tlsCertificates",
+            "subjectAltNames", "verifyCertificateSpki", "verifyCertificateHash", "minProtocolVersion", "maxProtocolVersion", "cipherSuites");
+        m.Finish();
+        return tls;
+    }
+
+    public static VirtualService VirtualService(MapReader top, string apiVersion, ObjectMeta meta)
+    {
+        var m = top.Map("spec");
+        var spec = new VirtualServiceSpec
+        {
+            Hosts = m.Strings("hosts"),
+            Gateways = m.Strings("gateways"),
+            Http = m.Objects("http", HttpRoute),
+            Tcp = m.Objects("tcp", TcpRoute),
+            ExportTo = m.Strings("exportTo"),
+        };
+        m.Unsupported("tls");
+        m.Finish();
+        top.Accept("status");
+        return new VirtualService { ApiVersion = apiVersion, Metadata = meta, Spec = spec };
+    }
+
+    private static HttpRoute HttpRoute(MapReader m)
+    {
+        var route = new HttpRoute
+        {
+            Name = m.String("name"),
+            Match = m.Objects("match", HttpMatch),
+            Route = m.Objects("route", Weighted),
+        };
+        m.Unsupported("redirect", "directResponse", "delegate", "rewrite", "timeout", "retries", "fault", "mirror", "mirrors",
+            "mirrorPercentage", "mirrorPercent", "mirror_percent", "corsPolicy", "headers");
+        m.Finish();
+        return route;
+    }
+
+    private static HttpMatch HttpMatch(MapReader m)
+    {
+        var headers = ImmutableSortedDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
+        var headerMap = m.Map("headers");
+        if (headerMap.Node is { } node)
+        {
+            foreach (var (key, _) in node.Entries)
+            {
+                if (StringMatch(headerMap, key.Value) is { } headerMatch) headers[key.Value] = headerMatch;
+            }
+        }
+        var match = new HttpMatch
+        {
+            Uri = StringMatch(m, "uri"),
+            Method = StringMatch(m, "method"),
+            Headers = headers.ToImmutable(),
+            Port = PortNumber(m, "port"),
+            Gateways = m.Strings("gateways"),
+        };
+        m.Unsupported("scheme", "authority", "queryParams", "ignoreUriCase", "withoutHeaders", "sourceLabels", "sourceNamespace", "statPrefix");
+        m.Accept("name");
+        m.Finish();
+        return match;
+    }
+
+    /// <summary>Istio's StringMatch (one of exact, prefix, regex), kept as "kind:value".</summary>
+    private static string? StringMatch(MapReader parent, string key)
+    {
+        var m = parent.Map(key);
+        if (!m.Present) return null;
+        string? result = null;
+        var count = 0;
+        foreach (var kind in (string[])["exact", "prefix", "regex"])
+        {
+            if (m.String(kind) is { } value)
+            {
+                count++;
+                result ??= $"{kind}:{value}";
+            }
+        }
+        if (count > 1) m.Context.Error(m.Path, "set only one of exact, prefix or regex");
+        m.Finish();
+        return result;
+    }
+
+    private static WeightedDestination Weighted(MapReader m)
+    {
+        var d = m.Map("destination");
+        var p = d.Map("port");
+        var port = PortNumber(p, "number");
+        p.Finish();
+        var destination = new RouteDestination { Host = d.String("host") ?? "", Subset = d.String("subset"), Port = port };
+        d.Finish();
+        var weighted = new WeightedDestination { Destination = destination, Weight = m.Int("weight", allowQuoted: true) ?? 0 };
+        m.Unsupported("headers");
+        m.Finish();
+        return weighted;
+    }
+
+    private static TcpRoute TcpRoute(MapReader m)
+    {
+        var route = new TcpRoute { Route = m.Objects("route", Weighted) };
+        m.Unsupported("match");
+        m.Finish();
+        return route;
+    }
+}

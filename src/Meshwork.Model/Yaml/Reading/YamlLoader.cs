@@ -1,0 +1,157 @@
+using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
+
+namespace Meshwork.Model.Yaml.Reading;
+
+/// <summary>
+/// Loads multi-document YAML into <see cref="Node"/> trees straight from YamlDotNet's event parser,
+/// keeping the line and column of every node. A syntax error stops the file with the parser's
+/// position; duplicate keys are reported per key (Kubernetes rejects them too) and loading goes on.
+/// </summary>
+internal static class YamlLoader
+{
+    public static LoadResult Load(string text)
+    {
+        var documents = new List<LoadedDocument>();
+        var problems = new List<LoadProblem>();
+        var documentNumber = 0;
+        try
+        {
+            var parser = new Parser(new StringReader(text));
+            parser.Consume<StreamStart>();
+            while (parser.TryConsume<DocumentStart>(out _))
+            {
+                documentNumber++;
+                var anchors = new Dictionary<string, Node>(StringComparer.Ordinal);
+                var root = ReadNode(parser, anchors, problems, documentNumber, "");
+                parser.Consume<DocumentEnd>();
+                if (root is ScalarNode { IsNull: true }) continue; // empty document ("---" with nothing, or comments only)
+                documents.Add(new LoadedDocument(documentNumber, root));
+            }
+            parser.Consume<StreamEnd>();
+        }
+        catch (YamlException e)
+        {
+            var message = CleanMessage(e.Message);
+            var (line, column) = ((int)e.Start.Line, (int)e.Start.Column);
+            var hint = "check the indentation and quoting around this position";
+            if (message.Contains("tab", StringComparison.Ordinal) && FirstIndentingTab(text, line) is { } tab)
+            {
+                // The parser marks the start of the enclosing mapping; the tab itself is what the user must fix.
+                (line, column) = tab;
+                hint = "YAML indentation must use spaces, not tabs";
+            }
+            var fatal = new LoadProblem(Math.Max(documentNumber, 1), line, column, "", $"invalid YAML: {message}", hint);
+            return new LoadResult(documents, problems, fatal);
+        }
+        return new LoadResult(documents, problems, null);
+    }
+
+    private static (int Line, int Column)? FirstIndentingTab(string text, int fromLine)
+    {
+        var lines = text.Split('\n');
+        for (var i = Math.Max(fromLine - 1, 0); i < lines.Length; i++)
+        {
+            var line = lines[i];
+            for (var c = 0; c < line.Length && line[c] is ' ' or '\t'; c++)
+            {
+                if (line[c] == '\t') return (i + 1, c + 1);
+            }
+        }
+        return null;
+    }
+
+    private static string CleanMessage(string message)
+    {
+        // YamlDotNet prefixes "(Line: 3, Col: 5, Idx: 40) - (Line: ...): "; the diagnostic carries the position already.
+        var idx = message.IndexOf("): ", StringComparison.Ordinal);
+        return message.StartsWith("(Line", StringComparison.Ordinal) && idx > 0 ? message[(idx + 3)..] : message;
+    }
+
+    private static Node ReadNode(IParser parser, Dictionary<string, Node> anchors, List<LoadProblem> problems, int doc, string path)
+    {
+        var current = parser.Current ?? throw new YamlException("unexpected end of input");
+        switch (current)
+        {
+            case AnchorAlias alias:
+                parser.MoveNext();
+                if (!anchors.TryGetValue(alias.Value.Value, out var target))
+                {
+                    throw new YamlException(alias.Start, alias.End, $"unknown alias *{alias.Value.Value}");
+                }
+                return target;
+            case Scalar scalar:
+            {
+                parser.MoveNext();
+                var quoted = scalar.Style is ScalarStyle.SingleQuoted or ScalarStyle.DoubleQuoted or ScalarStyle.Literal or ScalarStyle.Folded
+                             || (!scalar.Tag.IsEmpty && scalar.Tag.Value is "tag:yaml.org,2002:str" or "!!str");
+                var node = new ScalarNode((int)scalar.Start.Line, (int)scalar.Start.Column, scalar.Value, quoted);
+                if (!scalar.Anchor.IsEmpty) anchors[scalar.Anchor.Value] = node;
+                return node;
+            }
+            case SequenceStart start:
+            {
+                parser.MoveNext();
+                var items = new List<Node>();
+                var node = new SequenceNode((int)start.Start.Line, (int)start.Start.Column, items);
+                if (!start.Anchor.IsEmpty) anchors[start.Anchor.Value] = node;
+                while (!parser.TryConsume<SequenceEnd>(out _))
+                {
+                    items.Add(ReadNode(parser, anchors, problems, doc, $"{path}[{items.Count}]"));
+                }
+                return node;
+            }
+            case MappingStart start:
+            {
+                parser.MoveNext();
+                var entries = new List<KeyValuePair<ScalarNode, Node>>();
+                var node = new MappingNode((int)start.Start.Line, (int)start.Start.Column, entries);
+                if (!start.Anchor.IsEmpty) anchors[start.Anchor.Value] = node;
+                var seen = new Dictionary<string, ScalarNode>(StringComparer.Ordinal);
+                List<MappingNode>? merges = null;
+                while (!parser.TryConsume<MappingEnd>(out _))
+                {
+                    var keyNode = ReadNode(parser, anchors, problems, doc, path);
+                    var childPath = keyNode is ScalarNode k ? (path.Length == 0 ? k.Value : $"{path}.{k.Value}") : path;
+                    var value = ReadNode(parser, anchors, problems, doc, childPath);
+                    if (keyNode is not ScalarNode key)
+                    {
+                        problems.Add(new LoadProblem(doc, keyNode.Line, keyNode.Column, path,
+                            "a mapping key must be a plain string, not a " + keyNode.TypeName, null));
+                        continue;
+                    }
+                    if (key is { Quoted: false, Value: "<<" })
+                    {
+                        // YAML merge key: later explicit keys win, as go-yaml (and so kubectl) does.
+                        merges ??= [];
+                        if (value is MappingNode m) merges.Add(m);
+                        else if (value is SequenceNode s) merges.AddRange(s.Items.OfType<MappingNode>());
+                        continue;
+                    }
+                    if (seen.TryGetValue(key.Value, out var first))
+                    {
+                        problems.Add(new LoadProblem(doc, key.Line, key.Column, childPath,
+                            $"duplicate key \"{key.Value}\" (first defined at line {first.Line})",
+                            "a key may appear once per mapping; if this starts another resource, separate documents with ---"));
+                        continue;
+                    }
+                    seen[key.Value] = key;
+                    entries.Add(new(key, value));
+                }
+                if (merges is not null)
+                {
+                    foreach (var merged in merges)
+                    {
+                        foreach (var entry in merged.Entries)
+                        {
+                            if (seen.TryAdd(entry.Key.Value, entry.Key)) entries.Add(entry);
+                        }
+                    }
+                }
+                return node;
+            }
+            default:
+                throw new YamlException(current.Start, current.End, $"unexpected {current.GetType().Name}");
+        }
+    }
+}
