@@ -1,0 +1,194 @@
+using System.Collections.Immutable;
+using System.Net;
+using System.Text.Json;
+using Meshwork.ProxyProtocol.ControlPlaneApi;
+using Meshwork.ProxyProtocol.Snapshots;
+
+namespace Meshwork.Proxy.Configuration;
+
+/// <summary>Where the sidecar forwards one workload port: the app's host and port.</summary>
+public sealed record InboundTarget(int WorkloadPort, string AppHost, int AppPort);
+
+/// <summary>
+/// Everything the proxy is started with. Built from the environment (<see cref="ProxyEnvironment"/>)
+/// and flags; invalid input is reported in one pass and the proxy exits before binding any port.
+/// </summary>
+public sealed record ProxyOptions
+{
+    public ProxyRole Role { get; init; } = ProxyRole.Sidecar;
+    public Uri? ControlPlane { get; init; }
+    public string? ControlPlaneRootFile { get; init; }
+    public string? BootstrapToken { get; init; }
+    public string? CertDirectory { get; init; }
+    public ImmutableArray<InboundTarget> Inbound { get; init; } = [];
+    public IPEndPoint? OutboundAddress { get; init; }
+    public IPEndPoint? AdminAddress { get; init; }
+    public string? SnapshotFile { get; init; }
+    public string PodName { get; init; } = "unknown";
+    public string PodNamespace { get; init; } = "default";
+    public string PodIp { get; init; } = "127.0.0.1";
+    public string? ServiceAccount { get; init; }
+    public string? Workload { get; init; }
+    public ImmutableSortedDictionary<string, string> Labels { get; init; } = ImmutableSortedDictionary<string, string>.Empty;
+    public string TrustDomain { get; init; } = "cluster.local";
+    /// <summary>How long inbound sniffing waits for the first bytes before treating a TCP connection as plaintext.</summary>
+    public TimeSpan SniffTimeout { get; init; } = TimeSpan.FromSeconds(1);
+    public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>Checks for a changed snapshot file or rotated certificate files (running without a control plane).</summary>
+    public TimeSpan FilePollInterval { get; init; } = TimeSpan.FromSeconds(2);
+
+    public string ProxyId => $"{PodName}.{PodNamespace}";
+
+    /// <summary>Reads the proxy's environment, then applies "--name value" flags of the same meaning.</summary>
+    public static ProxyOptions FromEnvironment(IReadOnlyDictionary<string, string?> env, IReadOnlyList<string> args, out List<string> errors)
+    {
+        errors = [];
+        var values = new Dictionary<string, string?>(env, StringComparer.Ordinal);
+        for (var i = 0; i < args.Count; i++)
+        {
+            var flag = args[i];
+            if (!flag.StartsWith("--", StringComparison.Ordinal)) { errors.Add($"unexpected argument '{flag}'"); continue; }
+            var name = flag[2..];
+            string? value = null;
+            var eq = name.IndexOf('=');
+            if (eq >= 0) { value = name[(eq + 1)..]; name = name[..eq]; }
+            else if (i + 1 < args.Count) value = args[++i];
+            var key = FlagToVariable(name);
+            if (key is null) { errors.Add($"unknown flag '--{name}'"); continue; }
+            values[key] = value;
+        }
+
+        string? Get(string key) => values.TryGetValue(key, out var v) && !string.IsNullOrWhiteSpace(v) ? v.Trim() : null;
+
+        var options = new ProxyOptions();
+        var roleText = Get(ProxyEnvironment.Role) ?? "sidecar";
+        ProxyRole role;
+        switch (roleText.ToLowerInvariant())
+        {
+            case "sidecar": role = ProxyRole.Sidecar; break;
+            case "gateway": role = ProxyRole.Gateway; break;
+            case "network": role = ProxyRole.Network; break;
+            default: errors.Add($"{ProxyEnvironment.Role}: '{roleText}' is not one of sidecar, gateway, network"); role = ProxyRole.Sidecar; break;
+        }
+
+        var podIp = Get(ProxyEnvironment.PodIp) ?? "127.0.0.1";
+        if (!IPAddress.TryParse(podIp, out _)) errors.Add($"{ProxyEnvironment.PodIp}: '{podIp}' is not an IP address");
+
+        Uri? controlPlane = null;
+        if (Get(ProxyEnvironment.ControlPlane) is { } cp)
+        {
+            if (!Uri.TryCreate(cp, UriKind.Absolute, out controlPlane) || controlPlane.Scheme != Uri.UriSchemeHttps)
+            {
+                errors.Add($"{ProxyEnvironment.ControlPlane}: '{cp}' must be an https:// URL");
+                controlPlane = null;
+            }
+        }
+
+        string? token = Get(ProxyEnvironment.BootstrapToken);
+        if (Get(ProxyEnvironment.BootstrapTokenFile) is { } tokenFile)
+        {
+            try { token = File.ReadAllText(tokenFile).Trim(); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            { errors.Add($"{ProxyEnvironment.BootstrapTokenFile}: cannot read '{tokenFile}': {e.Message}"); }
+        }
+
+        var inbound = ParseInbound(Get(ProxyEnvironment.InboundPorts), errors);
+        var outbound = ParseEndpoint(ProxyEnvironment.OutboundAddress, Get(ProxyEnvironment.OutboundAddress) ?? $"{podIp}:15001", errors);
+        var admin = ParseEndpoint(ProxyEnvironment.AdminAddress, Get(ProxyEnvironment.AdminAddress) ?? $"{podIp}:15000", errors);
+
+        var labels = ImmutableSortedDictionary<string, string>.Empty;
+        if (Get(ProxyEnvironment.PodLabels) is { } labelsJson)
+        {
+            try
+            {
+                using var doc = JsonDocument.Parse(labelsJson);
+                var builder = ImmutableSortedDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
+                foreach (var p in doc.RootElement.EnumerateObject()) builder[p.Name] = p.Value.ToString();
+                labels = builder.ToImmutable();
+            }
+            catch (Exception e) when (e is JsonException or InvalidOperationException)
+            { errors.Add($"{ProxyEnvironment.PodLabels}: not a JSON object of strings ({e.Message})"); }
+        }
+
+        var snapshotFile = Get(ProxyEnvironment.SnapshotFile);
+        var certDir = Get(ProxyEnvironment.CertDirectory);
+        if (role != ProxyRole.Network)
+        {
+            if (certDir is null) errors.Add($"{ProxyEnvironment.CertDirectory} is required for role {roleText}");
+            if (snapshotFile is null && controlPlane is null)
+                errors.Add($"set {ProxyEnvironment.ControlPlane} (with {ProxyEnvironment.BootstrapTokenFile}) or {ProxyEnvironment.SnapshotFile}");
+            if (snapshotFile is null && controlPlane is not null && Get(ProxyEnvironment.ControlPlaneRoot) is null)
+                errors.Add($"{ProxyEnvironment.ControlPlaneRoot} is required with {ProxyEnvironment.ControlPlane}");
+        }
+        else if (snapshotFile is null && controlPlane is null)
+        {
+            errors.Add($"set {ProxyEnvironment.ControlPlane} or {ProxyEnvironment.SnapshotFile}");
+        }
+
+        return options with
+        {
+            Role = role,
+            ControlPlane = controlPlane,
+            ControlPlaneRootFile = Get(ProxyEnvironment.ControlPlaneRoot),
+            BootstrapToken = token,
+            CertDirectory = certDir,
+            Inbound = inbound,
+            OutboundAddress = outbound,
+            AdminAddress = admin,
+            SnapshotFile = snapshotFile,
+            PodName = Get(ProxyEnvironment.PodName) ?? "unknown",
+            PodNamespace = Get(ProxyEnvironment.PodNamespace) ?? "default",
+            PodIp = podIp,
+            ServiceAccount = Get(ProxyEnvironment.ServiceAccount),
+            Workload = Get(ProxyEnvironment.Workload),
+            Labels = labels,
+        };
+    }
+
+    internal static ImmutableArray<InboundTarget> ParseInbound(string? text, List<string> errors)
+    {
+        if (string.IsNullOrWhiteSpace(text)) return [];
+        var result = ImmutableArray.CreateBuilder<InboundTarget>();
+        foreach (var raw in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var eq = raw.IndexOf('=');
+            var colon = raw.LastIndexOf(':');
+            if (eq <= 0 || colon < eq
+                || !int.TryParse(raw.AsSpan(0, eq), out var port) || port is <= 0 or > 65535
+                || !int.TryParse(raw.AsSpan(colon + 1), out var appPort) || appPort is <= 0 or > 65535
+                || colon == eq + 1)
+            {
+                errors.Add($"{ProxyEnvironment.InboundPorts}: '{raw}' is not of the form workloadPort=appHost:appPort (e.g. 8000=127.0.0.1:18000)");
+                continue;
+            }
+            result.Add(new InboundTarget(port, raw[(eq + 1)..colon], appPort));
+        }
+        return result.ToImmutable();
+    }
+
+    private static IPEndPoint? ParseEndpoint(string variable, string text, List<string> errors)
+    {
+        if (IPEndPoint.TryParse(text, out var ep) && text.Contains(':')) return ep;
+        errors.Add($"{variable}: '{text}' is not an ip:port address");
+        return null;
+    }
+
+    private static string? FlagToVariable(string flag) => flag switch
+    {
+        "control-plane" => ProxyEnvironment.ControlPlane,
+        "control-plane-root" => ProxyEnvironment.ControlPlaneRoot,
+        "bootstrap-token-file" => ProxyEnvironment.BootstrapTokenFile,
+        "role" => ProxyEnvironment.Role,
+        "cert-dir" => ProxyEnvironment.CertDirectory,
+        "inbound" => ProxyEnvironment.InboundPorts,
+        "outbound-address" => ProxyEnvironment.OutboundAddress,
+        "admin-address" => ProxyEnvironment.AdminAddress,
+        "snapshot-file" => ProxyEnvironment.SnapshotFile,
+        "pod-name" => ProxyEnvironment.PodName,
+        "pod-namespace" => ProxyEnvironment.PodNamespace,
+        "pod-ip" => ProxyEnvironment.PodIp,
+        "service-account" => ProxyEnvironment.ServiceAccount,
+        "workload" => ProxyEnvironment.Workload,
+        _ => null,
+    };
+}

@@ -1,0 +1,278 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Net.Security;
+using System.Security.Authentication;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json;
+using Meshwork.Identity;
+using Meshwork.Proxy.Configuration;
+using Meshwork.Proxy.Hosting;
+using Meshwork.ProxyProtocol;
+using Meshwork.ProxyProtocol.ControlPlaneApi;
+using Meshwork.ProxyProtocol.Snapshots;
+using Microsoft.Extensions.Logging;
+
+namespace Meshwork.Proxy.ControlPlaneClient;
+
+/// <summary>
+/// The proxy's side of the control plane: obtain a certificate (CSR + bootstrap token; the key never
+/// leaves the proxy), hold one HTTP/2 stream of snapshots (apply, then ACK or NACK), reconnect with
+/// backoff while serving the last good state, and renew the certificate at half its lifetime with a
+/// CSR authenticated by the current certificate.
+/// </summary>
+internal sealed class ControlPlaneAgent(ProxyOptions options, ProxyState state, ILogger logger)
+{
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
+    private readonly X509Certificate2Collection _controlPlaneRoots = LoadRoots(options.ControlPlaneRootFile);
+
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await EnsureCertificateAsync(cancellationToken).ConfigureAwait(false);
+            var renew = RenewLoopAsync(cancellationToken);
+            var stream = StreamLoopAsync(cancellationToken);
+            await Task.WhenAll(renew, stream).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested) { }
+    }
+
+    private async Task EnsureCertificateAsync(CancellationToken cancellationToken)
+    {
+        if (state.Credentials is { } existing && existing.NotAfter > state.Time.GetUtcNow().AddMinutes(1)) return;
+        if (options.CertDirectory is { } dir && File.Exists(Path.Combine(dir, CertificateFiles.CertChain)))
+        {
+            try
+            {
+                var onDisk = WorkloadCredentials.ReadFrom(dir);
+                if (onDisk.NotAfter > state.Time.GetUtcNow().AddMinutes(1))
+                {
+                    state.SetCredentials(onDisk);
+                    ProxyLog.CertificateLoaded(logger, onDisk.Identity.Uri, onDisk.Leaf.SerialNumber, onDisk.NotAfter, dir);
+                    return;
+                }
+            }
+            catch (Exception e) when (e is IOException or CryptographicException or FormatException or InvalidOperationException or ArgumentException)
+            {
+                ProxyLog.ReloadFailed(logger, dir, e.Message);
+            }
+        }
+        var delay = TimeSpan.FromSeconds(1);
+        while (true)
+        {
+            try
+            {
+                await RequestCertificateAsync(bootstrap: true, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (Exception e) when (IsTransient(e, cancellationToken))
+            {
+                ProxyLog.ControlPlaneUnavailable(logger, options.ControlPlane!, delay, e.Message);
+                await Task.Delay(delay, state.Time, cancellationToken).ConfigureAwait(false);
+                delay = Next(delay);
+            }
+        }
+    }
+
+    private async Task RequestCertificateAsync(bool bootstrap, CancellationToken cancellationToken)
+    {
+        var identity = new SpiffeId(
+            state.Config?.Snapshot.Node.SpiffeId is { } known && SpiffeId.TryParse(known, out var k) ? k.TrustDomain : options.TrustDomain,
+            options.PodNamespace, options.ServiceAccount ?? "default");
+        var (key, csr) = CsrFactory.Create(identity);
+        using var client = CreateClient(presentCertificate: !bootstrap);
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(options.ControlPlane!, ControlPlanePaths.Certificates))
+        {
+            Content = JsonContent.Create(new ProxyProtocol.ControlPlaneApi.CertificateRequest { Csr = csr }, ProtocolJson.Default.CertificateRequest),
+        };
+        if (bootstrap)
+        {
+            if (options.BootstrapToken is null) throw new InvalidOperationException("no bootstrap token (MESHWORK_BOOTSTRAP_TOKEN_FILE) to obtain a first certificate");
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", options.BootstrapToken);
+        }
+        using var response = await client.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        if (!response.IsSuccessStatusCode)
+        {
+            var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+            throw new HttpRequestException($"certificate request refused: {(int)response.StatusCode} {body.Trim()}", null, response.StatusCode);
+        }
+        var issued = await response.Content.ReadFromJsonAsync(ProtocolJson.Default.CertificateResponse, cancellationToken).ConfigureAwait(false)
+            ?? throw new HttpRequestException("certificate response was empty");
+        var credentials = WorkloadCredentials.FromSignedChain(key, issued.CertChain, TrustBundle.FromPem(issued.TrustBundle));
+        if (options.CertDirectory is { } dir)
+        {
+            Directory.CreateDirectory(dir);
+            credentials.WriteTo(dir);
+        }
+        state.SetCredentials(credentials);
+        ProxyLog.CertificateLoaded(logger, credentials.Identity.Uri, credentials.Leaf.SerialNumber, credentials.NotAfter, bootstrap ? "issued (bootstrap token)" : "renewed");
+    }
+
+    private async Task RenewLoopAsync(CancellationToken cancellationToken)
+    {
+        var retry = TimeSpan.FromSeconds(1);
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var current = state.Credentials;
+            var wait = current is null ? TimeSpan.Zero : current.RenewAt - state.Time.GetUtcNow();
+            if (wait > TimeSpan.Zero) await Task.Delay(wait < TimeSpan.FromHours(1) ? wait : TimeSpan.FromHours(1), state.Time, cancellationToken).ConfigureAwait(false);
+            if (state.Credentials is { } c && c.RenewAt > state.Time.GetUtcNow()) continue;
+            try
+            {
+                var expired = state.Credentials is null || state.Credentials.NotAfter <= state.Time.GetUtcNow();
+                await RequestCertificateAsync(bootstrap: expired, cancellationToken).ConfigureAwait(false);
+                retry = TimeSpan.FromSeconds(1);
+            }
+            catch (Exception e) when (IsTransient(e, cancellationToken))
+            {
+                ProxyLog.RenewalFailed(logger, retry, e.Message);
+                await Task.Delay(retry, state.Time, cancellationToken).ConfigureAwait(false);
+                retry = Next(retry);
+            }
+        }
+    }
+
+    private async Task StreamLoopAsync(CancellationToken cancellationToken)
+    {
+        var delay = TimeSpan.FromSeconds(1);
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await StreamOnceAsync(cancellationToken).ConfigureAwait(false);
+                delay = TimeSpan.FromSeconds(1);
+                ProxyLog.ControlPlaneUnavailable(logger, options.ControlPlane!, delay, "the snapshot stream ended");
+            }
+            catch (Exception e) when (IsTransient(e, cancellationToken))
+            {
+                ProxyLog.ControlPlaneUnavailable(logger, options.ControlPlane!, delay, e.Message);
+            }
+            await Task.Delay(delay, state.Time, cancellationToken).ConfigureAwait(false);
+            delay = Next(delay);
+        }
+    }
+
+    private async Task StreamOnceAsync(CancellationToken cancellationToken)
+    {
+        using var client = CreateClient(presentCertificate: true);
+        client.Timeout = Timeout.InfiniteTimeSpan;
+        var registration = new ProxyRegistration
+        {
+            Role = options.Role,
+            Namespace = options.PodNamespace,
+            Pod = options.PodName,
+            Workload = options.Workload,
+            ServiceAccount = options.ServiceAccount,
+            PodIp = options.PodIp,
+            Labels = options.Labels,
+            Ports = [.. options.Inbound.Select(t => t.WorkloadPort)],
+            CurrentVersion = state.Config?.Snapshot.Version,
+        };
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(options.ControlPlane!, ControlPlanePaths.Stream))
+        {
+            Version = HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
+            Content = JsonContent.Create(registration, ProtocolJson.Default.ProxyRegistration),
+        };
+        using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        if (!response.IsSuccessStatusCode)
+        {
+            var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+            throw new HttpRequestException($"stream refused: {(int)response.StatusCode} {body.Trim()}", null, response.StatusCode);
+        }
+        ProxyLog.ControlPlaneConnected(logger, options.ControlPlane!);
+        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        using var reader = new StreamReader(stream);
+        while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
+        {
+            if (line.Length == 0) continue;
+            SnapshotEnvelope? envelope;
+            try { envelope = JsonSerializer.Deserialize(line, ProtocolJson.Default.SnapshotEnvelope); }
+            catch (JsonException e)
+            {
+                ProxyLog.SnapshotRejected(logger, "?", "control plane", $"unreadable snapshot: {e.Message}");
+                continue;
+            }
+            if (envelope is null) continue;
+            string? error = null;
+            if (envelope.Snapshot.Node.Role != options.Role)
+                error = $"snapshot is for role {envelope.Snapshot.Node.Role}, this proxy runs as {options.Role}";
+            else if (!state.TryApply(envelope.Snapshot, out error)) { }
+            if (error is null) ProxyLog.SnapshotApplied(logger, envelope.Snapshot.Version, "control plane");
+            else ProxyLog.SnapshotRejected(logger, envelope.Snapshot.Version, "control plane", error);
+            await AckAsync(client, envelope, error, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task AckAsync(HttpClient client, SnapshotEnvelope envelope, string? error, CancellationToken cancellationToken)
+    {
+        var ack = new SnapshotAck { ProxyId = options.ProxyId, Version = envelope.Snapshot.Version, Nonce = envelope.Nonce, Error = error };
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(options.ControlPlane!, ControlPlanePaths.Acks))
+        {
+            Version = HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
+            Content = JsonContent.Create(ack, ProtocolJson.Default.SnapshotAck),
+        };
+        try
+        {
+            using var response = await client.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpRequestException e)
+        {
+            ProxyLog.ReloadFailed(logger, $"ack for {envelope.Snapshot.Version}", e.Message);
+        }
+    }
+
+    /// <summary>A client that trusts only the control plane's root, and presents the workload certificate when asked.</summary>
+    private HttpClient CreateClient(bool presentCertificate)
+    {
+        var roots = _controlPlaneRoots;
+        var ssl = new SslClientAuthenticationOptions
+        {
+            EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+            CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+            CertificateChainPolicy = new X509ChainPolicy
+            {
+                TrustMode = X509ChainTrustMode.CustomRootTrust,
+                RevocationMode = X509RevocationMode.NoCheck,
+                DisableCertificateDownloads = true,
+            },
+            RemoteCertificateValidationCallback = (_, certificate, chain, errors) =>
+            {
+                if (certificate is null) return false;
+                // The root is pinned to the control plane's own CA, so the host name may be an IP or a
+                // loopback alias; the chain to that root is what is checked.
+                return (errors & ~SslPolicyErrors.RemoteCertificateNameMismatch) == SslPolicyErrors.None;
+            },
+        };
+        ssl.CertificateChainPolicy.CustomTrustStore.AddRange(roots);
+        if (presentCertificate && state.Credentials is { } credentials) ssl.ClientCertificateContext = credentials.CertificateContext;
+        var handler = new SocketsHttpHandler
+        {
+            UseProxy = false,
+            AllowAutoRedirect = false,
+            UseCookies = false,
+            ConnectTimeout = TimeSpan.FromSeconds(10),
+            SslOptions = ssl,
+            KeepAlivePingDelay = TimeSpan.FromSeconds(30),
+            KeepAlivePingTimeout = TimeSpan.FromSeconds(10),
+            KeepAlivePingPolicy = HttpKeepAlivePingPolicy.Always,
+        };
+        return new HttpClient(handler, disposeHandler: true) { Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    private static X509Certificate2Collection LoadRoots(string? path)
+    {
+        var collection = new X509Certificate2Collection();
+        if (path is not null) collection.ImportFromPemFile(path);
+        if (collection.Count == 0) throw new ProxyStartupException($"{path ?? ProxyEnvironment.ControlPlaneRoot}: no control plane root certificate");
+        return collection;
+    }
+
+    private static bool IsTransient(Exception e, CancellationToken cancellationToken) =>
+        !cancellationToken.IsCancellationRequested && e is HttpRequestException or IOException or AuthenticationException or OperationCanceledException or InvalidOperationException or CryptographicException or JsonException;
+
+    private static TimeSpan Next(TimeSpan delay) => delay * 2 > MaxBackoff ? MaxBackoff : delay * 2;
+}

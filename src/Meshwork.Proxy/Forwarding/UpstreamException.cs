@@ -1,0 +1,27 @@
+namespace Meshwork.Proxy.Forwarding;
+
+/// <summary>Where forwarding failed, as YARP's ForwarderError names stages.</summary>
+internal enum UpstreamStage
+{
+    /// <summary>No route for the host or port (Envoy flag NR).</summary>
+    NoRoute,
+    /// <summary>The route has no ready endpoint (UH).</summary>
+    NoHealthyUpstream,
+    /// <summary>TCP connect failed (UF; URX after retries).</summary>
+    Connect,
+    /// <summary>The TLS handshake or secure-naming check failed (UF).</summary>
+    Tls,
+    /// <summary>The upstream closed or reset before sending response headers (UC).</summary>
+    ResponseHeaders,
+    /// <summary>The upstream failed while the response body was streaming.</summary>
+    ResponseBody,
+    /// <summary>The downstream client went away (DC).</summary>
+    Downstream,
+    /// <summary>The upstream did not answer in time.</summary>
+    Timeout,
+}
+
+internal sealed class UpstreamException(UpstreamStage stage, string reason, Exception? inner = null) : Exception(reason, inner)
+{
+    public UpstreamStage Stage { get; } = stage;
+}

@@ -1,0 +1,79 @@
+using System.Collections.Frozen;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Meshwork.Identity;
+using Meshwork.Proxy.Outbound.Routing;
+using Meshwork.ProxyProtocol.Snapshots;
+
+namespace Meshwork.Proxy.Hosting;
+
+/// <summary>
+/// One snapshot plus the lookups derived from it. Built off the hot path when a snapshot arrives,
+/// then published with one reference swap; a connection reads it once and keeps it.
+/// </summary>
+internal sealed class ActiveConfig
+{
+    public ProxySnapshot Snapshot { get; }
+    public FrozenDictionary<int, InboundPort> InboundByPort { get; }
+    public ServiceRouter Router { get; }
+    /// <summary>Roots from the snapshot; null when the snapshot carries none (the cert dir's root-cert.pem is used).</summary>
+    public TrustBundle? TrustBundle { get; }
+    public FrozenSet<string> TrustDomains { get; }
+
+    private ActiveConfig(ProxySnapshot snapshot, TrustBundle? bundle, string ownNamespace)
+    {
+        Snapshot = snapshot;
+        InboundByPort = snapshot.Inbound.ToFrozenDictionary(p => p.Port);
+        Router = new ServiceRouter(snapshot.Outbound, ownNamespace);
+        TrustBundle = bundle;
+        TrustDomains = (snapshot.TrustDomains.IsDefaultOrEmpty ? ["cluster.local"] : snapshot.TrustDomains).ToFrozenSet(StringComparer.Ordinal);
+    }
+
+    /// <summary>Checks a snapshot and builds the derived lookups; on any problem returns null and every error found.</summary>
+    public static ActiveConfig? TryCreate(ProxySnapshot snapshot, string ownNamespace, out string? error)
+    {
+        var errors = new List<string>();
+        if (string.IsNullOrWhiteSpace(snapshot.Version)) errors.Add("version is empty");
+        var seen = new HashSet<int>();
+        foreach (var port in snapshot.Inbound)
+        {
+            if (port.Port is <= 0 or > 65535) errors.Add($"inbound port {port.Port} is out of range");
+            if (!seen.Add(port.Port)) errors.Add($"inbound port {port.Port} appears twice");
+            if (port.Protocol is not ("http" or "tcp")) errors.Add($"inbound port {port.Port}: protocol '{port.Protocol}' is not http or tcp");
+        }
+        foreach (var service in snapshot.Outbound)
+        {
+            if (string.IsNullOrWhiteSpace(service.Hostname)) errors.Add($"outbound service {service.Namespace}/{service.Name} has no hostname");
+            foreach (var p in service.Ports)
+            {
+                if (p.Port is <= 0 or > 65535) errors.Add($"outbound {service.Hostname}: port {p.Port} is out of range");
+                foreach (var e in p.Endpoints)
+                {
+                    if (!System.Net.IPAddress.TryParse(e.Address, out _)) errors.Add($"outbound {service.Hostname}:{p.Port}: endpoint address '{e.Address}' is not an IP address");
+                    if (e.Tls == UpstreamTlsMode.IstioMutual && p.AcceptedIdentities.IsDefaultOrEmpty)
+                        errors.Add($"outbound {service.Hostname}:{p.Port}: endpoint {e.Address}:{e.Port} uses ISTIO_MUTUAL but the port lists no accepted identities");
+                }
+            }
+        }
+        TrustBundle? bundle = null;
+        if (!snapshot.TrustBundle.IsDefaultOrEmpty)
+        {
+            try
+            {
+                var roots = new List<X509Certificate2>();
+                foreach (var pem in snapshot.TrustBundle)
+                {
+                    var collection = new X509Certificate2Collection();
+                    collection.ImportFromPem(pem);
+                    if (collection.Count == 0) errors.Add("trust bundle entry holds no certificate");
+                    roots.AddRange(collection);
+                }
+                bundle = new TrustBundle(roots);
+            }
+            catch (CryptographicException e) { errors.Add($"trust bundle is not valid PEM: {e.Message}"); }
+        }
+        if (errors.Count > 0) { error = string.Join("; ", errors); return null; }
+        error = null;
+        return new ActiveConfig(snapshot, bundle, ownNamespace);
+    }
+}

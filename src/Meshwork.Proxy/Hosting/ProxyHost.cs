@@ -1,0 +1,231 @@
+using System.Net;
+using System.Text.Json;
+using Meshwork.Identity;
+using Meshwork.Proxy.Admin;
+using Meshwork.Proxy.Configuration;
+using Meshwork.Proxy.ControlPlaneClient;
+using Meshwork.Proxy.Inbound;
+using Meshwork.Proxy.Inbound.Forwarding;
+using Meshwork.Proxy.Metrics;
+using Meshwork.Proxy.Outbound;
+using Meshwork.Proxy.Outbound.TlsOrigination;
+using Meshwork.ProxyProtocol;
+using Meshwork.ProxyProtocol.Snapshots;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Meshwork.Proxy.Hosting;
+
+/// <summary>Startup failed before any port was bound; the message says what to fix.</summary>
+public sealed class ProxyStartupException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>
+/// The proxy's composition root: loads what it needs (failing before binding on bad input), binds
+/// the inbound, outbound and admin listeners on one Kestrel server, and starts the control-plane
+/// client or the file watcher. Tests host it in-process.
+/// </summary>
+public sealed class ProxyHost : IAsyncDisposable
+{
+    private readonly KestrelServer _server;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly List<Task> _background = [];
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly bool _ownsLoggerFactory;
+
+    internal ProxyState State { get; }
+    internal ProxyMetrics Metrics { get; }
+    internal LogLevelSwitch LogLevel { get; }
+    public ProxyOptions Options { get; }
+    /// <summary>Bound addresses (the real ports when 0 was asked for).</summary>
+    public IPEndPoint OutboundEndPoint { get; private set; } = null!;
+    public IPEndPoint AdminEndPoint { get; private set; } = null!;
+    public IReadOnlyDictionary<int, IPEndPoint> InboundEndPoints { get; private set; } = new Dictionary<int, IPEndPoint>();
+
+    private ProxyHost(ProxyOptions options, KestrelServer server, ProxyState state, ProxyMetrics metrics, LogLevelSwitch level, ILoggerFactory loggerFactory, bool ownsLoggerFactory)
+    {
+        Options = options; _server = server; State = state; Metrics = metrics; LogLevel = level;
+        _loggerFactory = loggerFactory; _ownsLoggerFactory = ownsLoggerFactory;
+    }
+
+    public static async Task<ProxyHost> StartAsync(ProxyOptions options, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
+    {
+        var level = new LogLevelSwitch(Microsoft.Extensions.Logging.LogLevel.Information);
+        var ownsFactory = loggerFactory is null;
+        loggerFactory ??= CreateLoggerFactory(level);
+        var logger = loggerFactory.CreateLogger("Meshwork.Proxy");
+        var state = new ProxyState(options.PodNamespace, TimeProvider.System);
+        var metrics = new ProxyMetrics();
+        metrics.CertificateNotAfter = () => state.Credentials?.NotAfter;
+
+        // Initial load: fail hard, before binding, on anything missing or invalid.
+        if (options.SnapshotFile is { } snapshotFile)
+        {
+            var snapshot = ReadSnapshotFile(snapshotFile);
+            if (!state.TryApply(snapshot, out var error))
+                throw new ProxyStartupException($"{snapshotFile}: snapshot {snapshot.Version} is invalid: {error}");
+            ProxyLog.SnapshotApplied(logger, snapshot.Version, snapshotFile);
+        }
+        var needsCertificate = options.Role != ProxyRole.Network;
+        if (needsCertificate && options.CertDirectory is { } certDir && File.Exists(Path.Combine(certDir, CertificateFiles.CertChain)))
+        {
+            try
+            {
+                var credentials = WorkloadCredentials.ReadFrom(certDir);
+                state.SetCredentials(credentials);
+                ProxyLog.CertificateLoaded(logger, credentials.Identity.Uri, credentials.Leaf.SerialNumber, credentials.NotAfter, certDir);
+            }
+            catch (Exception e) when (e is IOException or System.Security.Cryptography.CryptographicException or FormatException or InvalidOperationException or UnauthorizedAccessException or ArgumentException)
+            {
+                throw new ProxyStartupException($"{certDir}: cannot load the workload certificate: {e.Message}", e);
+            }
+        }
+        else if (needsCertificate && options.SnapshotFile is not null && options.ControlPlane is null)
+        {
+            throw new ProxyStartupException($"running from {options.SnapshotFile} without a control plane needs {CertificateFiles.CertChain}, {CertificateFiles.Key} and {CertificateFiles.Root} in the cert dir ({options.CertDirectory ?? "unset"})");
+        }
+
+        var connector = new UpstreamConnector(state, metrics, TimeSpan.FromSeconds(10), options.HandshakeTimeout);
+        var clients = new OutboundClients(connector, TimeSpan.FromSeconds(10));
+        var inboundHttp = new InboundHttpHandler(metrics, loggerFactory.CreateLogger("Meshwork.Proxy.Inbound"), options.Inbound);
+        var outboundHttp = new OutboundHttpHandler(state, clients, metrics, loggerFactory.CreateLogger("Meshwork.Proxy.Outbound"));
+        var admin = new AdminHandler(state, metrics, level, needsCertificate);
+        var application = new ProxyHttpApplication(inboundHttp, outboundHttp, admin, logger);
+
+        var services = new ServiceCollection().AddSingleton(loggerFactory).BuildServiceProvider();
+        var kestrelOptions = new KestrelServerOptions { AddServerHeader = false, ApplicationServices = services };
+        kestrelOptions.Limits.MaxRequestBodySize = null;
+        kestrelOptions.Limits.MinRequestBodyDataRate = null;
+        kestrelOptions.Limits.MinResponseDataRate = null;
+        kestrelOptions.Limits.Http2.MaxStreamsPerConnection = 1000;
+
+        var podIp = IPAddress.Parse(options.PodIp);
+        var inboundListens = new Dictionary<int, ListenOptions>();
+        foreach (var target in options.Inbound)
+        {
+            var handler = new InboundConnectionHandler(target, state, metrics, options, loggerFactory.CreateLogger("Meshwork.Proxy.Inbound"));
+            kestrelOptions.Listen(podIp, target.WorkloadPort, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http1AndHttp2;
+                listen.Use(next => connection =>
+                {
+                    connection.Features.Set(ListenerFeature.Inbound);
+                    return handler.OnConnectionAsync(connection, next);
+                });
+                inboundListens[target.WorkloadPort] = listen;
+            });
+        }
+        ListenOptions? outboundListen = null, adminListen = null;
+        var tunnel = new ConnectTunnelHandler(state, connector, metrics, loggerFactory.CreateLogger("Meshwork.Proxy.Outbound"));
+        kestrelOptions.Listen(options.OutboundAddress ?? new IPEndPoint(podIp, 15001), listen =>
+        {
+            listen.Protocols = HttpProtocols.Http1;
+            listen.Use(next => connection =>
+            {
+                connection.Features.Set(ListenerFeature.Outbound);
+                return tunnel.OnConnectionAsync(connection, next);
+            });
+            outboundListen = listen;
+        });
+        kestrelOptions.Listen(options.AdminAddress ?? new IPEndPoint(podIp, 15000), listen =>
+        {
+            listen.Protocols = HttpProtocols.Http1;
+            listen.Use(next => connection =>
+            {
+                connection.Features.Set(ListenerFeature.Admin);
+                return next(connection);
+            });
+            adminListen = listen;
+        });
+
+        var transport = new SocketTransportFactory(Microsoft.Extensions.Options.Options.Create(new SocketTransportOptions()), loggerFactory);
+        var server = new KestrelServer(Microsoft.Extensions.Options.Options.Create(kestrelOptions), transport, loggerFactory);
+        var host = new ProxyHost(options, server, state, metrics, level, loggerFactory, ownsFactory);
+        try
+        {
+            await server.StartAsync(application, cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException e)
+        {
+            server.Dispose();
+            throw new ProxyStartupException($"cannot bind the proxy's listeners: {e.Message}", e);
+        }
+        host.OutboundEndPoint = outboundListen!.IPEndPoint!;
+        host.AdminEndPoint = adminListen!.IPEndPoint!;
+        host.InboundEndPoints = inboundListens.ToDictionary(kv => kv.Key, kv => kv.Value.IPEndPoint!);
+        ProxyLog.Listening(logger, options.ProxyId, options.Role.ToString().ToLowerInvariant(),
+            $"outbound {host.OutboundEndPoint}, admin {host.AdminEndPoint}, inbound {string.Join(", ", host.InboundEndPoints.Values)}");
+
+        if (options.ControlPlane is not null && options.SnapshotFile is null)
+        {
+            var agent = new ControlPlaneAgent(options, state, loggerFactory.CreateLogger("Meshwork.Proxy.ControlPlane"));
+            host._background.Add(Task.Run(() => agent.RunAsync(host._stopping.Token)));
+        }
+        else
+        {
+            var watcher = new LocalFileWatcher(options, state, logger);
+            host._background.Add(Task.Run(() => watcher.RunAsync(host._stopping.Token)));
+        }
+        return host;
+    }
+
+    internal static ProxySnapshot ReadSnapshotFile(string path)
+    {
+        try
+        {
+            var bytes = File.ReadAllBytes(path);
+            return JsonSerializer.Deserialize(bytes, ProtocolJson.Default.ProxySnapshot)
+                ?? throw new ProxyStartupException($"{path}: the file holds no snapshot");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ProxyStartupException($"{path}: cannot read the snapshot: {e.Message}", e);
+        }
+        catch (JsonException e)
+        {
+            throw new ProxyStartupException($"{path}: not a valid snapshot (line {e.LineNumber + 1}, {e.Path}): {e.Message}", e);
+        }
+    }
+
+    /// <summary>Publishes a snapshot (tests, and the file watcher). Returns the validation error, or null.</summary>
+    internal string? Apply(ProxySnapshot snapshot) => State.TryApply(snapshot, out var error) ? null : error;
+
+    internal void SetCredentials(WorkloadCredentials credentials) => State.SetCredentials(credentials);
+
+    public async Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        if (_stopping.IsCancellationRequested) return;
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await _server.StopAsync(cancellationToken).ConfigureAwait(false);
+        try { await Task.WhenAll(_background).ConfigureAwait(false); }
+        catch (OperationCanceledException) { }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync().ConfigureAwait(false);
+        _server.Dispose();
+        if (_ownsLoggerFactory) _loggerFactory.Dispose();
+        _stopping.Dispose();
+    }
+
+    internal static ILoggerFactory CreateLoggerFactory(LogLevelSwitch level) => LoggerFactory.Create(builder =>
+    {
+        builder.SetMinimumLevel(Microsoft.Extensions.Logging.LogLevel.Trace);
+        builder.AddFilter((category, l) => category is not null && category.StartsWith("Microsoft", StringComparison.Ordinal)
+            ? l >= Microsoft.Extensions.Logging.LogLevel.Warning && l >= level.Level
+            : l >= level.Level);
+        builder.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ "; o.UseUtcTimestamp = true; });
+        builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = Microsoft.Extensions.Logging.LogLevel.Trace);
+    });
+}
+
+/// <summary>Istio's file names in the cert dir.</summary>
+internal static class CertificateFiles
+{
+    public const string CertChain = "cert-chain.pem";
+    public const string Key = "key.pem";
+    public const string Root = "root-cert.pem";
+}

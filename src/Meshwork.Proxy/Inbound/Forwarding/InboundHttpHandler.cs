@@ -1,0 +1,81 @@
+using System.Diagnostics;
+using Meshwork.Proxy.Forwarding;
+using Meshwork.Proxy.Inbound.Authorization;
+using Meshwork.Proxy.Metrics;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
+
+namespace Meshwork.Proxy.Inbound.Forwarding;
+
+/// <summary>
+/// Per-request stage of the inbound side: authorization, then forwarding to the app with
+/// x-forwarded-client-cert set as Envoy sets it in Istio (mTLS only; any client-sent value dropped).
+/// </summary>
+internal sealed class InboundHttpHandler
+{
+    private readonly ProxyMetrics metrics;
+    private readonly ILogger logger;
+    /// <summary>One client per app address, built at startup: the inbound map is fixed for the pod's life.</summary>
+    private readonly Dictionary<(string Host, int Port), HttpMessageInvoker> _apps = new();
+
+    public InboundHttpHandler(ProxyMetrics metrics, ILogger logger, IEnumerable<Configuration.InboundTarget> targets)
+    {
+        this.metrics = metrics;
+        this.logger = logger;
+        foreach (var t in targets)
+            _apps.TryAdd((t.AppHost, t.AppPort), HttpForwarder.CreateInvoker(null, TimeSpan.FromSeconds(10)));
+    }
+
+    public const string ForwardedClientCertHeader = "x-forwarded-client-cert";
+    internal const string RbacDeniedBody = "RBAC: access denied";
+
+
+    public async Task HandleAsync(HttpContext context, InboundConnectionFeature connection)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var port = connection.Port;
+        var decision = InboundAuthorizer.Evaluate(port, connection.Tls, null, context, logger);
+        if (!decision.Allowed)
+        {
+            ProxyLog.InboundDenied(logger, port.Port, context.Request.Method, context.Request.Path.Value, decision.Reason);
+            await ErrorResponder.WriteAsync(context, StatusCodes.Status403Forbidden, RbacDeniedBody).ConfigureAwait(false);
+            metrics.RecordRequest(connection.Labels, 403, "RBAC", Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            return;
+        }
+
+        var target = connection.Target;
+        var invoker = AppInvoker(target.AppHost, target.AppPort);
+        var rawTarget = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? context.Request.Path.Value ?? "/";
+        if (!rawTarget.StartsWith('/'))
+            rawTarget = Uri.TryCreate(rawTarget, UriKind.Absolute, out var absolute) ? absolute.PathAndQuery : "/";
+        var uri = new Uri($"http://{target.AppHost}:{target.AppPort}{rawTarget}");
+        using var message = HttpForwarder.CreateRequest(context, uri, static name => name.Equals(ForwardedClientCertHeader, StringComparison.OrdinalIgnoreCase));
+        if (connection.ForwardedClientCert is { } xfcc) message.Headers.TryAddWithoutValidation(ForwardedClientCertHeader, xfcc);
+
+        var outcome = await HttpForwarder.ForwardAsync(context, invoker, message).ConfigureAwait(false);
+        var status = outcome.StatusCode;
+        var flags = ResponseFlags.None;
+        if (outcome.Error is { } error)
+        {
+            ProxyLog.InboundForwardFailed(logger, port.Port, error.Stage, error.Message);
+            (var mapped, flags) = ErrorResponder.Map(error.Stage == UpstreamStage.ResponseHeaders && error.InnerException is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError }
+                ? UpstreamStage.Connect : error.Stage, retried: false);
+            if (!outcome.ResponseStarted && error.Stage != UpstreamStage.Downstream)
+            {
+                status = mapped;
+                var body = error.Stage == UpstreamStage.ResponseHeaders && flags == ResponseFlags.UpstreamConnectionFailure
+                    ? "upstream connect error or disconnect/reset before headers. reset reason: connection failure"
+                    : error.Message;
+                await ErrorResponder.WriteAsync(context, status, body).ConfigureAwait(false);
+            }
+            else if (error.Stage != UpstreamStage.Downstream)
+            {
+                context.Abort();
+            }
+        }
+        metrics.RecordRequest(connection.Labels, status, flags, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+    }
+
+    private HttpMessageInvoker AppInvoker(string host, int port) => _apps[(host, port)];
+}

@@ -1,0 +1,19 @@
+using Meshwork.Proxy.Configuration;
+using Meshwork.Proxy.Hosting;
+using Meshwork.Proxy.Inbound.Tls;
+using Meshwork.Proxy.Metrics;
+using Meshwork.ProxyProtocol.Snapshots;
+
+namespace Meshwork.Proxy.Inbound;
+
+/// <summary>What the inbound connection middlewares established, published for the HTTP stage.</summary>
+internal sealed class InboundConnectionFeature
+{
+    public required InboundTarget Target { get; init; }
+    public required InboundPort Port { get; init; }
+    public required ActiveConfig Config { get; init; }
+    public required InboundTlsOutcome Tls { get; init; }
+    /// <summary>The XFCC value for requests on this connection (mTLS only).</summary>
+    public string? ForwardedClientCert { get; init; }
+    public required LabelsHandle Labels { get; init; }
+}

@@ -1,0 +1,235 @@
+using System.Net;
+using System.Net.Security;
+using System.Security.Authentication;
+using Meshwork.Proxy.Configuration;
+using Meshwork.Proxy.Forwarding;
+using Meshwork.Proxy.Hosting;
+using Meshwork.Proxy.Inbound.Authorization;
+using Meshwork.Proxy.Inbound.Sniffing;
+using Meshwork.Proxy.Inbound.Tls;
+using Meshwork.Proxy.Metrics;
+using Meshwork.ProxyProtocol.Snapshots;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
+using Microsoft.Extensions.Logging;
+
+namespace Meshwork.Proxy.Inbound;
+
+/// <summary>
+/// The inbound connection pipeline for one workload port: sniff (TLS or plaintext, without
+/// consuming) → enforce the port's mTLS mode → terminate TLS → publish the outcome → either
+/// Kestrel's HTTP pipeline (http ports) or an L4 relay with connection-level authorization (tcp ports).
+/// </summary>
+internal sealed class InboundConnectionHandler(
+    InboundTarget target, ProxyState state, ProxyMetrics metrics, ProxyOptions options, ILogger logger)
+{
+    public async Task OnConnectionAsync(ConnectionContext connection, ConnectionDelegate next)
+    {
+        var remote = connection.RemoteEndPoint?.ToString();
+        var config = state.Config;
+        if (config is null || !config.InboundByPort.TryGetValue(target.WorkloadPort, out var port))
+        {
+            Reject(connection, remote, InboundRejection.UnknownPort, config is null ? "no configuration snapshot yet" : "port not in the snapshot");
+            return;
+        }
+        var isTcp = port.Protocol == "tcp";
+        SniffResult? sniff;
+        try
+        {
+            sniff = await ProtocolSniffer.PeekAsync(connection.Transport.Input, isTcp ? options.SniffTimeout : options.HandshakeTimeout, connection.ConnectionClosed).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or ConnectionResetException) { return; }
+
+        if (sniff is null && !isTcp)
+        {
+            // Nothing arrived on an HTTP port: nothing to serve.
+            connection.Abort();
+            return;
+        }
+
+        InboundTlsOutcome outcome;
+        SslStream? ssl = null;
+        var originalTransport = connection.Transport;
+        if (sniff == SniffResult.Tls)
+        {
+            if (port.Mode == InboundTlsMode.Disable)
+            {
+                Reject(connection, remote, InboundRejection.TlsOnDisabledPort, $"mTLS is DISABLE on port {port.Port} ({port.ModeSource})");
+                return;
+            }
+            var credentials = state.Credentials;
+            var bundle = ProxyState.TrustBundleOf(config, credentials);
+            if (credentials is null || bundle is null)
+            {
+                Reject(connection, remote, InboundRejection.NoCertificate, "no workload certificate yet");
+                return;
+            }
+            var verdict = new ClientCertificateVerdict();
+            ssl = new SslStream(new DuplexPipeStream(originalTransport), leaveInnerStreamOpen: false);
+            try
+            {
+                using var cts = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed);
+                cts.CancelAfter(options.HandshakeTimeout);
+                var sslOptions = InboundTlsTerminator.CreateOptions(credentials, bundle, config.TrustDomains, state.Time, verdict);
+                await ssl.AuthenticateAsServerAsync(sslOptions, cts.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is AuthenticationException or IOException or OperationCanceledException)
+            {
+                var reason = verdict.Error ?? (e is OperationCanceledException ? "handshake timed out" : e.Message);
+                metrics.RecordHandshake("inbound", false, MetricReason(verdict.Error, e));
+                ProxyLog.InboundHandshakeFailed(logger, port.Port, remote, reason);
+                await ssl.DisposeAsync().ConfigureAwait(false);
+                connection.Abort();
+                return;
+            }
+            metrics.RecordHandshake("inbound", true, "ok");
+            var leaf = verdict.Leaf!;
+            var peer = verdict.SpiffeUri!;
+            Meshwork.Identity.SpiffeId.TryParse(peer, out var peerId);
+            var alpn = ssl.NegotiatedApplicationProtocol.ToString();
+            outcome = new InboundTlsOutcome.Mutual(peer, peerId.Principal, peerId.Namespace, InboundTlsTerminator.LeafHash(leaf), alpn);
+            connection.Features.Set<ITlsConnectionFeature>(new MeshTlsFeature(leaf, alpn is "h2" or "istio-h2"));
+            connection.Features.Set<ITlsApplicationProtocolFeature>(connection.Features.Get<ITlsConnectionFeature>() as MeshTlsFeature);
+        }
+        else
+        {
+            if (port.Mode == InboundTlsMode.Strict)
+            {
+                Reject(connection, remote, InboundRejection.PlaintextOnStrictPort, $"mTLS is STRICT on port {port.Port} ({port.ModeSource})");
+                return;
+            }
+            outcome = new InboundTlsOutcome.None(sniff is null ? NoTlsReason.NoClientHello : NoTlsReason.Plaintext);
+        }
+
+        var labels = metrics.Intern(InboundLabels.For(config, port, outcome, isTcp));
+        ProxyLog.InboundAccepted(logger, port.Port, remote, outcome.IsMutual ? "mutual_tls" : "none", (outcome as InboundTlsOutcome.Mutual)?.PeerSpiffeUri ?? "-");
+        try
+        {
+            if (isTcp)
+            {
+                await RelayTcpAsync(connection, ssl, (Stream?)ssl ?? new DuplexPipeStream(originalTransport), config, port, outcome, labels).ConfigureAwait(false);
+                return;
+            }
+            var own = state.Credentials?.SpiffeUri ?? config.Snapshot.Node.SpiffeId;
+            connection.Features.Set(new InboundConnectionFeature
+            {
+                Target = target,
+                Port = port,
+                Config = config,
+                Tls = outcome,
+                Labels = labels,
+                ForwardedClientCert = outcome is InboundTlsOutcome.Mutual m
+                    ? $"By={own};Hash={m.LeafSha256Hex};Subject=\"\";URI={m.PeerSpiffeUri}"
+                    : null,
+            });
+            if (ssl is not null) connection.Transport = new StreamDuplexPipe(ssl);
+            await next(connection).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (ssl is not null)
+            {
+                connection.Transport = originalTransport;
+                await ssl.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task RelayTcpAsync(ConnectionContext connection, SslStream? ssl, Stream client, ActiveConfig config, InboundPort port, InboundTlsOutcome outcome, LabelsHandle labels)
+    {
+        var recorder = metrics.OpenTcp(labels);
+        var decision = InboundAuthorizer.Evaluate(port, outcome, connection, null, logger);
+        if (!decision.Allowed)
+        {
+            ProxyLog.InboundDenied(logger, port.Port, null, null, decision.Reason);
+            recorder.Close(ResponseFlags.None);
+            connection.Abort();
+            return;
+        }
+        Stream upstream;
+        try
+        {
+            var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { NoDelay = true };
+            try { await socket.ConnectAsync(target.AppHost, target.AppPort, connection.ConnectionClosed).ConfigureAwait(false); }
+            catch { socket.Dispose(); throw; }
+            upstream = new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+        }
+        catch (Exception e) when (e is System.Net.Sockets.SocketException or OperationCanceledException)
+        {
+            ProxyLog.InboundForwardFailed(logger, port.Port, UpstreamStage.Connect, e.Message);
+            recorder.Close(ResponseFlags.UpstreamConnectionFailure);
+            ConnectionReset.Reset(connection);
+            return;
+        }
+        await using (upstream.ConfigureAwait(false))
+        {
+            var end = await TcpRelay.RunAsync(client, upstream, recorder, connection.ConnectionClosed).ConfigureAwait(false);
+            recorder.Close(end == RelayEnd.UpstreamReset ? ResponseFlags.UpstreamConnectionTermination : ResponseFlags.None);
+            if (end == RelayEnd.UpstreamReset) ConnectionReset.Reset(connection);
+            else if (ssl is not null)
+            {
+                try { await ssl.ShutdownAsync().ConfigureAwait(false); } catch (Exception e) when (e is IOException or InvalidOperationException or ObjectDisposedException) { }
+            }
+        }
+    }
+
+    private void Reject(ConnectionContext connection, string? remote, InboundRejection rejection, string detail)
+    {
+        ProxyLog.InboundRejected(logger, target.WorkloadPort, remote, rejection, detail);
+        ConnectionReset.Reset(connection);
+    }
+
+    private static string MetricReason(string? verdictError, Exception e) => verdictError switch
+    {
+        null when e is OperationCanceledException => "timeout",
+        null => "handshake_error",
+        var s when s.StartsWith("client presented no certificate", StringComparison.Ordinal) => "no_client_certificate",
+        var s when s.Contains("trust domain", StringComparison.Ordinal) => "untrusted_trust_domain",
+        _ => "bad_certificate",
+    };
+}
+
+/// <summary>TLS facts Kestrel looks for: the client certificate and the negotiated ALPN (h2 selects HTTP/2).</summary>
+internal sealed class MeshTlsFeature(System.Security.Cryptography.X509Certificates.X509Certificate2 clientCertificate, bool http2)
+    : ITlsConnectionFeature, ITlsApplicationProtocolFeature
+{
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? ClientCertificate { get; set; } = clientCertificate;
+    public Task<System.Security.Cryptography.X509Certificates.X509Certificate2?> GetClientCertificateAsync(CancellationToken cancellationToken) => Task.FromResult(ClientCertificate);
+    public ReadOnlyMemory<byte> ApplicationProtocol { get; } = http2 ? SslApplicationProtocol.Http2.Protocol : SslApplicationProtocol.Http11.Protocol;
+}
+
+/// <summary>Destination-reporter labels for one inbound connection.</summary>
+internal static class InboundLabels
+{
+    public static MetricLabels For(ActiveConfig config, InboundPort port, InboundTlsOutcome outcome, bool tcp)
+    {
+        var node = config.Snapshot.Node;
+        var service = port.Services.IsDefaultOrEmpty ? null : port.Services[0];
+        string? serviceName = null, serviceNamespace = null;
+        if (service is not null)
+        {
+            var parts = service.Split('.');
+            serviceName = parts[0];
+            serviceNamespace = parts.Length > 1 ? parts[1] : node.Namespace;
+        }
+        var mutual = outcome as InboundTlsOutcome.Mutual;
+        return new MetricLabels
+        {
+            Reporter = "destination",
+            SourcePrincipal = mutual?.PeerSpiffeUri ?? MetricLabels.Unknown,
+            SourceWorkloadNamespace = mutual?.PeerNamespace ?? MetricLabels.Unknown,
+            DestinationWorkload = node.Workload,
+            DestinationWorkloadNamespace = node.Namespace,
+            DestinationPrincipal = node.SpiffeId ?? MetricLabels.Unknown,
+            DestinationApp = node.App ?? MetricLabels.Unknown,
+            DestinationVersion = node.Version ?? MetricLabels.Unknown,
+            DestinationService = service ?? MetricLabels.Unknown,
+            DestinationCanonicalService = node.CanonicalService ?? node.App ?? node.Workload,
+            DestinationServiceName = serviceName ?? MetricLabels.Unknown,
+            DestinationServiceNamespace = serviceNamespace ?? MetricLabels.Unknown,
+            RequestProtocol = tcp ? "tcp" : "http",
+            ConnectionSecurityPolicy = mutual is null ? "none" : "mutual_tls",
+        };
+    }
+}

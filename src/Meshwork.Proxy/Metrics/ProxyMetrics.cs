@@ -1,0 +1,199 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text;
+
+namespace Meshwork.Proxy.Metrics;
+
+/// <summary>A handle on interned labels: what the hot path carries per connection.</summary>
+internal readonly record struct LabelsHandle(int Id);
+
+/// <summary>
+/// Istio's standard metrics, kept by hand and rendered as Prometheus text. Recording is
+/// allocation-free once a series exists: the key is a small struct over interned ids.
+/// </summary>
+internal sealed class ProxyMetrics
+{
+    /// <summary>Istio's default buckets for istio_request_duration_milliseconds.</summary>
+    internal static readonly double[] DurationBuckets = [0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000, 3600000];
+
+    private readonly ConcurrentDictionary<MetricLabels, int> _labelIds = new();
+    private readonly ConcurrentDictionary<int, (string Prefix, string Csp)> _labelPrefixes = new();
+    private readonly ConcurrentDictionary<string, int> _flagIds = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<int, string> _flags = new();
+    private readonly ConcurrentDictionary<(int Labels, int Code, int Flags), RequestSeries> _requests = new();
+    private readonly ConcurrentDictionary<(int Labels, int Flags), TcpSeries> _tcp = new();
+    private readonly ConcurrentDictionary<(string Direction, string Result, string Reason), StrongBox> _handshakes = new();
+    private int _nextId;
+
+    public Func<DateTimeOffset?>? CertificateNotAfter { get; set; }
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    public LabelsHandle Intern(MetricLabels labels)
+    {
+        if (_labelIds.TryGetValue(labels, out var id)) return new(id);
+        lock (_labelIds)
+        {
+            if (_labelIds.TryGetValue(labels, out id)) return new(id);
+            id = Interlocked.Increment(ref _nextId);
+            _labelPrefixes[id] = (labels.RenderPrefix(), $"connection_security_policy=\"{labels.ConnectionSecurityPolicy}\"");
+            _labelIds[labels] = id;
+            return new(id);
+        }
+    }
+
+    private int FlagId(string flags)
+    {
+        if (_flagIds.TryGetValue(flags, out var id)) return id;
+        lock (_flagIds)
+        {
+            if (_flagIds.TryGetValue(flags, out id)) return id;
+            id = _flagIds.Count + 1;
+            _flags[id] = flags;
+            _flagIds[flags] = id;
+            return id;
+        }
+    }
+
+    public void RecordRequest(LabelsHandle labels, int responseCode, string flags, double durationMs)
+    {
+        var series = _requests.GetOrAdd((labels.Id, responseCode, FlagId(flags)), static _ => new RequestSeries());
+        series.Record(durationMs);
+    }
+
+    public TcpConnectionRecorder OpenTcp(LabelsHandle labels)
+    {
+        var series = _tcp.GetOrAdd((labels.Id, FlagId(ResponseFlags.None)), static _ => new TcpSeries());
+        Interlocked.Increment(ref series.Opened);
+        return new TcpConnectionRecorder(this, labels, series);
+    }
+
+    internal void CloseTcp(LabelsHandle labels, TcpSeries opened, string flags, long sent, long received)
+    {
+        // Bytes and the close go to the series of the final flags; "opened" stays where it was counted.
+        var series = flags == ResponseFlags.None ? opened : _tcp.GetOrAdd((labels.Id, FlagId(flags)), static _ => new TcpSeries());
+        Interlocked.Add(ref series.Sent, sent);
+        Interlocked.Add(ref series.Received, received);
+        Interlocked.Increment(ref series.Closed);
+    }
+
+    public void RecordHandshake(string direction, bool success, string reason)
+    {
+        var box = _handshakes.GetOrAdd((direction, success ? "success" : "failure", reason), static _ => new StrongBox());
+        Interlocked.Increment(ref box.Value);
+    }
+
+    public long HandshakeCount(string direction, bool success) =>
+        _handshakes.Where(kv => kv.Key.Direction == direction && kv.Key.Result == (success ? "success" : "failure")).Sum(kv => Interlocked.Read(ref kv.Value.Value));
+
+    public void WritePrometheus(StringBuilder o)
+    {
+        var requests = _requests.ToArray();
+        o.Append("# TYPE istio_requests_total counter\n");
+        foreach (var (key, s) in requests)
+            o.Append("istio_requests_total{").Append(RequestLabels(key)).Append("} ").Append(Interlocked.Read(ref s.Count)).Append('\n');
+
+        o.Append("# TYPE istio_request_duration_milliseconds histogram\n");
+        foreach (var (key, s) in requests)
+        {
+            var labels = RequestLabels(key);
+            long cumulative = 0;
+            for (var i = 0; i < DurationBuckets.Length; i++)
+            {
+                cumulative += Interlocked.Read(ref s.Buckets[i]);
+                o.Append("istio_request_duration_milliseconds_bucket{").Append(labels).Append(",le=\"")
+                 .Append(DurationBuckets[i].ToString(CultureInfo.InvariantCulture)).Append("\"} ").Append(cumulative).Append('\n');
+            }
+            var count = Interlocked.Read(ref s.Count);
+            o.Append("istio_request_duration_milliseconds_bucket{").Append(labels).Append(",le=\"+Inf\"} ").Append(count).Append('\n');
+            o.Append("istio_request_duration_milliseconds_sum{").Append(labels).Append("} ")
+             .Append((Interlocked.Read(ref s.SumMicros) / 1000.0).ToString(CultureInfo.InvariantCulture)).Append('\n');
+            o.Append("istio_request_duration_milliseconds_count{").Append(labels).Append("} ").Append(count).Append('\n');
+        }
+
+        var tcp = _tcp.ToArray();
+        WriteTcp(o, "istio_tcp_connections_opened_total", tcp, s => Interlocked.Read(ref s.Opened));
+        WriteTcp(o, "istio_tcp_connections_closed_total", tcp, s => Interlocked.Read(ref s.Closed));
+        WriteTcp(o, "istio_tcp_sent_bytes_total", tcp, s => Interlocked.Read(ref s.Sent));
+        WriteTcp(o, "istio_tcp_received_bytes_total", tcp, s => Interlocked.Read(ref s.Received));
+
+        o.Append("# TYPE meshwork_tls_handshakes_total counter\n");
+        foreach (var (key, box) in _handshakes.ToArray())
+            o.Append("meshwork_tls_handshakes_total{direction=\"").Append(key.Direction).Append("\",result=\"").Append(key.Result)
+             .Append("\",reason=\"").Append(key.Reason).Append("\"} ").Append(Interlocked.Read(ref box.Value)).Append('\n');
+
+        if (CertificateNotAfter?.Invoke() is { } notAfter)
+        {
+            o.Append("# TYPE meshwork_cert_expiry_seconds gauge\n");
+            o.Append("meshwork_cert_expiry_seconds ")
+             .Append(Math.Round((notAfter - Time.GetUtcNow()).TotalSeconds).ToString(CultureInfo.InvariantCulture)).Append('\n');
+        }
+    }
+
+    private void WriteTcp(StringBuilder o, string name, KeyValuePair<(int Labels, int Flags), TcpSeries>[] tcp, Func<TcpSeries, long> value)
+    {
+        o.Append("# TYPE ").Append(name).Append(" counter\n");
+        foreach (var (key, s) in tcp)
+        {
+            var (prefix, csp) = SplitPrefix(key.Labels);
+            o.Append(name).Append('{').Append(prefix).Append(",response_flags=\"").Append(_flags[key.Flags])
+             .Append("\",").Append(csp).Append("} ").Append(value(s)).Append('\n');
+        }
+    }
+
+    private string RequestLabels((int Labels, int Code, int Flags) key)
+    {
+        var (prefix, csp) = SplitPrefix(key.Labels);
+        return $"{prefix},response_code=\"{key.Code}\",grpc_response_status=\"\",response_flags=\"{_flags[key.Flags]}\",{csp}";
+    }
+
+    private (string Prefix, string Csp) SplitPrefix(int labelsId)
+    {
+        return _labelPrefixes[labelsId];
+    }
+
+    internal sealed class RequestSeries
+    {
+        public long Count;
+        public long SumMicros;
+        public readonly long[] Buckets = new long[DurationBuckets.Length];
+
+        public void Record(double ms)
+        {
+            Interlocked.Increment(ref Count);
+            Interlocked.Add(ref SumMicros, (long)(ms * 1000));
+            for (var i = 0; i < DurationBuckets.Length; i++)
+            {
+                if (ms <= DurationBuckets[i]) { Interlocked.Increment(ref Buckets[i]); return; }
+            }
+        }
+    }
+
+    internal sealed class TcpSeries
+    {
+        public long Opened, Closed, Sent, Received;
+    }
+
+    internal sealed class StrongBox { public long Value; }
+}
+
+/// <summary>Counts one TCP connection's bytes; reports them once when the connection closes.</summary>
+internal sealed class TcpConnectionRecorder
+{
+    private readonly ProxyMetrics _metrics;
+    private readonly LabelsHandle _labels;
+    private readonly ProxyMetrics.TcpSeries _series;
+    private int _closed;
+    public long Sent;
+    public long Received;
+
+    internal TcpConnectionRecorder(ProxyMetrics metrics, LabelsHandle labels, ProxyMetrics.TcpSeries series)
+    {
+        _metrics = metrics; _labels = labels; _series = series;
+    }
+
+    public void Close(string flags = ResponseFlags.None)
+    {
+        if (Interlocked.Exchange(ref _closed, 1) == 0)
+            _metrics.CloseTcp(_labels, _series, flags, Interlocked.Read(ref Sent), Interlocked.Read(ref Received));
+    }
+}

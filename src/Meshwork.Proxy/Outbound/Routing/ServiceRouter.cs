@@ -1,0 +1,65 @@
+using System.Collections.Frozen;
+using System.Collections.Immutable;
+using Meshwork.Proxy.Outbound.LoadBalancing;
+using Meshwork.ProxyProtocol.Snapshots;
+
+namespace Meshwork.Proxy.Outbound.Routing;
+
+/// <summary>A resolved destination: the service, the port and the endpoint picker for that port.</summary>
+internal sealed record RouteTarget(OutboundService Service, OutboundPort Port, EndpointPicker Picker)
+{
+    public string Authority => $"{Service.Hostname}:{Port.Port}";
+}
+
+/// <summary>
+/// Resolves a host as cluster DNS would from the proxy's namespace: "name" (own namespace),
+/// "name.ns", "name.ns.svc", "name.ns.svc.cluster.local", or any other hostname a service declares.
+/// </summary>
+internal sealed class ServiceRouter
+{
+    private readonly FrozenDictionary<string, OutboundService> _byName;
+    private readonly FrozenDictionary<(string Host, int Port), RouteTarget> _targets;
+
+    public ImmutableArray<OutboundService> Services { get; }
+
+    public ServiceRouter(ImmutableArray<OutboundService> services, string ownNamespace)
+    {
+        Services = services.IsDefault ? [] : services;
+        var names = new Dictionary<string, OutboundService>(StringComparer.OrdinalIgnoreCase);
+        var targets = new Dictionary<(string, int), RouteTarget>();
+        foreach (var service in Services)
+        {
+            var fqdn = service.Hostname.TrimEnd('.').ToLowerInvariant();
+            names.TryAdd(fqdn, service);
+            var name = service.Name.ToLowerInvariant();
+            var ns = service.Namespace.ToLowerInvariant();
+            names.TryAdd($"{name}.{ns}.svc.cluster.local", service);
+            names.TryAdd($"{name}.{ns}.svc", service);
+            names.TryAdd($"{name}.{ns}", service);
+            if (string.Equals(ns, ownNamespace, StringComparison.OrdinalIgnoreCase)) names[name] = service;
+            foreach (var port in service.Ports)
+                targets[(fqdn, port.Port)] = new RouteTarget(service, port, new EndpointPicker(port.Endpoints));
+        }
+        _byName = names.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
+        _targets = targets.ToFrozenDictionary();
+    }
+
+    /// <summary>Finds the service port for host:port; on failure <paramref name="error"/> says what was missing.</summary>
+    public bool TryResolve(string host, int port, out RouteTarget? target, out string? error)
+    {
+        host = host.TrimEnd('.');
+        if (!_byName.TryGetValue(host, out var service))
+        {
+            target = null;
+            error = $"no service is known by the name '{host}' (names are resolved from this proxy's namespace: name, name.namespace, name.namespace.svc.cluster.local)";
+            return false;
+        }
+        if (!_targets.TryGetValue((service.Hostname.TrimEnd('.').ToLowerInvariant(), port), out target))
+        {
+            error = $"service {service.Hostname} has no port {port} (ports: {string.Join(", ", service.Ports.Select(p => p.Port))})";
+            return false;
+        }
+        error = null;
+        return true;
+    }
+}

@@ -1,0 +1,72 @@
+using System.Net;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Logging;
+
+namespace Meshwork.Proxy.Tests.Support;
+
+/// <summary>
+/// A tiny upstream app on 127.0.0.1:0, like httpbin: /headers echoes the request headers, /ip the
+/// caller, /bytes/{n} streams n bytes, /upload counts the body it received, /name says which app answered.
+/// </summary>
+public sealed class EchoApp : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    public string Name { get; }
+    public int Port { get; }
+
+    private EchoApp(WebApplication app, string name, int port) { _app = app; Name = name; Port = port; }
+
+    public static async Task<EchoApp> StartAsync(string name = "httpbin")
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Limits.MaxRequestBodySize = null;
+            k.Listen(IPAddress.Loopback, 0, l => l.Protocols = HttpProtocols.Http1);
+        });
+        var app = builder.Build();
+        app.MapGet("/headers", (HttpContext c) =>
+        {
+            var headers = c.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString());
+            return Results.Text(JsonSerializer.Serialize(new Dictionary<string, object> { ["headers"] = headers, ["app"] = name }), "application/json");
+        });
+        app.MapGet("/ip", (HttpContext c) => Results.Text($"{{\"origin\": \"{c.Connection.RemoteIpAddress}\"}}\n", "application/json"));
+        app.MapGet("/name", () => Results.Text(name));
+        app.MapGet("/bytes/{n:long}", async (HttpContext c, long n) =>
+        {
+            c.Response.ContentType = "application/octet-stream";
+            c.Response.ContentLength = n;
+            var chunk = new byte[64 * 1024];
+            Array.Fill(chunk, (byte)'x');
+            for (long sent = 0; sent < n;)
+            {
+                var size = (int)Math.Min(chunk.Length, n - sent);
+                await c.Response.Body.WriteAsync(chunk.AsMemory(0, size), c.RequestAborted);
+                sent += size;
+            }
+        });
+        app.MapPost("/upload", async (HttpContext c) =>
+        {
+            var buffer = new byte[64 * 1024];
+            long total = 0;
+            int read;
+            while ((read = await c.Request.Body.ReadAsync(buffer, c.RequestAborted)) > 0) total += read;
+            return Results.Text(total.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        });
+        await app.StartAsync();
+        var address = app.Urls.First();
+        var port = new Uri(address).Port;
+        return new EchoApp(app, name, port);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
