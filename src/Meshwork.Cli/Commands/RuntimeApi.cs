@@ -1,0 +1,10 @@
+using Meshwork.Api;
+
+namespace Meshwork.Cli.Commands;
+
+/// <summary>How the runtime's commands reach the config API of a state directory.</summary>
+internal static class RuntimeApi
+{
+    public static IMeshApi Connect(StateDirectory state, string? server) =>
+        throw new NotSupportedException("the config API client is not available yet");
+}

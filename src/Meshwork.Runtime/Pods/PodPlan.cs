@@ -1,0 +1,240 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+using Meshwork.Api;
+using Meshwork.Model.Resources;
+using Meshwork.ProxyProtocol.ControlPlaneApi;
+using Meshwork.Runtime.Processes;
+
+namespace Meshwork.Runtime.Pods;
+
+/// <summary>How one container is run and when it counts as ready.</summary>
+public sealed record ContainerPlan
+{
+    public required string Name { get; init; }
+    public required ProcessLaunch Launch { get; init; }
+    public bool IsSidecar { get; init; }
+    /// <summary>Addresses that must accept TCP connections for the container to be ready (empty: ready when running).</summary>
+    public ImmutableArray<IPEndPoint> ReadinessEndpoints { get; init; } = [];
+    /// <summary>An HTTP URL that must answer 200 for the container to be ready (the sidecar's /ready).</summary>
+    public string? ReadinessUrl { get; init; }
+}
+
+/// <summary>Everything a pod needs to start, computed before anything starts.</summary>
+public sealed record PodPlan
+{
+    public required string Namespace { get; init; }
+    public required string Name { get; init; }
+    public required string Deployment { get; init; }
+    public required string TemplateHash { get; init; }
+    public required IPAddress PodIp { get; init; }
+    public required bool Sidecar { get; init; }
+    public required string Directory { get; init; }
+    public required ImmutableSortedDictionary<string, string> Labels { get; init; }
+    public required ImmutableSortedDictionary<string, string> Annotations { get; init; }
+    public required PodSpec Spec { get; init; }
+    public required ImmutableArray<ContainerPlan> Containers { get; init; }
+
+    public string TokenFile => Path.Combine(Directory, "bootstrap-token");
+    public string CertDirectory => Path.Combine(Directory, "etc", "certs");
+}
+
+/// <summary>Settings shared by every pod of one runtime.</summary>
+public sealed record PodEnvironmentSettings
+{
+    /// <summary>The meshwork binary: its folder goes first on every pod's PATH, and sidecars run it.</summary>
+    public required string MeshworkExecutable { get; init; }
+    public required StateDirectory State { get; init; }
+    /// <summary>https URL of the control plane, for sidecars.</summary>
+    public string? ControlPlaneUrl { get; init; }
+    /// <summary>http://host:port of the network proxy: the http_proxy of pods without a sidecar.</summary>
+    public string? NetworkProxyUrl { get; init; }
+    /// <summary>Variables every process inherits from the host (PATH, HOME, DOTNET_*, ...).</summary>
+    public ImmutableSortedDictionary<string, string> HostEnvironment { get; init; } = ImmutableSortedDictionary<string, string>.Empty;
+
+    public const int SidecarAdminPort = 15000;
+    public const int SidecarOutboundPort = 15001;
+
+    private static readonly string[] InheritedNames = ["PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "TZ", "TMPDIR", "TERM", "SHELL"];
+
+    /// <summary>The host variables a pod's processes inherit: a small, predictable set.</summary>
+    public static ImmutableSortedDictionary<string, string> InheritFromHost()
+    {
+        var builder = ImmutableSortedDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
+        foreach (System.Collections.DictionaryEntry entry in System.Environment.GetEnvironmentVariables())
+        {
+            if (entry.Key is string key && entry.Value is string value
+                && (InheritedNames.Contains(key) || key.StartsWith("DOTNET_", StringComparison.Ordinal) || key.StartsWith("SSL_CERT", StringComparison.Ordinal)))
+            {
+                builder[key] = value;
+            }
+        }
+        return builder.ToImmutable();
+    }
+}
+
+/// <summary>
+/// Builds a pod's plan: its containers' commands and environments as the architecture's "Local
+/// network" describes them. Pure apart from reading the settings it is given.
+/// </summary>
+public static class PodPlanner
+{
+    /// <param name="allocatePort">Gives a free port on 127.0.0.1 for an app behind a sidecar.</param>
+    public static PodPlan Plan(
+        PodEnvironmentSettings settings, string @namespace, string name, string deployment, string templateHash,
+        PodTemplate template, bool sidecar, IPAddress podIp, Func<int> allocatePort)
+    {
+        var directory = settings.State.PodDirectory(@namespace, name);
+        var podIp4 = podIp.ToString();
+        var labels = template.Labels.SetItem(PodNaming.TemplateHashLabel, templateHash);
+        if (sidecar)
+        {
+            labels = labels.SetItem(SidecarInjection.TlsModeLabel, "istio")
+                .SetItem("service.istio.io/canonical-name", labels.GetValueOrDefault("app") ?? deployment);
+        }
+        var meshworkDirectory = Path.GetDirectoryName(settings.MeshworkExecutable)!;
+        var hostPath = settings.HostEnvironment.GetValueOrDefault("PATH") ?? "/usr/local/bin:/usr/bin:/bin";
+        var basePath = $"{meshworkDirectory}:{hostPath}";
+        var serviceAccount = string.IsNullOrEmpty(template.Spec.ServiceAccountName) ? "default" : template.Spec.ServiceAccountName;
+
+        var declaredPorts = template.Spec.Containers.SelectMany(c => c.Ports.IsDefault ? [] : c.Ports).Select(p => p.Port).Distinct().ToList();
+        var inbound = new SortedDictionary<int, int>();
+        if (sidecar)
+        {
+            foreach (var port in declaredPorts) inbound[port] = allocatePort();
+        }
+
+        var containers = ImmutableArray.CreateBuilder<ContainerPlan>();
+        foreach (var container in template.Spec.Containers)
+        {
+            var env = new Dictionary<string, string>(settings.HostEnvironment, StringComparer.Ordinal)
+            {
+                ["PATH"] = basePath,
+                ["POD_IP"] = podIp4,
+                ["POD_NAME"] = name,
+                ["POD_NAMESPACE"] = @namespace,
+                ["SERVICE_ACCOUNT"] = serviceAccount,
+                ["no_proxy"] = "localhost,127.0.0.1",
+                ["NO_PROXY"] = "localhost,127.0.0.1",
+            };
+            var proxy = sidecar ? $"http://{podIp4}:{PodEnvironmentSettings.SidecarOutboundPort}" : settings.NetworkProxyUrl;
+            if (proxy is not null)
+            {
+                env["http_proxy"] = proxy;
+                env["HTTP_PROXY"] = proxy;
+            }
+            var ports = container.Ports.IsDefault ? [] : container.Ports;
+            var readiness = ImmutableArray.CreateBuilder<IPEndPoint>();
+            if (sidecar)
+            {
+                env["HOST"] = "127.0.0.1";
+                foreach (var port in ports)
+                {
+                    env[$"PORT_{port.Port.ToString(CultureInfo.InvariantCulture)}"] = inbound[port.Port].ToString(CultureInfo.InvariantCulture);
+                    readiness.Add(new IPEndPoint(IPAddress.Loopback, inbound[port.Port]));
+                }
+                if (ports.Length > 0) env["PORT"] = inbound[ports[0].Port].ToString(CultureInfo.InvariantCulture);
+            }
+            else
+            {
+                env["HOST"] = podIp4;
+                foreach (var port in ports)
+                {
+                    env[$"PORT_{port.Port.ToString(CultureInfo.InvariantCulture)}"] = port.Port.ToString(CultureInfo.InvariantCulture);
+                    readiness.Add(new IPEndPoint(podIp, port.Port));
+                }
+                if (ports.Length > 0) env["PORT"] = ports[0].Port.ToString(CultureInfo.InvariantCulture);
+            }
+            foreach (var variable in container.Env.IsDefault ? [] : container.Env)
+            {
+                env[variable.Name] = EnvironmentExpansion.Expand(variable.Value, env);
+            }
+            var command = (container.Command.IsDefault ? [] : container.Command).Concat(container.Args.IsDefault ? [] : container.Args)
+                .Select(word => EnvironmentExpansion.Expand(word, env)).ToImmutableArray();
+            if (command.IsEmpty)
+            {
+                throw new PodPlanException($"container {container.Name} of deployment {@namespace}/{deployment} has no command: " +
+                    "Meshwork runs processes, not images; set command (e.g. [\"meshwork\", \"sample\", \"httpbin\"] or [\"sleep\", \"infinity\"])");
+            }
+            containers.Add(new ContainerPlan
+            {
+                Name = container.Name,
+                Launch = new ProcessLaunch
+                {
+                    Command = command,
+                    Environment = env.ToImmutableSortedDictionary(StringComparer.Ordinal),
+                    WorkingDirectory = directory,
+                    LogFile = Path.Combine(directory, "logs", $"{container.Name}.log"),
+                },
+                ReadinessEndpoints = readiness.ToImmutable(),
+            });
+        }
+
+        if (sidecar)
+        {
+            var env = new Dictionary<string, string>(settings.HostEnvironment, StringComparer.Ordinal)
+            {
+                ["PATH"] = basePath,
+                [ProxyEnvironment.Role] = "sidecar",
+                [ProxyEnvironment.ControlPlaneRoot] = settings.State.RootCertFile,
+                [ProxyEnvironment.BootstrapTokenFile] = Path.Combine(directory, "bootstrap-token"),
+                [ProxyEnvironment.CertDirectory] = Path.Combine(directory, "etc", "certs"),
+                [ProxyEnvironment.InboundPorts] = string.Join(',', inbound.Select(p => $"{p.Key}=127.0.0.1:{p.Value}")),
+                [ProxyEnvironment.OutboundAddress] = $"{podIp4}:{PodEnvironmentSettings.SidecarOutboundPort}",
+                [ProxyEnvironment.AdminAddress] = $"{podIp4}:{PodEnvironmentSettings.SidecarAdminPort}",
+                [ProxyEnvironment.PodLabels] = JsonSerializer.Serialize(labels),
+                [ProxyEnvironment.PodName] = name,
+                [ProxyEnvironment.PodNamespace] = @namespace,
+                [ProxyEnvironment.PodIp] = podIp4,
+                [ProxyEnvironment.ServiceAccount] = serviceAccount,
+                [ProxyEnvironment.Workload] = deployment,
+            };
+            if (settings.ControlPlaneUrl is not null) env[ProxyEnvironment.ControlPlane] = settings.ControlPlaneUrl;
+            containers.Add(new ContainerPlan
+            {
+                Name = SidecarInjection.SidecarContainerName,
+                IsSidecar = true,
+                Launch = new ProcessLaunch
+                {
+                    Command = [settings.MeshworkExecutable, "proxy"],
+                    Environment = env.ToImmutableSortedDictionary(StringComparer.Ordinal),
+                    WorkingDirectory = directory,
+                    LogFile = Path.Combine(directory, "logs", $"{SidecarInjection.SidecarContainerName}.log"),
+                },
+                ReadinessUrl = $"http://{podIp4}:{PodEnvironmentSettings.SidecarAdminPort}/ready",
+            });
+        }
+
+        var spec = template.Spec;
+        if (sidecar)
+        {
+            spec = spec with
+            {
+                Containers = spec.Containers.Add(new Container
+                {
+                    Name = SidecarInjection.SidecarContainerName,
+                    Image = "meshwork proxy",
+                    Command = [settings.MeshworkExecutable, "proxy"],
+                }),
+            };
+        }
+
+        return new PodPlan
+        {
+            Namespace = @namespace,
+            Name = name,
+            Deployment = deployment,
+            TemplateHash = templateHash,
+            PodIp = podIp,
+            Sidecar = sidecar,
+            Directory = directory,
+            Labels = labels,
+            Annotations = template.Annotations,
+            Spec = spec,
+            Containers = containers.ToImmutable(),
+        };
+    }
+}
+
+public sealed class PodPlanException(string message) : Exception(message);

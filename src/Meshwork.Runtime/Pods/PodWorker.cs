@@ -1,0 +1,321 @@
+using System.Collections.Immutable;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Meshwork.Model.Resources;
+using Meshwork.Runtime.Processes;
+
+namespace Meshwork.Runtime.Pods;
+
+/// <summary>
+/// Runs one pod: starts its containers, restarts a container that exits (with backoff, counting
+/// restarts as the kubelet does), probes readiness, and stops everything when asked.
+/// </summary>
+public sealed class PodWorker : IAsyncDisposable
+{
+    private static readonly HttpClient Probe = new(new SocketsHttpHandler { UseProxy = false, ConnectTimeout = TimeSpan.FromSeconds(1) })
+    {
+        Timeout = TimeSpan.FromSeconds(2),
+    };
+
+    private readonly Func<CancellationToken, Task<string>>? _bootstrapToken;
+    private readonly Action<PodWorker> _changed;
+    private readonly Action<string> _log;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Dictionary<string, ContainerState> _containers;
+    private readonly List<Task> _tasks = [];
+    private readonly object _gate = new();
+    private bool _terminating;
+
+    private sealed class ContainerState(ContainerPlan plan)
+    {
+        public ContainerPlan Plan { get; } = plan;
+        public Process? Process { get; set; }
+        public bool Ready { get; set; }
+        public int Restarts { get; set; }
+        public string State { get; set; } = "waiting";
+        public string? Reason { get; set; }
+    }
+
+    public PodWorker(PodPlan plan, Func<CancellationToken, Task<string>>? bootstrapToken, Action<PodWorker> changed, Action<string> log)
+    {
+        Plan = plan;
+        CreatedAt = DateTimeOffset.UtcNow;
+        _bootstrapToken = bootstrapToken;
+        _changed = changed;
+        _log = log;
+        _containers = plan.Containers.ToDictionary(c => c.Name, c => new ContainerState(c));
+    }
+
+    public PodPlan Plan { get; }
+    public DateTimeOffset CreatedAt { get; }
+    public bool Terminating { get { lock (_gate) return _terminating; } }
+    public bool Ready { get { lock (_gate) return !_terminating && _containers.Values.All(c => c.Ready); } }
+
+    public void Start()
+    {
+        Directory.CreateDirectory(Plan.Directory);
+        Directory.CreateDirectory(Path.Combine(Plan.Directory, "logs"));
+        Publish();
+        // The sidecar first, as Istio's holdApplicationUntilProxyStarts would: the app's first
+        // outbound call then finds its proxy listening.
+        foreach (var container in _containers.Values.OrderByDescending(c => c.Plan.IsSidecar))
+        {
+            _tasks.Add(Task.Run(() => SuperviseAsync(container, _stopping.Token)));
+        }
+        _tasks.Add(Task.Run(() => ProbeLoopAsync(_stopping.Token)));
+    }
+
+    private async Task SuperviseAsync(ContainerState container, CancellationToken stopping)
+    {
+        var backoff = TimeSpan.FromSeconds(1);
+        if (!container.Plan.IsSidecar && _containers.Values.FirstOrDefault(c => c.Plan.IsSidecar) is { } sidecar)
+        {
+            // Give the sidecar a head start (bounded), so the app's first calls go through it.
+            var until = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+            while (!sidecar.Ready && DateTime.UtcNow < until && !stopping.IsCancellationRequested)
+            {
+                await Delay(TimeSpan.FromMilliseconds(100), stopping).ConfigureAwait(false);
+            }
+        }
+        while (!stopping.IsCancellationRequested)
+        {
+            Process process;
+            var started = DateTime.UtcNow;
+            try
+            {
+                if (container.Plan.IsSidecar && _bootstrapToken is not null)
+                {
+                    var token = await _bootstrapToken(stopping).ConfigureAwait(false);
+                    WriteSecretFile(Plan.TokenFile, token);
+                }
+                process = ProcessLauncher.Start(container.Plan.Launch);
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                _log($"pod {Plan.Namespace}/{Plan.Name}: container {container.Plan.Name} could not start: {e.Message}");
+                lock (_gate) { container.State = "waiting"; container.Reason = "CreateContainerError"; }
+                Publish();
+                await Delay(backoff, stopping).ConfigureAwait(false);
+                backoff = Next(backoff);
+                continue;
+            }
+            lock (_gate) { container.Process = process; container.State = "running"; container.Reason = null; }
+            Publish();
+            try
+            {
+                await process.WaitForExitAsync(stopping).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            var code = process.ExitCode;
+            process.Dispose();
+            lock (_gate)
+            {
+                container.Process = null;
+                container.Ready = false;
+                container.Restarts++;
+                container.State = "waiting";
+                container.Reason = container.Restarts > 1 ? "CrashLoopBackOff" : null;
+            }
+            _log($"pod {Plan.Namespace}/{Plan.Name}: container {container.Plan.Name} exited with code {code}; restarting in {backoff.TotalSeconds:0}s");
+            Publish();
+            if (DateTime.UtcNow - started > TimeSpan.FromMinutes(1)) backoff = TimeSpan.FromSeconds(1);
+            await Delay(backoff, stopping).ConfigureAwait(false);
+            backoff = Next(backoff);
+        }
+    }
+
+    private static TimeSpan Next(TimeSpan backoff) => TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
+
+    private static async Task Delay(TimeSpan delay, CancellationToken cancellationToken)
+    {
+        try { await Task.Delay(delay, cancellationToken).ConfigureAwait(false); } catch (OperationCanceledException) { }
+    }
+
+    private async Task ProbeLoopAsync(CancellationToken stopping)
+    {
+        while (!stopping.IsCancellationRequested)
+        {
+            var changed = false;
+            foreach (var container in _containers.Values)
+            {
+                bool running;
+                lock (_gate) running = container.Process is not null;
+                var ready = running && await IsReadyAsync(container.Plan, stopping).ConfigureAwait(false);
+                lock (_gate)
+                {
+                    // A process that exited between the check and now is not ready.
+                    ready &= container.Process is not null;
+                    if (ready != container.Ready) { container.Ready = ready; changed = true; }
+                }
+            }
+            if (changed) Publish();
+            await Delay(TimeSpan.FromMilliseconds(Ready ? 1000 : 200), stopping).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task<bool> IsReadyAsync(ContainerPlan plan, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (plan.ReadinessUrl is not null)
+            {
+                using var response = await Probe.GetAsync(plan.ReadinessUrl, cancellationToken).ConfigureAwait(false);
+                return response.StatusCode == HttpStatusCode.OK;
+            }
+            foreach (var endpoint in plan.ReadinessEndpoints)
+            {
+                using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                timeout.CancelAfter(TimeSpan.FromSeconds(1));
+                await socket.ConnectAsync(endpoint, timeout.Token).ConfigureAwait(false);
+            }
+            return true;
+        }
+        catch (Exception e) when (e is HttpRequestException or SocketException or OperationCanceledException or IOException)
+        {
+            return false;
+        }
+    }
+
+    private static void WriteSecretFile(string path, string content)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var temporary = path + ".tmp";
+        File.Delete(temporary);
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        using (var stream = new FileStream(temporary, options))
+        using (var writer = new StreamWriter(stream))
+        {
+            writer.Write(content);
+        }
+        File.Move(temporary, path, overwrite: true);
+    }
+
+    /// <summary>Stops all containers: the app first, then its sidecar, so the app's last calls still go out.</summary>
+    public async Task StopAsync()
+    {
+        lock (_gate) _terminating = true;
+        Publish();
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        var grace = TimeSpan.FromSeconds(5);
+        foreach (var group in _containers.Values.GroupBy(c => c.Plan.IsSidecar).OrderBy(g => g.Key))
+        {
+            await Task.WhenAll(group.Select(c =>
+            {
+                Process? process;
+                lock (_gate) process = c.Process;
+                return process is null ? Task.CompletedTask : ProcessLauncher.StopAsync(process, grace);
+            })).ConfigureAwait(false);
+        }
+        try { await Task.WhenAll(_tasks).ConfigureAwait(false); } catch (OperationCanceledException) { }
+        lock (_gate)
+        {
+            foreach (var c in _containers.Values) { c.Process?.Dispose(); c.Process = null; c.Ready = false; c.State = "terminated"; }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync().ConfigureAwait(false);
+        _stopping.Dispose();
+    }
+
+    private void Publish()
+    {
+        try
+        {
+            ToRecord().Write(Plan.Directory);
+        }
+        catch (IOException e)
+        {
+            _log($"pod {Plan.Namespace}/{Plan.Name}: could not write {PodRecord.FileName}: {e.Message}");
+        }
+        _changed(this);
+    }
+
+    public PodRecord ToRecord()
+    {
+        lock (_gate)
+        {
+            return new PodRecord
+            {
+                Namespace = Plan.Namespace,
+                Name = Plan.Name,
+                Deployment = Plan.Deployment,
+                TemplateHash = Plan.TemplateHash,
+                PodIp = Plan.PodIp.ToString(),
+                Sidecar = Plan.Sidecar,
+                CreatedAt = CreatedAt,
+                Labels = Plan.Labels,
+                Terminating = _terminating,
+                Containers = [.. Plan.Containers.Select(p =>
+                {
+                    var c = _containers[p.Name];
+                    int? pid = null;
+                    try { pid = c.Process?.Id; } catch (InvalidOperationException) { }
+                    return new ContainerRecord
+                    {
+                        Name = p.Name,
+                        Command = p.Launch.Command,
+                        Environment = p.Launch.Environment,
+                        WorkingDirectory = p.Launch.WorkingDirectory,
+                        LogFile = p.Launch.LogFile,
+                        Ready = c.Ready,
+                        RestartCount = c.Restarts,
+                        State = c.State,
+                        Pid = pid,
+                    };
+                })],
+            };
+        }
+    }
+
+    /// <summary>The Pod object the config API shows for this pod.</summary>
+    public Pod ToResource()
+    {
+        ImmutableArray<Meshwork.Model.Resources.ContainerStatus> statuses;
+        string phase;
+        string? reason;
+        lock (_gate)
+        {
+            statuses = [.. Plan.Containers.Select(p =>
+            {
+                var c = _containers[p.Name];
+                return new Meshwork.Model.Resources.ContainerStatus { Name = p.Name, Ready = c.Ready, RestartCount = c.Restarts, State = c.State };
+            })];
+            var anyStarted = _containers.Values.Any(c => c.State == "running" || c.Restarts > 0);
+            phase = anyStarted ? "Running" : "Pending";
+            reason = _terminating ? "Terminating" : _containers.Values.Select(c => c.Reason).FirstOrDefault(r => r is not null);
+        }
+        return new Pod
+        {
+            ApiVersion = "v1",
+            Metadata = new ObjectMeta
+            {
+                Name = Plan.Name,
+                Namespace = Plan.Namespace,
+                Labels = Plan.Labels,
+                Annotations = Plan.Annotations,
+                CreationTimestamp = CreatedAt,
+            },
+            Spec = Plan.Spec,
+            Status = new PodStatus
+            {
+                Phase = phase,
+                Reason = reason,
+                PodIP = Plan.PodIp.ToString(),
+                StartTime = CreatedAt,
+                ContainerStatuses = statuses,
+            },
+        };
+    }
+}

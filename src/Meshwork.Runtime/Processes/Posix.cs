@@ -1,0 +1,37 @@
+using System.Runtime.InteropServices;
+
+namespace Meshwork.Runtime.Processes;
+
+/// <summary>The few POSIX calls .NET does not expose: signals to a whole process group.</summary>
+public static partial class Posix
+{
+    public const int SigKill = 9;
+    public const int SigTerm = 15;
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int Kill(int pid, int signal);
+
+    /// <summary>Sends <paramref name="signal"/> to the process group <paramref name="pgid"/>; false when none is left.</summary>
+    public static bool SignalGroup(int pgid, int signal) => pgid > 1 && Kill(-pgid, signal) == 0;
+
+    /// <summary>Sends <paramref name="signal"/> to one process; false when it is gone.</summary>
+    public static bool Signal(int pid, int signal) => pid > 1 && Kill(pid, signal) == 0;
+
+    /// <summary>True while a process with this id exists (signal 0 probes without sending).</summary>
+    public static bool IsAlive(int pid) => pid > 1 && (Kill(pid, 0) == 0 || Marshal.GetLastPInvokeError() == 1 /* EPERM */);
+
+    public static bool GroupIsAlive(int pgid) => pgid > 1 && Kill(-pgid, 0) == 0;
+
+    /// <summary>SIGTERM to the group, then SIGKILL when it is still there after <paramref name="grace"/>.</summary>
+    public static async Task TerminateGroupAsync(int pgid, TimeSpan grace, CancellationToken cancellationToken = default)
+    {
+        if (!SignalGroup(pgid, SigTerm)) return;
+        var deadline = DateTime.UtcNow + grace;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (!GroupIsAlive(pgid)) return;
+            await Task.Delay(50, cancellationToken).ConfigureAwait(false);
+        }
+        SignalGroup(pgid, SigKill);
+    }
+}

@@ -1,0 +1,487 @@
+using System.Collections.Immutable;
+using System.Net;
+using System.Text.Json;
+using Meshwork.Api;
+using Meshwork.Model.Resources;
+using Meshwork.ProxyProtocol.ControlPlaneApi;
+using Meshwork.Runtime.Network;
+using Meshwork.Runtime.Pods;
+using Meshwork.Runtime.Processes;
+
+namespace Meshwork.Runtime;
+
+public sealed record RuntimeOptions
+{
+    public required StateDirectory State { get; init; }
+    public required IMeshApi Api { get; init; }
+    /// <summary>The meshwork binary (sidecars and the network proxy run it; its folder leads the pods' PATH).</summary>
+    public required string MeshworkExecutable { get; init; }
+    /// <summary>Start the network proxy that plays the plain network for pods without a sidecar.</summary>
+    public bool NetworkProxy { get; init; } = true;
+    public TimeSpan ResyncInterval { get; init; } = TimeSpan.FromSeconds(1);
+    public Action<string> Log { get; init; } = line => Console.Error.WriteLine(line);
+}
+
+/// <summary>
+/// The local runtime: a client of the config API that keeps, for every Deployment, `replicas`
+/// pods of its current template running as local processes (with a sidecar where injection asks
+/// for one), reports them as Pod objects, and replaces pods when the template changes.
+/// </summary>
+public sealed class RuntimeHost
+{
+    private const string NetworkProxyName = "meshwork-network";
+
+    private readonly RuntimeOptions _options;
+    private readonly IMeshApi _api;
+    private readonly LoopbackAddressPool _addresses;
+    private readonly List<PodWorker> _pods = [];
+    private readonly HashSet<PodWorker> _dirty = [];
+    private readonly List<Task> _stopping = [];
+    private readonly Dictionary<string, string> _planErrors = [];
+    private readonly SemaphoreSlim _apiWrites = new(1, 1);
+    private readonly SemaphoreSlim _wake = new(0, int.MaxValue);
+    private readonly object _gate = new();
+    private readonly DateTimeOffset _startedAt = DateTimeOffset.UtcNow;
+    private PodWorker? _networkProxy;
+    private string? _lastApiError;
+
+    public RuntimeHost(RuntimeOptions options)
+    {
+        _options = options;
+        _api = options.Api;
+        _addresses = new LoopbackAddressPool(options.State.Root);
+    }
+
+    /// <summary>http://address:port of the network proxy, once it is started.</summary>
+    public string? NetworkProxyUrl { get; private set; }
+
+    /// <summary>Runs until <paramref name="cancellationToken"/> fires, then stops every pod it started.</summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        CleanUpLeftovers();
+        await DeleteStalePodObjectsAsync(cancellationToken).ConfigureAwait(false);
+        if (_options.NetworkProxy) StartNetworkProxy();
+        using var watches = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var watchTasks = new[] { "Deployment", "Namespace" }.Select(kind => Task.Run(() => WatchAsync(kind, watches.Token))).ToList();
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                await ReconcileOnceAsync(cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await _wake.WaitAsync(_options.ResyncInterval, cancellationToken).ConfigureAwait(false);
+                    // Coalesce a burst of events (an apply of many documents) into one pass.
+                    await Task.Delay(50, cancellationToken).ConfigureAwait(false);
+                    while (_wake.CurrentCount > 0) await _wake.WaitAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+            }
+        }
+        finally
+        {
+            await watches.CancelAsync().ConfigureAwait(false);
+            await ShutdownAsync().ConfigureAwait(false);
+            try { await Task.WhenAll(watchTasks).ConfigureAwait(false); } catch (Exception) { }
+        }
+    }
+
+    private void Wake() => _wake.Release();
+
+    private async Task WatchAsync(string kind, CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await foreach (var _ in _api.WatchAsync(kind, null, null, cancellationToken).ConfigureAwait(false)) Wake();
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception)
+            {
+                // The periodic pass still converges; the watch only makes it prompt.
+            }
+            try { await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false); } catch (OperationCanceledException) { return; }
+        }
+    }
+
+    /// <summary>Stops processes a previous runtime left behind (it was killed) and forgets their pods.</summary>
+    private void CleanUpLeftovers()
+    {
+        var podsRoot = Path.Combine(_options.State.Root, "pods");
+        foreach (var record in PodRecord.List(_options.State))
+        {
+            foreach (var container in record.Containers)
+            {
+                if (container.Pid is int pid && BelongsTo(pid, record.Name)) Posix.SignalGroup(pid, Posix.SigKill);
+            }
+        }
+        if (PodRecord.Read(NetworkProxyDirectory) is { } network)
+        {
+            foreach (var container in network.Containers)
+            {
+                if (container.Pid is int pid && BelongsTo(pid, NetworkProxyName)) Posix.SignalGroup(pid, Posix.SigKill);
+            }
+        }
+        TryDeleteDirectory(podsRoot);
+    }
+
+    /// <summary>True when process <paramref name="pid"/> is a container of pod <paramref name="pod"/> (not a reused pid).</summary>
+    private static bool BelongsTo(int pid, string pod)
+    {
+        try
+        {
+            var environ = File.ReadAllText($"/proc/{pid}/environ");
+            return environ.Split('\0').Contains($"POD_NAME={pod}");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    private async Task DeleteStalePodObjectsAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            foreach (var pod in await _api.ListAsync("Pod", null, null, cancellationToken).ConfigureAwait(false))
+            {
+                await _api.DeleteAsync("Pod", pod.Metadata.Namespace, pod.Metadata.Name, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            _options.Log($"runtime: could not remove pods of an earlier run: {e.Message}");
+        }
+    }
+
+    private string NetworkProxyDirectory => Path.Combine(_options.State.Root, "network");
+
+    private PodEnvironmentSettings Settings => new()
+    {
+        MeshworkExecutable = _options.MeshworkExecutable,
+        State = _options.State,
+        ControlPlaneUrl = ReadControlPlaneUrl(),
+        NetworkProxyUrl = NetworkProxyUrl,
+        HostEnvironment = PodEnvironmentSettings.InheritFromHost(),
+    };
+
+    private string? ReadControlPlaneUrl()
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(File.ReadAllText(_options.State.ServerInfoFile));
+            return document.RootElement.TryGetProperty("url", out var url) ? url.GetString() : null;
+        }
+        catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    private void StartNetworkProxy()
+    {
+        int[] ports = [PodEnvironmentSettings.SidecarAdminPort, PodEnvironmentSettings.SidecarOutboundPort];
+        var address = _addresses.Allocate(ports);
+        var ip = address.ToString();
+        var settings = Settings;
+        var directory = NetworkProxyDirectory;
+        TryDeleteDirectory(directory);
+        var env = new Dictionary<string, string>(settings.HostEnvironment, StringComparer.Ordinal)
+        {
+            [ProxyEnvironment.Role] = "network",
+            [ProxyEnvironment.ControlPlaneRoot] = _options.State.RootCertFile,
+            [ProxyEnvironment.BootstrapTokenFile] = Path.Combine(directory, "bootstrap-token"),
+            [ProxyEnvironment.CertDirectory] = Path.Combine(directory, "etc", "certs"),
+            [ProxyEnvironment.OutboundAddress] = $"{ip}:{PodEnvironmentSettings.SidecarOutboundPort}",
+            [ProxyEnvironment.AdminAddress] = $"{ip}:{PodEnvironmentSettings.SidecarAdminPort}",
+            [ProxyEnvironment.PodName] = NetworkProxyName,
+            [ProxyEnvironment.PodNamespace] = "istio-system",
+            [ProxyEnvironment.PodIp] = ip,
+            [ProxyEnvironment.ServiceAccount] = NetworkProxyName,
+            [ProxyEnvironment.Workload] = NetworkProxyName,
+            [ProxyEnvironment.PodLabels] = "{}",
+        };
+        if (settings.ControlPlaneUrl is not null) env[ProxyEnvironment.ControlPlane] = settings.ControlPlaneUrl;
+        var plan = new PodPlan
+        {
+            Namespace = "istio-system",
+            Name = NetworkProxyName,
+            Deployment = NetworkProxyName,
+            TemplateHash = "",
+            PodIp = address,
+            Sidecar = false,
+            Directory = directory,
+            Labels = ImmutableSortedDictionary<string, string>.Empty,
+            Annotations = ImmutableSortedDictionary<string, string>.Empty,
+            Spec = new PodSpec(),
+            Containers =
+            [
+                new ContainerPlan
+                {
+                    Name = "network-proxy",
+                    IsSidecar = true,
+                    Launch = new ProcessLaunch
+                    {
+                        Command = [_options.MeshworkExecutable, "proxy"],
+                        Environment = env.ToImmutableSortedDictionary(StringComparer.Ordinal),
+                        WorkingDirectory = directory,
+                        LogFile = Path.Combine(_options.State.LogDirectory, "network-proxy.log"),
+                    },
+                    ReadinessUrl = $"http://{ip}:{PodEnvironmentSettings.SidecarAdminPort}/ready",
+                },
+            ],
+        };
+        NetworkProxyUrl = $"http://{ip}:{PodEnvironmentSettings.SidecarOutboundPort}";
+        _networkProxy = new PodWorker(plan, async ct =>
+        {
+            try
+            {
+                return (await _api.CreateBootstrapTokenAsync("istio-system", NetworkProxyName, ct).ConfigureAwait(false)).Token;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // The network proxy has no identity to prove; a missing token only matters if the
+                // control plane insists, and then its log says so.
+                return "";
+            }
+        }, _ => Wake(), _options.Log);
+        _networkProxy.Start();
+        _options.Log($"runtime: network proxy on {NetworkProxyUrl}");
+    }
+
+    private async Task ReconcileOnceAsync(CancellationToken cancellationToken)
+    {
+        ImmutableArray<Resource> deployments, namespaces;
+        try
+        {
+            deployments = await _api.ListAsync("Deployment", null, null, cancellationToken).ConfigureAwait(false);
+            namespaces = await _api.ListAsync("Namespace", null, null, cancellationToken).ConfigureAwait(false);
+            if (_lastApiError is not null) _options.Log("runtime: config API reachable again");
+            _lastApiError = null;
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            if (_lastApiError != e.Message) _options.Log($"runtime: config API: {e.Message}");
+            _lastApiError = e.Message;
+            WriteInfo(null, []);
+            return;
+        }
+        var observedAt = DateTimeOffset.UtcNow;
+        var byNamespace = namespaces.OfType<Namespace>().ToDictionary(n => n.Metadata.Name, StringComparer.Ordinal);
+        var progress = ImmutableArray.CreateBuilder<DeploymentProgress>();
+        var wanted = new HashSet<(string, string)>();
+        foreach (var deployment in deployments.OfType<Deployment>().OrderBy(d => d.Metadata.Namespace).ThenBy(d => d.Metadata.Name))
+        {
+            var ns = deployment.Metadata.Namespace ?? "default";
+            wanted.Add((ns, deployment.Metadata.Name));
+            progress.Add(ReconcileDeployment(ns, deployment, byNamespace.GetValueOrDefault(ns)));
+        }
+        List<PodWorker> orphans;
+        lock (_gate) orphans = [.. _pods.Where(p => !wanted.Contains((p.Plan.Namespace, p.Plan.Deployment)))];
+        foreach (var orphan in orphans) StopPod(orphan);
+        await PublishAsync(cancellationToken).ConfigureAwait(false);
+        WriteInfo(observedAt, progress.ToImmutable());
+    }
+
+    private DeploymentProgress ReconcileDeployment(string ns, Deployment deployment, Namespace? @namespace)
+    {
+        var name = deployment.Metadata.Name;
+        var template = deployment.Spec.Template;
+        var hash = PodNaming.TemplateHash(template);
+        var replicas = Math.Max(0, deployment.Spec.Replicas);
+        List<PodWorker> current, old;
+        lock (_gate)
+        {
+            var mine = _pods.Where(p => p.Plan.Namespace == ns && p.Plan.Deployment == name).ToList();
+            current = [.. mine.Where(p => p.Plan.TemplateHash == hash)];
+            old = [.. mine.Where(p => p.Plan.TemplateHash != hash)];
+        }
+        var key = $"{ns}/{name}/{hash}";
+        string? error = _planErrors.GetValueOrDefault(key);
+        for (var i = current.Count; i < replicas && error is null; i++)
+        {
+            try
+            {
+                current.Add(CreatePod(ns, name, hash, template, @namespace));
+            }
+            catch (Exception e) when (e is PodPlanException or InvalidOperationException)
+            {
+                error = e.Message;
+                _planErrors[key] = error;
+                _options.Log($"runtime: deployment {ns}/{name}: {error}");
+            }
+        }
+        if (current.Count > replicas)
+        {
+            foreach (var extra in current.OrderBy(p => p.Ready).ThenByDescending(p => p.CreatedAt).Take(current.Count - replicas).ToList())
+            {
+                StopPod(extra);
+                current.Remove(extra);
+            }
+        }
+        var ready = current.Count(p => p.Ready);
+        // A rolling update with surge: the old pods go once the new ones are all ready.
+        if (old.Count > 0 && (ready >= replicas || error is not null))
+        {
+            foreach (var pod in old) StopPod(pod);
+            old.Clear();
+        }
+        return new DeploymentProgress { Namespace = ns, Name = name, Replicas = replicas, Ready = ready, Old = old.Count, Error = error };
+    }
+
+    private PodWorker CreatePod(string ns, string deployment, string hash, PodTemplate template, Namespace? @namespace)
+    {
+        var sidecar = SidecarInjection.Decide(template, @namespace);
+        var ports = template.Spec.Containers.SelectMany(c => c.Ports.IsDefault ? [] : c.Ports).Select(p => p.Port).ToHashSet();
+        if (sidecar)
+        {
+            ports.Add(PodEnvironmentSettings.SidecarAdminPort);
+            ports.Add(PodEnvironmentSettings.SidecarOutboundPort);
+        }
+        var name = PodNaming.NewPodName(deployment, hash);
+        var address = _addresses.Allocate(ports);
+        PodPlan plan;
+        try
+        {
+            plan = PodPlanner.Plan(Settings, ns, name, deployment, hash, template, sidecar, address, () => LoopbackAddressPool.FreePort());
+        }
+        catch
+        {
+            _addresses.Release(address);
+            throw;
+        }
+        var serviceAccount = string.IsNullOrEmpty(template.Spec.ServiceAccountName) ? "default" : template.Spec.ServiceAccountName;
+        Func<CancellationToken, Task<string>>? token = sidecar
+            ? async ct => (await _api.CreateBootstrapTokenAsync(ns, serviceAccount, ct).ConfigureAwait(false)).Token
+            : null;
+        var worker = new PodWorker(plan, token, OnPodChanged, _options.Log);
+        lock (_gate) _pods.Add(worker);
+        _options.Log($"runtime: starting pod {ns}/{name} on {address}{(sidecar ? " with a sidecar" : "")}");
+        worker.Start();
+        return worker;
+    }
+
+    private void OnPodChanged(PodWorker worker)
+    {
+        lock (_gate) _dirty.Add(worker);
+        Wake();
+    }
+
+    private void StopPod(PodWorker worker)
+    {
+        lock (_gate)
+        {
+            if (!_pods.Remove(worker)) return;
+            _dirty.Remove(worker);
+        }
+        _options.Log($"runtime: stopping pod {worker.Plan.Namespace}/{worker.Plan.Name}");
+        var task = Task.Run(async () =>
+        {
+            await worker.DisposeAsync().ConfigureAwait(false);
+            await _apiWrites.WaitAsync().ConfigureAwait(false);
+            try
+            {
+                await _api.DeleteAsync("Pod", worker.Plan.Namespace, worker.Plan.Name).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                _options.Log($"runtime: could not delete pod {worker.Plan.Namespace}/{worker.Plan.Name}: {e.Message}");
+            }
+            finally
+            {
+                _apiWrites.Release();
+            }
+            TryDeleteDirectory(worker.Plan.Directory);
+            _addresses.Release(worker.Plan.PodIp);
+        });
+        lock (_gate)
+        {
+            _stopping.RemoveAll(t => t.IsCompleted);
+            _stopping.Add(task);
+        }
+    }
+
+    private async Task PublishAsync(CancellationToken cancellationToken)
+    {
+        List<PodWorker> dirty;
+        lock (_gate)
+        {
+            dirty = [.. _dirty];
+            _dirty.Clear();
+        }
+        foreach (var worker in dirty)
+        {
+            await _apiWrites.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                bool active;
+                lock (_gate) active = _pods.Contains(worker);
+                if (active) await _api.PutAsync(worker.ToResource(), cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                lock (_gate) _dirty.Add(worker);
+                if (_lastApiError != e.Message) _options.Log($"runtime: could not report pod {worker.Plan.Namespace}/{worker.Plan.Name}: {e.Message}");
+                _lastApiError = e.Message;
+            }
+            finally
+            {
+                _apiWrites.Release();
+            }
+        }
+    }
+
+    private void WriteInfo(DateTimeOffset? observedAt, ImmutableArray<DeploymentProgress> deployments)
+    {
+        var previous = observedAt is null ? RuntimeInfo.Read(_options.State) : null;
+        int? networkPid = _networkProxy?.ToRecord().Containers.FirstOrDefault()?.Pid;
+        try
+        {
+            new RuntimeInfo
+            {
+                Pid = Environment.ProcessId,
+                StartedAt = _startedAt,
+                ObservedAt = observedAt ?? previous?.ObservedAt,
+                NetworkProxy = NetworkProxyUrl,
+                NetworkProxyPid = networkPid,
+                ApiError = _lastApiError,
+                Deployments = observedAt is null ? previous?.Deployments ?? [] : deployments,
+            }.Write(_options.State);
+        }
+        catch (IOException e)
+        {
+            _options.Log($"runtime: could not write {_options.State.RuntimeInfoFile}: {e.Message}");
+        }
+    }
+
+    private async Task ShutdownAsync()
+    {
+        List<PodWorker> pods;
+        lock (_gate) pods = [.. _pods];
+        foreach (var pod in pods) StopPod(pod);
+        Task[] stopping;
+        lock (_gate) stopping = [.. _stopping];
+        await Task.WhenAll(stopping).ConfigureAwait(false);
+        if (_networkProxy is not null) await _networkProxy.DisposeAsync().ConfigureAwait(false);
+        TryDeleteDirectory(NetworkProxyDirectory);
+        try { File.Delete(_options.State.RuntimeInfoFile); } catch (IOException) { }
+    }
+
+    private static void TryDeleteDirectory(string path)
+    {
+        try
+        {
+            if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+    }
+}
