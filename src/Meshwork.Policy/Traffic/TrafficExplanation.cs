@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
 
-namespace Meshwork.Policy.Explain;
+namespace Meshwork.Policy.Traffic;
 
 /// <summary>One request to explain: who sends it, where to, and what it looks like.</summary>
 public sealed record TrafficQuery

@@ -4,7 +4,7 @@ using Meshwork.Model.Mesh;
 using Meshwork.ProxyProtocol.Authorization;
 using Meshwork.ProxyProtocol.Snapshots;
 
-namespace Meshwork.Policy.Explain;
+namespace Meshwork.Policy.Traffic;
 
 /// <summary>
 /// Simulates one request through the decisions the proxies would make (client TLS, server mode, secure
