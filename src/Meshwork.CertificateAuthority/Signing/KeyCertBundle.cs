@@ -57,7 +57,7 @@ public sealed class KeyCertBundle
         {
             key = Pem.ReadPrivateKey(File.ReadAllText(PathOf(CaFiles.CaKey)));
         }
-        catch (CryptographicException e)
+        catch (Exception e) when (e is CryptographicException or ArgumentException or FormatException)
         {
             throw Bad($"{CaFiles.CaKey} in {directory} is not a usable private key: {e.Message}", e);
         }

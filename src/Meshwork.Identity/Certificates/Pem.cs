@@ -36,27 +36,37 @@ public static class Pem
     /// </summary>
     public static AsymmetricAlgorithm ReadPrivateKey(string pem)
     {
-        if (!PemEncoding.TryFind(pem, out var fields))
-            throw new CryptographicException("no PEM block found where a private key was expected");
-        var label = pem.AsSpan()[fields.Label].ToString();
-        switch (label)
+        // `openssl ecparam -genkey` writes an "EC PARAMETERS" block before the key: skip blocks that are not keys.
+        var rest = pem.AsSpan();
+        var labels = new List<string>();
+        while (PemEncoding.TryFind(rest, out var fields))
         {
-            case "RSA PRIVATE KEY":
-                var rsa = RSA.Create();
-                rsa.ImportFromPem(pem);
-                return rsa;
-            case "EC PRIVATE KEY":
-                var ec = ECDsa.Create();
-                ec.ImportFromPem(pem);
-                return ec;
-            case "PRIVATE KEY":
-                var der = Convert.FromBase64String(pem.AsSpan()[fields.Base64Data].ToString());
-                return ImportPkcs8(der);
-            case "ENCRYPTED PRIVATE KEY":
-                throw new CryptographicException("the private key is encrypted; provide it unencrypted (file mode 0600)");
-            default:
-                throw new CryptographicException($"a PEM block labelled '{label}' is not a private key");
+            var label = rest[fields.Label].ToString();
+            var block = rest[fields.Location].ToString();
+            var base64 = rest[fields.Base64Data].ToString();
+            rest = rest[fields.Location.End..];
+            switch (label)
+            {
+                case "RSA PRIVATE KEY":
+                    var rsa = RSA.Create();
+                    rsa.ImportFromPem(block);
+                    return rsa;
+                case "EC PRIVATE KEY":
+                    var ec = ECDsa.Create();
+                    ec.ImportFromPem(block);
+                    return ec;
+                case "PRIVATE KEY":
+                    return ImportPkcs8(Convert.FromBase64String(base64));
+                case "ENCRYPTED PRIVATE KEY":
+                    throw new CryptographicException("the private key is encrypted; provide it unencrypted (file mode 0600)");
+                default:
+                    labels.Add(label);
+                    break;
+            }
         }
+        throw new CryptographicException(labels.Count == 0
+            ? "no PEM block found where a private key was expected"
+            : $"no private key found, only PEM blocks labelled {string.Join(", ", labels.Select(l => $"'{l}'"))}");
     }
 
     private static AsymmetricAlgorithm ImportPkcs8(byte[] der)
@@ -88,12 +98,26 @@ public static class Pem
     public static string WritePrivateKey(AsymmetricAlgorithm key) => key.ExportPkcs8PrivateKeyPem() + "\n";
 
     /// <summary>Returns a copy of <paramref name="certificate"/> bound to <paramref name="key"/>; throws if they do not match.</summary>
-    public static X509Certificate2 WithPrivateKey(X509Certificate2 certificate, AsymmetricAlgorithm key) => key switch
+    public static X509Certificate2 WithPrivateKey(X509Certificate2 certificate, AsymmetricAlgorithm key)
     {
-        ECDsa ec => certificate.CopyWithPrivateKey(ec),
-        RSA rsa => certificate.CopyWithPrivateKey(rsa),
-        _ => throw new CryptographicException($"unsupported private key type {key.GetType().Name}"),
-    };
+        try
+        {
+            return key switch
+            {
+                ECDsa ec when certificate.GetECDsaPublicKey() is not null => certificate.CopyWithPrivateKey(ec),
+                RSA rsa when certificate.GetRSAPublicKey() is not null => certificate.CopyWithPrivateKey(rsa),
+                ECDsa or RSA => throw new CryptographicException($"the private key is {KeyType(key)} but the certificate's public key is not"),
+                _ => throw new CryptographicException($"unsupported private key type {key.GetType().Name}"),
+            };
+        }
+        catch (ArgumentException e)
+        {
+            // CopyWithPrivateKey reports a mismatched key as an argument error.
+            throw new CryptographicException("the private key does not belong to the certificate (the public keys differ)", e);
+        }
+    }
+
+    private static string KeyType(AsymmetricAlgorithm key) => key is RSA ? "RSA" : "ECDSA";
 
     /// <summary>The private key of a certificate that has one, as an algorithm object.</summary>
     public static AsymmetricAlgorithm GetPrivateKey(X509Certificate2 certificate) =>

@@ -1,0 +1,112 @@
+using Meshwork.Testing;
+
+namespace Meshwork.Identity.Tests.Certificates;
+
+public sealed class TrustBundleTests
+{
+    private readonly FakeTimeProvider _clock = new();
+    private static readonly SpiffeId Sleep = new("cluster.local", "foo", "sleep");
+
+    [Fact]
+    public void A_bundle_with_two_roots_accepts_workloads_of_either()
+    {
+        var oldCa = TestCertificateAuthority.Create(time: _clock, name: "Old");
+        var newCa = TestCertificateAuthority.Create(time: _clock, name: "New");
+        var bundle = TrustBundle.FromPem([.. oldCa.TrustBundle.ToPem(), .. newCa.TrustBundle.ToPem()]);
+
+        foreach (var ca in new[] { oldCa, newCa })
+        {
+            var workload = ca.IssueWorkload("foo", "sleep");
+            Assert.True(bundle.Verify(workload.Leaf, workload.Intermediates, _clock.GetUtcNow(), out var error), error);
+        }
+        Assert.Equal(2, bundle.Roots.Length);
+    }
+
+    [Fact]
+    public void Pem_round_trips_and_duplicates_collapse()
+    {
+        var ca = TestCertificateAuthority.Create(time: _clock);
+        var pem = ca.TrustBundle.ToPem();
+        var twice = TrustBundle.FromPem([pem[0], pem[0] + pem[0]]);
+        Assert.Single(twice.Roots);
+        Assert.Equal(pem.ToArray(), TrustBundle.FromPem(string.Concat(pem)).ToPem().ToArray());
+    }
+
+    [Fact]
+    public void A_certificate_from_another_ca_is_reported_as_an_unknown_ca()
+    {
+        var ours = TestCertificateAuthority.Create(time: _clock, name: "Ours");
+        var theirs = TestCertificateAuthority.Create(time: _clock, name: "Theirs").IssueWorkload("foo", "sleep");
+
+        Assert.False(ours.TrustBundle.Verify(theirs.Leaf, theirs.Intermediates, _clock.GetUtcNow(), out var error));
+        Assert.Contains("not issued by a CA in the trust bundle", error);
+        Assert.Contains("spiffe://cluster.local/ns/foo/sa/sleep", error);
+    }
+
+    [Fact]
+    public void A_leaf_without_its_intermediate_cannot_be_chained()
+    {
+        var ca = TestCertificateAuthority.Create(time: _clock);
+        var workload = ca.IssueWorkload("foo", "sleep");
+        Assert.False(ca.TrustBundle.Verify(workload.Leaf, [], _clock.GetUtcNow(), out var error));
+        Assert.Contains("not issued by a CA in the trust bundle", error);
+    }
+
+    [Fact]
+    public void An_expired_certificate_is_reported_with_its_expiry_time()
+    {
+        var ca = TestCertificateAuthority.Create(time: _clock);
+        var expired = ca.IssueExpired(Sleep);
+        Assert.False(ca.TrustBundle.Verify(expired.Leaf, expired.Intermediates, _clock.GetUtcNow(), out var error));
+        Assert.Contains("expired at 2029-12-31 23:00:00Z", error);
+    }
+
+    [Fact]
+    public void A_certificate_that_is_not_yet_valid_points_at_the_clock()
+    {
+        var ca = TestCertificateAuthority.Create(time: _clock);
+        var early = ca.IssueNotYetValid(Sleep);
+        Assert.False(ca.TrustBundle.Verify(early.Leaf, early.Intermediates, _clock.GetUtcNow(), out var error));
+        Assert.Contains("not yet valid", error);
+        Assert.Contains("clock", error);
+    }
+
+    [Fact]
+    public void Verification_happens_at_the_given_time_not_the_machines()
+    {
+        var ca = TestCertificateAuthority.Create(time: _clock);
+        var workload = ca.IssueWorkload("foo", "sleep", TimeSpan.FromHours(1));
+        Assert.True(ca.TrustBundle.Verify(workload.Leaf, workload.Intermediates, _clock.GetUtcNow().AddMinutes(59), out _));
+        Assert.False(ca.TrustBundle.Verify(workload.Leaf, workload.Intermediates, _clock.GetUtcNow().AddMinutes(61), out var error));
+        Assert.Contains("expired", error);
+    }
+
+    [Fact]
+    public void An_expired_intermediate_is_named()
+    {
+        var ca = TestCertificateAuthority.Create(time: _clock, intermediateNotAfter: _clock.GetUtcNow().AddHours(1));
+        var workload = ca.Issue(new LeafSpec { Identity = Sleep, NotAfter = _clock.GetUtcNow().AddHours(5) });
+        Assert.False(ca.TrustBundle.Verify(workload.Leaf, workload.Intermediates, _clock.GetUtcNow().AddHours(2), out var error));
+        Assert.Contains("intermediate CA certificate 'CN=Test Intermediate CA", error);
+    }
+
+    [Fact]
+    public void An_empty_bundle_trusts_nothing()
+    {
+        var workload = TestCertificateAuthority.Create(time: _clock).IssueWorkload("foo", "sleep");
+        Assert.False(new TrustBundle([]).Verify(workload.Leaf, workload.Intermediates, _clock.GetUtcNow(), out var error));
+        Assert.Contains("empty", error);
+    }
+
+    [Fact]
+    public void A_certificate_whose_signature_was_altered_is_refused()
+    {
+        var ca = TestCertificateAuthority.Create(time: _clock);
+        var workload = ca.IssueWorkload("foo", "sleep");
+        var der = workload.Leaf.RawData.ToArray();
+        der[^2] ^= 0x01;
+        using var altered = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificate(der);
+        Assert.False(ca.TrustBundle.Verify(altered, workload.Intermediates, _clock.GetUtcNow(), out var error));
+        Assert.NotNull(error);
+    }
+}
