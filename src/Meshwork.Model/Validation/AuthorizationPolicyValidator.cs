@@ -17,9 +17,6 @@ internal sealed class AuthorizationPolicyValidator : ResourceValidator
     /// <summary>Keys Istio accepts with a bracketed name: request.headers[x-token], request.auth.claims[groups][0].</summary>
     private static readonly string[] BracketedKeys = ["request.headers[", "request.auth.claims[", "experimental.envoy.filters."];
 
-    /// <summary>Source fields reported by the reader as unsupported; a source holding one is not "empty".</summary>
-    private static readonly string[] UnreadSourceFields = ["serviceAccounts", "notServiceAccounts", "trustDomains", "notTrustDomains"];
-
     public override void Validate(Resource resource, ReadContext ctx)
     {
         if (resource is not AuthorizationPolicy ap) return;
@@ -64,7 +61,7 @@ internal sealed class AuthorizationPolicyValidator : ResourceValidator
             ctx.Error(path, "`from.source` must be set", "write from: [{source: {principals: [...]}}]");
             return;
         }
-        if (s == new AuthorizationSource() && !UnreadSourceFields.Any(f => ctx.Has($"{path}.{f}")))
+        if (ctx.IsEmptyObject(path))
         {
             ctx.Error(path, "`from.source` must not be empty", "name principals, namespaces or ipBlocks, or remove this entry to match any source");
             return;
@@ -84,7 +81,7 @@ internal sealed class AuthorizationPolicyValidator : ResourceValidator
             ctx.Error(path, "`to.operation` must be set", "write to: [{operation: {ports: [\"8080\"]}}]");
             return;
         }
-        if (o == new AuthorizationOperation())
+        if (ctx.IsEmptyObject(path))
         {
             ctx.Error(path, "`to.operation` must not be empty", "name hosts, ports, methods or paths, or remove this entry to match any operation");
             return;

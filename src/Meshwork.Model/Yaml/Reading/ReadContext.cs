@@ -17,6 +17,17 @@ internal sealed class ReadContext(string file, int document, string pathPrefix, 
 
     public void Record(string path, Node node) => _positions[path] = node;
 
+    /// <summary>The node read at this path, if any.</summary>
+    public Node? NodeAt(string path) => _positions.GetValueOrDefault(path);
+
+    /// <summary>
+    /// True when the object at <paramref name="path"/> was written with nothing in it (<c>{}</c>, or
+    /// only nulls and empty lists). Values of the wrong type still count as written, so a type
+    /// error is not followed by a second "must not be empty" error.
+    /// </summary>
+    public bool IsEmptyObject(string path) =>
+        NodeAt(path) is MappingNode map && map.Entries.All(e => e.Value is ScalarNode { IsNull: true } or SequenceNode { Items.Count: 0 });
+
     /// <summary>True when the document had a (non-null) value at this path.</summary>
     public bool Has(string path) => _positions.ContainsKey(path);
 
