@@ -1,0 +1,20 @@
+namespace Meshwork.ControlPlane.Push;
+
+/// <summary>Tuning of the proxy-facing side. Defaults suit one host with a few hundred proxies.</summary>
+public sealed record PushOptions
+{
+    /// <summary>Quiet time after a change before snapshots are generated, so a multi-document apply pushes once.</summary>
+    public TimeSpan Debounce { get; init; } = TimeSpan.FromMilliseconds(100);
+    /// <summary>Longest a push waits for the changes to stop (a steady trickle of writes still pushes).</summary>
+    public TimeSpan MaxDebounce { get; init; } = TimeSpan.FromSeconds(2);
+    /// <summary>An empty line on an idle stream, so that both sides notice a dead connection.</summary>
+    public TimeSpan Heartbeat { get; init; } = TimeSpan.FromSeconds(15);
+    /// <summary>How long a disconnected proxy stays listed (as DISCONNECTED) before it is forgotten.</summary>
+    public TimeSpan DisconnectedGracePeriod { get; init; } = TimeSpan.FromMinutes(5);
+    /// <summary>Certificate requests one identity may make in a burst …</summary>
+    public int CertificateBurst { get; init; } = 10;
+    /// <summary>… and the steady rate after it.</summary>
+    public TimeSpan CertificateRefillInterval { get; init; } = TimeSpan.FromSeconds(6);
+    /// <summary>Lifetime of bootstrap tokens issued through the API when the request names none.</summary>
+    public TimeSpan? BootstrapTokenLifetime { get; init; }
+}

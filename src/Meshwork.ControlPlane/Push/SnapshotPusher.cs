@@ -1,0 +1,93 @@
+using Meshwork.ControlPlane.Hosting;
+using Meshwork.ControlPlane.Registry;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Meshwork.ControlPlane.Push;
+
+/// <summary>
+/// Turns configuration changes into pushes: waits for the mesh state to change, lets a burst of
+/// changes settle (debounce), then offers every connected proxy its regenerated snapshot. A proxy
+/// whose snapshot version did not change gets nothing.
+/// </summary>
+public sealed partial class SnapshotPusher(
+    IMeshStateSource source,
+    ProxyRegistry registry,
+    ProxySnapshotFactory snapshots,
+    PushOptions options,
+    TimeProvider time,
+    ILogger<SnapshotPusher> logger) : BackgroundService
+{
+    /// <summary>Generates and queues the current snapshot for one proxy (a new stream, or a push).</summary>
+    public bool Refresh(ProxyConnection connection)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        // Revision first: tagging a newer state with an older revision is harmless (the next
+        // push carries the same content), the other way round could drop a change.
+        var revision = source.Revision;
+        var mesh = source.Current;
+        try
+        {
+            return connection.Offer(snapshots.For(connection, mesh), revision);
+        }
+#pragma warning disable CA1031 // One proxy's bad generation must not stop pushes to the others; it keeps its last good snapshot.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            connection.RecordGenerationError(e.Message);
+            LogGenerationFailed(connection.Id, e);
+            return false;
+        }
+    }
+
+    /// <summary>Offers every connected proxy its snapshot for the current state; returns how many got a new one.</summary>
+    public int PushAll()
+    {
+        var pushed = 0;
+        foreach (var connection in registry.Connected)
+        {
+            if (Refresh(connection)) pushed++;
+        }
+        return pushed;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var known = source.Revision;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await source.WaitForChangeAsync(known, stoppingToken).ConfigureAwait(false);
+                known = await SettleAsync(stoppingToken).ConfigureAwait(false);
+                var pushed = PushAll();
+                LogPushed(known, pushed, registry.Connected.Count);
+                registry.Prune();
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Waits until no change arrived for <see cref="PushOptions.Debounce"/>, or <see cref="PushOptions.MaxDebounce"/> passed.</summary>
+    private async Task<long> SettleAsync(CancellationToken cancellationToken)
+    {
+        var started = time.GetTimestamp();
+        var seen = source.Revision;
+        while (true)
+        {
+            await Task.Delay(options.Debounce, time, cancellationToken).ConfigureAwait(false);
+            var now = source.Revision;
+            if (now == seen || time.GetElapsedTime(started) >= options.MaxDebounce) return now;
+            seen = now;
+        }
+    }
+
+    [LoggerMessage(EventId = 1101, Level = LogLevel.Debug, Message = "Mesh revision {Revision}: pushed a new snapshot to {Pushed} of {Connected} proxies")]
+    private partial void LogPushed(long revision, int pushed, int connected);
+
+    [LoggerMessage(EventId = 1102, Level = LogLevel.Error, Message = "Generating the snapshot of proxy {ProxyId} failed; it keeps its last snapshot")]
+    private partial void LogGenerationFailed(string proxyId, Exception exception);
+}

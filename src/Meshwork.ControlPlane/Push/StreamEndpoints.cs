@@ -1,0 +1,163 @@
+using System.Text.Json;
+using Meshwork.ControlPlane.Ca;
+using Meshwork.ControlPlane.Registry;
+using Meshwork.Identity;
+using Meshwork.ProxyProtocol;
+using Meshwork.ProxyProtocol.ControlPlaneApi;
+using Meshwork.ProxyProtocol.Snapshots;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
+
+namespace Meshwork.ControlPlane.Push;
+
+/// <summary>
+/// The snapshot stream: one long-lived response per proxy, newline-delimited JSON
+/// <see cref="SnapshotEnvelope"/>s, each flushed as written; an empty line is a heartbeat.
+/// And the ACK endpoint, where the proxy says which version it applied or why it refused it.
+/// </summary>
+public sealed partial class StreamEndpoints(
+    MeshCallerAuthenticator authenticator,
+    ProxyRegistry registry,
+    SnapshotPusher pusher,
+    PushOptions options,
+    TimeProvider time,
+    ILogger<StreamEndpoints> logger)
+{
+    private static readonly byte[] NewLine = "\n"u8.ToArray();
+
+    public async Task StreamAsync(HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var caller = await authenticator.FromClientCertificateAsync(context).ConfigureAwait(false);
+        if (caller.Identity is not SpiffeId identity)
+        {
+            await WriteProblemAsync(context, StatusCodes.Status401Unauthorized, "Unauthorized", $"a mesh client certificate is required: {caller.Failure}").ConfigureAwait(false);
+            return;
+        }
+        var registration = await CertificateEndpoints.ReadAsync(context.Request, ProtocolJson.Default.ProxyRegistration).ConfigureAwait(false);
+        if (registration is null || string.IsNullOrWhiteSpace(registration.Pod) || string.IsNullOrWhiteSpace(registration.Namespace))
+        {
+            await WriteProblemAsync(context, StatusCodes.Status400BadRequest, "BadRequest", "the body must be a ProxyRegistration with role, namespace and pod").ConfigureAwait(false);
+            return;
+        }
+        if (MismatchWithIdentity(registration, identity) is { } mismatch)
+        {
+            LogRegistrationRefused(identity.Uri, mismatch);
+            await WriteProblemAsync(context, StatusCodes.Status403Forbidden, "Forbidden", mismatch).ConfigureAwait(false);
+            return;
+        }
+
+        var connection = registry.Connect(registration, identity);
+        LogConnected(connection.Id, identity.Uri);
+        using var ended = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, connection.Closed);
+        try
+        {
+            context.Response.StatusCode = StatusCodes.Status200OK;
+            context.Response.ContentType = "application/x-ndjson";
+            context.Response.Headers.CacheControl = "no-cache";
+            context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+            await context.Response.StartAsync(ended.Token).ConfigureAwait(false);
+            await context.Response.Body.FlushAsync(ended.Token).ConfigureAwait(false);
+
+            pusher.Refresh(connection);
+            await WriteLoopAsync(context.Response.Body, connection, ended.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (ended.IsCancellationRequested)
+        {
+            // The proxy went away, the server is stopping, or a newer stream of this proxy took over.
+        }
+        catch (IOException)
+        {
+            // The connection broke mid-write; the proxy reconnects.
+        }
+        finally
+        {
+            registry.Disconnect(connection);
+            LogDisconnected(connection.Id);
+        }
+    }
+
+    private async Task WriteLoopAsync(Stream body, ProxyConnection connection, CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var snapshot = await connection.TakeAsync(options.Heartbeat, time, cancellationToken).ConfigureAwait(false);
+            if (snapshot is null)
+            {
+                await body.WriteAsync(NewLine, cancellationToken).ConfigureAwait(false);
+                await body.FlushAsync(cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+            if (snapshot.Version == connection.LastSentVersion) continue;
+            var nonce = connection.RecordSent(snapshot.Version, time.GetUtcNow());
+            var line = JsonSerializer.SerializeToUtf8Bytes(new SnapshotEnvelope { Nonce = nonce, Snapshot = snapshot }, ProtocolJson.Default.SnapshotEnvelope);
+            await body.WriteAsync(line, cancellationToken).ConfigureAwait(false);
+            await body.WriteAsync(NewLine, cancellationToken).ConfigureAwait(false);
+            await body.FlushAsync(cancellationToken).ConfigureAwait(false);
+            LogSent(connection.Id, snapshot.Version, nonce);
+        }
+    }
+
+    public async Task<IResult> AckAsync(HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var caller = await authenticator.FromClientCertificateAsync(context).ConfigureAwait(false);
+        if (caller.Identity is not SpiffeId identity)
+        {
+            return Results.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Unauthorized", detail: $"a mesh client certificate is required: {caller.Failure}");
+        }
+        var ack = await CertificateEndpoints.ReadAsync(context.Request, ProtocolJson.Default.SnapshotAck).ConfigureAwait(false);
+        if (ack is null)
+        {
+            return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "BadRequest", detail: "the body must be a SnapshotAck");
+        }
+        switch (registry.RecordAck(ack, identity))
+        {
+            case AckOutcome.UnknownProxy:
+                return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "NotFound", detail: $"proxy {ack.ProxyId} has no stream open");
+            case AckOutcome.NotYourProxy:
+                return Results.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Forbidden", detail: $"{identity.Uri} may not answer for proxy {ack.ProxyId}");
+        }
+        if (ack.Error is null) LogAcked(ack.ProxyId, ack.Version);
+        else LogNacked(ack.ProxyId, ack.Version, ack.Error);
+        return Results.NoContent();
+    }
+
+    /// <summary>
+    /// A sidecar or gateway must register in the namespace and with the service account of its
+    /// certificate: a stolen bootstrap token for one identity cannot fetch another's policy. The
+    /// plain network proxy serves pods of every namespace under the identity it was issued.
+    /// </summary>
+    internal static string? MismatchWithIdentity(ProxyRegistration registration, SpiffeId identity)
+    {
+        if (registration.Role == ProxyRole.Network) return null;
+        var sa = registration.ServiceAccount ?? "default";
+        if (registration.Namespace != identity.Namespace || sa != identity.ServiceAccount)
+        {
+            return $"the registration says namespace '{registration.Namespace}' and service account '{sa}', but the client certificate is {identity.Uri}";
+        }
+        return null;
+    }
+
+    private static async Task WriteProblemAsync(HttpContext context, int status, string title, string detail)
+        => await Results.Problem(statusCode: status, title: title, detail: detail).ExecuteAsync(context).ConfigureAwait(false);
+
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Proxy {ProxyId} connected as {Identity}")]
+    private partial void LogConnected(string proxyId, string identity);
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Proxy {ProxyId} disconnected")]
+    private partial void LogDisconnected(string proxyId);
+
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "Refused a stream from {Identity}: {Why}")]
+    private partial void LogRegistrationRefused(string identity, string why);
+
+    [LoggerMessage(EventId = 1004, Level = LogLevel.Debug, Message = "Sent snapshot {Version} to proxy {ProxyId} (nonce {Nonce})")]
+    private partial void LogSent(string proxyId, string version, string nonce);
+
+    [LoggerMessage(EventId = 1005, Level = LogLevel.Debug, Message = "Proxy {ProxyId} ACKed snapshot {Version}")]
+    private partial void LogAcked(string proxyId, string version);
+
+    [LoggerMessage(EventId = 1006, Level = LogLevel.Warning, Message = "Proxy {ProxyId} rejected snapshot {Version}: {Error}")]
+    private partial void LogNacked(string proxyId, string version, string error);
+}

@@ -1,0 +1,170 @@
+using System.Threading.Channels;
+using Meshwork.Identity;
+using Meshwork.ProxyProtocol.ControlPlaneApi;
+using Meshwork.ProxyProtocol.Snapshots;
+
+namespace Meshwork.ControlPlane.Registry;
+
+/// <summary>Where a proxy stands with the configuration it was sent.</summary>
+public enum ProxySyncState
+{
+    /// <summary>The proxy ACKed the last snapshot it was sent.</summary>
+    Synced,
+    /// <summary>A newer snapshot was sent (or is being generated) and not yet ACKed.</summary>
+    Stale,
+    /// <summary>The proxy rejected the last snapshot it was sent and runs an older one.</summary>
+    Nack,
+    /// <summary>The stream is gone; the proxy keeps running its last snapshot.</summary>
+    Disconnected,
+}
+
+/// <summary>
+/// One proxy's stream: what it registered, who its certificate says it is, and the push/ACK
+/// bookkeeping. The pending snapshot is a one-slot mailbox: a newer snapshot replaces one not yet
+/// written, so a slow proxy gets the newest configuration, never a backlog (Istio's push queue
+/// merges pending pushes per connection the same way).
+/// </summary>
+public sealed class ProxyConnection
+{
+    private readonly object _gate = new();
+    private readonly Channel<ProxySnapshot> _pending = Channel.CreateBounded<ProxySnapshot>(
+        new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
+    private readonly CancellationTokenSource _closed = new();
+    private long _offeredRevision = long.MinValue;
+    private string? _offeredVersion;
+    private long _nonce;
+
+    internal ProxyConnection(string id, ProxyRegistration registration, SpiffeId identity, DateTimeOffset connectedAt)
+    {
+        Id = id;
+        Registration = registration;
+        Identity = identity;
+        ConnectedAt = connectedAt;
+        // A proxy that reconnects says what it runs; an equal snapshot is then not resent.
+        if (registration.CurrentVersion is { Length: > 0 } current)
+        {
+            LastSentVersion = current;
+            AckedVersion = current;
+            _offeredVersion = current;
+        }
+    }
+
+    public string Id { get; }
+    public ProxyRegistration Registration { get; }
+    public SpiffeId Identity { get; }
+    public DateTimeOffset ConnectedAt { get; }
+
+    public string? LastSentVersion { get; private set; }
+    public string? LastSentNonce { get; private set; }
+    public DateTimeOffset? LastSentAt { get; private set; }
+    public string? AckedVersion { get; private set; }
+    public DateTimeOffset? AckedAt { get; private set; }
+    public string? NackVersion { get; private set; }
+    public string? NackError { get; private set; }
+    public DateTimeOffset? DisconnectedAt { get; private set; }
+    /// <summary>Why the last generation for this proxy failed; cleared by the next success.</summary>
+    public string? GenerationError { get; private set; }
+
+    /// <summary>Cancelled when the stream ends or another stream of the same proxy replaces it.</summary>
+    public CancellationToken Closed => _closed.Token;
+
+    /// <summary>The generation inputs' hash and the snapshot made from them (skip regeneration when equal).</summary>
+    internal (string InputHash, ProxySnapshot Snapshot)? LastGenerated { get; set; }
+
+    public ProxySyncState State
+    {
+        get
+        {
+            lock (_gate)
+            {
+                if (DisconnectedAt is not null) return ProxySyncState.Disconnected;
+                if (LastSentVersion is null) return ProxySyncState.Stale;
+                if (NackVersion == LastSentVersion) return ProxySyncState.Nack;
+                return AckedVersion == LastSentVersion ? ProxySyncState.Synced : ProxySyncState.Stale;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Queues <paramref name="snapshot"/> unless it is what was last queued, or it was generated from
+    /// an older mesh revision than what was last queued (two pushes racing). Returns true when queued.
+    /// </summary>
+    public bool Offer(ProxySnapshot snapshot, long revision)
+    {
+        lock (_gate)
+        {
+            if (revision < _offeredRevision) return false;
+            _offeredRevision = revision;
+            GenerationError = null;
+            if (snapshot.Version == _offeredVersion) return false;
+            _offeredVersion = snapshot.Version;
+            _pending.Writer.TryWrite(snapshot);
+            return true;
+        }
+    }
+
+    internal void RecordGenerationError(string error)
+    {
+        lock (_gate) GenerationError = error;
+    }
+
+    /// <summary>The next snapshot to write, or null when <paramref name="idle"/> passed without one (time for a heartbeat).</summary>
+    public async ValueTask<ProxySnapshot?> TakeAsync(TimeSpan idle, TimeProvider time, CancellationToken cancellationToken)
+    {
+        if (_pending.Reader.TryRead(out var ready)) return ready;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var timer = time.CreateTimer(static s => ((CancellationTokenSource)s!).Cancel(), timeout, idle, Timeout.InfiniteTimeSpan);
+        try
+        {
+            await _pending.Reader.WaitToReadAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return null;
+        }
+        return _pending.Reader.TryRead(out var next) ? next : null;
+    }
+
+    /// <summary>Records a snapshot as written to the stream and returns the nonce it was sent with.</summary>
+    internal string RecordSent(string version, DateTimeOffset at)
+    {
+        lock (_gate)
+        {
+            var nonce = (++_nonce).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            LastSentVersion = version;
+            LastSentNonce = nonce;
+            LastSentAt = at;
+            return nonce;
+        }
+    }
+
+    /// <summary>Records an ACK (error null) or NACK. Responses to older nonces still say which version the proxy runs.</summary>
+    internal void RecordResponse(SnapshotAck ack, DateTimeOffset at)
+    {
+        lock (_gate)
+        {
+            if (ack.Error is null)
+            {
+                AckedVersion = ack.Version;
+                AckedAt = at;
+                if (NackVersion == ack.Version) { NackVersion = null; NackError = null; }
+            }
+            else
+            {
+                NackVersion = ack.Version;
+                NackError = ack.Error;
+            }
+        }
+    }
+
+    internal void MarkDisconnected(DateTimeOffset at)
+    {
+        lock (_gate) DisconnectedAt ??= at;
+        Close();
+    }
+
+    internal void Close()
+    {
+        try { _closed.Cancel(); } catch (ObjectDisposedException) { }
+    }
+}

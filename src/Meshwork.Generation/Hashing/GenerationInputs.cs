@@ -1,0 +1,53 @@
+using System.Collections.Immutable;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Meshwork.Model.Mesh;
+using Meshwork.ProxyProtocol;
+using Meshwork.ProxyProtocol.ControlPlaneApi;
+
+namespace Meshwork.Generation.Hashing;
+
+/// <summary>
+/// Hashes of what generation reads, so that a server can skip generating when nothing it reads
+/// changed (Kuma's dataplane watchdog does the same). The mesh fingerprint is computed once per
+/// mesh state and shared by every proxy; the per-proxy input hash then costs one small hash.
+/// </summary>
+public static class GenerationInputs
+{
+    private static readonly JsonSerializerOptions MeshJson = new()
+    {
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        Converters = { new JsonStringEnumConverter() },
+    };
+
+    /// <summary>A content hash of everything in <paramref name="mesh"/>.</summary>
+    public static string MeshFingerprint(MeshState mesh)
+    {
+        ArgumentNullException.ThrowIfNull(mesh);
+        // Generation reads the whole mesh (every Service is in every sidecar's outbound), so the
+        // whole state is the input. Metadata that changes on every write (resourceVersion) is
+        // content too: a write that changed nothing else costs one generation, never a push,
+        // because the snapshot version is unchanged.
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(mesh, MeshJson);
+        return SnapshotVersion.Hex(SHA256.HashData(bytes));
+    }
+
+    /// <summary>The hash of one proxy's generation inputs: the mesh fingerprint, its registration and the trust bundle.</summary>
+    public static string ForProxy(string meshFingerprint, ProxyRegistration proxy, ImmutableArray<string> trustBundlePem)
+    {
+        ArgumentNullException.ThrowIfNull(proxy);
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(Encoding.UTF8.GetBytes(meshFingerprint));
+        hash.AppendData([0]);
+        // The version the proxy already runs is not an input: it only decides whether to send.
+        hash.AppendData(JsonSerializer.SerializeToUtf8Bytes(proxy with { CurrentVersion = null }, ProtocolJson.Default.ProxyRegistration));
+        foreach (var pem in trustBundlePem.IsDefault ? [] : trustBundlePem)
+        {
+            hash.AppendData([0]);
+            hash.AppendData(Encoding.UTF8.GetBytes(pem));
+        }
+        return SnapshotVersion.Hex(hash.GetHashAndReset());
+    }
+}

@@ -1,0 +1,96 @@
+using System.Collections.Immutable;
+using Meshwork.Model.Mesh;
+using Meshwork.Model.Resources;
+using Meshwork.Policy;
+using Meshwork.ProxyProtocol.Snapshots;
+
+namespace Meshwork.Generation.Outbound;
+
+internal enum OutboundMode
+{
+    /// <summary>A mesh client (sidecar, gateway): per-endpoint TLS decided by policy, secure naming.</summary>
+    Mesh,
+    /// <summary>The plain network (kube-proxy's stand-in): plaintext to every endpoint, no identities.</summary>
+    PlainNetwork,
+}
+
+/// <summary>
+/// Every Service of the mesh, in every namespace, with its ports and their endpoints, as Kubernetes
+/// DNS and kube-proxy would give them to a client in <c>clientNamespace</c>.
+/// </summary>
+internal static class OutboundBuilder
+{
+    private const string PlainNetworkSource = "plain network (no sidecar)";
+
+    public static ImmutableArray<OutboundService> Build(MeshState mesh, string clientNamespace, OutboundMode mode)
+    {
+        var services = ImmutableArray.CreateBuilder<OutboundService>();
+        foreach (var service in mesh.Services
+            .Where(s => s.Metadata.Namespace is not null)
+            .OrderBy(s => s.Metadata.Namespace, StringComparer.Ordinal)
+            .ThenBy(s => s.Metadata.Name, StringComparer.Ordinal))
+        {
+            var pods = EndpointSelector.Select(mesh, service);
+            services.Add(new OutboundService
+            {
+                Name = service.Metadata.Name,
+                Namespace = service.Metadata.Namespace!,
+                Hostname = WorkloadNames.Hostname(service),
+                Ports = [.. service.Spec.Ports.OrderBy(p => p.Port).Select(p => BuildPort(mesh, clientNamespace, mode, service, p, pods))],
+            });
+        }
+        return services.ToImmutable();
+    }
+
+    private static OutboundPort BuildPort(MeshState mesh, string clientNamespace, OutboundMode mode, Service service, ServicePort port, ImmutableArray<SelectedPod> pods)
+    {
+        var target = new ServiceTarget(service, port);
+        var endpoints = ImmutableArray.CreateBuilder<UpstreamEndpoint>();
+        string? tlsSource = null;
+        string? sni = null;
+        foreach (var pod in pods)
+        {
+            if (WorkloadNames.ResolveTargetPort(port, pod.Pod.Spec.Containers) is not int targetPort) continue;
+            UpstreamTlsMode tls;
+            if (mode == OutboundMode.PlainNetwork)
+            {
+                tls = UpstreamTlsMode.Disable;
+                tlsSource = PlainNetworkSource;
+            }
+            else
+            {
+                var decision = ClientTls.Decide(mesh, clientNamespace, target, Workload.FromPod(pod.Pod), targetPort);
+                tls = decision.Mode;
+                // A DestinationRule decides for every endpoint alike; auto mTLS differs per endpoint,
+                // and then the port's source stays "auto".
+                if (tlsSource is null || tlsSource == "auto") tlsSource = decision.Source;
+                sni ??= decision.Sni;
+            }
+            endpoints.Add(new UpstreamEndpoint
+            {
+                Address = pod.Address,
+                Port = targetPort,
+                Tls = tls,
+                Ready = pod.Ready,
+                Pod = pod.Pod.Metadata.Name,
+                Workload = pod.Workload,
+                Namespace = pod.Pod.Metadata.Namespace,
+                ServiceAccount = mode == OutboundMode.PlainNetwork ? null : pod.Pod.Spec.ServiceAccountName,
+            });
+        }
+
+        var usesMeshMtls = endpoints.Any(e => e.Tls == UpstreamTlsMode.IstioMutual);
+        return new OutboundPort
+        {
+            Port = port.Port,
+            Name = port.Name,
+            Protocol = WorkloadNames.WireProtocol(port),
+            Endpoints = endpoints.ToImmutable(),
+            AcceptedIdentities = usesMeshMtls
+                ? [.. SecureNaming.AcceptedIdentities(mesh, clientNamespace, target).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)]
+                : [],
+            TlsSource = tlsSource ?? (mode == OutboundMode.PlainNetwork ? PlainNetworkSource : "auto"),
+            Sni = sni,
+        };
+    }
+}

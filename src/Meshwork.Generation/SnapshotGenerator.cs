@@ -1,0 +1,60 @@
+using System.Collections.Immutable;
+using Meshwork.Generation.Gateway;
+using Meshwork.Generation.Hashing;
+using Meshwork.Generation.Inbound;
+using Meshwork.Generation.Outbound;
+using Meshwork.Model.Mesh;
+using Meshwork.ProxyProtocol.ControlPlaneApi;
+using Meshwork.ProxyProtocol.Snapshots;
+
+namespace Meshwork.Generation;
+
+/// <summary>
+/// The one entry point of configuration generation: a pure function from who the proxy is and
+/// what the mesh looks like to the snapshot that proxy runs. Nothing here reads a clock, a file or
+/// a socket, so that equal inputs always give equal snapshots (and equal versions).
+/// </summary>
+public static class SnapshotGenerator
+{
+    public static ProxySnapshot Generate(ProxyRegistration proxy, MeshState mesh, ImmutableArray<string> trustBundlePem)
+    {
+        ArgumentNullException.ThrowIfNull(proxy);
+        ArgumentNullException.ThrowIfNull(mesh);
+        var trustBundle = trustBundlePem.IsDefault ? [] : trustBundlePem;
+        ImmutableArray<string> trustDomains = [mesh.Mesh.TrustDomain, .. mesh.Mesh.TrustDomainAliases.Where(a => a != mesh.Mesh.TrustDomain).Distinct(StringComparer.Ordinal)];
+
+        var node = NodeBuilder.Build(proxy, mesh);
+        var snapshot = proxy.Role switch
+        {
+            ProxyRole.Sidecar => new ProxySnapshot
+            {
+                Version = "",
+                Node = node,
+                Inbound = InboundBuilder.Build(proxy, mesh),
+                Outbound = OutboundBuilder.Build(mesh, proxy.Namespace, OutboundMode.Mesh),
+                TrustBundle = trustBundle,
+                TrustDomains = trustDomains,
+            },
+            ProxyRole.Gateway => new ProxySnapshot
+            {
+                Version = "",
+                Node = node,
+                Outbound = OutboundBuilder.Build(mesh, proxy.Namespace, OutboundMode.Mesh),
+                Gateways = GatewayBuilder.Build(proxy, mesh),
+                TrustBundle = trustBundle,
+                TrustDomains = trustDomains,
+            },
+            // The plain network has no identity: it never terminates or originates TLS, so it
+            // gets neither roots nor trust domains it could misuse.
+            ProxyRole.Network => new ProxySnapshot
+            {
+                Version = "",
+                Node = node,
+                Outbound = OutboundBuilder.Build(mesh, proxy.Namespace, OutboundMode.PlainNetwork),
+                TrustDomains = [],
+            },
+            _ => throw new ArgumentOutOfRangeException(nameof(proxy), proxy.Role, "unknown proxy role"),
+        };
+        return snapshot with { Version = SnapshotVersion.Compute(snapshot) };
+    }
+}
