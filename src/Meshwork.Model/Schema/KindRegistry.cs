@@ -62,6 +62,18 @@ public static class KindRegistry
         return index;
     }
 
+    /// <summary>
+    /// Kinds that Istio or Kubernetes serve and users will try to apply, but Meshwork does not
+    /// read; naming them lets an error say "not supported" rather than "unknown".
+    /// </summary>
+    public static ImmutableArray<string> KnownUnsupportedKinds { get; } =
+    [
+        "ServiceEntry", "Sidecar", "RequestAuthentication", "EnvoyFilter", "WorkloadEntry", "WorkloadGroup", "ProxyConfig",
+        "Telemetry", "WasmPlugin", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Ingress", "NetworkPolicy",
+        "Endpoints", "EndpointSlice", "Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding", "PersistentVolumeClaim",
+        "HorizontalPodAutoscaler", "PodDisruptionBudget", "HTTPRoute", "GatewayClass", "TCPRoute", "GRPCRoute",
+    ];
+
     /// <summary>The supported kinds, for messages ("supported kinds: ...").</summary>
     public static string KindList => string.Join(", ", All.Select(k => k.Kind));
 

@@ -58,13 +58,21 @@ public static class ManifestReader
             failedDocuments.Add(problem.Document);
         }
         var resources = ImmutableArray.CreateBuilder<Resource>();
+        var seen = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var document in load.Documents)
         {
             foreach (var (node, prefix) in Expand(document.Root, json))
             {
                 var ctx = new ReadContext(file, document.Number, prefix, node, diagnostics);
                 var resource = DocumentReader.Read(ctx, defaultNamespace);
-                if (resource is not null && ctx.ErrorCount == 0 && !failedDocuments.Contains(document.Number)) resources.Add(resource);
+                if (resource is null || ctx.ErrorCount > 0 || failedDocuments.Contains(document.Number)) continue;
+                if (seen.TryGetValue(resource.Ref, out var first))
+                {
+                    // kubectl applies both in turn, so the later one silently replaces the earlier: say so.
+                    ctx.Warning("metadata.name", $"{resource.Ref} is also defined in document {first}; the later definition replaces it");
+                }
+                seen[resource.Ref] = document.Number;
+                resources.Add(resource);
             }
         }
         // Findings read top to bottom within each document, whichever step found them.
@@ -94,9 +102,10 @@ public static class ManifestReader
         }
         if (root is MappingNode map
             && map.TryGet("kind", out _, out var kind) && kind is ScalarNode { Value: var k } && k.EndsWith("List", StringComparison.Ordinal)
-            && map.TryGet("items", out _, out var items))
+            && !map.TryGet("spec", out _, out _))
         {
-            if (items is SequenceNode list)
+            // A List without items (or with items: null) is an empty list.
+            if (map.TryGet("items", out _, out var items) && items is SequenceNode list)
             {
                 for (var i = 0; i < list.Items.Count; i++) yield return (list.Items[i], $"items[{i}]");
             }

@@ -186,13 +186,6 @@ public class ManifestReaderTests
         Assert.Contains("VirtualService", error.Hint, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public void Kinds_meshwork_does_not_read_are_unknown_even_when_istio_has_them()
-    {
-        var error = TestRead.OneError("apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: a}\n");
-        Assert.Equal("unknown kind \"ServiceEntry\"", error.Message);
-    }
-
     [Theory]
     [InlineData("security.istio.io/v1beta1", "PeerAuthentication", true)]
     [InlineData("security.istio.io/v1", "AuthorizationPolicy", true)]
@@ -626,5 +619,30 @@ public class ManifestReaderTests
             """);
         Assert.Equal("spec.rules[0].from[0].source.serviceAccounts", error.Path);
         Assert.Contains("widen", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Kinds_istio_serves_but_meshwork_does_not_read_are_named_as_unsupported()
+    {
+        var error = TestRead.OneError("apiVersion: networking.istio.io/v1\nkind: Sidecar\nmetadata: {name: a}\n");
+        Assert.Equal("kind Sidecar is not supported by Meshwork", error.Message);
+    }
+
+    [Fact]
+    public void The_same_object_twice_in_one_file_is_a_warning_on_the_later_one()
+    {
+        var result = TestRead.Yaml(StrictPa + "\n---\n" + StrictPa.Replace("STRICT", "PERMISSIVE", StringComparison.Ordinal), "foo");
+        Assert.Equal(2, result.Resources.Length);
+        var warning = Assert.Single(result.Warnings);
+        Assert.Equal((2, "metadata.name"), (warning.Document, warning.Path));
+        Assert.Contains("PeerAuthentication/foo/default is also defined in document 1", warning.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_empty_list_reads_as_nothing()
+    {
+        var result = ManifestReader.Read("""{"apiVersion": "v1", "kind": "List", "items": []}""", "empty.json");
+        Assert.Empty(result.Diagnostics);
+        Assert.Empty(result.Resources);
     }
 }

@@ -25,6 +25,11 @@ internal static class DocumentReader
         }
         if (!KindRegistry.TryGetKind(kind, out var info))
         {
+            if (KindRegistry.KnownUnsupportedKinds.Contains(kind))
+            {
+                ctx.Error("kind", $"kind {kind} is not supported by Meshwork", $"supported kinds: {KindRegistry.KindList}");
+                return null;
+            }
             var near = Suggest.Closest(kind, KindRegistry.All.Select(k => k.Kind));
             ctx.Error("kind", $"unknown kind \"{kind}\"", (near is null ? "" : $"did you mean {near}? ") + $"supported kinds: {KindRegistry.KindList}");
             return null;

@@ -11,9 +11,13 @@ namespace Meshwork.Model.Yaml.Reading;
 /// </summary>
 internal sealed class MapReader(ReadContext ctx, MappingNode? node, string path)
 {
-    private readonly HashSet<string> _known = new(StringComparer.Ordinal);
-    private Dictionary<string, string>? _unsupported;
-    private HashSet<string>? _accepted;
+    // Reading is on the control plane's hot path (every object it loads from the store), so the
+    // bookkeeping is cheap: a consumed flag per entry, and name lists that are only searched when
+    // an entry was not consumed.
+    private readonly bool[]? _consumed = node is null ? null : new bool[node.Entries.Count];
+    private List<string>? _asked;
+    private List<(string[] Keys, string Reason)>? _unsupported;
+    private List<string[]>? _accepted;
 
     public ReadContext Context => ctx;
     public MappingNode? Node => node;
@@ -26,11 +30,19 @@ internal sealed class MapReader(ReadContext ctx, MappingNode? node, string path)
     /// <summary>The value at <paramref name="key"/>, or null when absent or null.</summary>
     public Node? Raw(string key)
     {
-        _known.Add(key);
-        if (node is null || !node.TryGet(key, out _, out var value)) return null;
-        if (value is ScalarNode { IsNull: true }) return null;
-        ctx.Record(Child(key), value);
-        return value;
+        (_asked ??= []).Add(key);
+        if (node is null) return null;
+        var entries = node.Entries;
+        for (var i = 0; i < entries.Count; i++)
+        {
+            if (entries[i].Key.Value != key) continue;
+            _consumed![i] = true;
+            var value = entries[i].Value;
+            if (value is ScalarNode { IsNull: true }) return null;
+            ctx.Record(Child(key), value);
+            return value;
+        }
+        return null;
     }
 
     public string? String(string key) => Raw(key) is { } n ? ctx.StringOf(n, Child(key)) : null;
@@ -157,46 +169,37 @@ internal sealed class MapReader(ReadContext ctx, MappingNode? node, string path)
     /// Fields Istio or Kubernetes define that Meshwork does not enforce: each one present is a
     /// warning naming it, so a user never believes a setting is in force when it is not.
     /// </summary>
-    public void Unsupported(params string[] keys)
-    {
-        _unsupported ??= new(StringComparer.Ordinal);
-        foreach (var k in keys) _unsupported[k] = "";
-    }
+    public void Unsupported(params string[] keys) => (_unsupported ??= []).Add((keys, ""));
 
     /// <summary>Unsupported with a reason appended to the warning.</summary>
-    public void UnsupportedBecause(string key, string reason)
-    {
-        _unsupported ??= new(StringComparer.Ordinal);
-        _unsupported[key] = reason;
-    }
+    public void UnsupportedBecause(string key, string reason) => (_unsupported ??= []).Add(([key], reason));
 
     /// <summary>Fields that are known and legitimately carry no meaning for Meshwork (bookkeeping written by servers).</summary>
-    public void Accept(params string[] keys)
-    {
-        _accepted ??= new(StringComparer.Ordinal);
-        foreach (var k in keys) _accepted.Add(k);
-    }
+    public void Accept(params string[] keys) => (_accepted ??= []).Add(keys);
 
     /// <summary>Reports unsupported fields (warnings) and unknown fields (errors).</summary>
     public void Finish()
     {
         if (node is null) return;
-        foreach (var (key, value) in node.Entries)
+        for (var i = 0; i < node.Entries.Count; i++)
         {
-            if (_known.Contains(key.Value) || (_accepted?.Contains(key.Value) ?? false)) continue;
+            if (_consumed![i]) continue;
+            var (key, value) = node.Entries[i];
+            if (_asked is not null && _asked.Contains(key.Value)) continue;
+            if (_accepted is not null && _accepted.Any(keys => keys.Contains(key.Value))) continue;
             var fieldPath = Child(key.Value);
-            if (_unsupported is not null && _unsupported.TryGetValue(key.Value, out var reason))
+            if (_unsupported?.FirstOrDefault(u => u.Keys.Contains(key.Value)) is { Keys: not null } unsupported)
             {
                 ctx.Record(fieldPath, value);
-                var because = reason.Length == 0 ? "" : $" ({reason})";
+                var because = unsupported.Reason.Length == 0 ? "" : $" ({unsupported.Reason})";
                 ctx.Warning(key, fieldPath, $"field \"{key.Value}\" is not enforced by Meshwork yet; it is accepted and has no effect{because}");
                 continue;
             }
-            var candidates = _known.Concat(_unsupported?.Keys ?? Enumerable.Empty<string>()).Concat(_accepted ?? Enumerable.Empty<string>());
-            var suggestion = Suggest.Closest(key.Value, candidates);
+            var known = (_asked ?? []).Concat(_unsupported?.SelectMany(u => u.Keys) ?? []).Distinct().ToList();
+            var suggestion = Suggest.Closest(key.Value, known.Concat(_accepted?.SelectMany(a => a) ?? []));
             var hint = suggestion is not null
                 ? $"did you mean \"{suggestion}\"?"
-                : $"known fields here: {string.Join(", ", _known.Concat(_unsupported?.Keys ?? Enumerable.Empty<string>()).Order(StringComparer.Ordinal))}";
+                : $"known fields here: {string.Join(", ", known.Order(StringComparer.Ordinal))}";
             ctx.Error(key, fieldPath, $"unknown field \"{key.Value}\"", hint);
         }
     }
