@@ -13,7 +13,14 @@ public sealed class MeshApiException(int statusCode, string reason, string messa
 {
     public int StatusCode { get; } = statusCode;
     public string Reason { get; } = reason;
+    /// <summary>status.details.causes: the field (for a batch, <c>items[i].</c> + path) and what is wrong with it.</summary>
+    public ImmutableArray<MeshApiCause> Causes { get; init; } = [];
 }
+
+public sealed record MeshApiCause(string Field, string Message);
+
+/// <summary>What an apply did to one object, in kubectl's words: created, configured, unchanged.</summary>
+public sealed record AppliedObject(Resource Resource, string Outcome);
 
 /// <summary>
 /// The config API as the CLI, the runtime and the dashboard use it. Kinds are named as kubectl

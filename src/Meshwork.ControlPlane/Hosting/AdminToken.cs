@@ -1,0 +1,79 @@
+using System.Security.Cryptography;
+using System.Text;
+using Meshwork.Api;
+using Microsoft.AspNetCore.Http;
+
+namespace Meshwork.ControlPlane.Hosting;
+
+/// <summary>Decides whether a request carries the admin credential (the bearer token in &lt;state&gt;/admin-token).</summary>
+public interface IAdminAuthenticator
+{
+    bool IsAdmin(HttpContext context);
+}
+
+/// <summary>
+/// The admin bearer token: 32 random bytes, base64url, created with mode 0600 at the first start
+/// and kept across restarts. Compared in constant time.
+/// </summary>
+public sealed class AdminTokenAuthenticator : IAdminAuthenticator
+{
+    private readonly byte[] _token;
+
+    private AdminTokenAuthenticator(string token) => _token = Encoding.ASCII.GetBytes(token);
+
+    public static AdminTokenAuthenticator LoadOrCreate(StateDirectory state)
+    {
+        var path = state.AdminTokenFile;
+        if (File.Exists(path))
+        {
+            var existing = File.ReadAllText(path).Trim();
+            if (existing.Length > 0) return new AdminTokenAuthenticator(existing);
+        }
+        var token = Base64UrlEncode(RandomNumberGenerator.GetBytes(32));
+        PrivateFile.Write(path, token + "\n");
+        return new AdminTokenAuthenticator(token);
+    }
+
+    public bool IsAdmin(HttpContext context)
+    {
+        var header = context.Request.Headers.Authorization.ToString();
+        const string prefix = "Bearer ";
+        if (!header.StartsWith(prefix, StringComparison.OrdinalIgnoreCase)) return false;
+        var presented = Encoding.ASCII.GetBytes(header[prefix.Length..].Trim());
+        return CryptographicOperations.FixedTimeEquals(presented, _token);
+    }
+
+    private static string Base64UrlEncode(byte[] bytes) =>
+        Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+}
+
+/// <summary>Writes files atomically (temp file + rename), with mode 0600 or 0644.</summary>
+internal static class PrivateFile
+{
+    public static void Write(string path, string contents, bool isPublic = false)
+    {
+        var directory = Path.GetDirectoryName(path)!;
+        Directory.CreateDirectory(directory);
+        var temp = Path.Combine(directory, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = isPublic
+                ? UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead
+                : UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+        try
+        {
+            using (var stream = new FileStream(temp, options))
+            using (var writer = new StreamWriter(stream, new UTF8Encoding(false)))
+            {
+                writer.Write(contents);
+            }
+            File.Move(temp, path, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temp)) File.Delete(temp);
+        }
+    }
+}

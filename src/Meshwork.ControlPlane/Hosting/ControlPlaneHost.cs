@@ -1,0 +1,178 @@
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
+using Meshwork.Api;
+using Meshwork.CertificateAuthority;
+using Meshwork.ControlPlane.ConfigApi;
+using Meshwork.Identity;
+using Meshwork.Model.Resources;
+using Meshwork.Store;
+using Meshwork.Store.Sqlite;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Meshwork.ControlPlane.Hosting;
+
+/// <summary>
+/// The composition root of <c>meshwork server</c>: state directory, CA, admin token, store, mesh
+/// state, and one HTTPS listener (HTTP/1.1 and HTTP/2) serving the config API and the proxies.
+/// </summary>
+public static partial class ControlPlaneHost
+{
+    /// <summary>Namespaces that exist from the first start, as in a Kubernetes cluster with Istio.</summary>
+    public static readonly IReadOnlyList<string> InitialNamespaces = ["default", "istio-system"];
+
+    public static async Task<RunningControlPlane> StartAsync(ControlPlaneOptions options, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var state = options.StateDirectory;
+        CreatePrivateDirectory(state.Root);
+        if (ServerInfo.TryRead(state) is { } running && running.ProcessIsAlive())
+        {
+            throw new InvalidOperationException(
+                $"a control plane is already running for state directory {state.Root} (pid {running.Pid}, {running.Url}); stop it first or use another --state-dir");
+        }
+
+        var caOptions = new CaOptions { TrustDomain = options.TrustDomain, Time = options.Time };
+        var ca = options.CacertsDirectory is { } cacerts
+            ? CertificateAuthority.CertificateAuthority.LoadPluggedIn(cacerts, caOptions)
+            : CertificateAuthority.CertificateAuthority.LoadOrCreateSelfSigned(state.Root, caOptions);
+        PrivateFile.Write(state.RootCertFile, string.Concat(ca.TrustBundle.ToPem().Select(p => p.EndsWith('\n') ? p : p + "\n")), isPublic: true);
+        var admin = AdminTokenAuthenticator.LoadOrCreate(state);
+        var bootstrapTokens = BootstrapTokenAuthority.LoadOrCreate(state.Root, options.Time);
+        var serving = ca.IssueServingCertificate(
+            new SpiffeId(options.TrustDomain, "istio-system", "istiod"),
+            ["localhost", "istiod", "istiod.istio-system.svc", "istiod.istio-system.svc.cluster.local"],
+            ServingAddresses(options.ListenAddress));
+
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions
+        {
+            ApplicationName = typeof(ControlPlaneHost).Assembly.GetName().Name,
+            ContentRootPath = state.Root,
+        });
+        if (options.ConfigureLogging is { } configureLogging)
+        {
+            configureLogging(builder.Logging);
+        }
+        else
+        {
+            builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Information)
+                .AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        }
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
+            kestrel.Listen(options.ListenAddress, options.Port, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http1AndHttp2;
+                listen.UseHttps(new HttpsConnectionAdapterOptions
+                {
+                    ServerCertificate = serving.Leaf,
+                    ServerCertificateChain = [.. serving.Intermediates],
+                    // Proxies authenticate with mesh certificates; the endpoints that need one verify it
+                    // against the current trust bundle themselves, where a refusal can be explained.
+                    ClientCertificateMode = ClientCertificateMode.AllowCertificate,
+                    ClientCertificateValidation = static (_, _, _) => true,
+                    HandshakeTimeout = TimeSpan.FromSeconds(10),
+                });
+            });
+        });
+        builder.Services.AddRoutingCore();
+
+        var store = await SqliteResourceStore.OpenAsync(state.DatabaseFile, options.Time, cancellationToken: cancellationToken).ConfigureAwait(false);
+        WebApplication? app = null;
+        try
+        {
+            await EnsureInitialNamespacesAsync(store, cancellationToken).ConfigureAwait(false);
+
+            builder.Services.AddSingleton(options);
+            builder.Services.AddSingleton(state);
+            builder.Services.AddSingleton(options.Time);
+            builder.Services.AddSingleton(ca);
+            builder.Services.AddSingleton(bootstrapTokens);
+            builder.Services.AddSingleton<IAdminAuthenticator>(admin);
+            builder.Services.AddSingleton<IResourceStore>(store);
+            builder.Services.AddSingleton<StoreMeshStateSource>();
+            builder.Services.AddSingleton<IMeshStateSource>(sp => sp.GetRequiredService<StoreMeshStateSource>());
+            builder.Services.AddSingleton(new ConfigApiOptions { MaxRequestBodyBytes = options.MaxRequestBodyBytes });
+            Push.ProxyServices.Add(builder.Services);
+
+            app = builder.Build();
+            var mesh = app.Services.GetRequiredService<StoreMeshStateSource>();
+            await mesh.StartAsync(cancellationToken).ConfigureAwait(false);
+            app.UseConfigApiAuthentication();
+            app.MapConfigApi();
+            Push.ProxyServices.Map(app);
+
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+            var url = ServedUrl(app, options);
+            var info = new ServerInfo(url.ToString().TrimEnd('/'), Environment.ProcessId);
+            info.Write(state);
+            var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ControlPlaneHost).FullName!);
+            Log.Listening(logger, info.Url, state.Root, options.TrustDomain);
+            return new RunningControlPlane(app, url, state, info, store, mesh);
+        }
+        catch
+        {
+            if (app is not null) await app.DisposeAsync().ConfigureAwait(false);
+            await store.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private static async Task EnsureInitialNamespacesAsync(IResourceStore store, CancellationToken cancellationToken)
+    {
+        foreach (var name in InitialNamespaces)
+        {
+            if (await store.FindAsync(new ResourceKey("Namespace", null, name), cancellationToken).ConfigureAwait(false) is not null) continue;
+            try
+            {
+                await store.CreateAsync(new Namespace { ApiVersion = "v1", Metadata = new ObjectMeta { Name = name } }, cancellationToken).ConfigureAwait(false);
+            }
+            catch (StoreException e) when (e.Kind == StoreErrorKind.AlreadyExists)
+            {
+                // Created concurrently; fine.
+            }
+        }
+    }
+
+    private static Uri ServedUrl(WebApplication app, ControlPlaneOptions options)
+    {
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+        var port = options.Port;
+        foreach (var address in addresses)
+        {
+            if (Uri.TryCreate(address.Replace("://+", "://localhost", StringComparison.Ordinal), UriKind.Absolute, out var uri)) port = uri.Port;
+        }
+        var host = options.ListenAddress.Equals(IPAddress.Any) || options.ListenAddress.Equals(IPAddress.IPv6Any)
+            ? "127.0.0.1"
+            : options.ListenAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{options.ListenAddress}]" : options.ListenAddress.ToString();
+        return new Uri($"https://{host}:{port}");
+    }
+
+    private static IEnumerable<IPAddress> ServingAddresses(IPAddress listen)
+    {
+        var addresses = new List<IPAddress> { IPAddress.Loopback, IPAddress.IPv6Loopback };
+        if (!listen.Equals(IPAddress.Any) && !listen.Equals(IPAddress.IPv6Any) && !addresses.Contains(listen)) addresses.Add(listen);
+        return addresses;
+    }
+
+    private static void CreatePrivateDirectory(string path)
+    {
+        if (Directory.Exists(path)) return;
+        if (OperatingSystem.IsWindows()) Directory.CreateDirectory(path);
+        else Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Control plane listening on {Url} (state directory {StateDirectory}, trust domain {TrustDomain})")]
+        public static partial void Listening(ILogger logger, string url, string stateDirectory, string trustDomain);
+    }
+}
