@@ -151,7 +151,8 @@ internal sealed class InboundConnectionHandler(
         try
         {
             var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { NoDelay = true };
-            try { await socket.ConnectAsync(target.AppHost, target.AppPort, connection.ConnectionClosed).ConfigureAwait(false); }
+            using var connectTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            try { await socket.ConnectAsync(target.AppHost, target.AppPort, connectTimeout.Token).ConfigureAwait(false); }
             catch { socket.Dispose(); throw; }
             upstream = new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
         }
@@ -164,7 +165,9 @@ internal sealed class InboundConnectionHandler(
         }
         await using (upstream.ConfigureAwait(false))
         {
-            var end = await TcpRelay.RunAsync(client, upstream, recorder, connection.ConnectionClosed).ConfigureAwait(false);
+            // Not ConnectionClosed: Kestrel signals it on the client's FIN, and a half-closed client still reads the answer.
+            var end = await TcpRelay.RunAsync(client, upstream, recorder, CancellationToken.None).ConfigureAwait(false);
+            ProxyLog.RelayEnded(logger, "inbound", port.Port, end, recorder.Received, recorder.Sent);
             recorder.Close(end == RelayEnd.UpstreamReset ? ResponseFlags.UpstreamConnectionTermination : ResponseFlags.None);
             if (end == RelayEnd.UpstreamReset) ConnectionReset.Reset(connection);
             else if (ssl is not null)

@@ -22,3 +22,9 @@ internal static partial class ProxyLog
     [LoggerMessage(105, LogLevel.Error, "inbound :{Port} connection failed unexpectedly")]
     public static partial void InboundUnexpected(ILogger logger, int port, Exception exception);
 }
+
+internal static partial class ProxyLog
+{
+    [LoggerMessage(106, LogLevel.Debug, "{Side} tcp relay on {Port} ended: {End}, received {Received} sent {Sent} bytes")]
+    public static partial void RelayEnded(ILogger logger, string side, int port, Forwarding.RelayEnd end, long received, long sent);
+}

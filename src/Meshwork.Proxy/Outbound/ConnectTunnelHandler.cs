@@ -106,7 +106,7 @@ internal sealed class ConnectTunnelHandler(ProxyState state, UpstreamConnector c
             tried.Add(endpoint);
             try
             {
-                upstream = await connector.ConnectAsync(target.Service, target.Port, endpoint, http: false, connection.ConnectionClosed).ConfigureAwait(false);
+                upstream = await connector.ConnectAsync(target.Service, target.Port, endpoint, http: false, CancellationToken.None).ConfigureAwait(false);
                 target.Picker.ReportSuccess(endpoint);
             }
             catch (UpstreamException e)
@@ -133,9 +133,11 @@ internal sealed class ConnectTunnelHandler(ProxyState state, UpstreamConnector c
         await using (upstream.ConfigureAwait(false))
         {
             var output = connection.Transport.Output;
-            await output.WriteAsync("HTTP/1.1 200 Connection established\r\n\r\n"u8.ToArray(), connection.ConnectionClosed).ConfigureAwait(false);
+            await output.WriteAsync("HTTP/1.1 200 Connection established\r\n\r\n"u8.ToArray()).ConfigureAwait(false);
             var client = new DuplexPipeStream(connection.Transport);
-            var end = await TcpRelay.RunAsync(client, upstream, recorder, connection.ConnectionClosed).ConfigureAwait(false);
+            // Not ConnectionClosed: Kestrel signals it on the client's FIN, and a half-closed client still reads the answer.
+            var end = await TcpRelay.RunAsync(client, upstream, recorder, CancellationToken.None).ConfigureAwait(false);
+            ProxyLog.RelayEnded(logger, "outbound", port, end, recorder.Received, recorder.Sent);
             recorder.Close(end == RelayEnd.UpstreamReset ? ResponseFlags.UpstreamConnectionTermination : ResponseFlags.None);
             if (end == RelayEnd.UpstreamReset) ConnectionReset.Reset(connection);
         }

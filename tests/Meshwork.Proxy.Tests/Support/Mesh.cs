@@ -98,7 +98,7 @@ public sealed class Mesh : IAsyncDisposable
             Workload = sa,
             FilePollInterval = TimeSpan.FromMilliseconds(200),
         };
-        var proxy = await ProxyHost.StartAsync(options, LoggerFactory.Create(b => b.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning)));
+        var proxy = await ProxyHost.StartAsync(options, LoggerFactory.Create(b => b.AddSimpleConsole().SetMinimumLevel(Environment.GetEnvironmentVariable("MESHWORK_TEST_LOG") == "debug" ? LogLevel.Debug : LogLevel.Warning)));
         _owned.Add(proxy);
         return new Pod(proxy, ip, ns, sa, dir, ports.ToDictionary(p => p.Declared, p => p.Port.Port));
     }
