@@ -35,9 +35,10 @@ internal static class Equality
         return true;
     }
 
-    public static bool Bytes(ImmutableSortedDictionary<string, ImmutableArray<byte>> a, ImmutableSortedDictionary<string, ImmutableArray<byte>> b)
+    public static bool Bytes(ImmutableSortedDictionary<string, ImmutableArray<byte>>? a, ImmutableSortedDictionary<string, ImmutableArray<byte>>? b)
     {
         if (ReferenceEquals(a, b)) return true;
+        if (a is null || b is null) return (a?.Count ?? 0) == 0 && (b?.Count ?? 0) == 0;
         if (a.Count != b.Count) return false;
         foreach (var (key, value) in a)
         {

@@ -138,6 +138,7 @@ public sealed record GatewayPort
 
 public sealed record ServerTlsSettings
 {
+    /// <summary>Istio's TLSmode name. A document that omits it reads as PASSTHROUGH, Istio's enum default.</summary>
     public string Mode { get; init; } = "SIMPLE";
     public string? CredentialName { get; init; }
     public bool HttpsRedirect { get; init; }

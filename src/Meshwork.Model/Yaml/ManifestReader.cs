@@ -33,6 +33,13 @@ public sealed record ManifestReadResult(ImmutableArray<Resource> Resources, Immu
 /// Reads multi-document YAML or JSON (a JSON List/array of objects too) into typed resources,
 /// reporting every problem of the input at once. Pure: no I/O except <see cref="ReadPaths"/>.
 /// </summary>
+/// <remarks>
+/// Diagnostic paths: fields are dotted (<c>spec.mtls.mode</c>), list items indexed
+/// (<c>spec.rules[0].from[1].source.principals</c>), and keys of free-form maps bracketed
+/// (<c>metadata.labels[app]</c>, <c>spec.portLevelMtls[8080]</c>, <c>data[ca-cert.pem]</c>). Items of a
+/// List or JSON array are prefixed with <c>items[i]</c> or <c>[i]</c>. Documents with an error are left
+/// out of <see cref="ManifestReadResult.Resources"/>; warnings never drop a document.
+/// </remarks>
 public static class ManifestReader
 {
     /// <summary>
@@ -42,6 +49,7 @@ public static class ManifestReader
     public static ManifestReadResult Read(string text, string file, string? defaultNamespace = null)
     {
         ArgumentNullException.ThrowIfNull(text);
+        if (text.StartsWith('\uFEFF')) text = text[1..]; // a byte order mark is not content (System.Text.Json rejects it)
         var json = LooksLikeJson(text);
         var load = json ? JsonLoader.Load(text) : YamlLoader.Load(text);
         var diagnostics = new List<Diagnostic>();
@@ -83,7 +91,7 @@ public static class ManifestReader
     {
         foreach (var c in text)
         {
-            if (char.IsWhiteSpace(c) || c == '\uFEFF') continue;
+            if (char.IsWhiteSpace(c)) continue;
             return c is '{' or '[';
         }
         return false;

@@ -645,4 +645,20 @@ public class ManifestReaderTests
         Assert.Empty(result.Diagnostics);
         Assert.Empty(result.Resources);
     }
+
+    [Fact]
+    public void A_byte_order_mark_is_ignored_in_yaml_and_json()
+    {
+        Assert.Single(TestRead.Yaml("\uFEFF" + StrictPa).Resources);
+        Assert.Single(ManifestReader.Read("\uFEFF{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"a\"}}", "bom.json").Resources);
+    }
+
+    [Theory]
+    [InlineData("tls: {credentialName: cred}", "PASSTHROUGH")]
+    [InlineData("tls: {mode: SIMPLE, credentialName: cred}", "SIMPLE")]
+    public void Gateway_tls_mode_defaults_as_istio_enum_does(string tls, string mode)
+    {
+        var gw = TestRead.One<Gateway>($"apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: {{name: g}}\nspec:\n  servers:\n  - port: {{number: 443, name: https, protocol: HTTPS}}\n    hosts: [\"*\"]\n    {tls}\n");
+        Assert.Equal(mode, gw.Spec.Servers[0].Tls!.Mode);
+    }
 }

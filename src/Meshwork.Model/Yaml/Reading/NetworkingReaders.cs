@@ -20,7 +20,7 @@ internal static class NetworkingReaders
         var spec = new DestinationRuleSpec
         {
             Host = m.String("host") ?? "",
-            TrafficPolicy = TrafficPolicy(m.Map("trafficPolicy"), topLevel: true),
+            TrafficPolicy = TrafficPolicy(m.Map("trafficPolicy")),
             Subsets = m.Objects("subsets", Subset),
             ExportTo = m.Strings("exportTo"),
             WorkloadSelector = SecurityReaders.WorkloadSelector(m.Map("workloadSelector")),
@@ -30,15 +30,15 @@ internal static class NetworkingReaders
         return new DestinationRule { ApiVersion = apiVersion, Metadata = meta, Spec = spec };
     }
 
-    private static TrafficPolicy? TrafficPolicy(MapReader m, bool topLevel)
+    /// <summary>A DestinationRule's or subset's traffic policy (a subset's may have port-level settings too).</summary>
+    private static TrafficPolicy? TrafficPolicy(MapReader m)
     {
         if (!m.Present) return null;
         var policy = new TrafficPolicy
         {
             Tls = ClientTls(m.Map("tls")),
-            PortLevelSettings = topLevel ? m.Objects("portLevelSettings", PortTrafficPolicy) : [],
+            PortLevelSettings = m.Objects("portLevelSettings", PortTrafficPolicy),
         };
-        if (!topLevel) m.Unsupported("portLevelSettings");
         UnsupportedTrafficFields(m);
         m.Finish();
         return policy;
@@ -83,7 +83,7 @@ internal static class NetworkingReaders
         {
             Name = m.String("name") ?? "",
             Labels = m.StringMap("labels"),
-            TrafficPolicy = TrafficPolicy(m.Map("trafficPolicy"), topLevel: true),
+            TrafficPolicy = TrafficPolicy(m.Map("trafficPolicy")),
         };
         m.Finish();
         return subset;
@@ -125,7 +125,8 @@ internal static class NetworkingReaders
         if (!m.Present) return null;
         var tls = new ServerTlsSettings
         {
-            Mode = m.EnumString("mode", ServerTlsModes) ?? "SIMPLE",
+            // Istio's TLSmode enum starts at PASSTHROUGH (0): an omitted mode means PASSTHROUGH, not SIMPLE.
+            Mode = m.EnumString("mode", ServerTlsModes) ?? "PASSTHROUGH",
             CredentialName = m.String("credentialName"),
             HttpsRedirect = m.Bool("httpsRedirect") ?? false,
         };
