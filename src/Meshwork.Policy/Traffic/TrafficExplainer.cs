@@ -30,13 +30,12 @@ public static class TrafficExplainer
         {
             reasons.Add(new Reason("The client is outside the mesh: no sidecar, no identity; it sends plaintext."));
         }
-        else if (!client.HasSidecar)
-        {
-            reasons.Add(new Reason($"The client {client.Ref} has no sidecar: it sends plaintext and has no identity."));
-        }
         else
         {
-            reasons.Add(new Reason($"The client {client.Ref} has a sidecar and the identity {clientIdentity}."));
+            var because = query.ClientSidecarReason is null ? "" : $" ({query.ClientSidecarReason})";
+            reasons.Add(new Reason(client.HasSidecar
+                ? $"The client {client.Ref} has a sidecar{because} and the identity {clientIdentity}."
+                : $"The client {client.Ref} has no sidecar{because}: it sends plaintext and has no identity."));
         }
 
         var service = ServiceResolver.ResolveService(mesh, query.ClientNamespace, query.Host);
@@ -142,7 +141,7 @@ public static class TrafficExplainer
             clientTlsSource = "no sidecar";
         }
 
-        var notReached = new AuthorizationVerdict { Decision = "ALLOW" };
+        var notReached = new AuthorizationVerdict { Decision = "ALLOW", Evaluated = false };
         EndpointExplanation Result(TrafficOutcome outcome, int code, AuthorizationVerdict authz, string finalSentence, ImmutableArray<string> accepted = default, string? serverIdentity = null)
         {
             reasons.Add(new Reason(finalSentence));
@@ -251,6 +250,7 @@ public static class TrafficExplainer
             Decision = authz.Allowed ? "ALLOW" : "DENY",
             Policy = authz.Policy,
             Rule = authz.Rule,
+            Reason = authz.Reason,
             DryRun = dryRun.ToImmutable(),
         };
         var sentence = char.ToUpperInvariant(authz.Reason[0]) + authz.Reason[1..] + ".";
@@ -282,7 +282,7 @@ public static class TrafficExplainer
             ServerModeSource = "no endpoint",
             ClientTls = clientHasSidecar ? "UNKNOWN" : NoSidecar,
             ClientTlsSource = clientHasSidecar ? "no endpoint" : "no sidecar",
-            Authorization = new AuthorizationVerdict { Decision = "ALLOW" },
+            Authorization = new AuthorizationVerdict { Decision = "ALLOW", Evaluated = false },
             Outcome = TrafficOutcome.Unavailable,
             HttpCode = 503,
             Reasons = reasons.ToImmutable(),

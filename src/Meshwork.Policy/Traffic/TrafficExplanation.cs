@@ -15,6 +15,8 @@ public sealed record TrafficQuery
     public string Path { get; init; } = "/";
     /// <summary>Request headers by lower-case name.</summary>
     public ImmutableSortedDictionary<string, string> Headers { get; init; } = ImmutableSortedDictionary<string, string>.Empty;
+    /// <summary>Why the client has (or lacks) a sidecar, e.g. from <see cref="Injection.Decide"/>; woven into the first reason.</summary>
+    public string? ClientSidecarReason { get; init; }
 }
 
 /// <summary>What the client sees, in the words the tutorials use.</summary>
@@ -34,9 +36,13 @@ public sealed record AuthorizationVerdict
 {
     /// <summary>"ALLOW" or "DENY".</summary>
     public required string Decision { get; init; }
+    /// <summary>False when the request never reached a sidecar that enforces authorization.</summary>
+    public bool Evaluated { get; init; } = true;
     /// <summary>"ns/name" of the deciding policy, or null.</summary>
     public string? Policy { get; init; }
     public int? Rule { get; init; }
+    /// <summary>The evaluator's sentence, e.g. "DENY policy foo/x matched (rule 0), so the request is denied".</summary>
+    public string? Reason { get; init; }
     public ImmutableArray<DryRunVerdict> DryRun { get; init; } = [];
 }
 
