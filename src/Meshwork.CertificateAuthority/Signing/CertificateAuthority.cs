@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Formats.Asn1;
 using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
@@ -162,17 +163,41 @@ public sealed class CertificateAuthority
         }
 
         var key = csr.PublicKey;
-        using (var rsa = key.GetRSAPublicKey())
+        // Judge the key from its encoding: cheaper than importing it, and the signature check above already parsed it.
+        switch (key.Oid.Value)
         {
-            if (rsa is not null)
-                return rsa.KeySize >= 2048 ? key : throw new CaException(CaErrorKind.BadCsr, $"the CSR's RSA key has {rsa.KeySize} bits; at least 2048 are required");
+            case RsaOid:
+                var bits = RsaModulusBits(key);
+                return bits >= 2048 ? key : throw new CaException(CaErrorKind.BadCsr, $"the CSR's RSA key has {bits} bits; at least 2048 are required");
+            case EcOid:
+                string curve;
+                try
+                {
+                    curve = new AsnReader(key.EncodedParameters?.RawData ?? [], AsnEncodingRules.DER).ReadObjectIdentifier();
+                }
+                catch (AsnContentException)
+                {
+                    throw new CaException(CaErrorKind.BadCsr, "the CSR's ECDSA key does not name its curve; use P-256, P-384 or P-521");
+                }
+                return curve is P256Oid or P384Oid or P521Oid ? key
+                    : throw new CaException(CaErrorKind.BadCsr, $"the CSR's ECDSA curve {curve} is not supported; use P-256, P-384 or P-521");
+            default:
+                throw new CaException(CaErrorKind.BadCsr, $"the CSR's key type ({key.Oid.FriendlyName ?? key.Oid.Value}) is not supported; use ECDSA P-256 or RSA 2048+");
         }
-        using (var ec = key.GetECDsaPublicKey())
-        {
-            if (ec is not null)
-                return ec.KeySize >= 256 ? key : throw new CaException(CaErrorKind.BadCsr, $"the CSR's ECDSA key has {ec.KeySize} bits; use P-256 or larger");
-        }
-        throw new CaException(CaErrorKind.BadCsr, $"the CSR's key type ({key.Oid.FriendlyName ?? key.Oid.Value}) is not supported; use ECDSA P-256 or RSA 2048+");
+    }
+
+    private const string RsaOid = "1.2.840.113549.1.1.1";
+    private const string EcOid = "1.2.840.10045.2.1";
+    private const string P256Oid = "1.2.840.10045.3.1.7";
+    private const string P384Oid = "1.3.132.0.34";
+    private const string P521Oid = "1.3.132.0.35";
+
+    private static int RsaModulusBits(PublicKey key)
+    {
+        // RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER } (RFC 8017 §A.1.1)
+        var modulus = new AsnReader(key.EncodedKeyValue.RawData, AsnEncodingRules.DER).ReadSequence().ReadIntegerBytes().Span;
+        while (modulus.Length > 0 && modulus[0] == 0) modulus = modulus[1..];
+        return modulus.IsEmpty ? 0 : (modulus.Length - 1) * 8 + (32 - System.Numerics.BitOperations.LeadingZeroCount(modulus[0]));
     }
 
     private void CheckIdentity(SpiffeId identity)

@@ -172,6 +172,21 @@ public sealed class SigningTests : IDisposable
     }
 
     [Fact]
+    public void A_csr_with_a_p384_key_is_signed_and_one_with_rsa_3072_too()
+    {
+        using var ec = ECDsa.Create(ECCurve.NamedCurves.nistP384);
+        using var rsa = RSA.Create(3072);
+        foreach (var csr in new[]
+        {
+            new CertificateRequest("", ec, HashAlgorithmName.SHA384).CreateSigningRequestPem(),
+            new CertificateRequest("", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1).CreateSigningRequestPem(),
+        })
+        {
+            Assert.Equal([Sleep.Uri], SubjectAltNames.GetUris(Leaf(_ca.Sign(csr, Sleep))));
+        }
+    }
+
+    [Fact]
     public void An_identity_in_another_trust_domain_is_not_signed()
     {
         var (_, csr) = CsrFactory.Create(Sleep);

@@ -1,0 +1,44 @@
+using BenchmarkDotNet.Attributes;
+using Meshwork.CertificateAuthority;
+using Meshwork.Identity;
+using Ca = Meshwork.CertificateAuthority.CertificateAuthority;
+
+namespace Meshwork.Benchmarks.Identity;
+
+/// <summary>
+/// The CA's hot path: verify a CSR's signature, build the workload certificate and sign it, with the
+/// root and the workload key of the same type. One operation is one issued certificate (chain as PEM).
+/// </summary>
+[MemoryDiagnoser]
+public class CsrSigningBenchmarks
+{
+    private readonly SpiffeId _identity = new("cluster.local", "foo", "sleep");
+    private string _stateDirectory = "";
+    private Ca _ca = null!;
+    private string _csr = "";
+
+    [Params(KeyAlgorithm.EcdsaP256, KeyAlgorithm.Rsa2048)]
+    public KeyAlgorithm Algorithm { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _stateDirectory = Directory.CreateTempSubdirectory("meshwork-bench-").FullName;
+        _ca = Ca.LoadOrCreateSelfSigned(_stateDirectory, new CaOptions { RootKeyAlgorithm = Algorithm });
+        (_, _csr) = CsrFactory.Create(_identity, Algorithm);
+    }
+
+    [GlobalCleanup]
+    public void Cleanup() => Directory.Delete(_stateDirectory, recursive: true);
+
+    [Benchmark(Description = "CA: sign one CSR")]
+    public int SignCsr() => _ca.Sign(_csr, _identity).Length;
+
+    [Benchmark(Description = "Proxy: new key + CSR")]
+    public int CreateKeyAndCsr()
+    {
+        var (key, csr) = CsrFactory.Create(_identity, Algorithm);
+        key.Dispose();
+        return csr.Length;
+    }
+}
