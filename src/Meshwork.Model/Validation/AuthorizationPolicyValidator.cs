@@ -28,8 +28,14 @@ internal sealed class AuthorizationPolicyValidator : ResourceValidator
         }
         if (spec.Action == AuthorizationAction.Custom)
         {
-            if (spec.Provider is null) ctx.Error("spec.provider", "a CUSTOM policy needs a provider", "add provider: {name: <extension provider from the mesh config>}");
+            if (spec.Rules.IsEmpty)
+            {
+                ctx.Error(ctx.Has("spec.rules") ? "spec.rules" : "spec.action", "a CUSTOM policy must have rules; without them it is never triggered",
+                    "add an empty rule, rules: [{}], to send every request to the provider");
+            }
+            else if (spec.Provider is null) ctx.Error("spec.provider", "a CUSTOM policy needs a provider", "add provider: {name: <extension provider from the mesh config>}");
             else if (spec.Provider.Length == 0) ctx.Error("spec.provider.name", "provider name must not be empty");
+            CustomRules(ctx, spec);
         }
         else if (spec.Provider is not null)
         {
@@ -49,6 +55,52 @@ internal sealed class AuthorizationPolicyValidator : ResourceValidator
             for (var f = 0; f < rule.From.Length; f++) Source(ctx, $"{path}.from[{f}].source", rule.From[f]);
             for (var t = 0; t < rule.To.Length; t++) Operation(ctx, $"{path}.to[{t}].operation", rule.To[t]);
             for (var w = 0; w < rule.When.Length; w++) Condition(ctx, $"{path}.when[{w}]", rule.When[w]);
+            if (spec.Action == AuthorizationAction.Deny) HttpOnlyDenyRule(ctx, path, rule);
+        }
+    }
+
+    /// <summary>
+    /// A DENY rule that only names HTTP attributes loses them on TCP ports and so denies all TCP
+    /// traffic in its scope (ISTIO-SEMANTICS §4.6); Istio warns about it, and so do we.
+    /// </summary>
+    private static void HttpOnlyDenyRule(ReadContext ctx, string path, AuthorizationRule rule)
+    {
+        var tcpInFrom = rule.From.Any(s => !s.Principals.IsEmpty || !s.NotPrincipals.IsEmpty || !s.Namespaces.IsEmpty || !s.NotNamespaces.IsEmpty
+            || !s.IpBlocks.IsEmpty || !s.NotIpBlocks.IsEmpty || !s.RemoteIpBlocks.IsEmpty || !s.NotRemoteIpBlocks.IsEmpty);
+        var tcpInTo = rule.To.Any(o => !o.Ports.IsEmpty || !o.NotPorts.IsEmpty);
+        var from = !rule.From.IsEmpty;
+        var to = !rule.To.IsEmpty;
+        if ((from && !to && !tcpInFrom) || (to && !tcpInTo))
+        {
+            ctx.Warning(path, "this DENY rule uses only HTTP attributes, so it denies all traffic to TCP ports in its scope",
+                "name the HTTP port explicitly: to: [{operation: {ports: [\"8080\"], ...}}]");
+        }
+    }
+
+    /// <summary>The ext-authz provider cannot see peer identities or JWT claims: Istio rejects those matches in CUSTOM rules.</summary>
+    private static void CustomRules(ReadContext ctx, AuthorizationPolicySpec spec)
+    {
+        for (var r = 0; r < spec.Rules.Length; r++)
+        {
+            var rule = spec.Rules[r];
+            for (var f = 0; f < rule.From.Length; f++)
+            {
+                var s = rule.From[f];
+                var path = $"spec.rules[{r}].from[{f}].source";
+                foreach (var (field, values) in new[] { ("namespaces", s.Namespaces), ("notNamespaces", s.NotNamespaces), ("principals", s.Principals),
+                             ("notPrincipals", s.NotPrincipals), ("requestPrincipals", s.RequestPrincipals), ("notRequestPrincipals", s.NotRequestPrincipals) })
+                {
+                    if (!values.IsEmpty) ctx.Error($"{path}.{field}", $"{field} is not supported with the CUSTOM action", "match on ipBlocks, hosts, ports, methods or paths");
+                }
+            }
+            for (var w = 0; w < rule.When.Length; w++)
+            {
+                var key = rule.When[w].Key;
+                if (key is "source.namespace" or "source.serviceAccount" or "source.principal" || key.StartsWith("request.auth.", StringComparison.Ordinal))
+                {
+                    ctx.Error($"spec.rules[{r}].when[{w}].key", $"{key} is not supported with the CUSTOM action");
+                }
+            }
         }
     }
 

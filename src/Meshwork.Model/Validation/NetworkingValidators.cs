@@ -89,11 +89,18 @@ internal static class ExportTo
 /// <summary>Gateway: servers with valid ports, protocols and hosts; TLS settings where the protocol needs them.</summary>
 internal sealed class GatewayValidator : ResourceValidator
 {
-    public static readonly IReadOnlyList<string> Protocols = ["HTTP", "HTTPS", "GRPC", "GRPC-WEB", "HTTP2", "MONGO", "MYSQL", "REDIS", "TCP", "TLS", "UDP"];
+    public static readonly IReadOnlyList<string> Protocols = ["HTTP", "HTTPS", "GRPC", "GRPC-WEB", "HTTP2", "HTTP_PROXY", "MONGO", "MYSQL", "REDIS", "TCP", "TLS", "UDP"];
+
+    private static bool IsHttp(string protocol) => protocol is "HTTP" or "HTTP2" or "GRPC" or "GRPC-WEB" or "HTTP_PROXY";
 
     public override void Validate(Resource resource, ReadContext ctx)
     {
         if (resource is not Gateway gw) return;
+        if (gw.Metadata.Name.Length > 0 && Names.Dns1123Label(gw.Metadata.Name) is { } nameProblem && Names.Dns1123Subdomain(gw.Metadata.Name) is null)
+        {
+            // Istio is stricter than Kubernetes here: a Gateway name is a label (no dots), since VirtualServices refer to it as ns/name.
+            ctx.Error("metadata.name", $"invalid gateway name \"{gw.Metadata.Name}\": {nameProblem}");
+        }
         Labels(ctx, "spec.selector", gw.Spec.Selector);
         if (gw.Spec.Servers.IsEmpty)
         {
@@ -114,13 +121,30 @@ internal sealed class GatewayValidator : ResourceValidator
                 {
                     ctx.Error($"{path}.port.protocol", $"invalid protocol \"{protocol}\"", $"valid protocols: {string.Join(", ", Protocols)}");
                 }
-                else if (protocol.ToUpperInvariant() is "HTTPS" or "TLS" && server.Tls is null)
+                else
                 {
-                    ctx.Error($"{path}.tls", $"a {protocol.ToUpperInvariant()} server needs tls settings", "add tls: {mode: SIMPLE, credentialName: <secret>}");
+                    var upper = protocol.ToUpperInvariant();
+                    if (upper is "HTTPS" or "TLS" && server.Tls is null)
+                    {
+                        ctx.Error($"{path}.tls", $"a {upper} server needs tls settings", "add tls: {mode: SIMPLE, credentialName: <secret>}");
+                    }
+                    else if (upper is not ("HTTPS" or "TLS") && server.Tls is { } tls)
+                    {
+                        if (!IsHttp(upper)) ctx.Error($"{path}.tls", $"a {upper} server cannot have TLS settings", "use protocol HTTPS or TLS to terminate TLS");
+                        else if (tls.Mode != "PASSTHROUGH") ctx.Error($"{path}.tls", "a plain-text HTTP server cannot have TLS settings other than httpsRedirect", "use protocol HTTPS to terminate TLS");
+                    }
+                    if (server.Tls is { HttpsRedirect: true } && !IsHttp(upper))
+                    {
+                        ctx.Warning($"{path}.tls.httpsRedirect", "tls.httpsRedirect should only be used with HTTP servers");
+                    }
                 }
-                if (server.Port.Name is { Length: > 0 } name && !names.Add(name))
+                if (string.IsNullOrEmpty(server.Port.Name))
                 {
-                    ctx.Error($"{path}.port.name", $"duplicate port name \"{name}\"", "port names must be unique across the Gateway's servers");
+                    ctx.Error($"{path}.port.name", "port name must be set", "e.g. name: http");
+                }
+                else if (!names.Add(server.Port.Name))
+                {
+                    ctx.Error($"{path}.port.name", $"duplicate port name \"{server.Port.Name}\"", "port names must be unique across the Gateway's servers");
                 }
             }
             if (server.Hosts.IsEmpty) ctx.Error($"{path}.hosts", "a server must list at least one host", "hosts: [\"*\"] accepts every host");
@@ -139,12 +163,21 @@ internal sealed class VirtualServiceValidator : ResourceValidator
     {
         if (resource is not VirtualService vs) return;
         var spec = vs.Spec;
-        if (spec.Hosts.IsEmpty) ctx.Error("spec.hosts", "a VirtualService must have at least one host", "hosts: [reviews.default.svc.cluster.local]");
+        if (spec.Hosts.IsEmpty)
+        {
+            // Istio reads a VirtualService without hosts as a delegate, which only a parent's delegate field uses.
+            if (!spec.Gateways.IsEmpty) ctx.Error("spec.gateways", "a delegate VirtualService (one without hosts) must have no gateways", "add hosts: [...] to route traffic");
+            else if (!spec.Tcp.IsEmpty) ctx.Error("spec.tcp", "a delegate VirtualService (one without hosts) must have no tcp routes", "add hosts: [...] to route traffic");
+            else ctx.Warning("spec.hosts", "a VirtualService without hosts is a delegate, and Meshwork does not support delegation; it has no effect",
+                "add hosts: [reviews.default.svc.cluster.local] to route traffic");
+        }
+        var seenHosts = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         var meshBound = spec.Gateways.IsEmpty || spec.Gateways.Contains("mesh");
         for (var i = 0; i < spec.Hosts.Length; i++)
         {
             var host = spec.Hosts[i];
             if (host.Length == 0) ctx.Error($"spec.hosts[{i}]", "empty host");
+            else if (!seenHosts.Add(host)) ctx.Error($"spec.hosts[{i}]", $"duplicate host \"{host}\"");
             else if (host == "*" && meshBound)
             {
                 ctx.Error($"spec.hosts[{i}]", "wildcard host * is not allowed for a VirtualService bound to the mesh", "name the service, or bind the VirtualService to a gateway only");

@@ -16,6 +16,10 @@ internal sealed class PeerAuthenticationValidator : ResourceValidator
             ctx.Error("spec.portLevelMtls", "portLevelMtls requires selector",
                 "add spec.selector.matchLabels naming the workload; port-level settings apply to one workload's container ports");
         }
+        if (ctx.NodeAt("spec.portLevelMtls") is MappingNode { Entries.Count: 0 })
+        {
+            ctx.Error("spec.portLevelMtls", "port level mTLS, if defined, must have at least one element", "remove portLevelMtls, or add a port: {8080: {mode: DISABLE}}");
+        }
         foreach (var port in spec.PortLevelMtls.Keys)
         {
             if (!InPortRange(port))

@@ -46,9 +46,24 @@ internal abstract class ResourceValidator
         }
     }
 
+    /// <summary>
+    /// Istio's WorkloadSelector rules: valid labels, no wildcards, and a warning for a selector
+    /// without labels (it selects every workload, as no selector would).
+    /// </summary>
     protected static void Selector(ReadContext ctx, string path, LabelSelector? selector)
     {
-        if (selector is not null) Labels(ctx, $"{path}.matchLabels", selector.MatchLabels);
+        if (selector is null) return;
+        var plain = selector.MatchLabels;
+        foreach (var (key, value) in selector.MatchLabels)
+        {
+            if (key.Contains('*') || value.Contains('*'))
+            {
+                ctx.Error($"{path}.matchLabels[{key}]", $"wildcard is not supported in selector: \"{key}={value}\"", "selectors match label values exactly");
+                plain = plain.Remove(key);
+            }
+        }
+        Labels(ctx, $"{path}.matchLabels", plain);
+        if (selector.IsEmpty) ctx.Warning(path, "workload selector specified without labels; it selects every workload, as no selector would");
     }
 
     protected static bool InPortRange(int port) => port is >= 1 and <= 65535;

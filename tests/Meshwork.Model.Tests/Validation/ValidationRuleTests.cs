@@ -46,6 +46,12 @@ public class ValidationRuleTests
         { "empty principal", Ap + "spec:\n  rules:\n  - from:\n    - source: {principals: [\"\"]}\n", "spec.rules[0].from[0].source.principals[0]", "empty value is not allowed" },
         { "principals not a list", Ap + "spec:\n  rules:\n  - from:\n    - source: {principals: cluster.local/ns/foo/sa/sleep}\n", "spec.rules[0].from[0].source.principals", "expected a list" },
 
+        { "CUSTOM without rules", Ap + "spec:\n  action: CUSTOM\n  provider: {name: opa}\n", "spec.action", "a CUSTOM policy must have rules" },
+        { "CUSTOM matching on principals", Ap + "spec:\n  action: CUSTOM\n  provider: {name: opa}\n  rules:\n  - from:\n    - source: {principals: [a]}\n", "spec.rules[0].from[0].source.principals", "principals is not supported with the CUSTOM action" },
+        { "CUSTOM matching on a JWT claim", Ap + "spec:\n  action: CUSTOM\n  provider: {name: opa}\n  rules:\n  - when:\n    - {key: request.auth.presenter, values: [a]}\n", "spec.rules[0].when[0].key", "request.auth.presenter is not supported with the CUSTOM action" },
+        { "wildcard in a selector", Ap + "spec:\n  selector: {matchLabels: {app: \"web*\"}}\n", "spec.selector.matchLabels[app]", "wildcard is not supported in selector" },
+        { "empty portLevelMtls", Pa + "spec:\n  selector: {matchLabels: {app: a}}\n  portLevelMtls: {}\n", "spec.portLevelMtls", "must have at least one element" },
+
         // DestinationRule
         { "no host", Dr + "spec:\n  trafficPolicy: {tls: {mode: ISTIO_MUTUAL}}\n", "spec.host", "missing spec.host" },
         { "ISTIO_MUTUAL with certificates", Dr + "spec:\n  host: h\n  trafficPolicy: {tls: {mode: ISTIO_MUTUAL, clientCertificate: /c.pem}}\n", "spec.trafficPolicy.tls", "ISTIO_MUTUAL cannot have" },
@@ -65,10 +71,16 @@ public class ValidationRuleTests
         { "gateway port out of range", Gw + "spec:\n  servers:\n  - port: {number: 0, name: http, protocol: HTTP}\n    hosts: [\"*\"]\n", "spec.servers[0].port.number", "must be in the range 1..65535" },
 
         // VirtualService
-        { "no hosts", Vs + "spec:\n  http: [{route: [{destination: {host: r}}]}]\n", "spec.hosts", "at least one host" },
+        { "no hosts but gateways", Vs + "spec:\n  gateways: [gw]\n  http: [{route: [{destination: {host: r}}]}]\n", "spec.gateways", "a delegate VirtualService (one without hosts) must have no gateways" },
+        { "duplicate hosts", Vs + "spec:\n  hosts: [r, R]\n  http: [{route: [{destination: {host: r}}]}]\n", "spec.hosts[1]", "duplicate host" },
         { "wildcard bound to mesh", Vs + "spec:\n  hosts: [\"*\"]\n  http: [{route: [{destination: {host: r}}]}]\n", "spec.hosts[0]", "wildcard host * is not allowed" },
         { "route without destination host", Vs + "spec:\n  hosts: [r]\n  http: [{route: [{destination: {subset: v1}}]}]\n", "spec.http[0].route[0].destination.host", "missing destination host" },
         { "http route without route", Vs + "spec:\n  hosts: [r]\n  http: [{name: x}]\n", "spec.http[0].route", "an HTTP route needs a route" },
+
+        { "gateway name with dots", "apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: {name: my.gw}\nspec:\n  servers:\n  - port: {number: 80, name: http, protocol: HTTP}\n    hosts: [\"*\"]\n", "metadata.name", "invalid gateway name \"my.gw\"" },
+        { "gateway port without name", Gw + "spec:\n  servers:\n  - port: {number: 80, protocol: HTTP}\n    hosts: [\"*\"]\n", "spec.servers[0].port.name", "port name must be set" },
+        { "tls on a tcp server", Gw + "spec:\n  servers:\n  - port: {number: 31400, name: tcp, protocol: TCP}\n    hosts: [\"*\"]\n    tls: {mode: SIMPLE, credentialName: c}\n", "spec.servers[0].tls", "a TCP server cannot have TLS settings" },
+        { "terminating tls on plain http", Gw + "spec:\n  servers:\n  - port: {number: 80, name: http, protocol: HTTP}\n    hosts: [\"*\"]\n    tls: {mode: SIMPLE, credentialName: c}\n", "spec.servers[0].tls", "a plain-text HTTP server cannot have TLS settings" },
 
         // Service
         { "several ports without names", Svc + "spec:\n  ports: [{port: 80}, {port: 81, name: b}]\n", "spec.ports[0].name", "a port name is required" },
@@ -136,5 +148,25 @@ public class ValidationRuleTests
         var warning = Assert.Single(result.Warnings);
         Assert.Equal("metadata.namespace", warning.Path);
         Assert.Null(Assert.Single(result.Resources).Metadata.Namespace);
+    }
+
+    [Theory]
+    [InlineData("DENY on methods only", "rules: [{to: [{operation: {methods: [GET]}}]}]", true)]
+    [InlineData("DENY on request principals only", "rules: [{from: [{source: {requestPrincipals: [\"*\"]}}]}]", true)]
+    [InlineData("DENY on methods and a port", "rules: [{to: [{operation: {methods: [GET], ports: [\"8080\"]}}]}]", false)]
+    [InlineData("DENY on principals", "rules: [{from: [{source: {notPrincipals: [\"*\"]}}]}]", false)]
+    public void Deny_rule_with_only_http_attributes_warns_that_it_denies_all_tcp(string name, string rules, bool warns)
+    {
+        var result = ManifestReader.Read(Ap + "spec:\n  action: DENY\n  " + rules + "\n", "deny.yaml");
+        Assert.False(result.HasErrors, TestRead.Dump(result));
+        Assert.True(warns == result.Warnings.Any(w => w.Message.Contains("denies all traffic to TCP ports", StringComparison.Ordinal)), name);
+    }
+
+    [Fact]
+    public void Virtual_service_without_hosts_is_a_delegate_that_is_accepted_with_a_warning()
+    {
+        var result = ManifestReader.Read(Vs + "spec:\n  http: [{route: [{destination: {host: r}}]}]\n", "vs.yaml");
+        Assert.False(result.HasErrors, TestRead.Dump(result));
+        Assert.Equal("spec.hosts", Assert.Single(result.Warnings).Path);
     }
 }
