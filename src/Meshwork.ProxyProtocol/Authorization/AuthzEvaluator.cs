@@ -288,7 +288,7 @@ internal sealed class CompiledSource
     }
 }
 
-/// <summary>An operation. Hosts are case-insensitive; paths ignore the query; ports are the workload port.</summary>
+/// <summary>An operation. Hosts are case-insensitive and include the port when the client sent one; paths ignore the query; ports are the workload port.</summary>
 internal sealed class CompiledOperation
 {
     private readonly StringPatterns? _hosts, _notHosts, _methods, _notMethods, _paths, _notPaths;
@@ -324,15 +324,11 @@ internal sealed class CompiledOperation
         return true;
     }
 
-    /// <summary>The Host header as sent, or without its ":port" (curl sends "httpbin.foo:8000").</summary>
-    private static bool HostMatches(StringPatterns patterns, string? host)
-    {
-        if (host is null) return false;
-        if (patterns.Matches(host)) return true;
-        var colon = host.LastIndexOf(':');
-        if (colon <= 0 || host.EndsWith(']')) return false;
-        return patterns.Matches(host.AsSpan(0, colon));
-    }
+    /// <summary>
+    /// The Host header (:authority) exactly as sent, case-insensitively, as Envoy's header matcher does:
+    /// "httpbin.foo:8000" is not "httpbin.foo" (list both, or use a prefix "httpbin.foo*").
+    /// </summary>
+    private static bool HostMatches(StringPatterns patterns, string? host) => host is not null && patterns.Matches(host);
 }
 
 internal enum ConditionKind

@@ -91,11 +91,12 @@ public class AuthzEvaluatorTests
 
         // operation fields (§4.5)
         new("hosts are case-insensitive", [Allow(To(new AuthzOperation { Hosts = L("HTTPBIN.foo") }))], Mtls with { Host = "httpbin.FOO" }, true, "foo/allow"),
-        new("hosts match the Host header without its port", [Allow(To(new AuthzOperation { Hosts = L("httpbin.foo") }))], Mtls, true, "foo/allow"),
-        new("hosts match with the port too", [Allow(To(new AuthzOperation { Hosts = L("httpbin.foo:8000") }))], Mtls, true, "foo/allow"),
+        new("hosts compare the Host header as sent, port included", [Allow(To(new AuthzOperation { Hosts = L("httpbin.foo") }))], Mtls, false),
+        new("hosts with the port match a Host header with the port", [Allow(To(new AuthzOperation { Hosts = L("httpbin.foo:8000") }))], Mtls, true, "foo/allow"),
+        new("hosts prefix covers any port", [Allow(To(new AuthzOperation { Hosts = L("httpbin.foo*") }))], Mtls, true, "foo/allow"),
         new("hosts suffix", [Allow(To(new AuthzOperation { Hosts = L("*.foo") }))], Mtls with { Host = "httpbin.foo" }, true, "foo/allow"),
         new("hosts mismatch", [Allow(To(new AuthzOperation { Hosts = L("other.foo") }))], Mtls, false),
-        new("notHosts", [Deny(To(new AuthzOperation { NotHosts = L("httpbin.foo") }))], Mtls, true),
+        new("notHosts", [Deny(To(new AuthzOperation { NotHosts = L("httpbin.foo:8000") }))], Mtls, true),
         new("ports are the workload port", [Allow(To(new AuthzOperation { Ports = L("8080") }))], Mtls, true, "foo/allow"),
         new("ports do not match the service port", [Allow(To(new AuthzOperation { Ports = L("8000") }))], Mtls, false),
         new("notPorts", [Deny(To(new AuthzOperation { NotPorts = L("8080") }))], Mtls, true),
@@ -203,7 +204,7 @@ public class AuthzEvaluatorTests
         ImmutableArray<AuthzPolicy> policies =
         [
             Deny(From(new AuthzSource { NotNamespaces = L("foo", "bar") })),
-            Allow(new AuthzRule { From = [new AuthzSource { Principals = L("cluster.local/ns/foo/*") }], To = [new AuthzOperation { Methods = L("GET"), Paths = L("/ip", "/api/*"), Hosts = L("httpbin.foo") }] }),
+            Allow(new AuthzRule { From = [new AuthzSource { Principals = L("cluster.local/ns/foo/*") }], To = [new AuthzOperation { Methods = L("GET"), Paths = L("/ip", "/api/*"), Hosts = L("httpbin.foo*") }] }),
         ];
         var request = Mtls;
         AuthzEvaluator.Evaluate(policies, request); // compile
