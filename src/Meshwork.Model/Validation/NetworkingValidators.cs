@@ -47,21 +47,44 @@ internal sealed class DestinationRuleValidator : ResourceValidator
         }
     }
 
+    /// <summary>Istio's ClientTLSSettings rules (pkg/config/validation: validateTLS).</summary>
     private static void Tls(ReadContext ctx, string path, ClientTlsSettings? tls)
     {
         if (tls is null) return;
         if (tls.Mode == ClientTlsMode.IstioMutual)
         {
+            // Istio accepts these and ignores them: ISTIO_MUTUAL always presents the workload's own identity.
             if (tls.ClientCertificate is not null || tls.PrivateKey is not null || tls.CaCertificates is not null || tls.CredentialName is not null)
             {
-                ctx.Error(path, "ISTIO_MUTUAL cannot have clientCertificate, privateKey, caCertificates or credentialName",
-                    "ISTIO_MUTUAL uses the mesh's own certificates; remove those fields, or use MUTUAL with your own");
+                ctx.Warning(path, "ISTIO_MUTUAL uses the mesh's own certificates; clientCertificate, privateKey, caCertificates and credentialName are ignored",
+                    "remove them, or use MUTUAL to present your own certificate");
+            }
+            return;
+        }
+        if (tls.InsecureSkipVerify)
+        {
+            if (tls.Mode == ClientTlsMode.Simple && (tls.CaCertificates is not null || tls.CredentialName is not null || !tls.SubjectAltNames.IsEmpty))
+            {
+                ctx.Error($"{path}.insecureSkipVerify", "cannot specify caCertificates, credentialName or subjectAltNames when insecureSkipVerify is true");
+            }
+            if (tls.Mode == ClientTlsMode.Mutual && (tls.CaCertificates is not null || !tls.SubjectAltNames.IsEmpty))
+            {
+                ctx.Error($"{path}.insecureSkipVerify", "cannot specify caCertificates or subjectAltNames when insecureSkipVerify is true");
             }
         }
-        else if (tls.Mode == ClientTlsMode.Mutual && tls.CredentialName is null)
+        if (tls.Mode is ClientTlsMode.Simple or ClientTlsMode.Mutual && tls.CredentialName is not null)
         {
-            if (tls.ClientCertificate is null) ctx.Error($"{path}.clientCertificate", "MUTUAL TLS needs a client certificate", "set clientCertificate and privateKey, or credentialName");
-            if (tls.PrivateKey is null) ctx.Error($"{path}.privateKey", "MUTUAL TLS needs a private key", "set clientCertificate and privateKey, or credentialName");
+            if (tls.ClientCertificate is not null || tls.CaCertificates is not null || tls.PrivateKey is not null)
+            {
+                ctx.Error($"{path}.credentialName", "cannot specify client certificates or CA certificate when credentialName is set",
+                    "the credential's secret holds them; remove clientCertificate, privateKey and caCertificates");
+            }
+            return;
+        }
+        if (tls.Mode == ClientTlsMode.Mutual)
+        {
+            if (tls.ClientCertificate is null) ctx.Error($"{path}.clientCertificate", "client certificate required for mutual TLS", "set clientCertificate and privateKey, or credentialName");
+            if (tls.PrivateKey is null) ctx.Error($"{path}.privateKey", "private key required for mutual TLS", "set clientCertificate and privateKey, or credentialName");
         }
     }
 }

@@ -54,8 +54,9 @@ public class ValidationRuleTests
 
         // DestinationRule
         { "no host", Dr + "spec:\n  trafficPolicy: {tls: {mode: ISTIO_MUTUAL}}\n", "spec.host", "missing spec.host" },
-        { "ISTIO_MUTUAL with certificates", Dr + "spec:\n  host: h\n  trafficPolicy: {tls: {mode: ISTIO_MUTUAL, clientCertificate: /c.pem}}\n", "spec.trafficPolicy.tls", "ISTIO_MUTUAL cannot have" },
-        { "MUTUAL without key", Dr + "spec:\n  host: h\n  trafficPolicy: {tls: {mode: MUTUAL, clientCertificate: /c.pem}}\n", "spec.trafficPolicy.tls.privateKey", "MUTUAL TLS needs a private key" },
+        { "MUTUAL without key", Dr + "spec:\n  host: h\n  trafficPolicy: {tls: {mode: MUTUAL, clientCertificate: /c.pem}}\n", "spec.trafficPolicy.tls.privateKey", "private key required for mutual TLS" },
+        { "credentialName with certificate files", Dr + "spec:\n  host: h\n  trafficPolicy: {tls: {mode: SIMPLE, credentialName: c, caCertificates: /ca.pem}}\n", "spec.trafficPolicy.tls.credentialName", "cannot specify client certificates or CA certificate" },
+        { "insecureSkipVerify with a CA", Dr + "spec:\n  host: h\n  trafficPolicy: {tls: {mode: SIMPLE, caCertificates: /ca.pem, insecureSkipVerify: true}}\n", "spec.trafficPolicy.tls.insecureSkipVerify", "when insecureSkipVerify is true" },
         { "tls mode unknown", Dr + "spec:\n  host: h\n  trafficPolicy: {tls: {mode: STRICT}}\n", "spec.trafficPolicy.tls.mode", "invalid value \"STRICT\"" },
         { "port-level without number", Dr + "spec:\n  host: h\n  trafficPolicy:\n    portLevelSettings:\n    - tls: {mode: DISABLE}\n", "spec.trafficPolicy.portLevelSettings[0].port", "missing port.number" },
         { "port-level out of range", Dr + "spec:\n  host: h\n  trafficPolicy:\n    portLevelSettings:\n    - port: {number: 70000}\n", "spec.trafficPolicy.portLevelSettings[0].port.number", "must be in the range 1..65535" },
@@ -168,5 +169,13 @@ public class ValidationRuleTests
         var result = ManifestReader.Read(Vs + "spec:\n  http: [{route: [{destination: {host: r}}]}]\n", "vs.yaml");
         Assert.False(result.HasErrors, TestRead.Dump(result));
         Assert.Equal("spec.hosts", Assert.Single(result.Warnings).Path);
+    }
+
+    [Fact]
+    public void Istio_mutual_with_certificate_files_is_accepted_with_a_warning_that_they_are_ignored()
+    {
+        var result = ManifestReader.Read(Dr + "spec:\n  host: h\n  trafficPolicy: {tls: {mode: ISTIO_MUTUAL, clientCertificate: /c.pem}}\n", "dr.yaml");
+        Assert.False(result.HasErrors, TestRead.Dump(result));
+        Assert.Contains("are ignored", Assert.Single(result.Warnings).Message, StringComparison.Ordinal);
     }
 }

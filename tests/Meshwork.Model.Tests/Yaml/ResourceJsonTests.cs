@@ -172,7 +172,6 @@ public class ResourceJsonTests
               caCertificates: /ca.pem
               subjectAltNames: [spiffe://cluster.local/ns/foo/sa/httpbin]
               sni: httpbin.example
-              insecureSkipVerify: true
             portLevelSettings:
             - port: {number: 8000}
               tls: {mode: DISABLE}
@@ -183,6 +182,8 @@ public class ResourceJsonTests
             trafficPolicy: {tls: {mode: ISTIO_MUTUAL}}
           - name: v2
             trafficPolicy: {}
+          - name: v3
+            trafficPolicy: {tls: {mode: SIMPLE, insecureSkipVerify: true}}
         ---
         apiVersion: networking.istio.io/v1beta1
         kind: Gateway
