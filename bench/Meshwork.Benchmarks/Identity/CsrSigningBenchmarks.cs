@@ -42,3 +42,34 @@ public class CsrSigningBenchmarks
         return csr.Length;
     }
 }
+
+/// <summary>The proxy's per-handshake check: a peer's leaf and intermediate against the trust bundle.</summary>
+[MemoryDiagnoser]
+public class ChainVerificationBenchmarks
+{
+    private TrustBundle _bundle = null!;
+    private WorkloadCredentials _peer = null!;
+    private DateTimeOffset _now;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var stateDirectory = Directory.CreateTempSubdirectory("meshwork-bench-").FullName;
+        try
+        {
+            var ca = Ca.LoadOrCreateSelfSigned(stateDirectory, new CaOptions());
+            var identity = new SpiffeId("cluster.local", "foo", "httpbin");
+            var (key, csr) = CsrFactory.Create(identity);
+            _peer = WorkloadCredentials.FromSignedChain(key, ca.Sign(csr, identity), ca.TrustBundle);
+            _bundle = ca.TrustBundle;
+            _now = DateTimeOffset.UtcNow;
+        }
+        finally
+        {
+            Directory.Delete(stateDirectory, recursive: true);
+        }
+    }
+
+    [Benchmark(Description = "Proxy: verify peer chain (TLS client role)")]
+    public bool Verify() => _bundle.Verify(_peer.Leaf, _peer.Intermediates, _now, CertificateUse.TlsClient, out _);
+}

@@ -39,10 +39,23 @@ public sealed class TrustBundle
         TryBuildChain(leaf, intermediates, now, out _, out error);
 
     /// <summary>
+    /// As <see cref="Verify(X509Certificate2, IEnumerable{X509Certificate2}, DateTimeOffset, out string?)"/>, and the leaf
+    /// must also be allowed the TLS role <paramref name="use"/> by its extended key usage. As in OpenSSL and
+    /// BoringSSL, a leaf without any extended key usage is allowed every role.
+    /// </summary>
+    public bool Verify(X509Certificate2 leaf, IEnumerable<X509Certificate2> intermediates, DateTimeOffset now, CertificateUse use, out string? error) =>
+        TryBuildChain(leaf, intermediates, now, use, out _, out error);
+
+    /// <summary>
     /// As <see cref="Verify(X509Certificate2, IEnumerable{X509Certificate2}, DateTimeOffset, out string?)"/>, and on
     /// success returns the path found: <paramref name="leaf"/> first, the trusted root last.
     /// </summary>
     public bool TryBuildChain(X509Certificate2 leaf, IEnumerable<X509Certificate2> intermediates, DateTimeOffset now,
+        out IReadOnlyList<X509Certificate2> path, out string? error) =>
+        TryBuildChain(leaf, intermediates, now, CertificateUse.Any, out path, out error);
+
+    /// <summary>As the other overload, also requiring the leaf to be allowed <paramref name="use"/>.</summary>
+    public bool TryBuildChain(X509Certificate2 leaf, IEnumerable<X509Certificate2> intermediates, DateTimeOffset now, CertificateUse use,
         out IReadOnlyList<X509Certificate2> path, out string? error)
     {
         path = [];
@@ -62,6 +75,13 @@ public sealed class TrustBundle
                 error = timeError;
                 return false;
             }
+        }
+
+        if (use != CertificateUse.Any && !AllowsUse(leaf, use))
+        {
+            error = $"certificate {CertificateIdentity.Describe(leaf)} may not be used for TLS {(use == CertificateUse.TlsClient ? "client" : "server")} authentication: " +
+                    $"its extended key usage lacks {(use == CertificateUse.TlsClient ? "clientAuth" : "serverAuth")}; mesh certificates carry both";
+            return false;
         }
 
         using var chain = new X509Chain();
@@ -96,6 +116,20 @@ public sealed class TrustBundle
         }
         return Verify(chain[0], chain.Skip(1), now, out error);
     }
+
+    private static bool AllowsUse(X509Certificate2 leaf, CertificateUse use)
+    {
+        var eku = leaf.Extensions.OfType<X509EnhancedKeyUsageExtension>().FirstOrDefault();
+        if (eku is null) return true;
+        var wanted = use == CertificateUse.TlsClient ? ClientAuthOid : ServerAuthOid;
+        foreach (var oid in eku.EnhancedKeyUsages)
+            if (oid.Value is { } value && (value == wanted || value == AnyExtendedKeyUsageOid)) return true;
+        return false;
+    }
+
+    private const string ServerAuthOid = "1.3.6.1.5.5.7.3.1";
+    private const string ClientAuthOid = "1.3.6.1.5.5.7.3.2";
+    private const string AnyExtendedKeyUsageOid = "2.5.29.37.0";
 
     private static string? TimeError(X509Certificate2 certificate, string what, DateTimeOffset now)
     {

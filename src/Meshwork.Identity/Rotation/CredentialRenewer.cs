@@ -63,6 +63,9 @@ public sealed class CredentialRenewer : IAsyncDisposable
     /// <summary>Raised after <see cref="Current"/> has been replaced; handlers must not throw.</summary>
     public event EventHandler<WorkloadCredentials>? CredentialsChanged;
 
+    /// <summary>Raised after a failed attempt (the host logs it; this library has no logger); handlers must not throw.</summary>
+    public event EventHandler<Exception>? RenewalFailed;
+
     /// <summary>Seconds until the current certificate expires; negative once it has; 0 when there is none yet.</summary>
     public double SecondsUntilExpiry => Current is { } c ? (c.NotAfter - _options.Time.GetUtcNow()).TotalSeconds : 0;
 
@@ -105,6 +108,7 @@ public sealed class CredentialRenewer : IAsyncDisposable
                 Interlocked.Increment(ref _failures);
                 _failureCounter.Add(1, _identityTag);
                 LastError = e.Message;
+                RenewalFailed?.Invoke(this, e);
                 throw;
             }
             LastError = null;

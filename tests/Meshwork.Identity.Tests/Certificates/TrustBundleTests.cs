@@ -109,4 +109,22 @@ public sealed class TrustBundleTests
         Assert.False(ca.TrustBundle.Verify(altered, workload.Intermediates, _clock.GetUtcNow(), out var error));
         Assert.NotNull(error);
     }
+
+    [Theory]
+    [InlineData(LeafUsage.ServerAndClient, CertificateUse.TlsClient, true)]
+    [InlineData(LeafUsage.ServerAndClient, CertificateUse.TlsServer, true)]
+    [InlineData(LeafUsage.ServerOnly, CertificateUse.TlsClient, false)]
+    [InlineData(LeafUsage.ServerOnly, CertificateUse.TlsServer, true)]
+    [InlineData(LeafUsage.ClientOnly, CertificateUse.TlsServer, false)]
+    [InlineData(LeafUsage.NoEku, CertificateUse.TlsClient, true)]
+    [InlineData(LeafUsage.NoEku, CertificateUse.TlsServer, true)]
+    public void The_tls_role_is_checked_against_the_extended_key_usage(LeafUsage usage, CertificateUse use, bool allowed)
+    {
+        var ca = TestCertificateAuthority.Create(time: _clock);
+        var workload = ca.Issue(new LeafSpec { Identity = Sleep, Usage = usage });
+
+        Assert.Equal(allowed, ca.TrustBundle.Verify(workload.Leaf, workload.Intermediates, _clock.GetUtcNow(), use, out var error));
+        if (!allowed) Assert.Contains("extended key usage lacks", error);
+        Assert.True(ca.TrustBundle.Verify(workload.Leaf, workload.Intermediates, _clock.GetUtcNow(), CertificateUse.Any, out _));
+    }
 }

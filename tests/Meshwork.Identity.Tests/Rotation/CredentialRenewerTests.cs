@@ -96,6 +96,8 @@ public sealed class CredentialRenewerTests : IAsyncDisposable
         {
             Time = _clock, Jitter = 0, InitialRetryDelay = TimeSpan.FromSeconds(1), MaxRetryDelay = TimeSpan.FromSeconds(4),
         });
+        var reported = new List<string>();
+        renewer.RenewalFailed += (_, e) => { lock (reported) reported.Add(e.Message); };
         renewer.Start();
         var first = await renewer.WaitForCredentialsAsync();
         var renewAt = first.NotBefore + first.Lifetime / 2;
@@ -113,6 +115,7 @@ public sealed class CredentialRenewerTests : IAsyncDisposable
         }
         await WaitUntil(() => renewer.RenewalFailures == 5, "5 failures");
         Assert.Equal(5, failures.Sum);
+        lock (reported) Assert.All(reported, m => Assert.Contains("Connection refused", m));
 
         _caDown = false;
         var retryAt = renewer.NextAttemptAt!.Value;
