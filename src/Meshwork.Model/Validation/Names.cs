@@ -20,6 +20,30 @@ public static partial class Names
     [GeneratedRegex("^[-._a-zA-Z0-9]+$")]
     private static partial Regex ConfigKeyRegex();
 
+    [GeneratedRegex("^(\\*|\\*?[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?)$")]
+    private static partial Regex WildcardLabelRegex();
+
+    [GeneratedRegex("^[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?$")]
+    private static partial Regex HostLabelRegex();
+
+    /// <summary>
+    /// A service host as Istio accepts it (ValidateWildcardDomain): DNS labels, where only the first
+    /// may be a wildcard ("*" or "*suffix"), at most 255 characters.
+    /// </summary>
+    public static string? WildcardDomain(string value)
+    {
+        if (value.Length == 0) return "must not be empty";
+        if (value.Length > 255) return "must be no more than 255 characters";
+        var labels = value.Split('.');
+        for (var i = 0; i < labels.Length; i++)
+        {
+            var label = labels[i];
+            var ok = label.Length <= 63 && (i == 0 ? WildcardLabelRegex().IsMatch(label) : HostLabelRegex().IsMatch(label));
+            if (!ok) return $"label \"{label}\" is invalid";
+        }
+        return null;
+    }
+
     /// <summary>Null when valid, else what is wrong.</summary>
     public static string? Dns1123Label(string value)
     {

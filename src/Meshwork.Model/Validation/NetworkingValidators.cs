@@ -15,6 +15,10 @@ internal sealed class DestinationRuleValidator : ResourceValidator
         {
             ctx.Error("spec.host", "missing spec.host", "name the service the rule applies to, e.g. host: httpbin.foo.svc.cluster.local");
         }
+        else if (Names.WildcardDomain(spec.Host) is { } hostProblem)
+        {
+            ctx.Error("spec.host", $"invalid host \"{spec.Host}\": {hostProblem}", "a service name such as httpbin, httpbin.foo or httpbin.foo.svc.cluster.local");
+        }
         TrafficPolicy(ctx, "spec.trafficPolicy", spec.TrafficPolicy);
         var names = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < spec.Subsets.Length; i++)
@@ -156,6 +160,11 @@ internal sealed class GatewayValidator : ResourceValidator
                         if (!IsHttp(upper)) ctx.Error($"{path}.tls", $"a {upper} server cannot have TLS settings", "use protocol HTTPS or TLS to terminate TLS");
                         else if (tls.Mode != "PASSTHROUGH") ctx.Error($"{path}.tls", "a plain-text HTTP server cannot have TLS settings other than httpsRedirect", "use protocol HTTPS to terminate TLS");
                     }
+                    if (upper is "HTTPS" or "TLS" && server.Tls is { Mode: "SIMPLE" or "MUTUAL", CredentialName: null } serverTls
+                        && !ctx.Has($"{path}.tls.serverCertificate"))
+                    {
+                        ctx.Error($"{path}.tls", $"{serverTls.Mode} TLS requires a server certificate", "set credentialName to the Secret holding the certificate and key");
+                    }
                     if (server.Tls is { HttpsRedirect: true } && !IsHttp(upper))
                     {
                         ctx.Warning($"{path}.tls.httpsRedirect", "tls.httpsRedirect should only be used with HTTP servers");
@@ -201,6 +210,10 @@ internal sealed class VirtualServiceValidator : ResourceValidator
             var host = spec.Hosts[i];
             if (host.Length == 0) ctx.Error($"spec.hosts[{i}]", "empty host");
             else if (!seenHosts.Add(host)) ctx.Error($"spec.hosts[{i}]", $"duplicate host \"{host}\"");
+            else if (Names.WildcardDomain(host) is { } problem && !System.Net.IPAddress.TryParse(host, out _))
+            {
+                ctx.Error($"spec.hosts[{i}]", $"invalid host \"{host}\": {problem}", "a service name such as reviews or reviews.default.svc.cluster.local");
+            }
             else if (host == "*" && meshBound)
             {
                 ctx.Error($"spec.hosts[{i}]", "wildcard host * is not allowed for a VirtualService bound to the mesh", "name the service, or bind the VirtualService to a gateway only");

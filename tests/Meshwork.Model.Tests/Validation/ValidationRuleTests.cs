@@ -83,6 +83,10 @@ public class ValidationRuleTests
         { "tls on a tcp server", Gw + "spec:\n  servers:\n  - port: {number: 31400, name: tcp, protocol: TCP}\n    hosts: [\"*\"]\n    tls: {mode: SIMPLE, credentialName: c}\n", "spec.servers[0].tls", "a TCP server cannot have TLS settings" },
         { "terminating tls on plain http", Gw + "spec:\n  servers:\n  - port: {number: 80, name: http, protocol: HTTP}\n    hosts: [\"*\"]\n    tls: {mode: SIMPLE, credentialName: c}\n", "spec.servers[0].tls", "a plain-text HTTP server cannot have TLS settings" },
 
+        { "https server without a certificate", Gw + "spec:\n  servers:\n  - port: {number: 443, name: https, protocol: HTTPS}\n    hosts: [\"*\"]\n    tls: {mode: SIMPLE}\n", "spec.servers[0].tls", "SIMPLE TLS requires a server certificate" },
+        { "destination rule host with a scheme", Dr + "spec:\n  host: http://reviews\n", "spec.host", "invalid host \"http://reviews\"" },
+        { "virtual service host with a wildcard in the middle", Vs + "spec:\n  hosts: [\"reviews.*.svc\"]\n  http: [{route: [{destination: {host: r}}]}]\n", "spec.hosts[0]", "invalid host" },
+
         // Service
         { "several ports without names", Svc + "spec:\n  ports: [{port: 80}, {port: 81, name: b}]\n", "spec.ports[0].name", "a port name is required" },
         { "port out of range", Svc + "spec:\n  ports: [{port: 70000}]\n", "spec.ports[0].port", "70000 is out of range" },
@@ -130,6 +134,7 @@ public class ValidationRuleTests
         { "portLevelMtls with selector", Pa + "spec:\n  selector: {matchLabels: {app: httpbin}}\n  mtls: {mode: STRICT}\n  portLevelMtls:\n    8080: {mode: DISABLE}\n" },
         { "wildcard host on a gateway only", Vs + "spec:\n  hosts: [\"*\"]\n  gateways: [gateway]\n  http: [{route: [{destination: {host: r}}]}]\n" },
         { "MUTUAL with credentialName", Dr + "spec:\n  host: h\n  workloadSelector: {matchLabels: {app: a}}\n  trafficPolicy: {tls: {mode: MUTUAL, credentialName: client-cred}}\n" },
+        { "wildcard and upper-case hosts", Vs + "spec:\n  hosts: [\"*.example.com\", Reviews.Default, 10.0.0.1]\n  http: [{route: [{destination: {host: r}}]}]\n" },
         { "headless service without ports", Svc + "spec:\n  clusterIP: None\n  selector: {app: a}\n" },
     };
 
