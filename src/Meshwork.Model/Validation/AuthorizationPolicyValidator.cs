@@ -152,7 +152,11 @@ internal sealed class AuthorizationPolicyValidator : ResourceValidator
         }
         else if (!IsKnownKey(c.Key))
         {
-            var suggestion = Schema.Suggest.Closest(c.Key, ExactKeys);
+            // Compare the attribute name without its [name] part, so request.header[x] suggests request.headers[x].
+            var bracket = c.Key.IndexOf('[');
+            var stem = bracket < 0 ? c.Key : c.Key[..bracket];
+            var suggestion = Schema.Suggest.Closest(stem, [.. ExactKeys, "request.headers", "request.auth.claims"]);
+            if (suggestion is not null && bracket >= 0) suggestion += c.Key[bracket..];
             ctx.Error($"{path}.key", $"unknown attribute \"{c.Key}\"",
                 (suggestion is null ? "" : $"did you mean {suggestion}? ") + $"valid keys: {string.Join(", ", ExactKeys)}, request.headers[<name>], request.auth.claims[<claim>]");
         }

@@ -11,7 +11,15 @@ internal sealed class MetadataValidator : ResourceValidator
         var meta = resource.Metadata;
         if (string.IsNullOrEmpty(meta.Name))
         {
-            ctx.Error("metadata.name", "missing metadata.name", "every resource needs a name: metadata: {name: my-name}");
+            // When metadata itself is missing or not an object, that was reported already.
+            if (ctx.NodeAt("metadata") is MappingNode && !ctx.Has("metadata.name"))
+            {
+                ctx.Error("metadata.name", "missing metadata.name", "every resource needs a name: metadata: {name: my-name}");
+            }
+            else if (ctx.Has("metadata.name"))
+            {
+                ctx.Error("metadata.name", "metadata.name must not be empty");
+            }
         }
         else
         {

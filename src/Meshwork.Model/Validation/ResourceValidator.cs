@@ -63,7 +63,11 @@ internal abstract class ResourceValidator
             }
         }
         Labels(ctx, $"{path}.matchLabels", plain);
-        if (selector.IsEmpty) ctx.Warning(path, "workload selector specified without labels; it selects every workload, as no selector would");
+        // Only when the selector was written empty; a misspelt field inside it is already an error.
+        if (selector.IsEmpty && ctx.NodeAt(path) is MappingNode written && written.Entries.All(e => e.Key.Value == "matchLabels"))
+        {
+            ctx.Warning(path, "workload selector specified without labels; it selects every workload, as no selector would");
+        }
     }
 
     protected static bool InPortRange(int port) => port is >= 1 and <= 65535;

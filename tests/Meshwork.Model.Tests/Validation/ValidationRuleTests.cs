@@ -183,4 +183,18 @@ public class ValidationRuleTests
         Assert.False(result.HasErrors, TestRead.Dump(result));
         Assert.Contains("are ignored", Assert.Single(result.Warnings).Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Misspelt_condition_key_suggests_the_right_one_keeping_its_name()
+    {
+        var result = ManifestReader.Read(Ap + "spec:\n  rules:\n  - when:\n    - key: request.header[x-token]\n      values: [a]\n", "when.yaml");
+        Assert.StartsWith("did you mean request.headers[x-token]?", Assert.Single(result.Errors).Hint, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Misspelt_field_in_a_selector_is_one_error_without_an_empty_selector_warning()
+    {
+        var result = ManifestReader.Read(Pa + "spec:\n  selector:\n    matchLabel: {app: a}\n", "pa.yaml");
+        Assert.Equal("spec.selector.matchLabel", Assert.Single(result.Diagnostics).Path);
+    }
 }
