@@ -2,7 +2,9 @@ namespace Meshwork.Testing;
 
 /// <summary>
 /// A clock that moves only when told to. Timers (and so <c>Task.Delay(delay, timeProvider)</c>) fire
-/// synchronously inside <see cref="Advance"/> when their due time is reached, in due-time order.
+/// synchronously inside <see cref="Advance"/> when their due time is reached, in due-time order. A timer due
+/// "now" fires on the next <see cref="Advance"/>, even <c>Advance(TimeSpan.Zero)</c>. Code under test usually
+/// continues on another thread after its timer fires: wait for its effect, not for Advance to return.
 /// </summary>
 public sealed class FakeTimeProvider : TimeProvider
 {

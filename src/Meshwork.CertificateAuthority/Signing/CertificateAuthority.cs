@@ -149,8 +149,13 @@ public sealed class CertificateAuthority
         return request.Create(_bundle.SigningCertificate.SubjectName, _generator, notBefore, notAfter, NewSerialNumber());
     }
 
+    /// <summary>A CSR with a 4096-bit RSA key and a few SANs is about 2 KB; anything far larger is not a CSR we sign.</summary>
+    public const int MaxCsrLength = 64 * 1024;
+
     private PublicKey ReadCsr(string csrPem)
     {
+        if (csrPem.Length > MaxCsrLength)
+            throw new CaException(CaErrorKind.BadCsr, $"the CSR is {csrPem.Length} characters long; at most {MaxCsrLength} are accepted");
         CertificateRequest csr;
         try
         {

@@ -248,4 +248,52 @@ public sealed class SigningTests : IDisposable
         var fields = PemEncoding.Find(pem);
         return Convert.FromBase64String(pem[fields.Base64Data]);
     }
+
+    [Fact]
+    public void An_oversized_csr_is_refused_before_parsing()
+    {
+        var (_, csr) = CsrFactory.Create(Sleep);
+        var padded = new string('#', Ca.MaxCsrLength) + "\n" + csr;
+        Assert.Equal(CaErrorKind.BadCsr, Assert.Throws<CaException>(() => _ca.Sign(padded, Sleep)).Kind);
+    }
+
+    [Fact]
+    public void Concurrent_signing_gives_distinct_valid_certificates()
+    {
+        var testCa = TestCertificateAuthority.Create(time: _clock);
+        var ca = testCa.ToCertificateAuthority();
+        var chains = new System.Collections.Concurrent.ConcurrentBag<IReadOnlyList<string>>();
+        Parallel.For(0, 64, i =>
+        {
+            var id = new SpiffeId("cluster.local", "foo", $"sa-{i}");
+            var (_, csr) = CsrFactory.Create(id, KeyAlgorithm.EcdsaP256);
+            chains.Add(ca.Sign(csr, id));
+        });
+
+        Assert.Equal(64, chains.Select(c => Leaf(c).SerialNumber).Distinct().Count());
+        Assert.All(chains, chain =>
+        {
+            var certificates = chain.Select(p => X509Certificate2.CreateFromPem(p)).ToList();
+            Assert.True(ca.TrustBundle.Verify(certificates, _clock.GetUtcNow(), out var error), error);
+        });
+    }
+
+    [Fact]
+    public void A_root_cert_file_with_two_roots_gives_a_two_root_bundle_and_chains_end_at_the_issuing_root()
+    {
+        using var dir = new TempDirectory();
+        var current = TestCertificateAuthority.Create(time: _clock, name: "Current");
+        var next = TestCertificateAuthority.Create(time: _clock, name: "Next");
+        current.WriteCaCerts(dir.Path);
+        File.AppendAllText(dir["root-cert.pem"], next.Root.ExportCertificatePem() + "\n");
+
+        var ca = Ca.LoadPluggedIn(dir.Path, new CaOptions { Time = _clock });
+        var (_, csr) = CsrFactory.Create(Sleep);
+        var chain = ca.Sign(csr, Sleep);
+
+        Assert.Equal(2, ca.TrustBundle.Roots.Length);
+        Assert.Equal(current.Root.RawData, X509Certificate2.CreateFromPem(chain[^1]).RawData);
+        var nextWorkload = next.IssueWorkload("foo", "httpbin");
+        Assert.True(ca.TrustBundle.Verify(nextWorkload.Leaf, nextWorkload.Intermediates, _clock.GetUtcNow(), out var error), error);
+    }
 }
