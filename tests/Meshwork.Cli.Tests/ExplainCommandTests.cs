@@ -262,6 +262,49 @@ public sealed class ExplainCommandTests : IDisposable
     }
 
     [Fact]
+    public void Destination_may_be_a_url_whose_path_is_used()
+    {
+        _files.Write("00-setup.yaml", ExplainManifests.MigrationSetup);
+        _files.Write("authz.yaml", """
+            apiVersion: security.istio.io/v1
+            kind: AuthorizationPolicy
+            metadata:
+              name: deny-ip
+              namespace: foo
+            spec:
+              action: DENY
+              rules:
+              - to:
+                - operation:
+                    paths: ["/ip"]
+            """);
+        var ip = Explain("bar/sleep", "http://httpbin.foo:8000/ip?x=1").Json;
+        Assert.Equal(403, ip.GetProperty("httpCode").GetInt32());
+        Assert.Equal("foo/deny-ip", ip.GetProperty("authorization").GetProperty("policy").GetString());
+        var headers = Explain("bar/sleep", "http://httpbin.foo:8000/headers").Json;
+        Assert.Equal(200, headers.GetProperty("httpCode").GetInt32());
+    }
+
+    [Fact]
+    public void Malformed_header_is_an_error()
+    {
+        _files.Write("00-setup.yaml", ExplainManifests.MigrationSetup);
+        var (exit, _, stderr) = Run("-f", _files.Directory, "--from", "foo/sleep", "--to", "httpbin:8000", "--header", "novalue");
+        Assert.Equal(1, exit);
+        Assert.Contains("--header", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Text_report_for_an_unknown_port_says_unavailable()
+    {
+        _files.Write("00-setup.yaml", ExplainManifests.MigrationSetup);
+        var (exit, stdout, _) = Run("-f", _files.Directory, "--from", "foo/sleep", "--to", "httpbin.bar:9999");
+        Assert.Equal(0, exit);
+        Assert.Contains("UNAVAILABLE", stdout, StringComparison.Ordinal);
+        Assert.Contains("no port 9999", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Missing_destination_is_a_usage_error()
     {
         _files.Write("00-setup.yaml", ExplainManifests.MigrationSetup);
