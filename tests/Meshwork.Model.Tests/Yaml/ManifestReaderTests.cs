@@ -661,4 +661,28 @@ public class ManifestReaderTests
         var gw = TestRead.One<Gateway>($"apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: {{name: g}}\nspec:\n  servers:\n  - port: {{number: 443, name: https, protocol: HTTPS}}\n    hosts: [\"*\"]\n    {tls}\n");
         Assert.Equal(mode, gw.Spec.Servers[0].Tls!.Mode);
     }
+
+    [Fact]
+    public void Aliases_that_expand_to_an_enormous_tree_are_refused_quickly()
+    {
+        // Each level holds ten references to the previous one: 10^9 nodes from eleven lines.
+        var text = new System.Text.StringBuilder("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\nx:\n  l0: &l0 [a, a, a, a, a, a, a, a, a, a]\n");
+        for (var level = 1; level <= 9; level++)
+        {
+            text.Append($"  l{level}: &l{level} [{string.Join(", ", Enumerable.Repeat($"*l{level - 1}", 10))}]\n");
+        }
+        var error = Assert.Single(TestRead.Yaml(text.ToString()).Diagnostics);
+        Assert.Contains("expands to more than", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Nesting_deeper_than_any_manifest_is_refused(bool json)
+    {
+        var deep = new string('[', 5000) + new string(']', 5000);
+        var text = json ? "{\"a\": " + deep + "}" : "a: " + deep + "\n";
+        var error = Assert.Single(ManifestReader.Read(text, json ? "deep.json" : "deep.yaml").Diagnostics);
+        Assert.Equal(Severity.Error, error.Severity);
+    }
 }

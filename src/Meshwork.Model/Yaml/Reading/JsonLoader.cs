@@ -19,7 +19,7 @@ internal static class JsonLoader
             if (bytes[i] == (byte)'\n') lineStarts.Add(i + 1);
         }
         var problems = new List<LoadProblem>();
-        var reader = new Utf8JsonReader(bytes, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        var reader = new Utf8JsonReader(bytes, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true, MaxDepth = YamlLoader.MaxDepth });
         try
         {
             if (!reader.Read()) return new LoadResult([], problems, null);

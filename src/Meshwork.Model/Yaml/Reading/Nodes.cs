@@ -9,6 +9,12 @@ internal abstract class Node(int line, int column)
     public int Line { get; } = line;
     public int Column { get; } = column;
     public abstract string TypeName { get; }
+
+    /// <summary>
+    /// How many nodes this one stands for once YAML aliases are expanded; the loader uses it to
+    /// refuse documents that alias their way to an enormous tree from a few lines.
+    /// </summary>
+    public long Weight { get; set; } = 1;
 }
 
 internal enum ScalarType { Null, Bool, Int, Float, String }

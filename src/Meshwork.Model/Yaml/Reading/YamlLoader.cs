@@ -10,6 +10,12 @@ namespace Meshwork.Model.Yaml.Reading;
 /// </summary>
 internal static class YamlLoader
 {
+    /// <summary>Deeper nesting than any manifest needs; the limit keeps hostile input from exhausting the stack.</summary>
+    public const int MaxDepth = 100;
+
+    /// <summary>Largest tree a document may expand to through aliases (kubectl's YAML library limits aliasing the same way).</summary>
+    public const long MaxExpandedNodes = 1_000_000;
+
     public static LoadResult Load(string text)
     {
         var documents = new List<LoadedDocument>();
@@ -23,7 +29,7 @@ internal static class YamlLoader
             {
                 documentNumber++;
                 var anchors = new Dictionary<string, Node>(StringComparer.Ordinal);
-                var root = ReadNode(parser, anchors, problems, documentNumber, "");
+                var root = ReadNode(parser, anchors, problems, documentNumber, "", 0);
                 parser.Consume<DocumentEnd>();
                 if (root is ScalarNode { IsNull: true }) continue; // empty document ("---" with nothing, or comments only)
                 documents.Add(new LoadedDocument(documentNumber, root));
@@ -61,6 +67,16 @@ internal static class YamlLoader
         return null;
     }
 
+    private static long Weigh(long weight, Node child, ParsingEvent at)
+    {
+        var total = weight + child.Weight;
+        if (total > MaxExpandedNodes)
+        {
+            throw new YamlException(at.Start, at.End, $"the document expands to more than {MaxExpandedNodes} nodes through aliases");
+        }
+        return total;
+    }
+
     private static string CleanMessage(string message)
     {
         // YamlDotNet prefixes "(Line: 3, Col: 5, Idx: 40) - (Line: ...): "; the diagnostic carries the position already.
@@ -68,9 +84,10 @@ internal static class YamlLoader
         return message.StartsWith("(Line", StringComparison.Ordinal) && idx > 0 ? message[(idx + 3)..] : message;
     }
 
-    private static Node ReadNode(IParser parser, Dictionary<string, Node> anchors, List<LoadProblem> problems, int doc, string path)
+    private static Node ReadNode(IParser parser, Dictionary<string, Node> anchors, List<LoadProblem> problems, int doc, string path, int depth)
     {
         var current = parser.Current ?? throw new YamlException("unexpected end of input");
+        if (depth > MaxDepth) throw new YamlException(current.Start, current.End, $"the document nests deeper than {MaxDepth} levels");
         switch (current)
         {
             case AnchorAlias alias:
@@ -95,10 +112,14 @@ internal static class YamlLoader
                 var items = new List<Node>();
                 var node = new SequenceNode((int)start.Start.Line, (int)start.Start.Column, items);
                 if (!start.Anchor.IsEmpty) anchors[start.Anchor.Value] = node;
+                long weight = 1;
                 while (!parser.TryConsume<SequenceEnd>(out _))
                 {
-                    items.Add(ReadNode(parser, anchors, problems, doc, $"{path}[{items.Count}]"));
+                    var item = ReadNode(parser, anchors, problems, doc, $"{path}[{items.Count}]", depth + 1);
+                    items.Add(item);
+                    weight = Weigh(weight, item, start);
                 }
+                node.Weight = weight;
                 return node;
             }
             case MappingStart start:
@@ -109,11 +130,13 @@ internal static class YamlLoader
                 if (!start.Anchor.IsEmpty) anchors[start.Anchor.Value] = node;
                 var seen = new Dictionary<string, ScalarNode>(StringComparer.Ordinal);
                 List<MappingNode>? merges = null;
+                long weight = 1;
                 while (!parser.TryConsume<MappingEnd>(out _))
                 {
-                    var keyNode = ReadNode(parser, anchors, problems, doc, path);
+                    var keyNode = ReadNode(parser, anchors, problems, doc, path, depth + 1);
                     var childPath = keyNode is ScalarNode k ? (path.Length == 0 ? k.Value : $"{path}.{k.Value}") : path;
-                    var value = ReadNode(parser, anchors, problems, doc, childPath);
+                    var value = ReadNode(parser, anchors, problems, doc, childPath, depth + 1);
+                    weight = Weigh(Weigh(weight, keyNode, start), value, start);
                     if (keyNode is not ScalarNode key)
                     {
                         problems.Add(new LoadProblem(doc, keyNode.Line, keyNode.Column, path,
@@ -148,6 +171,7 @@ internal static class YamlLoader
                         }
                     }
                 }
+                node.Weight = weight;
                 return node;
             }
             default:
