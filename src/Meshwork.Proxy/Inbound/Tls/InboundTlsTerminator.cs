@@ -34,6 +34,9 @@ internal static class InboundTlsTerminator
         {
             ServerCertificateContext = credentials.CertificateContext,
             ClientCertificateRequired = true,
+            // A resumed session carries no peer chain to verify against the bundle (and would skip
+            // the trust-domain check); every connection proves its identity afresh.
+            AllowTlsResume = false,
             EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
             CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
             ApplicationProtocols = ServerAlpn,
