@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Collections.Immutable;
+using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
 namespace Meshwork.Identity;
@@ -36,15 +38,56 @@ public sealed class TrustBundle
     /// given time. On failure <paramref name="error"/> says why, in words a user can act on.
     /// </summary>
     public bool Verify(X509Certificate2 leaf, IEnumerable<X509Certificate2> intermediates, DateTimeOffset now, out string? error) =>
-        TryBuildChain(leaf, intermediates, now, out _, out error);
+        Verify(leaf, intermediates, now, CertificateUse.Any, out error);
 
     /// <summary>
     /// As <see cref="Verify(X509Certificate2, IEnumerable{X509Certificate2}, DateTimeOffset, out string?)"/>, and the leaf
     /// must also be allowed the TLS role <paramref name="use"/> by its extended key usage. As in OpenSSL and
     /// BoringSSL, a leaf without any extended key usage is allowed every role.
     /// </summary>
-    public bool Verify(X509Certificate2 leaf, IEnumerable<X509Certificate2> intermediates, DateTimeOffset now, CertificateUse use, out string? error) =>
-        TryBuildChain(leaf, intermediates, now, use, out _, out error);
+    public bool Verify(X509Certificate2 leaf, IEnumerable<X509Certificate2> intermediates, DateTimeOffset now, CertificateUse use, out string? error)
+    {
+        // Every mTLS handshake verifies the peer, and peers present the same chain for hours: remember
+        // chains that verified. The outcome depends only on the certificates, this bundle's roots (fixed for
+        // this instance) and the time, and the time only through validity periods, so a remembered success
+        // stands for as long as "now" lies inside every period on the path.
+        var intermediateList = intermediates as IReadOnlyList<X509Certificate2> ?? [.. intermediates];
+        var key = VerifiedChainKey(leaf, intermediateList, use);
+        if (_verified.TryGetValue(key, out var window) && now >= window.From && now <= window.Until)
+        {
+            error = null;
+            return true;
+        }
+        if (!TryBuildChain(leaf, intermediateList, now, use, out var path, out error)) return false;
+
+        if (_verified.Count >= MaxRememberedChains) _verified.Clear();
+        var checkedCertificates = path.Concat(intermediateList).ToList();
+        _verified[key] = new ValidityWindow(
+            checkedCertificates.Max(c => new DateTimeOffset(c.NotBefore.ToUniversalTime())),
+            checkedCertificates.Min(c => new DateTimeOffset(c.NotAfter.ToUniversalTime())));
+        return true;
+    }
+
+    private const int MaxRememberedChains = 4096;
+    private readonly ConcurrentDictionary<string, ValidityWindow> _verified = new(StringComparer.Ordinal);
+
+    private readonly record struct ValidityWindow(DateTimeOffset From, DateTimeOffset Until);
+
+    private static string VerifiedChainKey(X509Certificate2 leaf, IReadOnlyList<X509Certificate2> intermediates, CertificateUse use)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        Span<byte> length = stackalloc byte[4];
+        foreach (var certificate in intermediates.Prepend(leaf))
+        {
+            // Length-prefixed, so that different splits of the same bytes never collide.
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(length, certificate.RawDataMemory.Length);
+            hash.AppendData(length);
+            hash.AppendData(certificate.RawDataMemory.Span);
+        }
+        length[0] = (byte)use;
+        hash.AppendData(length[..1]);
+        return Convert.ToBase64String(hash.GetHashAndReset());
+    }
 
     /// <summary>
     /// As <see cref="Verify(X509Certificate2, IEnumerable{X509Certificate2}, DateTimeOffset, out string?)"/>, and on

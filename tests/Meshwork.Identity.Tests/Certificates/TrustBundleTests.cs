@@ -127,4 +127,29 @@ public sealed class TrustBundleTests
         if (!allowed) Assert.Contains("extended key usage lacks", error);
         Assert.True(ca.TrustBundle.Verify(workload.Leaf, workload.Intermediates, _clock.GetUtcNow(), CertificateUse.Any, out _));
     }
+
+    [Fact]
+    public void A_remembered_success_does_not_outlive_any_certificate_of_the_chain()
+    {
+        var ca = TestCertificateAuthority.Create(time: _clock, intermediateNotAfter: _clock.GetUtcNow().AddHours(1));
+        var workload = ca.Issue(new LeafSpec { Identity = Sleep, NotAfter = _clock.GetUtcNow().AddHours(5) });
+        var now = _clock.GetUtcNow();
+
+        for (var i = 0; i < 3; i++) Assert.True(ca.TrustBundle.Verify(workload.Leaf, workload.Intermediates, now.AddMinutes(i), out _));
+
+        Assert.False(ca.TrustBundle.Verify(workload.Leaf, workload.Intermediates, now.AddHours(2), out var error));
+        Assert.Contains("intermediate CA certificate", error);
+        Assert.False(ca.TrustBundle.Verify(workload.Leaf, workload.Intermediates, now.AddMinutes(-10), out error));
+        Assert.Contains("not yet valid", error);
+        Assert.True(ca.TrustBundle.Verify(workload.Leaf, workload.Intermediates, now.AddMinutes(30), out _));
+    }
+
+    [Fact]
+    public void A_remembered_success_for_one_role_does_not_answer_for_another()
+    {
+        var ca = TestCertificateAuthority.Create(time: _clock);
+        var serverOnly = ca.Issue(new LeafSpec { Identity = Sleep, Usage = LeafUsage.ServerOnly });
+        Assert.True(ca.TrustBundle.Verify(serverOnly.Leaf, serverOnly.Intermediates, _clock.GetUtcNow(), CertificateUse.TlsServer, out _));
+        Assert.False(ca.TrustBundle.Verify(serverOnly.Leaf, serverOnly.Intermediates, _clock.GetUtcNow(), CertificateUse.TlsClient, out _));
+    }
 }

@@ -1,0 +1,165 @@
+using System.Buffers;
+using System.Collections.Immutable;
+using System.Net;
+using System.Text;
+using BenchmarkDotNet.Attributes;
+using Meshwork.Proxy.Forwarding;
+using Meshwork.Proxy.Inbound.Sniffing;
+using Meshwork.Proxy.Metrics;
+using Meshwork.Proxy.Outbound.Routing;
+using Meshwork.ProxyProtocol.Authorization;
+using Meshwork.ProxyProtocol.Snapshots;
+
+namespace Meshwork.Benchmarks.Proxy;
+
+/// <summary>
+/// The per-request pieces of the sidecar's path, each on its own: TLS sniffing, host routing,
+/// authorization, metrics recording, request-head rewriting with x-forwarded-client-cert, and a whole
+/// body-less HTTP/1.1 exchange through the relay over in-memory streams.
+///   dotnet run -c Release --project bench/Meshwork.Benchmarks -- --filter '*ProxyHotPath*' --job short --memory
+/// </summary>
+[MemoryDiagnoser]
+public class ProxyHotPathBenchmarks
+{
+    private static readonly byte[] ClientHello = [0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03];
+    private static readonly byte[] PlainGet = "GET / HTTP/1.1\r\nHost: upstream.bench\r\n\r\n"u8.ToArray();
+
+    /// <summary>What wrk sends.</summary>
+    private static readonly byte[] Request = "GET / HTTP/1.1\r\nHost: 127.0.0.1:18010\r\n\r\n"u8.ToArray();
+    /// <summary>What a browser-ish client sends, with a forged XFCC the inbound side must drop.</summary>
+    private static readonly byte[] RichRequest = Encoding.ASCII.GetBytes(
+        "GET /api/items?page=2 HTTP/1.1\r\nHost: upstream.bench.svc.cluster.local\r\nUser-Agent: curl/8.5.0\r\nAccept: */*\r\n" +
+        "Connection: keep-alive\r\nx-forwarded-client-cert: By=forged\r\nx-request-id: 0f8fad5b-d9cb-469f-a165-70867728950e\r\n\r\n");
+    private static readonly byte[] Response = Encoding.ASCII.GetBytes(
+        "HTTP/1.1 200 OK\r\nServer: nginx\r\nDate: Sun, 22 Nov 2026 10:00:00 GMT\r\nContent-Type: text/plain\r\nContent-Length: 100\r\nConnection: keep-alive\r\n\r\n"
+        + new string('x', 100));
+    private static readonly byte[] XfccField = Encoding.ASCII.GetBytes(
+        "x-forwarded-client-cert: By=spiffe://cluster.local/ns/bench/sa/server;Hash=8f43b9a1c2d34e5f60718293a4b5c6d7e8f9012a3b4c5d6e7f8091a2b3c4d5e6;Subject=\"\";URI=spiffe://cluster.local/ns/bench/sa/client\r\n");
+    private static readonly byte[] XfccName = "x-forwarded-client-cert"u8.ToArray();
+
+    private ServiceRouter _router = null!;
+    private ProxyMetrics _metrics = null!;
+    private LabelsHandle _labels;
+    private ImmutableArray<AuthzPolicy> _policies;
+    private AuthzRequest _authzRequest;
+    private HttpOutput _scratch = null!;
+    private MemoryStream _downstream = null!, _upstream = null!, _sink = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var services = ImmutableArray.CreateBuilder<OutboundService>();
+        for (var i = 0; i < 1000; i++)
+        {
+            services.Add(new OutboundService
+            {
+                Name = $"svc-{i}",
+                Namespace = i % 2 == 0 ? "bench" : "other",
+                Hostname = $"svc-{i}.{(i % 2 == 0 ? "bench" : "other")}.svc.cluster.local",
+                Ports = [new OutboundPort
+                {
+                    Port = 80, Protocol = "http",
+                    Endpoints = [new UpstreamEndpoint { Address = $"127.0.{i / 250}.{i % 250 + 2}", Port = 8080, Tls = UpstreamTlsMode.IstioMutual, Ready = true }],
+                    AcceptedIdentities = [$"spiffe://cluster.local/ns/bench/sa/svc-{i}"],
+                }],
+            });
+        }
+        _router = new ServiceRouter(services.ToImmutable(), "bench");
+
+        _metrics = new ProxyMetrics();
+        _labels = _metrics.Intern(new MetricLabels { Reporter = "destination", RequestProtocol = "http", ConnectionSecurityPolicy = "mutual_tls" });
+
+        _policies =
+        [
+            new AuthzPolicy { Name = "bench/deny-admin", Action = AuthzAction.Deny, Rules = [new AuthzRule { To = [new AuthzOperation { Paths = ["/admin*"] }] }] },
+            new AuthzPolicy
+            {
+                Name = "bench/allow-client", Action = AuthzAction.Allow,
+                Rules = [new AuthzRule
+                {
+                    From = [new AuthzSource { Principals = ["cluster.local/ns/bench/sa/client"] }],
+                    To = [new AuthzOperation { Methods = ["GET", "HEAD"], Paths = ["/api/*"] }],
+                }],
+            },
+        ];
+        _authzRequest = new AuthzRequest
+        {
+            IsHttp = true, Principal = "cluster.local/ns/bench/sa/client", SourceIp = IPAddress.Loopback, RemoteIp = IPAddress.Loopback,
+            DestinationIp = IPAddress.Loopback, DestinationPort = 8000, Host = "upstream.bench", Method = "GET", Path = "/api/items",
+            Header = static _ => null,
+        };
+
+        _scratch = new HttpOutput(Stream.Null, RelaySide.Upstream);
+        _downstream = new MemoryStream(Request);
+        _upstream = new MemoryStream(Response);
+        _sink = new MemoryStream(64 * 1024);
+    }
+
+    [Benchmark]
+    public SniffResult SniffTls() => ProtocolSniffer.Sniff(new ReadOnlySequence<byte>(ClientHello));
+
+    [Benchmark]
+    public SniffResult SniffPlaintext() => ProtocolSniffer.Sniff(new ReadOnlySequence<byte>(PlainGet));
+
+    [Benchmark]
+    public bool HostRouting() => _router.TryResolve("svc-500.bench", 80, out _, out _);
+
+    [Benchmark]
+    public bool HostRoutingShortName() => _router.TryResolve("svc-500", 80, out _, out _);
+
+    [Benchmark]
+    public bool Authorization() => AuthzEvaluator.Evaluate(_policies, _authzRequest).Allowed;
+
+    [Benchmark]
+    public void MetricsRecording() => _metrics.RecordRequest(_labels, 200, ResponseFlags.None, 0.42);
+
+    /// <summary>Inbound head rewrite: hop-by-hop fields out, the client's XFCC out, the proxy's XFCC in.</summary>
+    [Benchmark]
+    public int XfccHeadRewrite()
+    {
+        _scratch.Discard();
+        var head = HttpHead.ParseRequest(RichRequest);
+        Http1Relay.WriteRequestHead(head, _scratch, Http1Relay.OriginForm(head.Second), XfccName, XfccField);
+        return _scratch.Written.Length;
+    }
+
+    /// <summary>One whole body-less exchange: request head parsed and rewritten, sent, response head parsed, filtered and relayed with its body.</summary>
+    [Benchmark]
+    public async Task<int> ForwardWithoutBody()
+    {
+        _downstream.Position = 0; _upstream.Position = 0; _sink.SetLength(0);
+        using var downIn = new HttpInput(_downstream, RelaySide.Downstream);
+        using var downOut = new HttpOutput(_sink, RelaySide.Downstream);
+        await using var up = new UpstreamConnection(new DuplexMemory(_upstream, _sink));
+        var length = await downIn.ReadHeadAsync(default);
+        var frame = Prepare(downIn, length, up.Output);
+        var result = await Http1Relay.ExchangeAsync(downIn, downOut, frame, up, default);
+        return result.Status;
+    }
+
+    private static Http1Relay.RequestFrame Prepare(HttpInput downIn, int length, HttpOutput up)
+    {
+        var head = HttpHead.ParseRequest(downIn.Span[..length]);
+        var frame = Http1Relay.WriteRequestHead(head, up, Http1Relay.OriginForm(head.Second), default, default);
+        downIn.Consume(length);
+        return frame;
+    }
+
+    /// <summary>Reads from one stream, writes to another: an upstream that has its answer ready.</summary>
+    private sealed class DuplexMemory(Stream read, Stream write) : Stream
+    {
+        public override bool CanRead => true;
+        public override bool CanWrite => true;
+        public override bool CanSeek => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override int Read(byte[] buffer, int offset, int count) => read.Read(buffer, offset, count);
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => read.ReadAsync(buffer, cancellationToken);
+        public override void Write(byte[] buffer, int offset, int count) => write.Write(buffer, offset, count);
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) => write.WriteAsync(buffer, cancellationToken);
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        protected override void Dispose(bool disposing) { }
+    }
+}
