@@ -286,6 +286,29 @@ public sealed class ExplainCommandTests : IDisposable
     }
 
     [Fact]
+    public void Source_ip_feeds_ip_block_rules()
+    {
+        _files.Write("00-setup.yaml", ExplainManifests.MigrationSetup);
+        _files.Write("authz.yaml", """
+            apiVersion: security.istio.io/v1
+            kind: AuthorizationPolicy
+            metadata:
+              name: office-only
+              namespace: foo
+            spec:
+              rules:
+              - from:
+                - source:
+                    ipBlocks: ["10.20.0.0/16"]
+            """);
+        Assert.Equal(403, Explain("legacy/sleep", "httpbin.foo:8000").Json.GetProperty("httpCode").GetInt32());
+        Assert.Equal(200, Explain("legacy/sleep", "httpbin.foo:8000", "--source-ip", "10.20.1.2").Json.GetProperty("httpCode").GetInt32());
+        var (exit, _, stderr) = Run("-f", _files.Directory, "--from", "legacy/sleep", "--to", "httpbin.foo:8000", "--source-ip", "nope");
+        Assert.Equal(1, exit);
+        Assert.Contains("--source-ip", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Malformed_header_is_an_error()
     {
         _files.Write("00-setup.yaml", ExplainManifests.MigrationSetup);

@@ -42,13 +42,14 @@ public static class ExplainCommand
             Description = "Request header K=V (or \"K: V\"); repeatable",
             AllowMultipleArgumentsPerToken = false,
         };
+        var sourceIp = new Option<string?>("--source-ip") { Description = "The client address the server sees, for ipBlocks and source.ip rules" };
         var outside = new Option<bool>("--from-outside") { Description = "The client runs outside the mesh: no sidecar, no identity" };
         var output = new Option<string>("--output", "-o") { Description = "Output format: text or json", DefaultValueFactory = _ => "text" };
         output.AcceptOnlyFromAmong("text", "json");
 
         var command = new Command("explain", "Explain, offline, what a request from a workload to a host:port does in the mesh, and why")
         {
-            files, from, to, method, path, headers, outside, output,
+            files, from, to, method, path, headers, sourceIp, outside, output,
         };
         command.SetAction(parse =>
         {
@@ -62,7 +63,10 @@ public static class ExplainCommand
                 parse.GetValue(path),
                 parse.GetValue(headers) ?? [],
                 parse.GetValue(outside),
-                parse.GetValue(output) == "json");
+                parse.GetValue(output) == "json")
+            {
+                SourceIp = parse.GetValue(sourceIp),
+            };
             return Run(request, stdout, stderr);
         });
         return command;
@@ -71,7 +75,10 @@ public static class ExplainCommand
     /// <summary>The parsed command line.</summary>
     public sealed record ExplainRequest(
         IReadOnlyList<string> Files, string? From, string To, string Method, string? Path,
-        IReadOnlyList<string> Headers, bool FromOutside, bool Json);
+        IReadOnlyList<string> Headers, bool FromOutside, bool Json)
+    {
+        public string? SourceIp { get; init; }
+    }
 
     /// <summary>Runs the explanation; 0 when it could be explained (whatever the outcome), 1 on bad input.</summary>
     public static int Run(ExplainRequest request, TextWriter stdout, TextWriter stderr)
@@ -95,6 +102,13 @@ public static class ExplainCommand
                 return 1;
             }
             headerMap[header[..sep].Trim().ToLowerInvariant()] = header[(sep + 1)..].Trim();
+        }
+
+        System.Net.IPAddress? sourceAddress = null;
+        if (request.SourceIp is not null && !System.Net.IPAddress.TryParse(request.SourceIp, out sourceAddress))
+        {
+            stderr.WriteLine($"error: --source-ip \"{request.SourceIp}\" is not an IP address");
+            return 1;
         }
 
         var read = ManifestReader.ReadPaths(request.Files);
@@ -144,6 +158,7 @@ public static class ExplainCommand
             Path = request.Path ?? urlPath ?? "/",
             Headers = headerMap.ToImmutable(),
             ClientSidecarReason = sidecarReason,
+            SourceIp = sourceAddress,
         };
         var explanation = TrafficExplainer.Explain(mesh, query);
         if (request.Json) WriteJson(explanation, stdout);

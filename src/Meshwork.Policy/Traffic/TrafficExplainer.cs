@@ -139,6 +139,10 @@ public static class TrafficExplainer
         {
             clientTls = NoSidecar;
             clientTlsSource = "no sidecar";
+            if (DestinationRuleLookup.Find(mesh, query.ClientNamespace, target) is { } ignored)
+            {
+                reasons.Add(new Reason($"DestinationRule {ignored.Name} covers {target.Hostname}, but only a client sidecar applies DestinationRules; this client sends plaintext.", ignored.Rule.Ref, "spec.trafficPolicy"));
+            }
         }
 
         var notReached = new AuthorizationVerdict { Decision = "ALLOW", Evaluated = false };
@@ -228,6 +232,8 @@ public static class TrafficExplainer
         {
             IsHttp = target.IsHttp,
             Principal = principal,
+            SourceIp = query.SourceIp,
+            RemoteIp = query.SourceIp,
             DestinationPort = port,
             Host = target.IsHttp ? host : null,
             Method = target.IsHttp ? query.Method : null,

@@ -15,6 +15,8 @@ public sealed record TrafficQuery
     public string Path { get; init; } = "/";
     /// <summary>Request headers by lower-case name.</summary>
     public ImmutableSortedDictionary<string, string> Headers { get; init; } = ImmutableSortedDictionary<string, string>.Empty;
+    /// <summary>The address the server sees the connection from (for ipBlocks and source.ip); unknown when null.</summary>
+    public System.Net.IPAddress? SourceIp { get; init; }
     /// <summary>Why the client has (or lacks) a sidecar, e.g. from <see cref="Injection.Decide"/>; woven into the first reason.</summary>
     public string? ClientSidecarReason { get; init; }
 }
