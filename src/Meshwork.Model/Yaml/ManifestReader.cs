@@ -52,6 +52,11 @@ public static class ManifestReader
         if (text.StartsWith('\uFEFF')) text = text[1..]; // a byte order mark is not content (System.Text.Json rejects it)
         var json = LooksLikeJson(text);
         var load = json ? JsonLoader.Load(text) : YamlLoader.Load(text);
+        if (json && load.Fatal is not null && YamlLoader.Load(text) is { Fatal: null } yaml)
+        {
+            // YAML flow style ({apiVersion: v1, ...}, or several documents) also starts with a brace.
+            (json, load) = (false, yaml);
+        }
         var diagnostics = new List<Diagnostic>();
         if (load.Fatal is { } fatal)
         {

@@ -685,4 +685,11 @@ public class ManifestReaderTests
         var error = Assert.Single(ManifestReader.Read(text, json ? "deep.json" : "deep.yaml").Diagnostics);
         Assert.Equal(Severity.Error, error.Severity);
     }
+
+    [Fact]
+    public void Yaml_flow_mappings_that_are_not_json_still_read_as_yaml()
+    {
+        var result = TestRead.Yaml("{apiVersion: v1, kind: Namespace, metadata: {name: a}}\n---\n{apiVersion: v1, kind: Namespace, metadata: {name: b}}\n");
+        Assert.Equal(["a", "b"], result.Resources.Select(r => r.Metadata.Name));
+    }
 }
