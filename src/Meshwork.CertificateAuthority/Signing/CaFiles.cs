@@ -15,6 +15,15 @@ public static class CaFiles
     /// <summary>Certificates between an issued leaf and the root: ca-cert.pem, further intermediates, usually the root.</summary>
     public const string CertChain = "cert-chain.pem";
 
+    /// <summary>kubernetes.io/tls layout: the signing certificate, optionally followed by its chain.</summary>
+    public const string TlsCert = "tls.crt";
+
+    /// <summary>kubernetes.io/tls layout: the signing certificate's key.</summary>
+    public const string TlsKey = "tls.key";
+
+    /// <summary>kubernetes.io/tls layout: the root(s).</summary>
+    public const string TlsRoot = "ca.crt";
+
     /// <summary>Where the self-signed CA lives inside the control plane's state directory.</summary>
     public static string SelfSignedDirectory(string stateDirectory) => Path.Combine(stateDirectory, "ca");
 }

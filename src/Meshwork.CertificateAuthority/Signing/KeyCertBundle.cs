@@ -35,31 +35,39 @@ public sealed class KeyCertBundle
     }
 
     /// <summary>
-    /// Loads and checks Istio's cacerts files from <paramref name="directory"/>. Refuses, with a message
-    /// naming the file and the fix: missing files, a key that does not match ca-cert.pem, a signing
-    /// certificate that is not a CA or is outside its validity period, and a chain that does not reach root-cert.pem.
+    /// Loads and checks Istio's cacerts files from <paramref name="directory"/> (ca-cert.pem, ca-key.pem,
+    /// root-cert.pem, cert-chain.pem), or the kubernetes.io/tls layout Istio also accepts (tls.crt with the
+    /// signing certificate first and its chain after it, tls.key, ca.crt). Refuses, with a message naming the
+    /// file and the fix: missing files, a key that does not match the signing certificate, a signing
+    /// certificate that is not a CA or is outside its validity period, and a chain that does not reach the root.
     /// </summary>
     public static KeyCertBundle Load(string directory, DateTimeOffset now)
     {
         string PathOf(string file) => Path.Combine(directory, file);
-        var missing = new[] { CaFiles.CaCert, CaFiles.CaKey, CaFiles.RootCert }.Where(f => !File.Exists(PathOf(f))).ToList();
+        var tlsLayout = !File.Exists(PathOf(CaFiles.CaCert)) && File.Exists(PathOf(CaFiles.TlsCert));
+        var (certFile, keyFile, rootFile) = tlsLayout
+            ? (CaFiles.TlsCert, CaFiles.TlsKey, CaFiles.TlsRoot)
+            : (CaFiles.CaCert, CaFiles.CaKey, CaFiles.RootCert);
+        var missing = new[] { certFile, keyFile, rootFile }.Where(f => !File.Exists(PathOf(f))).ToList();
         if (missing.Count > 0)
             throw Bad($"the CA directory {directory} is incomplete: missing {string.Join(", ", missing)} " +
-                      $"(a CA needs {CaFiles.CaCert}, {CaFiles.CaKey}, {CaFiles.RootCert} and usually {CaFiles.CertChain})");
+                      $"(a CA needs {certFile}, {keyFile}, {rootFile}{(tlsLayout ? "" : $" and usually {CaFiles.CertChain}")})");
 
-        var caCert = ReadCertificates(PathOf(CaFiles.CaCert)).First();
-        var roots = ReadCertificates(PathOf(CaFiles.RootCert));
+        var certificates = ReadCertificates(PathOf(certFile));
+        var caCert = certificates[0];
+        var roots = ReadCertificates(PathOf(rootFile));
         var chainFile = PathOf(CaFiles.CertChain);
-        var chain = File.Exists(chainFile) ? Pem.ReadCertificates(File.ReadAllText(chainFile)) : [];
+        IReadOnlyList<X509Certificate2> chain = tlsLayout ? certificates.Skip(1).ToList()
+            : File.Exists(chainFile) ? Pem.ReadCertificates(File.ReadAllText(chainFile)) : [];
 
         AsymmetricAlgorithm key;
         try
         {
-            key = Pem.ReadPrivateKey(File.ReadAllText(PathOf(CaFiles.CaKey)));
+            key = Pem.ReadPrivateKey(File.ReadAllText(PathOf(keyFile)));
         }
         catch (Exception e) when (e is CryptographicException or ArgumentException or FormatException)
         {
-            throw Bad($"{CaFiles.CaKey} in {directory} is not a usable private key: {e.Message}", e);
+            throw Bad($"{keyFile} in {directory} is not a usable private key: {e.Message}", e);
         }
 
         X509Certificate2 signing;
@@ -71,38 +79,39 @@ public sealed class KeyCertBundle
             }
             catch (CryptographicException e)
             {
-                throw Bad($"{CaFiles.CaKey} does not match {CaFiles.CaCert} in {directory}: the key belongs to another certificate. " +
-                          "Put the signing certificate's own key in ca-key.pem", e);
+                throw Bad($"{keyFile} does not match {certFile} in {directory}: the key belongs to another certificate. " +
+                          $"Put the signing certificate's own key in {keyFile}", e);
             }
         }
-        return Create(signing, chain, roots, now, directory);
+        return Create(signing, chain, roots, now, directory, certFile, rootFile);
     }
 
     /// <summary>Checks and assembles a bundle from certificates already in memory.</summary>
-    public static KeyCertBundle Create(X509Certificate2 signingWithKey, IEnumerable<X509Certificate2> certChain, IReadOnlyList<X509Certificate2> roots, DateTimeOffset now, string source = "the CA configuration")
+    public static KeyCertBundle Create(X509Certificate2 signingWithKey, IEnumerable<X509Certificate2> certChain, IReadOnlyList<X509Certificate2> roots, DateTimeOffset now,
+        string source = "the CA configuration", string signingFile = CaFiles.CaCert, string rootFile = CaFiles.RootCert)
     {
         var subject = $"'{signingWithKey.Subject}'";
         if (!signingWithKey.HasPrivateKey)
             throw Bad($"the signing certificate {subject} in {source} has no private key");
         if (!CertificateIdentity.IsCertificateAuthority(signingWithKey))
-            throw Bad($"{CaFiles.CaCert} in {source} ({subject}) is not a CA certificate (BasicConstraints CA=true is missing): " +
+            throw Bad($"{signingFile} in {source} ({subject}) is not a CA certificate (BasicConstraints CA=true is missing): " +
                       "it cannot sign workload certificates. Use an intermediate CA certificate, as Istio's plug-in CA task makes");
         var usage = signingWithKey.Extensions.OfType<X509KeyUsageExtension>().FirstOrDefault();
         if (usage is not null && !usage.KeyUsages.HasFlag(X509KeyUsageFlags.KeyCertSign))
-            throw Bad($"{CaFiles.CaCert} in {source} ({subject}) has a KeyUsage without keyCertSign: it may not sign certificates");
+            throw Bad($"{signingFile} in {source} ({subject}) has a KeyUsage without keyCertSign: it may not sign certificates");
         if (now > signingWithKey.NotAfter.ToUniversalTime())
-            throw Bad($"{CaFiles.CaCert} in {source} ({subject}) expired at {signingWithKey.NotAfter.ToUniversalTime():u}: install a new signing certificate");
+            throw Bad($"{signingFile} in {source} ({subject}) expired at {signingWithKey.NotAfter.ToUniversalTime():u}: install a new signing certificate");
         if (now < signingWithKey.NotBefore.ToUniversalTime())
-            throw Bad($"{CaFiles.CaCert} in {source} ({subject}) is not valid until {signingWithKey.NotBefore.ToUniversalTime():u}: check this host's clock");
+            throw Bad($"{signingFile} in {source} ({subject}) is not valid until {signingWithKey.NotBefore.ToUniversalTime():u}: check this host's clock");
         if (roots.Count == 0)
-            throw Bad($"{CaFiles.RootCert} in {source} holds no certificate");
+            throw Bad($"{rootFile} in {source} holds no certificate");
 
         var bundle = new TrustBundle(roots);
         // cert-chain.pem usually repeats ca-cert.pem and the root; the chain builder only needs what lies between.
         var between = certChain.Where(c => !c.RawData.AsSpan().SequenceEqual(signingWithKey.RawData) && !bundle.Contains(c)).ToList();
         if (!bundle.TryBuildChain(signingWithKey, between, now, out var path, out var error))
-            throw Bad($"{CaFiles.CaCert} in {source} does not chain to {CaFiles.RootCert}: {error}. " +
-                      $"Check that {CaFiles.RootCert} is the root that issued it and that {CaFiles.CertChain} holds any intermediates in between");
+            throw Bad($"{signingFile} in {source} does not chain to {rootFile}: {error}. " +
+                      $"Check that {rootFile} is the root that issued it and that {CaFiles.CertChain} holds any intermediates in between");
 
         // The path starts with a copy of the signing certificate without its key; keep the keyed one.
         return new KeyCertBundle(signingWithKey, [signingWithKey, .. path.Skip(1)], bundle);

@@ -296,4 +296,24 @@ public sealed class SigningTests : IDisposable
         var nextWorkload = next.IssueWorkload("foo", "httpbin");
         Assert.True(ca.TrustBundle.Verify(nextWorkload.Leaf, nextWorkload.Intermediates, _clock.GetUtcNow(), out var error), error);
     }
+
+    [Fact]
+    public void The_kubernetes_tls_layout_is_accepted_as_a_plugged_in_ca()
+    {
+        using var dir = new TempDirectory();
+        var testCa = TestCertificateAuthority.Create(time: _clock);
+        using (var key = Pem.GetPrivateKey(testCa.Intermediate!))
+            File.WriteAllText(dir["tls.key"], Pem.WritePrivateKey(key));
+        File.WriteAllText(dir["tls.crt"], Pem.Write([testCa.Intermediate!]));
+        File.WriteAllText(dir["ca.crt"], Pem.Write([testCa.Root]));
+
+        var ca = Ca.LoadPluggedIn(dir.Path, new CaOptions { Time = _clock });
+        var (_, csr) = CsrFactory.Create(Sleep);
+
+        Assert.Equal(testCa.Intermediate!.Subject, Leaf(ca.Sign(csr, Sleep)).Issuer);
+
+        File.WriteAllText(dir["tls.key"], Pem.WritePrivateKey(CsrFactory.CreateKey(KeyAlgorithm.EcdsaP256)));
+        var error = Assert.Throws<CaException>(() => Ca.LoadPluggedIn(dir.Path, new CaOptions { Time = _clock }));
+        Assert.Contains("tls.key does not match tls.crt", error.Message);
+    }
 }
