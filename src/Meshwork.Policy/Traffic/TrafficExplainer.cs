@@ -260,6 +260,18 @@ public static class TrafficExplainer
             DryRun = dryRun.ToImmutable(),
         };
         var sentence = char.ToUpperInvariant(authz.Reason[0]) + authz.Reason[1..] + ".";
+        if (!authz.Allowed && authz.Policy is null)
+        {
+            // Implicit deny: say, per ALLOW rule, what kept it from matching.
+            foreach (var policy in resolved.Policies)
+            {
+                if (policy.Action != AuthzAction.Allow || policy.DryRun) continue;
+                foreach (var why in RuleMismatch.Explain(policy, request))
+                {
+                    reasons.Add(new Reason($"Not allowed by {why}.", "AuthorizationPolicy/" + policy.Name, "spec.rules"));
+                }
+            }
+        }
         reasons.Add(new Reason(sentence, authz.Policy is null ? null : "AuthorizationPolicy/" + authz.Policy, authz.Rule is int r ? $"spec.rules[{r}]" : null));
         if (!authz.Allowed)
         {

@@ -169,3 +169,20 @@ public class MtlsMigrationTests
         Assert.Equal("403", Curl(mesh, "legacy", "sleep", "httpbin.foo", 8000));
     }
 }
+
+public class ImplicitDenyExplanationTests
+{
+    [Fact]
+    public void Implicit_deny_names_the_field_that_did_not_match()
+    {
+        var mesh = Build.Mesh([.. Build.MigrationSetup(), Build.Ap("foo", "httpbin", AuthorizationAction.Allow,
+        [
+            new AuthorizationRule { From = [new AuthorizationSource { Principals = ["cluster.local/ns/bar/sa/sleep"] }] },
+            new AuthorizationRule { To = [new AuthorizationOperation { Methods = ["POST"] }] },
+        ])]);
+        var e = Tutorial.Explain(mesh, "foo", "sleep", "httpbin.foo", 8000);
+        Assert.Equal(403, e.HttpCode);
+        Assert.Contains(e.Reasons, r => r.Sentence == "Not allowed by foo/httpbin rule 0: from[0].source.principals [cluster.local/ns/bar/sa/sleep] does not match: the peer is cluster.local/ns/foo/sa/sleep.");
+        Assert.Contains(e.Reasons, r => r.Sentence == "Not allowed by foo/httpbin rule 1: to[0].operation.methods [POST] does not match: the method is GET.");
+    }
+}
