@@ -17,9 +17,14 @@ namespace Meshwork.Generation;
 public static class SnapshotGenerator
 {
     public static ProxySnapshot Generate(ProxyRegistration proxy, MeshState mesh, ImmutableArray<string> trustBundlePem)
+        => Generate(proxy, new GenerationContext(mesh), trustBundlePem);
+
+    /// <summary>The same, sharing per-mesh work with the other proxies generated from <paramref name="context"/>.</summary>
+    public static ProxySnapshot Generate(ProxyRegistration proxy, GenerationContext context, ImmutableArray<string> trustBundlePem)
     {
         ArgumentNullException.ThrowIfNull(proxy);
-        ArgumentNullException.ThrowIfNull(mesh);
+        ArgumentNullException.ThrowIfNull(context);
+        var mesh = context.Mesh;
         var trustBundle = trustBundlePem.IsDefault ? [] : trustBundlePem;
         ImmutableArray<string> trustDomains = [mesh.Mesh.TrustDomain, .. mesh.Mesh.TrustDomainAliases.Where(a => a != mesh.Mesh.TrustDomain).Distinct(StringComparer.Ordinal)];
 
@@ -31,7 +36,7 @@ public static class SnapshotGenerator
                 Version = "",
                 Node = node,
                 Inbound = InboundBuilder.Build(proxy, mesh),
-                Outbound = OutboundBuilder.Build(mesh, proxy.Namespace, OutboundMode.Mesh),
+                Outbound = context.Outbound(proxy.Namespace, OutboundMode.Mesh),
                 TrustBundle = trustBundle,
                 TrustDomains = trustDomains,
             },
@@ -39,7 +44,7 @@ public static class SnapshotGenerator
             {
                 Version = "",
                 Node = node,
-                Outbound = OutboundBuilder.Build(mesh, proxy.Namespace, OutboundMode.Mesh),
+                Outbound = context.Outbound(proxy.Namespace, OutboundMode.Mesh),
                 Gateways = GatewayBuilder.Build(proxy, mesh),
                 TrustBundle = trustBundle,
                 TrustDomains = trustDomains,
@@ -50,7 +55,7 @@ public static class SnapshotGenerator
             {
                 Version = "",
                 Node = node,
-                Outbound = OutboundBuilder.Build(mesh, proxy.Namespace, OutboundMode.PlainNetwork),
+                Outbound = context.Outbound(proxy.Namespace, OutboundMode.PlainNetwork),
                 TrustDomains = [],
             },
             _ => throw new ArgumentOutOfRangeException(nameof(proxy), proxy.Role, "unknown proxy role"),

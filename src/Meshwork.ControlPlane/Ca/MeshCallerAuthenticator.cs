@@ -1,6 +1,5 @@
 using System.Security.Cryptography.X509Certificates;
 using Meshwork.CertificateAuthority;
-using Meshwork.ControlPlane.Hosting;
 using Meshwork.Identity;
 using Microsoft.AspNetCore.Http;
 
@@ -22,10 +21,16 @@ public sealed record CallerAuthentication(SpiffeId? Identity, string How, string
 public sealed class MeshCallerAuthenticator(
     CertificateAuthority.CertificateAuthority ca,
     BootstrapTokenAuthority tokens,
-    IMeshStateSource mesh,
     TimeProvider time)
 {
     public const string ByCertificate = "client certificate";
+
+    // Kestrel hands every request of a connection the same certificate object, so a stream's
+    // ACKs reuse the chain check of the stream that opened the connection. Weak: entries go
+    // with their connection. Re-checked when the trust bundle changes or the cert expires.
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<X509Certificate2, Verified> _verified = new();
+
+    private sealed record Verified(TrustBundle Bundle, CallerAuthentication Result);
     public const string ByToken = "bootstrap token";
 
     /// <summary>The identity of a verified mesh client certificate, or why there is none.</summary>
@@ -41,7 +46,23 @@ public sealed class MeshCallerAuthenticator(
     public CallerAuthentication Verify(X509Certificate2 certificate)
     {
         ArgumentNullException.ThrowIfNull(certificate);
-        if (!ca.TrustBundle.Verify(certificate, [], time.GetUtcNow(), out var error))
+        var bundle = ca.TrustBundle;
+        if (_verified.TryGetValue(certificate, out var cached) && ReferenceEquals(cached.Bundle, bundle)
+            && time.GetUtcNow() < certificate.NotAfter.ToUniversalTime())
+        {
+            return cached.Result;
+        }
+        var result = VerifyUncached(certificate, bundle);
+        _verified.AddOrUpdate(certificate, new Verified(bundle, result));
+        return result;
+    }
+
+    private CallerAuthentication VerifyUncached(X509Certificate2 certificate, TrustBundle bundle)
+    {
+        // A TLS client certificate arrives without the chain it was sent with; the one
+        // intermediate a plugged-in CA signs with is known here, so chains through it verify too.
+        X509Certificate2[] intermediates = ca.IsSelfSigned ? [] : [ca.SigningCertificate];
+        if (!bundle.Verify(certificate, intermediates, time.GetUtcNow(), out var error))
         {
             return CallerAuthentication.Failed(ByCertificate, $"the client certificate does not chain to the mesh trust bundle: {error}");
         }
@@ -53,13 +74,13 @@ public sealed class MeshCallerAuthenticator(
         return new CallerAuthentication(id, ByCertificate, null);
     }
 
-    /// <summary>The identity a bearer bootstrap token proves, in the mesh's trust domain.</summary>
+    /// <summary>The identity a bearer bootstrap token proves, in the CA's trust domain.</summary>
     public CallerAuthentication FromBootstrapToken(string token)
     {
         try
         {
             var (ns, sa) = tokens.Validate(token);
-            return new CallerAuthentication(new SpiffeId(mesh.Current.Mesh.TrustDomain, ns, sa), ByToken, null);
+            return new CallerAuthentication(new SpiffeId(ca.TrustDomain, ns, sa), ByToken, null);
         }
         catch (CaException e) when (e.Kind == CaErrorKind.NotAuthenticated)
         {

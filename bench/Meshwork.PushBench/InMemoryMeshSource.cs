@@ -1,0 +1,43 @@
+using Meshwork.ControlPlane.Hosting;
+using Meshwork.Model.Mesh;
+
+namespace Meshwork.PushBench;
+
+/// <summary>The mesh state an apply would produce, changed directly (the store's own latency is not measured here).</summary>
+internal sealed class InMemoryMeshSource(MeshState initial) : IMeshStateSource
+{
+    private readonly object _gate = new();
+    private MeshState _current = initial;
+    private long _revision = 1;
+    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public MeshState Current { get { lock (_gate) return _current; } }
+    public long Revision { get { lock (_gate) return _revision; } }
+
+    public void Set(MeshState mesh)
+    {
+        TaskCompletionSource changed;
+        lock (_gate)
+        {
+            _current = mesh;
+            _revision++;
+            changed = _changed;
+            _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+        changed.TrySetResult();
+    }
+
+    public async Task WaitForChangeAsync(long knownRevision, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            Task changed;
+            lock (_gate)
+            {
+                if (_revision > knownRevision) return;
+                changed = _changed.Task;
+            }
+            await changed.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+}

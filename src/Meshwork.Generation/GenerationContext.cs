@@ -1,0 +1,25 @@
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
+using Meshwork.Generation.Outbound;
+using Meshwork.Model.Mesh;
+using Meshwork.ProxyProtocol.Snapshots;
+
+namespace Meshwork.Generation;
+
+/// <summary>
+/// Work shared by every proxy generated from one mesh state. A client's outbound view depends
+/// only on the mesh and the client's namespace (DestinationRule lookup is by namespace), so it is
+/// computed once per namespace rather than once per proxy — Istio's PushContext caches the same
+/// way. Holds no clock and no I/O: generating with or without a context gives equal snapshots.
+/// </summary>
+public sealed class GenerationContext(MeshState mesh)
+{
+    private readonly ConcurrentDictionary<(string Namespace, OutboundMode Mode), Lazy<ImmutableArray<OutboundService>>> _outbound = new();
+
+    public MeshState Mesh { get; } = mesh ?? throw new ArgumentNullException(nameof(mesh));
+
+    internal ImmutableArray<OutboundService> Outbound(string clientNamespace, OutboundMode mode)
+        // The plain network sees every namespace alike.
+        => _outbound.GetOrAdd((mode == OutboundMode.PlainNetwork ? "" : clientNamespace, mode), key =>
+            new Lazy<ImmutableArray<OutboundService>>(() => OutboundBuilder.Build(Mesh, key.Namespace, key.Mode))).Value;
+}
