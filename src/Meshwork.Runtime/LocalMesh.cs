@@ -58,6 +58,8 @@ public sealed class LocalMesh(StateDirectory state, string meshworkExecutable, A
     public async Task<ServerInfo> EnsureServerAsync(int? port, TimeSpan timeout, CancellationToken cancellationToken)
     {
         if (await ServerInfo.ReadLiveAsync(State, cancellationToken).ConfigureAwait(false) is { } live) return live;
+        // A record left by a control plane that was killed (or exited unreaped) would stop a new one.
+        if (ServerInfo.Read(State) is { } stale && !Posix.IsAlive(stale.Pid)) TryDelete(State.ServerInfoFile);
         var previous = ServerInfo.Read(State);
         List<string> command = [meshworkExecutable, "server", "--state-dir", State.Root];
         if (port is not null) command.AddRange(["--port", port.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
@@ -144,6 +146,9 @@ public sealed class LocalMesh(StateDirectory state, string meshworkExecutable, A
             await StopAsync(server.Pid, TimeSpan.FromSeconds(15), cancellationToken).ConfigureAwait(false);
             stopped = true;
         }
+        // A process that was killed could not remove its record; one that is gone must not look alive.
+        if (ServerInfo.Read(State) is { } stale && !Posix.IsAlive(stale.Pid)) TryDelete(State.ServerInfoFile);
+        if (RuntimeInfo.Read(State) is { } staleRuntime && !Posix.IsAlive(staleRuntime.Pid)) TryDelete(State.RuntimeInfoFile);
         return stopped;
     }
 
@@ -174,6 +179,11 @@ public sealed class LocalMesh(StateDirectory state, string meshworkExecutable, A
             WorkingDirectory = State.Root,
             LogFile = Path.Combine(State.LogDirectory, logName),
         });
+    }
+
+    private static void TryDelete(string file)
+    {
+        try { File.Delete(file); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
     }
 
     private static string Tail(string file, int lines = 20)

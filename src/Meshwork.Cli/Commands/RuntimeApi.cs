@@ -5,6 +5,5 @@ namespace Meshwork.Cli.Commands;
 /// <summary>How the runtime's commands reach the config API of a state directory.</summary>
 internal static class RuntimeApi
 {
-    public static IMeshApi Connect(StateDirectory state, string? server) =>
-        throw new NotSupportedException("the config API client is not available yet");
+    public static IMeshApi Connect(StateDirectory state, string? server) => MeshApiClient.FromStateDirectory(state, server);
 }

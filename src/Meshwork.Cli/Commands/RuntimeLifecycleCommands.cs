@@ -124,7 +124,7 @@ internal static class RuntimeLifecycleCommands
                 Console.Error.WriteLine($"error: a runtime already runs for {state.Root} (pid {other.Pid})");
                 return 1;
             }
-            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; stop.Cancel(); });
             using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => { context.Cancel = true; stop.Cancel(); });
             var host = new RuntimeHost(new RuntimeOptions
@@ -134,7 +134,15 @@ internal static class RuntimeLifecycleCommands
                 MeshworkExecutable = RuntimeCommands.MeshworkExecutable,
                 Log = line => Console.WriteLine($"{DateTimeOffset.UtcNow:HH:mm:ss.fff} {line}"),
             });
-            await host.RunAsync(stop.Token);
+            var run = host.RunAsync(stop.Token);
+            // The command line's own SIGTERM handling returns from Main after a short grace period;
+            // the pods (in sessions of their own) must still be stopped before this process ends.
+            AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+            {
+                stop.Cancel();
+                try { run.Wait(TimeSpan.FromSeconds(60)); } catch (AggregateException) { }
+            };
+            await run;
             Console.WriteLine($"{DateTimeOffset.UtcNow:HH:mm:ss.fff} runtime: stopped");
             return 0;
         });

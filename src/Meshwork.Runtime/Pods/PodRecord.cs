@@ -122,7 +122,10 @@ public sealed record PodRecord
     private static PodRecord? ResolveName(IReadOnlyList<PodRecord> pods, string @namespace, string name, out string? error)
     {
         error = null;
-        var pod = pods.FirstOrDefault(p => p.Name == name);
+        // A bare deployment name stands for one of its pods, so tutorials that exec into a named
+        // pod (kubectl exec plain-pod) work when the pod comes from a deployment of that name.
+        var pod = pods.FirstOrDefault(p => p.Name == name)
+            ?? pods.Where(p => p.Deployment == name && !p.Terminating).OrderByDescending(p => p.Ready).ThenByDescending(p => p.CreatedAt).FirstOrDefault();
         if (pod is null) error = $"Error from server (NotFound): pods \"{name}\" not found in namespace \"{@namespace}\"";
         return pod;
     }
