@@ -177,6 +177,8 @@ public sealed class ResourceCommandTests : IAsyncLifetime
         var names = await MeshworkAsync("get", "svc,pa", "-n", "foo", "-o", "jsonpath={.items..metadata.name}");
         var first = await MeshworkAsync("get", "pa", "-A", "-o", "jsonpath={.items[0].metadata.namespace}");
         var one = await MeshworkAsync("get", "pa", "default", "-n", "foo", "-o", "jsonpath={.metadata.name}:{.spec.mtls.mode}");
+        var bundled = await MeshworkAsync("get", "pa", "default", "-n", "foo", "-ojsonpath={.metadata.namespace}");
+        var ranged = await MeshworkAsync("get", "svc,deploy", "-n", "foo", "-o", "jsonpath={range .items[*]}{.kind}/{.metadata.name}{\"\\n\"}{end}");
         var yaml = await MeshworkAsync("get", "pa", "-A", "-o", "yaml");
         var json = await MeshworkAsync("get", "pa", "default", "-n", "foo", "-o", "json");
         var byName = await MeshworkAsync("get", "deploy", "-n", "foo", "-o", "name");
@@ -184,6 +186,8 @@ public sealed class ResourceCommandTests : IAsyncLifetime
         Assert.Equal("httpbin default", names.Out);
         Assert.Equal("foo", first.Out);
         Assert.Equal("default:STRICT", one.Out);
+        Assert.Equal("foo", bundled.Out);
+        Assert.Equal("Service/httpbin\nDeployment/httpbin\n", ranged.Out);
         Assert.Contains("kind: List", yaml.Out);
         Assert.Contains("- apiVersion: security.istio.io/v1beta1", yaml.Out);
         Assert.Contains("      mode: STRICT", yaml.Out);

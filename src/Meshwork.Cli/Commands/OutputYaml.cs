@@ -5,7 +5,10 @@ using System.Text.Json.Nodes;
 
 namespace Meshwork.Cli.Commands;
 
-/// <summary>Writes JSON as YAML the way kubectl prints it (block style, list items flush with their key).</summary>
+/// <summary>
+/// Writes JSON as YAML the way kubectl prints it: block style, keys sorted, list items flush with
+/// their key, strings double-quoted only where YAML would read something else.
+/// </summary>
 internal static class OutputYaml
 {
     public static string Write(JsonNode? node)
@@ -21,7 +24,7 @@ internal static class OutputYaml
         {
             case JsonObject obj when obj.Count > 0:
                 var first = true;
-                foreach (var (key, value) in obj)
+                foreach (var (key, value) in obj.OrderBy(p => p.Key, StringComparer.Ordinal))
                 {
                     if (!(first && inList)) text.Append(' ', indent);
                     first = false;
@@ -78,6 +81,8 @@ internal static class OutputYaml
         }
     }
 
+    private static readonly JsonSerializerOptions QuoteOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     private static string ScalarOf(JsonNode? node) => node switch
     {
         null => "null",
@@ -102,13 +107,11 @@ internal static class OutputYaml
             value is "true" or "false" or "yes" or "no" or "on" or "off" or "null" or "~" or "True" or "False" or "Yes" or "No" or "On" or "Off" or "Null" or "NULL" or "TRUE" or "FALSE"
             || double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out _)
             || value.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
+            || (char.IsAsciiDigit(value[0]) && value.Any(c => c is '-' or ':'))
             || char.IsWhiteSpace(value[0]) || char.IsWhiteSpace(value[^1])
             || "-?:,[]{}#&*!|>'\"%@`".Contains(value[0])
             || value.Contains(": ", StringComparison.Ordinal) || value.Contains(" #", StringComparison.Ordinal) || value.EndsWith(':')
             || value.Any(c => char.IsControl(c));
-        if (!needsQuotes) return value;
-        return value.Any(char.IsControl) || value.Contains('\'')
-            ? JsonSerializer.Serialize(value)
-            : $"'{value}'";
+        return needsQuotes ? JsonSerializer.Serialize(value, QuoteOptions) : value;
     }
 }

@@ -195,12 +195,13 @@ public static partial class ResourceCommands
         var selector = SelectorOption();
         var output = new Option<string?>("--output", "-o") { Description = "yaml, json, wide, name, jsonpath=TEMPLATE" };
         var watch = new Option<bool>("--watch", "-w") { Description = "After listing, print changes as they happen" };
-        var command = new Command("get", "List objects or show some of them") { targets, ns, all, selector, output, watch };
+        var showLabels = new Option<bool>("--show-labels") { Description = "Add a LABELS column" };
+        var command = new Command("get", "List objects or show some of them") { targets, ns, all, selector, output, watch, showLabels };
         command.SetAction((parse, ct) => ResourceCli.RunAsync(parse, async cli =>
         {
             var args = parse.GetValue(targets) ?? [];
             if (args.Length == 0) throw new CliUsageException($"you must specify the type of resource to get. Known types: {string.Join(", ", KindRegistry.All.Select(k => k.Plural))}");
-            var format = OutputFormat.Parse(parse.GetValue(output));
+            var format = OutputFormat.Parse(parse.GetValue(output)) with { ShowLabels = parse.GetValue(showLabels) };
             var allNamespaces = parse.GetValue(all);
             var @namespace = allNamespaces ? null : parse.GetValue(ns) ?? "default";
             var label = parse.GetValue(selector);
@@ -240,11 +241,11 @@ public static partial class ResourceCommands
             if (parse.GetValue(watch) && kinds.Count == 1)
             {
                 var kind = kinds[0];
-                var widths = OutputTable.Widths([OutputTable.Header(kind, format.Wide, allNamespaces)]);
+                var widths = OutputTable.Widths([Header(kind, format, allNamespaces)]);
                 await foreach (var change in client.WatchAsync(kind.Kind, kind.Namespaced ? @namespace : null, listRevision, label, ct).ConfigureAwait(false))
                 {
                     var pods = kind.Kind == "Deployment" ? await PodsFor(client, [change.Object], ct).ConfigureAwait(false) : [];
-                    var row = OutputTable.Row(change.Object, format.Wide, allNamespaces, new OutputTable.RowContext(pods, DateTimeOffset.UtcNow));
+                    var row = Row(change.Object, format, allNamespaces, new OutputTable.RowContext(pods, DateTimeOffset.UtcNow));
                     await cli.Out.WriteAsync(format.Kind == OutputKind.Table ? OutputTable.Format([row], widths) : Render(format, [change.Object], single: true)).ConfigureAwait(false);
                     await cli.Out.FlushAsync(ct).ConfigureAwait(false);
                 }
@@ -276,10 +277,10 @@ public static partial class ResourceCommands
         {
             var kind = ResourceCli.Kind(group.Key);
             var prefixKind = kinds.Count > 1;
-            var rows = new List<IReadOnlyList<string>> { OutputTable.Header(kind, format.Wide, allNamespaces) };
+            var rows = new List<IReadOnlyList<string>> { Header(kind, format, allNamespaces) };
             foreach (var resource in group)
             {
-                var row = OutputTable.Row(resource, format.Wide, allNamespaces, context).ToList();
+                var row = Row(resource, format, allNamespaces, context);
                 if (prefixKind) row[allNamespaces ? 1 : 0] = $"{ResourceCli.KindRef(kind)}/{row[allNamespaces ? 1 : 0]}";
                 rows.Add(row);
             }
@@ -287,6 +288,23 @@ public static partial class ResourceCommands
             first = false;
             await cli.Out.WriteAsync(OutputTable.Format(rows)).ConfigureAwait(false);
         }
+    }
+
+    private static List<string> Header(KindInfo kind, OutputFormat format, bool allNamespaces)
+    {
+        var header = OutputTable.Header(kind, format.Wide, allNamespaces).ToList();
+        if (format.ShowLabels) header.Add("LABELS");
+        return header;
+    }
+
+    private static List<string> Row(Resource resource, OutputFormat format, bool allNamespaces, OutputTable.RowContext context)
+    {
+        var row = OutputTable.Row(resource, format.Wide, allNamespaces, context).ToList();
+        if (format.ShowLabels)
+        {
+            row.Add(resource.Metadata.Labels.Count == 0 ? "<none>" : string.Join(',', resource.Metadata.Labels.Select(l => $"{l.Key}={l.Value}")));
+        }
+        return row;
     }
 
     private static async Task<IReadOnlyList<Pod>> PodsFor(MeshApiClient client, IEnumerable<Resource> deployments, CancellationToken ct)
@@ -347,6 +365,8 @@ public static partial class ResourceCommands
 
     private sealed record OutputFormat(OutputKind Kind, bool Wide, JsonpathTemplate? Template)
     {
+        public bool ShowLabels { get; init; }
+
         public static OutputFormat Parse(string? value)
         {
             if (string.IsNullOrEmpty(value)) return new(OutputKind.Table, false, null);

@@ -44,10 +44,12 @@ public static class ServerCommands
             }
             await using (running.ConfigureAwait(false))
             {
-                await output.WriteLineAsync($"Meshwork control plane listening on {running.Url} (state directory {running.StateDirectory.Root}); Ctrl+C to stop").ConfigureAwait(false);
+                await output.WriteLineAsync($"Meshwork control plane listening on {running.Url.ToString().TrimEnd('/')} (state directory {running.StateDirectory.Root}); Ctrl+C to stop").ConfigureAwait(false);
                 try
                 {
-                    await Task.Delay(Timeout.Infinite, ct).ConfigureAwait(false);
+                    // Either the command line's cancellation (Ctrl+C) or the host's own signal handling (SIGTERM) ends the wait.
+                    using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, running.Stopping);
+                    await Task.Delay(Timeout.Infinite, stop.Token).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException)
                 {

@@ -38,58 +38,73 @@ public static partial class ControlPlaneHost
                 $"a control plane is already running for state directory {state.Root} (pid {running.Pid}, {running.Url}); stop it first or use another --state-dir");
         }
 
-        var caOptions = new CaOptions { TrustDomain = options.TrustDomain, Time = options.Time };
-        var ca = options.CacertsDirectory is { } cacerts
-            ? CertificateAuthority.CertificateAuthority.LoadPluggedIn(cacerts, caOptions)
-            : CertificateAuthority.CertificateAuthority.LoadOrCreateSelfSigned(state.Root, caOptions);
-        PrivateFile.Write(state.RootCertFile, string.Concat(ca.TrustBundle.ToPem().Select(p => p.EndsWith('\n') ? p : p + "\n")), isPublic: true);
-        var admin = AdminTokenAuthenticator.LoadOrCreate(state);
-        var bootstrapTokens = BootstrapTokenAuthority.LoadOrCreate(state.Root, options.Time);
-        var serving = ca.IssueServingCertificate(
-            new SpiffeId(options.TrustDomain, "istio-system", "istiod"),
-            ["localhost", "istiod", "istiod.istio-system.svc", "istiod.istio-system.svc.cluster.local"],
-            ServingAddresses(options.ListenAddress));
-
-        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions
-        {
-            ApplicationName = typeof(ControlPlaneHost).Assembly.GetName().Name,
-            ContentRootPath = state.Root,
-        });
-        if (options.ConfigureLogging is { } configureLogging)
-        {
-            configureLogging(builder.Logging);
-        }
-        else
-        {
-            builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Information)
-                .AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
-        }
-        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
-        {
-            kestrel.AddServerHeader = false;
-            kestrel.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
-            kestrel.Listen(options.ListenAddress, options.Port, listen =>
-            {
-                listen.Protocols = HttpProtocols.Http1AndHttp2;
-                listen.UseHttps(new HttpsConnectionAdapterOptions
-                {
-                    ServerCertificate = serving.Leaf,
-                    ServerCertificateChain = [.. serving.Intermediates],
-                    // Proxies authenticate with mesh certificates; the endpoints that need one verify it
-                    // against the current trust bundle themselves, where a refusal can be explained.
-                    ClientCertificateMode = ClientCertificateMode.AllowCertificate,
-                    ClientCertificateValidation = static (_, _, _) => true,
-                    HandshakeTimeout = TimeSpan.FromSeconds(10),
-                });
-            });
-        });
-        builder.Services.AddRoutingCore();
-
         var store = await SqliteResourceStore.OpenAsync(state.DatabaseFile, options.Time, cancellationToken: cancellationToken).ConfigureAwait(false);
         WebApplication? app = null;
         try
         {
             await EnsureInitialNamespacesAsync(store, cancellationToken).ConfigureAwait(false);
+            var caOptions = new CaOptions { TrustDomain = options.TrustDomain, Time = options.Time };
+            // As istiod: --cacerts, else the cacerts secret in istio-system, else the self-signed root.
+            var (cacertsDirectory, cacertsWarning) = options.CacertsDirectory is { } given
+                ? (given, null)
+                : await CacertsFromSecretAsync(store, state, cancellationToken).ConfigureAwait(false);
+            CertificateAuthority.CertificateAuthority? ca = null;
+            if (cacertsDirectory is not null)
+            {
+                try
+                {
+                    ca = CertificateAuthority.CertificateAuthority.LoadPluggedIn(cacertsDirectory, caOptions);
+                }
+                catch (CaException e) when (options.CacertsDirectory is null)
+                {
+                    // A bad secret must not keep the control plane down: the user could not delete it.
+                    cacertsWarning = $"secret istio-system/cacerts: {e.Message}; signing with the self-signed root instead";
+                }
+            }
+            ca ??= CertificateAuthority.CertificateAuthority.LoadOrCreateSelfSigned(state.Root, caOptions);
+            PrivateFile.Write(state.RootCertFile, string.Concat(ca.TrustBundle.ToPem().Select(p => p.EndsWith('\n') ? p : p + "\n")), isPublic: true);
+            var admin = AdminTokenAuthenticator.LoadOrCreate(state);
+            var bootstrapTokens = BootstrapTokenAuthority.LoadOrCreate(state.Root, options.Time);
+            var serving = ca.IssueServingCertificate(
+                new SpiffeId(options.TrustDomain, "istio-system", "istiod"),
+                ["localhost", "istiod", "istiod.istio-system.svc", "istiod.istio-system.svc.cluster.local"],
+                ServingAddresses(options.ListenAddress));
+
+            var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions
+            {
+                ApplicationName = typeof(ControlPlaneHost).Assembly.GetName().Name,
+                ContentRootPath = state.Root,
+            });
+            if (options.ConfigureLogging is { } configureLogging)
+            {
+                configureLogging(builder.Logging);
+            }
+            else
+            {
+                builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Information)
+                    .AddFilter("Microsoft.AspNetCore", LogLevel.Warning)
+                    .AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
+            }
+            builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
+            {
+                kestrel.AddServerHeader = false;
+                kestrel.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
+                kestrel.Listen(options.ListenAddress, options.Port, listen =>
+                {
+                    listen.Protocols = HttpProtocols.Http1AndHttp2;
+                    listen.UseHttps(new HttpsConnectionAdapterOptions
+                    {
+                        ServerCertificate = serving.Leaf,
+                        ServerCertificateChain = [.. serving.Intermediates],
+                        // Proxies authenticate with mesh certificates; the endpoints that need one verify it
+                        // against the current trust bundle themselves, where a refusal can be explained.
+                        ClientCertificateMode = ClientCertificateMode.AllowCertificate,
+                        ClientCertificateValidation = static (_, _, _) => true,
+                        HandshakeTimeout = TimeSpan.FromSeconds(10),
+                    });
+                });
+            });
+            builder.Services.AddRoutingCore();
 
             builder.Services.AddSingleton(options);
             builder.Services.AddSingleton(state);
@@ -115,6 +130,7 @@ public static partial class ControlPlaneHost
             var info = new ServerInfo(url.ToString().TrimEnd('/'), Environment.ProcessId);
             info.Write(state);
             var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ControlPlaneHost).FullName!);
+            if (cacertsWarning is not null) Log.CacertsIgnored(logger, cacertsWarning);
             Log.Listening(logger, info.Url, state.Root, options.TrustDomain);
             return new RunningControlPlane(app, url, state, info, store, mesh);
         }
@@ -124,6 +140,34 @@ public static partial class ControlPlaneHost
             await store.DisposeAsync().ConfigureAwait(false);
             throw;
         }
+    }
+
+    private static readonly string[] CacertsFiles = ["ca-cert.pem", "ca-key.pem", "root-cert.pem", "cert-chain.pem"];
+
+    /// <summary>
+    /// Writes the Secret istio-system/cacerts (Istio's way to plug in a CA, <c>kubectl create secret
+    /// generic cacerts --from-file=...</c>) to &lt;state&gt;/ca/cacerts-secret and returns that directory,
+    /// or why the secret cannot be used (then the self-signed root is kept).
+    /// </summary>
+    private static async Task<(string? Directory, string? Warning)> CacertsFromSecretAsync(IResourceStore store, StateDirectory state, CancellationToken cancellationToken)
+    {
+        if (await store.FindAsync(new ResourceKey("Secret", "istio-system", "cacerts"), cancellationToken).ConfigureAwait(false) is not Secret secret)
+        {
+            return (null, null);
+        }
+        var missing = CacertsFiles.Where(f => !secret.Data.ContainsKey(f)).ToList();
+        if (missing.Count > 0)
+        {
+            return (null, $"secret istio-system/cacerts lacks {string.Join(", ", missing)}; signing with the self-signed root instead");
+        }
+        var directory = Path.Combine(state.CaDirectory, "cacerts-secret");
+        CreatePrivateDirectory(state.CaDirectory);
+        CreatePrivateDirectory(directory);
+        foreach (var file in CacertsFiles)
+        {
+            PrivateFile.Write(Path.Combine(directory, file), System.Text.Encoding.UTF8.GetString(secret.Data[file].AsSpan()));
+        }
+        return (directory, null);
     }
 
     private static async Task EnsureInitialNamespacesAsync(IResourceStore store, CancellationToken cancellationToken)
@@ -172,6 +216,9 @@ public static partial class ControlPlaneHost
 
     private static partial class Log
     {
+        [LoggerMessage(EventId = 1002, Level = LogLevel.Warning, Message = "Not using the plugged-in CA: {Reason}")]
+        public static partial void CacertsIgnored(ILogger logger, string reason);
+
         [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Control plane listening on {Url} (state directory {StateDirectory}, trust domain {TrustDomain})")]
         public static partial void Listening(ILogger logger, string url, string stateDirectory, string trustDomain);
     }

@@ -35,6 +35,9 @@ public sealed class RunningControlPlane : IAsyncDisposable
 
     public IMeshStateSource Mesh => _mesh;
 
+    /// <summary>Signalled when the host begins to stop (SIGTERM, Ctrl+C, or <see cref="StopAsync"/>).</summary>
+    public CancellationToken Stopping => _app.Lifetime.ApplicationStopping;
+
     /// <summary>Completes when the host shuts down (Ctrl+C / SIGTERM, or <see cref="StopAsync"/>).</summary>
     public Task WaitForShutdownAsync(CancellationToken cancellationToken = default) => _app.WaitForShutdownAsync(cancellationToken);
 

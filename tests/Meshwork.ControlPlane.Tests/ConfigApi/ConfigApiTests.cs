@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -290,6 +291,48 @@ public sealed class ConfigApiTests : IAsyncLifetime
         Assert.NotNull(pa);
         Assert.Equal(MtlsMode.Strict, pa.Spec.Mode);
     }
+
+    [Fact]
+    public async Task A_plugged_in_ca_directory_becomes_the_mesh_root()
+    {
+        var testCa = Meshwork.Testing.TestCertificateAuthority.Create(name: "Plugged");
+        var cacerts = Directory.CreateTempSubdirectory("meshwork-cacerts-").FullName;
+        testCa.WriteCaCerts(cacerts);
+        var state = new StateDirectory(Directory.CreateTempSubdirectory("meshwork-cp-").FullName);
+        await using var running = await ControlPlane.Hosting.ControlPlaneHost.StartAsync(
+            ControlPlaneFixture.Options(state) with { CacertsDirectory = cacerts }, CancellationToken.None);
+
+        Assert.Equal(testCa.Root.Thumbprint, RootThumbprint(state));
+        using var client = MeshApiClient.FromStateDirectory(state);
+        Assert.NotEmpty(await client.ListAsync("ns", null));
+    }
+
+    [Fact]
+    public async Task The_cacerts_secret_in_istio_system_is_used_after_a_restart_as_istiod_does()
+    {
+        var testCa = Meshwork.Testing.TestCertificateAuthority.Create(name: "Secret");
+        var files = Directory.CreateTempSubdirectory("meshwork-cacerts-").FullName;
+        testCa.WriteCaCerts(files);
+        using (var client = _cp.Client())
+        {
+            await client.CreateAsync(new Secret
+            {
+                ApiVersion = "v1",
+                Metadata = new ObjectMeta { Name = "cacerts", Namespace = "istio-system" },
+                Data = Directory.GetFiles(files).ToImmutableSortedDictionary(f => Path.GetFileName(f), f => File.ReadAllBytes(f).ToImmutableArray()),
+            });
+        }
+        Assert.NotEqual(testCa.Root.Thumbprint, RootThumbprint(_cp.State));
+
+        await _cp.RestartAsync();
+
+        Assert.Equal(testCa.Root.Thumbprint, RootThumbprint(_cp.State));
+        using var after = _cp.Client();
+        Assert.NotNull(await after.GetAsync("secret", "istio-system", "cacerts"));
+    }
+
+    private static string RootThumbprint(StateDirectory state) =>
+        System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(File.ReadAllText(state.RootCertFile)).Thumbprint;
 
     [Fact]
     public void The_admin_token_is_private_to_its_owner()
