@@ -27,67 +27,69 @@ internal sealed class ControlPlaneAgent(ProxyOptions options, ProxyState state, 
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
     private readonly X509Certificate2Collection _controlPlaneRoots = LoadRoots(options.ControlPlaneRootFile);
 
+    private TrustBundle? _issuedBundle;
+
     public async Task RunAsync(CancellationToken cancellationToken)
     {
+        var identity = new SpiffeId(options.TrustDomain, options.PodNamespace, options.ServiceAccount ?? "default");
+        var initial = LoadFromDisk(identity);
+        if (initial is not null) state.SetCredentials(initial);
+        // Identity's renewer owns the schedule (half the lifetime, jitter, backoff); this class owns the wire.
+        await using var renewer = new CredentialRenewer(identity, RequestChainAsync, new CredentialRenewerOptions
+        {
+            Time = state.Time,
+            TrustBundle = () => state.Config?.TrustBundle ?? _issuedBundle,
+        }, initial);
+        renewer.CredentialsChanged += (_, credentials) =>
+        {
+            if (options.CertDirectory is { } dir)
+            {
+                try { Directory.CreateDirectory(dir); credentials.WriteTo(dir); }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException) { ProxyLog.ReloadFailed(logger, dir, e.Message); }
+            }
+            state.SetCredentials(credentials);
+            ProxyLog.CertificateLoaded(logger, credentials.Identity.Uri, credentials.Leaf.SerialNumber, credentials.NotAfter, "issued by the control plane");
+        };
+        renewer.RenewalFailed += (_, e) => ProxyLog.RenewalFailed(logger, renewer.NextAttemptAt is { } at ? at - state.Time.GetUtcNow() : TimeSpan.Zero, e.Message);
+        renewer.Start();
         try
         {
-            await EnsureCertificateAsync(cancellationToken).ConfigureAwait(false);
-            var renew = RenewLoopAsync(cancellationToken);
-            var stream = StreamLoopAsync(cancellationToken);
-            await Task.WhenAll(renew, stream).ConfigureAwait(false);
+            await renewer.WaitForCredentialsAsync(cancellationToken).ConfigureAwait(false);
+            await StreamLoopAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested) { }
     }
 
-    private async Task EnsureCertificateAsync(CancellationToken cancellationToken)
+    private WorkloadCredentials? LoadFromDisk(SpiffeId identity)
     {
-        if (state.Credentials is { } existing && existing.NotAfter > state.Time.GetUtcNow().AddMinutes(1)) return;
-        if (options.CertDirectory is { } dir && File.Exists(Path.Combine(dir, CertificateFiles.CertChain)))
+        if (options.CertDirectory is not { } dir || !File.Exists(Path.Combine(dir, CertificateFiles.CertChain))) return null;
+        try
         {
-            try
+            var onDisk = WorkloadCredentials.ReadFrom(dir);
+            if (onDisk.Identity == identity && onDisk.NotAfter > state.Time.GetUtcNow().AddMinutes(1))
             {
-                var onDisk = WorkloadCredentials.ReadFrom(dir);
-                if (onDisk.NotAfter > state.Time.GetUtcNow().AddMinutes(1))
-                {
-                    state.SetCredentials(onDisk);
-                    ProxyLog.CertificateLoaded(logger, onDisk.Identity.Uri, onDisk.Leaf.SerialNumber, onDisk.NotAfter, dir);
-                    return;
-                }
-            }
-            catch (Exception e) when (e is IOException or CryptographicException or FormatException or InvalidOperationException or ArgumentException)
-            {
-                ProxyLog.ReloadFailed(logger, dir, e.Message);
+                ProxyLog.CertificateLoaded(logger, onDisk.Identity.Uri, onDisk.Leaf.SerialNumber, onDisk.NotAfter, dir);
+                return onDisk;
             }
         }
-        var delay = TimeSpan.FromSeconds(1);
-        while (true)
+        catch (Exception e) when (e is IOException or CryptographicException or FormatException or InvalidOperationException or ArgumentException)
         {
-            try
-            {
-                await RequestCertificateAsync(bootstrap: true, cancellationToken).ConfigureAwait(false);
-                return;
-            }
-            catch (Exception e) when (IsTransient(e, cancellationToken))
-            {
-                ProxyLog.ControlPlaneUnavailable(logger, options.ControlPlane!, delay, e.Message);
-                await Task.Delay(delay, state.Time, cancellationToken).ConfigureAwait(false);
-                delay = Next(delay);
-            }
+            ProxyLog.ReloadFailed(logger, dir, e.Message);
         }
+        return null;
     }
 
-    private async Task RequestCertificateAsync(bool bootstrap, CancellationToken cancellationToken)
+    /// <summary>Sends a CSR: authenticated by the current certificate while it is valid, else by the bootstrap token.</summary>
+    private async Task<IReadOnlyList<string>> RequestChainAsync(string csr, CancellationToken cancellationToken)
     {
-        var identity = new SpiffeId(
-            state.Config?.Snapshot.Node.SpiffeId is { } known && SpiffeId.TryParse(known, out var k) ? k.TrustDomain : options.TrustDomain,
-            options.PodNamespace, options.ServiceAccount ?? "default");
-        var (key, csr) = CsrFactory.Create(identity);
-        using var client = CreateClient(presentCertificate: !bootstrap);
+        var current = state.Credentials;
+        var renewal = current is not null && current.NotAfter > state.Time.GetUtcNow();
+        using var client = CreateClient(presentCertificate: renewal);
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(options.ControlPlane!, ControlPlanePaths.Certificates))
         {
             Content = JsonContent.Create(new ProxyProtocol.ControlPlaneApi.CertificateRequest { Csr = csr }, ProtocolJson.Default.CertificateRequest),
         };
-        if (bootstrap)
+        if (!renewal)
         {
             if (options.BootstrapToken is null) throw new InvalidOperationException("no bootstrap token (MESHWORK_BOOTSTRAP_TOKEN_FILE) to obtain a first certificate");
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", options.BootstrapToken);
@@ -100,38 +102,8 @@ internal sealed class ControlPlaneAgent(ProxyOptions options, ProxyState state, 
         }
         var issued = await response.Content.ReadFromJsonAsync(ProtocolJson.Default.CertificateResponse, cancellationToken).ConfigureAwait(false)
             ?? throw new HttpRequestException("certificate response was empty");
-        var credentials = WorkloadCredentials.FromSignedChain(key, issued.CertChain, TrustBundle.FromPem(issued.TrustBundle));
-        if (options.CertDirectory is { } dir)
-        {
-            Directory.CreateDirectory(dir);
-            credentials.WriteTo(dir);
-        }
-        state.SetCredentials(credentials);
-        ProxyLog.CertificateLoaded(logger, credentials.Identity.Uri, credentials.Leaf.SerialNumber, credentials.NotAfter, bootstrap ? "issued (bootstrap token)" : "renewed");
-    }
-
-    private async Task RenewLoopAsync(CancellationToken cancellationToken)
-    {
-        var retry = TimeSpan.FromSeconds(1);
-        while (!cancellationToken.IsCancellationRequested)
-        {
-            var current = state.Credentials;
-            var wait = current is null ? TimeSpan.Zero : current.RenewAt - state.Time.GetUtcNow();
-            if (wait > TimeSpan.Zero) await Task.Delay(wait < TimeSpan.FromHours(1) ? wait : TimeSpan.FromHours(1), state.Time, cancellationToken).ConfigureAwait(false);
-            if (state.Credentials is { } c && c.RenewAt > state.Time.GetUtcNow()) continue;
-            try
-            {
-                var expired = state.Credentials is null || state.Credentials.NotAfter <= state.Time.GetUtcNow();
-                await RequestCertificateAsync(bootstrap: expired, cancellationToken).ConfigureAwait(false);
-                retry = TimeSpan.FromSeconds(1);
-            }
-            catch (Exception e) when (IsTransient(e, cancellationToken))
-            {
-                ProxyLog.RenewalFailed(logger, retry, e.Message);
-                await Task.Delay(retry, state.Time, cancellationToken).ConfigureAwait(false);
-                retry = Next(retry);
-            }
-        }
+        if (!issued.TrustBundle.IsDefaultOrEmpty) _issuedBundle = TrustBundle.FromPem(issued.TrustBundle);
+        return issued.CertChain;
     }
 
     private async Task StreamLoopAsync(CancellationToken cancellationToken)
