@@ -87,7 +87,7 @@ public sealed class ProxyHost : IAsyncDisposable
             throw new ProxyStartupException($"running from {options.SnapshotFile} without a control plane needs {CertificateFiles.CertChain}, {CertificateFiles.Key} and {CertificateFiles.Root} in the cert dir ({options.CertDirectory ?? "unset"})");
         }
 
-        var connector = new UpstreamConnector(state, metrics, TimeSpan.FromSeconds(10), options.HandshakeTimeout);
+        var connector = new UpstreamConnector(state, metrics, TimeSpan.FromSeconds(10), options.HandshakeTimeout, IPAddress.Parse(options.PodIp));
         var clients = new OutboundClients(connector, TimeSpan.FromSeconds(10));
         var inboundHttp = new InboundHttpHandler(metrics, loggerFactory.CreateLogger("Meshwork.Proxy.Inbound"), options.Inbound);
         var outboundHttp = new OutboundHttpHandler(state, clients, metrics, loggerFactory.CreateLogger("Meshwork.Proxy.Outbound"));
@@ -214,8 +214,9 @@ public sealed class ProxyHost : IAsyncDisposable
     internal static ILoggerFactory CreateLoggerFactory(LogLevelSwitch level) => LoggerFactory.Create(builder =>
     {
         builder.SetMinimumLevel(Microsoft.Extensions.Logging.LogLevel.Trace);
+        // Kestrel warns at startup that plaintext listeners cannot negotiate HTTP/2; the inbound TLS stage does that itself.
         builder.AddFilter((category, l) => category is not null && category.StartsWith("Microsoft", StringComparison.Ordinal)
-            ? l >= Microsoft.Extensions.Logging.LogLevel.Warning && l >= level.Level
+            ? l >= (category.StartsWith("Microsoft.AspNetCore.Server.Kestrel", StringComparison.Ordinal) ? Microsoft.Extensions.Logging.LogLevel.Error : Microsoft.Extensions.Logging.LogLevel.Warning) && l >= level.Level
             : l >= level.Level);
         builder.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ "; o.UseUtcTimestamp = true; });
         builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = Microsoft.Extensions.Logging.LogLevel.Trace);

@@ -18,7 +18,7 @@ namespace Meshwork.Proxy.Outbound.TlsOrigination;
 /// with the workload certificate and checks the server's SPIFFE ID against the port's accepted
 /// identities (secure naming). Failures carry the stage and a reason a user can act on.
 /// </summary>
-internal sealed class UpstreamConnector(ProxyState state, ProxyMetrics metrics, TimeSpan connectTimeout, TimeSpan handshakeTimeout)
+internal sealed class UpstreamConnector(ProxyState state, ProxyMetrics metrics, TimeSpan connectTimeout, TimeSpan handshakeTimeout, IPAddress? sourceAddress = null)
 {
     private static readonly List<SslApplicationProtocol> HttpAlpn = [new("istio-http/1.1"), new("istio"), SslApplicationProtocol.Http11];
     private static readonly List<SslApplicationProtocol> TcpAlpn = [new("istio-peer-exchange"), new("istio")];
@@ -33,6 +33,14 @@ internal sealed class UpstreamConnector(ProxyState state, ProxyMetrics metrics, 
         }
         try
         {
+            // Leave from the pod's own address, so the server sees (and authorizes) the pod IP as the source.
+            if (sourceAddress is not null && ip is not null && sourceAddress.AddressFamily == socket.AddressFamily
+                && !sourceAddress.Equals(IPAddress.Any) && !sourceAddress.Equals(IPAddress.IPv6Any)
+                && IPAddress.IsLoopback(sourceAddress) == IPAddress.IsLoopback(ip))
+            {
+                try { socket.Bind(new IPEndPoint(sourceAddress, 0)); }
+                catch (SocketException) { /* not an address of this host: let the kernel choose */ }
+            }
             using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             cts.CancelAfter(connectTimeout);
             await socket.ConnectAsync(new IPEndPoint(ip ?? IPAddress.Loopback, endpoint.Port), cts.Token).ConfigureAwait(false);
