@@ -21,6 +21,12 @@ public sealed record CaOptions
     /// <summary>Lifetime of the control plane's own serving certificate (not bounded by <see cref="MaxTtl"/>).</summary>
     public TimeSpan ServingCertificateTtl { get; init; } = TimeSpan.FromDays(365);
 
+    /// <summary>Rotate a self-signed root when less than this fraction of its lifetime remains (Istio: 20 %).</summary>
+    public double RootRotationThreshold { get; init; } = 0.2;
+
+    /// <summary>How often a <see cref="RootRotator"/> checks the root (Istio: every hour).</summary>
+    public TimeSpan RootRotationCheckInterval { get; init; } = TimeSpan.FromHours(1);
+
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
     /// <summary>Throws <see cref="CaException"/> (BadCaConfiguration) when the options cannot work.</summary>
@@ -32,6 +38,8 @@ public sealed record CaOptions
             throw new CaException(CaErrorKind.BadCaConfiguration, $"the default certificate TTL must be positive (got {DefaultTtl})");
         if (MaxTtl < DefaultTtl)
             throw new CaException(CaErrorKind.BadCaConfiguration, $"the maximum certificate TTL ({MaxTtl}) is below the default TTL ({DefaultTtl})");
+        if (RootRotationThreshold is <= 0 or >= 1 || RootRotationCheckInterval <= TimeSpan.Zero)
+            throw new CaException(CaErrorKind.BadCaConfiguration, "the root rotation threshold must be between 0 and 1 and the check interval positive");
         if (RootTtl <= TimeSpan.Zero || ServingCertificateTtl <= TimeSpan.Zero)
             throw new CaException(CaErrorKind.BadCaConfiguration, "root and serving certificate TTLs must be positive");
     }

@@ -96,10 +96,10 @@ public class ProxyHotPathBenchmarks
     }
 
     [Benchmark]
-    public SniffResult SniffTls() => ProtocolSniffer.Sniff(new ReadOnlySequence<byte>(ClientHello));
+    public int SniffTls() => (int)ProtocolSniffer.Sniff(new ReadOnlySequence<byte>(ClientHello));
 
     [Benchmark]
-    public SniffResult SniffPlaintext() => ProtocolSniffer.Sniff(new ReadOnlySequence<byte>(PlainGet));
+    public int SniffPlaintext() => (int)ProtocolSniffer.Sniff(new ReadOnlySequence<byte>(PlainGet));
 
     [Benchmark]
     public bool HostRouting() => _router.TryResolve("svc-500.bench", 80, out _, out _);

@@ -19,29 +19,37 @@ public sealed class CertificateAuthority
     private static readonly Oid ServerAuth = new("1.3.6.1.5.5.7.3.1", "TLS Web Server Authentication");
     private static readonly Oid ClientAuth = new("1.3.6.1.5.5.7.3.2", "TLS Web Client Authentication");
 
-    private readonly KeyCertBundle _bundle;
     private readonly CaOptions _options;
-    private readonly X509SignatureGenerator _generator;
-    private readonly HashAlgorithmName _hash;
-    private readonly X509Extension _authorityKeyId;
+    private readonly string? _selfSignedDirectory;
+    private readonly Lock _rotationLock = new();
 
-    private CertificateAuthority(KeyCertBundle bundle, CaOptions options)
+    // Everything signing needs, swapped whole when the self-signed root is rotated; Sign reads it once.
+    private volatile SigningState _state;
+
+    private sealed record SigningState(KeyCertBundle Bundle, X509SignatureGenerator Generator, HashAlgorithmName Hash, X509Extension AuthorityKeyId)
     {
-        _bundle = bundle;
-        _options = options;
-        var signing = bundle.SigningCertificate;
-        if (signing.GetECDsaPrivateKey() is { } ec)
+        public static SigningState For(KeyCertBundle bundle)
         {
-            _hash = ec.KeySize switch { > 384 => HashAlgorithmName.SHA512, > 256 => HashAlgorithmName.SHA384, _ => HashAlgorithmName.SHA256 };
-            _generator = X509SignatureGenerator.CreateForECDsa(ec);
+            var signing = bundle.SigningCertificate;
+            var authorityKeyId = X509AuthorityKeyIdentifierExtension.CreateFromCertificate(signing, includeKeyIdentifier: true, includeIssuerAndSerial: false);
+            if (signing.GetECDsaPrivateKey() is { } ec)
+            {
+                var hash = ec.KeySize switch { > 384 => HashAlgorithmName.SHA512, > 256 => HashAlgorithmName.SHA384, _ => HashAlgorithmName.SHA256 };
+                return new SigningState(bundle, X509SignatureGenerator.CreateForECDsa(ec), hash, authorityKeyId);
+            }
+            return new SigningState(bundle, X509SignatureGenerator.CreateForRSA(signing.GetRSAPrivateKey()!, RSASignaturePadding.Pkcs1), HashAlgorithmName.SHA256, authorityKeyId);
         }
-        else
-        {
-            _hash = HashAlgorithmName.SHA256;
-            _generator = X509SignatureGenerator.CreateForRSA(signing.GetRSAPrivateKey()!, RSASignaturePadding.Pkcs1);
-        }
-        _authorityKeyId = X509AuthorityKeyIdentifierExtension.CreateFromCertificate(signing, includeKeyIdentifier: true, includeIssuerAndSerial: false);
     }
+
+    private CertificateAuthority(KeyCertBundle bundle, CaOptions options, string? selfSignedDirectory = null)
+    {
+        _options = options;
+        _selfSignedDirectory = selfSignedDirectory;
+        _state = SigningState.For(bundle);
+    }
+
+    /// <summary>Raised after the trust bundle changed (self-signed root rotation), so the control plane can push it.</summary>
+    public event EventHandler<TrustBundle>? TrustBundleChanged;
 
     /// <summary>Loads the CA from <paramref name="stateDirectory"/>/ca, creating a self-signed 10-year root on first start.</summary>
     public static CertificateAuthority LoadOrCreateSelfSigned(string stateDirectory, CaOptions options)
@@ -50,7 +58,7 @@ public sealed class CertificateAuthority
         var directory = CaFiles.SelfSignedDirectory(stateDirectory);
         var present = new[] { CaFiles.CaCert, CaFiles.CaKey, CaFiles.RootCert }.Where(f => File.Exists(Path.Combine(directory, f))).ToList();
         if (present.Count > 0)
-            return new CertificateAuthority(KeyCertBundle.Load(directory, options.Time.GetUtcNow()), options);
+            return new CertificateAuthority(KeyCertBundle.Load(directory, options.Time.GetUtcNow()), options, directory);
 
         Directory.CreateDirectory(directory);
         if (!OperatingSystem.IsWindows())
@@ -58,7 +66,7 @@ public sealed class CertificateAuthority
         var root = CreateRoot(options);
         var bundle = KeyCertBundle.Create(root, [], [root], options.Time.GetUtcNow(), directory);
         bundle.WriteTo(directory);
-        return new CertificateAuthority(bundle, options);
+        return new CertificateAuthority(bundle, options, directory);
     }
 
     /// <summary>Loads a plugged-in CA from Istio's cacerts files (ca-cert.pem, ca-key.pem, root-cert.pem, cert-chain.pem). Throws BadCaConfiguration.</summary>
@@ -77,18 +85,18 @@ public sealed class CertificateAuthority
         return new CertificateAuthority(bundle, options);
     }
 
-    public TrustBundle TrustBundle => _bundle.TrustBundle;
+    public TrustBundle TrustBundle => _state.Bundle.TrustBundle;
 
     public string TrustDomain => _options.TrustDomain;
 
     /// <summary>The certificate that signs workload certificates.</summary>
-    public X509Certificate2 SigningCertificate => _bundle.SigningCertificate;
+    public X509Certificate2 SigningCertificate => _state.Bundle.SigningCertificate;
 
     /// <summary>The root that the signing certificate chains to.</summary>
-    public X509Certificate2 Root => _bundle.ChainToRoot[^1];
+    public X509Certificate2 Root => _state.Bundle.ChainToRoot[^1];
 
     /// <summary>True when the CA signs with its own self-signed root rather than a plugged-in intermediate.</summary>
-    public bool IsSelfSigned => _bundle.IsSelfSigned;
+    public bool IsSelfSigned => _state.Bundle.IsSelfSigned;
 
     /// <summary>Signs <paramref name="csrPem"/> for <paramref name="identity"/> only. Returns PEMs, leaf first, root last.</summary>
     /// <remarks>
@@ -105,9 +113,10 @@ public sealed class CertificateAuthority
             throw new CaException(CaErrorKind.TtlTooLong,
                 $"requested certificate TTL {Describe(lifetime)} is longer than the maximum {Describe(_options.MaxTtl)}; ask for at most {Describe(_options.MaxTtl)}");
 
-        var publicKey = ReadCsr(csrPem);
-        var leaf = Issue(publicKey, SubjectAltNames.Build([identity.Uri]), lifetime);
-        return [leaf.ExportCertificatePem(), .. _bundle.ChainToRoot.Select(c => c.ExportCertificatePem())];
+        var state = _state;
+        var publicKey = ReadCsr(csrPem, state.Hash);
+        var leaf = Issue(state, publicKey, SubjectAltNames.Build([identity.Uri]), lifetime);
+        return [leaf.ExportCertificatePem(), .. state.Bundle.ChainToRoot.Select(c => c.ExportCertificatePem())];
     }
 
     /// <summary>Issues a serving certificate for the control plane itself (DNS/IP SANs plus its SPIFFE ID).</summary>
@@ -120,39 +129,86 @@ public sealed class CertificateAuthority
         CheckIdentity(identity);
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest(new X500DistinguishedName(""), key, HashAlgorithmName.SHA256);
-        var leaf = Issue(request.PublicKey, SubjectAltNames.Build([identity.Uri], dnsNames, addresses), lifetime);
-        return WorkloadCredentials.FromCertificate(leaf.CopyWithPrivateKey(key), _bundle.ChainToRoot, TrustBundle);
+        var state = _state;
+        var leaf = Issue(state, request.PublicKey, SubjectAltNames.Build([identity.Uri], dnsNames, addresses), lifetime);
+        return WorkloadCredentials.FromCertificate(leaf.CopyWithPrivateKey(key), state.Bundle.ChainToRoot, state.Bundle.TrustBundle);
+    }
+
+    /// <summary>
+    /// Istio's self-signed root rotation: when less than <see cref="CaOptions.RootRotationThreshold"/> of the
+    /// root's lifetime remains, re-issue the root with the same key and subject and a fresh validity period.
+    /// Certificates issued under the old root keep verifying (same issuer name and key), and the old root stays in
+    /// the trust bundle until it expires, so peers that only know it accept new certificates too. Files are
+    /// rewritten, then the signing state is swapped whole. A plugged-in CA is never rotated here: its operator owns it.
+    /// </summary>
+    /// <returns>True when the root was rotated.</returns>
+    public bool RotateSelfSignedRootIfDue()
+    {
+        if (_selfSignedDirectory is null) return false;
+        KeyCertBundle rotated;
+        lock (_rotationLock)
+        {
+            var current = _state.Bundle;
+            var root = current.SigningCertificate;
+            var now = _options.Time.GetUtcNow();
+            var notBefore = new DateTimeOffset(root.NotBefore.ToUniversalTime());
+            var notAfter = new DateTimeOffset(root.NotAfter.ToUniversalTime());
+            if (notAfter - now > (notAfter - notBefore) * _options.RootRotationThreshold) return false;
+
+            var renewed = ReissueRoot(root, now, _options);
+            var roots = current.TrustBundle.Roots.Where(r => r.NotAfter.ToUniversalTime() > now.UtcDateTime).Prepend(renewed).ToList();
+            rotated = KeyCertBundle.Create(renewed, [], roots, now, _selfSignedDirectory);
+            rotated.WriteTo(_selfSignedDirectory);
+            _state = SigningState.For(rotated);
+        }
+        TrustBundleChanged?.Invoke(this, rotated.TrustBundle);
+        return true;
+    }
+
+    private static X509Certificate2 ReissueRoot(X509Certificate2 root, DateTimeOffset now, CaOptions options)
+    {
+        using var key = Pem.GetPrivateKey(root);
+        var request = key switch
+        {
+            RSA rsa => new CertificateRequest(root.SubjectName, rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1),
+            _ => new CertificateRequest(root.SubjectName, (ECDsa)key, HashAlgorithmName.SHA256),
+        };
+        foreach (var extension in root.Extensions) request.CertificateExtensions.Add(extension);
+        var generator = key is RSA r ? X509SignatureGenerator.CreateForRSA(r, RSASignaturePadding.Pkcs1) : X509SignatureGenerator.CreateForECDsa((ECDsa)key);
+        var renewed = request.Create(root.SubjectName, generator, now - ClockSkewGrace, now + options.RootTtl, NewSerialNumber());
+        return Pem.WithPrivateKey(renewed, key);
     }
 
     /// <summary>The control plane's own identity in this trust domain, as Istio names istiod.</summary>
     public SpiffeId ControlPlaneIdentity => new(_options.TrustDomain, "istio-system", "istiod");
 
-    private X509Certificate2 Issue(PublicKey subjectKey, X509Extension subjectAltNames, TimeSpan lifetime)
+    private X509Certificate2 Issue(SigningState state, PublicKey subjectKey, X509Extension subjectAltNames, TimeSpan lifetime)
     {
+        var bundle = state.Bundle;
         var now = _options.Time.GetUtcNow();
-        if (now >= _bundle.NotAfter)
+        if (now >= bundle.NotAfter)
             throw new CaException(CaErrorKind.CaNotReady,
-                $"the CA's certificate chain expired at {_bundle.NotAfter:u}: install a new signing certificate (ca-cert.pem) and restart the control plane");
+                $"the CA's certificate chain expired at {bundle.NotAfter:u}: install a new signing certificate (ca-cert.pem) and restart the control plane");
 
         var notBefore = now - ClockSkewGrace;
         var notAfter = now + lifetime;
-        if (notAfter > _bundle.NotAfter) notAfter = _bundle.NotAfter;
+        if (notAfter > bundle.NotAfter) notAfter = bundle.NotAfter;
 
         // Empty subject, identity in the SAN only (critical for that reason), as istiod issues them.
-        var request = new CertificateRequest(new X500DistinguishedName(""), subjectKey, _hash);
+        var request = new CertificateRequest(new X500DistinguishedName(""), subjectKey, state.Hash);
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, critical: true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment, critical: true));
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([ServerAuth, ClientAuth], critical: false));
         request.CertificateExtensions.Add(subjectAltNames);
         request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(subjectKey, critical: false));
-        request.CertificateExtensions.Add(_authorityKeyId);
-        return request.Create(_bundle.SigningCertificate.SubjectName, _generator, notBefore, notAfter, NewSerialNumber());
+        request.CertificateExtensions.Add(state.AuthorityKeyId);
+        return request.Create(bundle.SigningCertificate.SubjectName, state.Generator, notBefore, notAfter, NewSerialNumber());
     }
 
     /// <summary>A CSR with a 4096-bit RSA key and a few SANs is about 2 KB; anything far larger is not a CSR we sign.</summary>
     public const int MaxCsrLength = 64 * 1024;
 
-    private PublicKey ReadCsr(string csrPem)
+    private static PublicKey ReadCsr(string csrPem, HashAlgorithmName hash)
     {
         if (csrPem.Length > MaxCsrLength)
             throw new CaException(CaErrorKind.BadCsr, $"the CSR is {csrPem.Length} characters long; at most {MaxCsrLength} are accepted");
@@ -160,7 +216,7 @@ public sealed class CertificateAuthority
         try
         {
             // Default load options verify the CSR's self-signature: proof that the caller holds the private key.
-            csr = CertificateRequest.LoadSigningRequestPem(csrPem, _hash, CertificateRequestLoadOptions.Default);
+            csr = CertificateRequest.LoadSigningRequestPem(csrPem, hash, CertificateRequestLoadOptions.Default);
         }
         catch (Exception e) when (e is CryptographicException or ArgumentException or FormatException)
         {

@@ -107,6 +107,11 @@ public sealed class KeyCertBundle
             throw Bad($"{rootFile} in {source} holds no certificate");
 
         var bundle = new TrustBundle(roots);
+        // A self-signed signing certificate that is itself a trust anchor is its own whole chain. (Building one
+        // could wander to an older root with the same name and key after a rotation.)
+        if (CertificateIdentity.IsSelfIssued(signingWithKey) && bundle.Contains(signingWithKey))
+            return new KeyCertBundle(signingWithKey, [signingWithKey], bundle);
+
         // cert-chain.pem usually repeats ca-cert.pem and the root; the chain builder only needs what lies between.
         var between = certChain.Where(c => !c.RawData.AsSpan().SequenceEqual(signingWithKey.RawData) && !bundle.Contains(c)).ToList();
         if (!bundle.TryBuildChain(signingWithKey, between, now, out var path, out var error))
