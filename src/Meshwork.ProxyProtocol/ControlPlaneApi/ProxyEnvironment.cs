@@ -21,6 +21,13 @@ public static class ProxyEnvironment
     public const string InboundPorts = "MESHWORK_INBOUND_PORTS";
     /// <summary>host:port of the outbound HTTP proxy listener (the app's http_proxy); default podIP:15001.</summary>
     public const string OutboundAddress = "MESHWORK_OUTBOUND_ADDRESS";
+    /// <summary>
+    /// Fixed local listeners for upstream services, as Consul's upstreams: "listenIp:port=service.namespace:port,...".
+    /// Every HTTP/1.1 request on such a listener goes to that service port whatever its Host header says.
+    /// </summary>
+    public const string OutboundFixed = "MESHWORK_OUTBOUND_FIXED";
+    /// <summary>"0" turns off the inbound HTTP/1.1 relay (Kestrel's HTTP stage and HttpClient serve HTTP/1.1 too); on by default.</summary>
+    public const string Http1Relay = "MESHWORK_HTTP1_RELAY";
     /// <summary>host:port of the admin listener; default podIP:15000.</summary>
     public const string AdminAddress = "MESHWORK_ADMIN_ADDRESS";
     /// <summary>Optional path of a snapshot JSON file: run without a control plane (tests, benchmarks).</summary>
