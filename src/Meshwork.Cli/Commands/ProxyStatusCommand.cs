@@ -1,7 +1,4 @@
 using System.CommandLine;
-using System.Net;
-using System.Net.Http.Headers;
-using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using Meshwork.Api;
 using Meshwork.ControlPlane.Registry;
@@ -32,7 +29,7 @@ internal static class ProxyStatusCommand
             {
                 rows = await FetchAsync(state, parse.GetValue(GlobalOptions.Server), cancellationToken);
             }
-            catch (Exception e) when (e is HttpRequestException or IOException or ProxyStatusException or JsonException)
+            catch (Exception e) when (e is MeshApiException or HttpRequestException or JsonException)
             {
                 Console.Error.WriteLine($"error: {e.Message}");
                 return 1;
@@ -103,47 +100,8 @@ internal static class ProxyStatusCommand
 
     private static async Task<ProxyStatus[]> FetchAsync(StateDirectory state, string? server, CancellationToken cancellationToken)
     {
-        var url = server ?? ServerUrl(state);
-        if (!File.Exists(state.AdminTokenFile)) throw new ProxyStatusException($"no admin token at {state.AdminTokenFile}: is a control plane running for this state directory?");
-        var token = (await File.ReadAllTextAsync(state.AdminTokenFile, cancellationToken)).Trim();
-        var roots = new X509Certificate2Collection();
-        if (File.Exists(state.RootCertFile)) roots.ImportFromPemFile(state.RootCertFile);
-
-        using var handler = new SocketsHttpHandler();
-        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, presented, _) => certificate is not null && ChainsTo(certificate, presented, roots);
-        using var http = new HttpClient(handler) { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(30) };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        using var response = await http.GetAsync(ProxyStatus.StatusPath, cancellationToken);
-        if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
-        {
-            throw new ProxyStatusException($"the control plane at {url} refused the admin token in {state.AdminTokenFile}");
-        }
-        response.EnsureSuccessStatusCode();
-        await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
-        return await JsonSerializer.DeserializeAsync(body, RegistryJson.Default.ProxyStatusArray, cancellationToken) ?? [];
+        using var api = MeshApiClient.FromStateDirectory(state, server);
+        var json = await api.SendAsync(HttpMethod.Get, ProxyStatus.StatusPath, jsonBody: null, cancellationToken);
+        return JsonSerializer.Deserialize(json, RegistryJson.Default.ProxyStatusArray) ?? [];
     }
-
-    /// <summary>The control plane's serving certificate must chain to the mesh root of the state directory, never to the OS store.</summary>
-    private static bool ChainsTo(X509Certificate certificate, X509Chain? presented, X509Certificate2Collection roots)
-    {
-        if (roots.Count == 0) return false;
-        using var leaf = X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.AddRange(roots);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        if (presented is not null) chain.ChainPolicy.ExtraStore.AddRange(presented.ChainPolicy.ExtraStore);
-        return chain.Build(leaf);
-    }
-
-    private static string ServerUrl(StateDirectory state)
-    {
-        if (!File.Exists(state.ServerInfoFile)) throw new ProxyStatusException($"no control plane is recorded in {state.Root} (start one with `meshwork up` or `meshwork server`, or pass --server)");
-        using var info = JsonDocument.Parse(File.ReadAllText(state.ServerInfoFile));
-        return info.RootElement.TryGetProperty("url", out var url) && url.GetString() is { Length: > 0 } value
-            ? value
-            : throw new ProxyStatusException($"{state.ServerInfoFile} names no url");
-    }
-
-    private sealed class ProxyStatusException(string message) : Exception(message);
 }

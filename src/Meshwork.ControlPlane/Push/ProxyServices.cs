@@ -15,7 +15,7 @@ namespace Meshwork.ControlPlane.Push;
 /// The proxy-facing half of the control plane, as the host wires it: the CA endpoint, bootstrap
 /// tokens, the snapshot stream and ACKs, and the proxy registry. Expects in DI:
 /// <c>IMeshStateSource</c>, <c>CertificateAuthority</c>, <c>BootstrapTokenAuthority</c> and
-/// <c>StateDirectory</c>. Kestrel must allow (not require) client certificates on the HTTPS port
+/// <c>IAdminAuthenticator</c>. Kestrel must allow (not require) client certificates on the HTTPS port
 /// and accept any chain: the endpoints check the chain against the mesh trust bundle themselves.
 /// </summary>
 public static class ProxyServices

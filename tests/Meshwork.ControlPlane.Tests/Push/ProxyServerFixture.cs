@@ -81,6 +81,7 @@ internal sealed class ProxyServerFixture : IAsyncDisposable
         builder.Services.AddSingleton(ca);
         builder.Services.AddSingleton(tokens);
         builder.Services.AddSingleton(state);
+        builder.Services.AddSingleton<IAdminAuthenticator>(AdminTokenAuthenticator.LoadOrCreate(state));
         if (options is not null) builder.Services.AddSingleton(options);
         ProxyServices.Add(builder.Services);
 
@@ -92,9 +93,10 @@ internal sealed class ProxyServerFixture : IAsyncDisposable
     }
 
     /// <summary>An HTTP/2 client that trusts only the mesh root, optionally presenting <paramref name="clientCertificate"/>.</summary>
-    public HttpClient Client(X509Certificate2? clientCertificate = null)
+    public HttpClient Client(X509Certificate2? clientCertificate = null) => MeshClient(Address, Ca.TrustBundle, clientCertificate);
+
+    public static HttpClient MeshClient(Uri address, TrustBundle root, X509Certificate2? clientCertificate = null)
     {
-        var root = Ca.TrustBundle;
         var handler = new SocketsHttpHandler
         {
             SslOptions = new SslClientAuthenticationOptions
@@ -107,7 +109,7 @@ internal sealed class ProxyServerFixture : IAsyncDisposable
         };
         return new HttpClient(handler)
         {
-            BaseAddress = Address,
+            BaseAddress = address,
             DefaultRequestVersion = HttpVersion.Version20,
             DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
         };
@@ -121,12 +123,12 @@ internal sealed class ProxyServerFixture : IAsyncDisposable
     }
 
     /// <summary>Bootstrap-token → CSR → certificate, as a proxy does at start; returns a cert with its private key.</summary>
-    public async Task<X509Certificate2> EnrollAsync(string @namespace, string serviceAccount)
+    public Task<X509Certificate2> EnrollAsync(string @namespace, string serviceAccount)
+        => EnrollAsync(Client(), Tokens.Issue(@namespace, serviceAccount).Token, new SpiffeId("cluster.local", @namespace, serviceAccount));
+
+    public static async Task<X509Certificate2> EnrollAsync(HttpClient client, string token, SpiffeId identity)
     {
-        var (token, _) = Tokens.Issue(@namespace, serviceAccount);
-        var identity = new SpiffeId("cluster.local", @namespace, serviceAccount);
         var (key, csr) = CsrFactory.Create(identity);
-        using var client = Client();
         using var request = new HttpRequestMessage(HttpMethod.Post, ControlPlanePaths.Certificates)
         {
             Content = JsonContent.Create(new CertificateRequest { Csr = csr }, ProtocolJson.Default.CertificateRequest),
@@ -138,6 +140,7 @@ internal sealed class ProxyServerFixture : IAsyncDisposable
         response.EnsureSuccessStatusCode();
         var issued = (await response.Content.ReadFromJsonAsync(ProtocolJson.Default.CertificateResponse))!;
         var credentials = WorkloadCredentials.FromSignedChain(key, issued.CertChain, TrustBundle.FromPem(issued.TrustBundle));
+        client.Dispose();
         return credentials.Leaf;
     }
 
