@@ -72,6 +72,17 @@ public sealed class TestCertificateAuthority
         return new TestCertificateAuthority(trustDomain, root, intermediate, time);
     }
 
+    /// <summary>
+    /// Another intermediate under the same root, as a second cluster of one mesh has (Istio's multi-cluster
+    /// plug-in CA setup): its workloads verify against this CA's trust bundle and vice versa.
+    /// </summary>
+    public TestCertificateAuthority CreateSiblingIntermediate(string name = "Sibling", KeyAlgorithm keyAlgorithm = KeyAlgorithm.EcdsaP256)
+    {
+        var now = Time.GetUtcNow();
+        var intermediate = CreateCaCertificate($"CN={name} Intermediate CA, O={TrustDomain}", Root, now.AddDays(-1), now.AddYears(5), keyAlgorithm);
+        return new TestCertificateAuthority(TrustDomain, Root, intermediate, Time);
+    }
+
     /// <summary>The SPIFFE ID of a service account in this CA's trust domain.</summary>
     public SpiffeId Id(string @namespace, string serviceAccount) => new(TrustDomain, @namespace, serviceAccount);
 

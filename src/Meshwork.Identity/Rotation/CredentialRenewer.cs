@@ -29,6 +29,7 @@ public sealed class CredentialRenewer : IAsyncDisposable
     private WorkloadCredentials? _current;
     private long _failures;
     private Task? _loop;
+    private int _disposed;
 
     public CredentialRenewer(
         SpiffeId identity,
@@ -206,6 +207,7 @@ public sealed class CredentialRenewer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
         await _stopping.CancelAsync().ConfigureAwait(false);
         if (_loop is not null)
         {

@@ -35,6 +35,18 @@ public sealed class TestCertificateAuthorityTests
     }
 
     [Fact]
+    public void Sibling_intermediates_share_the_root_and_trust_each_others_workloads()
+    {
+        var cluster1 = TestCertificateAuthority.Create(time: _clock);
+        var cluster2 = cluster1.CreateSiblingIntermediate("Cluster2");
+        var workload = cluster2.IssueWorkload("foo", "sleep");
+
+        Assert.NotEqual(cluster1.Intermediate!.Thumbprint, cluster2.Intermediate!.Thumbprint);
+        Assert.Equal(cluster2.Intermediate.Subject, workload.Leaf.Issuer);
+        Assert.True(cluster1.TrustBundle.Verify(workload.Leaf, workload.Intermediates, _clock.GetUtcNow(), out var error), error);
+    }
+
+    [Fact]
     public void No_eku_certificates_have_no_extended_key_usage_extension()
     {
         var ca = TestCertificateAuthority.Create(time: _clock);
