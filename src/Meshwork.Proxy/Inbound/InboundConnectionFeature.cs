@@ -16,4 +16,8 @@ internal sealed class InboundConnectionFeature
     /// <summary>The XFCC value for requests on this connection (mTLS only).</summary>
     public string? ForwardedClientCert { get; init; }
     public required LabelsHandle Labels { get; init; }
+    /// <summary>The labels the handle was made from, to add the peer's workload once its metadata arrives.</summary>
+    public required MetricLabels BaseLabels { get; init; }
+    /// <summary>Labels with the peer's workload, set by the first mTLS request that carries peer metadata.</summary>
+    public LabelsHandle? PeerLabels { get; set; }
 }

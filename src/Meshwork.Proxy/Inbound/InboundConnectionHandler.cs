@@ -102,7 +102,8 @@ internal sealed class InboundConnectionHandler(
             outcome = new InboundTlsOutcome.None(sniff is null ? NoTlsReason.NoClientHello : NoTlsReason.Plaintext);
         }
 
-        var labels = metrics.Intern(InboundLabels.For(config, port, outcome, isTcp));
+        var baseLabels = InboundLabels.For(config, port, outcome, isTcp);
+        var labels = metrics.Intern(baseLabels);
         ProxyLog.InboundAccepted(logger, port.Port, remote, outcome.IsMutual ? "mutual_tls" : "none", (outcome as InboundTlsOutcome.Mutual)?.PeerSpiffeUri ?? "-");
         try
         {
@@ -119,6 +120,7 @@ internal sealed class InboundConnectionHandler(
                 Config = config,
                 Tls = outcome,
                 Labels = labels,
+                BaseLabels = baseLabels,
                 ForwardedClientCert = outcome is InboundTlsOutcome.Mutual m
                     ? $"By={own};Hash={m.LeafSha256Hex};Subject=\"\";URI={m.PeerSpiffeUri}"
                     : null,

@@ -59,7 +59,14 @@ internal sealed class OutboundHttpHandler(ProxyState state, OutboundClients clie
             if (endpoint is null) break;
             tried.Add(endpoint);
             var address = endpoint.Address.Contains(':') ? $"[{endpoint.Address}]" : endpoint.Address;
-            using var message = HttpForwarder.CreateRequest(context, new Uri($"http://{address}:{endpoint.Port}{pathAndQuery}"), null);
+            using var message = HttpForwarder.CreateRequest(context, new Uri($"http://{address}:{endpoint.Port}{pathAndQuery}"), PeerMetadata.IsPeerHeader);
+            if (endpoint.Tls == UpstreamTlsMode.IstioMutual && !network)
+            {
+                var node = config.Snapshot.Node;
+                message.Headers.TryAddWithoutValidation(PeerMetadata.Workload, node.Workload);
+                if (node.App is { } app) message.Headers.TryAddWithoutValidation(PeerMetadata.App, app);
+                if (node.Version is { } version) message.Headers.TryAddWithoutValidation(PeerMetadata.Version, version);
+            }
             message.Headers.Host = authority.EndsWith(":80", StringComparison.Ordinal) ? host : authority;
             if (context.Request.Headers.Host.Count > 0) message.Headers.Host = context.Request.Headers.Host.ToString();
             outcome = await HttpForwarder.ForwardAsync(context, invoker, message).ConfigureAwait(false);

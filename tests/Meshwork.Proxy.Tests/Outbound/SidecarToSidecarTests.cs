@@ -34,6 +34,8 @@ public sealed class SidecarToSidecarTests : IAsyncLifetime
         Assert.EndsWith(";Subject=\"\";URI=spiffe://cluster.local/ns/foo/sa/sleep", xfcc);
         var hash = xfcc.Split(';')[1]["Hash=".Length..];
         Assert.Matches("^[0-9a-f]{64}$", hash);
+        // Peer metadata is for the server sidecar only.
+        Assert.DoesNotContain("x-meshwork-peer", result.Body);
     }
 
     [Theory]
@@ -110,6 +112,7 @@ public sealed class SidecarToSidecarTests : IAsyncLifetime
         Assert.True(await Eventually.TrueAsync(() => server.Proxy.Metrics.HandshakeCount("inbound", true) >= 1));
         var destination = (await Curl.RunAsync($"{server.Admin}stats/prometheus")).Body;
         Assert.Contains(destination.Split('\n'), l => l.StartsWith("istio_requests_total{reporter=\"destination\"", StringComparison.Ordinal)
+            && l.Contains("source_workload=\"sleep\"") && l.Contains("source_app=\"sleep\"")
             && l.Contains("source_principal=\"spiffe://cluster.local/ns/foo/sa/sleep\"") && l.Contains("connection_security_policy=\"mutual_tls\""));
         Assert.Contains("meshwork_cert_expiry_seconds ", destination);
     }

@@ -40,7 +40,7 @@ internal sealed class InboundHttpHandler
         {
             ProxyLog.InboundDenied(logger, port.Port, context.Request.Method, context.Request.Path.Value, decision.Reason);
             await ErrorResponder.WriteAsync(context, StatusCodes.Status403Forbidden, RbacDeniedBody).ConfigureAwait(false);
-            metrics.RecordRequest(connection.Labels, 403, "RBAC", Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            metrics.RecordRequest(LabelsFor(context, connection), 403, "RBAC", Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             return;
         }
 
@@ -50,7 +50,8 @@ internal sealed class InboundHttpHandler
         if (!rawTarget.StartsWith('/'))
             rawTarget = Uri.TryCreate(rawTarget, UriKind.Absolute, out var absolute) ? absolute.PathAndQuery : "/";
         var uri = new Uri($"http://{target.AppHost}:{target.AppPort}{rawTarget}");
-        using var message = HttpForwarder.CreateRequest(context, uri, static name => name.Equals(ForwardedClientCertHeader, StringComparison.OrdinalIgnoreCase));
+        var labels = LabelsFor(context, connection);
+        using var message = HttpForwarder.CreateRequest(context, uri, static name => name.Equals(ForwardedClientCertHeader, StringComparison.OrdinalIgnoreCase) || PeerMetadata.IsPeerHeader(name));
         if (connection.ForwardedClientCert is { } xfcc) message.Headers.TryAddWithoutValidation(ForwardedClientCertHeader, xfcc);
 
         var outcome = await HttpForwarder.ForwardAsync(context, invoker, message).ConfigureAwait(false);
@@ -74,7 +75,27 @@ internal sealed class InboundHttpHandler
                 context.Abort();
             }
         }
-        metrics.RecordRequest(connection.Labels, status, flags, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        metrics.RecordRequest(labels, status, flags, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+    }
+
+    /// <summary>The connection's labels, plus the source workload when an mTLS peer sent its metadata (cached per connection).</summary>
+    private LabelsHandle LabelsFor(HttpContext context, InboundConnectionFeature connection)
+    {
+        if (!connection.Tls.IsMutual) return connection.Labels;
+        if (connection.PeerLabels is { } cached) return cached;
+        var headers = context.Request.Headers;
+        if (!headers.TryGetValue(PeerMetadata.Workload, out var workload) || workload.Count == 0) return connection.Labels;
+        string? Get(string name) => headers.TryGetValue(name, out var v) && v.Count > 0 ? v.ToString() : null;
+        var app = Get(PeerMetadata.App);
+        var labels = metrics.Intern(connection.BaseLabels with
+        {
+            SourceWorkload = workload.ToString(),
+            SourceCanonicalService = app ?? workload.ToString(),
+            SourceApp = app ?? MetricLabels.Unknown,
+            SourceVersion = Get(PeerMetadata.Version) ?? MetricLabels.Unknown,
+        });
+        connection.PeerLabels = labels;
+        return labels;
     }
 
     private HttpMessageInvoker AppInvoker(string host, int port) => _apps[(host, port)];
