@@ -89,7 +89,7 @@ public sealed class ProxyHost : IAsyncDisposable
 
         var connector = new UpstreamConnector(state, metrics, TimeSpan.FromSeconds(10), options.HandshakeTimeout, IPAddress.Parse(options.PodIp));
         var clients = new OutboundClients(connector, TimeSpan.FromSeconds(10));
-        var inboundHttp = new InboundHttpHandler(metrics, loggerFactory.CreateLogger("Meshwork.Proxy.Inbound"), options.Inbound);
+        var inboundHttp = new InboundHttpHandler(state, metrics, loggerFactory.CreateLogger("Meshwork.Proxy.Inbound"), options.Inbound);
         var outboundHttp = new OutboundHttpHandler(state, clients, metrics, loggerFactory.CreateLogger("Meshwork.Proxy.Outbound"));
         var admin = new AdminHandler(state, metrics, level, needsCertificate);
         var application = new ProxyHttpApplication(inboundHttp, outboundHttp, admin, logger);

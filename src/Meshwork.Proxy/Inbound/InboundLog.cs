@@ -19,6 +19,9 @@ internal static partial class ProxyLog
     [LoggerMessage(104, LogLevel.Information, "inbound :{Port} forwarding to the app failed: {Stage}: {Reason}")]
     public static partial void InboundForwardFailed(ILogger logger, int port, Forwarding.UpstreamStage stage, string reason);
 
+    [LoggerMessage(109, LogLevel.Information, "inbound :{Port} kept-alive connection reset: the port's mode is now {Mode} and no longer admits it")]
+    public static partial void InboundModeChanged(ILogger logger, int port, string mode);
+
     [LoggerMessage(105, LogLevel.Error, "inbound :{Port} connection failed unexpectedly")]
     public static partial void InboundUnexpected(ILogger logger, int port, Exception exception);
 }

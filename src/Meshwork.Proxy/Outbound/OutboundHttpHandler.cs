@@ -80,7 +80,9 @@ internal sealed class OutboundHttpHandler(ProxyState state, OutboundClients clie
             break;
         }
 
-        var labels = metrics.Intern(OutboundLabels.For(config, target, endpoint, tcp: false));
+        var labels = target!.Labels.TryGetValue((object?)endpoint ?? target, out var cached)
+            ? cached
+            : target.Labels.GetOrAdd((object?)endpoint ?? target, metrics.Intern(OutboundLabels.For(config, target, endpoint, tcp: false)));
         if (endpoint is null && tried.Count == 0)
         {
             var (status, flags) = ErrorResponder.Map(UpstreamStage.NoHealthyUpstream, false);

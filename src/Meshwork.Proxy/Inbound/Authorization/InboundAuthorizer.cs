@@ -29,7 +29,8 @@ internal static class InboundAuthorizer
             RemoteIp = remote?.Address,
             DestinationIp = local?.Address,
             DestinationPort = port.Port,
-            Host = http?.Request.Host.Host,
+            // As sent, port included: Envoy's :authority matcher sees "httpbin.foo:8000".
+            Host = http?.Request.Host.Value,
             Method = http?.Request.Method,
             Path = http?.Request.Path.Value,
             Header = http is null ? null : name => http.Request.Headers.TryGetValue(name, out var v) ? v.ToString() : null,

@@ -1,5 +1,8 @@
 using System.Diagnostics;
 using Meshwork.Proxy.Forwarding;
+using Meshwork.Proxy.Hosting;
+using Meshwork.Proxy.Inbound.Tls;
+using Meshwork.ProxyProtocol.Snapshots;
 using Meshwork.Proxy.Inbound.Authorization;
 using Meshwork.Proxy.Metrics;
 using Microsoft.AspNetCore.Http;
@@ -14,13 +17,15 @@ namespace Meshwork.Proxy.Inbound.Forwarding;
 /// </summary>
 internal sealed class InboundHttpHandler
 {
+    private readonly ProxyState state;
     private readonly ProxyMetrics metrics;
     private readonly ILogger logger;
     /// <summary>One client per app address, built at startup: the inbound map is fixed for the pod's life.</summary>
     private readonly Dictionary<(string Host, int Port), HttpMessageInvoker> _apps = new();
 
-    public InboundHttpHandler(ProxyMetrics metrics, ILogger logger, IEnumerable<Configuration.InboundTarget> targets)
+    public InboundHttpHandler(ProxyState state, ProxyMetrics metrics, ILogger logger, IEnumerable<Configuration.InboundTarget> targets)
     {
+        this.state = state;
         this.metrics = metrics;
         this.logger = logger;
         foreach (var t in targets)
@@ -34,7 +39,16 @@ internal sealed class InboundHttpHandler
     public async Task HandleAsync(HttpContext context, InboundConnectionFeature connection)
     {
         var started = Stopwatch.GetTimestamp();
-        var port = connection.Port;
+        var port = CurrentPort(connection);
+        if (port is null || !ModeAdmits(port.Mode, connection.Tls))
+        {
+            // The port's mode changed under a kept-alive connection (PERMISSIVE -> STRICT, say). Envoy
+            // drains connections on a listener change; we refuse the next request the way a new
+            // connection would be refused, so the new mode takes effect at once.
+            ProxyLog.InboundModeChanged(logger, connection.Port.Port, port?.Mode.ToString() ?? "removed");
+            ConnectionReset.Reset(context.Features, context);
+            return;
+        }
         var decision = InboundAuthorizer.Evaluate(port, connection.Tls, null, context, logger);
         if (!decision.Allowed)
         {
@@ -97,6 +111,21 @@ internal sealed class InboundHttpHandler
         connection.PeerLabels = labels;
         return labels;
     }
+
+    /// <summary>The port as the current snapshot has it: one reference compare per request while nothing changed.</summary>
+    private InboundPort? CurrentPort(InboundConnectionFeature connection)
+    {
+        var current = state.Config;
+        if (current is null || ReferenceEquals(current, connection.Config)) return connection.Port;
+        return current.InboundByPort.TryGetValue(connection.Port.Port, out var port) ? port : null;
+    }
+
+    private static bool ModeAdmits(InboundTlsMode mode, InboundTlsOutcome tls) => mode switch
+    {
+        InboundTlsMode.Strict => tls.IsMutual,
+        InboundTlsMode.Disable => !tls.IsMutual,
+        _ => true,
+    };
 
     private HttpMessageInvoker AppInvoker(string host, int port) => _apps[(host, port)];
 }

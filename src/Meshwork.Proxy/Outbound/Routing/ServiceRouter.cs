@@ -9,6 +9,9 @@ namespace Meshwork.Proxy.Outbound.Routing;
 internal sealed record RouteTarget(OutboundService Service, OutboundPort Port, EndpointPicker Picker)
 {
     public string Authority => $"{Service.Hostname}:{Port.Port}";
+
+    /// <summary>Interned metric labels per endpoint (by reference: endpoints are fixed for this config), so requests do not rebuild them.</summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<object, Metrics.LabelsHandle> Labels { get; } = new(ReferenceEqualityComparer.Instance);
 }
 
 /// <summary>
