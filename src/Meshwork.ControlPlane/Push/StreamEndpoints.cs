@@ -7,6 +7,7 @@ using Meshwork.ProxyProtocol.ControlPlaneApi;
 using Meshwork.ProxyProtocol.Snapshots;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Meshwork.ControlPlane.Push;
@@ -22,6 +23,7 @@ public sealed partial class StreamEndpoints(
     SnapshotPusher pusher,
     PushOptions options,
     TimeProvider time,
+    IHostApplicationLifetime lifetime,
     ILogger<StreamEndpoints> logger)
 {
     private static readonly byte[] NewLine = "\n"u8.ToArray();
@@ -50,7 +52,9 @@ public sealed partial class StreamEndpoints(
 
         var connection = registry.Connect(registration, identity);
         LogConnected(connection.Id, identity.Uri);
-        using var ended = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, connection.Closed);
+        // Streams never finish on their own: end them when the server stops, so that shutdown does
+        // not wait out its timeout. Proxies reconnect (to this or another replica).
+        using var ended = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, connection.Closed, lifetime.ApplicationStopping);
         try
         {
             context.Response.StatusCode = StatusCodes.Status200OK;
