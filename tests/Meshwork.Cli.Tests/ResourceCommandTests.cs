@@ -232,9 +232,11 @@ public sealed class ResourceCommandTests : IAsyncLifetime
         Assert.Equal(2, all.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
         Assert.Contains("No resources found", (await MeshworkAsync("get", "pa", "-A")).Err);
 
-        var byFile = await MeshworkAsync("delete", "-f", path, "--ignore-not-found");
+        var byFile = await MeshworkAsync("delete", "-f", path);
         Assert.Equal(0, byFile.ExitCode);
-        Assert.Contains("namespace \"foo\" deleted", byFile.Out);
+        Assert.Equal(
+            "namespace \"foo\" deleted\npeerauthentication.security.istio.io \"default\" deleted\nservice \"httpbin\" deleted\ndeployment.apps \"httpbin\" deleted\n",
+            byFile.Out);
     }
 
     [Fact]

@@ -438,9 +438,13 @@ public static partial class ResourceCommands
                 throw new CliUsageException("You must provide one or more resources by argument or filename.");
             }
             var failed = false;
+            var deletedNamespaces = new HashSet<string>(StringComparer.Ordinal);
             foreach (var (kind, resourceNamespace, name) in toDelete)
             {
-                if (await client.DeleteAsync(kind.Kind, kind.Namespaced ? resourceNamespace : null, name, ct).ConfigureAwait(false))
+                var deleted = await client.DeleteAsync(kind.Kind, kind.Namespaced ? resourceNamespace : null, name, ct).ConfigureAwait(false);
+                if (kind.Kind == "Namespace" && deleted) deletedNamespaces.Add(name);
+                // An object listed after its namespace went with the namespace: it is deleted all the same.
+                if (deleted || (kind.Namespaced && resourceNamespace is not null && deletedNamespaces.Contains(resourceNamespace)))
                 {
                     await cli.Out.WriteLineAsync($"{ResourceCli.KindRef(kind)} \"{name}\" deleted").ConfigureAwait(false);
                 }
