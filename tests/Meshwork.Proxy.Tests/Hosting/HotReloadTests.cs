@@ -78,4 +78,57 @@ public sealed class HotReloadTests : IAsyncLifetime
         Assert.NotNull(server.Proxy.Apply(bad));
         Assert.Equal("v-strict", server.Proxy.State.Config!.Snapshot.Version);
     }
+
+    [Fact]
+    public async Task A_kept_alive_plaintext_connection_is_reset_once_its_port_turns_strict()
+    {
+        var server = await _mesh.StartPodAsync("foo", "httpbin", inbound: [(Mesh.Inbound(8000, InboundTlsMode.Permissive), _app.Port)]);
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(IPAddress.Parse(server.Ip), server.InboundPort(8000));
+        var stream = tcp.GetStream();
+        var request = System.Text.Encoding.ASCII.GetBytes("GET /ip HTTP/1.1\r\nHost: httpbin.foo:8000\r\n\r\n");
+
+        await stream.WriteAsync(request);
+        Assert.StartsWith("HTTP/1.1 200", await ReadHeadAsync(stream));
+
+        var current = server.Proxy.State.Config!.Snapshot;
+        Assert.Null(server.Proxy.Apply(current with { Version = "v-strict", Inbound = [current.Inbound[0] with { Mode = InboundTlsMode.Strict }] }));
+
+        // The same connection, now plaintext on a STRICT port: refused as a new one would be.
+        var refused = false;
+        try
+        {
+            await stream.WriteAsync(request);
+            refused = (await ReadHeadAsync(stream)).Length == 0;
+        }
+        catch (IOException) { refused = true; }
+        Assert.True(refused, "a plaintext request on a kept-alive connection was served after the port turned STRICT");
+    }
+
+    private static async Task<string> ReadHeadAsync(Stream stream)
+    {
+        var buffer = new byte[8192];
+        var head = new System.Text.StringBuilder();
+        while (!head.ToString().Contains("\r\n\r\n", StringComparison.Ordinal))
+        {
+            var read = await stream.ReadAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+            if (read == 0) break;
+            head.Append(System.Text.Encoding.ASCII.GetString(buffer, 0, read));
+        }
+        var text = head.ToString();
+        // Drain the body so the connection is ready for the next request.
+        var lengthLine = text.Split("\r\n").FirstOrDefault(l => l.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase));
+        if (lengthLine is not null)
+        {
+            var length = int.Parse(lengthLine.Split(':')[1].Trim(), System.Globalization.CultureInfo.InvariantCulture);
+            var have = text.Length - (text.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4);
+            while (have < length)
+            {
+                var read = await stream.ReadAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+                if (read == 0) break;
+                have += read;
+            }
+        }
+        return text;
+    }
 }
