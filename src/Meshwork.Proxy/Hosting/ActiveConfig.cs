@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using System.Collections.Immutable;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Meshwork.Identity;
@@ -32,6 +33,7 @@ internal sealed class ActiveConfig
     /// <summary>Checks a snapshot and builds the derived lookups; on any problem returns null and every error found.</summary>
     public static ActiveConfig? TryCreate(ProxySnapshot snapshot, string ownNamespace, out string? error)
     {
+        snapshot = Normalize(snapshot);
         var errors = new List<string>();
         if (string.IsNullOrWhiteSpace(snapshot.Version)) errors.Add("version is empty");
         var seen = new HashSet<int>();
@@ -72,8 +74,26 @@ internal sealed class ActiveConfig
             }
             catch (CryptographicException e) { errors.Add($"trust bundle is not valid PEM: {e.Message}"); }
         }
+        if (snapshot.Node is null) errors.Add("node is missing");
         if (errors.Count > 0) { error = string.Join("; ", errors); return null; }
         error = null;
         return new ActiveConfig(snapshot, bundle, ownNamespace);
+    }
+
+    /// <summary>JSON that leaves a list out yields a default ImmutableArray; make every list a real (possibly empty) one.</summary>
+    internal static ProxySnapshot Normalize(ProxySnapshot s)
+    {
+        static ImmutableArray<T> N<T>(ImmutableArray<T> a) => a.IsDefault ? [] : a;
+        return s with
+        {
+            Inbound = [.. N(s.Inbound).Select(p => p with { Authorization = N(p.Authorization), Services = N(p.Services) })],
+            Outbound = [.. N(s.Outbound).Select(o => o with
+            {
+                Ports = [.. N(o.Ports).Select(p => p with { Endpoints = N(p.Endpoints), AcceptedIdentities = N(p.AcceptedIdentities) })],
+            })],
+            TrustBundle = N(s.TrustBundle),
+            TrustDomains = N(s.TrustDomains),
+            Gateways = [.. N(s.Gateways).Select(g => g with { Hosts = N(g.Hosts), Routes = [.. N(g.Routes).Select(r => r with { Hosts = N(r.Hosts) })] })],
+        };
     }
 }
