@@ -67,7 +67,10 @@ public sealed class SqliteResourceStore : ResourceStoreBase
     public override async ValueTask DisposeAsync()
     {
         // Let go of the file: pooled connections would keep it open after the store is gone.
-        SqliteConnection.ClearAllPools();
+        using (var connection = new SqliteConnection(_connectionString))
+        {
+            SqliteConnection.ClearPool(connection);
+        }
         _writeLock.Dispose();
         await base.DisposeAsync().ConfigureAwait(false);
     }
