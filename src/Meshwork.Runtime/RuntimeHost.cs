@@ -209,6 +209,7 @@ public sealed class RuntimeHost
             [ProxyEnvironment.PodLabels] = "{}",
         };
         if (settings.ControlPlaneUrl is not null) env[ProxyEnvironment.ControlPlane] = settings.ControlPlaneUrl;
+        foreach (var (key, value) in PodEnvironmentSettings.ProxyRuntimeSettings) env.TryAdd(key, value);
         var plan = new PodPlan
         {
             Namespace = "istio-system",

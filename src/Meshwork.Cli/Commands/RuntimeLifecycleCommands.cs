@@ -33,8 +33,17 @@ internal static class RuntimeLifecycleCommands
                     foreach (var diagnostic in read.Diagnostics) Console.Error.WriteLine(diagnostic);
                     if (read.HasErrors) return 1;
                     applied = DateTimeOffset.UtcNow;
-                    var result = await api.ApplyAsync(read.Resources, cancellationToken);
-                    foreach (var resource in result) Console.WriteLine($"{Describe(resource)} applied");
+                    if (api is MeshApiClient client)
+                    {
+                        foreach (var outcome in await client.ApplyWithOutcomesAsync(read.Resources, "default", cancellationToken))
+                        {
+                            Console.WriteLine($"{Describe(outcome.Resource)} {outcome.Outcome}");
+                        }
+                    }
+                    else
+                    {
+                        foreach (var resource in await api.ApplyAsync(read.Resources, cancellationToken)) Console.WriteLine($"{Describe(resource)} applied");
+                    }
                 }
                 return await WaitForWorkloadsAsync(state, applied, null, TimeSpan.FromSeconds(parse.GetValue(timeout)), Console.Out, cancellationToken) ? 0 : 1;
             }

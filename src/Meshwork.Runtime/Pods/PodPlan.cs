@@ -56,6 +56,25 @@ public sealed record PodEnvironmentSettings
     public const int SidecarAdminPort = 15000;
     public const int SidecarOutboundPort = 15001;
 
+    /// <summary>
+    /// .NET settings every proxy runs with (bench/sidecar-runtime.env explains each): one epoll
+    /// thread with inline completions, a small non-concurrent workstation GC heap, no PGO tier, no ICU.
+    /// </summary>
+    public static readonly ImmutableSortedDictionary<string, string> ProxyRuntimeSettings = new Dictionary<string, string>
+    {
+        ["DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS"] = "1",
+        ["DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT"] = "1",
+        ["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"] = "0",
+        ["DOTNET_gcServer"] = "0",
+        ["DOTNET_gcConcurrent"] = "0",
+        ["DOTNET_GCgen0size"] = "0x200000",
+        ["DOTNET_GCHeapHardLimit"] = "0x3000000",
+        ["DOTNET_TieredCompilation"] = "1",
+        ["DOTNET_TieredPGO"] = "0",
+        ["DOTNET_EnableWriteXorExecute"] = "0",
+        ["DOTNET_SYSTEM_GLOBALIZATION_INVARIANT"] = "1",
+    }.ToImmutableSortedDictionary(StringComparer.Ordinal);
+
     private static readonly string[] InheritedNames = ["PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "TZ", "TMPDIR", "TERM", "SHELL"];
 
     /// <summary>The host variables a pod's processes inherit: a small, predictable set.</summary>
@@ -191,6 +210,7 @@ public static class PodPlanner
                 [ProxyEnvironment.Workload] = deployment,
             };
             if (settings.ControlPlaneUrl is not null) env[ProxyEnvironment.ControlPlane] = settings.ControlPlaneUrl;
+            foreach (var (key, value) in PodEnvironmentSettings.ProxyRuntimeSettings) env.TryAdd(key, value);
             containers.Add(new ContainerPlan
             {
                 Name = SidecarInjection.SidecarContainerName,
