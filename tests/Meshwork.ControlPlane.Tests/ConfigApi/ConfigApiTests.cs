@@ -299,12 +299,20 @@ public sealed class ConfigApiTests : IAsyncLifetime
         var cacerts = Directory.CreateTempSubdirectory("meshwork-cacerts-").FullName;
         testCa.WriteCaCerts(cacerts);
         var state = new StateDirectory(Directory.CreateTempSubdirectory("meshwork-cp-").FullName);
-        await using var running = await ControlPlane.Hosting.ControlPlaneHost.StartAsync(
-            ControlPlaneFixture.Options(state) with { CacertsDirectory = cacerts }, CancellationToken.None);
+        try
+        {
+            await using var running = await ControlPlane.Hosting.ControlPlaneHost.StartAsync(
+                ControlPlaneFixture.Options(state) with { CacertsDirectory = cacerts }, CancellationToken.None);
 
-        Assert.Equal(testCa.Root.Thumbprint, RootThumbprint(state));
-        using var client = MeshApiClient.FromStateDirectory(state);
-        Assert.NotEmpty(await client.ListAsync("ns", null));
+            Assert.Equal(testCa.Root.Thumbprint, RootThumbprint(state));
+            using var client = MeshApiClient.FromStateDirectory(state);
+            Assert.NotEmpty(await client.ListAsync("ns", null));
+        }
+        finally
+        {
+            Directory.Delete(cacerts, recursive: true);
+            Directory.Delete(state.Root, recursive: true);
+        }
     }
 
     [Fact]
@@ -322,6 +330,7 @@ public sealed class ConfigApiTests : IAsyncLifetime
                 Data = Directory.GetFiles(files).ToImmutableSortedDictionary(f => Path.GetFileName(f), f => File.ReadAllBytes(f).ToImmutableArray()),
             });
         }
+        Directory.Delete(files, recursive: true);
         Assert.NotEqual(testCa.Root.Thumbprint, RootThumbprint(_cp.State));
 
         await _cp.RestartAsync();
