@@ -123,7 +123,8 @@ public sealed class LocalMesh(StateDirectory state, string meshworkExecutable, A
                         progress(deployment);
                     }
                 }
-                if (last.All(d => d.Complete || d.Error is not null)) return last;
+                var missing = only is not null && only.Any(name => !last.Any(d => $"{d.Namespace}/{d.Name}" == name));
+                if (!missing && last.All(d => d.Complete || d.Error is not null)) return last;
             }
             if (DateTime.UtcNow > deadline) return last;
             await Task.Delay(200, cancellationToken).ConfigureAwait(false);

@@ -260,6 +260,8 @@ public sealed class RuntimeHost
     private async Task ReconcileOnceAsync(CancellationToken cancellationToken)
     {
         ImmutableArray<Resource> deployments, namespaces;
+        // Taken before the lists are requested: whatever was applied before this moment is in them.
+        var observedAt = DateTimeOffset.UtcNow;
         try
         {
             deployments = await _api.ListAsync("Deployment", null, null, cancellationToken).ConfigureAwait(false);
@@ -274,7 +276,6 @@ public sealed class RuntimeHost
             WriteInfo(null, []);
             return;
         }
-        var observedAt = DateTimeOffset.UtcNow;
         var byNamespace = namespaces.OfType<Namespace>().ToDictionary(n => n.Metadata.Name, StringComparer.Ordinal);
         var progress = ImmutableArray.CreateBuilder<DeploymentProgress>();
         var wanted = new HashSet<(string, string)>();

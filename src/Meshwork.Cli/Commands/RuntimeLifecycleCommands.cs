@@ -32,7 +32,6 @@ internal static class RuntimeLifecycleCommands
                     var read = ManifestReader.ReadPaths(paths, "default");
                     foreach (var diagnostic in read.Diagnostics) Console.Error.WriteLine(diagnostic);
                     if (read.HasErrors) return 1;
-                    applied = DateTimeOffset.UtcNow;
                     if (api is MeshApiClient client)
                     {
                         foreach (var outcome in await client.ApplyWithOutcomesAsync(read.Resources, "default", cancellationToken))
@@ -45,6 +44,7 @@ internal static class RuntimeLifecycleCommands
                         foreach (var resource in await api.ApplyAsync(read.Resources, cancellationToken)) Console.WriteLine($"{Describe(resource)} applied");
                     }
                 }
+                if (paths.Length > 0) applied = DateTimeOffset.UtcNow;
                 return await WaitForWorkloadsAsync(state, applied, null, TimeSpan.FromSeconds(parse.GetValue(timeout)), Console.Out, cancellationToken) ? 0 : 1;
             }
             catch (Exception e) when (e is LocalMeshException or MeshApiException or HttpRequestException)
