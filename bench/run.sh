@@ -14,6 +14,7 @@
 #
 # Settings: the harness's (DURATION, ROUNDS, MODES, TARGETS, ...; see its README), plus
 #   PEERS                         path of run-peers.sh
+#   MESHWORK_BIN                  an already built meshwork executable (skips the build)
 #   MESHWORK_PAIR_EXTRA_SERVICES  extra services in every sidecar's snapshot (scaling runs)
 # Quick run while iterating: DURATION=5 ROUNDS=1 TARGETS="direct nginx-2hop haproxy-2hop" bench/run.sh
 set -euo pipefail
@@ -39,7 +40,9 @@ if [[ ${#missing[@]} -gt 0 ]]; then
 fi
 
 # ---------------------------------------------------------------- 2. build
-if [[ -n ${MESHWORK_BUILD_SLOT:-} ]]; then
+if [[ -n ${MESHWORK_BIN:-} ]]; then
+  log "using the meshwork executable $MESHWORK_BIN (no build)"
+elif [[ -n ${MESHWORK_BUILD_SLOT:-} ]]; then
   log "building Meshwork (Release, build slot $MESHWORK_BUILD_SLOT)"
   dotnet build "$REPO/src/Meshwork.Cli/Meshwork.Cli.csproj" -c Release -nologo -v quiet -clp:ErrorsOnly >&2
   MESHWORK_BIN="$REPO/artifacts/slots/$MESHWORK_BUILD_SLOT/bin/Meshwork.Cli/release/meshwork"

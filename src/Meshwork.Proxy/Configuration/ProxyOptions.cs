@@ -9,6 +9,9 @@ namespace Meshwork.Proxy.Configuration;
 /// <summary>Where the sidecar forwards one workload port: the app's host and port.</summary>
 public sealed record InboundTarget(int WorkloadPort, string AppHost, int AppPort);
 
+/// <summary>A fixed local listener for one upstream service port (Consul's upstreams): Listen → Host:Port.</summary>
+public sealed record FixedUpstream(IPEndPoint Listen, string Host, int Port);
+
 /// <summary>
 /// Everything the proxy is started with. Built from the environment (<see cref="ProxyEnvironment"/>)
 /// and flags; invalid input is reported in one pass and the proxy exits before binding any port.
@@ -22,6 +25,8 @@ public sealed record ProxyOptions
     public string? CertDirectory { get; init; }
     public ImmutableArray<InboundTarget> Inbound { get; init; } = [];
     public IPEndPoint? OutboundAddress { get; init; }
+    /// <summary>Fixed local listeners for upstream services (<see cref="ProxyEnvironment.OutboundFixed"/>).</summary>
+    public ImmutableArray<FixedUpstream> FixedOutbound { get; init; } = [];
     public IPEndPoint? AdminAddress { get; init; }
     public string? SnapshotFile { get; init; }
     public string PodName { get; init; } = "unknown";
@@ -36,6 +41,8 @@ public sealed record ProxyOptions
     public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
     /// <summary>Checks for a changed snapshot file or rotated certificate files (running without a control plane).</summary>
     public TimeSpan FilePollInterval { get; init; } = TimeSpan.FromSeconds(2);
+    /// <summary>Relay inbound HTTP/1.1 without Kestrel's HTTP stage (<see cref="ProxyEnvironment.Http1Relay"/>; on unless "0").</summary>
+    public bool Http1Relay { get; init; } = true;
 
     public string ProxyId => $"{PodName}.{PodNamespace}";
 
@@ -93,6 +100,7 @@ public sealed record ProxyOptions
         }
 
         var inbound = ParseInbound(Get(ProxyEnvironment.InboundPorts), errors);
+        var fixedOutbound = ParseFixedOutbound(Get(ProxyEnvironment.OutboundFixed), errors);
         var outbound = ParseEndpoint(ProxyEnvironment.OutboundAddress, Get(ProxyEnvironment.OutboundAddress) ?? $"{podIp}:15001", errors);
         var admin = ParseEndpoint(ProxyEnvironment.AdminAddress, Get(ProxyEnvironment.AdminAddress) ?? $"{podIp}:15000", errors);
 
@@ -134,6 +142,7 @@ public sealed record ProxyOptions
             CertDirectory = certDir,
             Inbound = inbound,
             OutboundAddress = outbound,
+            FixedOutbound = fixedOutbound,
             AdminAddress = admin,
             SnapshotFile = snapshotFile,
             PodName = Get(ProxyEnvironment.PodName) ?? "unknown",
@@ -142,6 +151,7 @@ public sealed record ProxyOptions
             ServiceAccount = Get(ProxyEnvironment.ServiceAccount),
             Workload = Get(ProxyEnvironment.Workload),
             Labels = labels,
+            Http1Relay = Get(ProxyEnvironment.Http1Relay) != "0",
         };
     }
 
@@ -162,6 +172,26 @@ public sealed record ProxyOptions
                 continue;
             }
             result.Add(new InboundTarget(port, raw[(eq + 1)..colon], appPort));
+        }
+        return result.ToImmutable();
+    }
+
+    internal static ImmutableArray<FixedUpstream> ParseFixedOutbound(string? text, List<string> errors)
+    {
+        if (string.IsNullOrWhiteSpace(text)) return [];
+        var result = ImmutableArray.CreateBuilder<FixedUpstream>();
+        foreach (var raw in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var eq = raw.IndexOf('=');
+            var colon = raw.LastIndexOf(':');
+            if (eq <= 0 || colon <= eq + 1
+                || !IPEndPoint.TryParse(raw.AsSpan(0, eq), out var listen) || listen.Port == 0 || !raw.AsSpan(0, eq).Contains(':')
+                || !int.TryParse(raw.AsSpan(colon + 1), out var port) || port is <= 0 or > 65535)
+            {
+                errors.Add($"{ProxyEnvironment.OutboundFixed}: '{raw}' is not of the form listenIp:port=service.namespace:port (e.g. 127.0.0.1:9080=reviews.bookinfo:9080)");
+                continue;
+            }
+            result.Add(new FixedUpstream(listen, raw[(eq + 1)..colon], port));
         }
         return result.ToImmutable();
     }

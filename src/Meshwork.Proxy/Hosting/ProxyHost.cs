@@ -129,6 +129,17 @@ public sealed class ProxyHost : IAsyncDisposable
             });
             outboundListen = listen;
         });
+        var fixedListens = new List<ListenOptions>();
+        foreach (var fixedUpstream in options.FixedOutbound)
+        {
+            var handler = new FixedUpstreamHandler(fixedUpstream, state, connector, metrics, loggerFactory.CreateLogger("Meshwork.Proxy.Outbound"));
+            kestrelOptions.Listen(fixedUpstream.Listen, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http1;
+                listen.Use(_ => connection => handler.OnConnectionAsync(connection));
+                fixedListens.Add(listen);
+            });
+        }
         kestrelOptions.Listen(options.AdminAddress ?? new IPEndPoint(podIp, 15000), listen =>
         {
             listen.Protocols = HttpProtocols.Http1;
@@ -140,7 +151,10 @@ public sealed class ProxyHost : IAsyncDisposable
             adminListen = listen;
         });
 
-        var transport = new SocketTransportFactory(Microsoft.Extensions.Options.Options.Create(new SocketTransportOptions()), loggerFactory);
+        // DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 (the sidecar's launch sets it) also makes Kestrel run its
+        // connection pipes inline on the socket thread: one event loop, no thread-pool hop per read or write.
+        var inline = Environment.GetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS") == "1";
+        var transport = new SocketTransportFactory(Microsoft.Extensions.Options.Options.Create(new SocketTransportOptions { UnsafePreferInlineScheduling = inline }), loggerFactory);
         var server = new KestrelServer(Microsoft.Extensions.Options.Options.Create(kestrelOptions), transport, loggerFactory);
         var host = new ProxyHost(options, server, state, metrics, level, loggerFactory, ownsFactory);
         try

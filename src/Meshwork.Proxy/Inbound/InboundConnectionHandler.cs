@@ -9,6 +9,7 @@ using Meshwork.Proxy.Inbound.Sniffing;
 using Meshwork.Proxy.Inbound.Tls;
 using Meshwork.Proxy.Metrics;
 using Meshwork.ProxyProtocol.Snapshots;
+using System.IO.Pipelines;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
@@ -24,6 +25,8 @@ namespace Meshwork.Proxy.Inbound;
 internal sealed class InboundConnectionHandler(
     InboundTarget target, ProxyState state, ProxyMetrics metrics, ProxyOptions options, ILogger logger)
 {
+    private readonly Forwarding.InboundHttp1Relay _relay = new(target, state, metrics, logger);
+
     public async Task OnConnectionAsync(ConnectionContext connection, ConnectionDelegate next)
     {
         var remote = connection.RemoteEndPoint?.ToString();
@@ -113,7 +116,7 @@ internal sealed class InboundConnectionHandler(
                 return;
             }
             var own = state.Credentials?.SpiffeUri ?? config.Snapshot.Node.SpiffeId;
-            connection.Features.Set(new InboundConnectionFeature
+            var feature = new InboundConnectionFeature
             {
                 Target = target,
                 Port = port,
@@ -124,7 +127,18 @@ internal sealed class InboundConnectionHandler(
                 ForwardedClientCert = outcome is InboundTlsOutcome.Mutual m
                     ? $"By={own};Hash={m.LeafSha256Hex};Subject=\"\";URI={m.PeerSpiffeUri}"
                     : null,
-            });
+            };
+            if (options.Http1Relay && await IsHttp1Async(connection, ssl, outcome).ConfigureAwait(false))
+            {
+                // HTTP/1.1 (what mesh clients speak: ALPN istio-http/1.1): relayed without Kestrel's HTTP stage.
+                var reset = await _relay.RunAsync((Stream?)ssl ?? new DuplexPipeStream(originalTransport), feature,
+                    connection.RemoteEndPoint as System.Net.IPEndPoint, connection.LocalEndPoint as System.Net.IPEndPoint, connection.ConnectionClosed,
+                    connection.Features.Get<Microsoft.AspNetCore.Connections.Features.IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested ?? default).ConfigureAwait(false);
+                if (reset) ConnectionReset.Reset(connection);
+                else if (ssl is null) await originalTransport.Output.CompleteAsync().ConfigureAwait(false);
+                return;
+            }
+            connection.Features.Set(feature);
             if (ssl is not null) connection.Transport = new StreamDuplexPipe(ssl);
             await next(connection).ConfigureAwait(false);
         }
@@ -137,6 +151,32 @@ internal sealed class InboundConnectionHandler(
             }
         }
     }
+
+    /// <summary>HTTP/1.x unless TLS negotiated h2, or a plaintext client opened with the HTTP/2 preface.</summary>
+    private static async ValueTask<bool> IsHttp1Async(ConnectionContext connection, SslStream? ssl, InboundTlsOutcome outcome)
+    {
+        if (ssl is not null) return outcome is not InboundTlsOutcome.Mutual { ApplicationProtocol: "h2" or "istio-h2" };
+        var input = connection.Transport.Input;
+        var first = new byte[Http2Preface.Length];
+        while (true)
+        {
+            ReadResult result;
+            try { result = await input.ReadAsync(connection.ConnectionClosed).ConfigureAwait(false); }
+            catch (Exception e) when (e is IOException or OperationCanceledException or ConnectionResetException) { return false; }
+            var buffer = result.Buffer;
+            var n = (int)Math.Min(buffer.Length, Http2Preface.Length);
+            System.Buffers.BuffersExtensions.CopyTo(buffer.Slice(0, n), first);
+            var isPreface = first.AsSpan(0, n).SequenceEqual(Http2Preface.AsSpan(0, n));
+            if (!isPreface || n == Http2Preface.Length || result.IsCompleted)
+            {
+                input.AdvanceTo(buffer.Start);
+                return !isPreface || n < Http2Preface.Length && result.IsCompleted;
+            }
+            input.AdvanceTo(buffer.Start, buffer.End);
+        }
+    }
+
+    private static readonly byte[] Http2Preface = "PRI * HTTP/2.0"u8.ToArray();
 
     private async Task RelayTcpAsync(ConnectionContext connection, SslStream? ssl, Stream client, ActiveConfig config, InboundPort port, InboundTlsOutcome outcome, LabelsHandle labels)
     {

@@ -121,6 +121,11 @@ internal sealed class ProxyMetrics
             o.Append("meshwork_tls_handshakes_total{direction=\"").Append(key.Direction).Append("\",result=\"").Append(key.Result)
              .Append("\",reason=\"").Append(key.Reason).Append("\"} ").Append(Interlocked.Read(ref box.Value)).Append('\n');
 
+        o.Append("# TYPE meshwork_gc_allocated_bytes_total counter\n");
+        o.Append("meshwork_gc_allocated_bytes_total ").Append(GC.GetTotalAllocatedBytes(precise: false)).Append('\n');
+        o.Append("# TYPE meshwork_gc_heap_bytes gauge\n");
+        o.Append("meshwork_gc_heap_bytes ").Append(GC.GetGCMemoryInfo().HeapSizeBytes).Append('\n');
+
         if (CertificateNotAfter?.Invoke() is { } notAfter)
         {
             o.Append("# TYPE meshwork_cert_expiry_seconds gauge\n");

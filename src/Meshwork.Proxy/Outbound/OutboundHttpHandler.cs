@@ -4,6 +4,7 @@ using Meshwork.Proxy.Forwarding;
 using Meshwork.Proxy.Hosting;
 using Meshwork.Proxy.Metrics;
 using Meshwork.Proxy.Outbound.Routing;
+using Meshwork.Proxy.Outbound.TlsOrigination;
 using Meshwork.ProxyProtocol.Snapshots;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -66,6 +67,12 @@ internal sealed class OutboundHttpHandler(ProxyState state, OutboundClients clie
                 message.Headers.TryAddWithoutValidation(PeerMetadata.Workload, node.Workload);
                 if (node.App is { } app) message.Headers.TryAddWithoutValidation(PeerMetadata.App, app);
                 if (node.Version is { } version) message.Headers.TryAddWithoutValidation(PeerMetadata.Version, version);
+            }
+            if (UpstreamConnector.PreferHttp2 && endpoint.Tls != UpstreamTlsMode.Disable && !network)
+            {
+                // HTTP/2 with prior knowledge over the mTLS stream the connect callback returns (ALPN h2).
+                message.Version = System.Net.HttpVersion.Version20;
+                message.VersionPolicy = HttpVersionPolicy.RequestVersionExact;
             }
             message.Headers.Host = authority.EndsWith(":80", StringComparison.Ordinal) ? host : authority;
             if (context.Request.Headers.Host.Count > 0) message.Headers.Host = context.Request.Headers.Host.ToString();

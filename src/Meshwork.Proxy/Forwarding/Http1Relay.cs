@@ -1,0 +1,218 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text;
+
+namespace Meshwork.Proxy.Forwarding;
+
+/// <summary>A kept-alive upstream HTTP/1.1 connection (plaintext or mTLS) with its buffers.</summary>
+internal sealed class UpstreamConnection(Stream stream) : IAsyncDisposable
+{
+    public Stream Stream { get; } = stream;
+    public HttpInput Input { get; } = new(stream, RelaySide.Upstream);
+    public HttpOutput Output { get; } = new(stream, RelaySide.Upstream);
+    public long IdleSince { get; set; } = Environment.TickCount64;
+    /// <summary>True once it carried a request: a close before the next response is then the keep-alive race, safe to retry.</summary>
+    public bool Reused { get; set; }
+
+    public async ValueTask DisposeAsync()
+    {
+        try { await Stream.DisposeAsync().ConfigureAwait(false); }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException) { }
+        Input.Dispose();
+        Output.Dispose();
+    }
+}
+
+/// <summary>Idle upstream connections per destination, most recently used first; idle ones expire.</summary>
+internal sealed class UpstreamConnectionPool<TKey> where TKey : notnull
+{
+    private static readonly long IdleTimeoutMs = 60_000;
+    private readonly ConcurrentDictionary<TKey, ConcurrentStack<UpstreamConnection>> _idle = new();
+
+    public UpstreamConnection? TryTake(TKey key)
+    {
+        if (!_idle.TryGetValue(key, out var stack)) return null;
+        var now = Environment.TickCount64;
+        while (stack.TryPop(out var connection))
+        {
+            if (now - connection.IdleSince < IdleTimeoutMs) return connection;
+            _ = connection.DisposeAsync();
+        }
+        return null;
+    }
+
+    public void Return(TKey key, UpstreamConnection connection)
+    {
+        connection.IdleSince = Environment.TickCount64;
+        connection.Reused = true;
+        _idle.GetOrAdd(key, static _ => new ConcurrentStack<UpstreamConnection>()).Push(connection);
+    }
+}
+
+/// <summary>What one forwarded exchange came to.</summary>
+internal readonly record struct ExchangeResult(int Status, UpstreamStage? FailedStage, string? Error, bool ResponseStarted, bool UpstreamReusable, bool DownstreamMustClose, bool StaleConnection);
+
+/// <summary>
+/// HTTP/1.1 forwarding without an HTTP object model: the request head is rewritten field by field
+/// (hop-by-hop fields out, one field in), bodies are relayed as framed (Content-Length, chunked),
+/// and the response head is passed back minus its hop-by-hop fields. A small message leaves in one
+/// write each way (one TLS record on an mTLS hop).
+/// </summary>
+internal static class Http1Relay
+{
+    /// <summary>Per request, what the head said (kept across awaits; the head bytes are gone by then).</summary>
+    internal readonly record struct RequestFrame(BodyFraming Framing, long ContentLength, bool IsHead, bool Close, bool ExpectContinue);
+
+    /// <summary>
+    /// Writes the upstream request head into <paramref name="up"/> (not yet sent). <paramref name="extraField"/>
+    /// is complete field lines ("name: value\r\n") or empty; <paramref name="dropField"/> a field name and
+    /// <paramref name="dropPrefix"/> a field name prefix removed from the request. Without <paramref name="terminate"/>
+    /// the head is left open for more fields and the caller ends it with <see cref="EndHead"/>.
+    /// </summary>
+    public static RequestFrame WriteRequestHead(in HttpHead head, HttpOutput up, ReadOnlySpan<byte> target, ReadOnlySpan<byte> dropField, ReadOnlySpan<byte> extraField,
+        ReadOnlySpan<byte> dropPrefix = default, bool terminate = true)
+    {
+        up.Append(head.First);
+        up.Append(" "u8);
+        up.Append(target);
+        up.Append(" HTTP/1.1\r\n"u8);
+        head.CopyFields(up, dropField, dropPrefix);
+        if (!extraField.IsEmpty) up.Append(extraField);
+        if (terminate) up.Append("\r\n"u8);
+        var close = head.ConnectionClose || (head.Http10 && !head.KeepAlive);
+        return new RequestFrame(head.Framing, head.ContentLength, head.First.SequenceEqual("HEAD"u8), close, head.ExpectContinue);
+    }
+
+    /// <summary>Ends a head left open by <see cref="WriteRequestHead"/>.</summary>
+    public static void EndHead(HttpOutput up) => up.Append("\r\n"u8);
+
+    /// <summary>The origin-form target of an absolute-form one ("http://h:p/x?y" → "/x?y").</summary>
+    public static ReadOnlySpan<byte> OriginForm(ReadOnlySpan<byte> target)
+    {
+        if (target.IsEmpty || target[0] == '/' || target.SequenceEqual("*"u8)) return target;
+        var scheme = target.IndexOf("://"u8);
+        if (scheme < 0) return target;
+        var rest = target[(scheme + 3)..];
+        var slash = rest.IndexOfAny((byte)'/', (byte)'?');
+        if (slash < 0) return "/"u8;
+        return rest[slash] == '?' ? target : rest[slash..];
+    }
+
+    /// <summary>
+    /// Sends the prepared request head (in <paramref name="up"/>'s output), relays the request body from
+    /// <paramref name="downIn"/>, then relays the response back to <paramref name="downOut"/>. Never throws for
+    /// network failures: the result says which side failed and at what stage.
+    /// </summary>
+    public static async ValueTask<ExchangeResult> ExchangeAsync(HttpInput downIn, HttpOutput downOut, RequestFrame request, UpstreamConnection up, CancellationToken cancellationToken)
+    {
+        var hasBody = request.Framing != BodyFraming.None;
+        // Request: head and (relayed) body.
+        try
+        {
+            if (request.ExpectContinue && hasBody)
+            {
+                // Answer the expectation here: the body follows at once, and the upstream never sees Expect.
+                downOut.Append("HTTP/1.1 100 Continue\r\n\r\n"u8);
+                await downOut.FlushAsync(cancellationToken).ConfigureAwait(false);
+            }
+            if (hasBody) await downIn.CopyBodyAsync(request.Framing, request.ContentLength, up.Output, cancellationToken).ConfigureAwait(false);
+            await up.Output.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (RelayException e) when (e.Side == RelaySide.Downstream)
+        {
+            return new(499, UpstreamStage.Downstream, "the client went away", false, false, true, false);
+        }
+        catch (RelayException e)
+        {
+            return new(503, UpstreamStage.ResponseHeaders, ResetBeforeHeaders(e), false, false, hasBody, up.Reused && !hasBody);
+        }
+        catch (OperationCanceledException)
+        {
+            return new(499, UpstreamStage.Downstream, "the client went away", false, false, true, false);
+        }
+
+        // Response head (interim 1xx ones are passed on), then body.
+        var status = 0;
+        var started = false;
+        try
+        {
+            BodyFraming framing;
+            long length;
+            bool upstreamClose;
+            while (true)
+            {
+                var headLength = await up.Input.ReadHeadAsync(cancellationToken).ConfigureAwait(false);
+                if (headLength == 0)
+                    return new(503, UpstreamStage.ResponseHeaders, "upstream connect error or disconnect/reset before headers. reset reason: connection termination", false, false, hasBody, up.Reused && !hasBody);
+                HttpHead head;
+                try { head = HttpHead.ParseResponse(up.Input.Span[..headLength]); }
+                catch (HttpWireException e) { throw new RelayException(RelaySide.Upstream, $"malformed response: {e.Message}", e); }
+                status = head.StatusCode;
+                if (status is >= 100 and < 200 && status != 101)
+                {
+                    downOut.Append(up.Input.Span[..headLength]);
+                    up.Input.Consume(headLength);
+                    started = true;
+                    await downOut.FlushAsync(cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+                framing = HttpHead.ResponseHasNoBody(request.IsHead ? "HEAD"u8 : default, status) ? BodyFraming.None : head.Framing;
+                length = head.ContentLength;
+                upstreamClose = head.ConnectionClose || (head.Http10 && !head.KeepAlive) || framing == BodyFraming.UntilClose || status == 101;
+                // Status line as sent, fields minus hop-by-hop.
+                downOut.Append(head.Bytes[..head.HeadersStart]);
+                head.CopyFields(downOut, default);
+                if (request.Close || framing == BodyFraming.UntilClose) downOut.Append("Connection: close\r\n"u8);
+                downOut.Append("\r\n"u8);
+                up.Input.Consume(headLength);
+                break;
+            }
+            started = true;
+            await up.Input.CopyBodyAsync(framing, length, downOut, cancellationToken).ConfigureAwait(false);
+            await downOut.FlushAsync(cancellationToken).ConfigureAwait(false);
+            return new(status, null, null, true, !upstreamClose, request.Close || framing == BodyFraming.UntilClose, false);
+        }
+        catch (RelayException e) when (e.Side == RelaySide.Downstream)
+        {
+            return new(status == 0 ? 499 : status, UpstreamStage.Downstream, "the client went away", started, false, true, false);
+        }
+        catch (RelayException e)
+        {
+            if (!started) return new(503, UpstreamStage.ResponseHeaders, ResetBeforeHeaders(e), false, false, hasBody, false);
+            return new(status, UpstreamStage.ResponseBody, $"the upstream failed while sending the response body: {e.Message}", true, false, true, false);
+        }
+        catch (OperationCanceledException)
+        {
+            return new(status == 0 ? 499 : status, UpstreamStage.Downstream, "the client went away", started, false, true, false);
+        }
+    }
+
+    private static string ResetBeforeHeaders(RelayException e) =>
+        $"upstream connect error or disconnect/reset before headers. reset reason: connection termination ({e.Message})";
+
+    /// <summary>Writes a complete local response (an error the proxy itself gives).</summary>
+    public static async ValueTask WriteLocalResponseAsync(HttpOutput down, int status, string body, bool close, CancellationToken cancellationToken)
+    {
+        var text = body.EndsWith('\n') ? body : body + "\n";
+        var bytes = Encoding.UTF8.GetBytes(text);
+        down.Discard();
+        down.AppendAscii(string.Create(CultureInfo.InvariantCulture,
+            $"HTTP/1.1 {status} {Reason(status)}\r\ncontent-type: text/plain\r\ncontent-length: {bytes.Length}\r\n{(close ? "connection: close\r\n" : "")}\r\n"));
+        down.Append(bytes);
+        try { await down.FlushAsync(cancellationToken).ConfigureAwait(false); }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException) { }
+    }
+
+    private static string Reason(int status) => status switch
+    {
+        400 => "Bad Request",
+        403 => "Forbidden",
+        404 => "Not Found",
+        499 => "Client Closed Request",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        _ => "Error",
+    };
+}
