@@ -42,7 +42,9 @@ public sealed class RuntimeHost
     private readonly SemaphoreSlim _wake = new(0, int.MaxValue);
     private readonly object _gate = new();
     private readonly DateTimeOffset _startedAt = DateTimeOffset.UtcNow;
-    private PodWorker? _networkProxy;
+    /// <summary>One network proxy per namespace with pods outside the mesh: like cluster DNS, it
+    /// resolves short names ("httpbin") in the client's namespace.</summary>
+    private readonly Dictionary<string, (PodWorker Worker, string Url)> _networkProxies = new(StringComparer.Ordinal);
     private string? _lastApiError;
 
     public RuntimeHost(RuntimeOptions options)
@@ -52,7 +54,7 @@ public sealed class RuntimeHost
         _addresses = new LoopbackAddressPool(options.State.Root);
     }
 
-    /// <summary>http://address:port of the network proxy, once it is started.</summary>
+    /// <summary>http://address:port of the first network proxy, once one is started.</summary>
     public string? NetworkProxyUrl { get; private set; }
 
     /// <summary>Runs until <paramref name="cancellationToken"/> fires, then stops every pod it started.</summary>
@@ -60,7 +62,6 @@ public sealed class RuntimeHost
     {
         CleanUpLeftovers();
         await DeleteStalePodObjectsAsync(cancellationToken).ConfigureAwait(false);
-        if (_options.NetworkProxy) StartNetworkProxy();
         using var watches = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var watchTasks = new[] { "Deployment", "Namespace" }.Select(kind => Task.Run(() => WatchAsync(kind, watches.Token))).ToList();
         try
@@ -122,13 +123,14 @@ public sealed class RuntimeHost
                 if (container.Pid is int pid && BelongsTo(pid, record.Name)) Posix.SignalGroup(pid, Posix.SigKill);
             }
         }
-        if (PodRecord.Read(NetworkProxyDirectory) is { } network)
+        foreach (var directory in Directory.Exists(NetworkProxyDirectory) ? Directory.GetDirectories(NetworkProxyDirectory) : [])
         {
-            foreach (var container in network.Containers)
+            foreach (var container in PodRecord.Read(directory)?.Containers ?? [])
             {
                 if (container.Pid is int pid && BelongsTo(pid, NetworkProxyName)) Posix.SignalGroup(pid, Posix.SigKill);
             }
         }
+        TryDeleteDirectory(NetworkProxyDirectory);
         TryDeleteDirectory(podsRoot);
     }
 
@@ -168,7 +170,6 @@ public sealed class RuntimeHost
         MeshworkExecutable = _options.MeshworkExecutable,
         State = _options.State,
         ControlPlaneUrl = ReadControlPlaneUrl(),
-        NetworkProxyUrl = NetworkProxyUrl,
         HostEnvironment = PodEnvironmentSettings.InheritFromHost(),
     };
 
@@ -185,13 +186,27 @@ public sealed class RuntimeHost
         }
     }
 
-    private void StartNetworkProxy()
+    /// <summary>The http_proxy for pods of <paramref name="namespace"/> without a sidecar (started on first use).</summary>
+    private string? NetworkProxyFor(string @namespace)
+    {
+        if (!_options.NetworkProxy) return null;
+        lock (_gate)
+        {
+            if (_networkProxies.TryGetValue(@namespace, out var existing)) return existing.Url;
+        }
+        var started = StartNetworkProxy(@namespace);
+        lock (_gate) _networkProxies[@namespace] = started;
+        NetworkProxyUrl ??= started.Url;
+        return started.Url;
+    }
+
+    private (PodWorker Worker, string Url) StartNetworkProxy(string @namespace)
     {
         int[] ports = [PodEnvironmentSettings.SidecarAdminPort, PodEnvironmentSettings.SidecarOutboundPort];
         var address = _addresses.Allocate(ports);
         var ip = address.ToString();
         var settings = Settings;
-        var directory = NetworkProxyDirectory;
+        var directory = Path.Combine(NetworkProxyDirectory, @namespace);
         TryDeleteDirectory(directory);
         var env = new Dictionary<string, string>(settings.HostEnvironment, StringComparer.Ordinal)
         {
@@ -202,7 +217,7 @@ public sealed class RuntimeHost
             [ProxyEnvironment.OutboundAddress] = $"{ip}:{PodEnvironmentSettings.SidecarOutboundPort}",
             [ProxyEnvironment.AdminAddress] = $"{ip}:{PodEnvironmentSettings.SidecarAdminPort}",
             [ProxyEnvironment.PodName] = NetworkProxyName,
-            [ProxyEnvironment.PodNamespace] = "istio-system",
+            [ProxyEnvironment.PodNamespace] = @namespace,
             [ProxyEnvironment.PodIp] = ip,
             [ProxyEnvironment.ServiceAccount] = NetworkProxyName,
             [ProxyEnvironment.Workload] = NetworkProxyName,
@@ -212,7 +227,7 @@ public sealed class RuntimeHost
         foreach (var (key, value) in PodEnvironmentSettings.ProxyRuntimeSettings) env.TryAdd(key, value);
         var plan = new PodPlan
         {
-            Namespace = "istio-system",
+            Namespace = @namespace,
             Name = NetworkProxyName,
             Deployment = NetworkProxyName,
             TemplateHash = "",
@@ -233,18 +248,18 @@ public sealed class RuntimeHost
                         Command = [_options.MeshworkExecutable, "proxy"],
                         Environment = env.ToImmutableSortedDictionary(StringComparer.Ordinal),
                         WorkingDirectory = directory,
-                        LogFile = Path.Combine(_options.State.LogDirectory, "network-proxy.log"),
+                        LogFile = Path.Combine(_options.State.LogDirectory, $"network-proxy-{@namespace}.log"),
                     },
                     ReadinessUrl = $"http://{ip}:{PodEnvironmentSettings.SidecarAdminPort}/ready",
                 },
             ],
         };
-        NetworkProxyUrl = $"http://{ip}:{PodEnvironmentSettings.SidecarOutboundPort}";
-        _networkProxy = new PodWorker(plan, async ct =>
+        var url = $"http://{ip}:{PodEnvironmentSettings.SidecarOutboundPort}";
+        var worker = new PodWorker(plan, async ct =>
         {
             try
             {
-                return (await _api.CreateBootstrapTokenAsync("istio-system", NetworkProxyName, ct).ConfigureAwait(false)).Token;
+                return (await _api.CreateBootstrapTokenAsync(@namespace, NetworkProxyName, ct).ConfigureAwait(false)).Token;
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -253,8 +268,9 @@ public sealed class RuntimeHost
                 return "";
             }
         }, _ => Wake(), _options.Log);
-        _networkProxy.Start();
-        _options.Log($"runtime: network proxy on {NetworkProxyUrl}");
+        worker.Start();
+        _options.Log($"runtime: network proxy for namespace {@namespace} on {url}");
+        return (worker, url);
     }
 
     private async Task ReconcileOnceAsync(CancellationToken cancellationToken)
@@ -352,7 +368,8 @@ public sealed class RuntimeHost
         PodPlan plan;
         try
         {
-            plan = PodPlanner.Plan(Settings, ns, name, deployment, hash, template, sidecar, address, () => LoopbackAddressPool.FreePort());
+            var settings = Settings with { NetworkProxyUrl = sidecar ? null : NetworkProxyFor(ns) };
+            plan = PodPlanner.Plan(settings, ns, name, deployment, hash, template, sidecar, address, () => LoopbackAddressPool.FreePort());
         }
         catch
         {
@@ -443,7 +460,8 @@ public sealed class RuntimeHost
     private void WriteInfo(DateTimeOffset? observedAt, ImmutableArray<DeploymentProgress> deployments)
     {
         var previous = observedAt is null ? RuntimeInfo.Read(_options.State) : null;
-        int? networkPid = _networkProxy?.ToRecord().Containers.FirstOrDefault()?.Pid;
+        int? networkPid;
+        lock (_gate) networkPid = _networkProxies.Values.Select(p => p.Worker.ToRecord().Containers.FirstOrDefault()?.Pid).FirstOrDefault(p => p is not null);
         try
         {
             new RuntimeInfo
@@ -471,7 +489,9 @@ public sealed class RuntimeHost
         Task[] stopping;
         lock (_gate) stopping = [.. _stopping];
         await Task.WhenAll(stopping).ConfigureAwait(false);
-        if (_networkProxy is not null) await _networkProxy.DisposeAsync().ConfigureAwait(false);
+        List<PodWorker> proxies;
+        lock (_gate) proxies = [.. _networkProxies.Values.Select(p => p.Worker)];
+        await Task.WhenAll(proxies.Select(p => p.DisposeAsync().AsTask())).ConfigureAwait(false);
         TryDeleteDirectory(NetworkProxyDirectory);
         try { File.Delete(_options.State.RuntimeInfoFile); } catch (IOException) { }
     }

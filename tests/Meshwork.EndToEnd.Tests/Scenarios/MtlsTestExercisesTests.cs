@@ -33,6 +33,9 @@ public sealed class MtlsTestExercisesTests : IAsyncLifetime
         var headers = await _mesh.MustAsync("exec", "-n", "mtls-test", "deploy/curl-client", "--", "curl", "-s", "-m", "10", "http://httpbin:8000/headers");
         Assert.Contains("URI=spiffe://cluster.local/ns/mtls-test/sa/curl-client", headers.Stdout);
 
+        // A pod outside the mesh resolves short names in its own namespace too, as cluster DNS does.
+        Assert.Equal(("200", 0), await CurlAsync("plain-pod", "http://httpbin:8000/headers", "200"));
+
         // Exercise 5: STRICT for httpbin, PERMISSIVE on its port 8081.
         await _mesh.MustAsync("apply", "-f", MeshFixture.Sample("mtls-test/06-port-specific-mtls.yaml"));
         Assert.Equal(("000", 56), await CurlAsync("plain-pod", "http://httpbin.mtls-test:8080/headers", "000"));
