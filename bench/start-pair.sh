@@ -26,8 +26,8 @@ INFO=${MESHWORK_PAIR_INFO:-/dev/null}
 EXTRA=${MESHWORK_PAIR_EXTRA_SERVICES:-0}
 NS=bench
 # The .NET settings a sidecar runs with (also what the local runtime sets); see bench/sidecar-runtime.env.
-# shellcheck source=sidecar-runtime.env
-set -a; . "$HERE/sidecar-runtime.env"; set +a
+# Only the proxies get them: the control plane and the CLI run with the host's defaults.
+mapfile -t SIDECAR_ENV < <(grep -E '^[A-Za-z_][A-Za-z0-9_]*=' "$HERE/sidecar-runtime.env")
 
 STATE=$(mktemp -d /tmp/meshwork-pair.XXXXXX)
 log() { printf '[start-pair %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
@@ -219,7 +219,7 @@ start_sidecar() {
   local dir="$STATE/pods/$name"
   mkdir -p "$dir/etc/certs" "$dir/logs"
   bootstrap_token "$sa" "$dir/bootstrap-token"
-  env MESHWORK_PROXY_ROLE=sidecar \
+  env "${SIDECAR_ENV[@]}" MESHWORK_PROXY_ROLE=sidecar \
       MESHWORK_CONTROL_PLANE="$URL" \
       MESHWORK_CONTROL_PLANE_ROOT="$ROOT" \
       MESHWORK_BOOTSTRAP_TOKEN_FILE="$dir/bootstrap-token" \
