@@ -158,9 +158,10 @@ status:
   - name: istio-proxy
     ready: true
 EOF
-  # Extra services (each with one ready endpoint) that every snapshot carries, for the scaling table.
+}
+extra_yaml() {  # extra_yaml FROM TO: services (each with one ready endpoint) that every snapshot carries, for the scaling table
   local i
-  for (( i = 0; i < EXTRA; i++ )); do
+  for (( i = $1; i < $2; i++ )); do
     cat <<EOF
 ---
 apiVersion: v1
@@ -203,6 +204,12 @@ EOF
 }
 mesh_yaml > "$STATE/mesh.yaml"
 "$MESHWORK" apply --state-dir "$STATE" -f "$STATE/mesh.yaml" >&2
+# Large meshes go in batches of 500 services: one apply is one request to the config API.
+for (( b = 0; b < EXTRA; b += 500 )); do
+  extra_yaml "$b" $(( b + 500 < EXTRA ? b + 500 : EXTRA )) | tail -n +2 > "$STATE/extra.yaml"
+  "$MESHWORK" apply --state-dir "$STATE" -f "$STATE/extra.yaml" > /dev/null
+done
+(( EXTRA == 0 )) || log "applied $EXTRA extra services"
 
 bootstrap_token() {  # bootstrap_token SERVICE_ACCOUNT FILE
   curl -sSf --cacert "$ROOT" -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
