@@ -10,6 +10,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Meshwork.ControlPlane.ConfigApi;
@@ -189,7 +190,11 @@ public static class ConfigApiEndpoints
     private static async Task WatchAsync(HttpContext context, KindInfo kind, ListOptions options)
     {
         var store = context.RequestServices.GetRequiredService<IResourceStore>();
-        var cancellationToken = context.RequestAborted;
+        // A watch lives as long as its client wants, so it must also end when the host stops:
+        // otherwise shutdown waits for every watcher (the runtime holds several) until its timeout.
+        var stopping = context.RequestServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
+        using var ended = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping);
+        var cancellationToken = ended.Token;
         var response = context.Response;
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = "application/json";
