@@ -85,14 +85,16 @@ internal static class DemoCommands
         ok &= await MatrixAsync(state, Expect(legacyToFoo: "200", legacyToBar: "200"), timeout, output, cancellationToken);
 
         var stateFlag = state == StateDirectory.Resolve() ? "" : $" --state-dir {state.Root}";
+        // Hints a user can paste: "./meshwork" when the repository's launcher ran us, else "meshwork".
+        var meshwork = Environment.GetEnvironmentVariable("MESHWORK_INVOKED_AS") is { Length: > 0 } invokedAs ? invokedAs : "meshwork";
         output.WriteLine();
         output.WriteLine("The mesh keeps running. Try:");
-        output.WriteLine($"  meshwork{stateFlag} get pods -A");
-        output.WriteLine($"  meshwork{stateFlag} exec -n foo deploy/sleep -- curl -s http://httpbin.bar:8000/headers     # X-Forwarded-Client-Cert names the caller");
-        output.WriteLine($"  meshwork{stateFlag} apply -n foo -f samples/mtls-migration/mtls-ns.yaml");
-        output.WriteLine($"  meshwork{stateFlag} exec -n legacy deploy/sleep -- curl -s http://httpbin.foo:8000/ip");
-        output.WriteLine($"  meshwork{stateFlag} proxy-config secret deploy/httpbin -n foo");
-        output.WriteLine($"  meshwork{stateFlag} down                                                     # `meshwork up` brings it back");
+        output.WriteLine($"  {meshwork}{stateFlag} get pods -A");
+        output.WriteLine($"  {meshwork}{stateFlag} exec -n foo deploy/sleep -- curl -s http://httpbin.bar:8000/headers     # X-Forwarded-Client-Cert names the caller");
+        output.WriteLine($"  {meshwork}{stateFlag} apply -n foo -f samples/mtls-migration/mtls-ns.yaml");
+        output.WriteLine($"  {meshwork}{stateFlag} exec -n legacy deploy/sleep -- curl -s http://httpbin.foo:8000/ip");
+        output.WriteLine($"  {meshwork}{stateFlag} proxy-config secret deploy/httpbin -n foo");
+        output.WriteLine($"  {meshwork}{stateFlag} down                                                     # `up` brings it back");
         return ok ? 0 : 1;
     }
 
