@@ -68,12 +68,6 @@ internal sealed class OutboundHttpHandler(ProxyState state, OutboundClients clie
                 if (node.App is { } app) message.Headers.TryAddWithoutValidation(PeerMetadata.App, app);
                 if (node.Version is { } version) message.Headers.TryAddWithoutValidation(PeerMetadata.Version, version);
             }
-            if (UpstreamConnector.PreferHttp2 && endpoint.Tls != UpstreamTlsMode.Disable && !network)
-            {
-                // HTTP/2 with prior knowledge over the mTLS stream the connect callback returns (ALPN h2).
-                message.Version = System.Net.HttpVersion.Version20;
-                message.VersionPolicy = HttpVersionPolicy.RequestVersionExact;
-            }
             message.Headers.Host = authority.EndsWith(":80", StringComparison.Ordinal) ? host : authority;
             if (context.Request.Headers.Host.Count > 0) message.Headers.Host = context.Request.Headers.Host.ToString();
             outcome = await HttpForwarder.ForwardAsync(context, invoker, message).ConfigureAwait(false);

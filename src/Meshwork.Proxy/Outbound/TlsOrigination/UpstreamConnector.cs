@@ -21,9 +21,6 @@ namespace Meshwork.Proxy.Outbound.TlsOrigination;
 internal sealed class UpstreamConnector(ProxyState state, ProxyMetrics metrics, TimeSpan connectTimeout, TimeSpan handshakeTimeout, IPAddress? sourceAddress = null)
 {
     private static readonly List<SslApplicationProtocol> HttpAlpn = [new("istio-http/1.1"), new("istio"), SslApplicationProtocol.Http11];
-    private static readonly List<SslApplicationProtocol> Http2Alpn = [SslApplicationProtocol.Http2];
-    /// <summary>Sidecar-to-sidecar HTTP/2 for requests through the HTTP proxy listener (<see cref="Meshwork.ProxyProtocol.ControlPlaneApi.ProxyEnvironment.UpstreamHttp2"/>).</summary>
-    internal static readonly bool PreferHttp2 = Environment.GetEnvironmentVariable(Meshwork.ProxyProtocol.ControlPlaneApi.ProxyEnvironment.UpstreamHttp2) == "1";
     private static readonly List<SslApplicationProtocol> TcpAlpn = [new("istio-peer-exchange"), new("istio")];
 
     public async ValueTask<Stream> ConnectAsync(OutboundService service, OutboundPort port, UpstreamEndpoint endpoint, bool http, CancellationToken cancellationToken)
@@ -89,7 +86,7 @@ internal sealed class UpstreamConnector(ProxyState state, ProxyMetrics metrics, 
             EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
             AllowTlsResume = false,
             CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
-            ApplicationProtocols = http ? (PreferHttp2 ? Http2Alpn : HttpAlpn) : TcpAlpn,
+            ApplicationProtocols = http ? HttpAlpn : TcpAlpn,
             CertificateChainPolicy = InboundTlsTerminator.CreateChainPolicy(bundle),
             RemoteCertificateValidationCallback = (_, certificate, chain, _) =>
             {
