@@ -16,7 +16,6 @@ using Meshwork.Model.Resources;
 using Meshwork.ProxyProtocol;
 using Meshwork.ProxyProtocol.ControlPlaneApi;
 using Meshwork.ProxyProtocol.Snapshots;
-using Meshwork.PushBench;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -38,7 +37,7 @@ var stateDirectory = Directory.CreateTempSubdirectory("meshwork-pushbench-").Ful
 try
 {
     var ca = CertificateAuthority.LoadOrCreateSelfSigned(stateDirectory, new CaOptions());
-    var mesh = new InMemoryMeshSource(Mesh(proxies, namespaces, strict: false));
+    var mesh = new InMemoryMeshStateSource(Mesh(proxies, namespaces, strict: false));
     await using var app = await StartServerAsync(ca, mesh, stateDirectory);
     var address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
 

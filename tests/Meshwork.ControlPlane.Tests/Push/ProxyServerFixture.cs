@@ -37,7 +37,7 @@ internal sealed class ProxyServerFixture : IAsyncDisposable
     private readonly string _stateDirectory;
 
     private ProxyServerFixture(WebApplication app, string stateDirectory, Uri address, CertificateAuthority.CertificateAuthority ca,
-        BootstrapTokenAuthority tokens, TestMeshSource mesh)
+        BootstrapTokenAuthority tokens, InMemoryMeshStateSource mesh)
     {
         _app = app;
         _stateDirectory = stateDirectory;
@@ -50,7 +50,7 @@ internal sealed class ProxyServerFixture : IAsyncDisposable
     public Uri Address { get; }
     public CertificateAuthority.CertificateAuthority Ca { get; }
     public BootstrapTokenAuthority Tokens { get; }
-    public TestMeshSource Mesh { get; }
+    public InMemoryMeshStateSource Mesh { get; }
     public IServiceProvider Services => _app.Services;
 
     public static async Task<ProxyServerFixture> StartAsync(MeshState initial, PushOptions? options = null)
@@ -61,7 +61,7 @@ internal sealed class ProxyServerFixture : IAsyncDisposable
         var ca = CertificateAuthority.CertificateAuthority.LoadOrCreateSelfSigned(stateDirectory, new CaOptions());
         var tokens = BootstrapTokenAuthority.LoadOrCreate(stateDirectory);
         var serving = ca.IssueServingCertificate(new SpiffeId("cluster.local", "istio-system", "istiod"), ["localhost"], [IPAddress.Loopback]);
-        var mesh = new TestMeshSource(initial);
+        var mesh = new InMemoryMeshStateSource(initial);
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();

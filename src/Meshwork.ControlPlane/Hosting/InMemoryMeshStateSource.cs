@@ -1,10 +1,12 @@
-using Meshwork.ControlPlane.Hosting;
 using Meshwork.Model.Mesh;
 
-namespace Meshwork.ControlPlane.Tests.Push;
+namespace Meshwork.ControlPlane.Hosting;
 
-/// <summary>An in-memory mesh state that tests change directly, as an apply through the store would.</summary>
-internal sealed class TestMeshSource(MeshState initial) : IMeshStateSource
+/// <summary>
+/// A mesh state held in memory and changed directly, as an apply through the store would change
+/// it: for hosting the push side without a store (tests, the push benchmark).
+/// </summary>
+public sealed class InMemoryMeshStateSource(MeshState initial) : IMeshStateSource
 {
     private readonly object _gate = new();
     private MeshState _current = initial;
