@@ -6,29 +6,13 @@ using Meshwork.Runtime.Processes;
 
 namespace Meshwork.Runtime;
 
-/// <summary>The control plane recorded in <c>server.json</c>.</summary>
-public sealed record ServerInfo(string Url, int Pid)
+/// <summary>The control plane recorded in <c>server.json</c>, checked for life.</summary>
+public static class LiveServer
 {
-    public static ServerInfo? Read(StateDirectory state)
-    {
-        try
-        {
-            using var document = JsonDocument.Parse(File.ReadAllText(state.ServerInfoFile));
-            var root = document.RootElement;
-            var url = root.TryGetProperty("url", out var u) ? u.GetString() : null;
-            var pid = root.TryGetProperty("pid", out var p) && p.TryGetInt32(out var value) ? value : 0;
-            return url is null ? null : new ServerInfo(url, pid);
-        }
-        catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException)
-        {
-            return null;
-        }
-    }
-
     /// <summary>The recorded control plane, when its process is alive and its port accepts connections.</summary>
-    public static async Task<ServerInfo?> ReadLiveAsync(StateDirectory state, CancellationToken cancellationToken = default)
+    public static async Task<ServerInfo?> ReadAsync(StateDirectory state, CancellationToken cancellationToken = default)
     {
-        if (Read(state) is not { } info || !Posix.IsAlive(info.Pid)) return null;
+        if (ServerInfo.Read(state) is not { } info || !Posix.IsAlive(info.Pid)) return null;
         try
         {
             var uri = new Uri(info.Url);
@@ -57,7 +41,7 @@ public sealed class LocalMesh(StateDirectory state, string meshworkExecutable, A
     /// <summary>Starts the control plane unless a live one is recorded; returns it once it answers.</summary>
     public async Task<ServerInfo> EnsureServerAsync(int? port, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        if (await ServerInfo.ReadLiveAsync(State, cancellationToken).ConfigureAwait(false) is { } live) return live;
+        if (await LiveServer.ReadAsync(State, cancellationToken).ConfigureAwait(false) is { } live) return live;
         // A record left by a control plane that was killed (or exited unreaped) would stop a new one.
         if (ServerInfo.Read(State) is { } stale && !Posix.IsAlive(stale.Pid)) TryDelete(State.ServerInfoFile);
         var previous = ServerInfo.Read(State);
@@ -68,7 +52,7 @@ public sealed class LocalMesh(StateDirectory state, string meshworkExecutable, A
         var deadline = DateTime.UtcNow + timeout;
         while (DateTime.UtcNow < deadline)
         {
-            if (await ServerInfo.ReadLiveAsync(State, cancellationToken).ConfigureAwait(false) is { } info && info != previous) return info;
+            if (await LiveServer.ReadAsync(State, cancellationToken).ConfigureAwait(false) is { } info && info != previous) return info;
             if (process.HasExited)
             {
                 throw new LocalMeshException($"the control plane exited with code {process.ExitCode}; see {Path.Combine(State.LogDirectory, "server.log")}:\n{Tail(Path.Combine(State.LogDirectory, "server.log"))}");

@@ -32,7 +32,7 @@ public static partial class ControlPlaneHost
         ArgumentNullException.ThrowIfNull(options);
         var state = options.StateDirectory;
         CreatePrivateDirectory(state.Root);
-        if (ServerInfo.TryRead(state) is { } running && running.ProcessIsAlive())
+        if (ServerInfo.Read(state) is { } running && running.ProcessIsAlive())
         {
             throw new InvalidOperationException(
                 $"a control plane is already running for state directory {state.Root} (pid {running.Pid}, {running.Url}); stop it first or use another --state-dir");
@@ -128,7 +128,7 @@ public static partial class ControlPlaneHost
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
             var url = ServedUrl(app, options);
             var info = new ServerInfo(url.ToString().TrimEnd('/'), Environment.ProcessId);
-            info.Write(state);
+            PrivateFile.Write(state.ServerInfoFile, info.ToJson(), isPublic: true);
             var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ControlPlaneHost).FullName!);
             if (cacertsWarning is not null) Log.CacertsIgnored(logger, cacertsWarning);
             Log.Listening(logger, info.Url, state.Root, options.TrustDomain);

@@ -51,7 +51,7 @@ public sealed class RunningControlPlane : IAsyncDisposable
         finally
         {
             // Only remove the record that is ours: a newer control plane may have taken over.
-            if (ServerInfo.TryRead(StateDirectory) == _info)
+            if (ServerInfo.Read(StateDirectory) == _info)
             {
                 try { File.Delete(StateDirectory.ServerInfoFile); } catch (IOException) { }
             }

@@ -17,27 +17,8 @@ public static partial class Posix
     /// <summary>Sends <paramref name="signal"/> to one process; false when it is gone.</summary>
     public static bool Signal(int pid, int signal) => pid > 1 && Kill(pid, signal) == 0;
 
-    /// <summary>
-    /// True while a process with this id runs (signal 0 probes without sending). A zombie — exited,
-    /// not yet reaped, which happens to daemons whose parent is gone when init does not reap — is not running.
-    /// </summary>
-    public static bool IsAlive(int pid) => pid > 1 && (Kill(pid, 0) == 0 || Marshal.GetLastPInvokeError() == 1 /* EPERM */) && !IsZombie(pid);
-
-    /// <summary>True when /proc says the process has exited and waits to be reaped (state Z or X).</summary>
-    public static bool IsZombie(int pid)
-    {
-        try
-        {
-            // /proc/<pid>/stat: "pid (comm) S ..."; comm may contain spaces and parentheses.
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            var close = stat.LastIndexOf(')');
-            return close > 0 && close + 2 < stat.Length && stat[close + 2] is 'Z' or 'X';
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return false;
-        }
-    }
+    /// <summary>True while a process with this id runs; an exited, unreaped one does not.</summary>
+    public static bool IsAlive(int pid) => Meshwork.Api.ProcessLiveness.IsRunning(pid);
 
     public static bool GroupIsAlive(int pgid) => pgid > 1 && Kill(-pgid, 0) == 0;
 
