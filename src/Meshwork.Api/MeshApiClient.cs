@@ -322,17 +322,7 @@ public sealed class MeshApiClient : IMeshApi, IDisposable
         return read.Resources[0] with { Source = null };
     }
 
-    private static string? ReadServerUrl(StateDirectory state)
-    {
-        try
-        {
-            return JsonNode.Parse(File.ReadAllText(state.ServerInfoFile))?["url"]?.GetValue<string>();
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException or InvalidOperationException)
-        {
-            return null;
-        }
-    }
+    private static string? ReadServerUrl(StateDirectory state) => ServerInfo.Read(state)?.Url;
 
     private static MeshApiException NotRunning(StateDirectory state, Uri? tried) => new(503, ServiceUnavailable,
         $"no control plane is running for state directory {state.Root}{(tried is null ? "" : $" (nothing answers at {tried})")}: run `meshwork up` or `meshwork server`");
