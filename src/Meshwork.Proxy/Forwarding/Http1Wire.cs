@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Text;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace Meshwork.Proxy.Forwarding;
@@ -38,7 +39,42 @@ internal sealed class HttpInput : IDisposable
     public void Consume(int count) { _start += count; if (_start == _end) _start = _end = 0; }
 
     /// <summary>Reads more bytes; false at end of stream.</summary>
-    public async ValueTask<bool> FillAsync(CancellationToken cancellationToken)
+    /// <remarks>
+    /// Not an async method itself: a read the stream completes at once costs no state machine, and one it
+    /// completes later awaits in <see cref="FillLaterAsync"/>, whose box is pooled. Failures still surface
+    /// from the returned task, never from the call.
+    /// </remarks>
+    public ValueTask<bool> FillAsync(CancellationToken cancellationToken)
+    {
+        try { MakeRoom(); }
+        catch (RelayException e) { return ValueTask.FromException<bool>(e); }
+        ValueTask<int> read;
+        int n;
+        try
+        {
+            read = Stream.ReadAsync(_buffer.AsMemory(_end), cancellationToken);
+            if (!read.IsCompleted) return FillLaterAsync(read);
+            n = read.GetAwaiter().GetResult();
+        }
+        catch (Exception e) { return ValueTask.FromException<bool>(IsTransportFailure(e) ? new RelayException(Side, e.Message, e) : e); }
+        _end += n;
+        return new ValueTask<bool>(n > 0);
+    }
+
+    private static bool IsTransportFailure(Exception e) => e is IOException or ObjectDisposedException or System.Net.Sockets.SocketException;
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> FillLaterAsync(ValueTask<int> pending)
+    {
+        int read;
+        try { read = await pending.ConfigureAwait(false); }
+        catch (Exception e) when (IsTransportFailure(e)) { throw new RelayException(Side, e.Message, e); }
+        _end += read;
+        return read > 0;
+    }
+
+    /// <summary>Makes room at the end of the buffer: the unread bytes move to the front, or the buffer grows (up to the head limit).</summary>
+    private void MakeRoom()
     {
         if (_start > 0 && _end == _buffer.Length)
         {
@@ -53,18 +89,13 @@ internal sealed class HttpInput : IDisposable
             ArrayPool<byte>.Shared.Return(_buffer);
             _buffer = bigger; _end -= _start; _start = 0;
         }
-        int read;
-        try { read = await Stream.ReadAsync(_buffer.AsMemory(_end), cancellationToken).ConfigureAwait(false); }
-        catch (Exception e) when (e is IOException or ObjectDisposedException or System.Net.Sockets.SocketException)
-        { throw new RelayException(Side, e.Message, e); }
-        _end += read;
-        return read > 0;
     }
 
     /// <summary>
     /// Waits for a whole message head (through the empty line) and returns its length; 0 when the
     /// stream ended cleanly before its first byte.
     /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<int> ReadHeadAsync(CancellationToken cancellationToken)
     {
         var scanned = 0;
@@ -87,6 +118,7 @@ internal sealed class HttpInput : IDisposable
     }
 
     /// <summary>Copies one body to <paramref name="output"/> as it is framed (chunked stays chunked); returns the payload bytes.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<long> CopyBodyAsync(BodyFraming framing, long length, HttpOutput output, CancellationToken cancellationToken)
     {
         switch (framing)
@@ -110,6 +142,7 @@ internal sealed class HttpInput : IDisposable
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask CopyExactAsync(long remaining, HttpOutput output, CancellationToken cancellationToken)
     {
         while (remaining > 0)
@@ -123,6 +156,7 @@ internal sealed class HttpInput : IDisposable
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<int> ReadLineAsync(CancellationToken cancellationToken)
     {
         while (true)
@@ -135,6 +169,7 @@ internal sealed class HttpInput : IDisposable
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<long> CopyChunkedAsync(HttpOutput output, CancellationToken cancellationToken)
     {
         long total = 0;
@@ -213,14 +248,37 @@ internal sealed class HttpOutput : IDisposable
         return FlushAsync(cancellationToken);
     }
 
-    public async ValueTask FlushAsync(CancellationToken cancellationToken)
+    /// <summary>Sends what was written. A write the stream completes at once costs no state machine; failures surface from the returned task.</summary>
+    public ValueTask FlushAsync(CancellationToken cancellationToken)
     {
-        if (_length == 0) return;
+        if (_length == 0) return ValueTask.CompletedTask;
         var length = _length;
         _length = 0;
-        try { await Stream.WriteAsync(_buffer.AsMemory(0, length), cancellationToken).ConfigureAwait(false); }
-        catch (Exception e) when (e is IOException or ObjectDisposedException or System.Net.Sockets.SocketException or NotSupportedException)
-        { throw new RelayException(Side, e.Message, e); }
+        try
+        {
+            var write = Stream.WriteAsync(_buffer.AsMemory(0, length), cancellationToken);
+            if (!write.IsCompleted) return FlushLaterAsync(write);
+            write.GetAwaiter().GetResult();
+        }
+        catch (Exception e) { return ValueTask.FromException(IsTransportFailure(e) ? new RelayException(Side, e.Message, e) : e); }
+        Shrink();
+        return ValueTask.CompletedTask;
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask FlushLaterAsync(ValueTask pending)
+    {
+        try { await pending.ConfigureAwait(false); }
+        catch (Exception e) when (IsTransportFailure(e)) { throw new RelayException(Side, e.Message, e); }
+        Shrink();
+    }
+
+    private static bool IsTransportFailure(Exception e) =>
+        e is IOException or ObjectDisposedException or System.Net.Sockets.SocketException or NotSupportedException;
+
+    /// <summary>After a large message, back to a buffer of the usual size.</summary>
+    private void Shrink()
+    {
         if (_buffer.Length > 64 * 1024)
         {
             ArrayPool<byte>.Shared.Return(_buffer);
