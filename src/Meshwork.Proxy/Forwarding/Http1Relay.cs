@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace Meshwork.Proxy.Forwarding;
@@ -24,10 +25,11 @@ internal sealed class UpstreamConnection(Stream stream) : IAsyncDisposable
 }
 
 /// <summary>Idle upstream connections per destination, most recently used first; idle ones expire.</summary>
+/// <remarks>Taking and returning a connection allocates nothing once a destination has its stack (a request takes and returns one).</remarks>
 internal sealed class UpstreamConnectionPool<TKey> where TKey : notnull
 {
     private static readonly long IdleTimeoutMs = 60_000;
-    private readonly ConcurrentDictionary<TKey, ConcurrentStack<UpstreamConnection>> _idle = new();
+    private readonly ConcurrentDictionary<TKey, IdleStack> _idle = new();
 
     public UpstreamConnection? TryTake(TKey key)
     {
@@ -45,7 +47,35 @@ internal sealed class UpstreamConnectionPool<TKey> where TKey : notnull
     {
         connection.IdleSince = Environment.TickCount64;
         connection.Reused = true;
-        _idle.GetOrAdd(key, static _ => new ConcurrentStack<UpstreamConnection>()).Push(connection);
+        _idle.GetOrAdd(key, static _ => new IdleStack()).Push(connection);
+    }
+
+    /// <summary>A stack over an array that grows and is reused (ConcurrentStack allocates a node per push).</summary>
+    private sealed class IdleStack
+    {
+        private readonly Lock _gate = new();
+        private UpstreamConnection?[] _items = new UpstreamConnection?[4];
+        private int _count;
+
+        public void Push(UpstreamConnection connection)
+        {
+            lock (_gate)
+            {
+                if (_count == _items.Length) Array.Resize(ref _items, _items.Length * 2);
+                _items[_count++] = connection;
+            }
+        }
+
+        public bool TryPop([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out UpstreamConnection? connection)
+        {
+            lock (_gate)
+            {
+                if (_count == 0) { connection = null; return false; }
+                connection = _items[--_count]!;
+                _items[_count] = null;
+                return true;
+            }
+        }
     }
 }
 
@@ -103,6 +133,7 @@ internal static class Http1Relay
     /// <paramref name="downIn"/>, then relays the response back to <paramref name="downOut"/>. Never throws for
     /// network failures: the result says which side failed and at what stage.
     /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public static async ValueTask<ExchangeResult> ExchangeAsync(HttpInput downIn, HttpOutput downOut, RequestFrame request, UpstreamConnection up, CancellationToken cancellationToken)
     {
         var hasBody = request.Framing != BodyFraming.None;
