@@ -41,9 +41,20 @@ internal sealed class ProxyMetrics
         }
     }
 
+    /// <summary>The id of <see cref="ResponseFlags.None"/>, what nearly every request has: no string hashing for it.</summary>
+    private readonly int _noFlagsId;
+
+    public ProxyMetrics() => _noFlagsId = AddFlags(ResponseFlags.None);
+
     private int FlagId(string flags)
     {
-        if (_flagIds.TryGetValue(flags, out var id)) return id;
+        if (ReferenceEquals(flags, ResponseFlags.None)) return _noFlagsId;
+        return _flagIds.TryGetValue(flags, out var id) ? id : AddFlags(flags);
+    }
+
+    private int AddFlags(string flags)
+    {
+        int id;
         lock (_flagIds)
         {
             if (_flagIds.TryGetValue(flags, out id)) return id;
