@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text;
 
@@ -222,15 +221,27 @@ internal static class Http1Relay
         $"upstream connect error or disconnect/reset before headers. reset reason: connection termination ({e.Message})";
 
     /// <summary>Writes a complete local response (an error the proxy itself gives).</summary>
-    public static async ValueTask WriteLocalResponseAsync(HttpOutput down, int status, string body, bool close, CancellationToken cancellationToken)
+    /// <remarks>Written into the output buffer as it goes (no strings or arrays made); a send that fails is ignored.</remarks>
+    public static ValueTask WriteLocalResponseAsync(HttpOutput down, int status, string body, bool close, CancellationToken cancellationToken)
     {
-        var text = body.EndsWith('\n') ? body : body + "\n";
-        var bytes = Encoding.UTF8.GetBytes(text);
+        var newline = !body.EndsWith('\n');
         down.Discard();
-        down.AppendAscii(string.Create(CultureInfo.InvariantCulture,
-            $"HTTP/1.1 {status} {Reason(status)}\r\ncontent-type: text/plain\r\ncontent-length: {bytes.Length}\r\n{(close ? "connection: close\r\n" : "")}\r\n"));
-        down.Append(bytes);
-        try { await down.FlushAsync(cancellationToken).ConfigureAwait(false); }
+        down.Append("HTTP/1.1 "u8);
+        down.AppendDecimal(status);
+        down.Append(" "u8);
+        down.AppendAscii(Reason(status));
+        down.Append("\r\ncontent-type: text/plain\r\ncontent-length: "u8);
+        down.AppendDecimal(Encoding.UTF8.GetByteCount(body) + (newline ? 1 : 0));
+        down.Append(close ? "\r\nconnection: close\r\n\r\n"u8 : "\r\n\r\n"u8);
+        down.AppendUtf8(body);
+        if (newline) down.Append("\n"u8);
+        var flush = down.FlushAsync(cancellationToken);
+        return flush.IsCompletedSuccessfully ? ValueTask.CompletedTask : IgnoreSendFailureAsync(flush);
+    }
+
+    private static async ValueTask IgnoreSendFailureAsync(ValueTask send)
+    {
+        try { await send.ConfigureAwait(false); }
         catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException) { }
     }
 

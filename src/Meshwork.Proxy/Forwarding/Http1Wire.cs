@@ -236,6 +236,21 @@ internal sealed class HttpOutput : IDisposable
         else _length += Encoding.ASCII.GetBytes(text, _buffer.AsSpan(_length));
     }
 
+    public void AppendUtf8(string text)
+    {
+        var max = Encoding.UTF8.GetMaxByteCount(text.Length);
+        if (_length + max > _buffer.Length) Append(Encoding.UTF8.GetBytes(text));
+        else _length += Encoding.UTF8.GetBytes(text, _buffer.AsSpan(_length));
+    }
+
+    /// <summary>A number in decimal ASCII digits.</summary>
+    public void AppendDecimal(long value)
+    {
+        Span<byte> digits = stackalloc byte[20];
+        Utf8Formatter.TryFormat(value, digits, out var written);
+        Append(digits[..written]);
+    }
+
     public ValueTask WriteAsync(ReadOnlySpan<byte> bytes, CancellationToken cancellationToken)
     {
         if (_length + bytes.Length <= _buffer.Length)

@@ -137,6 +137,29 @@ public sealed class RelayHotPathTests
         Assert.Contains(totals, l => l.Contains("response_code=\"403\"") && l.Contains("response_flags=\"RBAC\"") && l.EndsWith(" 1"));
     }
 
+    [Theory]
+    [InlineData(403, "RBAC: access denied", false, "HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\ncontent-length: 20\r\n\r\nRBAC: access denied\n")]
+    [InlineData(503, "no healthy upstream\n", true, "HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain\r\ncontent-length: 20\r\nconnection: close\r\n\r\nno healthy upstream\n")]
+    [InlineData(418, "caf\u00e9", false, "HTTP/1.1 418 Error\r\ncontent-type: text/plain\r\ncontent-length: 6\r\n\r\ncaf\u00c3\u00a9\n")]
+    public async Task A_local_response_is_written_as_one_message(int status, string body, bool close, string expected)
+    {
+        var sink = new MemoryStream();
+        using var down = new HttpOutput(sink, RelaySide.Downstream);
+        down.Append("left over"u8);
+        await Http1Relay.WriteLocalResponseAsync(down, status, body, close, default);
+        Assert.Equal(expected, Encoding.Latin1.GetString(sink.ToArray()));
+    }
+
+    [Theory]
+    [InlineData(Failure.Throws)]
+    [InlineData(Failure.FaultsAtOnce)]
+    [InlineData(Failure.FaultsLater)]
+    public async Task A_local_response_the_client_is_gone_for_is_dropped_quietly(Failure failure)
+    {
+        using var down = new HttpOutput(new FailingStream(failure, new IOException("reset")), RelaySide.Downstream);
+        await Http1Relay.WriteLocalResponseAsync(down, 503, "gone", close: true, default);
+    }
+
     public enum Failure { Throws, FaultsAtOnce, FaultsLater }
 
     /// <summary>Each read returns the message (at once, or later on the thread pool); each write is recorded.</summary>
