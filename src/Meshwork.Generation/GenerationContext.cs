@@ -16,10 +16,15 @@ public sealed class GenerationContext(MeshState mesh)
 {
     private readonly ConcurrentDictionary<(string Namespace, OutboundMode Mode), Lazy<ImmutableArray<OutboundService>>> _outbound = new();
 
+    private readonly Lazy<MeshIndex> _index = new(() => new MeshIndex(mesh ?? throw new ArgumentNullException(nameof(mesh))));
+
     public MeshState Mesh { get; } = mesh ?? throw new ArgumentNullException(nameof(mesh));
+
+    /// <summary>Pods and Deployments indexed by label, built once for every proxy of this mesh state.</summary>
+    internal MeshIndex Index => _index.Value;
 
     internal ImmutableArray<OutboundService> Outbound(string clientNamespace, OutboundMode mode)
         // The plain network sees every namespace alike.
         => _outbound.GetOrAdd((mode == OutboundMode.PlainNetwork ? "" : clientNamespace, mode), key =>
-            new Lazy<ImmutableArray<OutboundService>>(() => OutboundBuilder.Build(Mesh, key.Namespace, key.Mode))).Value;
+            new Lazy<ImmutableArray<OutboundService>>(() => OutboundBuilder.Build(Index, key.Namespace, key.Mode))).Value;
 }

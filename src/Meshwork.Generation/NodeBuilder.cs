@@ -10,10 +10,11 @@ internal static class NodeBuilder
 {
     public const string CanonicalNameLabel = "service.istio.io/canonical-name";
 
-    public static ProxyNode Build(ProxyRegistration proxy, MeshState mesh)
+    public static ProxyNode Build(ProxyRegistration proxy, MeshIndex index)
     {
+        var mesh = index.Mesh;
         var labels = proxy.Labels;
-        var workload = proxy.Workload ?? WorkloadNames.ForPod(mesh, proxy.Namespace, proxy.Pod, labels);
+        var workload = proxy.Workload ?? WorkloadNames.ForPod(index, proxy.Namespace, proxy.Pod, labels);
         var app = labels.GetValueOrDefault("app");
         var isNetwork = proxy.Role == ProxyRole.Network;
         var serviceAccount = isNetwork ? null : proxy.ServiceAccount ?? "default";

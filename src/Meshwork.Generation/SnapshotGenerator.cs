@@ -28,14 +28,14 @@ public static class SnapshotGenerator
         var trustBundle = trustBundlePem.IsDefault ? [] : trustBundlePem;
         ImmutableArray<string> trustDomains = [mesh.Mesh.TrustDomain, .. mesh.Mesh.TrustDomainAliases.Where(a => a != mesh.Mesh.TrustDomain).Distinct(StringComparer.Ordinal)];
 
-        var node = NodeBuilder.Build(proxy, mesh);
+        var node = NodeBuilder.Build(proxy, context.Index);
         var snapshot = proxy.Role switch
         {
             ProxyRole.Sidecar => new ProxySnapshot
             {
                 Version = "",
                 Node = node,
-                Inbound = InboundBuilder.Build(proxy, mesh),
+                Inbound = InboundBuilder.Build(proxy, context.Index),
                 Outbound = context.Outbound(proxy.Namespace, OutboundMode.Mesh),
                 TrustBundle = trustBundle,
                 TrustDomains = trustDomains,

@@ -8,19 +8,15 @@ namespace Meshwork.Generation;
 internal static class WorkloadNames
 {
     /// <summary>The Deployment whose selector matches the pod's labels, else the pod's own name.</summary>
-    public static string ForPod(MeshState mesh, string @namespace, string pod, IReadOnlyDictionary<string, string> labels)
-        => OwningDeployment(mesh, @namespace, labels)?.Metadata.Name ?? pod;
-
-    public static Deployment? OwningDeployment(MeshState mesh, string @namespace, IReadOnlyDictionary<string, string> labels)
-        => mesh.Deployments.FirstOrDefault(d => d.Metadata.Namespace == @namespace
-            && !d.Spec.Selector.IsEmpty && d.Spec.Selector.Matches(labels));
+    public static string ForPod(MeshIndex mesh, string @namespace, string pod, IReadOnlyDictionary<string, string> labels)
+        => mesh.OwningDeployment(@namespace, labels)?.Metadata.Name ?? pod;
 
     /// <summary>The containers of a pod: from the runtime-written Pod, else from its Deployment's template.</summary>
-    public static ImmutableArray<Container> Containers(MeshState mesh, string @namespace, string pod, IReadOnlyDictionary<string, string> labels)
+    public static ImmutableArray<Container> Containers(MeshIndex mesh, string @namespace, string pod, IReadOnlyDictionary<string, string> labels)
     {
-        var running = mesh.Pods.FirstOrDefault(p => p.Metadata.Namespace == @namespace && p.Metadata.Name == pod);
+        var running = mesh.PodNamed(@namespace, pod);
         if (running is not null) return running.Spec.Containers;
-        return OwningDeployment(mesh, @namespace, labels)?.Spec.Template.Spec.Containers ?? [];
+        return mesh.OwningDeployment(@namespace, labels)?.Spec.Template.Spec.Containers ?? [];
     }
 
     /// <summary>

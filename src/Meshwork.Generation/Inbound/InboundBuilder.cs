@@ -14,10 +14,11 @@ namespace Meshwork.Generation.Inbound;
 /// </summary>
 internal static class InboundBuilder
 {
-    public static ImmutableArray<InboundPort> Build(ProxyRegistration proxy, MeshState mesh)
+    public static ImmutableArray<InboundPort> Build(ProxyRegistration proxy, MeshIndex index)
     {
+        var mesh = index.Mesh;
         var workload = ProxyWorkload(proxy);
-        var containers = WorkloadNames.Containers(mesh, proxy.Namespace, proxy.Pod, proxy.Labels);
+        var containers = WorkloadNames.Containers(index, proxy.Namespace, proxy.Pod, proxy.Labels);
         var targeting = ServicesTargeting(proxy, mesh, containers);
 
         var ports = ImmutableArray.CreateBuilder<InboundPort>();

@@ -14,12 +14,11 @@ internal sealed record SelectedPod(Pod Pod, string Address, bool Ready, string W
 /// </summary>
 internal static class EndpointSelector
 {
-    public static ImmutableArray<SelectedPod> Select(MeshState mesh, Service service)
+    public static ImmutableArray<SelectedPod> Select(MeshIndex mesh, Service service)
     {
         if (service.Spec.Selector.IsEmpty) return [];
-        return [.. mesh.Pods
+        return [.. mesh.PodsSelectedBy(service.Metadata.Namespace ?? "default", service.Spec.Selector)
             .Where(p => p.Metadata.Namespace == service.Metadata.Namespace
-                && service.Spec.Selector.Matches(p.Metadata.Labels)
                 && !string.IsNullOrEmpty(p.Status.PodIP)
                 && p.Status.Phase is not ("Succeeded" or "Failed"))
             .Select(p => new SelectedPod(

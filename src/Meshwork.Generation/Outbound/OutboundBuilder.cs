@@ -22,28 +22,30 @@ internal static class OutboundBuilder
 {
     private const string PlainNetworkSource = "plain network (no sidecar)";
 
-    public static ImmutableArray<OutboundService> Build(MeshState mesh, string clientNamespace, OutboundMode mode)
+    public static ImmutableArray<OutboundService> Build(MeshIndex index, string clientNamespace, OutboundMode mode)
     {
+        var mesh = index.Mesh;
         var services = ImmutableArray.CreateBuilder<OutboundService>();
         foreach (var service in mesh.Services
             .Where(s => s.Metadata.Namespace is not null)
             .OrderBy(s => s.Metadata.Namespace, StringComparer.Ordinal)
             .ThenBy(s => s.Metadata.Name, StringComparer.Ordinal))
         {
-            var pods = EndpointSelector.Select(mesh, service);
+            var pods = EndpointSelector.Select(index, service);
             services.Add(new OutboundService
             {
                 Name = service.Metadata.Name,
                 Namespace = service.Metadata.Namespace!,
                 Hostname = WorkloadNames.Hostname(service),
-                Ports = [.. service.Spec.Ports.OrderBy(p => p.Port).Select(p => BuildPort(mesh, clientNamespace, mode, service, p, pods))],
+                Ports = [.. service.Spec.Ports.OrderBy(p => p.Port).Select(p => BuildPort(index, clientNamespace, mode, service, p, pods))],
             });
         }
         return services.ToImmutable();
     }
 
-    private static OutboundPort BuildPort(MeshState mesh, string clientNamespace, OutboundMode mode, Service service, ServicePort port, ImmutableArray<SelectedPod> pods)
+    private static OutboundPort BuildPort(MeshIndex index, string clientNamespace, OutboundMode mode, Service service, ServicePort port, ImmutableArray<SelectedPod> pods)
     {
+        var mesh = index.Mesh;
         var target = new ServiceTarget(service, port);
         var endpoints = ImmutableArray.CreateBuilder<UpstreamEndpoint>();
         string? tlsSource = null;
@@ -87,10 +89,19 @@ internal static class OutboundBuilder
             Protocol = WorkloadNames.WireProtocol(port),
             Endpoints = endpoints.ToImmutable(),
             AcceptedIdentities = usesMeshMtls
-                ? [.. SecureNaming.AcceptedIdentities(mesh, clientNamespace, target).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)]
+                ? [.. SecureNaming.AcceptedIdentities(ScopedToService(index, target), clientNamespace, target).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)]
                 : [],
             TlsSource = tlsSource ?? (mode == OutboundMode.PlainNetwork ? PlainNetworkSource : "auto"),
             Sni = sni,
         };
     }
+
+    /// <summary>
+    /// The mesh with only the pods secure naming would pick for <paramref name="target"/> (its
+    /// namespace, its selector), in mesh order, so that it does not scan every pod for every Service
+    /// port. Only called with a mesh-mTLS endpoint selected, so the list is never empty and secure
+    /// naming resolves endpoints from pods exactly as it would over the whole mesh.
+    /// </summary>
+    private static MeshState ScopedToService(MeshIndex index, ServiceTarget target)
+        => index.Mesh with { Pods = [.. index.PodsSelectedBy(target.Namespace, target.Service.Spec.Selector)] };
 }
