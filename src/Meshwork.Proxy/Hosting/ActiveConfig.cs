@@ -84,6 +84,9 @@ internal sealed class ActiveConfig
     internal static ProxySnapshot Normalize(ProxySnapshot s)
     {
         static ImmutableArray<T> N<T>(ImmutableArray<T> a) => a.IsDefault ? [] : a;
+        // A snapshot from the control plane has every list: keep it as it is rather than copy every
+        // record of a large one (transient heap the sidecar's limit may not have).
+        if (IsNormal(s)) return s;
         return s with
         {
             Inbound = [.. N(s.Inbound).Select(p => p with { Authorization = N(p.Authorization), Services = N(p.Services) })],
@@ -96,4 +99,10 @@ internal sealed class ActiveConfig
             Gateways = [.. N(s.Gateways).Select(g => g with { Hosts = N(g.Hosts), Routes = [.. N(g.Routes).Select(r => r with { Hosts = N(r.Hosts) })] })],
         };
     }
+
+    private static bool IsNormal(ProxySnapshot s) =>
+        !s.Inbound.IsDefault && s.Inbound.All(p => !p.Authorization.IsDefault && !p.Services.IsDefault)
+        && !s.Outbound.IsDefault && s.Outbound.All(o => !o.Ports.IsDefault && o.Ports.All(p => !p.Endpoints.IsDefault && !p.AcceptedIdentities.IsDefault))
+        && !s.TrustBundle.IsDefault && !s.TrustDomains.IsDefault
+        && !s.Gateways.IsDefault && s.Gateways.All(g => !g.Hosts.IsDefault && !g.Routes.IsDefault && g.Routes.All(r => !r.Hosts.IsDefault));
 }
