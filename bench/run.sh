@@ -15,6 +15,7 @@
 # Settings: the harness's (DURATION, ROUNDS, MODES, TARGETS, ...; see its README), plus
 #   PEERS                         path of run-peers.sh
 #   MESHWORK_BIN                  an already built meshwork executable (skips the build)
+#   MESHWORK_PROXY_BIN            the sidecar executable (default: meshwork-proxy beside MESHWORK_BIN, else `meshwork proxy`)
 #   MESHWORK_PAIR_EXTRA_SERVICES  extra services in every sidecar's snapshot (scaling runs)
 # Quick run while iterating: DURATION=5 ROUNDS=1 TARGETS="direct nginx-2hop haproxy-2hop" bench/run.sh
 set -euo pipefail
@@ -43,15 +44,24 @@ fi
 if [[ -n ${MESHWORK_BIN:-} ]]; then
   log "using the meshwork executable $MESHWORK_BIN (no build)"
 elif [[ -n ${MESHWORK_BUILD_SLOT:-} ]]; then
-  log "building Meshwork (Release, build slot $MESHWORK_BUILD_SLOT)"
+  log "building Meshwork (Release, build slot $MESHWORK_BUILD_SLOT) and the native sidecar"
   dotnet build "$REPO/src/Meshwork.Cli/Meshwork.Cli.csproj" -c Release -nologo -v quiet -clp:ErrorsOnly >&2
   MESHWORK_BIN="$REPO/artifacts/slots/$MESHWORK_BUILD_SLOT/bin/Meshwork.Cli/release/meshwork"
+  dotnet publish "$REPO/src/Meshwork.Sidecar/Meshwork.Sidecar.csproj" -c Release -nologo -v quiet -clp:ErrorsOnly \
+    -o "$REPO/artifacts/slots/$MESHWORK_BUILD_SLOT/publish/meshwork-proxy" >&2
+  MESHWORK_PROXY_BIN=${MESHWORK_PROXY_BIN:-$REPO/artifacts/slots/$MESHWORK_BUILD_SLOT/publish/meshwork-proxy/meshwork-proxy}
 else
-  log "building Meshwork (Release) through the launcher"
+  log "building Meshwork (Release) and the native sidecar through the launcher"
   "$REPO/meshwork" --help > /dev/null
   MESHWORK_BIN="$REPO/artifacts/bin/Meshwork.Cli/release/meshwork"
 fi
 [[ -x $MESHWORK_BIN ]] || { log "no meshwork executable at $MESHWORK_BIN"; exit 1; }
+# The sidecars run what the runtime runs: the native meshwork-proxy beside meshwork when it was built.
+if [[ -z ${MESHWORK_PROXY_BIN:-} && -x $(dirname "$MESHWORK_BIN")/meshwork-proxy ]]; then
+  MESHWORK_PROXY_BIN=$(dirname "$MESHWORK_BIN")/meshwork-proxy
+fi
+if [[ -n ${MESHWORK_PROXY_BIN:-} ]]; then log "sidecars: $MESHWORK_PROXY_BIN (native)"; export MESHWORK_PROXY_BIN
+else log "sidecars: $MESHWORK_BIN proxy (JIT; no native meshwork-proxy was built)"; fi
 export MESHWORK_BIN
 
 # ---------------------------------------------------------------- 3. run the harness

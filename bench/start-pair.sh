@@ -12,6 +12,7 @@
 #
 # Input (from run-peers.sh): LISTEN_PORT MTLS_PORT UPSTREAM_PORT.
 # Optional: MESHWORK_BIN (the meshwork executable; default: the repo's ./meshwork launcher),
+#   MESHWORK_PROXY_BIN (the sidecar executable; default: meshwork-proxy beside MESHWORK_BIN, else `$MESHWORK_BIN proxy`),
 #   MESHWORK_PAIR_INFO (a file that receives start-to-ready times and per-sidecar RSS),
 #   MESHWORK_PAIR_EXTRA_SERVICES (N extra services in every snapshot, for the scaling table),
 #   MESHWORK_PAIR_KEEP=1 (keep the state directory).
@@ -21,6 +22,9 @@ export LC_ALL=C
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/.." && pwd)
 MESHWORK=${MESHWORK_BIN:-$REPO/meshwork}
+# The sidecars run the native meshwork-proxy when one is given, else the same code under the JIT.
+if [[ -z ${MESHWORK_PROXY_BIN:-} && -x $(dirname "$MESHWORK")/meshwork-proxy ]]; then MESHWORK_PROXY_BIN=$(dirname "$MESHWORK")/meshwork-proxy; fi
+if [[ -n ${MESHWORK_PROXY_BIN:-} ]]; then PROXY_CMD=("$MESHWORK_PROXY_BIN"); else PROXY_CMD=("$MESHWORK" proxy); fi
 : "${LISTEN_PORT:?set by run-peers.sh}" "${MTLS_PORT:?set by run-peers.sh}" "${UPSTREAM_PORT:?set by run-peers.sh}"
 INFO=${MESHWORK_PAIR_INFO:-/dev/null}
 EXTRA=${MESHWORK_PAIR_EXTRA_SERVICES:-0}
@@ -235,7 +239,7 @@ start_sidecar() {
       MESHWORK_ADMIN_ADDRESS="127.0.0.1:$admin" \
       MESHWORK_POD_LABELS="$labels" \
       POD_NAME="$name" POD_NAMESPACE="$NS" POD_IP=127.0.0.1 SERVICE_ACCOUNT="$sa" MESHWORK_WORKLOAD="$app" \
-      "$@" "$MESHWORK" proxy > "$dir/logs/istio-proxy.log" 2>&1 < /dev/null &
+      "$@" "${PROXY_CMD[@]}" > "$dir/logs/istio-proxy.log" 2>&1 < /dev/null &
   LAST_PID=$!
   PIDS+=("$LAST_PID")
 }
@@ -258,6 +262,7 @@ log "sidecars ready: server ${s_ready} ms, client ${c_ready} ms (start to /ready
 
 rss_kib() { awk '/^VmRSS:/{print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 {
+  echo "sidecar_command ${PROXY_CMD[*]}"
   echo "start_to_ready_ms server=$s_ready client=$c_ready"
   echo "admin server=127.0.0.1:$S_ADMIN client=127.0.0.1:$C_ADMIN"
   echo "pids server=$S_PID client=$C_PID controlplane=$CP_PID"

@@ -21,12 +21,14 @@ namespace Meshwork.ProxyProtocol;
 [JsonSerializable(typeof(BootstrapTokenResponse))]
 public sealed partial class ProtocolJson : JsonSerializerContext
 {
-    /// <summary>The same contract, indented, for humans (config_dump, golden files).</summary>
+    /// <summary>
+    /// The same contract, indented, for humans (config_dump, golden files). Enums are strings through the
+    /// generated metadata (UseStringEnumConverter above), which keeps this usable in the NativeAOT sidecar.
+    /// </summary>
     public static ProtocolJson Indented { get; } = new(new JsonSerializerOptions
     {
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        Converters = { new JsonStringEnumConverter() },
         WriteIndented = true,
     });
 }

@@ -168,6 +168,7 @@ public sealed class RuntimeHost
     private PodEnvironmentSettings Settings => new()
     {
         MeshworkExecutable = _options.MeshworkExecutable,
+        ProxyCommand = ProxyCommand.Resolve(_options.MeshworkExecutable, Environment.GetEnvironmentVariable(ProxyCommand.OverrideVariable)),
         State = _options.State,
         ControlPlaneUrl = ReadControlPlaneUrl(),
         HostEnvironment = PodEnvironmentSettings.InheritFromHost(),
@@ -245,7 +246,7 @@ public sealed class RuntimeHost
                     IsSidecar = true,
                     Launch = new ProcessLaunch
                     {
-                        Command = [_options.MeshworkExecutable, "proxy"],
+                        Command = settings.ProxyCommand,
                         Environment = env.ToImmutableSortedDictionary(StringComparer.Ordinal),
                         WorkingDirectory = directory,
                         LogFile = Path.Combine(_options.State.LogDirectory, $"network-proxy-{@namespace}.log"),

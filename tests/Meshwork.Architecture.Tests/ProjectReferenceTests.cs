@@ -23,6 +23,7 @@ public sealed class ProjectReferenceTests
         ["Meshwork.ControlPlane"] = ["Meshwork.Generation", "Meshwork.Store", "Meshwork.Store.Sqlite", "Meshwork.CertificateAuthority", "Meshwork.Api", "Meshwork.ProxyProtocol", "Meshwork.Identity", "Meshwork.Model", "Meshwork.Policy"],
         ["Meshwork.Proxy"] = ["Meshwork.ProxyProtocol", "Meshwork.Identity"],
         ["Meshwork.Runtime"] = ["Meshwork.Model", "Meshwork.Api", "Meshwork.ProxyProtocol"],
+        ["Meshwork.Sidecar"] = ["Meshwork.Proxy"],
         ["Meshwork.Cli"] = ["Meshwork.Api", "Meshwork.Model", "Meshwork.Policy", "Meshwork.Runtime", "Meshwork.ControlPlane", "Meshwork.Proxy", "Meshwork.Samples", "Meshwork.ProxyProtocol", "Meshwork.Identity"],
     };
 

@@ -43,8 +43,15 @@ public sealed record PodPlan
 /// <summary>Settings shared by every pod of one runtime.</summary>
 public sealed record PodEnvironmentSettings
 {
-    /// <summary>The meshwork binary: its folder goes first on every pod's PATH, and sidecars run it.</summary>
+    /// <summary>The meshwork binary: its folder goes first on every pod's PATH.</summary>
     public required string MeshworkExecutable { get; init; }
+    /// <summary>What starts a sidecar or network proxy (see <see cref="Pods.ProxyCommand"/>).</summary>
+    public ImmutableArray<string> ProxyCommand
+    {
+        get => _proxyCommand.IsDefault ? Pods.ProxyCommand.Resolve(MeshworkExecutable, null) : _proxyCommand;
+        init => _proxyCommand = value;
+    }
+    private readonly ImmutableArray<string> _proxyCommand;
     public required StateDirectory State { get; init; }
     /// <summary>https URL of the control plane, for sidecars.</summary>
     public string? ControlPlaneUrl { get; init; }
@@ -217,7 +224,7 @@ public static class PodPlanner
                 IsSidecar = true,
                 Launch = new ProcessLaunch
                 {
-                    Command = [settings.MeshworkExecutable, "proxy"],
+                    Command = settings.ProxyCommand,
                     Environment = env.ToImmutableSortedDictionary(StringComparer.Ordinal),
                     WorkingDirectory = directory,
                     LogFile = Path.Combine(directory, "logs", $"{SidecarInjection.SidecarContainerName}.log"),
@@ -235,7 +242,7 @@ public static class PodPlanner
                 {
                     Name = SidecarInjection.SidecarContainerName,
                     Image = "meshwork proxy",
-                    Command = [settings.MeshworkExecutable, "proxy"],
+                    Command = settings.ProxyCommand,
                 }),
             };
         }

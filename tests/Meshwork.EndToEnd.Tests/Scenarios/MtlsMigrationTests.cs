@@ -81,6 +81,18 @@ public sealed class MtlsMigrationTests(MtlsMigrationMesh mesh) : IClassFixture<M
     }
 
     [Fact]
+    public async Task Sidecars_run_the_native_proxy_built_beside_meshwork()
+    {
+        var pod = await ReadyPodAsync("foo", "sleep");
+        var sidecar = pod.Containers.Single(c => c.Name == "istio-proxy");
+        var native = Path.Combine(Path.GetDirectoryName(Mw.Executable)!, ProxyCommand.NativeExecutableName);
+        // /proc/PID/exe: the program the kernel runs, not whatever the command line claims.
+        Assert.Equal(native, new FileInfo($"/proc/{sidecar.Pid}/exe").LinkTarget);
+        var listed = await mesh.MustAsync("get", "pod", pod.Name, "-n", "foo", "-o", "jsonpath={.spec.containers[*].command[0]}");
+        Assert.Contains(native, listed.Stdout.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+    }
+
+    [Fact]
     public async Task A_killed_sidecar_makes_the_pod_unready_until_it_is_back()
     {
         var pod = await ReadyPodAsync("bar", "httpbin");
