@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Diagnostics;
+using System.Globalization;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Http.Headers;
@@ -194,6 +196,7 @@ internal sealed class ControlPlaneAgent(ProxyOptions options, ProxyState state, 
     /// <summary>Reads and applies one snapshot line; null when it could not be read (nothing to ACK).</summary>
     private (SnapshotEnvelope Envelope, string? Error)? Receive(ReadOnlySequence<byte> line)
     {
+        var started = Stopwatch.GetTimestamp();
         SnapshotEnvelope? envelope;
         try { envelope = Deserialize(line); }
         catch (JsonException e)
@@ -220,7 +223,9 @@ internal sealed class ControlPlaneAgent(ProxyOptions options, ProxyState state, 
                 error = $"the snapshot's lookups do not fit in this proxy's heap ({GC.GetGCMemoryInfo().TotalAvailableMemoryBytes} bytes available to the GC)";
             }
         }
-        if (error is null) ProxyLog.SnapshotApplied(logger, envelope.Snapshot.Version, "control plane");
+        // The size and the time (read, checked, lookups built) say what a large mesh costs a proxy.
+        if (error is null) ProxyLog.SnapshotApplied(logger, envelope.Snapshot.Version, string.Create(CultureInfo.InvariantCulture,
+            $"control plane; {line.Length} bytes, applied in {Stopwatch.GetElapsedTime(started).TotalMilliseconds:F0} ms"));
         else ProxyLog.SnapshotRejected(logger, envelope.Snapshot.Version, "control plane", error);
         return (envelope, error);
     }
