@@ -170,10 +170,20 @@ internal sealed class ControlPlaneAgent(ProxyOptions options, ProxyState state, 
             {
                 var read = await lines.ReadAsync(cancellationToken).ConfigureAwait(false);
                 var buffer = read.Buffer;
-                while (TryReadLine(ref buffer, out var line))
+                if (TryReadLine(ref buffer, out var line))
                 {
-                    if (line.IsEmpty) continue;
-                    if (Receive(line) is { } envelope) await AckAsync(client, envelope.Envelope, envelope.Error, cancellationToken).ConfigureAwait(false);
+                    var started = Stopwatch.GetTimestamp();
+                    var length = line.Length;
+                    var envelope = line.IsEmpty ? null : Read(line);
+                    // The line's segments go back before the snapshot is indexed: the old config, the
+                    // new snapshot and its lookups are what must fit in the heap then, not the JSON too.
+                    lines.AdvanceTo(buffer.Start);
+                    if (envelope is not null)
+                    {
+                        var error = Apply(envelope, length, started);
+                        await AckAsync(client, envelope, error, cancellationToken).ConfigureAwait(false);
+                    }
+                    continue;
                 }
                 lines.AdvanceTo(buffer.Start, buffer.End);
                 if (read.IsCompleted) break;
@@ -193,12 +203,10 @@ internal sealed class ControlPlaneAgent(ProxyOptions options, ProxyState state, 
         return true;
     }
 
-    /// <summary>Reads and applies one snapshot line; null when it could not be read (nothing to ACK).</summary>
-    private (SnapshotEnvelope Envelope, string? Error)? Receive(ReadOnlySequence<byte> line)
+    /// <summary>Reads one snapshot line; null when it could not be read (nothing to ACK).</summary>
+    private SnapshotEnvelope? Read(ReadOnlySequence<byte> line)
     {
-        var started = Stopwatch.GetTimestamp();
-        SnapshotEnvelope? envelope;
-        try { envelope = Deserialize(line); }
+        try { return Deserialize(line); }
         catch (JsonException e)
         {
             ProxyLog.SnapshotRejected(logger, "?", "control plane", $"unreadable snapshot: {e.Message}");
@@ -211,7 +219,11 @@ internal sealed class ControlPlaneAgent(ProxyOptions options, ProxyState state, 
             ProxyLog.SnapshotRejected(logger, "?", "control plane", $"a snapshot of {line.Length} bytes does not fit in this proxy's heap ({GC.GetGCMemoryInfo().TotalAvailableMemoryBytes} bytes available to the GC)");
             return null;
         }
-        if (envelope is null) return null;
+    }
+
+    /// <summary>Applies a snapshot read from a line of <paramref name="length"/> bytes; returns the NACK's error, or null.</summary>
+    private string? Apply(SnapshotEnvelope envelope, long length, long started)
+    {
         string? error = null;
         if (envelope.Snapshot.Node.Role != options.Role)
             error = $"snapshot is for role {envelope.Snapshot.Node.Role}, this proxy runs as {options.Role}";
@@ -225,9 +237,9 @@ internal sealed class ControlPlaneAgent(ProxyOptions options, ProxyState state, 
         }
         // The size and the time (read, checked, lookups built) say what a large mesh costs a proxy.
         if (error is null) ProxyLog.SnapshotApplied(logger, envelope.Snapshot.Version, string.Create(CultureInfo.InvariantCulture,
-            $"control plane; {line.Length} bytes, applied in {Stopwatch.GetElapsedTime(started).TotalMilliseconds:F0} ms"));
+            $"control plane; {length} bytes, applied in {Stopwatch.GetElapsedTime(started).TotalMilliseconds:F0} ms"));
         else ProxyLog.SnapshotRejected(logger, envelope.Snapshot.Version, "control plane", error);
-        return (envelope, error);
+        return error;
     }
 
     /// <summary>One JSON value, and nothing but white space after it (what Deserialize(string) accepted).</summary>
