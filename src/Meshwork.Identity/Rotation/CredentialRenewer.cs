@@ -79,7 +79,10 @@ public sealed class CredentialRenewer : IAsyncDisposable
     /// <summary>When the background loop will next ask the CA (null when not scheduled).</summary>
     public DateTimeOffset? NextAttemptAt { get; private set; }
 
-    /// <summary>Completes with the first credentials (at once when initial credentials were given).</summary>
+    /// <summary>
+    /// Completes with the first credentials (at once when initial credentials were given), after the
+    /// <see cref="CredentialsChanged"/> handlers for them have run.
+    /// </summary>
     public Task<WorkloadCredentials> WaitForCredentialsAsync(CancellationToken cancellationToken = default) =>
         _firstCredentials.Task.WaitAsync(cancellationToken);
 
@@ -114,8 +117,10 @@ public sealed class CredentialRenewer : IAsyncDisposable
             }
             LastError = null;
             Volatile.Write(ref _current, fresh);
-            _firstCredentials.TrySetResult(fresh);
+            // Handlers first: whoever waits for the first credentials (a proxy about to open its stream
+            // with them) must find what the handlers installed, not race them.
             CredentialsChanged?.Invoke(this, fresh);
+            _firstCredentials.TrySetResult(fresh);
             return fresh;
         }
         finally

@@ -172,6 +172,25 @@ public sealed class CredentialRenewerTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Whoever_waits_for_the_first_credentials_finds_what_the_handlers_installed()
+    {
+        // A proxy waits for its first certificate and then opens its stream with what the handler put
+        // in place; released before the handler ran, it connected without a client certificate.
+        var renewer = NewRenewer();
+        WorkloadCredentials? installed = null;
+        var waiterReleasedBeforeHandler = true;
+        renewer.CredentialsChanged += (_, c) =>
+        {
+            waiterReleasedBeforeHandler = renewer.WaitForCredentialsAsync().IsCompleted;
+            installed = c;
+        };
+        renewer.Start();
+        var first = await renewer.WaitForCredentialsAsync().WaitAsync(TimeSpan.FromSeconds(15));
+        Assert.False(waiterReleasedBeforeHandler);
+        Assert.Same(first, installed);
+    }
+
+    [Fact]
     public async Task A_certificate_for_another_identity_is_refused_and_counted()
     {
         var renewer = NewRenewer(request: (csr, _) => Task.FromResult<IReadOnlyList<string>>(_ca.Sign(csr, new SpiffeId("cluster.local", "foo", "httpbin"))));
