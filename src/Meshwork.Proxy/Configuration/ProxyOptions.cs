@@ -9,8 +9,12 @@ namespace Meshwork.Proxy.Configuration;
 /// <summary>Where the sidecar forwards one workload port: the app's host and port.</summary>
 public sealed record InboundTarget(int WorkloadPort, string AppHost, int AppPort);
 
-/// <summary>A fixed local listener for one upstream service port (Consul's upstreams): Listen → Host:Port.</summary>
-public sealed record FixedUpstream(IPEndPoint Listen, string Host, int Port);
+/// <summary>
+/// A fixed local listener for one upstream service port (Consul's upstreams): Listen → Host:Port.
+/// <paramref name="Http2"/>: requests go to mTLS endpoints multiplexed on one HTTP/2 connection per endpoint
+/// (<see cref="ProxyEnvironment.UpstreamHttp2"/>) instead of the HTTP/1.1 keep-alive relay.
+/// </summary>
+public sealed record FixedUpstream(IPEndPoint Listen, string Host, int Port, bool Http2 = false);
 
 /// <summary>
 /// Everything the proxy is started with. Built from the environment (<see cref="ProxyEnvironment"/>)
@@ -43,6 +47,8 @@ public sealed record ProxyOptions
     public TimeSpan FilePollInterval { get; init; } = TimeSpan.FromSeconds(2);
     /// <summary>Relay inbound HTTP/1.1 without Kestrel's HTTP stage (<see cref="ProxyEnvironment.Http1Relay"/>; on unless "0").</summary>
     public bool Http1Relay { get; init; } = true;
+    /// <summary>HTTP/2 to mTLS endpoints (<see cref="ProxyEnvironment.UpstreamHttp2"/>; off unless "1"); carried by each <see cref="FixedUpstream"/>.</summary>
+    public bool UpstreamHttp2 { get; init; }
 
     public string ProxyId => $"{PodName}.{PodNamespace}";
 
@@ -133,6 +139,7 @@ public sealed record ProxyOptions
             errors.Add($"set {ProxyEnvironment.ControlPlane} or {ProxyEnvironment.SnapshotFile}");
         }
 
+        var upstreamHttp2 = Get(ProxyEnvironment.UpstreamHttp2) == "1";
         return options with
         {
             Role = role,
@@ -142,7 +149,7 @@ public sealed record ProxyOptions
             CertDirectory = certDir,
             Inbound = inbound,
             OutboundAddress = outbound,
-            FixedOutbound = fixedOutbound,
+            FixedOutbound = upstreamHttp2 ? [.. fixedOutbound.Select(f => f with { Http2 = true })] : fixedOutbound,
             AdminAddress = admin,
             SnapshotFile = snapshotFile,
             PodName = Get(ProxyEnvironment.PodName) ?? "unknown",
@@ -152,6 +159,7 @@ public sealed record ProxyOptions
             Workload = Get(ProxyEnvironment.Workload),
             Labels = labels,
             Http1Relay = Get(ProxyEnvironment.Http1Relay) != "0",
+            UpstreamHttp2 = upstreamHttp2,
         };
     }
 

@@ -22,9 +22,16 @@ internal sealed class FixedUpstreamHandler(FixedUpstream upstream, ProxyState st
     private const int MaxAttempts = 3;
     private readonly UpstreamConnectionPool<UpstreamEndpoint> _pool = new();
     private readonly string _authority = $"{upstream.Host}:{upstream.Port}";
+    private readonly Http2.Http2FixedForwarder? _http2 = upstream.Http2 ? new(upstream, state, connector, metrics, logger) : null;
 
     public async Task OnConnectionAsync(ConnectionContext connection)
     {
+        if (_http2 is not null)
+        {
+            // MESHWORK_UPSTREAM_HTTP2=1: requests share one HTTP/2 connection per endpoint instead of this relay.
+            await _http2.OnConnectionAsync(connection).ConfigureAwait(false);
+            return;
+        }
         var cancellationToken = connection.ConnectionClosed;
         // The server stopping ends a kept-alive connection between requests.
         var closeRequested = connection.Features.Get<Microsoft.AspNetCore.Connections.Features.IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested ?? default;
@@ -196,7 +203,7 @@ internal sealed class FixedUpstreamHandler(FixedUpstream upstream, ProxyState st
         return fields;
     }
 
-    private static string Describe(UpstreamException error) => error.Stage switch
+    internal static string Describe(UpstreamException error) => error.Stage switch
     {
         UpstreamStage.Tls => $"upstream connect error or disconnect/reset before headers. reset reason: connection failure, transport failure reason: TLS error: {error.Message}",
         UpstreamStage.Connect => $"upstream connect error or disconnect/reset before headers. reset reason: connection failure: {error.Message}",

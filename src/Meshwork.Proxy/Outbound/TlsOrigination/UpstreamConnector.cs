@@ -22,8 +22,19 @@ internal sealed class UpstreamConnector(ProxyState state, ProxyMetrics metrics, 
 {
     private static readonly List<SslApplicationProtocol> HttpAlpn = [new("istio-http/1.1"), new("istio"), SslApplicationProtocol.Http11];
     private static readonly List<SslApplicationProtocol> TcpAlpn = [new("istio-peer-exchange"), new("istio")];
+    /// <summary>h2 only: the caller speaks HTTP/2 with prior knowledge on what this returns, so anything else must fail the handshake's check.</summary>
+    private static readonly List<SslApplicationProtocol> Http2Alpn = [SslApplicationProtocol.Http2];
 
-    public async ValueTask<Stream> ConnectAsync(OutboundService service, OutboundPort port, UpstreamEndpoint endpoint, bool http, CancellationToken cancellationToken)
+    private enum Alpn { Tcp, Http1, Http2 }
+
+    public ValueTask<Stream> ConnectAsync(OutboundService service, OutboundPort port, UpstreamEndpoint endpoint, bool http, CancellationToken cancellationToken) =>
+        ConnectAsync(service, port, endpoint, http ? Alpn.Http1 : Alpn.Tcp, cancellationToken);
+
+    /// <summary>A connection for HTTP/2 with prior knowledge: over mTLS it negotiated ALPN h2 (plaintext endpoints get h2c).</summary>
+    public ValueTask<Stream> ConnectHttp2Async(OutboundService service, OutboundPort port, UpstreamEndpoint endpoint, CancellationToken cancellationToken) =>
+        ConnectAsync(service, port, endpoint, Alpn.Http2, cancellationToken);
+
+    private async ValueTask<Stream> ConnectAsync(OutboundService service, OutboundPort port, UpstreamEndpoint endpoint, Alpn alpn, CancellationToken cancellationToken)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         if (IPAddress.TryParse(endpoint.Address, out var ip) && ip.AddressFamily == AddressFamily.InterNetworkV6)
@@ -61,10 +72,10 @@ internal sealed class UpstreamConnector(ProxyState state, ProxyMetrics metrics, 
         if (endpoint.Tls == UpstreamTlsMode.Disable || state.Config is { Snapshot.Node.Role: ProxyRole.Network })
             return network;
 
-        return await OriginateTlsAsync(network, service, port, endpoint, http, cancellationToken).ConfigureAwait(false);
+        return await OriginateTlsAsync(network, service, port, endpoint, alpn, cancellationToken).ConfigureAwait(false);
     }
 
-    private async ValueTask<Stream> OriginateTlsAsync(NetworkStream network, OutboundService service, OutboundPort port, UpstreamEndpoint endpoint, bool http, CancellationToken cancellationToken)
+    private async ValueTask<Stream> OriginateTlsAsync(NetworkStream network, OutboundService service, OutboundPort port, UpstreamEndpoint endpoint, Alpn alpn, CancellationToken cancellationToken)
     {
         var credentials = state.Credentials;
         var config = state.Config;
@@ -86,7 +97,7 @@ internal sealed class UpstreamConnector(ProxyState state, ProxyMetrics metrics, 
             EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
             AllowTlsResume = false,
             CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
-            ApplicationProtocols = http ? HttpAlpn : TcpAlpn,
+            ApplicationProtocols = alpn switch { Alpn.Http1 => HttpAlpn, Alpn.Http2 => Http2Alpn, _ => TcpAlpn },
             CertificateChainPolicy = InboundTlsTerminator.CreateChainPolicy(bundle),
             RemoteCertificateValidationCallback = (_, certificate, chain, _) =>
             {
@@ -114,6 +125,12 @@ internal sealed class UpstreamConnector(ProxyState state, ProxyMetrics metrics, 
             using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             cts.CancelAfter(handshakeTimeout);
             await ssl.AuthenticateAsClientAsync(options, cts.Token).ConfigureAwait(false);
+            if (alpn == Alpn.Http2 && ssl.NegotiatedApplicationProtocol != SslApplicationProtocol.Http2)
+            {
+                await ssl.DisposeAsync().ConfigureAwait(false);
+                metrics.RecordHandshake("outbound", false, "alpn");
+                throw new UpstreamException(UpstreamStage.Tls, $"{endpoint.Address}:{endpoint.Port} did not negotiate h2 (ALPN '{ssl.NegotiatedApplicationProtocol}'): its sidecar does not serve HTTP/2; unset {Meshwork.ProxyProtocol.ControlPlaneApi.ProxyEnvironment.UpstreamHttp2} on this one");
+            }
             metrics.RecordHandshake("outbound", true, "ok");
             return ssl;
         }

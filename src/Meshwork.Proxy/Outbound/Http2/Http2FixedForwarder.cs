@@ -1,0 +1,452 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Net;
+using System.Text;
+using Meshwork.Proxy.Configuration;
+using Meshwork.Proxy.Forwarding;
+using Meshwork.Proxy.Hosting;
+using Meshwork.Proxy.Metrics;
+using Meshwork.Proxy.Outbound.TlsOrigination;
+using Meshwork.ProxyProtocol.Snapshots;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Logging;
+
+namespace Meshwork.Proxy.Outbound.Http2;
+
+/// <summary>
+/// A fixed outbound listener with <see cref="FixedUpstream.Http2"/>: HTTP/1.1 requests from the app (kept alive,
+/// one at a time per connection) go to the service's endpoints through <see cref="Http2Upstreams"/>, so the
+/// requests of all the app's connections share one mTLS HTTP/2 connection per endpoint. Routing, endpoint
+/// choice, retries of requests that were never sent, peer metadata and metrics are those of the HTTP/1.1 relay.
+/// </summary>
+internal sealed class Http2FixedForwarder(FixedUpstream upstream, ProxyState state, UpstreamConnector connector, ProxyMetrics metrics, ILogger logger)
+{
+    private const int MaxAttempts = 3;
+    private const int CopyBufferSize = 16 * 1024;
+    private readonly Http2Upstreams _clients = new(connector, TimeSpan.FromSeconds(10));
+    private readonly string _authority = $"{upstream.Host}:{upstream.Port}";
+
+    public async Task OnConnectionAsync(ConnectionContext connection)
+    {
+        var cancellationToken = connection.ConnectionClosed;
+        var closeRequested = connection.Features.Get<Microsoft.AspNetCore.Connections.Features.IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested ?? default;
+        using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, closeRequested);
+        var stream = new DuplexPipeStream(connection.Transport);
+        using var downIn = new HttpInput(stream, RelaySide.Downstream);
+        using var downOut = new HttpOutput(stream, RelaySide.Downstream);
+        var labels = new LabelsCache();
+        try
+        {
+            while (true)
+            {
+                int headLength;
+                try { headLength = await downIn.ReadHeadAsync(downIn.Buffered > 0 ? cancellationToken : idle.Token).ConfigureAwait(false); }
+                catch (Exception e) when (e is RelayException or OperationCanceledException) { return; }
+                if (headLength == 0) return;
+                if (!await ForwardAsync(downIn, downOut, headLength, labels, cancellationToken).ConfigureAwait(false)) return;
+            }
+        }
+        catch (Exception e) when (e is RelayException or OperationCanceledException or ObjectDisposedException) { }
+        finally
+        {
+            try { await connection.Transport.Output.CompleteAsync().ConfigureAwait(false); } catch (InvalidOperationException) { }
+        }
+    }
+
+    /// <summary>The metric labels last used on this connection, kept while the config and endpoint stay the same.</summary>
+    private sealed class LabelsCache
+    {
+        public ActiveConfig? Config;
+        public UpstreamEndpoint? Endpoint;
+        public LabelsHandle Labels;
+    }
+
+    /// <summary>One request and its response; false when the downstream connection must close.</summary>
+    private async Task<bool> ForwardAsync(HttpInput downIn, HttpOutput downOut, int headLength, LabelsCache labelsCache, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        RequestHead request;
+        try { request = RequestHead.Parse(downIn, headLength); }
+        catch (HttpWireException e)
+        {
+            await Http1Relay.WriteLocalResponseAsync(downOut, 400, $"meshwork: malformed request: {e.Message}", close: true, cancellationToken).ConfigureAwait(false);
+            return false;
+        }
+
+        var config = state.Config;
+        if (config is null)
+        {
+            await Http1Relay.WriteLocalResponseAsync(downOut, 503, "meshwork: the proxy has no configuration yet", close: true, cancellationToken).ConfigureAwait(false);
+            return false;
+        }
+        if (!config.Router.TryResolve(upstream.Host, upstream.Port, out var target, out var routeError))
+        {
+            ProxyLog.OutboundFailed(logger, request.Method.Method, _authority, UpstreamStage.NoRoute, routeError!);
+            var (status, flags) = ErrorResponder.Map(UpstreamStage.NoRoute, false);
+            await Http1Relay.WriteLocalResponseAsync(downOut, status, $"meshwork: no route to {_authority}: {routeError}", close: true, cancellationToken).ConfigureAwait(false);
+            metrics.RecordRequest(metrics.Intern(OutboundLabels.For(config, null, null, tcp: false)), status, flags, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            return false;
+        }
+
+        if (request.ExpectContinue && request.Framing != BodyFraming.None)
+        {
+            downOut.Append("HTTP/1.1 100 Continue\r\n\r\n"u8);
+            await downOut.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        var invoker = _clients.For(target!);
+        var body = request.Framing == BodyFraming.None ? null : new RequestBody(downIn, request.Framing, request.ContentLength);
+        List<UpstreamEndpoint>? tried = null;
+        HttpResponseMessage? response = null;
+        UpstreamException? failure = null;
+        var endpoint = target!.Picker.Pick();
+        for (var attempt = 1; endpoint is not null; attempt++)
+        {
+            using var message = Http2Upstreams.CreateRequest(request.Method, target, endpoint, request.PathAndQuery);
+            request.CopyHeadersTo(message, body, _authority);
+            if (endpoint.Tls == UpstreamTlsMode.IstioMutual) AddPeerMetadata(message, config);
+            try
+            {
+                response = await invoker.SendAsync(message, cancellationToken).ConfigureAwait(false);
+                failure = null;
+                target.Picker.ReportSuccess(endpoint);
+                break;
+            }
+            catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException)
+            {
+                if (cancellationToken.IsCancellationRequested) return false;
+                failure = HttpForwarder.Classify(e);
+                if (failure.Stage is UpstreamStage.Connect or UpstreamStage.Tls) target.Picker.ReportConnectFailure(endpoint);
+                // Nothing was sent: another endpoint may take it.
+                if (failure.Stage != UpstreamStage.Connect || body is not null || attempt >= MaxAttempts) break;
+                (tried ??= []).Add(endpoint);
+                endpoint = target.Picker.Pick(tried);
+            }
+        }
+
+        if (!ReferenceEquals(labelsCache.Config, config) || !ReferenceEquals(labelsCache.Endpoint, endpoint) || endpoint is null)
+        {
+            labelsCache.Labels = metrics.Intern(OutboundLabels.For(config, target, endpoint, tcp: false));
+            labelsCache.Config = endpoint is null ? null : config;
+            labelsCache.Endpoint = endpoint;
+        }
+        var labels = labelsCache.Labels;
+
+        if (response is null)
+        {
+            var stage = failure?.Stage ?? UpstreamStage.NoHealthyUpstream;
+            var (status, flags) = ErrorResponder.Map(stage, retried: tried is { Count: > 0 });
+            var text = failure is null
+                ? $"meshwork: no healthy upstream: {target.Service.Hostname}:{target.Port.Port} has no ready endpoint"
+                : FixedUpstreamHandler.Describe(failure);
+            ProxyLog.OutboundFailed(logger, request.Method.Method, _authority, stage, failure?.Message ?? "no ready endpoint");
+            await Http1Relay.WriteLocalResponseAsync(downOut, status, text, close: true, cancellationToken).ConfigureAwait(false);
+            metrics.RecordRequest(labels, status, flags, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            return false;
+        }
+
+        UpstreamException? error;
+        using (response)
+        {
+            var status = (int)response.StatusCode;
+            (error, var responseStarted) = await RelayResponseAsync(response, downOut, request, body, cancellationToken).ConfigureAwait(false);
+            var flags = ResponseFlags.None;
+            if (error is not null)
+            {
+                ProxyLog.OutboundFailed(logger, request.Method.Method, _authority, error.Stage, error.Message);
+                (var mapped, flags) = ErrorResponder.Map(error.Stage, retried: false);
+                if (!responseStarted && error.Stage != UpstreamStage.Downstream)
+                {
+                    status = mapped;
+                    await Http1Relay.WriteLocalResponseAsync(downOut, status, error.Message, close: true, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            metrics.RecordRequest(labels, status, flags, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+        if (body is { Complete: false })
+        {
+            // The response is disposed (its stream reset): let the body's copy stop before the connection's buffers go.
+            try { await body.Finished.WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None).ConfigureAwait(false); }
+            catch (Exception e) when (e is TimeoutException or IOException or OperationCanceledException or HttpRequestException) { }
+            return false;
+        }
+        return error is null && !request.Close;
+    }
+
+    /// <summary>Writes the response as HTTP/1.1: the head, then the body as it comes (Content-Length, or chunked when unknown).</summary>
+    private static async Task<(UpstreamException? Error, bool Started)> RelayResponseAsync(HttpResponseMessage response, HttpOutput downOut, RequestHead request, RequestBody? body, CancellationToken cancellationToken)
+    {
+        var status = (int)response.StatusCode;
+        var noBody = request.IsHead || status is (>= 100 and < 200) or 204 or 304;
+        var length = response.Content.Headers.ContentLength;
+        var chunked = !noBody && length is null;
+        downOut.Append("HTTP/1.1 "u8);
+        downOut.AppendDecimal(status);
+        downOut.Append(" "u8);
+        downOut.AppendAscii(Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status) is { Length: > 0 } reason ? reason : "Unknown");
+        downOut.Append("\r\n"u8);
+        AppendHeaders(downOut, response.Headers);
+        AppendHeaders(downOut, response.Content.Headers);
+        if (length is { } n && (!noBody || request.IsHead)) { downOut.Append("content-length: "u8); downOut.AppendDecimal(n); downOut.Append("\r\n"u8); }
+        if (chunked) downOut.Append("transfer-encoding: chunked\r\n"u8);
+        // A request body the upstream answered before reading leaves the downstream connection mid-message: it closes after this.
+        if (request.Close || body is { Complete: false }) downOut.Append("connection: close\r\n"u8);
+        downOut.Append("\r\n"u8);
+        if (noBody)
+        {
+            try { await downOut.FlushAsync(cancellationToken).ConfigureAwait(false); }
+            catch (RelayException e) { return (new UpstreamException(UpstreamStage.Downstream, "the client went away", e), true); }
+            return (null, true);
+        }
+
+        Stream content;
+        try { content = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false); }
+        catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException)
+        {
+            downOut.Discard();
+            return (new UpstreamException(UpstreamStage.ResponseBody, e.Message, e), false);
+        }
+        var buffer = ArrayPool<byte>.Shared.Rent(CopyBufferSize);
+        long relayed = 0;
+        try
+        {
+            while (true)
+            {
+                int read;
+                try { read = await content.ReadAsync(buffer, cancellationToken).ConfigureAwait(false); }
+                catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException)
+                {
+                    // The whole body went out and the client, having it all, closed before the upstream's end of stream came.
+                    if (length is { } expected && relayed == expected) break;
+                    if (cancellationToken.IsCancellationRequested) return (new UpstreamException(UpstreamStage.Downstream, "the client went away", e), true);
+                    // Flush what came, then end the connection without the last chunk: the client sees the body cut short.
+                    try { await downOut.FlushAsync(cancellationToken).ConfigureAwait(false); } catch (RelayException) { }
+                    return (new UpstreamException(UpstreamStage.ResponseBody, $"the upstream failed while sending the response body: {e.Message}", e), true);
+                }
+                if (read == 0) break;
+                relayed += read;
+                if (chunked)
+                {
+                    downOut.AppendAscii(read.ToString("x", System.Globalization.CultureInfo.InvariantCulture));
+                    downOut.Append("\r\n"u8);
+                    await downOut.WriteAsync(buffer.AsSpan(0, read), cancellationToken).ConfigureAwait(false);
+                    downOut.Append("\r\n"u8);
+                }
+                else await downOut.WriteAsync(buffer.AsSpan(0, read), cancellationToken).ConfigureAwait(false);
+            }
+            if (chunked) downOut.Append("0\r\n\r\n"u8);
+            await downOut.FlushAsync(cancellationToken).ConfigureAwait(false);
+            return (null, true);
+        }
+        catch (RelayException e) { return (new UpstreamException(UpstreamStage.Downstream, "the client went away", e), true); }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            await content.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private static void AppendHeaders(HttpOutput output, System.Net.Http.Headers.HttpHeaders headers)
+    {
+        foreach (var (name, values) in headers.NonValidated)
+        {
+            if (RequestHead.IsHopByHop(name) || name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase)) continue;
+            foreach (var value in values)
+            {
+                output.AppendAscii(name);
+                output.Append(": "u8);
+                output.AppendUtf8(value);
+                output.Append("\r\n"u8);
+            }
+        }
+    }
+
+    private sealed record PeerFields(ActiveConfig Config, string Workload, string? App, string? Version);
+    private PeerFields? _peer;
+
+    /// <summary>This workload's peer metadata (Istio's metadata exchange), as the HTTP/1.1 relay sends it.</summary>
+    private void AddPeerMetadata(HttpRequestMessage message, ActiveConfig config)
+    {
+        var peer = _peer;
+        if (peer is null || !ReferenceEquals(peer.Config, config))
+        {
+            var node = config.Snapshot.Node;
+            _peer = peer = new PeerFields(config, node.Workload, node.App, node.Version);
+        }
+        message.Headers.TryAddWithoutValidation(PeerMetadata.Workload, peer.Workload);
+        if (peer.App is { } app) message.Headers.TryAddWithoutValidation(PeerMetadata.App, app);
+        if (peer.Version is { } version) message.Headers.TryAddWithoutValidation(PeerMetadata.Version, version);
+    }
+}
+
+/// <summary>An HTTP/1.1 request head, parsed into what an <see cref="HttpRequestMessage"/> needs (the head's bytes are consumed).</summary>
+internal sealed class RequestHead
+{
+    public required HttpMethod Method { get; init; }
+    public required string PathAndQuery { get; init; }
+    public string? Host { get; init; }
+    public required List<KeyValuePair<string, string>> Fields { get; init; }
+    public BodyFraming Framing { get; init; }
+    public long ContentLength { get; init; }
+    public bool Close { get; init; }
+    public bool IsHead { get; init; }
+    public bool ExpectContinue { get; init; }
+
+    public static RequestHead Parse(HttpInput input, int headLength)
+    {
+        var head = HttpHead.ParseRequest(input.Span[..headLength]);
+        var fields = new List<KeyValuePair<string, string>>(8);
+        string? host = null;
+        var rest = head.Bytes[head.HeadersStart..];
+        while (true)
+        {
+            var end = rest.IndexOf("\r\n"u8);
+            if (end <= 0) break;
+            var field = rest[..end];
+            rest = rest[(end + 2)..];
+            var colon = field.IndexOf((byte)':');
+            var name = Encoding.ASCII.GetString(field[..colon]);
+            var value = Encoding.Latin1.GetString(field[(colon + 1)..].Trim((byte)' ').Trim((byte)'\t'));
+            if (name.Equals("Host", StringComparison.OrdinalIgnoreCase)) { host ??= value; continue; }
+            if (IsHopByHop(name) || name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase) || PeerMetadata.IsPeerHeader(name)) continue;
+            fields.Add(new(name, value));
+        }
+        var method = head.First.SequenceEqual("GET"u8) ? HttpMethod.Get : HttpMethod.Parse(Encoding.ASCII.GetString(head.First));
+        var target = Http1Relay.OriginForm(head.Second);
+        var request = new RequestHead
+        {
+            Method = method,
+            PathAndQuery = target.IsEmpty || target[0] != '/' ? "/" : Encoding.ASCII.GetString(target),
+            Host = host,
+            Fields = fields,
+            Framing = head.Framing,
+            ContentLength = head.ContentLength,
+            Close = head.ConnectionClose || (head.Http10 && !head.KeepAlive),
+            IsHead = head.First.SequenceEqual("HEAD"u8),
+            ExpectContinue = head.ExpectContinue,
+        };
+        input.Consume(headLength);
+        return request;
+    }
+
+    public void CopyHeadersTo(HttpRequestMessage message, RequestBody? body, string fallbackAuthority)
+    {
+        if (body is not null) message.Content = body;
+        foreach (var (name, value) in Fields)
+        {
+            if (!message.Headers.TryAddWithoutValidation(name, value))
+                body?.Headers.TryAddWithoutValidation(name, value);
+        }
+        message.Headers.Host = Host ?? fallbackAuthority;
+    }
+
+    /// <summary>Connection-specific fields (RFC 9110 §7.6.1, RFC 9113 §8.2.2), which HTTP/2 forbids.</summary>
+    public static bool IsHopByHop(string name) => name.Length switch
+    {
+        2 => name.Equals("TE", StringComparison.OrdinalIgnoreCase),
+        6 => name.Equals("Expect", StringComparison.OrdinalIgnoreCase),
+        7 => name.Equals("Trailer", StringComparison.OrdinalIgnoreCase) || name.Equals("Upgrade", StringComparison.OrdinalIgnoreCase),
+        10 => name.Equals("Connection", StringComparison.OrdinalIgnoreCase) || name.Equals("Keep-Alive", StringComparison.OrdinalIgnoreCase),
+        16 => name.Equals("Proxy-Connection", StringComparison.OrdinalIgnoreCase),
+        17 => name.Equals("Transfer-Encoding", StringComparison.OrdinalIgnoreCase),
+        18 => name.Equals("Proxy-Authenticate", StringComparison.OrdinalIgnoreCase),
+        19 => name.Equals("Proxy-Authorization", StringComparison.OrdinalIgnoreCase),
+        _ => false,
+    };
+}
+
+/// <summary>A request body read from the downstream HTTP/1.1 stream as the upstream takes it (Content-Length or chunked, decoded).</summary>
+internal sealed class RequestBody(HttpInput input, BodyFraming framing, long length) : HttpContent
+{
+    private volatile bool _complete;
+    private TaskCompletionSource? _finished;
+
+    /// <summary>True once the whole body was read from the downstream connection.</summary>
+    public bool Complete => _complete;
+
+    /// <summary>Completes when the copy to the upstream ended, however it ended (at once if it never started).</summary>
+    public Task Finished => Volatile.Read(ref _finished)?.Task ?? Task.CompletedTask;
+
+    protected override bool TryComputeLength(out long computed)
+    {
+        computed = length;
+        return framing == BodyFraming.ContentLength;
+    }
+
+    protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) => SerializeToStreamAsync(stream, context, CancellationToken.None);
+
+    protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
+    {
+        var finished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref _finished, finished);
+        try { await CopyBodyAsync(stream, cancellationToken).ConfigureAwait(false); }
+        finally { finished.TrySetResult(); }
+    }
+
+    private async Task CopyBodyAsync(Stream stream, CancellationToken cancellationToken)
+    {
+        if (framing == BodyFraming.ContentLength) await CopyAsync(stream, length, cancellationToken).ConfigureAwait(false);
+        else
+        {
+            while (true)
+            {
+                var size = await ReadChunkSizeAsync(cancellationToken).ConfigureAwait(false);
+                if (size == 0)
+                {
+                    // Trailer section (dropped), through the empty line.
+                    while (await ReadLineAsync(cancellationToken).ConfigureAwait(false) is var line && line > 2) input.Consume(line);
+                    input.Consume(2);
+                    break;
+                }
+                await CopyAsync(stream, size, cancellationToken).ConfigureAwait(false);
+                var crlf = await ReadLineAsync(cancellationToken).ConfigureAwait(false);
+                if (crlf != 2) throw new RelayException(RelaySide.Downstream, "bad chunk end");
+                input.Consume(2);
+            }
+        }
+        _complete = true;
+    }
+
+    private async Task CopyAsync(Stream stream, long remaining, CancellationToken cancellationToken)
+    {
+        while (remaining > 0)
+        {
+            if (input.Buffered == 0 && !await input.FillAsync(cancellationToken).ConfigureAwait(false))
+                throw new RelayException(RelaySide.Downstream, "the connection closed in the middle of a body");
+            var n = (int)Math.Min(remaining, input.Buffered);
+            var chunk = ArrayPool<byte>.Shared.Rent(n);
+            try
+            {
+                input.Span[..n].CopyTo(chunk);
+                input.Consume(n);
+                await stream.WriteAsync(chunk.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
+            }
+            finally { ArrayPool<byte>.Shared.Return(chunk); }
+            remaining -= n;
+        }
+    }
+
+    private async Task<long> ReadChunkSizeAsync(CancellationToken cancellationToken)
+    {
+        var lineLength = await ReadLineAsync(cancellationToken).ConfigureAwait(false);
+        var line = input.Span[..(lineLength - 2)];
+        var semicolon = line.IndexOf((byte)';');
+        var hex = (semicolon >= 0 ? line[..semicolon] : line).Trim((byte)' ');
+        if (hex.IsEmpty || hex.Length > 15 || !System.Buffers.Text.Utf8Parser.TryParse(hex, out long size, out var used, 'x') || used != hex.Length || size < 0)
+            throw new RelayException(RelaySide.Downstream, "bad chunk size");
+        input.Consume(lineLength);
+        return size;
+    }
+
+    private async Task<int> ReadLineAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var at = input.Span.IndexOf("\r\n"u8);
+            if (at >= 0) return at + 2;
+            if (input.Buffered > 8 * 1024) throw new RelayException(RelaySide.Downstream, "chunk line too long");
+            if (!await input.FillAsync(cancellationToken).ConfigureAwait(false))
+                throw new RelayException(RelaySide.Downstream, "the connection closed in the middle of a chunked body");
+        }
+    }
+}
