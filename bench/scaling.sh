@@ -159,7 +159,7 @@ for n in $SIZES; do
   for _ in $(seq 1 300); do
     line=$(grep 'snapshot' "$server_log" | tail -n +$(( before + 1 )) | grep -E 'applied snapshot|rejected snapshot' | head -1 || true)
     if [[ $line == *"applied snapshot"* ]]; then update=$(( $(ms) - pa_start )); break; fi
-    if [[ $line == *"rejected snapshot"* ]]; then update="NACK: $(sed 's/.*keeping the last good one: //' <<< "$line" | cut -c1-60)"; break; fi
+    if [[ $line == *"rejected snapshot"* ]]; then update="NACK ($(sed 's/.*keeping the last good one: //; s/ (.*//' <<< "$line"))"; break; fi
     sleep 0.1
   done
   load=$(cut -d' ' -f1 /proc/loadavg)
