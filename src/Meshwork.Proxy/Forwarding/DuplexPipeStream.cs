@@ -15,32 +15,55 @@ internal sealed class DuplexPipeStream(IDuplexPipe pipe) : Stream
     public override long Length => throw new NotSupportedException();
     public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
-    public override async ValueTask<int> ReadAsync(Memory<byte> destination, CancellationToken cancellationToken = default)
+    public override ValueTask<int> ReadAsync(Memory<byte> destination, CancellationToken cancellationToken = default)
+    {
+        // Data already in the pipe (the rest of a TLS record, say): no state machine at all.
+        if (_input.TryRead(out var ready) && TryTake(ready, destination.Span, out var taken)) return new ValueTask<int>(taken);
+        return ReadSlowAsync(destination, cancellationToken);
+    }
+
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<int> ReadSlowAsync(Memory<byte> destination, CancellationToken cancellationToken)
     {
         while (true)
         {
             var result = await _input.ReadAsync(cancellationToken).ConfigureAwait(false);
-            var buffer = result.Buffer;
-            if (result.IsCanceled) { _input.AdvanceTo(buffer.Start); throw new OperationCanceledException("read cancelled"); }
-            if (!buffer.IsEmpty)
-            {
-                var n = (int)Math.Min(buffer.Length, destination.Length);
-                buffer.Slice(0, n).CopyTo(destination.Span);
-                _input.AdvanceTo(buffer.GetPosition(n));
-                return n;
-            }
-            _input.AdvanceTo(buffer.End);
-            if (result.IsCompleted) return 0;
+            if (TryTake(result, destination.Span, out var taken)) return taken;
         }
+    }
+
+    /// <summary>Copies what <paramref name="result"/> holds and advances; false when there was nothing yet and the pipe is still open.</summary>
+    private bool TryTake(ReadResult result, Span<byte> destination, out int taken)
+    {
+        var buffer = result.Buffer;
+        if (result.IsCanceled) { _input.AdvanceTo(buffer.Start); throw new OperationCanceledException("read cancelled"); }
+        if (!buffer.IsEmpty)
+        {
+            taken = (int)Math.Min(buffer.Length, destination.Length);
+            buffer.Slice(0, taken).CopyTo(destination);
+            _input.AdvanceTo(buffer.GetPosition(taken));
+            return true;
+        }
+        _input.AdvanceTo(buffer.End);
+        taken = 0;
+        return result.IsCompleted;
     }
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
-    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> source, CancellationToken cancellationToken = default)
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> source, CancellationToken cancellationToken = default)
     {
-        var result = await _output.WriteAsync(source, cancellationToken).ConfigureAwait(false);
-        if (result.IsCanceled) throw new OperationCanceledException("write cancelled");
+        var flush = _output.WriteAsync(source, cancellationToken);
+        if (!flush.IsCompletedSuccessfully) return WaitForFlushAsync(flush);
+        if (flush.Result.IsCanceled) throw new OperationCanceledException("write cancelled");
+        return ValueTask.CompletedTask;
+    }
+
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
+    private static async ValueTask WaitForFlushAsync(ValueTask<FlushResult> flush)
+    {
+        if ((await flush.ConfigureAwait(false)).IsCanceled) throw new OperationCanceledException("write cancelled");
     }
 
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
