@@ -174,13 +174,14 @@ public sealed class ProxyHost : IAsyncDisposable
 
         if (options.ControlPlane is not null && options.SnapshotFile is null)
         {
-            var agent = new ControlPlaneAgent(options, state, loggerFactory.CreateLogger("Meshwork.Proxy.ControlPlane"));
-            host._background.Add(Task.Run(() => agent.RunAsync(host._stopping.Token)));
+            var agentLogger = loggerFactory.CreateLogger("Meshwork.Proxy.ControlPlane");
+            host._background.Add(Task.Run(() => BackgroundSupervisor.RunAsync("the control-plane client",
+                ct => new ControlPlaneAgent(options, state, agentLogger).RunAsync(ct), agentLogger, state.Time, host._stopping.Token)));
         }
         else
         {
-            var watcher = new LocalFileWatcher(options, state, logger);
-            host._background.Add(Task.Run(() => watcher.RunAsync(host._stopping.Token)));
+            host._background.Add(Task.Run(() => BackgroundSupervisor.RunAsync("the snapshot file watcher",
+                ct => new LocalFileWatcher(options, state, logger).RunAsync(ct), logger, state.Time, host._stopping.Token)));
         }
         return host;
     }
