@@ -75,7 +75,7 @@ public sealed record PodEnvironmentSettings
         ["DOTNET_gcServer"] = "0",
         ["DOTNET_gcConcurrent"] = "0",
         ["DOTNET_GCgen0size"] = "0x200000",
-        ["DOTNET_GCHeapHardLimit"] = "0x3000000",
+        ["DOTNET_GCHeapHardLimit"] = "0x4000000",
         ["DOTNET_TieredCompilation"] = "1",
         ["DOTNET_TieredPGO"] = "0",
         ["DOTNET_EnableWriteXorExecute"] = "0",
