@@ -26,43 +26,10 @@ log() { printf '[run %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 
 [[ $EUID -eq 0 ]] || { log "run as root (the harness installs packages and reads /proc)"; exit 1; }
 
-# ---------------------------------------------------------------- 1. tools
-missing=()
-for c in nginx haproxy wrk curl openssl; do command -v "$c" >/dev/null || missing+=("$c"); done
-if [[ ${#missing[@]} -gt 0 ]]; then
-  log "installing: ${missing[*]}"
-  made_policy=0
-  if [[ ! -e /usr/sbin/policy-rc.d ]]; then   # keep the packages' own services from starting
-    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; made_policy=1
-  fi
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
-  [[ $made_policy -eq 1 ]] && rm -f /usr/sbin/policy-rc.d
-fi
-
-# ---------------------------------------------------------------- 2. build
-if [[ -n ${MESHWORK_BIN:-} ]]; then
-  log "using the meshwork executable $MESHWORK_BIN (no build)"
-elif [[ -n ${MESHWORK_BUILD_SLOT:-} ]]; then
-  log "building Meshwork (Release, build slot $MESHWORK_BUILD_SLOT) and the native sidecar"
-  dotnet build "$REPO/src/Meshwork.Cli/Meshwork.Cli.csproj" -c Release -nologo -v quiet -clp:ErrorsOnly >&2
-  MESHWORK_BIN="$REPO/artifacts/slots/$MESHWORK_BUILD_SLOT/bin/Meshwork.Cli/release/meshwork"
-  dotnet publish "$REPO/src/Meshwork.Sidecar/Meshwork.Sidecar.csproj" -c Release -nologo -v quiet -clp:ErrorsOnly \
-    -o "$REPO/artifacts/slots/$MESHWORK_BUILD_SLOT/publish/meshwork-proxy" >&2
-  MESHWORK_PROXY_BIN=${MESHWORK_PROXY_BIN:-$REPO/artifacts/slots/$MESHWORK_BUILD_SLOT/publish/meshwork-proxy/meshwork-proxy}
-else
-  log "building Meshwork (Release) and the native sidecar through the launcher"
-  "$REPO/meshwork" --help > /dev/null
-  MESHWORK_BIN="$REPO/artifacts/bin/Meshwork.Cli/release/meshwork"
-fi
-[[ -x $MESHWORK_BIN ]] || { log "no meshwork executable at $MESHWORK_BIN"; exit 1; }
-# The sidecars run what the runtime runs: the native meshwork-proxy beside meshwork when it was built.
-if [[ -z ${MESHWORK_PROXY_BIN:-} && -x $(dirname "$MESHWORK_BIN")/meshwork-proxy ]]; then
-  MESHWORK_PROXY_BIN=$(dirname "$MESHWORK_BIN")/meshwork-proxy
-fi
-if [[ -n ${MESHWORK_PROXY_BIN:-} ]]; then log "sidecars: $MESHWORK_PROXY_BIN (native)"; export MESHWORK_PROXY_BIN
-else log "sidecars: $MESHWORK_BIN proxy (JIT; no native meshwork-proxy was built)"; fi
-export MESHWORK_BIN
+# ---------------------------------------------------------------- 1. tools, 2. build
+. "$HERE/common.sh"
+install_tools nginx haproxy wrk curl openssl
+build_meshwork
 
 # ---------------------------------------------------------------- 3. run the harness
 PEERS=${PEERS:-}

@@ -5,7 +5,8 @@
 #   bench/scaling.sh [--out report.md]
 #
 # 1. installs nginx, wrk, curl with apt-get when missing (as bench/run.sh does);
-# 2. builds Meshwork (Release) unless MESHWORK_BIN names a built executable (MESHWORK_BUILD_SLOT is honoured);
+# 2. builds Meshwork (Release) and the native sidecar unless MESHWORK_BIN names a built executable
+#    (MESHWORK_BUILD_SLOT is honoured; bench/common.sh);
 # 3. starts one nginx upstream answering 100 bytes, then for each size N starts the production pair with
 #    bench/start-pair.sh and MESHWORK_PAIR_EXTRA_SERVICES=N (N services, each with a ready endpoint, in
 #    every snapshot), runs wrk closed-loop through it and stops it;
@@ -30,29 +31,10 @@ OUT=""
 log() { printf '[scaling %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 ms() { date +%s%3N; }
 
-# ---------------------------------------------------------------- 1. tools
-missing=()
-for c in nginx wrk curl; do command -v "$c" >/dev/null || missing+=("$c"); done
-if [[ ${#missing[@]} -gt 0 ]]; then
-  [[ $EUID -eq 0 ]] || { log "missing ${missing[*]}: run as root to install them"; exit 1; }
-  log "installing: ${missing[*]}"
-  made_policy=0
-  if [[ ! -e /usr/sbin/policy-rc.d ]]; then   # keep the packages' own services from starting
-    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; made_policy=1
-  fi
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
-  [[ $made_policy -eq 1 ]] && rm -f /usr/sbin/policy-rc.d
-fi
-
-# ---------------------------------------------------------------- 2. build
-if [[ -z ${MESHWORK_BIN:-} ]]; then
-  log "building Meshwork (Release)"
-  dotnet build "$REPO/src/Meshwork.Cli/Meshwork.Cli.csproj" -c Release -nologo -v quiet -clp:ErrorsOnly >&2
-  MESHWORK_BIN="$REPO/artifacts${MESHWORK_BUILD_SLOT:+/slots/$MESHWORK_BUILD_SLOT}/bin/Meshwork.Cli/release/meshwork"
-fi
-[[ -x $MESHWORK_BIN ]] || { log "no meshwork executable at $MESHWORK_BIN"; exit 1; }
-export MESHWORK_BIN
+# ---------------------------------------------------------------- 1. tools, 2. build
+. "$HERE/common.sh"
+install_tools nginx wrk curl
+build_meshwork
 
 # ---------------------------------------------------------------- 3. the pair, per size
 WORK=$(mktemp -d /tmp/meshwork-scaling.XXXXXX)
