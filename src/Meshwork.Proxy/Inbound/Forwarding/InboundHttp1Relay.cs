@@ -171,7 +171,7 @@ internal sealed class InboundHttp1Relay(InboundTarget target, Hosting.ProxyState
         denied = null;
         if (!port.Authorization.IsDefaultOrEmpty)
         {
-            var decision = Authorize(head, port, tls, remote, local);
+            var decision = Authorize(head, connection, port, tls, remote, local);
             if (!decision.Allowed)
             {
                 ProxyLog.InboundDenied(logger, port.Port, Encoding.ASCII.GetString(head.First), PathOf(head.Second), decision.Reason);
@@ -205,12 +205,12 @@ internal sealed class InboundHttp1Relay(InboundTarget target, Hosting.ProxyState
         return labels;
     }
 
-    private AuthzDecision Authorize(in HttpHead head, InboundPort port, InboundTlsOutcome tls, IPEndPoint? remote, IPEndPoint? local)
+    private AuthzDecision Authorize(in HttpHead head, InboundConnectionFeature connection, InboundPort port, InboundTlsOutcome tls, IPEndPoint? remote, IPEndPoint? local)
     {
-        var text = Encoding.Latin1.GetString(head.Bytes);
-        var fields = ParseFields(text);
-        var host = fields.TryGetValue("host", out var h) ? h : null;
-        if (host is not null && host.LastIndexOf(':') is var colon and > 0 && !host.EndsWith(']')) host = host[..colon];
+        var headers = connection.HeaderLookup ??= new HeadFieldLookup();
+        headers.Load(head);
+        var hostField = head.Field("host"u8);
+        if (hostField.LastIndexOf((byte)':') is var colon and > 0 && hostField[^1] != (byte)']') hostField = hostField[..colon];
         var request = new AuthzRequest
         {
             IsHttp = true,
@@ -219,10 +219,10 @@ internal sealed class InboundHttp1Relay(InboundTarget target, Hosting.ProxyState
             RemoteIp = remote?.Address,
             DestinationIp = local?.Address,
             DestinationPort = port.Port,
-            Host = host,
-            Method = Encoding.ASCII.GetString(head.First),
+            Host = hostField.IsEmpty ? null : Encoding.Latin1.GetString(hostField),
+            Method = MethodName(head.First),
             Path = PathOf(head.Second),
-            Header = name => fields.TryGetValue(name, out var v) ? v : null,
+            Header = headers.Lookup,
         };
         try
         {
@@ -235,21 +235,16 @@ internal sealed class InboundHttp1Relay(InboundTarget target, Hosting.ProxyState
         }
     }
 
-    /// <summary>Header fields by lower-case name; repeated fields joined with ",", as Kestrel presents them.</summary>
-    private static Dictionary<string, string> ParseFields(string head)
+    private static readonly string[] CommonMethods = ["GET", "POST", "PUT", "DELETE", "HEAD", "PATCH", "OPTIONS"];
+
+    /// <summary>The method as a string, without allocating for the common ones.</summary>
+    private static string MethodName(ReadOnlySpan<byte> method)
     {
-        var fields = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        var lines = head.Split("\r\n");
-        for (var i = 1; i < lines.Length; i++)
+        foreach (var known in CommonMethods)
         {
-            var line = lines[i];
-            var colon = line.IndexOf(':');
-            if (colon <= 0) continue;
-            var name = line[..colon].Trim().ToLowerInvariant();
-            var value = line[(colon + 1)..].Trim();
-            fields[name] = fields.TryGetValue(name, out var existing) ? $"{existing},{value}" : value;
+            if (Ascii.Equals(method, known)) return known;
         }
-        return fields;
+        return Encoding.ASCII.GetString(method);
     }
 
     /// <summary>The path of a request target, without the query (what authorization matches).</summary>
@@ -258,6 +253,6 @@ internal sealed class InboundHttp1Relay(InboundTarget target, Hosting.ProxyState
         var origin = Http1Relay.OriginForm(target);
         var query = origin.IndexOf((byte)'?');
         var path = Encoding.ASCII.GetString(query >= 0 ? origin[..query] : origin);
-        return Uri.UnescapeDataString(path);
+        return path.Contains('%', StringComparison.Ordinal) ? Uri.UnescapeDataString(path) : path;
     }
 }

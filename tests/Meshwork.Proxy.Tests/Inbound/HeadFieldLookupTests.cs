@@ -1,0 +1,35 @@
+using System.Text;
+using Meshwork.Proxy.Forwarding;
+using Meshwork.Proxy.Inbound.Forwarding;
+
+namespace Meshwork.Proxy.Tests.Inbound;
+
+public sealed class HeadFieldLookupTests
+{
+    private static void Load(HeadFieldLookup lookup, string head)
+    {
+        var bytes = Encoding.Latin1.GetBytes(head);
+        lookup.Load(HttpHead.ParseRequest(bytes));
+    }
+
+    [Fact]
+    public void Finds_fields_by_name_in_any_case_and_joins_repeated_ones_as_envoy_does()
+    {
+        var lookup = new HeadFieldLookup();
+        Load(lookup, "GET /x HTTP/1.1\r\nHost: a\r\nX-Env: dev\r\nx-env:  prod \r\nX-Team: payments\r\n\r\n");
+        Assert.Equal("dev,prod", lookup.Lookup("x-env"));
+        Assert.Equal("payments", lookup.Lookup("x-team"));
+        Assert.Null(lookup.Lookup("x-missing"));
+    }
+
+    [Fact]
+    public void Each_request_of_a_connection_sees_only_its_own_fields()
+    {
+        var lookup = new HeadFieldLookup();
+        Load(lookup, "GET /first HTTP/1.1\r\nHost: a\r\nX-Long-Field-From-The-First-Request: " + new string('v', 2000) + "\r\nX-Env: dev\r\n\r\n");
+        Load(lookup, "GET /second HTTP/1.1\r\nHost: a\r\n\r\n");
+        Assert.Null(lookup.Lookup("x-env"));
+        Assert.Null(lookup.Lookup("x-long-field-from-the-first-request"));
+        Assert.Equal("a", lookup.Lookup("host"));
+    }
+}
