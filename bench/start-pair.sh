@@ -15,6 +15,8 @@
 #   MESHWORK_PROXY_BIN (the sidecar executable; default: meshwork-proxy beside MESHWORK_BIN, else `$MESHWORK_BIN proxy`),
 #   MESHWORK_PAIR_INFO (a file that receives start-to-ready times and per-sidecar RSS),
 #   MESHWORK_PAIR_EXTRA_SERVICES (N extra services in every snapshot, for the scaling table),
+#   MESHWORK_PAIR_UPSTREAM_HTTP2=1 (the client sidecar sends to the server sidecar over one multiplexed mTLS
+#     HTTP/2 connection, MESHWORK_UPSTREAM_HTTP2=1, instead of HTTP/1.1 keep-alive connections),
 #   MESHWORK_PAIR_KEEP=1 (keep the state directory).
 set -euo pipefail
 export LC_ALL=C
@@ -28,6 +30,9 @@ if [[ -n ${MESHWORK_PROXY_BIN:-} ]]; then PROXY_CMD=("$MESHWORK_PROXY_BIN"); els
 : "${LISTEN_PORT:?set by run-peers.sh}" "${MTLS_PORT:?set by run-peers.sh}" "${UPSTREAM_PORT:?set by run-peers.sh}"
 INFO=${MESHWORK_PAIR_INFO:-/dev/null}
 EXTRA=${MESHWORK_PAIR_EXTRA_SERVICES:-0}
+# Sidecar-to-sidecar protocol: HTTP/1.1 keep-alive (the default) or HTTP/2 multiplexing.
+CLIENT_ENV=()
+if [[ ${MESHWORK_PAIR_UPSTREAM_HTTP2:-0} == 1 ]]; then UPSTREAM_PROTOCOL=h2; CLIENT_ENV=(MESHWORK_UPSTREAM_HTTP2=1); else UPSTREAM_PROTOCOL=http/1.1; fi
 NS=bench
 # The .NET settings a sidecar runs with (also what the local runtime sets); see bench/sidecar-runtime.env.
 # Only the proxies get them: the control plane and the CLI run with the host's defaults.
@@ -252,17 +257,18 @@ start_sidecar upstream-0 server upstream '{"app":"upstream","security.istio.io/t
 S_PID=$LAST_PID
 t1=$(ms)
 start_sidecar client-0 client client '{"app":"client","security.istio.io/tlsMode":"istio"}' "$C_ADMIN" "$C_OUT" \
-  MESHWORK_OUTBOUND_FIXED="127.0.0.1:$LISTEN_PORT=upstream.$NS:80"
+  MESHWORK_OUTBOUND_FIXED="127.0.0.1:$LISTEN_PORT=upstream.$NS:80" "${CLIENT_ENV[@]}"
 C_PID=$LAST_PID
 wait_for 120 ready "$S_ADMIN" || { tail -20 "$STATE"/pods/*/logs/*.log >&2; log "server sidecar not ready"; exit 1; }
 s_ready=$(( $(ms) - t0 ))
 wait_for 120 ready "$C_ADMIN" || { tail -20 "$STATE"/pods/*/logs/*.log >&2; log "client sidecar not ready"; exit 1; }
 c_ready=$(( $(ms) - t1 ))
-log "sidecars ready: server ${s_ready} ms, client ${c_ready} ms (start to /ready, both starting at once)"
+log "sidecars ready: server ${s_ready} ms, client ${c_ready} ms (start to /ready, both starting at once); sidecar to sidecar: $UPSTREAM_PROTOCOL"
 
 rss_kib() { awk '/^VmRSS:/{print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 {
   echo "sidecar_command ${PROXY_CMD[*]}"
+  echo "sidecar_to_sidecar $UPSTREAM_PROTOCOL"
   echo "start_to_ready_ms server=$s_ready client=$c_ready"
   echo "admin server=127.0.0.1:$S_ADMIN client=127.0.0.1:$C_ADMIN"
   echo "pids server=$S_PID client=$C_PID controlplane=$CP_PID"
