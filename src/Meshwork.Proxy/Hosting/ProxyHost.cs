@@ -100,6 +100,9 @@ public sealed class ProxyHost : IAsyncDisposable
         kestrelOptions.Limits.MinRequestBodyDataRate = null;
         kestrelOptions.Limits.MinResponseDataRate = null;
         kestrelOptions.Limits.Http2.MaxStreamsPerConnection = 1000;
+        // Mesh clients send the app's ":scheme: http" over the mesh's mTLS (Envoy does, and so does our own
+        // HTTP/2 upstream): the scheme is the application's, not the transport's, so Kestrel must not reset it.
+        kestrelOptions.AllowAlternateSchemes = true;
 
         var podIp = IPAddress.Parse(options.PodIp);
         var inboundListens = new Dictionary<int, ListenOptions>();

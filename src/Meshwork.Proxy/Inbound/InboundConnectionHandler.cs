@@ -139,12 +139,7 @@ internal sealed class InboundConnectionHandler(
                 return;
             }
             connection.Features.Set(feature);
-            if (ssl is not null)
-            {
-                // h2: mesh clients send the app's ":scheme: http" over the mesh's mTLS; Kestrel would reset those streams.
-                var h2 = outcome is InboundTlsOutcome.Mutual { ApplicationProtocol: "h2" or "istio-h2" };
-                connection.Transport = new StreamDuplexPipe(h2 ? new Http2SchemeNormalizingStream(ssl) : ssl);
-            }
+            if (ssl is not null) connection.Transport = new StreamDuplexPipe(ssl);
             await next(connection).ConfigureAwait(false);
         }
         finally

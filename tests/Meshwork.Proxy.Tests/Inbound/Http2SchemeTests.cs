@@ -74,44 +74,4 @@ public sealed class Http2SchemeTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("httpbin", await response.Content.ReadAsStringAsync());
     }
-
-    /// <summary>A frame: 24-bit length, type, flags, stream 1.</summary>
-    private static byte[] Frame(byte type, byte flags, params byte[] payload) =>
-        [(byte)(payload.Length >> 16), (byte)(payload.Length >> 8), (byte)payload.Length, type, flags, 0, 0, 0, 1, .. payload];
-
-    [Theory]
-    [InlineData(1)]
-    [InlineData(7)]
-    [InlineData(4096)]
-    public void Only_indexed_scheme_http_in_header_blocks_is_rewritten_whatever_the_read_sizes(int readSize)
-    {
-        byte[] preface = [.. "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"u8];
-        byte[] settings = Frame(0x4, 0);
-        // HEADERS, PADDED | PRIORITY, no END_HEADERS: pad length 2, priority (5 bytes, one of them 0x86), then
-        // :method GET (0x82), :scheme http (0x86), a literal with a new name "x" whose value is 0x86 0x86,
-        // a literal with name index 63+ (multi-byte integer) whose value is 0x86, then 2 bytes of padding (0x86).
-        byte[] headers = Frame(0x1, 0x8 | 0x20,
-            2, 0x86, 0, 0, 0, 16,
-            0x82, 0x86, 0x40, 0x01, (byte)'x', 0x02, 0x86, 0x86, 0x7F, 0x05, 0x01, 0x86,
-            0x86, 0x86);
-        // CONTINUATION, END_HEADERS: a literal value 0x86 split from its length, then an indexed :scheme http.
-        byte[] continuation = Frame(0x9, 0x4, 0x04, 0x01, 0x86, 0x86);
-        // DATA: a body of 0x86 bytes stays as it is.
-        byte[] data = Frame(0x0, 0x1, 0x86, 0x86, 0x86);
-        // A second request's HEADERS: a table size update, then :scheme http.
-        byte[] second = Frame(0x1, 0x4 | 0x1, 0x3F, 0x01, 0x86);
-        byte[] input = [.. preface, .. settings, .. headers, .. continuation, .. data, .. second];
-
-        var expected = (byte[])input.Clone();
-        var h = preface.Length + settings.Length + 9;
-        expected[h + 1 + 5 + 1] = 0x87;                              // the :scheme in the first HEADERS
-        var c = preface.Length + settings.Length + headers.Length + 9;
-        expected[c + 3] = 0x87;                                      // the indexed :scheme in the CONTINUATION
-        expected[^1] = 0x87;                                         // the second request's :scheme
-
-        var stream = new Meshwork.Proxy.Inbound.Tls.Http2SchemeNormalizingStream(Stream.Null);
-        for (var at = 0; at < input.Length; at += readSize)
-            stream.Scan(input.AsSpan(at, Math.Min(readSize, input.Length - at)));
-        Assert.Equal(expected, input);
-    }
 }
