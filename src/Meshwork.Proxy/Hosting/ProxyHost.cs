@@ -32,6 +32,7 @@ public sealed class ProxyHost : IAsyncDisposable
     private readonly KestrelServer _server;
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<Task> _background = [];
+    private readonly List<Transport.SocketListener> _socketListeners = [];
     private readonly ILoggerFactory _loggerFactory;
     private readonly bool _ownsLoggerFactory;
 
@@ -132,15 +133,21 @@ public sealed class ProxyHost : IAsyncDisposable
             });
             outboundListen = listen;
         });
-        var fixedListens = new List<ListenOptions>();
+        // Fixed listeners relay HTTP/1.1 on sockets of their own (no Kestrel pipes on the hottest path); only
+        // the HTTP/2 upstream mode needs Kestrel's connection.
+        var rawFixed = new List<(FixedUpstreamHandler Handler, IPEndPoint Listen)>();
         foreach (var fixedUpstream in options.FixedOutbound)
         {
             var handler = new FixedUpstreamHandler(fixedUpstream, state, connector, metrics, loggerFactory.CreateLogger("Meshwork.Proxy.Outbound"));
+            if (handler.ServesRawSockets)
+            {
+                rawFixed.Add((handler, fixedUpstream.Listen));
+                continue;
+            }
             kestrelOptions.Listen(fixedUpstream.Listen, listen =>
             {
                 listen.Protocols = HttpProtocols.Http1;
                 listen.Use(_ => connection => handler.OnConnectionAsync(connection));
-                fixedListens.Add(listen);
             });
         }
         kestrelOptions.Listen(options.AdminAddress ?? new IPEndPoint(podIp, 15000), listen =>
@@ -168,6 +175,18 @@ public sealed class ProxyHost : IAsyncDisposable
         {
             server.Dispose();
             throw new ProxyStartupException($"cannot bind the proxy's listeners: {e.Message}", e);
+        }
+        foreach (var (handler, listen) in rawFixed)
+        {
+            try
+            {
+                host._socketListeners.Add(Transport.SocketListener.Start(listen, handler.OnSocketAsync));
+            }
+            catch (System.Net.Sockets.SocketException e)
+            {
+                await host.DisposeAsync().ConfigureAwait(false);
+                throw new ProxyStartupException($"cannot bind the fixed outbound listener {listen}: {e.Message}", e);
+            }
         }
         host.OutboundEndPoint = outboundListen!.IPEndPoint!;
         host.AdminEndPoint = adminListen!.IPEndPoint!;
@@ -216,6 +235,7 @@ public sealed class ProxyHost : IAsyncDisposable
     {
         if (_stopping.IsCancellationRequested) return;
         await _stopping.CancelAsync().ConfigureAwait(false);
+        foreach (var listener in _socketListeners) await listener.DisposeAsync().ConfigureAwait(false);
         await _server.StopAsync(cancellationToken).ConfigureAwait(false);
         try { await Task.WhenAll(_background).ConfigureAwait(false); }
         catch (OperationCanceledException) { }

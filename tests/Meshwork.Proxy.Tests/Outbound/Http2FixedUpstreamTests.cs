@@ -17,45 +17,15 @@ namespace Meshwork.Proxy.Tests.Outbound;
 /// </summary>
 public sealed class Http2FixedUpstreamTests : IAsyncLifetime
 {
-    private const string HttpbinId = "spiffe://cluster.local/ns/foo/sa/httpbin";
+    private const string HttpbinId = FixedListenerChain.HttpbinId;
     private readonly Mesh _mesh = new();
     private EchoApp _app = null!;
 
     public async Task InitializeAsync() => _app = await _mesh.StartAppAsync();
     public async Task DisposeAsync() => await _mesh.DisposeAsync();
 
-    /// <summary>A client sidecar (sleep.foo) whose fixed listener, with HTTP/2 upstream, serves httpbin.foo:8000.</summary>
-    private async Task<(ProxyHost Proxy, IPEndPoint Fixed)> StartClientAsync(OutboundService service, bool http2 = true)
-    {
-        var ip = Mesh.NextPodIp();
-        var dir = _mesh.Path_($"sleep-{ip}");
-        Directory.CreateDirectory(dir);
-        _mesh.Ca.IssueWorkload("foo", "sleep").WriteTo(Path.Combine(dir, "certs"));
-        var snapshotFile = Path.Combine(dir, "snapshot.json");
-        await File.WriteAllTextAsync(snapshotFile, JsonSerializer.Serialize(_mesh.Snapshot("foo", "sleep", ProxyRole.Sidecar, [], [service]), ProtocolJson.Default.ProxySnapshot));
-        var listen = new IPEndPoint(IPAddress.Parse(ip), Mesh.FreePort(ip));
-        var options = new ProxyOptions
-        {
-            CertDirectory = Path.Combine(dir, "certs"),
-            SnapshotFile = snapshotFile,
-            OutboundAddress = new IPEndPoint(IPAddress.Parse(ip), 0),
-            AdminAddress = new IPEndPoint(IPAddress.Parse(ip), 0),
-            FixedOutbound = [new FixedUpstream(listen, "httpbin.foo", 8000, Http2: http2)],
-            UpstreamHttp2 = http2,
-            PodName = "sleep-pod", PodNamespace = "foo", PodIp = ip, ServiceAccount = "sleep", Workload = "sleep",
-            FilePollInterval = TimeSpan.FromMilliseconds(200),
-        };
-        var proxy = await ProxyHost.StartAsync(options, LoggerFactory.Create(b => b.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning)));
-        return (proxy, listen);
-    }
-
-    private async Task<(ProxyHost Client, IPEndPoint Fixed, Pod Server)> ChainAsync(string[]? accepted = null, params AuthzPolicy[] policies)
-    {
-        var server = await _mesh.StartPodAsync("foo", "httpbin", inbound: [(Mesh.Inbound(8000, InboundTlsMode.Strict, "http", policies), _app.Port)]);
-        var service = Mesh.Service("httpbin", "foo", 8000, UpstreamTlsMode.IstioMutual, accepted ?? [HttpbinId], (server, 8000));
-        var (client, listen) = await StartClientAsync(service);
-        return (client, listen, server);
-    }
+    private Task<(ProxyHost Client, IPEndPoint Fixed, Pod Server)> ChainAsync(string[]? accepted = null, params AuthzPolicy[] policies) =>
+        FixedListenerChain.StartAsync(_mesh, _app, http2: true, accepted, policies);
 
     [Fact]
     public async Task Requests_from_many_connections_share_one_h2_connection_and_carry_xfcc_and_metrics()
@@ -105,14 +75,7 @@ public sealed class Http2FixedUpstreamTests : IAsyncLifetime
         var (client, listen, _) = await ChainAsync();
         try
         {
-            var file = _mesh.Path_("body.bin");
-            await File.WriteAllBytesAsync(file, new byte[300_000]);
-            var sized = await Curl.RunAsync("--data-binary", $"@{file}", $"http://{listen}/upload");
-            Assert.Equal("200", sized.HttpCode);
-            Assert.Equal("300000", sized.Body.Trim());
-            var chunked = await Curl.RunAsync("-H", "Transfer-Encoding: chunked", "--data-binary", $"@{file}", $"http://{listen}/upload");
-            Assert.Equal("200", chunked.HttpCode);
-            Assert.Equal("300000", chunked.Body.Trim());
+            await FixedListenerChain.AssertUploadsGoThroughAsync(_mesh, listen);
         }
         finally { await client.DisposeAsync(); }
     }
