@@ -274,17 +274,25 @@ rss_kib() { awk '/^VmRSS:/{print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
   echo "pids server=$S_PID client=$C_PID controlplane=$CP_PID"
 } >> "$INFO"
 
-# Per-sidecar RSS: the harness sums a process group, so record each sidecar on its own.
+# Per-sidecar RSS: the harness sums a process group, so record each sidecar on its own. The sampler lives
+# in the pair's process group, so its CPU counts as the pair's: it forks nothing while it loops (bash
+# builtins read /proc, and a read with a timeout on an empty pipe stands in for sleep).
+rss_into() {  # rss_into PID VAR: VmRSS in KiB (0 once the process is gone) into VAR, without a subshell
+  local key value _
+  printf -v "$2" 0
+  { while read -r key value _; do [[ $key == VmRSS: ]] && { printf -v "$2" %s "$value"; break; }; done < "/proc/$1/status"; } 2>/dev/null || true
+}
 (
-  sleep 2
-  idle_s=$(rss_kib "$S_PID"); idle_c=$(rss_kib "$C_PID")
+  exec 9<> <(:)
+  read -rt 2 -u 9 _ || true
+  rss_into "$S_PID" idle_s; rss_into "$C_PID" idle_c
   echo "rss_idle_kib server=$idle_s client=$idle_c" >> "$INFO"
   max_s=0; max_c=0
-  while kill -0 "$S_PID" 2>/dev/null && kill -0 "$C_PID" 2>/dev/null; do
-    s=$(rss_kib "$S_PID"); c=$(rss_kib "$C_PID")
+  while [[ -e /proc/$S_PID && -e /proc/$C_PID ]]; do
+    rss_into "$S_PID" s; rss_into "$C_PID" c
     (( s > max_s )) && max_s=$s; (( c > max_c )) && max_c=$c
     echo "rss_max_kib server=$max_s client=$max_c" > "$INFO.max"
-    sleep 0.5
+    read -rt 0.5 -u 9 _ || true
   done
 ) &
 SAMPLER_PID=$!
