@@ -1,0 +1,101 @@
+using System.Buffers;
+using System.Net;
+using Meshwork.Proxy.Forwarding;
+
+namespace Meshwork.Proxy.Outbound.Http2;
+
+/// <summary>A request body read from the downstream HTTP/1.1 stream as the upstream takes it (Content-Length or chunked, decoded).</summary>
+internal sealed class RequestBody(HttpInput input, BodyFraming framing, long length) : HttpContent
+{
+    private volatile bool _complete;
+    private TaskCompletionSource? _finished;
+
+    /// <summary>True once the whole body was read from the downstream connection.</summary>
+    public bool Complete => _complete;
+
+    /// <summary>Completes when the copy to the upstream ended, however it ended (at once if it never started).</summary>
+    public Task Finished => Volatile.Read(ref _finished)?.Task ?? Task.CompletedTask;
+
+    protected override bool TryComputeLength(out long computed)
+    {
+        computed = length;
+        return framing == BodyFraming.ContentLength;
+    }
+
+    protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) => SerializeToStreamAsync(stream, context, CancellationToken.None);
+
+    protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
+    {
+        var finished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref _finished, finished);
+        try { await CopyBodyAsync(stream, cancellationToken).ConfigureAwait(false); }
+        finally { finished.TrySetResult(); }
+    }
+
+    private async Task CopyBodyAsync(Stream stream, CancellationToken cancellationToken)
+    {
+        if (framing == BodyFraming.ContentLength) await CopyAsync(stream, length, cancellationToken).ConfigureAwait(false);
+        else
+        {
+            while (true)
+            {
+                var size = await ReadChunkSizeAsync(cancellationToken).ConfigureAwait(false);
+                if (size == 0)
+                {
+                    // Trailer section (dropped), through the empty line.
+                    while (await ReadLineAsync(cancellationToken).ConfigureAwait(false) is var line && line > 2) input.Consume(line);
+                    input.Consume(2);
+                    break;
+                }
+                await CopyAsync(stream, size, cancellationToken).ConfigureAwait(false);
+                var crlf = await ReadLineAsync(cancellationToken).ConfigureAwait(false);
+                if (crlf != 2) throw new RelayException(RelaySide.Downstream, "bad chunk end");
+                input.Consume(2);
+            }
+        }
+        _complete = true;
+    }
+
+    private async Task CopyAsync(Stream stream, long remaining, CancellationToken cancellationToken)
+    {
+        while (remaining > 0)
+        {
+            if (input.Buffered == 0 && !await input.FillAsync(cancellationToken).ConfigureAwait(false))
+                throw new RelayException(RelaySide.Downstream, "the connection closed in the middle of a body");
+            var n = (int)Math.Min(remaining, input.Buffered);
+            var chunk = ArrayPool<byte>.Shared.Rent(n);
+            try
+            {
+                input.Span[..n].CopyTo(chunk);
+                input.Consume(n);
+                await stream.WriteAsync(chunk.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
+            }
+            finally { ArrayPool<byte>.Shared.Return(chunk); }
+            remaining -= n;
+        }
+    }
+
+    private async Task<long> ReadChunkSizeAsync(CancellationToken cancellationToken)
+    {
+        var lineLength = await ReadLineAsync(cancellationToken).ConfigureAwait(false);
+        var line = input.Span[..(lineLength - 2)];
+        var semicolon = line.IndexOf((byte)';');
+        var hex = (semicolon >= 0 ? line[..semicolon] : line).Trim((byte)' ');
+        if (hex.IsEmpty || hex.Length > 15 || !System.Buffers.Text.Utf8Parser.TryParse(hex, out long size, out var used, 'x') || used != hex.Length || size < 0)
+            throw new RelayException(RelaySide.Downstream, "bad chunk size");
+        input.Consume(lineLength);
+        return size;
+    }
+
+    private async Task<int> ReadLineAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var at = input.Span.IndexOf("\r\n"u8);
+            if (at >= 0) return at + 2;
+            if (input.Buffered > 8 * 1024) throw new RelayException(RelaySide.Downstream, "chunk line too long");
+            if (!await input.FillAsync(cancellationToken).ConfigureAwait(false))
+                throw new RelayException(RelaySide.Downstream, "the connection closed in the middle of a chunked body");
+        }
+    }
+}
