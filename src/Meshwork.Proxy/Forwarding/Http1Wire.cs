@@ -368,16 +368,10 @@ internal ref struct HttpHead
         var rest = Bytes[HeadersStart..];
         var chunked = false;
         var hasLength = false;
-        while (true)
+        while (TryTakeField(ref rest, out var line, out var name))
         {
-            var end = rest.IndexOf("\r\n"u8);
-            if (end <= 0) break;
-            var field = rest[..end];
-            rest = rest[(end + 2)..];
-            var colon = field.IndexOf((byte)':');
-            if (colon <= 0) throw new HttpWireException("bad header field");
-            var name = field[..colon];
-            var value = field[(colon + 1)..].Trim((byte)' ').Trim((byte)'\t');
+            if (name.IsEmpty) throw new HttpWireException("bad header field");
+            var value = ValueOf(line, name);
             switch (name.Length)
             {
                 case 14 when Ascii.EqualsIgnoreCase(name, "Content-Length"u8):
@@ -413,17 +407,36 @@ internal ref struct HttpHead
     public readonly ReadOnlySpan<byte> Field(ReadOnlySpan<byte> wanted)
     {
         var rest = Bytes[HeadersStart..];
-        while (true)
+        while (TryTakeField(ref rest, out var line, out var name))
         {
-            var end = rest.IndexOf("\r\n"u8);
-            if (end <= 0) return default;
-            var field = rest[..end];
-            rest = rest[(end + 2)..];
-            var colon = field.IndexOf((byte)':');
-            if (colon == wanted.Length && Ascii.EqualsIgnoreCase(field[..colon], wanted))
-                return field[(colon + 1)..].Trim((byte)' ').Trim((byte)'\t');
+            if (name.Length == wanted.Length && Ascii.EqualsIgnoreCase(name, wanted)) return ValueOf(line, name);
         }
+        return default;
     }
+
+    /// <summary>
+    /// Takes the next field line (with its CRLF) off <paramref name="rest"/>, the fields of a head from
+    /// <see cref="HeadersStart"/>; false at the blank line that ends them. <paramref name="name"/> is empty
+    /// for a line without one (parsing refuses such a head).
+    /// </summary>
+    public static bool TryTakeField(scoped ref ReadOnlySpan<byte> rest, out ReadOnlySpan<byte> line, out ReadOnlySpan<byte> name)
+    {
+        var end = rest.IndexOf("\r\n"u8);
+        if (end <= 0)
+        {
+            line = name = default;
+            return false;
+        }
+        line = rest[..(end + 2)];
+        rest = rest[(end + 2)..];
+        var colon = line.IndexOf((byte)':');
+        name = colon > 0 && colon < end ? line[..colon] : default;
+        return true;
+    }
+
+    /// <summary>The value of a field line taken by <see cref="TryTakeField"/>, without surrounding white space.</summary>
+    public static ReadOnlySpan<byte> ValueOf(ReadOnlySpan<byte> line, ReadOnlySpan<byte> name) =>
+        line[(name.Length + 1)..^2].Trim((byte)' ').Trim((byte)'\t');
 
     /// <summary>
     /// Copies the header fields to <paramref name="output"/>, minus hop-by-hop fields (RFC 9110 §7.6.1)
@@ -433,14 +446,8 @@ internal ref struct HttpHead
     public readonly void CopyFields(HttpOutput output, ReadOnlySpan<byte> drop, ReadOnlySpan<byte> dropPrefix = default)
     {
         var rest = Bytes[HeadersStart..];
-        while (true)
+        while (TryTakeField(ref rest, out var field, out var name))
         {
-            var end = rest.IndexOf("\r\n"u8);
-            if (end <= 0) return;
-            var field = rest[..(end + 2)];
-            rest = rest[(end + 2)..];
-            var colon = field.IndexOf((byte)':');
-            var name = field[..colon];
             if (IsHopByHop(name) || (!drop.IsEmpty && name.Length == drop.Length && Ascii.EqualsIgnoreCase(name, drop))) continue;
             if (!dropPrefix.IsEmpty && name.Length >= dropPrefix.Length && Ascii.EqualsIgnoreCase(name[..dropPrefix.Length], dropPrefix)) continue;
             output.Append(field);

@@ -31,17 +31,13 @@ internal sealed class HeadFieldLookup
     private string? Find(string name)
     {
         string? joined = null;
-        var rest = _head.AsSpan(_fieldsStart, _length - _fieldsStart);
-        while (true)
+        ReadOnlySpan<byte> rest = _head.AsSpan(_fieldsStart, _length - _fieldsStart);
+        while (HttpHead.TryTakeField(ref rest, out var line, out var field))
         {
-            var end = rest.IndexOf("\r\n"u8);
-            if (end <= 0) return joined;
-            var field = rest[..end];
-            rest = rest[(end + 2)..];
-            var colon = field.IndexOf((byte)':');
-            if (colon <= 0 || !Ascii.EqualsIgnoreCase(field[..colon].Trim((byte)' '), name)) continue;
-            var value = Encoding.Latin1.GetString(field[(colon + 1)..].Trim((byte)' ').Trim((byte)'\t'));
+            if (field.IsEmpty || !Ascii.EqualsIgnoreCase(field.Trim((byte)' '), name)) continue;
+            var value = Encoding.Latin1.GetString(HttpHead.ValueOf(line, field));
             joined = joined is null ? value : $"{joined},{value}";
         }
+        return joined;
     }
 }
