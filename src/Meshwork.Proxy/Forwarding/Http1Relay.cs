@@ -79,7 +79,9 @@ internal sealed class UpstreamConnectionPool<TKey> where TKey : notnull
 }
 
 /// <summary>What one forwarded exchange came to.</summary>
-internal readonly record struct ExchangeResult(int Status, UpstreamStage? FailedStage, string? Error, bool ResponseStarted, bool UpstreamReusable, bool DownstreamMustClose, bool StaleConnection);
+/// <remarks><paramref name="UpstreamReset"/>: the upstream reset the connection (RST) before any response, as a STRICT port does to plaintext.</remarks>
+internal readonly record struct ExchangeResult(int Status, UpstreamStage? FailedStage, string? Error, bool ResponseStarted, bool UpstreamReusable, bool DownstreamMustClose, bool StaleConnection,
+    bool UpstreamReset = false);
 
 /// <summary>
 /// HTTP/1.1 forwarding without an HTTP object model: the request head is rewritten field by field
@@ -154,7 +156,7 @@ internal static class Http1Relay
         }
         catch (RelayException e)
         {
-            return new(503, UpstreamStage.ResponseHeaders, ResetBeforeHeaders(e), false, false, hasBody, up.Reused && !hasBody);
+            return new(503, UpstreamStage.ResponseHeaders, ResetBeforeHeaders(e), false, false, hasBody, up.Reused && !hasBody, IsReset(e));
         }
         catch (OperationCanceledException)
         {
@@ -208,13 +210,21 @@ internal static class Http1Relay
         }
         catch (RelayException e)
         {
-            if (!started) return new(503, UpstreamStage.ResponseHeaders, ResetBeforeHeaders(e), false, false, hasBody, false);
+            if (!started) return new(503, UpstreamStage.ResponseHeaders, ResetBeforeHeaders(e), false, false, hasBody, false, IsReset(e));
             return new(status, UpstreamStage.ResponseBody, $"the upstream failed while sending the response body: {e.Message}", true, false, true, false);
         }
         catch (OperationCanceledException)
         {
             return new(status == 0 ? 499 : status, UpstreamStage.Downstream, "the client went away", started, false, true, false);
         }
+    }
+
+    /// <summary>True when the failure was a TCP reset from the peer (not a clean close or a malformed answer).</summary>
+    private static bool IsReset(RelayException e)
+    {
+        for (Exception? inner = e; inner is not null; inner = inner.InnerException)
+            if (inner is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.ConnectionReset }) return true;
+        return false;
     }
 
     private static string ResetBeforeHeaders(RelayException e) =>

@@ -89,11 +89,12 @@ public sealed class ProxyHost : IAsyncDisposable
         }
 
         var connector = new UpstreamConnector(state, metrics, TimeSpan.FromSeconds(10), options.HandshakeTimeout, IPAddress.Parse(options.PodIp));
-        var clients = new OutboundClients(connector, TimeSpan.FromSeconds(10));
+        var outboundLogger = loggerFactory.CreateLogger("Meshwork.Proxy.Outbound");
+        var call = new UpstreamCall(connector, metrics);
+        var outboundRelay = new OutboundHttp1Relay(call, state, metrics, outboundLogger);
         var inboundHttp = new InboundHttpHandler(state, metrics, loggerFactory.CreateLogger("Meshwork.Proxy.Inbound"), options.Inbound);
-        var outboundHttp = new OutboundHttpHandler(state, clients, metrics, loggerFactory.CreateLogger("Meshwork.Proxy.Outbound"));
         var admin = new AdminHandler(state, metrics, level, needsCertificate);
-        var application = new ProxyHttpApplication(inboundHttp, outboundHttp, admin, logger);
+        var application = new ProxyHttpApplication(inboundHttp, admin, logger);
 
         var services = new ServiceCollection().AddSingleton(loggerFactory).BuildServiceProvider();
         var kestrelOptions = new KestrelServerOptions { AddServerHeader = false, ApplicationServices = services };
@@ -121,34 +122,24 @@ public sealed class ProxyHost : IAsyncDisposable
                 inboundListens[target.WorkloadPort] = listen;
             });
         }
-        ListenOptions? outboundListen = null, adminListen = null;
-        var tunnel = new ConnectTunnelHandler(state, connector, metrics, loggerFactory.CreateLogger("Meshwork.Proxy.Outbound"));
-        kestrelOptions.Listen(options.OutboundAddress ?? new IPEndPoint(podIp, 15001), listen =>
+        ListenOptions? adminListen = null;
+        // The outbound listeners (the app's http_proxy on :15001, with CONNECT, and the fixed listeners) run on
+        // the proxy's own sockets: no Kestrel pipes or HttpClient on the path every app request takes.
+        var outboundListeners = new List<(IPEndPoint Listen, Func<System.Net.Sockets.Socket, CancellationToken, Task> Serve)>
         {
-            listen.Protocols = HttpProtocols.Http1;
-            listen.Use(next => connection =>
-            {
-                connection.Features.Set(ListenerFeature.Outbound);
-                return tunnel.OnConnectionAsync(connection, next);
-            });
-            outboundListen = listen;
-        });
-        // Fixed listeners relay HTTP/1.1 on sockets of their own (no Kestrel pipes on the hottest path); only
-        // the HTTP/2 upstream mode needs Kestrel's connection.
-        var rawFixed = new List<(FixedUpstreamHandler Handler, IPEndPoint Listen)>();
+            (options.OutboundAddress ?? new IPEndPoint(podIp, 15001), (socket, stopping) => outboundRelay.ServeAsync(socket, null, stopping)),
+        };
         foreach (var fixedUpstream in options.FixedOutbound)
         {
-            var handler = new FixedUpstreamHandler(fixedUpstream, state, connector, metrics, loggerFactory.CreateLogger("Meshwork.Proxy.Outbound"));
-            if (handler.ServesRawSockets)
+            if (fixedUpstream.Http2)
             {
-                rawFixed.Add((handler, fixedUpstream.Listen));
+                // MESHWORK_UPSTREAM_HTTP2=1: requests share one HTTP/2 connection per endpoint instead of the relay.
+                var http2 = new Outbound.Http2.Http2FixedForwarder(fixedUpstream, state, call, metrics, outboundLogger);
+                outboundListeners.Add((fixedUpstream.Listen, http2.ServeAsync));
                 continue;
             }
-            kestrelOptions.Listen(fixedUpstream.Listen, listen =>
-            {
-                listen.Protocols = HttpProtocols.Http1;
-                listen.Use(_ => connection => handler.OnConnectionAsync(connection));
-            });
+            var destination = new RequestDestination(fixedUpstream.Host.ToLowerInvariant(), fixedUpstream.Port, FromTarget: false);
+            outboundListeners.Add((fixedUpstream.Listen, (socket, stopping) => outboundRelay.ServeAsync(socket, destination, stopping)));
         }
         kestrelOptions.Listen(options.AdminAddress ?? new IPEndPoint(podIp, 15000), listen =>
         {
@@ -176,19 +167,19 @@ public sealed class ProxyHost : IAsyncDisposable
             server.Dispose();
             throw new ProxyStartupException($"cannot bind the proxy's listeners: {e.Message}", e);
         }
-        foreach (var (handler, listen) in rawFixed)
+        foreach (var (listen, serve) in outboundListeners)
         {
             try
             {
-                host._socketListeners.Add(Transport.SocketListener.Start(listen, handler.OnSocketAsync));
+                host._socketListeners.Add(Transport.SocketListener.Start(listen, serve));
             }
             catch (System.Net.Sockets.SocketException e)
             {
                 await host.DisposeAsync().ConfigureAwait(false);
-                throw new ProxyStartupException($"cannot bind the fixed outbound listener {listen}: {e.Message}", e);
+                throw new ProxyStartupException($"cannot bind the outbound listener {listen}: {e.Message}", e);
             }
         }
-        host.OutboundEndPoint = outboundListen!.IPEndPoint!;
+        host.OutboundEndPoint = host._socketListeners[0].EndPoint;
         host.AdminEndPoint = adminListen!.IPEndPoint!;
         host.InboundEndPoints = inboundListens.ToDictionary(kv => kv.Key, kv => kv.Value.IPEndPoint!);
         ProxyLog.Listening(logger, options.ProxyId, options.Role.ToString().ToLowerInvariant(),

@@ -1,7 +1,6 @@
 using Meshwork.Proxy.Admin;
 using Meshwork.Proxy.Inbound;
 using Meshwork.Proxy.Inbound.Forwarding;
-using Meshwork.Proxy.Outbound;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -9,20 +8,22 @@ using Microsoft.Extensions.Logging;
 
 namespace Meshwork.Proxy.Hosting;
 
-internal enum ListenerKind { Inbound, Outbound, Admin }
+internal enum ListenerKind { Inbound, Admin }
 
 /// <summary>Which listener a connection arrived on; set by the first connection middleware.</summary>
 internal sealed class ListenerFeature(ListenerKind kind)
 {
     public ListenerKind Kind { get; } = kind;
-    public static readonly ListenerFeature Outbound = new(ListenerKind.Outbound);
     public static readonly ListenerFeature Admin = new(ListenerKind.Admin);
     public static readonly ListenerFeature Inbound = new(ListenerKind.Inbound);
 }
 
-/// <summary>Kestrel's application: dispatches each request by the listener it came in on. No host, no middleware pipeline.</summary>
+/// <summary>
+/// Kestrel's application, for the requests Kestrel still parses: inbound HTTP/2 (h2 and h2c) and the admin
+/// listener. No host, no middleware pipeline. Every HTTP/1.1 data path runs on the proxy's own relay.
+/// </summary>
 internal sealed class ProxyHttpApplication(
-    InboundHttpHandler inbound, OutboundHttpHandler outbound, AdminHandler admin, ILogger logger) : IHttpApplication<HttpContext>
+    InboundHttpHandler inbound, AdminHandler admin, ILogger logger) : IHttpApplication<HttpContext>
 {
     public HttpContext CreateContext(IFeatureCollection contextFeatures) => new DefaultHttpContext(contextFeatures);
 
@@ -34,9 +35,6 @@ internal sealed class ProxyHttpApplication(
             {
                 case ListenerKind.Inbound when context.Features.Get<InboundConnectionFeature>() is { } connection:
                     await inbound.HandleAsync(context, connection).ConfigureAwait(false);
-                    break;
-                case ListenerKind.Outbound:
-                    await outbound.HandleAsync(context).ConfigureAwait(false);
                     break;
                 case ListenerKind.Admin:
                     await admin.HandleAsync(context).ConfigureAwait(false);

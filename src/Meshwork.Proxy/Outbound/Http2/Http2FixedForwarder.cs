@@ -19,50 +19,37 @@ namespace Meshwork.Proxy.Outbound.Http2;
 /// requests of all the app's connections share one mTLS HTTP/2 connection per endpoint. Routing, endpoint
 /// choice, retries of requests that were never sent, peer metadata and metrics are those of the HTTP/1.1 relay.
 /// </summary>
-internal sealed class Http2FixedForwarder(FixedUpstream upstream, ProxyState state, UpstreamConnector connector, ProxyMetrics metrics, ILogger logger)
+internal sealed class Http2FixedForwarder(FixedUpstream upstream, ProxyState state, UpstreamCall call, ProxyMetrics metrics, ILogger logger)
 {
-    private const int MaxAttempts = 3;
     private const int CopyBufferSize = 16 * 1024;
-    private readonly Http2Upstreams _clients = new(connector, TimeSpan.FromSeconds(10));
+    private readonly Http2Upstreams _clients = new(call.Connector, TimeSpan.FromSeconds(10));
     private readonly string _authority = $"{upstream.Host}:{upstream.Port}";
 
-    public async Task OnConnectionAsync(ConnectionContext connection)
+    /// <summary>Serves one app connection from the fixed listener's own socket until it closes, or until <paramref name="stopping"/> between requests.</summary>
+    public async Task ServeAsync(System.Net.Sockets.Socket socket, CancellationToken stopping)
     {
-        var cancellationToken = connection.ConnectionClosed;
-        var closeRequested = connection.Features.Get<Microsoft.AspNetCore.Connections.Features.IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested ?? default;
-        using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, closeRequested);
-        var stream = new DuplexPipeStream(connection.Transport);
+        var cancellationToken = CancellationToken.None;
+        await using var stream = new System.Net.Sockets.NetworkStream(socket, ownsSocket: false);
         using var downIn = new HttpInput(stream, RelaySide.Downstream);
         using var downOut = new HttpOutput(stream, RelaySide.Downstream);
-        var labels = new LabelsCache();
         try
         {
             while (true)
             {
                 int headLength;
-                try { headLength = await downIn.ReadHeadAsync(downIn.Buffered > 0 ? cancellationToken : idle.Token).ConfigureAwait(false); }
+                try { headLength = await downIn.ReadHeadAsync(downIn.Buffered > 0 ? cancellationToken : stopping).ConfigureAwait(false); }
                 catch (Exception e) when (e is RelayException or OperationCanceledException) { return; }
-                if (headLength == 0) return;
-                if (!await ForwardAsync(downIn, downOut, headLength, labels, cancellationToken).ConfigureAwait(false)) return;
+                if (headLength == 0) break;
+                if (!await ForwardAsync(downIn, downOut, headLength, cancellationToken).ConfigureAwait(false)) break;
             }
         }
-        catch (Exception e) when (e is RelayException or OperationCanceledException or ObjectDisposedException) { }
-        finally
-        {
-            try { await connection.Transport.Output.CompleteAsync().ConfigureAwait(false); } catch (InvalidOperationException) { }
-        }
-    }
-
-    /// <summary>The metric labels last used on this connection, kept while the config and endpoint stay the same.</summary>
-    private sealed class LabelsCache
-    {
-        public ActiveConfig? Config;
-        public UpstreamEndpoint? Endpoint;
-        public LabelsHandle Labels;
+        catch (Exception e) when (e is RelayException or OperationCanceledException or ObjectDisposedException) { return; }
+        try { socket.Shutdown(System.Net.Sockets.SocketShutdown.Send); }
+        catch (Exception e) when (e is System.Net.Sockets.SocketException or ObjectDisposedException) { }
     }
 
     /// <summary>One request and its response; false when the downstream connection must close.</summary>
-    private async Task<bool> ForwardAsync(HttpInput downIn, HttpOutput downOut, int headLength, LabelsCache labelsCache, CancellationToken cancellationToken)
+    private async Task<bool> ForwardAsync(HttpInput downIn, HttpOutput downOut, int headLength, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         RequestHead request;
@@ -79,12 +66,12 @@ internal sealed class Http2FixedForwarder(FixedUpstream upstream, ProxyState sta
             await Http1Relay.WriteLocalResponseAsync(downOut, 503, "meshwork: the proxy has no configuration yet", close: true, cancellationToken).ConfigureAwait(false);
             return false;
         }
-        if (!config.Router.TryResolve(upstream.Host, upstream.Port, out var target, out var routeError))
+        if (!UpstreamCall.TryRoute(config, upstream.Host, upstream.Port, out var target, out var routeError))
         {
             ProxyLog.OutboundFailed(logger, request.Method.Method, _authority, UpstreamStage.NoRoute, routeError!);
-            var (status, flags) = ErrorResponder.Map(UpstreamStage.NoRoute, false);
-            await Http1Relay.WriteLocalResponseAsync(downOut, status, $"meshwork: no route to {_authority}: {routeError}", close: true, cancellationToken).ConfigureAwait(false);
-            metrics.RecordRequest(metrics.Intern(OutboundLabels.For(config, null, null, tcp: false)), status, flags, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            var noRoute = UpstreamCall.Fail(UpstreamStage.NoRoute, false, routeError!, authority: _authority);
+            await Http1Relay.WriteLocalResponseAsync(downOut, noRoute.Status, noRoute.Body, close: true, cancellationToken).ConfigureAwait(false);
+            metrics.RecordRequest(call.HttpLabels(config, null, null), noRoute.Status, noRoute.Flags, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             return false;
         }
 
@@ -118,30 +105,21 @@ internal sealed class Http2FixedForwarder(FixedUpstream upstream, ProxyState sta
                 failure = HttpForwarder.Classify(e);
                 if (failure.Stage is UpstreamStage.Connect or UpstreamStage.Tls) target.Picker.ReportConnectFailure(endpoint);
                 // Nothing was sent: another endpoint may take it.
-                if (failure.Stage != UpstreamStage.Connect || body is not null || attempt >= MaxAttempts) break;
+                if (failure.Stage != UpstreamStage.Connect || body is not null || attempt >= UpstreamCall.MaxAttempts) break;
                 (tried ??= []).Add(endpoint);
                 endpoint = target.Picker.Pick(tried);
             }
         }
 
-        if (!ReferenceEquals(labelsCache.Config, config) || !ReferenceEquals(labelsCache.Endpoint, endpoint) || endpoint is null)
-        {
-            labelsCache.Labels = metrics.Intern(OutboundLabels.For(config, target, endpoint, tcp: false));
-            labelsCache.Config = endpoint is null ? null : config;
-            labelsCache.Endpoint = endpoint;
-        }
-        var labels = labelsCache.Labels;
+        var labels = call.HttpLabels(config, target, endpoint);
 
         if (response is null)
         {
             var stage = failure?.Stage ?? UpstreamStage.NoHealthyUpstream;
-            var (status, flags) = ErrorResponder.Map(stage, retried: tried is { Count: > 0 });
-            var text = failure is null
-                ? $"meshwork: no healthy upstream: {target.Service.Hostname}:{target.Port.Port} has no ready endpoint"
-                : FixedUpstreamHandler.Describe(failure);
+            var failed = UpstreamCall.Fail(stage, retried: tried is { Count: > 0 }, failure?.Message ?? "", target);
             ProxyLog.OutboundFailed(logger, request.Method.Method, _authority, stage, failure?.Message ?? "no ready endpoint");
-            await Http1Relay.WriteLocalResponseAsync(downOut, status, text, close: true, cancellationToken).ConfigureAwait(false);
-            metrics.RecordRequest(labels, status, flags, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            await Http1Relay.WriteLocalResponseAsync(downOut, failed.Status, failed.Body, close: true, cancellationToken).ConfigureAwait(false);
+            metrics.RecordRequest(labels, failed.Status, failed.Flags, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             return false;
         }
 
@@ -154,11 +132,12 @@ internal sealed class Http2FixedForwarder(FixedUpstream upstream, ProxyState sta
             if (error is not null)
             {
                 ProxyLog.OutboundFailed(logger, request.Method.Method, _authority, error.Stage, error.Message);
-                (var mapped, flags) = ErrorResponder.Map(error.Stage, retried: false);
+                var failed = UpstreamCall.Fail(error.Stage, retried: false, error.Message, target);
+                flags = failed.Flags;
                 if (!responseStarted && error.Stage != UpstreamStage.Downstream)
                 {
-                    status = mapped;
-                    await Http1Relay.WriteLocalResponseAsync(downOut, status, error.Message, close: true, cancellationToken).ConfigureAwait(false);
+                    status = failed.Status;
+                    await Http1Relay.WriteLocalResponseAsync(downOut, status, failed.Body, close: true, cancellationToken).ConfigureAwait(false);
                 }
             }
             metrics.RecordRequest(labels, status, flags, Stopwatch.GetElapsedTime(started).TotalMilliseconds);

@@ -28,16 +28,23 @@ internal sealed class Http2Upstreams(UpstreamConnector connector, TimeSpan conne
     public HttpMessageInvoker For(RouteTarget target)
     {
         var key = (target.Service.Hostname, target.Port.Port);
-        if (_clients.TryGetValue(key, out var existing) && OutboundClients.SameCluster(existing.Config, target.Port))
+        if (_clients.TryGetValue(key, out var existing) && SameCluster(existing.Config, target.Port))
             return existing.Invoker;
         var created = (target.Port, Create());
         var stored = _clients.AddOrUpdate(key, created, (_, old) =>
         {
-            if (OutboundClients.SameCluster(old.Config, target.Port)) { created.Item2.Dispose(); return old; }
+            if (SameCluster(old.Config, target.Port)) { created.Item2.Dispose(); return old; }
             return created;   // the old one finishes its streams; its connections close when idle
         });
         return stored.Invoker;
     }
+
+    /// <summary>Structural equality: snapshots are deserialized afresh, so array references differ even when nothing changed.</summary>
+    internal static bool SameCluster(OutboundPort a, OutboundPort b) =>
+        ReferenceEquals(a, b)
+        || (a.Port == b.Port && a.Protocol == b.Protocol && a.Sni == b.Sni
+            && a.Endpoints.AsSpan().SequenceEqual(b.Endpoints.AsSpan())
+            && a.AcceptedIdentities.AsSpan().SequenceEqual(b.AcceptedIdentities.AsSpan()));
 
     /// <summary>A request for <paramref name="endpoint"/>: HTTP/2 with prior knowledge to mesh sidecars, HTTP/1.1 otherwise.</summary>
     public static HttpRequestMessage CreateRequest(HttpMethod method, RouteTarget target, UpstreamEndpoint endpoint, string pathAndQuery)

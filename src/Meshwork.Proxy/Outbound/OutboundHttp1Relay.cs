@@ -1,0 +1,262 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using Meshwork.Proxy.Forwarding;
+using Meshwork.Proxy.Hosting;
+using Meshwork.Proxy.Metrics;
+using Meshwork.Proxy.Outbound.Routing;
+using Meshwork.ProxyProtocol.Snapshots;
+using Microsoft.Extensions.Logging;
+
+namespace Meshwork.Proxy.Outbound;
+
+/// <summary>
+/// The outbound HTTP/1.1 entry, on the proxy's own sockets: the app's <c>http_proxy</c> listener (:15001:
+/// absolute-form targets, or origin-form with a Host field, and CONNECT) and the fixed listeners (every
+/// request to one service port, whatever its Host says). Each request makes the one
+/// <see cref="UpstreamCall"/> and is relayed on a kept-alive upstream connection by <see cref="Http1Relay"/>.
+/// In the Network role (pods without a sidecar) it plays the plain network: plaintext always, and an upstream
+/// reset becomes a client reset.
+/// </summary>
+internal sealed class OutboundHttp1Relay(UpstreamCall call, ProxyState state, ProxyMetrics metrics, ILogger logger)
+{
+    private static readonly byte[] PeerPrefix = System.Text.Encoding.ASCII.GetBytes(PeerMetadata.Prefix);
+    private readonly ConnectTunnel _tunnel = new(call, state, metrics, logger);
+
+    /// <summary>
+    /// Serves one downstream connection until it closes, or until <paramref name="stopping"/> between requests.
+    /// <paramref name="fixedDestination"/> is the service port of a fixed listener; null on the http_proxy
+    /// listener, where each request names its destination and CONNECT opens a tunnel.
+    /// </summary>
+    public async Task ServeAsync(Socket socket, RequestDestination? fixedDestination, CancellationToken stopping)
+    {
+        await using var stream = new NetworkStream(socket, ownsSocket: false);
+        using var downIn = new HttpInput(stream, RelaySide.Downstream);
+        using var downOut = new HttpOutput(stream, RelaySide.Downstream);
+        using var pending = new HttpOutput(Stream.Null, RelaySide.Upstream);
+        var cache = new DestinationCache();
+        try
+        {
+            while (true)
+            {
+                int headLength;
+                try { headLength = await downIn.ReadHeadAsync(downIn.Buffered > 0 ? CancellationToken.None : stopping).ConfigureAwait(false); }
+                catch (Exception e) when (e is RelayException or OperationCanceledException) { return; }
+                if (headLength == 0) break;
+                var next = await ServeRequestAsync(socket, stream, downIn, downOut, pending, headLength, fixedDestination, cache).ConfigureAwait(false);
+                if (next == Next.Reset) { ConnectionReset.Reset(socket); return; }
+                if (next == Next.Close) break;
+            }
+        }
+        catch (Exception e) when (e is RelayException or OperationCanceledException or ObjectDisposedException) { return; }
+        try { socket.Shutdown(SocketShutdown.Send); }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException) { }
+    }
+
+    private enum Next { KeepAlive, Close, Reset, Tunnelled }
+
+    /// <summary>The destination last parsed on this connection: a client that keeps sending to one service parses its host once.</summary>
+    private sealed class DestinationCache
+    {
+        public byte[] Authority = [];
+        public RequestDestination Destination;
+        private byte[] _hostField = [];
+        private RequestDestination _hostFieldFor;
+
+        /// <summary>The Host field line that replaces the client's for an absolute-form target.</summary>
+        public byte[] HostField(RequestDestination destination)
+        {
+            if (_hostField.Length == 0 || destination != _hostFieldFor)
+            {
+                _hostField = System.Text.Encoding.ASCII.GetBytes($"host: {destination.Authority}\r\n");
+                _hostFieldFor = destination;
+            }
+            return _hostField;
+        }
+    }
+
+    private async ValueTask<Next> ServeRequestAsync(Socket socket, Stream stream, HttpInput downIn, HttpOutput downOut, HttpOutput pending, int headLength,
+        RequestDestination? fixedDestination, DestinationCache cache)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var config = state.Config;
+        Http1Relay.RequestFrame frame;
+        RequestDestination destination;
+        string method;
+        pending.Discard();
+        try
+        {
+            var head = HttpHead.ParseRequest(downIn.Span[..headLength]);
+            method = MethodName(head.First);
+            var connect = fixedDestination is null && method == "CONNECT";
+            string? error = null;
+            if (fixedDestination is { } fixedTo) destination = fixedTo;
+            else if (connect ? !RequestDestination.TryParseAuthorityForm(head.Second, out destination, out error) : !TryDestination(head, cache, out destination, out error))
+            {
+                downIn.Consume(headLength);
+                await Http1Relay.WriteLocalResponseAsync(downOut, 400, $"meshwork: cannot tell the destination of this request: {error}", close: true, CancellationToken.None).ConfigureAwait(false);
+                return Next.Close;
+            }
+            if (connect)
+            {
+                downIn.Consume(headLength);
+                await _tunnel.RunAsync(socket, stream, downIn, downOut, destination, config).ConfigureAwait(false);
+                return Next.Tunnelled;
+            }
+            // Open head: the peer metadata fields go in once the endpoint (and so its TLS mode) is known.
+            // An absolute-form target's authority replaces the Host field (RFC 9112 §3.2.2).
+            frame = destination.FromTarget
+                ? Http1Relay.WriteRequestHead(head, pending, Http1Relay.OriginForm(head.Second), "host"u8, cache.HostField(destination), PeerPrefix, terminate: false)
+                : Http1Relay.WriteRequestHead(head, pending, Http1Relay.OriginForm(head.Second), default, default, PeerPrefix, terminate: false);
+            downIn.Consume(headLength);
+        }
+        catch (HttpWireException e)
+        {
+            await Http1Relay.WriteLocalResponseAsync(downOut, 400, $"meshwork: malformed request: {e.Message}", close: true, CancellationToken.None).ConfigureAwait(false);
+            return Next.Close;
+        }
+
+        if (config is null)
+        {
+            await Http1Relay.WriteLocalResponseAsync(downOut, 503, "meshwork: the proxy has no configuration yet", close: true, CancellationToken.None).ConfigureAwait(false);
+            return Next.Close;
+        }
+        if (!UpstreamCall.TryRoute(config, destination.Host, destination.Port, out var target, out var routeError))
+        {
+            var noRoute = UpstreamCall.Fail(UpstreamStage.NoRoute, false, routeError!, authority: $"{destination.Host}:{destination.Port}");
+            ProxyLog.OutboundFailed(logger, method, $"{destination.Host}:{destination.Port}", UpstreamStage.NoRoute, routeError!);
+            await Http1Relay.WriteLocalResponseAsync(downOut, noRoute.Status, noRoute.Body, close: true, CancellationToken.None).ConfigureAwait(false);
+            metrics.RecordRequest(call.HttpLabels(config, null, null), noRoute.Status, noRoute.Flags, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            return Next.Close;
+        }
+        return await ExchangeAsync(downIn, downOut, pending, frame, config, target!, method, started).ConfigureAwait(false);
+    }
+
+    /// <summary>Connect (or reuse), send, relay the answer; retries what was not sent; maps failures; records the metric.</summary>
+    private async ValueTask<Next> ExchangeAsync(HttpInput downIn, HttpOutput downOut, HttpOutput pending, Http1Relay.RequestFrame frame,
+        ActiveConfig config, RouteTarget target, string method, long started)
+    {
+        var network = config.Snapshot.Node.Role == ProxyRole.Network;
+        var hasBody = frame.Framing != BodyFraming.None;
+        ExchangeResult result = default;
+        UpstreamEndpoint? endpoint = null;
+        var retried = false;
+        var fresh = false;
+        while (true)
+        {
+            UpstreamConnection? up = null;
+            if (!fresh)
+            {
+                endpoint = target.Picker.Pick();
+                if (endpoint is not null) up = call.Pool.TryTake(endpoint);
+            }
+            if (up is null)
+            {
+                var connect = await call.ConnectAsync(target, endpoint, UpstreamUse.Http1, retryable: !hasBody, CancellationToken.None).ConfigureAwait(false);
+                retried |= connect.Retried;
+                endpoint = connect.Endpoint;
+                if (!connect.Connected)
+                {
+                    var stage = connect.Failure?.Stage ?? UpstreamStage.NoHealthyUpstream;
+                    var failure = UpstreamCall.Fail(stage, retried, connect.Failure?.Message ?? "", target);
+                    ProxyLog.OutboundFailed(logger, method, target.Authority, stage, connect.Failure?.Message ?? "no ready endpoint");
+                    await Http1Relay.WriteLocalResponseAsync(downOut, failure.Status, failure.Body, close: true, CancellationToken.None).ConfigureAwait(false);
+                    metrics.RecordRequest(call.HttpLabels(config, target, endpoint), failure.Status, failure.Flags, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                    return Next.Close;
+                }
+                up = new UpstreamConnection(connect.Stream!);
+            }
+            up.Output.Append(pending.Written);
+            if (endpoint!.Tls == UpstreamTlsMode.IstioMutual && !network) up.Output.Append(PeerFields(config));
+            Http1Relay.EndHead(up.Output);
+            result = await Http1Relay.ExchangeAsync(downIn, downOut, frame, up, CancellationToken.None).ConfigureAwait(false);
+            if (result.UpstreamReusable) call.Pool.Return(endpoint, up);
+            else await up.DisposeAsync().ConfigureAwait(false);
+            if (result.StaleConnection && !fresh)
+            {
+                // A kept-alive connection closed under the request before anything came back: resend on a new one.
+                fresh = true;
+                continue;
+            }
+            if (result.FailedStage is null) target.Picker.ReportSuccess(endpoint);
+            break;
+        }
+
+        var labels = call.HttpLabels(config, target, endpoint);
+        var status = result.Status;
+        var flags = ResponseFlags.None;
+        var next = result.DownstreamMustClose ? Next.Close : Next.KeepAlive;
+        if (result.FailedStage is { } failed)
+        {
+            var failure = UpstreamCall.Fail(failed, retried, result.Error ?? "meshwork: upstream failure", target);
+            flags = failure.Flags;
+            if (failed != UpstreamStage.Downstream)
+            {
+                ProxyLog.OutboundFailed(logger, method, target.Authority, failed, result.Error ?? "");
+                if (network && result.UpstreamReset)
+                {
+                    // The plain network passes a reset through: the client sees what it would see without a proxy.
+                    status = 0;
+                    next = Next.Reset;
+                }
+                else if (!result.ResponseStarted)
+                {
+                    status = failure.Status;
+                    await Http1Relay.WriteLocalResponseAsync(downOut, failure.Status, failure.Body, close: result.DownstreamMustClose, CancellationToken.None).ConfigureAwait(false);
+                }
+            }
+        }
+        metrics.RecordRequest(labels, status, flags, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        return next;
+    }
+
+    private static bool TryDestination(in HttpHead head, DestinationCache cache, out RequestDestination destination, out string? error)
+    {
+        var target = head.Second;
+        var authority = target.IsEmpty || target[0] == '/' ? head.Field("host"u8) : target;
+        if (!cache.Authority.AsSpan().SequenceEqual(authority) || authority.IsEmpty)
+        {
+            if (!RequestDestination.TryParse(target, head.Field("host"u8), out destination, out error)) return false;
+            cache.Authority = authority.ToArray();
+            cache.Destination = destination;
+            return true;
+        }
+        // Same bytes, same destination; the scheme check still applies to this request's own target.
+        if (target.Length > 0 && target[0] != '/' && !RequestDestination.TryParse(target, default, out _, out error))
+        {
+            destination = default;
+            return false;
+        }
+        destination = cache.Destination;
+        error = null;
+        return true;
+    }
+
+    private static readonly string[] CommonMethods = ["GET", "POST", "PUT", "DELETE", "HEAD", "PATCH", "OPTIONS", "CONNECT"];
+
+    /// <summary>The method as a string, without allocating for the common ones (so CONNECT compares by reference).</summary>
+    internal static string MethodName(ReadOnlySpan<byte> method)
+    {
+        foreach (var known in CommonMethods)
+        {
+            if (System.Text.Ascii.Equals(method, known)) return known;
+        }
+        return System.Text.Encoding.ASCII.GetString(method);
+    }
+
+    private sealed record PeerFieldsCache(ActiveConfig Config, byte[] Fields);
+    private PeerFieldsCache? _peerFields;
+
+    /// <summary>This workload's peer metadata fields (Istio's metadata exchange), built once per snapshot.</summary>
+    private byte[] PeerFields(ActiveConfig config)
+    {
+        if (_peerFields is { } cached && ReferenceEquals(cached.Config, config)) return cached.Fields;
+        var node = config.Snapshot.Node;
+        var text = new System.Text.StringBuilder();
+        text.Append(PeerMetadata.Workload).Append(": ").Append(node.Workload).Append("\r\n");
+        if (node.App is { } app) text.Append(PeerMetadata.App).Append(": ").Append(app).Append("\r\n");
+        if (node.Version is { } version) text.Append(PeerMetadata.Version).Append(": ").Append(version).Append("\r\n");
+        var fields = System.Text.Encoding.ASCII.GetBytes(text.ToString());
+        _peerFields = new PeerFieldsCache(config, fields);
+        return fields;
+    }
+}

@@ -1,0 +1,106 @@
+using Meshwork.Proxy.Forwarding;
+using Meshwork.Proxy.Hosting;
+using Meshwork.Proxy.Metrics;
+using Meshwork.Proxy.Outbound.Routing;
+using Meshwork.Proxy.Outbound.TlsOrigination;
+using Meshwork.ProxyProtocol.Snapshots;
+
+namespace Meshwork.Proxy.Outbound;
+
+/// <summary>What a connection to the upstream is for: it decides the ALPN offered over mTLS.</summary>
+internal enum UpstreamUse { Http1, Tcp }
+
+/// <summary>A connected upstream endpoint, or why none could be had.</summary>
+internal readonly record struct UpstreamConnect(Stream? Stream, UpstreamEndpoint? Endpoint, UpstreamException? Failure, bool Retried)
+{
+    public bool Connected => Stream is not null;
+}
+
+/// <summary>A failure as the client sees it: status, Envoy response flag and body, from one table.</summary>
+internal readonly record struct CallFailure(int Status, string Flags, string Body);
+
+/// <summary>
+/// The one upstream call every outbound entry makes (the app's <c>http_proxy</c> on :15001, CONNECT,
+/// fixed listeners, HTTP/2 upstreams): resolve the route → pick an endpoint → connect with the TLS that
+/// policy decided (mTLS and secure naming, or plaintext) → retry what was not sent → map a failure to a
+/// response → the labels its metrics are recorded under. The entries differ only in how a request
+/// arrives and how its bytes are relayed.
+/// </summary>
+internal sealed class UpstreamCall(UpstreamConnector connector, ProxyMetrics metrics)
+{
+    /// <summary>Endpoints tried for one request whose bytes were never sent (Envoy's default retry policy: connect failures).</summary>
+    public const int MaxAttempts = 3;
+
+    /// <summary>Kept-alive HTTP/1.1 connections per endpoint, shared by every outbound entry.</summary>
+    public UpstreamConnectionPool<UpstreamEndpoint> Pool { get; } = new();
+
+    public UpstreamConnector Connector => connector;
+
+    /// <summary>
+    /// The route for host:port: today the Service itself; VirtualService routing plugs in here.
+    /// On failure, <paramref name="error"/> says what was missing.
+    /// </summary>
+    public static bool TryRoute(ActiveConfig config, string host, int port, out RouteTarget? target, out string? error) =>
+        config.Router.TryResolve(host, port, out target, out error);
+
+    /// <summary>
+    /// Picks an endpoint and connects. A refused or timed-out connect is retried on another endpoint when
+    /// <paramref name="retryable"/> (nothing of the request was sent yet), up to <see cref="MaxAttempts"/>;
+    /// a TLS failure is final (another endpoint of the same service would fail the same way).
+    /// <paramref name="first"/> is the endpoint already picked for this request, if any.
+    /// </summary>
+    public async ValueTask<UpstreamConnect> ConnectAsync(RouteTarget target, UpstreamEndpoint? first, UpstreamUse use, bool retryable, CancellationToken cancellationToken)
+    {
+        List<UpstreamEndpoint>? tried = null;
+        UpstreamException? failure = null;
+        var endpoint = first ?? target.Picker.Pick();
+        for (var attempt = 1; endpoint is not null; attempt++)
+        {
+            try
+            {
+                var stream = await connector.ConnectAsync(target.Service, target.Port, endpoint, http: use == UpstreamUse.Http1, cancellationToken).ConfigureAwait(false);
+                return new UpstreamConnect(stream, endpoint, null, tried is { Count: > 0 });
+            }
+            catch (UpstreamException e)
+            {
+                failure = e;
+                target.Picker.ReportConnectFailure(endpoint);
+                if (e.Stage != UpstreamStage.Connect || !retryable || attempt >= MaxAttempts) break;
+                (tried ??= []).Add(endpoint);
+                var next = target.Picker.Pick(tried);
+                if (next is null) break;
+                endpoint = next;
+            }
+        }
+        return new UpstreamConnect(null, endpoint, failure, tried is { Count: > 0 });
+    }
+
+    /// <summary>The client's view of a failure at <paramref name="stage"/>: one table for every entry.</summary>
+    public static CallFailure Fail(UpstreamStage stage, bool retried, string detail, RouteTarget? target = null, string? authority = null)
+    {
+        var (status, flags) = ErrorResponder.Map(stage, retried);
+        var body = stage switch
+        {
+            UpstreamStage.NoRoute => $"meshwork: no route to {authority}: {detail}",
+            UpstreamStage.NoHealthyUpstream => $"meshwork: no healthy upstream: {target?.Authority ?? authority} has no ready endpoint",
+            UpstreamStage.Tls => $"upstream connect error or disconnect/reset before headers. reset reason: connection failure, transport failure reason: TLS error: {detail}",
+            UpstreamStage.Connect => $"upstream connect error or disconnect/reset before headers. reset reason: connection failure: {detail}",
+            _ => detail,
+        };
+        return new CallFailure(status, flags, body);
+    }
+
+    /// <summary>The source-reporter labels of a request to <paramref name="endpoint"/>, interned once per route and endpoint.</summary>
+    public LabelsHandle HttpLabels(ActiveConfig config, RouteTarget? target, UpstreamEndpoint? endpoint)
+    {
+        if (target is null) return metrics.Intern(OutboundLabels.For(config, null, null, tcp: false));
+        var key = (object?)endpoint ?? target;
+        return target.Labels.TryGetValue(key, out var cached)
+            ? cached
+            : target.Labels.GetOrAdd(key, metrics.Intern(OutboundLabels.For(config, target, endpoint, tcp: false)));
+    }
+
+    /// <summary>The source-reporter labels of a TCP connection (made once per connection).</summary>
+    public LabelsHandle TcpLabels(ActiveConfig config, RouteTarget? target, UpstreamEndpoint? endpoint) =>
+        metrics.Intern(OutboundLabels.For(config, target, endpoint, tcp: true));
+}
