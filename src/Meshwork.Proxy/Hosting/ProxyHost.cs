@@ -92,7 +92,9 @@ public sealed class ProxyHost : IAsyncDisposable
         var outboundLogger = loggerFactory.CreateLogger("Meshwork.Proxy.Outbound");
         var call = new UpstreamCall(connector, metrics);
         var outboundRelay = new OutboundHttp1Relay(call, state, metrics, outboundLogger);
-        var inboundHttp = new InboundHttpHandler(state, metrics, loggerFactory.CreateLogger("Meshwork.Proxy.Inbound"), options.Inbound);
+        var inboundLogger = loggerFactory.CreateLogger("Meshwork.Proxy.Inbound");
+        var gate = new Inbound.Gate.InboundRequestGate(state, metrics, inboundLogger);
+        var inboundHttp = new InboundHttpHandler(gate, metrics, inboundLogger, options.Inbound);
         var admin = new AdminHandler(state, metrics, level, needsCertificate);
         var application = new ProxyHttpApplication(inboundHttp, admin, logger);
 
@@ -110,7 +112,7 @@ public sealed class ProxyHost : IAsyncDisposable
         var inboundListens = new Dictionary<int, ListenOptions>();
         foreach (var target in options.Inbound)
         {
-            var handler = new InboundConnectionHandler(target, state, metrics, options, loggerFactory.CreateLogger("Meshwork.Proxy.Inbound"));
+            var handler = new InboundConnectionHandler(target, state, gate, metrics, options, inboundLogger);
             kestrelOptions.Listen(podIp, target.WorkloadPort, listen =>
             {
                 listen.Protocols = HttpProtocols.Http1AndHttp2;

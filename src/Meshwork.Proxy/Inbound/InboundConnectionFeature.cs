@@ -20,6 +20,6 @@ internal sealed class InboundConnectionFeature
     public required MetricLabels BaseLabels { get; init; }
     /// <summary>Labels with the peer's workload, set by the first mTLS request that carries peer metadata.</summary>
     public LabelsHandle? PeerLabels { get; set; }
-    /// <summary>Header lookup for authorization, made by the first request that needs it and reused.</summary>
-    public Forwarding.HeadFieldLookup? HeaderLookup { get; set; }
+    /// <summary>The HTTP/1.1 request the gate reads, reused for every request of the connection.</summary>
+    public Forwarding.Http1InboundRequest Http1Request { get; } = new();
 }

@@ -4,7 +4,7 @@ using System.Security.Authentication;
 using Meshwork.Proxy.Configuration;
 using Meshwork.Proxy.Forwarding;
 using Meshwork.Proxy.Hosting;
-using Meshwork.Proxy.Inbound.Authorization;
+using Meshwork.Proxy.Inbound.Gate;
 using Meshwork.Proxy.Inbound.Sniffing;
 using Meshwork.Proxy.Inbound.Tls;
 using Meshwork.Proxy.Metrics;
@@ -23,9 +23,9 @@ namespace Meshwork.Proxy.Inbound;
 /// Kestrel's HTTP pipeline (http ports) or an L4 relay with connection-level authorization (tcp ports).
 /// </summary>
 internal sealed class InboundConnectionHandler(
-    InboundTarget target, ProxyState state, ProxyMetrics metrics, ProxyOptions options, ILogger logger)
+    InboundTarget target, ProxyState state, InboundRequestGate gate, ProxyMetrics metrics, ProxyOptions options, ILogger logger)
 {
-    private readonly Forwarding.InboundHttp1Relay _relay = new(target, state, metrics, logger);
+    private readonly Forwarding.InboundHttp1Relay _relay = new(target, gate, metrics, logger);
 
     public async Task OnConnectionAsync(ConnectionContext connection, ConnectionDelegate next)
     {
@@ -181,10 +181,9 @@ internal sealed class InboundConnectionHandler(
     private async Task RelayTcpAsync(ConnectionContext connection, SslStream? ssl, Stream client, ActiveConfig config, InboundPort port, InboundTlsOutcome outcome, LabelsHandle labels)
     {
         var recorder = metrics.OpenTcp(labels);
-        var decision = InboundAuthorizer.Evaluate(port, outcome, connection, null, logger);
-        if (!decision.Allowed)
+        var decision = gate.CheckConnection(port, outcome, connection.RemoteEndPoint as System.Net.IPEndPoint, connection.LocalEndPoint as System.Net.IPEndPoint);
+        if (decision.Verdict != GateVerdict.Admit)
         {
-            ProxyLog.InboundDenied(logger, port.Port, null, null, decision.Reason);
             recorder.Close(ResponseFlags.None);
             connection.Abort();
             return;

@@ -86,7 +86,7 @@ internal sealed class OutboundHttp1Relay(UpstreamCall call, ProxyState state, Pr
         try
         {
             var head = HttpHead.ParseRequest(downIn.Span[..headLength]);
-            method = MethodName(head.First);
+            method = MethodNames.Of(head.First);
             var connect = fixedDestination is null && method == "CONNECT";
             string? error = null;
             if (fixedDestination is { } fixedTo) destination = fixedTo;
@@ -229,18 +229,6 @@ internal sealed class OutboundHttp1Relay(UpstreamCall call, ProxyState state, Pr
         destination = cache.Destination;
         error = null;
         return true;
-    }
-
-    private static readonly string[] CommonMethods = ["GET", "POST", "PUT", "DELETE", "HEAD", "PATCH", "OPTIONS", "CONNECT"];
-
-    /// <summary>The method as a string, without allocating for the common ones (so CONNECT compares by reference).</summary>
-    internal static string MethodName(ReadOnlySpan<byte> method)
-    {
-        foreach (var known in CommonMethods)
-        {
-            if (System.Text.Ascii.Equals(method, known)) return known;
-        }
-        return System.Text.Encoding.ASCII.GetString(method);
     }
 
     private sealed record PeerFieldsCache(ActiveConfig Config, byte[] Fields);

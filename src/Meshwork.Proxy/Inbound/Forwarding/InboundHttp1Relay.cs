@@ -4,9 +4,8 @@ using System.Net.Sockets;
 using System.Text;
 using Meshwork.Proxy.Configuration;
 using Meshwork.Proxy.Forwarding;
-using Meshwork.Proxy.Inbound.Tls;
+using Meshwork.Proxy.Inbound.Gate;
 using Meshwork.Proxy.Metrics;
-using Meshwork.ProxyProtocol.Authorization;
 using Meshwork.ProxyProtocol.Snapshots;
 using Microsoft.Extensions.Logging;
 
@@ -19,13 +18,10 @@ namespace Meshwork.Proxy.Inbound.Forwarding;
 /// comes back as the app framed it. Same outcomes, bodies, metrics and logs as <see cref="InboundHttpHandler"/>,
 /// which still serves HTTP/2.
 /// </summary>
-internal sealed class InboundHttp1Relay(InboundTarget target, Hosting.ProxyState state, ProxyMetrics metrics, ILogger logger)
+internal sealed class InboundHttp1Relay(InboundTarget target, InboundRequestGate gate, ProxyMetrics metrics, ILogger logger)
 {
     private static readonly byte[] XfccName = "x-forwarded-client-cert"u8.ToArray();
     private static readonly byte[] PeerPrefix = Encoding.ASCII.GetBytes(PeerMetadata.Prefix);
-    private static readonly byte[] PeerWorkload = Encoding.ASCII.GetBytes(PeerMetadata.Workload);
-    private static readonly byte[] PeerApp = Encoding.ASCII.GetBytes(PeerMetadata.App);
-    private static readonly byte[] PeerVersion = Encoding.ASCII.GetBytes(PeerMetadata.Version);
     private readonly UpstreamConnectionPool<int> _pool = new();
 
     /// <summary>
@@ -39,8 +35,6 @@ internal sealed class InboundHttp1Relay(InboundTarget target, Hosting.ProxyState
         using var downOut = new HttpOutput(downstream, RelaySide.Downstream);
         using var pending = new HttpOutput(Stream.Null, RelaySide.Upstream);
         var xfccField = connection.ForwardedClientCert is { } xfcc ? Encoding.ASCII.GetBytes($"x-forwarded-client-cert: {xfcc}\r\n") : [];
-        // The source workload comes with the first mTLS request that carries peer metadata; until then, the connection's labels.
-        LabelsHandle? peerLabels = null;
         while (true)
         {
             int headLength;
@@ -48,29 +42,34 @@ internal sealed class InboundHttp1Relay(InboundTarget target, Hosting.ProxyState
             catch (Exception e) when (e is RelayException or OperationCanceledException) { return false; }
             if (headLength == 0) return false;
             var started = Stopwatch.GetTimestamp();
-            var port = CurrentPort(connection);
-            if (port is null || !ModeAdmits(port.Mode, connection.Tls))
-            {
-                // The port's mode changed under a kept-alive connection (PERMISSIVE -> STRICT, say): refused as a new connection would be.
-                ProxyLog.InboundModeChanged(logger, connection.Port.Port, port?.Mode.ToString() ?? "removed");
-                return true;
-            }
 
             Http1Relay.RequestFrame frame;
-            AuthzDecision? denied;
+            GateDecision decision;
+            LabelsHandle labels;
             pending.Discard();
-            try { frame = Prepare(downIn, headLength, pending, connection, port, connection.Tls, remote, local, xfccField, ref peerLabels, out denied); }
+            try
+            {
+                var head = HttpHead.ParseRequest(downIn.Span[..headLength]);
+                var request = connection.Http1Request;
+                request.Load(head);
+                decision = gate.Check(connection, request, remote, local);
+                if (decision.Verdict == GateVerdict.Reset) return true;
+                labels = gate.Labels(connection, request);
+                frame = Http1Relay.WriteRequestHead(head, pending, Http1Relay.OriginForm(head.Second), XfccName, xfccField, PeerPrefix);
+                downIn.Consume(headLength);
+            }
             catch (HttpWireException e)
             {
                 await Http1Relay.WriteLocalResponseAsync(downOut, 400, $"meshwork: malformed request: {e.Message}", close: true, cancellationToken).ConfigureAwait(false);
                 return false;
             }
-            if (denied is not null)
+            var port = decision.Port!;
+            if (decision.Verdict == GateVerdict.Deny)
             {
                 // The body (if any) is not read: the connection closes after the answer.
                 var close = frame.Close || frame.Framing != BodyFraming.None;
-                await Http1Relay.WriteLocalResponseAsync(downOut, 403, InboundHttpHandler.RbacDeniedBody, close, cancellationToken).ConfigureAwait(false);
-                metrics.RecordRequest(peerLabels ?? connection.Labels, 403, "RBAC", Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                await Http1Relay.WriteLocalResponseAsync(downOut, 403, GateDecision.DeniedBody, close, cancellationToken).ConfigureAwait(false);
+                metrics.RecordRequest(labels, 403, GateDecision.DeniedFlag, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
                 if (close) return false;
                 continue;
             }
@@ -89,7 +88,7 @@ internal sealed class InboundHttp1Relay(InboundTarget target, Hosting.ProxyState
                         ProxyLog.InboundForwardFailed(logger, port.Port, UpstreamStage.Connect, e.Message);
                         var (status, flags) = ErrorResponder.Map(UpstreamStage.Connect, retried: false);
                         await Http1Relay.WriteLocalResponseAsync(downOut, status, "upstream connect error or disconnect/reset before headers. reset reason: connection failure", close: hasBody || frame.Close, cancellationToken).ConfigureAwait(false);
-                        metrics.RecordRequest(peerLabels ?? connection.Labels, status, flags, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                        metrics.RecordRequest(labels, status, flags, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
                         if (hasBody || frame.Close) return false;
                         result = default;
                         goto next;
@@ -119,26 +118,11 @@ internal sealed class InboundHttp1Relay(InboundTarget target, Hosting.ProxyState
                     }
                 }
             }
-            metrics.RecordRequest(peerLabels ?? connection.Labels, finalStatus, finalFlags, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            metrics.RecordRequest(labels, finalStatus, finalFlags, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             if (result.DownstreamMustClose) return false;
             next:;
         }
     }
-
-    /// <summary>The port as the current snapshot has it: one reference compare per request while nothing changed.</summary>
-    private InboundPort? CurrentPort(InboundConnectionFeature connection)
-    {
-        var current = state.Config;
-        if (current is null || ReferenceEquals(current, connection.Config)) return connection.Port;
-        return current.InboundByPort.TryGetValue(connection.Port.Port, out var port) ? port : null;
-    }
-
-    private static bool ModeAdmits(InboundTlsMode mode, InboundTlsOutcome tls) => mode switch
-    {
-        InboundTlsMode.Strict => tls.IsMutual,
-        InboundTlsMode.Disable => !tls.IsMutual,
-        _ => true,
-    };
 
     private async ValueTask<Stream> ConnectAsync(CancellationToken cancellationToken)
     {
@@ -161,98 +145,5 @@ internal sealed class InboundHttp1Relay(InboundTarget target, Hosting.ProxyState
             throw;
         }
         return new NetworkStream(socket, ownsSocket: true);
-    }
-
-    /// <summary>Parses the head, authorizes it, and writes the app-bound head into <paramref name="pending"/>; consumes the head.</summary>
-    private Http1Relay.RequestFrame Prepare(HttpInput downIn, int headLength, HttpOutput pending, InboundConnectionFeature connection, InboundPort port, InboundTlsOutcome tls,
-        IPEndPoint? remote, IPEndPoint? local, byte[] xfccField, ref LabelsHandle? peerLabels, out AuthzDecision? denied)
-    {
-        var head = HttpHead.ParseRequest(downIn.Span[..headLength]);
-        denied = null;
-        if (!port.Authorization.IsDefaultOrEmpty)
-        {
-            var decision = Authorize(head, connection, port, tls, remote, local);
-            if (!decision.Allowed)
-            {
-                ProxyLog.InboundDenied(logger, port.Port, Encoding.ASCII.GetString(head.First), PathOf(head.Second), decision.Reason);
-                denied = decision;
-            }
-        }
-        if (tls.IsMutual && peerLabels is null) peerLabels = PeerLabels(head, connection);
-        var frame = Http1Relay.WriteRequestHead(head, pending, Http1Relay.OriginForm(head.Second), XfccName, xfccField, PeerPrefix);
-        downIn.Consume(headLength);
-        return frame;
-    }
-
-    /// <summary>The connection's labels with the peer's workload from its metadata fields; null when it sent none.</summary>
-    private LabelsHandle? PeerLabels(in HttpHead head, InboundConnectionFeature connection)
-    {
-        if (connection.PeerLabels is { } cached) return cached;
-        var workloadField = head.Field(PeerWorkload);
-        if (workloadField.IsEmpty) return null;
-        var workload = Encoding.ASCII.GetString(workloadField);
-        var appField = head.Field(PeerApp);
-        var versionField = head.Field(PeerVersion);
-        var app = appField.IsEmpty ? null : Encoding.ASCII.GetString(appField);
-        var labels = metrics.Intern(connection.BaseLabels with
-        {
-            SourceWorkload = workload,
-            SourceCanonicalService = app ?? workload,
-            SourceApp = app ?? MetricLabels.Unknown,
-            SourceVersion = versionField.IsEmpty ? MetricLabels.Unknown : Encoding.ASCII.GetString(versionField),
-        });
-        connection.PeerLabels = labels;
-        return labels;
-    }
-
-    private AuthzDecision Authorize(in HttpHead head, InboundConnectionFeature connection, InboundPort port, InboundTlsOutcome tls, IPEndPoint? remote, IPEndPoint? local)
-    {
-        var headers = connection.HeaderLookup ??= new HeadFieldLookup();
-        headers.Load(head);
-        var hostField = head.Field("host"u8);
-        if (hostField.LastIndexOf((byte)':') is var colon and > 0 && hostField[^1] != (byte)']') hostField = hostField[..colon];
-        var request = new AuthzRequest
-        {
-            IsHttp = true,
-            Principal = (tls as InboundTlsOutcome.Mutual)?.PeerPrincipal,
-            SourceIp = remote?.Address,
-            RemoteIp = remote?.Address,
-            DestinationIp = local?.Address,
-            DestinationPort = port.Port,
-            Host = hostField.IsEmpty ? null : Encoding.Latin1.GetString(hostField),
-            Method = MethodName(head.First),
-            Path = PathOf(head.Second),
-            Header = headers.Lookup,
-        };
-        try
-        {
-            return AuthzEvaluator.Evaluate(port.Authorization, request);
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            logger.LogError(e, "authorization evaluation failed on port {Port}; denying", port.Port);
-            return new AuthzDecision { Allowed = false, Reason = $"authorization could not be evaluated: {e.Message}" };
-        }
-    }
-
-    private static readonly string[] CommonMethods = ["GET", "POST", "PUT", "DELETE", "HEAD", "PATCH", "OPTIONS"];
-
-    /// <summary>The method as a string, without allocating for the common ones.</summary>
-    private static string MethodName(ReadOnlySpan<byte> method)
-    {
-        foreach (var known in CommonMethods)
-        {
-            if (Ascii.Equals(method, known)) return known;
-        }
-        return Encoding.ASCII.GetString(method);
-    }
-
-    /// <summary>The path of a request target, without the query (what authorization matches).</summary>
-    private static string PathOf(ReadOnlySpan<byte> target)
-    {
-        var origin = Http1Relay.OriginForm(target);
-        var query = origin.IndexOf((byte)'?');
-        var path = Encoding.ASCII.GetString(query >= 0 ? origin[..query] : origin);
-        return path.Contains('%', StringComparison.Ordinal) ? Uri.UnescapeDataString(path) : path;
     }
 }

@@ -1,20 +1,22 @@
 using System.Text;
 using Meshwork.Proxy.Forwarding;
+using Meshwork.Proxy.Inbound.Gate;
 
 namespace Meshwork.Proxy.Inbound.Forwarding;
 
 /// <summary>
-/// The header lookup authorization asks for (<c>request.headers[name]</c> conditions), over a copy of the
-/// request head reused for every request of a connection: only values a policy actually looks at become
-/// strings. Repeated fields are joined with ',' (RFC 9110 §5.3), as Envoy presents them to RBAC.
+/// An HTTP/1.1 request as the request gate reads it, over a copy of its head reused for every request of a
+/// connection: only values a policy actually looks at become strings.
 /// </summary>
-internal sealed class HeadFieldLookup
+internal sealed class Http1InboundRequest : IInboundRequest
 {
     private byte[] _head = new byte[1024];
     private int _length;
     private int _fieldsStart;
+    private int _methodLength;
+    private int _targetStart, _targetLength;
 
-    public HeadFieldLookup() => Lookup = Find;
+    public Http1InboundRequest() => Lookup = Header;
 
     /// <summary>One delegate per connection, given to every <c>AuthzRequest</c> of it.</summary>
     public Func<string, string?> Lookup { get; }
@@ -26,9 +28,19 @@ internal sealed class HeadFieldLookup
         head.Bytes.CopyTo(_head);
         _length = head.Bytes.Length;
         _fieldsStart = head.HeadersStart;
+        _methodLength = head.First.Length;
+        // The request line is "method SP target SP version": the target starts after the method's space.
+        _targetStart = _methodLength + 1;
+        _targetLength = head.Second.Length;
     }
 
-    private string? Find(string name)
+    public string Method => MethodNames.Of(_head.AsSpan(0, _methodLength));
+
+    public string Target => Encoding.ASCII.GetString(_head, _targetStart, _targetLength);
+
+    public string? Host => Header("host");
+
+    public string? Header(string name)
     {
         string? joined = null;
         ReadOnlySpan<byte> rest = _head.AsSpan(_fieldsStart, _length - _fieldsStart);
