@@ -2,7 +2,7 @@
 # start-pair.sh - starts a Meshwork sidecar pair on the production path, for the shared peers harness
 # (run-peers.sh --custom meshwork='exec bench/start-pair.sh'); bench/run.sh does this for you.
 #
-#   wrk -> client sidecar (fixed outbound listener on LISTEN_PORT)
+#   wrk -> client sidecar (fixed outbound listener on LISTEN_PORT, or its http_proxy listener: see MESHWORK_PAIR_ENTRY)
 #       =mTLS (mesh CA, secure naming, metrics)=> server sidecar (inbound on MTLS_PORT) -> upstream (UPSTREAM_PORT)
 #
 # What it starts: a real control plane (`meshwork server`, its own session so that its CPU and memory
@@ -17,6 +17,13 @@
 #   MESHWORK_PAIR_EXTRA_SERVICES (N extra services in every snapshot, for the scaling table),
 #   MESHWORK_PAIR_UPSTREAM_HTTP2=1 (the client sidecar sends to the server sidecar over one multiplexed mTLS
 #     HTTP/2 connection, MESHWORK_UPSTREAM_HTTP2=1, instead of HTTP/1.1 keep-alive connections),
+#   MESHWORK_PAIR_ENTRY=fixed|http-proxy (where the load enters the client sidecar; the pair is the same either way):
+#     fixed (default): origin-form requests on the fixed outbound listener, LISTEN_PORT (MESHWORK_OUTBOUND_FIXED);
+#     http-proxy: absolute-form requests ("GET http://upstream.bench/ HTTP/1.1") on the http_proxy listener
+#       (MESHWORK_OUTBOUND_ADDRESS, :15001 in a pod), the path every app with http_proxy takes. LISTEN_PORT still
+#       serves the harness's health check; the pair records "http://127.0.0.1:LISTEN_PORT/ PROXY ABSOLUTE_URL" in
+#       $MESHWORK_HTTP_PROXY_ENTRIES/LISTEN_PORT, from which bench/http-proxy-entry/wrk (run.sh puts it on PATH)
+#       sends the harness's load for this target to the http_proxy listener,
 #   MESHWORK_PAIR_KEEP=1 (keep the state directory).
 set -euo pipefail
 export LC_ALL=C
@@ -34,6 +41,12 @@ EXTRA=${MESHWORK_PAIR_EXTRA_SERVICES:-0}
 CLIENT_ENV=()
 if [[ ${MESHWORK_PAIR_UPSTREAM_HTTP2:-0} == 1 ]]; then UPSTREAM_PROTOCOL=h2; CLIENT_ENV=(MESHWORK_UPSTREAM_HTTP2=1); else UPSTREAM_PROTOCOL=http/1.1; fi
 NS=bench
+ENTRY=${MESHWORK_PAIR_ENTRY:-fixed}
+case $ENTRY in
+  fixed) ;;
+  http-proxy) [[ -d ${MESHWORK_HTTP_PROXY_ENTRIES:-} ]] || { echo "MESHWORK_PAIR_ENTRY=http-proxy needs MESHWORK_HTTP_PROXY_ENTRIES (bench/run.sh sets it)" >&2; exit 1; } ;;
+  *) echo "MESHWORK_PAIR_ENTRY must be fixed or http-proxy, not '$ENTRY'" >&2; exit 1 ;;
+esac
 # The .NET settings a sidecar runs with (also what the local runtime sets); see bench/sidecar-runtime.env.
 # Only the proxies get them: the control plane and the CLI run with the host's defaults.
 mapfile -t SIDECAR_ENV < <(grep -E '^[A-Za-z_][A-Za-z0-9_]*=' "$HERE/sidecar-runtime.env")
@@ -251,6 +264,12 @@ start_sidecar() {
 ready() { curl -sf -o /dev/null --max-time 1 "http://127.0.0.1:$1/ready"; }
 
 S_ADMIN=$(free_port); S_OUT=$(free_port); C_ADMIN=$(free_port); C_OUT=$(free_port)
+ABSOLUTE_URL="http://upstream.$NS/"
+if [[ $ENTRY == http-proxy ]]; then
+  # Recorded before the sidecars start: the harness may send load as soon as LISTEN_PORT answers.
+  printf 'http://127.0.0.1:%s/ 127.0.0.1:%s %s\n' "$LISTEN_PORT" "$C_OUT" "$ABSOLUTE_URL" > "$MESHWORK_HTTP_PROXY_ENTRIES/.$LISTEN_PORT"
+  mv "$MESHWORK_HTTP_PROXY_ENTRIES/.$LISTEN_PORT" "$MESHWORK_HTTP_PROXY_ENTRIES/$LISTEN_PORT"
+fi
 t0=$(ms)
 start_sidecar upstream-0 server upstream '{"app":"upstream","security.istio.io/tlsMode":"istio"}' "$S_ADMIN" "$S_OUT" \
   MESHWORK_INBOUND_PORTS="$MTLS_PORT=127.0.0.1:$UPSTREAM_PORT"
@@ -264,11 +283,21 @@ s_ready=$(( $(ms) - t0 ))
 wait_for 120 ready "$C_ADMIN" || { tail -20 "$STATE"/pods/*/logs/*.log >&2; log "client sidecar not ready"; exit 1; }
 c_ready=$(( $(ms) - t1 ))
 log "sidecars ready: server ${s_ready} ms, client ${c_ready} ms (start to /ready, both starting at once); sidecar to sidecar: $UPSTREAM_PROTOCOL"
+if [[ $ENTRY == http-proxy ]]; then
+  # The harness checks the body on LISTEN_PORT only; the load of this target enters through http_proxy, so check that too.
+  got=$(curl -sS --max-time 10 --noproxy '' --proxy "http://127.0.0.1:$C_OUT" -w '\n%{http_code}' "$ABSOLUTE_URL") || got=""
+  code=${got##*$'\n'}
+  [[ $code == 200 && ( -z ${BODY:-} || ${got%$'\n'*} == "$BODY" ) ]] \
+    || { tail -20 "$STATE"/pods/*/logs/*.log >&2; log "GET $ABSOLUTE_URL through http_proxy 127.0.0.1:$C_OUT: HTTP ${code:-none}, not the upstream's body"; exit 1; }
+  log "entry: http_proxy 127.0.0.1:$C_OUT, absolute-form GET $ABSOLUTE_URL -> 200"
+fi
 
 rss_kib() { awk '/^VmRSS:/{print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 {
   echo "sidecar_command ${PROXY_CMD[*]}"
   echo "sidecar_to_sidecar $UPSTREAM_PROTOCOL"
+  if [[ $ENTRY == http-proxy ]]; then echo "entry http_proxy listener 127.0.0.1:$C_OUT, absolute-form GET $ABSOLUTE_URL"
+  else echo "entry fixed outbound listener 127.0.0.1:$LISTEN_PORT, origin-form GET /"; fi
   echo "start_to_ready_ms server=$s_ready client=$c_ready"
   echo "admin server=127.0.0.1:$S_ADMIN client=127.0.0.1:$C_ADMIN"
   echo "pids server=$S_PID client=$C_PID controlplane=$CP_PID"
