@@ -45,8 +45,6 @@ public sealed record ProxyOptions
     public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
     /// <summary>Checks for a changed snapshot file or rotated certificate files (running without a control plane).</summary>
     public TimeSpan FilePollInterval { get; init; } = TimeSpan.FromSeconds(2);
-    /// <summary>Relay inbound HTTP/1.1 without Kestrel's HTTP stage (<see cref="ProxyEnvironment.Http1Relay"/>; on unless "0").</summary>
-    public bool Http1Relay { get; init; } = true;
     /// <summary>HTTP/2 to mTLS endpoints (<see cref="ProxyEnvironment.UpstreamHttp2"/>; off unless "1"); carried by each <see cref="FixedUpstream"/>.</summary>
     public bool UpstreamHttp2 { get; init; }
 
@@ -158,7 +156,6 @@ public sealed record ProxyOptions
             ServiceAccount = Get(ProxyEnvironment.ServiceAccount),
             Workload = Get(ProxyEnvironment.Workload),
             Labels = labels,
-            Http1Relay = Get(ProxyEnvironment.Http1Relay) != "0",
             UpstreamHttp2 = upstreamHttp2,
         };
     }

@@ -128,7 +128,7 @@ internal sealed class InboundConnectionHandler(
                     ? $"By={own};Hash={m.LeafSha256Hex};Subject=\"\";URI={m.PeerSpiffeUri}"
                     : null,
             };
-            if (options.Http1Relay && await IsHttp1Async(connection, ssl, outcome).ConfigureAwait(false))
+            if (await IsHttp1Async(connection, ssl, outcome).ConfigureAwait(false))
             {
                 // HTTP/1.1 (what mesh clients speak: ALPN istio-http/1.1): relayed without Kestrel's HTTP stage.
                 var reset = await _relay.RunAsync((Stream?)ssl ?? new DuplexPipeStream(originalTransport), feature,

@@ -26,8 +26,6 @@ public static class ProxyEnvironment
     /// Every HTTP/1.1 request on such a listener goes to that service port whatever its Host header says.
     /// </summary>
     public const string OutboundFixed = "MESHWORK_OUTBOUND_FIXED";
-    /// <summary>"0" turns off the inbound HTTP/1.1 relay (Kestrel's HTTP stage and HttpClient serve HTTP/1.1 too); on by default.</summary>
-    public const string Http1Relay = "MESHWORK_HTTP1_RELAY";
     /// <summary>"1" sends requests to mTLS endpoints over HTTP/2 (ALPN h2, one multiplexed connection per endpoint) instead of HTTP/1.1 keep-alive; off by default.</summary>
     public const string UpstreamHttp2 = "MESHWORK_UPSTREAM_HTTP2";
     /// <summary>host:port of the admin listener; default podIP:15000.</summary>
