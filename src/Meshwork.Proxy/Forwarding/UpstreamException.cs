@@ -21,7 +21,10 @@ internal enum UpstreamStage
     Timeout,
 }
 
-internal sealed class UpstreamException(UpstreamStage stage, string reason, Exception? inner = null) : Exception(reason, inner)
+internal sealed class UpstreamException(UpstreamStage stage, string reason, Exception? inner = null, MeshTls.HandshakeFailure? tlsFailure = null) : Exception(reason, inner)
 {
     public UpstreamStage Stage { get; } = stage;
+
+    /// <summary>Why the handshake failed, at stage <see cref="UpstreamStage.Tls"/>.</summary>
+    public MeshTls.HandshakeFailure? TlsFailure { get; } = tlsFailure;
 }

@@ -1,12 +1,13 @@
 using System.Net;
 using System.Net.Security;
-using System.Security.Authentication;
+using System.Security.Cryptography;
 using Meshwork.Proxy.Configuration;
 using Meshwork.Proxy.Forwarding;
 using Meshwork.Proxy.Hosting;
 using Meshwork.Proxy.Inbound.Gate;
 using Meshwork.Proxy.Inbound.Sniffing;
 using Meshwork.Proxy.Inbound.Tls;
+using Meshwork.Proxy.MeshTls;
 using Meshwork.Proxy.Metrics;
 using Meshwork.ProxyProtocol.Snapshots;
 using System.IO.Pipelines;
@@ -61,37 +62,27 @@ internal sealed class InboundConnectionHandler(
                 Reject(connection, remote, InboundRejection.TlsOnDisabledPort, $"mTLS is DISABLE on port {port.Port} ({port.ModeSource})");
                 return;
             }
-            var credentials = state.Credentials;
-            var bundle = ProxyState.TrustBundleOf(config, credentials);
-            if (credentials is null || bundle is null)
+            var tls = state.Tls;
+            if (tls?.ServerOptions is null)
             {
                 Reject(connection, remote, InboundRejection.NoCertificate, "no workload certificate yet");
                 return;
             }
-            var verdict = new ClientCertificateVerdict();
-            ssl = new SslStream(new DuplexPipeStream(originalTransport), leaveInnerStreamOpen: false);
-            try
+            var handshake = await MeshTlsServer.HandshakeAsync(new DuplexPipeStream(originalTransport), tls, options.HandshakeTimeout, connection.ConnectionClosed).ConfigureAwait(false);
+            if (handshake is not ServerHandshake.Mutual mutual)
             {
-                using var cts = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed);
-                cts.CancelAfter(options.HandshakeTimeout);
-                var sslOptions = InboundTlsTerminator.CreateOptions(credentials, bundle, config.TrustDomains, state.Time, verdict);
-                await ssl.AuthenticateAsServerAsync(sslOptions, cts.Token).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is AuthenticationException or IOException or OperationCanceledException)
-            {
-                var reason = verdict.Error ?? (e is OperationCanceledException ? "handshake timed out" : e.Message);
-                metrics.RecordHandshake("inbound", false, MetricReason(verdict.Error, e));
-                ProxyLog.InboundHandshakeFailed(logger, port.Port, remote, reason);
-                await ssl.DisposeAsync().ConfigureAwait(false);
+                var failed = (ServerHandshake.Failed)handshake;
+                metrics.RecordHandshake("inbound", failed.Reason);
+                ProxyLog.InboundHandshakeFailed(logger, port.Port, remote, failed.Reason.Label(), failed.Detail);
                 connection.Abort();
                 return;
             }
-            metrics.RecordHandshake("inbound", true, "ok");
-            var leaf = verdict.Leaf!;
-            var peer = verdict.SpiffeUri!;
-            Meshwork.Identity.SpiffeId.TryParse(peer, out var peerId);
-            var alpn = ssl.NegotiatedApplicationProtocol.ToString();
-            outcome = new InboundTlsOutcome.Mutual(peer, peerId.Principal, peerId.Namespace, InboundTlsTerminator.LeafHash(leaf), alpn);
+            metrics.RecordHandshake("inbound", null);
+            ssl = mutual.Stream;
+            var leaf = mutual.PeerLeaf;
+            Meshwork.Identity.SpiffeId.TryParse(mutual.PeerSpiffeUri, out var peerId);
+            var alpn = mutual.ApplicationProtocol;
+            outcome = new InboundTlsOutcome.Mutual(mutual.PeerSpiffeUri, peerId.Principal, peerId.Namespace, Convert.ToHexStringLower(SHA256.HashData(leaf.RawDataMemory.Span)), alpn);
             connection.Features.Set<ITlsConnectionFeature>(new MeshTlsFeature(leaf, alpn is "h2" or "istio-h2"));
             connection.Features.Set<ITlsApplicationProtocolFeature>(connection.Features.Get<ITlsConnectionFeature>() as MeshTlsFeature);
         }
@@ -107,7 +98,12 @@ internal sealed class InboundConnectionHandler(
 
         var baseLabels = InboundLabels.For(config, port, outcome, isTcp);
         var labels = metrics.Intern(baseLabels);
-        ProxyLog.InboundAccepted(logger, port.Port, remote, outcome.IsMutual ? "mutual_tls" : "none", (outcome as InboundTlsOutcome.Mutual)?.PeerSpiffeUri ?? "-");
+        ProxyLog.InboundAccepted(logger, port.Port, remote, outcome switch
+        {
+            InboundTlsOutcome.Mutual => "mutual_tls",
+            InboundTlsOutcome.None { Reason: NoTlsReason.NoClientHello } => "none (no ClientHello before the sniffing timeout)",
+            _ => "none (plaintext)",
+        }, (outcome as InboundTlsOutcome.Mutual)?.PeerSpiffeUri ?? "-");
         try
         {
             if (isTcp)
@@ -223,15 +219,6 @@ internal sealed class InboundConnectionHandler(
         ProxyLog.InboundRejected(logger, target.WorkloadPort, remote, rejection, detail);
         ConnectionReset.Reset(connection);
     }
-
-    private static string MetricReason(string? verdictError, Exception e) => verdictError switch
-    {
-        null when e is OperationCanceledException => "timeout",
-        null => "handshake_error",
-        var s when s.StartsWith("client presented no certificate", StringComparison.Ordinal) => "no_client_certificate",
-        var s when s.Contains("trust domain", StringComparison.Ordinal) => "untrusted_trust_domain",
-        _ => "bad_certificate",
-    };
 }
 
 /// <summary>TLS facts Kestrel looks for: the client certificate and the negotiated ALPN (h2 selects HTTP/2).</summary>

@@ -7,8 +7,8 @@ internal static partial class ProxyLog
     [LoggerMessage(100, LogLevel.Debug, "inbound :{Port} connection from {Remote} refused: {Rejection} ({Detail})")]
     public static partial void InboundRejected(ILogger logger, int port, string? remote, Inbound.Tls.InboundRejection rejection, string detail);
 
-    [LoggerMessage(101, LogLevel.Information, "inbound :{Port} TLS handshake from {Remote} failed: {Reason}")]
-    public static partial void InboundHandshakeFailed(ILogger logger, int port, string? remote, string reason);
+    [LoggerMessage(101, LogLevel.Information, "inbound :{Port} TLS handshake from {Remote} failed: {Reason}: {Detail}")]
+    public static partial void InboundHandshakeFailed(ILogger logger, int port, string? remote, string reason, string detail);
 
     [LoggerMessage(102, LogLevel.Debug, "inbound :{Port} {Remote} accepted: {Security} peer {Peer}")]
     public static partial void InboundAccepted(ILogger logger, int port, string? remote, string security, string peer);

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
+using Meshwork.Proxy.MeshTls;
 
 namespace Meshwork.Proxy.Metrics;
 
@@ -87,9 +88,11 @@ internal sealed class ProxyMetrics
         Interlocked.Increment(ref series.Closed);
     }
 
-    public void RecordHandshake(string direction, bool success, string reason)
+    /// <summary>Counts one handshake: <paramref name="failure"/> null for success, else its reason becomes the label.</summary>
+    public void RecordHandshake(string direction, HandshakeFailure? failure)
     {
-        var box = _handshakes.GetOrAdd((direction, success ? "success" : "failure", reason), static _ => new StrongBox());
+        var key = failure is { } f ? (direction, "failure", f.Label()) : (direction, "success", HandshakeFailureLabels.Success);
+        var box = _handshakes.GetOrAdd(key, static _ => new StrongBox());
         Interlocked.Increment(ref box.Value);
     }
 

@@ -1,5 +1,3 @@
-using System.Security.Cryptography.X509Certificates;
-
 namespace Meshwork.Proxy.Inbound.Tls;
 
 /// <summary>Why a connection carries no mTLS identity.</summary>
@@ -35,14 +33,4 @@ internal enum InboundRejection
     UnknownPort,
     /// <summary>The proxy has no certificate yet, so it cannot terminate TLS.</summary>
     NoCertificate,
-    HandshakeFailed,
-    AuthorizationDenied,
-}
-
-/// <summary>The verdict on a client certificate, kept so a failed handshake can be logged and counted with its cause.</summary>
-internal sealed class ClientCertificateVerdict
-{
-    public string? Error { get; set; }
-    public string? SpiffeUri { get; set; }
-    public X509Certificate2? Leaf { get; set; }
 }

@@ -1,0 +1,75 @@
+using System.Collections.Frozen;
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+using Meshwork.Identity;
+using Meshwork.Proxy.Identity;
+using Meshwork.Proxy.MeshTls;
+
+namespace Meshwork.Proxy.Tests.MeshTls;
+
+/// <summary>Real TCP connections on 127.0.0.1 with a mesh TLS server or client on one end and whatever peer a test needs on the other.</summary>
+internal static class TlsLoopback
+{
+    /// <summary>Generous: the box is shared; tests that want a timeout pass a short one explicitly.</summary>
+    public static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(30);
+
+    public static MeshTlsContext Context(WorkloadCredentials? credentials, TrustBundle bundle, params string[] trustDomains) =>
+        MeshTlsContext.For(null, credentials is null ? null : new ActiveCredentials(credentials, DateTimeOffset.UtcNow), bundle,
+            (trustDomains.Length == 0 ? ["cluster.local"] : trustDomains).ToFrozenSet(StringComparer.Ordinal), TimeProvider.System)!;
+
+    /// <summary>A connected pair of sockets on the loopback address.</summary>
+    public static async Task<(NetworkStream Client, NetworkStream Server)> ConnectAsync()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        try
+        {
+            var client = new TcpClient { NoDelay = true };
+            var connecting = client.ConnectAsync(IPAddress.Loopback, ((IPEndPoint)listener.LocalEndpoint).Port);
+            var server = await listener.AcceptTcpClientAsync();
+            await connecting;
+            return (client.GetStream(), server.GetStream());
+        }
+        finally { listener.Stop(); }
+    }
+
+    /// <summary>
+    /// Runs the server handshake against a client that <paramref name="client"/> drives on the other
+    /// end; the client's own view of a refusal (an alert or a reset) is expected and ignored.
+    /// </summary>
+    public static async Task<ServerHandshake> ServeAsync(MeshTlsContext context, Func<Stream, Task<IAsyncDisposable?>> client, TimeSpan? timeout = null)
+    {
+        var (clientStream, serverStream) = await ConnectAsync();
+        await using var _ = clientStream;
+        var serving = MeshTlsServer.HandshakeAsync(serverStream, context, timeout ?? HandshakeTimeout, CancellationToken.None).AsTask();
+        IAsyncDisposable? clientSide = null;
+        try { clientSide = await client(clientStream); }
+        catch (Exception e) when (e is AuthenticationException or IOException) { /* the refusal as the client sees it */ }
+        try { return await serving; }
+        finally { if (clientSide is not null) await clientSide.DisposeAsync(); }
+    }
+
+    /// <summary>A plain TLS client presenting <paramref name="leaf"/> (null: no certificate) and trusting any server.</summary>
+    public static Func<Stream, Task<IAsyncDisposable?>> ClientWith(X509Certificate2? leaf, IEnumerable<X509Certificate2>? intermediates = null) => async stream =>
+    {
+        var ssl = new SslStream(stream, leaveInnerStreamOpen: true);
+        try
+        {
+            await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+            {
+                TargetHost = "httpbin",
+                ApplicationProtocols = [new SslApplicationProtocol("istio-http/1.1")],
+                ClientCertificateContext = leaf is null ? null
+                    : SslStreamCertificateContext.Create(leaf, new X509Certificate2Collection((intermediates ?? []).ToArray()), offline: true),
+                RemoteCertificateValidationCallback = (_, _, _, _) => true,
+            });
+        }
+        catch { await ssl.DisposeAsync(); throw; }
+        return ssl;
+    };
+
+    public static Func<Stream, Task<IAsyncDisposable?>> ClientWith(WorkloadCredentials credentials) => ClientWith(credentials.Leaf, credentials.Intermediates);
+}
