@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
@@ -11,14 +12,19 @@ namespace Meshwork.Proxy.Tests.Support;
 /// <summary>
 /// A tiny upstream app on 127.0.0.1:0, like httpbin: /headers echoes the request headers, /ip the
 /// caller, /bytes/{n} streams n bytes, /upload counts the body it received, /name says which app answered.
+/// Every request is counted by path, so a test can tell how often a request reached the app.
 /// </summary>
 public sealed class EchoApp : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private readonly ConcurrentDictionary<string, int> _requests;
     public string Name { get; }
     public int Port { get; }
 
-    private EchoApp(WebApplication app, string name, int port) { _app = app; Name = name; Port = port; }
+    private EchoApp(WebApplication app, ConcurrentDictionary<string, int> requests, string name, int port) { _app = app; _requests = requests; Name = name; Port = port; }
+
+    /// <summary>How many requests for <paramref name="path"/> reached the app (counted before it answers).</summary>
+    public int Requests(string path) => _requests.TryGetValue(path, out var n) ? n : 0;
 
     public static async Task<EchoApp> StartAsync(string name = "httpbin")
     {
@@ -30,6 +36,12 @@ public sealed class EchoApp : IAsyncDisposable
             k.Listen(IPAddress.Loopback, 0, l => l.Protocols = HttpProtocols.Http1);
         });
         var app = builder.Build();
+        var requests = new ConcurrentDictionary<string, int>();
+        app.Use((c, next) =>
+        {
+            requests.AddOrUpdate(c.Request.Path.Value ?? "", 1, static (_, n) => n + 1);
+            return next(c);
+        });
         app.MapGet("/headers", (HttpContext c) =>
         {
             var headers = c.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString());
@@ -61,7 +73,7 @@ public sealed class EchoApp : IAsyncDisposable
         await app.StartAsync();
         var address = app.Urls.First();
         var port = new Uri(address).Port;
-        return new EchoApp(app, name, port);
+        return new EchoApp(app, requests, name, port);
     }
 
     public async ValueTask DisposeAsync()

@@ -16,19 +16,21 @@ public static class MeshClient
         using var tcp = new TcpClient();
         await tcp.ConnectAsync(ip, port);
         await using var ssl = new SslStream(tcp.GetStream());
-        var options = new SslClientAuthenticationOptions
-        {
-            TargetHost = "httpbin",
-            EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
-            ApplicationProtocols = [SslApplicationProtocol.Http11],
-            ClientCertificateContext = credentials is null ? null : SslStreamCertificateContext.Create(credentials.Leaf, credentials.IntermediateCollection, offline: true),
-            RemoteCertificateValidationCallback = (_, cert, chain, _) =>
-                cert is X509Certificate2 c && serverTrust.Verify(c, chain?.ChainPolicy.ExtraStore.Cast<X509Certificate2>() ?? [], DateTimeOffset.UtcNow, out _),
-        };
-        await ssl.AuthenticateAsClientAsync(options);
+        await ssl.AuthenticateAsClientAsync(Options(credentials, serverTrust, SslApplicationProtocol.Http11));
         await ssl.WriteAsync(Encoding.ASCII.GetBytes($"GET {path} HTTP/1.1\r\nHost: httpbin\r\nConnection: close\r\n\r\n"));
         // TLS 1.3 delivers a rejected client certificate as an alert on the first read.
         using var reader = new StreamReader(ssl, Encoding.UTF8);
         return await reader.ReadToEndAsync();
     }
+
+    /// <summary>A mesh peer's TLS client side: presents <paramref name="credentials"/> (null: none), verifies the server against <paramref name="serverTrust"/>.</summary>
+    public static SslClientAuthenticationOptions Options(WorkloadCredentials? credentials, TrustBundle serverTrust, SslApplicationProtocol protocol) => new()
+    {
+        TargetHost = "httpbin",
+        EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+        ApplicationProtocols = [protocol],
+        ClientCertificateContext = credentials is null ? null : SslStreamCertificateContext.Create(credentials.Leaf, credentials.IntermediateCollection, offline: true),
+        RemoteCertificateValidationCallback = (_, cert, chain, _) =>
+            cert is X509Certificate2 c && serverTrust.Verify(c, chain?.ChainPolicy.ExtraStore.Cast<X509Certificate2>() ?? [], DateTimeOffset.UtcNow, out _),
+    };
 }

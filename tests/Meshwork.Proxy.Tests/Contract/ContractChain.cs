@@ -1,0 +1,54 @@
+using Meshwork.Identity;
+using Meshwork.Proxy.Tests.Support;
+using Meshwork.ProxyProtocol.Authorization;
+using Meshwork.ProxyProtocol.Snapshots;
+
+namespace Meshwork.Proxy.Tests.Contract;
+
+/// <summary>How a contract test wants the far side laid out.</summary>
+public sealed record ChainShape
+{
+    /// <summary>AuthorizationPolicies on the server's workload port 8000.</summary>
+    public AuthzPolicy[] Policies { get; init; } = [];
+    /// <summary>The server's service account; anything but "httpbin" is an identity the service does not list.</summary>
+    public string ServerServiceAccount { get; init; } = "httpbin";
+    /// <summary>An endpoint where nothing listens, listed before the server (round robin tries it first).</summary>
+    public bool RefusingEndpointFirst { get; init; }
+    /// <summary>The server sidecar's app port is one where nothing listens.</summary>
+    public bool AppRefuses { get; init; }
+    /// <summary>The client side holds a certificate from a CA the mesh does not trust.</summary>
+    public bool ForeignClient { get; init; }
+}
+
+/// <summary>
+/// What an entry path is opened against: httpbin.foo's server sidecar (STRICT on workload port 8000) in
+/// front of the app, the service that names it as a client's snapshot lists it, and the client's credentials.
+/// The service has ports 8000 and 80, both to workload port 8000, so that a client can reach it with
+/// and without a port in its authority.
+/// </summary>
+public sealed record ContractChain(Mesh Mesh, EchoApp App, Pod Server, OutboundService Service, WorkloadCredentials ClientCredentials)
+{
+    public const string HttpbinId = "spiffe://cluster.local/ns/foo/sa/httpbin";
+    public const string SleepId = "spiffe://cluster.local/ns/foo/sa/sleep";
+
+    public static async Task<ContractChain> StartAsync(Mesh mesh, EchoApp app, ChainShape shape)
+    {
+        var appPort = shape.AppRefuses ? Mesh.FreePort("127.0.0.1") : app.Port;
+        var server = await mesh.StartPodAsync("foo", shape.ServerServiceAccount, inbound: [(Mesh.Inbound(8000, InboundTlsMode.Strict, "http", shape.Policies), appPort)]);
+        var service = Mesh.Service("httpbin", "foo", 8000, UpstreamTlsMode.IstioMutual, [HttpbinId], (server, 8000));
+        var port = service.Ports[0];
+        if (shape.RefusingEndpointFirst)
+        {
+            var refusing = new UpstreamEndpoint { Address = "127.0.0.1", Port = Mesh.FreePort("127.0.0.1"), Tls = UpstreamTlsMode.IstioMutual };
+            port = port with { Endpoints = port.Endpoints.Insert(0, refusing) };
+        }
+        service = service with { Ports = [port, port with { Port = 80, Name = "http-80" }] };
+        var credentials = shape.ForeignClient
+            ? Meshwork.Testing.TestCertificateAuthority.Create(name: "Foreign").IssueWorkload("foo", "sleep")
+            : mesh.Ca.IssueWorkload("foo", "sleep");
+        return new ContractChain(mesh, app, server, service, credentials);
+    }
+
+    /// <summary>sleep.foo's sidecar, its snapshot listing the service; the mesh owns it.</summary>
+    public Task<Pod> StartClientPodAsync() => Mesh.StartPodAsync("foo", "sleep", outbound: [Service], credentials: ClientCredentials);
+}

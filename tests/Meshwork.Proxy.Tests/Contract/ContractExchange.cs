@@ -1,0 +1,19 @@
+namespace Meshwork.Proxy.Tests.Contract;
+
+/// <summary>A request as the client means it: the Host it sends (the authority, on absolute-form paths), the path, extra fields.</summary>
+public sealed record ContractRequest(string Host, string Path, params (string Name, string Value)[] Headers);
+
+/// <summary>What came back. <see cref="Status"/> 0: no HTTP answer (refused, reset or closed); <see cref="Body"/> then says what happened.</summary>
+public sealed record ContractResponse(int Status, string Body)
+{
+    public static ContractResponse NoAnswer(Exception e) => new(0, $"{e.GetType().Name}: {e.Message}");
+}
+
+/// <summary>One way into the sidecar, opened against a <see cref="ContractChain"/>.</summary>
+public interface IEntryPath : IAsyncDisposable
+{
+    Task<ContractResponse> SendAsync(ContractRequest request);
+
+    /// <summary>The client sidecar's admin address (its reporter=source metrics); null when no client sidecar is on the path.</summary>
+    Uri? SourceAdmin { get; }
+}
