@@ -78,6 +78,8 @@ internal static class OutboundBuilder
                 Workload = pod.Workload,
                 Namespace = pod.Pod.Metadata.Namespace,
                 ServiceAccount = mode == OutboundMode.PlainNetwork ? null : pod.Pod.Spec.ServiceAccountName,
+                App = pod.Pod.Metadata.Labels.GetValueOrDefault("app"),
+                Version = pod.Pod.Metadata.Labels.GetValueOrDefault("version"),
             });
         }
 

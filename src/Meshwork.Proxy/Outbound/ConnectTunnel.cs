@@ -70,6 +70,11 @@ internal sealed class ConnectTunnel(UpstreamCall call, ProxyState state, ProxyMe
             ProxyLog.RelayEnded(logger, "outbound", destination.Port, end, recorder.Received, recorder.Sent);
             recorder.Close(end == RelayEnd.UpstreamReset ? ResponseFlags.UpstreamConnectionTermination : ResponseFlags.None);
             if (end == RelayEnd.UpstreamReset) ConnectionReset.Reset(socket);
+            else
+            {
+                try { socket.Shutdown(SocketShutdown.Send); }
+                catch (Exception e) when (e is SocketException or ObjectDisposedException) { }
+            }
         }
     }
 }

@@ -44,6 +44,8 @@ internal sealed class OutboundHttp1Relay(UpstreamCall call, ProxyState state, Pr
                 if (headLength == 0) break;
                 var next = await ServeRequestAsync(socket, stream, downIn, downOut, pending, headLength, fixedDestination, cache).ConfigureAwait(false);
                 if (next == Next.Reset) { ConnectionReset.Reset(socket); return; }
+                // A tunnel that ended has closed (or reset) both sides already.
+                if (next == Next.Tunnelled) return;
                 if (next == Next.Close) break;
             }
         }

@@ -95,6 +95,9 @@ public sealed record UpstreamEndpoint
     public string? Workload { get; init; }
     public string? Namespace { get; init; }
     public string? ServiceAccount { get; init; }
+    /// <summary>The pod's <c>app</c> and <c>version</c> labels: the source reporter's destination_app and destination_version.</summary>
+    public string? App { get; init; }
+    public string? Version { get; init; }
 }
 
 /// <summary>A gateway server: plaintext HTTP on Port, routed by Host to outbound services.</summary>

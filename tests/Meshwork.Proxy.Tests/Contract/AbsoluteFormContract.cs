@@ -8,15 +8,6 @@ namespace Meshwork.Proxy.Tests.Contract;
 /// </summary>
 public sealed class AbsoluteFormContract : EntryPathContract
 {
-    [Fact(Skip = KnownFailures.HostWithoutPort)]
-    public override Task A_policy_listing_host_and_port_allows_that_Host_and_denies_the_bare_host() => base.A_policy_listing_host_and_port_allows_that_Host_and_denies_the_bare_host();
-
-    [Fact(Skip = KnownFailures.HostWithoutPort)]
-    public override Task A_policy_listing_the_bare_host_allows_it_and_denies_host_and_port() => base.A_policy_listing_the_bare_host_allows_it_and_denies_host_and_port();
-
-    [Fact(Skip = KnownFailures.SourceWithoutDestinationMetadata)]
-    public override Task Both_reporters_count_the_request_with_the_same_labels() => base.Both_reporters_count_the_request_with_the_same_labels();
-
     protected override async Task<IEntryPath> OpenAsync(ContractChain chain) =>
         new Entry(await chain.StartClientPodAsync());
 

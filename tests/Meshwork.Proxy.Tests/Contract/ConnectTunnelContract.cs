@@ -7,12 +7,6 @@ namespace Meshwork.Proxy.Tests.Contract;
 /// <summary>Outbound through :15001 with CONNECT httpbin.foo:8000 (RFC 9110 §9.3.6), then HTTP/1.1 inside the tunnel with the request's Host.</summary>
 public sealed class ConnectTunnelContract : EntryPathContract
 {
-    [Fact(Skip = KnownFailures.HostWithoutPort)]
-    public override Task A_policy_listing_host_and_port_allows_that_Host_and_denies_the_bare_host() => base.A_policy_listing_host_and_port_allows_that_Host_and_denies_the_bare_host();
-
-    [Fact(Skip = KnownFailures.HostWithoutPort)]
-    public override Task A_policy_listing_the_bare_host_allows_it_and_denies_host_and_port() => base.A_policy_listing_the_bare_host_allows_it_and_denies_host_and_port();
-
     [Fact(Skip = KnownFailures.ConnectRefusalCountedAtL4)]
     public override Task Secure_naming_failure_is_a_503_with_the_connection_failure_flag() => base.Secure_naming_failure_is_a_503_with_the_connection_failure_flag();
 

@@ -7,24 +7,12 @@ namespace Meshwork.Proxy.Tests.Contract;
 /// <summary>Outbound through a fixed listener (MESHWORK_OUTBOUND_FIXED) serving httpbin.foo:8000, HTTP/1.1 to the server sidecar.</summary>
 public sealed class FixedListenerContract : EntryPathContract
 {
-    [Fact(Skip = KnownFailures.HostWithoutPort)]
-    public override Task A_policy_listing_host_and_port_allows_that_Host_and_denies_the_bare_host() => base.A_policy_listing_host_and_port_allows_that_Host_and_denies_the_bare_host();
-
-    [Fact(Skip = KnownFailures.HostWithoutPort)]
-    public override Task A_policy_listing_the_bare_host_allows_it_and_denies_host_and_port() => base.A_policy_listing_the_bare_host_allows_it_and_denies_host_and_port();
-
-    [Fact(Skip = KnownFailures.SourceWithoutDestinationMetadata)]
-    public override Task Both_reporters_count_the_request_with_the_same_labels() => base.Both_reporters_count_the_request_with_the_same_labels();
-
     protected override async Task<IEntryPath> OpenAsync(ContractChain chain) => await FixedListenerEntry.StartAsync(chain, http2: false);
 }
 
 /// <summary>Outbound through a fixed listener whose upstream is HTTP/2 (MESHWORK_UPSTREAM_HTTP2=1): streams of one mTLS h2 connection.</summary>
 public sealed class FixedListenerHttp2Contract : EntryPathContract
 {
-    [Fact(Skip = KnownFailures.SourceWithoutDestinationMetadata)]
-    public override Task Both_reporters_count_the_request_with_the_same_labels() => base.Both_reporters_count_the_request_with_the_same_labels();
-
     protected override async Task<IEntryPath> OpenAsync(ContractChain chain) => await FixedListenerEntry.StartAsync(chain, http2: true);
 }
 

@@ -8,12 +8,6 @@ namespace Meshwork.Proxy.Tests.Contract;
 /// <summary>Inbound HTTP/1.1 over mTLS (ALPN http/1.1) on the server sidecar's workload port.</summary>
 public sealed class InboundHttp1Contract : InboundEntryPathContract
 {
-    [Fact(Skip = KnownFailures.HostWithoutPort)]
-    public override Task A_policy_listing_host_and_port_allows_that_Host_and_denies_the_bare_host() => base.A_policy_listing_host_and_port_allows_that_Host_and_denies_the_bare_host();
-
-    [Fact(Skip = KnownFailures.HostWithoutPort)]
-    public override Task A_policy_listing_the_bare_host_allows_it_and_denies_host_and_port() => base.A_policy_listing_the_bare_host_allows_it_and_denies_host_and_port();
-
     protected override Task<IEntryPath> OpenAsync(ContractChain chain) => Task.FromResult<IEntryPath>(new Entry(chain));
 
     private sealed class Entry(ContractChain chain) : IEntryPath

@@ -135,6 +135,7 @@ public sealed class Mesh : IAsyncDisposable
                 {
                     Address = e.Pod.Ip, Port = e.Pod.InboundPort(e.WorkloadPort), Tls = tls,
                     Pod = $"{e.Pod.ServiceAccount}-pod", Workload = e.Pod.ServiceAccount, Namespace = e.Pod.Namespace, ServiceAccount = e.Pod.ServiceAccount,
+                    App = e.Pod.ServiceAccount, Version = "v1",
                 })],
             },
         ],
