@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Meshwork.Proxy.Configuration;
 using Meshwork.Proxy.Forwarding;
 using Meshwork.Proxy.Hosting;
+using Meshwork.Proxy.Http1;
 using Meshwork.Proxy.Metrics;
 using Meshwork.Proxy.Outbound.Routing;
 using Meshwork.Proxy.Outbound.TlsOrigination;
@@ -73,6 +74,11 @@ internal sealed class FixedUpstreamHandler(FixedUpstream upstream, ProxyState st
             {
                 int headLength;
                 try { headLength = await downIn.ReadHeadAsync(downIn.Buffered > 0 ? cancellationToken : idle.Token).ConfigureAwait(false); }
+                catch (HttpWireException e)
+                {
+                    await Http1Relay.RefuseAsync(downOut, e, cancellationToken).ConfigureAwait(false);
+                    return;
+                }
                 catch (Exception e) when (e is RelayException or OperationCanceledException) { return; }
                 if (headLength == 0) return;
                 var started = Stopwatch.GetTimestamp();
@@ -82,7 +88,7 @@ internal sealed class FixedUpstreamHandler(FixedUpstream upstream, ProxyState st
                 try { frame = Prepare(downIn, headLength, pending); }
                 catch (HttpWireException e)
                 {
-                    await Http1Relay.WriteLocalResponseAsync(downOut, 400, $"meshwork: malformed request: {e.Message}", close: true, cancellationToken).ConfigureAwait(false);
+                    await Http1Relay.RefuseAsync(downOut, e, cancellationToken).ConfigureAwait(false);
                     return;
                 }
 

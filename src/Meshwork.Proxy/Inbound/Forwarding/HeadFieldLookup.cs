@@ -1,5 +1,5 @@
 using System.Text;
-using Meshwork.Proxy.Forwarding;
+using Meshwork.Proxy.Http1;
 
 namespace Meshwork.Proxy.Inbound.Forwarding;
 

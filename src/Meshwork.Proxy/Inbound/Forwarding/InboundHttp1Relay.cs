@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Text;
 using Meshwork.Proxy.Configuration;
 using Meshwork.Proxy.Forwarding;
+using Meshwork.Proxy.Http1;
 using Meshwork.Proxy.Inbound.Tls;
 using Meshwork.Proxy.Metrics;
 using Meshwork.ProxyProtocol.Authorization;
@@ -45,6 +46,11 @@ internal sealed class InboundHttp1Relay(InboundTarget target, Hosting.ProxyState
         {
             int headLength;
             try { headLength = await downIn.ReadHeadAsync(downIn.Buffered > 0 ? cancellationToken : idle.Token).ConfigureAwait(false); }
+            catch (HttpWireException e)
+            {
+                await Http1Relay.RefuseAsync(downOut, e, cancellationToken).ConfigureAwait(false);
+                return false;
+            }
             catch (Exception e) when (e is RelayException or OperationCanceledException) { return false; }
             if (headLength == 0) return false;
             var started = Stopwatch.GetTimestamp();
@@ -62,7 +68,7 @@ internal sealed class InboundHttp1Relay(InboundTarget target, Hosting.ProxyState
             try { frame = Prepare(downIn, headLength, pending, connection, port, connection.Tls, remote, local, xfccField, ref peerLabels, out denied); }
             catch (HttpWireException e)
             {
-                await Http1Relay.WriteLocalResponseAsync(downOut, 400, $"meshwork: malformed request: {e.Message}", close: true, cancellationToken).ConfigureAwait(false);
+                await Http1Relay.RefuseAsync(downOut, e, cancellationToken).ConfigureAwait(false);
                 return false;
             }
             if (denied is not null)
