@@ -232,8 +232,14 @@ internal static class Http1Relay
     }
 
     /// <summary>A response head as the proxy forwards it: its own version, the parsed status and reason, the forwarded fields.</summary>
-    private static void WriteResponseHead(in HttpHead head, HttpOutput down, bool close)
+    private static void WriteResponseHead(HttpHead head, HttpOutput down, bool close)
     {
+        // 1xx and 204 carry no framing field (RFC 9110 §8.6, RFC 9112 §6.1); HEAD and 304 keep theirs, which describe the representation.
+        if (head.StatusCode is < 200 or 204)
+        {
+            head.Framing = BodyFraming.None;
+            head.HasContentLength = false;
+        }
         down.Append("HTTP/1.1 "u8);
         down.Append(head.First);
         down.Append(" "u8);

@@ -2,6 +2,7 @@ using System.Text;
 using Meshwork.Proxy.Configuration;
 using Meshwork.Proxy.Forwarding;
 using Meshwork.Proxy.Http1;
+using Meshwork.Proxy.Tests.Support;
 
 namespace Meshwork.Proxy.Tests.Forwarding;
 
@@ -18,7 +19,7 @@ public sealed class Http1RelayTests
         var upSink = new MemoryStream();
         using var downIn = new HttpInput(down, RelaySide.Downstream);
         using var downOut = new HttpOutput(downSink, RelaySide.Downstream);
-        await using var up = new UpstreamConnection(new Duplex(new MemoryStream(Encoding.ASCII.GetBytes(response)), upSink));
+        await using var up = new UpstreamConnection(new DuplexStream(new MemoryStream(Encoding.ASCII.GetBytes(response)), upSink));
         var length = await downIn.ReadHeadAsync(default);
         var frame = Prepare(downIn, length, up.Output, Encoding.ASCII.GetBytes(extraField));
         var result = await Http1Relay.ExchangeAsync(downIn, downOut, frame, up, default);
@@ -136,21 +137,5 @@ public sealed class Http1RelayTests
             new FixedUpstream(System.Net.IPEndPoint.Parse("127.0.0.2:80"), "httpbin", 8000)], parsed.ToArray());
         ProxyOptions.ParseFixedOutbound("9080=reviews:9080,127.0.0.1:1=nohost", errors);
         Assert.Equal(2, errors.Count);
-    }
-
-    private sealed class Duplex(Stream read, Stream write) : Stream
-    {
-        public override bool CanRead => true;
-        public override bool CanWrite => true;
-        public override bool CanSeek => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override int Read(byte[] buffer, int offset, int count) => read.Read(buffer, offset, count);
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => read.ReadAsync(buffer, cancellationToken);
-        public override void Write(byte[] buffer, int offset, int count) => write.Write(buffer, offset, count);
-        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) => write.WriteAsync(buffer, cancellationToken);
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
     }
 }

@@ -23,6 +23,13 @@ public static class FixedListenerChain
         var server = await mesh.StartPodAsync("foo", "httpbin", inbound: [(Mesh.Inbound(8000, InboundTlsMode.Strict, "http", policies), app.Port)]);
         var service = Mesh.Service("httpbin", "foo", 8000, UpstreamTlsMode.IstioMutual, accepted ?? [HttpbinId], (server, 8000));
 
+        var (client, listen) = await StartClientAsync(mesh, service, http2);
+        return (client, listen, server);
+    }
+
+    /// <summary>sleep.foo's sidecar alone, whose fixed outbound listener serves httpbin.foo:8000 as <paramref name="service"/> describes it.</summary>
+    public static async Task<(ProxyHost Client, IPEndPoint Fixed)> StartClientAsync(Mesh mesh, OutboundService service, bool http2)
+    {
         var ip = Mesh.NextPodIp();
         var dir = mesh.Path_($"sleep-{ip}");
         Directory.CreateDirectory(dir);
@@ -42,7 +49,7 @@ public static class FixedListenerChain
             FilePollInterval = TimeSpan.FromMilliseconds(200),
         };
         var client = await ProxyHost.StartAsync(options, LoggerFactory.Create(b => b.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning)));
-        return (client, listen, server);
+        return (client, listen);
     }
 
     /// <summary>A 300,000-byte upload through the fixed listener, sized and chunked, arrives whole.</summary>
