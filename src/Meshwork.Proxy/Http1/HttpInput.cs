@@ -149,7 +149,7 @@ internal sealed class HttpInput : IDisposable
             var at = Span[scanned..].IndexOf("\r\n"u8);
             if (at >= 0) return scanned + at + 2;
             scanned = Math.Max(0, Buffered - 1);
-            if (Buffered > maxLength) throw HttpWireException.Malformed("a chunk or trailer line too long");
+            if (Buffered >= maxLength) throw HttpWireException.Malformed("a chunk or trailer line too long");
             if (!await FillAsync(cancellationToken).ConfigureAwait(false))
                 throw new RelayException(Side, "the connection closed in the middle of a chunked body");
         }
