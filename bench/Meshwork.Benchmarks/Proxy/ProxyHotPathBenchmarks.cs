@@ -6,6 +6,7 @@ using System.Text;
 using System.Threading.Tasks.Sources;
 using BenchmarkDotNet.Attributes;
 using Meshwork.Proxy.Forwarding;
+using Meshwork.Proxy.Http1;
 using Meshwork.Proxy.Inbound.Sniffing;
 using Meshwork.Proxy.Metrics;
 using Meshwork.Proxy.Outbound.Routing;

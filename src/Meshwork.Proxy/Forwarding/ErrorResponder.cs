@@ -17,6 +17,8 @@ internal static class ErrorResponder
         UpstreamStage.ResponseBody => (502, ResponseFlags.UpstreamConnectionTermination),
         UpstreamStage.Timeout => (504, "UT"),
         UpstreamStage.Downstream => (499, ResponseFlags.DownstreamConnectionTermination),
+        UpstreamStage.DownstreamProtocolError => (400, ResponseFlags.DownstreamProtocolError),
+        UpstreamStage.UpstreamProtocolError => (502, ResponseFlags.UpstreamProtocolError),
         _ => (503, ResponseFlags.UpstreamConnectionFailure),
     };
 

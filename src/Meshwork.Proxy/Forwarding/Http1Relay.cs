@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using System.Text;
+using Meshwork.Proxy.Http1;
 
 namespace Meshwork.Proxy.Forwarding;
 
@@ -107,7 +108,7 @@ internal static class Http1Relay
         up.Append(" "u8);
         up.Append(target);
         up.Append(" HTTP/1.1\r\n"u8);
-        head.CopyFields(up, dropField, dropPrefix);
+        head.WriteForwardedFields(up, dropField, dropPrefix);
         if (!extraField.IsEmpty) up.Append(extraField);
         if (terminate) up.Append("\r\n"u8);
         var close = head.ConnectionClose || (head.Http10 && !head.KeepAlive);
@@ -150,6 +151,12 @@ internal static class Http1Relay
             if (hasBody) await downIn.CopyBodyAsync(request.Framing, request.ContentLength, up.Output, cancellationToken).ConfigureAwait(false);
             await up.Output.FlushAsync(cancellationToken).ConfigureAwait(false);
         }
+        catch (HttpWireException e)
+        {
+            // The request body's framing is broken: what was not sent yet never leaves, and the upstream connection is dropped.
+            up.Output.Discard();
+            return new(400, UpstreamStage.DownstreamProtocolError, $"meshwork: malformed request: {e.Message}", false, false, true, false);
+        }
         catch (RelayException e) when (e.Side == RelaySide.Downstream)
         {
             return new(499, UpstreamStage.Downstream, "the client went away", false, false, true, false);
@@ -166,6 +173,7 @@ internal static class Http1Relay
         // Response head (interim 1xx ones are passed on), then body.
         var status = 0;
         var started = false;
+        long sentBeforeFinalHead = -1;
         try
         {
             BodyFraming framing;
@@ -176,13 +184,11 @@ internal static class Http1Relay
                 var headLength = await up.Input.ReadHeadAsync(cancellationToken).ConfigureAwait(false);
                 if (headLength == 0)
                     return new(503, UpstreamStage.ResponseHeaders, "upstream connect error or disconnect/reset before headers. reset reason: connection termination", false, false, hasBody, up.Reused && !hasBody);
-                HttpHead head;
-                try { head = HttpHead.ParseResponse(up.Input.Span[..headLength]); }
-                catch (HttpWireException e) { throw new RelayException(RelaySide.Upstream, $"malformed response: {e.Message}", e); }
+                var head = HttpHead.ParseResponse(up.Input.Span[..headLength]);
                 status = head.StatusCode;
                 if (status is >= 100 and < 200 && status != 101)
                 {
-                    downOut.Append(up.Input.Span[..headLength]);
+                    WriteResponseHead(head, downOut, close: false);
                     up.Input.Consume(headLength);
                     started = true;
                     await downOut.FlushAsync(cancellationToken).ConfigureAwait(false);
@@ -191,18 +197,26 @@ internal static class Http1Relay
                 framing = HttpHead.ResponseHasNoBody(request.IsHead ? "HEAD"u8 : default, status) ? BodyFraming.None : head.Framing;
                 length = head.ContentLength;
                 upstreamClose = head.ConnectionClose || (head.Http10 && !head.KeepAlive) || framing == BodyFraming.UntilClose || status == 101;
-                // Status line as sent, fields minus hop-by-hop.
-                downOut.Append(head.Bytes[..head.HeadersStart]);
-                head.CopyFields(downOut, default);
-                if (request.Close || framing == BodyFraming.UntilClose) downOut.Append("Connection: close\r\n"u8);
-                downOut.Append("\r\n"u8);
+                sentBeforeFinalHead = downOut.BytesSent;
+                WriteResponseHead(head, downOut, close: request.Close || framing == BodyFraming.UntilClose);
                 up.Input.Consume(headLength);
                 break;
             }
             started = true;
             await up.Input.CopyBodyAsync(framing, length, downOut, cancellationToken).ConfigureAwait(false);
             await downOut.FlushAsync(cancellationToken).ConfigureAwait(false);
-            return new(status, null, null, true, !upstreamClose, request.Close || framing == BodyFraming.UntilClose, false);
+            // Bytes after the response that no request asked for (a body on a HEAD, 204 or 304, say): where the
+            // next response starts is no longer known, so the connection is not reused.
+            var reusable = !upstreamClose && up.Input.Buffered == 0;
+            return new(status, null, null, true, reusable, request.Close || framing == BodyFraming.UntilClose, false);
+        }
+        catch (HttpWireException e)
+        {
+            // A malformed response: the upstream connection is dropped; the client gets a 502 if none of the
+            // final response has left yet, else its connection closes.
+            var sent = sentBeforeFinalHead >= 0 && downOut.BytesSent != sentBeforeFinalHead;
+            if (!sent) downOut.Discard();
+            return new(sent ? status : 502, UpstreamStage.UpstreamProtocolError, $"upstream protocol error: {e.Message}", sent, false, sent || request.Close, false);
         }
         catch (RelayException e) when (e.Side == RelaySide.Downstream)
         {
@@ -227,8 +241,34 @@ internal static class Http1Relay
         return false;
     }
 
+    /// <summary>A response head as the proxy forwards it: its own version, the parsed status and reason, the forwarded fields.</summary>
+    private static void WriteResponseHead(HttpHead head, HttpOutput down, bool close)
+    {
+        // 1xx and 204 carry no framing field (RFC 9110 §8.6, RFC 9112 §6.1); HEAD and 304 keep theirs, which describe the representation.
+        if (head.StatusCode is < 200 or 204)
+        {
+            head.Framing = BodyFraming.None;
+            head.HasContentLength = false;
+        }
+        down.Append("HTTP/1.1 "u8);
+        down.Append(head.First);
+        down.Append(" "u8);
+        down.Append(head.Second);
+        down.Append("\r\n"u8);
+        head.WriteForwardedFields(down, default);
+        if (close) down.Append("Connection: close\r\n"u8);
+        down.Append("\r\n"u8);
+    }
+
     private static string ResetBeforeHeaders(RelayException e) =>
         $"upstream connect error or disconnect/reset before headers. reset reason: connection termination ({e.Message})";
+
+    /// <summary>
+    /// Answers a request the codec refused with the status it carries (400, 431, 501, 505) and
+    /// "connection: close": after a malformed message, where the next one starts is unknown.
+    /// </summary>
+    public static ValueTask RefuseAsync(HttpOutput down, HttpWireException error, CancellationToken cancellationToken) =>
+        WriteLocalResponseAsync(down, error.Status, $"meshwork: malformed request: {error.Message}", close: true, cancellationToken);
 
     /// <summary>Writes a complete local response (an error the proxy itself gives).</summary>
     /// <remarks>Written into the output buffer as it goes (no strings or arrays made); a send that fails is ignored.</remarks>
@@ -258,6 +298,9 @@ internal static class Http1Relay
     private static string Reason(int status) => status switch
     {
         400 => "Bad Request",
+        431 => "Request Header Fields Too Large",
+        501 => "Not Implemented",
+        505 => "HTTP Version Not Supported",
         403 => "Forbidden",
         404 => "Not Found",
         499 => "Client Closed Request",

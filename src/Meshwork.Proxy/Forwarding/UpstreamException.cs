@@ -19,6 +19,10 @@ internal enum UpstreamStage
     Downstream,
     /// <summary>The upstream did not answer in time.</summary>
     Timeout,
+    /// <summary>The client's request was malformed past its head (a broken chunked body; DPE).</summary>
+    DownstreamProtocolError,
+    /// <summary>The upstream's response was malformed: bad head, ambiguous framing, broken chunked body (UPE).</summary>
+    UpstreamProtocolError,
 }
 
 internal sealed class UpstreamException(UpstreamStage stage, string reason, Exception? inner = null, MeshTls.HandshakeFailure? tlsFailure = null) : Exception(reason, inner)

@@ -91,6 +91,10 @@ internal static class ResponseFlags
     public const string UpstreamRetryLimitExceeded = "URX";
     /// <summary>Downstream connection termination.</summary>
     public const string DownstreamConnectionTermination = "DC";
+    /// <summary>The downstream request had an HTTP protocol error.</summary>
+    public const string DownstreamProtocolError = "DPE";
+    /// <summary>The upstream response had an HTTP protocol error.</summary>
+    public const string UpstreamProtocolError = "UPE";
     /// <summary>Denied by authorization policy.</summary>
     public const string UnauthorizedExternalService = "UAEX";
     public const string RbacDenied = "-";

@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using Meshwork.Proxy.Forwarding;
 using Meshwork.Proxy.Hosting;
+using Meshwork.Proxy.Http1;
 using Meshwork.Proxy.Metrics;
 using Microsoft.Extensions.Logging;
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net.Sockets;
 using Meshwork.Proxy.Forwarding;
 using Meshwork.Proxy.Hosting;
+using Meshwork.Proxy.Http1;
 using Meshwork.Proxy.Metrics;
 using Meshwork.Proxy.Outbound.Routing;
 using Meshwork.ProxyProtocol.Snapshots;
@@ -40,6 +41,11 @@ internal sealed class OutboundHttp1Relay(UpstreamCall call, ProxyState state, Pr
             {
                 int headLength;
                 try { headLength = await downIn.ReadHeadAsync(downIn.Buffered > 0 ? CancellationToken.None : stopping).ConfigureAwait(false); }
+                catch (HttpWireException e)
+                {
+                    await Http1Relay.RefuseAsync(downOut, e, CancellationToken.None).ConfigureAwait(false);
+                    return;
+                }
                 catch (Exception e) when (e is RelayException or OperationCanceledException) { return; }
                 if (headLength == 0) break;
                 var next = await ServeRequestAsync(socket, stream, downIn, downOut, pending, headLength, fixedDestination, cache).ConfigureAwait(false);
@@ -61,19 +67,6 @@ internal sealed class OutboundHttp1Relay(UpstreamCall call, ProxyState state, Pr
     {
         public byte[] Authority = [];
         public RequestDestination Destination;
-        private byte[] _hostField = [];
-        private RequestDestination _hostFieldFor;
-
-        /// <summary>The Host field line that replaces the client's for an absolute-form target.</summary>
-        public byte[] HostField(RequestDestination destination)
-        {
-            if (_hostField.Length == 0 || destination != _hostFieldFor)
-            {
-                _hostField = System.Text.Encoding.ASCII.GetBytes($"host: {destination.Authority}\r\n");
-                _hostFieldFor = destination;
-            }
-            return _hostField;
-        }
     }
 
     private async ValueTask<Next> ServeRequestAsync(Socket socket, Stream stream, HttpInput downIn, HttpOutput downOut, HttpOutput pending, int headLength,
@@ -105,15 +98,13 @@ internal sealed class OutboundHttp1Relay(UpstreamCall call, ProxyState state, Pr
                 return Next.Tunnelled;
             }
             // Open head: the peer metadata fields go in once the endpoint (and so its TLS mode) is known.
-            // An absolute-form target's authority replaces the Host field (RFC 9112 §3.2.2).
-            frame = destination.FromTarget
-                ? Http1Relay.WriteRequestHead(head, pending, Http1Relay.OriginForm(head.Second), "host"u8, cache.HostField(destination), PeerPrefix, terminate: false)
-                : Http1Relay.WriteRequestHead(head, pending, Http1Relay.OriginForm(head.Second), default, default, PeerPrefix, terminate: false);
+            // The codec writes an absolute-form target's authority as the Host field (RFC 9112 §3.2.2).
+            frame = Http1Relay.WriteRequestHead(head, pending, Http1Relay.OriginForm(head.Second), default, default, PeerPrefix, terminate: false);
             downIn.Consume(headLength);
         }
         catch (HttpWireException e)
         {
-            await Http1Relay.WriteLocalResponseAsync(downOut, 400, $"meshwork: malformed request: {e.Message}", close: true, CancellationToken.None).ConfigureAwait(false);
+            await Http1Relay.RefuseAsync(downOut, e, CancellationToken.None).ConfigureAwait(false);
             return Next.Close;
         }
 

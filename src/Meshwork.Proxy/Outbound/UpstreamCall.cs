@@ -1,5 +1,6 @@
 using Meshwork.Proxy.Forwarding;
 using Meshwork.Proxy.Hosting;
+using Meshwork.Proxy.Http1;
 using Meshwork.Proxy.Metrics;
 using Meshwork.Proxy.Outbound.Routing;
 using Meshwork.Proxy.Outbound.TlsOrigination;

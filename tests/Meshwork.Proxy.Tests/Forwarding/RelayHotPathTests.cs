@@ -1,6 +1,7 @@
 using System.Text;
 using System.Threading.Tasks.Sources;
 using Meshwork.Proxy.Forwarding;
+using Meshwork.Proxy.Http1;
 using Meshwork.Proxy.Metrics;
 
 namespace Meshwork.Proxy.Tests.Forwarding;
@@ -85,13 +86,13 @@ public sealed class RelayHotPathTests
     }
 
     [Fact]
-    public async Task A_head_longer_than_the_limit_is_a_relay_failure_not_a_wrapped_one()
+    public async Task A_request_head_longer_than_the_limit_is_refused_with_431_not_a_wrapped_failure()
     {
         var endless = new ReplayStream(Encoding.ASCII.GetBytes("GET / HTTP/1.1\r\nX: " + new string('a', 4000)), later: false);
         using var input = new HttpInput(endless, RelaySide.Downstream);
         var head = input.ReadHeadAsync(default);
-        var error = await Assert.ThrowsAsync<RelayException>(async () => await head);
-        Assert.Equal("message head too large", error.Message);
+        var error = await Assert.ThrowsAsync<HttpWireException>(async () => await head);
+        Assert.Equal(431, error.Status);
         Assert.Null(error.InnerException);
     }
 

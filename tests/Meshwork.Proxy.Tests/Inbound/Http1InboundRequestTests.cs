@@ -1,5 +1,5 @@
 using System.Text;
-using Meshwork.Proxy.Forwarding;
+using Meshwork.Proxy.Http1;
 using Meshwork.Proxy.Inbound.Forwarding;
 
 namespace Meshwork.Proxy.Tests.Inbound;

@@ -1,6 +1,7 @@
 using System.Text;
 using Meshwork.Proxy.Forwarding;
 using Meshwork.Proxy.Inbound.Gate;
+using Meshwork.Proxy.Http1;
 
 namespace Meshwork.Proxy.Inbound.Forwarding;
 
@@ -15,6 +16,7 @@ internal sealed class Http1InboundRequest : IInboundRequest
     private int _fieldsStart;
     private int _methodLength;
     private int _targetStart, _targetLength;
+    private string? _targetAuthority;
 
     public Http1InboundRequest() => Lookup = Header;
 
@@ -32,13 +34,15 @@ internal sealed class Http1InboundRequest : IInboundRequest
         // The request line is "method SP target SP version": the target starts after the method's space.
         _targetStart = _methodLength + 1;
         _targetLength = head.Second.Length;
+        // An absolute-form target's authority stands for the Host field (RFC 9112 §3.2.2).
+        _targetAuthority = head.TargetAuthority.IsEmpty ? null : Encoding.ASCII.GetString(head.TargetAuthority);
     }
 
     public string Method => MethodNames.Of(_head.AsSpan(0, _methodLength));
 
     public string Target => Encoding.ASCII.GetString(_head, _targetStart, _targetLength);
 
-    public string? Host => Header("host");
+    public string? Host => _targetAuthority ?? Header("host");
 
     public string? Header(string name)
     {

@@ -5,6 +5,7 @@ using System.Text;
 using Meshwork.Proxy.Configuration;
 using Meshwork.Proxy.Forwarding;
 using Meshwork.Proxy.Inbound.Gate;
+using Meshwork.Proxy.Http1;
 using Meshwork.Proxy.Metrics;
 using Meshwork.ProxyProtocol.Snapshots;
 using Microsoft.Extensions.Logging;
@@ -39,6 +40,11 @@ internal sealed class InboundHttp1Relay(InboundTarget target, InboundRequestGate
         {
             int headLength;
             try { headLength = await downIn.ReadHeadAsync(downIn.Buffered > 0 ? cancellationToken : idle.Token).ConfigureAwait(false); }
+            catch (HttpWireException e)
+            {
+                await Http1Relay.RefuseAsync(downOut, e, cancellationToken).ConfigureAwait(false);
+                return false;
+            }
             catch (Exception e) when (e is RelayException or OperationCanceledException) { return false; }
             if (headLength == 0) return false;
             var started = Stopwatch.GetTimestamp();
@@ -60,7 +66,7 @@ internal sealed class InboundHttp1Relay(InboundTarget target, InboundRequestGate
             }
             catch (HttpWireException e)
             {
-                await Http1Relay.WriteLocalResponseAsync(downOut, 400, $"meshwork: malformed request: {e.Message}", close: true, cancellationToken).ConfigureAwait(false);
+                await Http1Relay.RefuseAsync(downOut, e, cancellationToken).ConfigureAwait(false);
                 return false;
             }
             var port = decision.Port!;

@@ -5,6 +5,7 @@ using System.Text;
 using Meshwork.Proxy.Configuration;
 using Meshwork.Proxy.Forwarding;
 using Meshwork.Proxy.Hosting;
+using Meshwork.Proxy.Http1;
 using Meshwork.Proxy.Metrics;
 using Meshwork.Proxy.Outbound.TlsOrigination;
 using Meshwork.ProxyProtocol.Snapshots;
@@ -38,6 +39,11 @@ internal sealed class Http2FixedForwarder(FixedUpstream upstream, ProxyState sta
             {
                 int headLength;
                 try { headLength = await downIn.ReadHeadAsync(downIn.Buffered > 0 ? cancellationToken : stopping).ConfigureAwait(false); }
+                catch (HttpWireException e)
+                {
+                    await Http1Relay.RefuseAsync(downOut, e, cancellationToken).ConfigureAwait(false);
+                    return;
+                }
                 catch (Exception e) when (e is RelayException or OperationCanceledException) { return; }
                 if (headLength == 0) break;
                 if (!await ForwardAsync(downIn, downOut, headLength, cancellationToken).ConfigureAwait(false)) break;
@@ -56,7 +62,7 @@ internal sealed class Http2FixedForwarder(FixedUpstream upstream, ProxyState sta
         try { request = RequestHead.Parse(downIn, headLength); }
         catch (HttpWireException e)
         {
-            await Http1Relay.WriteLocalResponseAsync(downOut, 400, $"meshwork: malformed request: {e.Message}", close: true, cancellationToken).ConfigureAwait(false);
+            await Http1Relay.RefuseAsync(downOut, e, cancellationToken).ConfigureAwait(false);
             return false;
         }
 

@@ -1,6 +1,6 @@
 using System.Buffers;
 using System.Net;
-using Meshwork.Proxy.Forwarding;
+using Meshwork.Proxy.Http1;
 
 namespace Meshwork.Proxy.Outbound.Http2;
 
@@ -39,18 +39,15 @@ internal sealed class RequestBody(HttpInput input, BodyFraming framing, long len
         {
             while (true)
             {
-                var size = await ReadChunkSizeAsync(cancellationToken).ConfigureAwait(false);
+                var size = await ChunkedBody.ReadSizeAsync(input, cancellationToken).ConfigureAwait(false);
                 if (size == 0)
                 {
                     // Trailer section (dropped), through the empty line.
-                    while (await ReadLineAsync(cancellationToken).ConfigureAwait(false) is var line && line > 2) input.Consume(line);
-                    input.Consume(2);
+                    await ChunkedBody.ReadTrailersAsync(input, null, cancellationToken).ConfigureAwait(false);
                     break;
                 }
                 await CopyAsync(stream, size, cancellationToken).ConfigureAwait(false);
-                var crlf = await ReadLineAsync(cancellationToken).ConfigureAwait(false);
-                if (crlf != 2) throw new RelayException(RelaySide.Downstream, "bad chunk end");
-                input.Consume(2);
+                await ChunkedBody.ReadDataEndAsync(input, cancellationToken).ConfigureAwait(false);
             }
         }
         _complete = true;
@@ -72,30 +69,6 @@ internal sealed class RequestBody(HttpInput input, BodyFraming framing, long len
             }
             finally { ArrayPool<byte>.Shared.Return(chunk); }
             remaining -= n;
-        }
-    }
-
-    private async Task<long> ReadChunkSizeAsync(CancellationToken cancellationToken)
-    {
-        var lineLength = await ReadLineAsync(cancellationToken).ConfigureAwait(false);
-        var line = input.Span[..(lineLength - 2)];
-        var semicolon = line.IndexOf((byte)';');
-        var hex = (semicolon >= 0 ? line[..semicolon] : line).Trim((byte)' ');
-        if (hex.IsEmpty || hex.Length > 15 || !System.Buffers.Text.Utf8Parser.TryParse(hex, out long size, out var used, 'x') || used != hex.Length || size < 0)
-            throw new RelayException(RelaySide.Downstream, "bad chunk size");
-        input.Consume(lineLength);
-        return size;
-    }
-
-    private async Task<int> ReadLineAsync(CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            var at = input.Span.IndexOf("\r\n"u8);
-            if (at >= 0) return at + 2;
-            if (input.Buffered > 8 * 1024) throw new RelayException(RelaySide.Downstream, "chunk line too long");
-            if (!await input.FillAsync(cancellationToken).ConfigureAwait(false))
-                throw new RelayException(RelaySide.Downstream, "the connection closed in the middle of a chunked body");
         }
     }
 }

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using Meshwork.Proxy.Forwarding;
+using Meshwork.Proxy.Http1;
 
 namespace Meshwork.Proxy.Outbound.Http2;
 
