@@ -63,3 +63,8 @@ public sealed class FixedListenerForwardedRequestTests : ForwardedRequestTests
 {
     protected override Task<(IPEndPoint Entry, IAsyncDisposable? Owned)> StartAsync(Mesh mesh, int appPort) => FixedListenerAsync(mesh, appPort);
 }
+
+public sealed class HttpProxyListenerForwardedRequestTests : ForwardedRequestTests
+{
+    protected override Task<(IPEndPoint Entry, IAsyncDisposable? Owned)> StartAsync(Mesh mesh, int appPort) => HttpProxyListenerAsync(mesh, appPort);
+}

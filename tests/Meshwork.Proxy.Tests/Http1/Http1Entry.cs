@@ -37,6 +37,22 @@ public abstract class Http1Entry : IAsyncLifetime
     /// <summary>sleep.foo's sidecar: its fixed outbound listener for httpbin.foo:8000, whose one endpoint is the app in plaintext.</summary>
     internal static async Task<(IPEndPoint, IAsyncDisposable?)> FixedListenerAsync(Mesh mesh, int appPort)
     {
+        var (client, listen) = await FixedListenerChain.StartClientAsync(mesh, PlaintextHttpbin(appPort), http2: false);
+        return (listen, client);
+    }
+
+    /// <summary>
+    /// sleep.foo's sidecar: its http_proxy listener (:15001), which routes each request by its Host (origin-form,
+    /// as the shapes are written) or its absolute-form target to httpbin.foo:8000, the app in plaintext.
+    /// </summary>
+    internal static async Task<(IPEndPoint, IAsyncDisposable?)> HttpProxyListenerAsync(Mesh mesh, int appPort)
+    {
+        var pod = await mesh.StartPodAsync("foo", "sleep", outbound: [PlaintextHttpbin(appPort)]);
+        return (pod.Proxy.OutboundEndPoint, null);
+    }
+
+    private static OutboundService PlaintextHttpbin(int appPort)
+    {
         var service = new OutboundService
         {
             Name = "httpbin",
@@ -55,7 +71,6 @@ public abstract class Http1Entry : IAsyncLifetime
                 },
             ],
         };
-        var (client, listen) = await FixedListenerChain.StartClientAsync(mesh, service, http2: false);
-        return (listen, client);
+        return service;
     }
 }

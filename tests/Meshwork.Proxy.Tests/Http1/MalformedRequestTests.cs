@@ -81,3 +81,8 @@ public sealed class FixedListenerMalformedRequestTests : MalformedRequestTests
 {
     protected override Task<(IPEndPoint Entry, IAsyncDisposable? Owned)> StartAsync(Mesh mesh, int appPort) => FixedListenerAsync(mesh, appPort);
 }
+
+public sealed class HttpProxyListenerMalformedRequestTests : MalformedRequestTests
+{
+    protected override Task<(IPEndPoint Entry, IAsyncDisposable? Owned)> StartAsync(Mesh mesh, int appPort) => HttpProxyListenerAsync(mesh, appPort);
+}

@@ -109,3 +109,8 @@ public sealed class FixedListenerMalformedResponseTests : MalformedResponseTests
 {
     protected override Task<(IPEndPoint Entry, IAsyncDisposable? Owned)> StartAsync(Mesh mesh, int appPort) => FixedListenerAsync(mesh, appPort);
 }
+
+public sealed class HttpProxyListenerMalformedResponseTests : MalformedResponseTests
+{
+    protected override Task<(IPEndPoint Entry, IAsyncDisposable? Owned)> StartAsync(Mesh mesh, int appPort) => HttpProxyListenerAsync(mesh, appPort);
+}
