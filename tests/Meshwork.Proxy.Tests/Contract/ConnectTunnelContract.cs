@@ -7,11 +7,16 @@ namespace Meshwork.Proxy.Tests.Contract;
 /// <summary>Outbound through :15001 with CONNECT httpbin.foo:8000 (RFC 9110 §9.3.6), then HTTP/1.1 inside the tunnel with the request's Host.</summary>
 public sealed class ConnectTunnelContract : EntryPathContract
 {
-    [Fact(Skip = KnownFailures.ConnectRefusalCountedAtL4)]
-    public override Task Secure_naming_failure_is_a_503_with_the_connection_failure_flag() => base.Secure_naming_failure_is_a_503_with_the_connection_failure_flag();
+    protected override string? SourceCountsTcp => "CONNECT makes a byte tunnel: the client sidecar relays the app's bytes without parsing them, as Envoy's tcp_proxy counts a connection";
 
-    [Fact(Skip = KnownFailures.ConnectTunnelOpaque)]
-    public override Task Both_reporters_count_the_request_with_the_same_labels() => base.Both_reporters_count_the_request_with_the_same_labels();
+    /// <summary>No peer metadata rides inside a tunnel (the client sidecar adds no fields to bytes it does not parse): the destination knows the peer by its certificate only.</summary>
+    protected override IReadOnlyDictionary<string, string> LabelDifferences { get; } = new Dictionary<string, string>
+    {
+        ["source_workload"] = "unknown",
+        ["source_canonical_service"] = "unknown",
+        ["source_app"] = "unknown",
+        ["source_version"] = "unknown",
+    };
 
     protected override async Task<IEntryPath> OpenAsync(ContractChain chain) =>
         new Entry(await chain.StartClientPodAsync());

@@ -38,6 +38,18 @@ public abstract class EntryPathContract : IAsyncLifetime
     /// <summary>Why no reporter=source series exists on this path (only the destination series is then held to the contract); null: it exists.</summary>
     protected virtual string? NoSourceReporter => null;
 
+    /// <summary>
+    /// Why this path's source sidecar counts a TCP connection (istio_tcp_connections_closed_total) rather than a
+    /// request: its bytes are tunnelled, not parsed. The source series is then that one; null: it counts requests.
+    /// </summary>
+    protected virtual string? SourceCountsTcp => null;
+
+    /// <summary>The series the source sidecar keeps for this path.</summary>
+    private string SourceMetric => SourceCountsTcp is null ? "istio_requests_total" : "istio_tcp_connections_closed_total";
+
+    /// <summary>Labels a TCP series does not carry or carries per connection.</summary>
+    private static readonly string[] RequestOnly = ["request_protocol", "response_code", "response_flags", "grpc_response_status"];
+
     /// <summary>Labels whose value legitimately differs on this path from <see cref="ExpectedLabels"/>, with the value they have here and why.</summary>
     protected virtual IReadOnlyDictionary<string, string> LabelDifferences => new Dictionary<string, string>();
 
@@ -140,7 +152,9 @@ public abstract class EntryPathContract : IAsyncLifetime
         var response = await entry.SendAsync(new ContractRequest("httpbin.foo:8000", "/name"));
         Assert.Equal(503, response.Status);
         Assert.Equal(0, _app.Requests("/name"));
-        var source = await RequestSeries.WaitForAsync(entry.SourceAdmin!, "source", s => s["response_code"] == "503");
+        var source = SourceCountsTcp is null
+            ? await RequestSeries.WaitForAsync(entry.SourceAdmin!, "source", s => s["response_code"] == "503")
+            : await RequestSeries.WaitForAsync(entry.SourceAdmin!, "source", s => s["response_flags"] != "-", SourceMetric);
         Assert.NotNull(source);
         // Envoy's UF: the upstream connection failed (the TLS handshake, here), as ErrorResponder maps it.
         Assert.Equal("UF", source["response_flags"]);
@@ -185,6 +199,15 @@ public abstract class EntryPathContract : IAsyncLifetime
         {
             Assert.Null(entry.SourceAdmin);
             Assert.False(string.IsNullOrWhiteSpace(reason));
+            return;
+        }
+        if (SourceCountsTcp is not null)
+        {
+            // The tunnel closes with the exchange: its one connection, labelled as the request was, minus what only a request has.
+            var tunnel = await RequestSeries.WaitForAsync(entry.SourceAdmin!, "source", _ => true, SourceMetric);
+            Assert.NotNull(tunnel);
+            Assert.Equal(1, tunnel.Count);
+            Assert.Empty(Differences(destination.Labels, tunnel.Labels, except: [.. PerReporter, .. RequestOnly, .. LabelDifferences.Keys]));
             return;
         }
         var source = await RequestSeries.WaitForAsync(entry.SourceAdmin!, "source", s => s["response_code"] == "200");

@@ -10,22 +10,22 @@ public sealed record RequestSeries(IReadOnlyDictionary<string, string> Labels, d
     public string this[string label] => Labels.TryGetValue(label, out var v) ? v : "(absent)";
 
     /// <summary>The series of <paramref name="reporter"/> once one matches <paramref name="wanted"/>; null if none does within a minute.</summary>
-    public static async Task<RequestSeries?> WaitForAsync(Uri admin, string reporter, Func<RequestSeries, bool> wanted)
+    public static async Task<RequestSeries?> WaitForAsync(Uri admin, string reporter, Func<RequestSeries, bool> wanted, string metric = "istio_requests_total")
     {
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (true)
         {
             var text = await Admin.GetStringAsync(new Uri(admin, "stats/prometheus"));
-            var found = Parse(text).FirstOrDefault(s => s["reporter"] == reporter && wanted(s));
+            var found = Parse(text, metric).FirstOrDefault(s => s["reporter"] == reporter && wanted(s));
             if (found is not null || DateTime.UtcNow > deadline) return found;
             await Task.Delay(100);
         }
     }
 
-    /// <summary>All istio_requests_total lines of a Prometheus text exposition (labels unescaped as the format defines).</summary>
-    public static IEnumerable<RequestSeries> Parse(string exposition)
+    /// <summary>All lines of <paramref name="metric"/> in a Prometheus text exposition (labels unescaped as the format defines).</summary>
+    public static IEnumerable<RequestSeries> Parse(string exposition, string metric = "istio_requests_total")
     {
-        const string Name = "istio_requests_total{";
+        var Name = metric + "{";
         foreach (var line in exposition.Split('\n'))
         {
             if (!line.StartsWith(Name, StringComparison.Ordinal)) continue;
