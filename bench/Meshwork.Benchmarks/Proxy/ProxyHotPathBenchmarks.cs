@@ -95,10 +95,10 @@ public class ProxyHotPathBenchmarks
     }
 
     [Benchmark]
-    public int SniffTls() => (int)ProtocolSniffer.Sniff(new ReadOnlySequence<byte>(ClientHello));
+    public int SniffTls() => (int)ProtocolSniffer.Sniff(ClientHello);
 
     [Benchmark]
-    public int SniffPlaintext() => (int)ProtocolSniffer.Sniff(new ReadOnlySequence<byte>(PlainGet));
+    public int SniffPlaintext() => (int)ProtocolSniffer.Sniff(PlainGet);
 
     [Benchmark]
     public bool HostRouting() => _router.TryResolve("svc-500.bench", 80, out _, out _);

@@ -11,13 +11,6 @@ namespace Meshwork.Proxy.Forwarding;
 /// </summary>
 internal static class ConnectionReset
 {
-    public static void Reset(ConnectionContext connection)
-    {
-        var socket = connection.Features.Get<IConnectionSocketFeature>()?.Socket;
-        if (socket is not null) Reset(socket);
-        connection.Abort(new ConnectionAbortedException("connection reset by the proxy"));
-    }
-
     public static void Reset(Microsoft.AspNetCore.Http.Features.IFeatureCollection features, Microsoft.AspNetCore.Http.HttpContext context)
     {
         var socket = features.Get<IConnectionSocketFeature>()?.Socket;

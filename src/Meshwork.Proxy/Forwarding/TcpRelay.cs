@@ -79,7 +79,6 @@ internal static class TcpRelay
                     // close_notify: the peer's TLS reader sees end of stream.
                     await s.ShutdownAsync().ConfigureAwait(false);
                     break;
-                case DuplexPipeStream d: await d.CompleteWritingAsync().ConfigureAwait(false); break;
             }
         }
         catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or InvalidOperationException) { }

@@ -32,6 +32,7 @@ public sealed class ProxyHost : IAsyncDisposable
     private readonly KestrelServer _server;
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<Task> _background = [];
+    /// <summary>The data path's listeners, on the proxy's own sockets: inbound ports first, then the outbound ones.</summary>
     private readonly List<Transport.SocketListener> _socketListeners = [];
     private readonly ILoggerFactory _loggerFactory;
     private readonly bool _ownsLoggerFactory;
@@ -109,20 +110,22 @@ public sealed class ProxyHost : IAsyncDisposable
         kestrelOptions.AllowAlternateSchemes = true;
 
         var podIp = IPAddress.Parse(options.PodIp);
-        var inboundListens = new Dictionary<int, ListenOptions>();
+        // DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 (the sidecar's launch sets it) also makes Kestrel run its
+        // connection pipes inline on the socket thread: one event loop, no thread-pool hop per read or write.
+        var inline = Environment.GetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS") == "1";
+        var transport = new Transport.ProxyTransportFactory(new SocketTransportFactory(Microsoft.Extensions.Options.Options.Create(new SocketTransportOptions { UnsafePreferInlineScheduling = inline }), loggerFactory));
+        // Inbound ports run on the proxy's own sockets (sniff, TLS by mode, HTTP/1.1 relay or TCP relay); Kestrel
+        // only serves the HTTP/2 connections the pipeline hands over, and the admin listener.
+        var http2Handoff = new Transport.HandoffEndPoint("inbound-http2");
+        kestrelOptions.Listen(http2Handoff, listen =>
+        {
+            listen.Protocols = HttpProtocols.Http2;
+        });
+        var inboundListeners = new List<(int Port, IPEndPoint Listen, Func<System.Net.Sockets.Socket, CancellationToken, Task> Serve)>();
         foreach (var target in options.Inbound)
         {
-            var handler = new InboundConnectionHandler(target, state, gate, metrics, options, inboundLogger);
-            kestrelOptions.Listen(podIp, target.WorkloadPort, listen =>
-            {
-                listen.Protocols = HttpProtocols.Http1AndHttp2;
-                listen.Use(next => connection =>
-                {
-                    connection.Features.Set(ListenerFeature.Inbound);
-                    return handler.OnConnectionAsync(connection, next);
-                });
-                inboundListens[target.WorkloadPort] = listen;
-            });
+            var pipeline = new InboundPipeline(target, state, gate, transport.Handoff(http2Handoff), metrics, options, inboundLogger);
+            inboundListeners.Add((target.WorkloadPort, new IPEndPoint(podIp, target.WorkloadPort), pipeline.OnSocketAsync));
         }
         ListenOptions? adminListen = null;
         // The outbound listeners (the app's http_proxy on :15001, with CONNECT, and the fixed listeners) run on
@@ -154,10 +157,6 @@ public sealed class ProxyHost : IAsyncDisposable
             adminListen = listen;
         });
 
-        // DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 (the sidecar's launch sets it) also makes Kestrel run its
-        // connection pipes inline on the socket thread: one event loop, no thread-pool hop per read or write.
-        var inline = Environment.GetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS") == "1";
-        var transport = new SocketTransportFactory(Microsoft.Extensions.Options.Options.Create(new SocketTransportOptions { UnsafePreferInlineScheduling = inline }), loggerFactory);
         var server = new KestrelServer(Microsoft.Extensions.Options.Options.Create(kestrelOptions), transport, loggerFactory);
         var host = new ProxyHost(options, server, state, metrics, level, loggerFactory, ownsFactory);
         try
@@ -169,21 +168,26 @@ public sealed class ProxyHost : IAsyncDisposable
             server.Dispose();
             throw new ProxyStartupException($"cannot bind the proxy's listeners: {e.Message}", e);
         }
-        foreach (var (listen, serve) in outboundListeners)
+        var inboundEndPoints = new Dictionary<int, IPEndPoint>();
+        IEnumerable<(string Name, int? Port, IPEndPoint Listen, Func<System.Net.Sockets.Socket, CancellationToken, Task> Serve)> data =
+            [.. inboundListeners.Select(i => ("inbound", (int?)i.Port, i.Listen, i.Serve)), .. outboundListeners.Select(o => ("outbound", (int?)null, o.Listen, o.Serve))];
+        foreach (var (name, port, listen, serve) in data)
         {
             try
             {
-                host._socketListeners.Add(Transport.SocketListener.Start(listen, serve));
+                var listener = Transport.SocketListener.Start(listen, serve);
+                host._socketListeners.Add(listener);
+                if (port is { } p) inboundEndPoints[p] = listener.EndPoint;
             }
             catch (System.Net.Sockets.SocketException e)
             {
                 await host.DisposeAsync().ConfigureAwait(false);
-                throw new ProxyStartupException($"cannot bind the outbound listener {listen}: {e.Message}", e);
+                throw new ProxyStartupException($"cannot bind the {name} listener {listen}: {e.Message}", e);
             }
         }
-        host.OutboundEndPoint = host._socketListeners[0].EndPoint;
+        host.OutboundEndPoint = host._socketListeners[inboundListeners.Count].EndPoint;
         host.AdminEndPoint = adminListen!.IPEndPoint!;
-        host.InboundEndPoints = inboundListens.ToDictionary(kv => kv.Key, kv => kv.Value.IPEndPoint!);
+        host.InboundEndPoints = inboundEndPoints;
         ProxyLog.Listening(logger, options.ProxyId, options.Role.ToString().ToLowerInvariant(),
             $"outbound {host.OutboundEndPoint}, admin {host.AdminEndPoint}, inbound {string.Join(", ", host.InboundEndPoints.Values)}");
 

@@ -9,6 +9,9 @@ internal sealed class ReplayStream(Stream inner, byte[] prefix, int prefixLength
 {
     private int _offset;
 
+    /// <summary>The stream read after the replayed bytes.</summary>
+    public Stream Inner => inner;
+
     public override bool CanRead => true;
     public override bool CanWrite => true;
     public override bool CanSeek => false;

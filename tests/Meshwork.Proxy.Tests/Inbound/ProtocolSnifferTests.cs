@@ -34,21 +34,48 @@ public sealed class ProtocolSnifferTests
     }
 
     [Fact]
-    public async Task Peeking_leaves_every_byte_for_the_next_reader()
+    public async Task Sniffing_replays_every_byte_for_the_next_reader_however_the_bytes_arrive()
     {
         var pipe = new System.IO.Pipelines.Pipe();
         await pipe.Writer.WriteAsync(ClientHelloHead.AsMemory(0, 3));
-        var peek = ProtocolSniffer.PeekAsync(pipe.Reader, TimeSpan.FromSeconds(30), CancellationToken.None);
+        var sniff = FirstBytes.ReadAsync(pipe.Reader.AsStream(), TimeSpan.FromSeconds(30), CancellationToken.None);
         await pipe.Writer.WriteAsync(ClientHelloHead.AsMemory(3));
-        Assert.Equal(SniffResult.Tls, await peek);
-        var read = await pipe.Reader.ReadAsync();
-        Assert.Equal(ClientHelloHead, System.Buffers.BuffersExtensions.ToArray(read.Buffer));
+        await pipe.Writer.CompleteAsync();
+        using var first = await sniff;
+        Assert.Equal(SniffResult.Tls, first.Kind);
+        using var all = new MemoryStream();
+        await first.Stream.CopyToAsync(all);
+        Assert.Equal(ClientHelloHead, all.ToArray());
     }
 
     [Fact]
     public async Task A_silent_client_times_out_to_null()
     {
         var pipe = new System.IO.Pipelines.Pipe();
-        Assert.Null(await ProtocolSniffer.PeekAsync(pipe.Reader, TimeSpan.FromMilliseconds(50), CancellationToken.None));
+        using var first = await FirstBytes.ReadAsync(pipe.Reader.AsStream(), TimeSpan.FromMilliseconds(50), CancellationToken.None);
+        Assert.Null(first.Kind);
+    }
+
+    [Theory]
+    [InlineData("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", true)]
+    [InlineData("GET / HTTP/1.1\r\nHost: a\r\n\r\n", false)]
+    [InlineData("PRI * HTTP/1.1\r\nHost: a\r\n\r\n", false)]
+    public async Task The_HTTP2_preface_is_told_apart_byte_by_byte_and_replayed(string opening, bool http2)
+    {
+        var bytes = System.Text.Encoding.ASCII.GetBytes(opening);
+        var pipe = new System.IO.Pipelines.Pipe();
+        var stream = pipe.Reader.AsStream();
+        var writing = Task.Run(async () =>
+        {
+            foreach (var b in bytes) { await pipe.Writer.WriteAsync(new[] { b }); await Task.Yield(); }
+            await pipe.Writer.CompleteAsync();
+        });
+        using var first = await FirstBytes.ReadAsync(stream, TimeSpan.FromSeconds(30), CancellationToken.None);
+        Assert.Equal(SniffResult.Plaintext, first.Kind);
+        Assert.Equal(http2, await first.IsHttp2PrefaceAsync(TimeSpan.FromSeconds(30), CancellationToken.None));
+        await writing;
+        using var all = new MemoryStream();
+        await first.Stream.CopyToAsync(all);
+        Assert.Equal(bytes, all.ToArray());
     }
 }

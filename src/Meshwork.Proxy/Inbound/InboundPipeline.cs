@@ -1,0 +1,172 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using Meshwork.Proxy.Configuration;
+using Meshwork.Proxy.Forwarding;
+using Meshwork.Proxy.Hosting;
+using Meshwork.Proxy.Inbound.Forwarding;
+using Meshwork.Proxy.Inbound.Gate;
+using Meshwork.Proxy.Inbound.Sniffing;
+using Meshwork.Proxy.Inbound.Tls;
+using Meshwork.Proxy.MeshTls;
+using Meshwork.Proxy.Metrics;
+using Meshwork.Proxy.Transport;
+using Meshwork.ProxyProtocol.Snapshots;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
+
+namespace Meshwork.Proxy.Inbound;
+
+/// <summary>
+/// The inbound pipeline of one workload port, on the proxy's own socket, read top to bottom:
+/// accept → sniff the first bytes (TLS or plaintext) → TLS by the port's mode (STRICT: a client certificate
+/// chaining to the mesh roots, anything else reset; PERMISSIVE: both; DISABLE: plaintext), the outcome a value
+/// → protocol → the HTTP/1.1 relay (through the one request gate), Kestrel's HTTP/2 stage (h2 over mTLS, or h2c,
+/// handed over with the outcome as features), or the TCP relay (connection-level authorization).
+/// </summary>
+internal sealed class InboundPipeline(
+    InboundTarget target, ProxyState state, InboundRequestGate gate, HandoffListener http2, ProxyMetrics metrics, ProxyOptions options, ILogger logger)
+{
+    private readonly InboundHttp1Relay _http1 = new(target, gate, metrics, logger);
+    private readonly InboundTcpRelay _tcp = new(target, gate, metrics, logger);
+
+    public async Task OnSocketAsync(Socket socket, CancellationToken stopping)
+    {
+        var remote = socket.RemoteEndPoint as IPEndPoint;
+        var config = state.Config;
+        if (config is null || !config.InboundByPort.TryGetValue(target.WorkloadPort, out var port))
+        {
+            Reject(socket, remote, InboundRejection.UnknownPort, config is null ? "no configuration snapshot yet" : "port not in the snapshot");
+            return;
+        }
+        var isTcp = port.Protocol == "tcp";
+        var network = new NetworkStream(socket, ownsSocket: false);
+        using var first = await FirstBytes.ReadAsync(network, isTcp ? options.SniffTimeout : options.HandshakeTimeout, stopping).ConfigureAwait(false);
+        if (first.Kind is null && !isTcp)
+        {
+            // Nothing arrived on an HTTP port: nothing to serve.
+            return;
+        }
+
+        // TLS by mode.
+        InboundTlsOutcome outcome;
+        Stream stream = first.Stream;
+        System.Security.Cryptography.X509Certificates.X509Certificate2? peerLeaf = null;
+        if (first.Kind == SniffResult.Tls)
+        {
+            if (port.Mode == InboundTlsMode.Disable)
+            {
+                Reject(socket, remote, InboundRejection.TlsOnDisabledPort, $"mTLS is DISABLE on port {port.Port} ({port.ModeSource})");
+                return;
+            }
+            var tls = state.Tls;
+            if (tls?.ServerOptions is null)
+            {
+                Reject(socket, remote, InboundRejection.NoCertificate, "no workload certificate yet");
+                return;
+            }
+            var handshake = await MeshTlsServer.HandshakeAsync(stream, tls, options.HandshakeTimeout, stopping).ConfigureAwait(false);
+            if (handshake is not ServerHandshake.Mutual mutual)
+            {
+                var failed = (ServerHandshake.Failed)handshake;
+                metrics.RecordHandshake("inbound", failed.Reason);
+                ProxyLog.InboundHandshakeFailed(logger, port.Port, remote?.ToString(), failed.Reason.Label(), failed.Detail);
+                // Reset, as before any application byte: the client reads a failure, never a clean end of stream.
+                ConnectionReset.Reset(socket);
+                return;
+            }
+            metrics.RecordHandshake("inbound", null);
+            stream = mutual.Stream;
+            peerLeaf = mutual.PeerLeaf;
+            Meshwork.Identity.SpiffeId.TryParse(mutual.PeerSpiffeUri, out var peerId);
+            outcome = new InboundTlsOutcome.Mutual(mutual.PeerSpiffeUri, peerId.Principal, peerId.Namespace,
+                Convert.ToHexStringLower(SHA256.HashData(peerLeaf.RawDataMemory.Span)), mutual.ApplicationProtocol);
+        }
+        else
+        {
+            if (port.Mode == InboundTlsMode.Strict)
+            {
+                Reject(socket, remote, InboundRejection.PlaintextOnStrictPort, $"mTLS is STRICT on port {port.Port} ({port.ModeSource})");
+                return;
+            }
+            outcome = new InboundTlsOutcome.None(first.Kind is null ? NoTlsReason.NoClientHello : NoTlsReason.Plaintext);
+        }
+
+        var baseLabels = InboundLabels.For(config, port, outcome, isTcp);
+        var labels = metrics.Intern(baseLabels);
+        ProxyLog.InboundAccepted(logger, port.Port, remote?.ToString(), outcome switch
+        {
+            InboundTlsOutcome.Mutual => "mutual_tls",
+            InboundTlsOutcome.None { Reason: NoTlsReason.NoClientHello } => "none (no ClientHello before the sniffing timeout)",
+            _ => "none (plaintext)",
+        }, (outcome as InboundTlsOutcome.Mutual)?.PeerSpiffeUri ?? "-");
+
+        await using (stream.ConfigureAwait(false))
+        {
+            if (isTcp)
+            {
+                await _tcp.RunAsync(socket, stream, port, outcome, labels).ConfigureAwait(false);
+                return;
+            }
+
+            // Protocol: HTTP/2 when TLS negotiated h2, or a plaintext client opened with the HTTP/2 preface.
+            var own = state.Credentials?.SpiffeUri ?? config.Snapshot.Node.SpiffeId;
+            var connection = new InboundConnectionFeature
+            {
+                Target = target,
+                Port = port,
+                Config = config,
+                Tls = outcome,
+                Labels = labels,
+                BaseLabels = baseLabels,
+                ForwardedClientCert = outcome is InboundTlsOutcome.Mutual m
+                    ? $"By={own};Hash={m.LeafSha256Hex};Subject=\"\";URI={m.PeerSpiffeUri}"
+                    : null,
+            };
+            var isHttp2 = outcome is InboundTlsOutcome.Mutual { ApplicationProtocol: "h2" or "istio-h2" }
+                || (outcome is InboundTlsOutcome.None && await first.IsHttp2PrefaceAsync(options.HandshakeTimeout, stopping).ConfigureAwait(false));
+            // Plaintext: the bytes the detection read are replayed by the connection's current stream.
+            var client = outcome is InboundTlsOutcome.None ? first.Stream : stream;
+            if (isHttp2)
+            {
+                await HandOffAsync(socket, client, connection, peerLeaf).ConfigureAwait(false);
+                return;
+            }
+            // HTTP/1.1 (what mesh clients speak: ALPN istio-http/1.1), on the proxy's own relay.
+            var reset = await _http1.RunAsync(client, connection, remote, socket.LocalEndPoint as IPEndPoint, CancellationToken.None, stopping).ConfigureAwait(false);
+            if (reset) ConnectionReset.Reset(socket);
+            else if (outcome is InboundTlsOutcome.None)
+            {
+                try { socket.Shutdown(SocketShutdown.Send); }
+                catch (Exception e) when (e is SocketException or ObjectDisposedException) { }
+            }
+        }
+    }
+
+    /// <summary>Gives an HTTP/2 connection to Kestrel's HTTP/2 stage, with what the pipeline established as features, and waits until Kestrel is done.</summary>
+    private async Task HandOffAsync(Socket socket, Stream stream, InboundConnectionFeature connection, System.Security.Cryptography.X509Certificates.X509Certificate2? peerLeaf)
+    {
+        var handedOff = new HandedOffConnection(socket, stream);
+        handedOff.Features.Set(Hosting.ListenerFeature.Inbound);
+        handedOff.Features.Set(connection);
+        if (peerLeaf is not null)
+        {
+            var tls = new MeshTlsFeature(peerLeaf, http2: true);
+            handedOff.Features.Set<ITlsConnectionFeature>(tls);
+            handedOff.Features.Set<Microsoft.AspNetCore.Server.Kestrel.Core.Features.ITlsApplicationProtocolFeature>(tls);
+        }
+        if (!http2.TryHandOff(handedOff))
+        {
+            // The proxy is stopping.
+            await handedOff.DisposeAsync().ConfigureAwait(false);
+            return;
+        }
+        await handedOff.Completed.ConfigureAwait(false);
+    }
+
+    private void Reject(Socket socket, IPEndPoint? remote, InboundRejection rejection, string detail)
+    {
+        ProxyLog.InboundRejected(logger, target.WorkloadPort, remote?.ToString(), rejection, detail);
+        ConnectionReset.Reset(socket);
+    }
+}
