@@ -13,8 +13,7 @@ if (args.Length > 0 && args[0] == "sample")
 }
 
 var root = new RootCommand("Meshwork: Istio's mutual-TLS security model for plain hosts.");
-root.Options.Add(GlobalOptions.StateDir);
-root.Options.Add(GlobalOptions.Server);
+GlobalOptions.AddTo(root);
 foreach (var command in ResourceCommands.Create()
     .Concat(ServerCommands.Create())
     .Concat(RuntimeCommands.Create())

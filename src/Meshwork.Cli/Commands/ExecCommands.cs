@@ -9,7 +9,7 @@ internal static class ExecCommands
 {
     public static Command Exec()
     {
-        var ns = RuntimeCommands.NamespaceOption();
+        var ns = GlobalOptions.Namespace;
         var container = new Option<string?>("--container", "-c") { Description = "Container name (default: the pod's first container; istio-proxy is its sidecar)" };
         var stdin = new Option<bool>("--stdin", "-i") { Description = "Pass stdin to the command (always on: the command shares this terminal)" };
         var tty = new Option<bool>("--tty", "-t") { Description = "Accepted for kubectl compatibility" };
@@ -17,7 +17,7 @@ internal static class ExecCommands
         var words = new Argument<string[]>("command") { Description = "Command and arguments, after --", Arity = ArgumentArity.OneOrMore };
         var command = new Command("exec", "Run a command in a pod's world: its environment (http_proxy included) and folder")
         {
-            ns, container, stdin, tty, target, words,
+            container, stdin, tty, target, words,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -32,12 +32,12 @@ internal static class ExecCommands
 
     public static Command Logs()
     {
-        var ns = RuntimeCommands.NamespaceOption();
+        var ns = GlobalOptions.Namespace;
         var container = new Option<string?>("--container", "-c") { Description = "Container name (default: the pod's first container)" };
         var follow = new Option<bool>("--follow", "-f") { Description = "Keep printing new output" };
         var tail = new Option<int>("--tail") { Description = "Lines of recent output to show (-1: all)", DefaultValueFactory = _ => -1 };
         var target = new Argument<string>("pod") { Description = "POD or deploy/NAME" };
-        var command = new Command("logs", "Print a container's output") { ns, container, follow, tail, target };
+        var command = new Command("logs", "Print a container's output") { container, follow, tail, target };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var state = GlobalOptions.ResolveStateDirectory(parse);

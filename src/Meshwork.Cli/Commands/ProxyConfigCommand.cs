@@ -17,16 +17,16 @@ public static class ProxyConfigCommand
     public static Command Create()
     {
         var target = new Argument<string>("pod") { Description = "POD[.NAMESPACE] or deploy/NAME" };
-        var ns = new Option<string>("--namespace", "-n") { Description = "Namespace of the pod", DefaultValueFactory = _ => "default" };
+        var ns = GlobalOptions.Namespace;
         var output = new Option<string?>("--output", "-o") { Description = "json, or a table when absent" };
-        var secret = new Command("secret", "Show the sidecar's certificate and trust bundle") { target, ns, output };
+        var secret = new Command("secret", "Show the sidecar's certificate and trust bundle") { target, output };
         secret.SetAction(parse =>
         {
             var stdout = parse.InvocationConfiguration.Output;
             var stderr = parse.InvocationConfiguration.Error;
             var state = GlobalOptions.ResolveStateDirectory(parse);
             var name = parse.GetValue(target)!;
-            var @namespace = parse.GetValue(ns)!;
+            var @namespace = parse.GetValue(ns) ?? "default";
             if (!name.Contains('/', StringComparison.Ordinal) && name.Split('.') is [var podName, var podNamespace])
             {
                 (name, @namespace) = (podName, podNamespace);

@@ -14,11 +14,11 @@ internal static class ProxyStatusCommand
     public static Command Create()
     {
         var name = new Argument<string?>("name") { Description = "Show only this proxy (<pod>[.<namespace>])", Arity = ArgumentArity.ZeroOrOne };
-        var ns = new Option<string?>("--namespace", "-n") { Description = "Show only proxies in this namespace" };
+        var ns = GlobalOptions.Namespace;
         var output = new Option<string?>("--output", "-o") { Description = "json, or wide (adds identity, sent/acked versions and the NACK reason)" };
         var command = new Command("proxy-status", "Show each proxy's snapshot version and whether it is SYNCED, STALE or NACKed")
         {
-            name, ns, output,
+            name, output,
         };
         command.Aliases.Add("ps");
         command.SetAction(async (parse, cancellationToken) =>

@@ -16,7 +16,6 @@ public static partial class ResourceCommands
     public static IEnumerable<Command> Create() =>
         [Apply(), CreateCommand(), Get(), Delete(), Label(), Describe()];
 
-    private static Option<string?> NamespaceOption() => new("--namespace", "-n") { Description = "The namespace (default: default)" };
     private static Option<bool> AllNamespacesOption() => new("--all-namespaces", "-A") { Description = "Across all namespaces" };
     private static Option<string?> SelectorOption() => new("--selector", "-l") { Description = "Label selector, e.g. app=sleep,version!=v2" };
     private static Option<string[]> FilenameOption(string what) => new("--filename", "-f")
@@ -29,8 +28,8 @@ public static partial class ResourceCommands
     private static Command Apply()
     {
         var files = FilenameOption("apply");
-        var ns = NamespaceOption();
-        var command = new Command("apply", "Create or update the objects of manifests, all in one transaction") { files, ns };
+        var ns = GlobalOptions.Namespace;
+        var command = new Command("apply", "Create or update the objects of manifests, all in one transaction") { files };
         command.SetAction((parse, ct) => ResourceCli.RunAsync(parse, async cli =>
         {
             var paths = parse.GetValue(files) ?? [];
@@ -98,9 +97,8 @@ public static partial class ResourceCommands
     {
         var command = new Command("create", "Create objects: namespace, secret generic, or the objects of manifests (-f)");
         var files = FilenameOption("create");
-        var ns = NamespaceOption();
+        var ns = GlobalOptions.Namespace;
         command.Options.Add(files);
-        command.Options.Add(ns);
         command.SetAction((parse, ct) => ResourceCli.RunAsync(parse, async cli =>
         {
             var paths = parse.GetValue(files) ?? [];
@@ -143,8 +141,8 @@ public static partial class ResourceCommands
         var secretName = new Argument<string>("name");
         var fromFile = new Option<string[]>("--from-file") { Description = "[key=]path of a file (or a directory: each file) to store", AllowMultipleArgumentsPerToken = false };
         var fromLiteral = new Option<string[]>("--from-literal") { Description = "key=value to store", AllowMultipleArgumentsPerToken = false };
-        var secretNamespace = NamespaceOption();
-        var generic = new Command("generic", "Create a secret from files and literal values") { secretName, fromFile, fromLiteral, secretNamespace };
+        var secretNamespace = GlobalOptions.Namespace;
+        var generic = new Command("generic", "Create a secret from files and literal values") { secretName, fromFile, fromLiteral };
         generic.SetAction((parse, ct) => ResourceCli.RunAsync(parse, async cli =>
         {
             var data = ImmutableSortedDictionary.CreateBuilder<string, ImmutableArray<byte>>(StringComparer.Ordinal);
@@ -190,13 +188,13 @@ public static partial class ResourceCommands
     private static Command Get()
     {
         var targets = TargetsArgument();
-        var ns = NamespaceOption();
+        var ns = GlobalOptions.Namespace;
         var all = AllNamespacesOption();
         var selector = SelectorOption();
         var output = new Option<string?>("--output", "-o") { Description = "yaml, json, wide, name, jsonpath=TEMPLATE" };
         var watch = new Option<bool>("--watch", "-w") { Description = "After listing, print changes as they happen" };
         var showLabels = new Option<bool>("--show-labels") { Description = "Add a LABELS column" };
-        var command = new Command("get", "List objects or show some of them") { targets, ns, all, selector, output, watch, showLabels };
+        var command = new Command("get", "List objects or show some of them") { targets, all, selector, output, watch, showLabels };
         command.SetAction((parse, ct) => ResourceCli.RunAsync(parse, async cli =>
         {
             var args = parse.GetValue(targets) ?? [];
@@ -393,13 +391,13 @@ public static partial class ResourceCommands
     private static Command Delete()
     {
         var targets = TargetsArgument();
-        var ns = NamespaceOption();
+        var ns = GlobalOptions.Namespace;
         var all = new Option<bool>("--all") { Description = "Delete every object of the kind in the namespace" };
         var allNamespaces = AllNamespacesOption();
         var files = FilenameOption("delete the objects of");
         var selector = SelectorOption();
         var ignoreNotFound = new Option<bool>("--ignore-not-found") { Description = "Treat \"not found\" as success" };
-        var command = new Command("delete", "Delete objects by kind and name, by file, by label, or all of a kind") { targets, ns, all, allNamespaces, files, selector, ignoreNotFound };
+        var command = new Command("delete", "Delete objects by kind and name, by file, by label, or all of a kind") { targets, all, allNamespaces, files, selector, ignoreNotFound };
         command.SetAction((parse, ct) => ResourceCli.RunAsync(parse, async cli =>
         {
             var @namespace = parse.GetValue(ns) ?? "default";
@@ -462,9 +460,9 @@ public static partial class ResourceCommands
     private static Command Label()
     {
         var arguments = new Argument<string[]>("args") { Arity = ArgumentArity.OneOrMore, Description = "KIND NAME key=value... key-..., or KIND/NAME ..." };
-        var ns = NamespaceOption();
+        var ns = GlobalOptions.Namespace;
         var overwrite = new Option<bool>("--overwrite") { Description = "Allow replacing the value of an existing label" };
-        var command = new Command("label", "Add, change or remove labels of an object") { arguments, ns, overwrite };
+        var command = new Command("label", "Add, change or remove labels of an object") { arguments, overwrite };
         command.SetAction((parse, ct) => ResourceCli.RunAsync(parse, async cli =>
         {
             var args = parse.GetValue(arguments) ?? [];
@@ -512,10 +510,10 @@ public static partial class ResourceCommands
     private static Command Describe()
     {
         var targets = TargetsArgument();
-        var ns = NamespaceOption();
+        var ns = GlobalOptions.Namespace;
         var all = AllNamespacesOption();
         var selector = SelectorOption();
-        var command = new Command("describe", "Show the details of objects") { targets, ns, all, selector };
+        var command = new Command("describe", "Show the details of objects") { targets, all, selector };
         command.SetAction((parse, ct) => ResourceCli.RunAsync(parse, async cli =>
         {
             var args = parse.GetValue(targets) ?? [];

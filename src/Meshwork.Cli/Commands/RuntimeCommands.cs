@@ -17,11 +17,6 @@ public static class RuntimeCommands
         DemoCommands.Demo(),
     ];
 
-    internal static Option<string?> NamespaceOption() => new("--namespace", "-n")
-    {
-        Description = "Namespace (default: default)",
-    };
-
     /// <summary>The meshwork binary running now: what the runtime launches for servers, sidecars and samples.</summary>
     internal static string MeshworkExecutable =>
         Environment.ProcessPath is { } path && Path.GetFileNameWithoutExtension(path) == "meshwork"

@@ -47,9 +47,9 @@ internal static class RuntimeManifestCommands
 
     public static Command Rollout()
     {
-        var ns = RuntimeCommands.NamespaceOption();
+        var ns = GlobalOptions.Namespace;
         var target = new Argument<string>("deployment") { Description = "deployment/NAME" };
-        var restart = new Command("restart", "Replace a deployment's pods with new ones (new processes, new certificates)") { ns, target };
+        var restart = new Command("restart", "Replace a deployment's pods with new ones (new processes, new certificates)") { target };
         restart.SetAction(async (parse, cancellationToken) =>
         {
             var state = GlobalOptions.ResolveStateDirectory(parse);
@@ -85,10 +85,10 @@ internal static class RuntimeManifestCommands
             }
         });
 
-        var statusNs = RuntimeCommands.NamespaceOption();
+        var statusNs = GlobalOptions.Namespace;
         var statusTarget = new Argument<string>("deployment") { Description = "deployment/NAME" };
         var timeout = new Option<int>("--timeout") { Description = "Seconds to wait", DefaultValueFactory = _ => 120 };
-        var status = new Command("status", "Wait until a deployment's pods are all of its current template and ready") { statusNs, statusTarget, timeout };
+        var status = new Command("status", "Wait until a deployment's pods are all of its current template and ready") { statusTarget, timeout };
         status.SetAction(async (parse, cancellationToken) =>
         {
             var state = GlobalOptions.ResolveStateDirectory(parse);
