@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Meshwork.Api;
 using Meshwork.Cli.Commands;
+using Meshwork.Cli.Commands.Proxy;
 using Meshwork.Runtime.Pods;
 using Meshwork.Testing;
 

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json.Nodes;
 using Meshwork.Api;
 using Meshwork.Cli.Commands;
+using Meshwork.Cli.Commands.Resources;
 using Meshwork.ControlPlane.Hosting;
 using Meshwork.Model.Resources;
 using Microsoft.Extensions.Logging;

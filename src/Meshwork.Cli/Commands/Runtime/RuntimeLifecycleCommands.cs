@@ -5,7 +5,7 @@ using Meshwork.Model.Resources;
 using Meshwork.Model.Yaml;
 using Meshwork.Runtime;
 
-namespace Meshwork.Cli.Commands;
+namespace Meshwork.Cli.Commands.Runtime;
 
 /// <summary>`meshwork up`, `meshwork down` and the hidden `meshwork runtime` they start.</summary>
 internal static class RuntimeLifecycleCommands

@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace Meshwork.Cli.Commands;
+namespace Meshwork.Cli.Output;
 
 /// <summary>
 /// kubectl's JSONPath output templates: text with <c>{expressions}</c>. Supports what scripts use:

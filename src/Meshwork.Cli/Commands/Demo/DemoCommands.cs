@@ -6,8 +6,9 @@ using Meshwork.Runtime;
 using Meshwork.Runtime.Manifests;
 using Meshwork.Runtime.Pods;
 using Meshwork.Samples;
+using Meshwork.Cli.Commands.Runtime;
 
-namespace Meshwork.Cli.Commands;
+namespace Meshwork.Cli.Commands.Demo;
 
 /// <summary>`meshwork demo mtls-migration`: Istio's mTLS migration task, run for real on this host.</summary>
 internal static class DemoCommands

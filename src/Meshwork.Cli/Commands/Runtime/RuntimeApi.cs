@@ -1,6 +1,6 @@
 using Meshwork.Api;
 
-namespace Meshwork.Cli.Commands;
+namespace Meshwork.Cli.Commands.Runtime;
 
 /// <summary>How the runtime's commands reach the config API of a state directory.</summary>
 internal static class RuntimeApi

@@ -3,7 +3,7 @@ using System.Text.Json;
 using Meshwork.Api;
 using Meshwork.ControlPlane.Registry;
 
-namespace Meshwork.Cli.Commands;
+namespace Meshwork.Cli.Commands.Proxy;
 
 /// <summary>
 /// `meshwork proxy-status`: every proxy connected to the control plane and whether it runs the

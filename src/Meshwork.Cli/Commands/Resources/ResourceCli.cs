@@ -4,7 +4,7 @@ using Meshwork.Model.Resources;
 using Meshwork.Model.Schema;
 using Meshwork.Model.Yaml;
 
-namespace Meshwork.Cli.Commands;
+namespace Meshwork.Cli.Commands.Resources;
 
 /// <summary>What every resource verb shares: where to write, which control plane to talk to, how to report errors as kubectl does.</summary>
 internal sealed class ResourceCli(ParseResult parse)

@@ -1,6 +1,6 @@
 using System.CommandLine;
 
-namespace Meshwork.Cli.Commands;
+namespace Meshwork.Cli.Commands.Proxy;
 
 /// <summary>istioctl-like proxy diagnostics: `proxy-status` and `proxy-config secret`.</summary>
 public static class ProxyCommands

@@ -5,7 +5,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Meshwork.Runtime.Pods;
 
-namespace Meshwork.Cli.Commands;
+namespace Meshwork.Cli.Commands.Proxy;
 
 /// <summary>
 /// `meshwork proxy-config secret POD|deploy/NAME [-n NS] [-o json]`, as istioctl prints it: the

@@ -6,7 +6,7 @@ using Meshwork.Model.Resources;
 using Meshwork.Model.Schema;
 using Meshwork.Model.Yaml;
 
-namespace Meshwork.Cli.Commands;
+namespace Meshwork.Cli.Output;
 
 /// <summary>
 /// The columns kubectl prints for each kind (and for Istio's CRDs, their printer columns), and

@@ -9,7 +9,7 @@ using Meshwork.Model.Yaml;
 using Meshwork.Policy;
 using Meshwork.Policy.Traffic;
 
-namespace Meshwork.Cli.Commands;
+namespace Meshwork.Cli.Commands.Diagnostics;
 
 /// <summary>
 /// <c>meshwork x explain</c>: what happens, offline, when a workload sends one request to a host and port,

@@ -1,6 +1,7 @@
 using System.CommandLine;
+using Meshwork.Cli.Commands.Demo;
 
-namespace Meshwork.Cli.Commands;
+namespace Meshwork.Cli.Commands.Runtime;
 
 /// <summary>The local runtime's verbs: up, down, exec, logs, kube-inject, rollout, demo (and the hidden runtime).</summary>
 public static class RuntimeCommands

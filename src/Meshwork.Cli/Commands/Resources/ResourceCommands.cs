@@ -7,8 +7,9 @@ using Meshwork.Api;
 using Meshwork.Model.Resources;
 using Meshwork.Model.Schema;
 using Meshwork.Model.Yaml;
+using Meshwork.Cli.Output;
 
-namespace Meshwork.Cli.Commands;
+namespace Meshwork.Cli.Commands.Resources;
 
 /// <summary>kubectl's verbs against the config API: apply, create, get, delete, label, describe.</summary>
 public static partial class ResourceCommands

@@ -4,7 +4,7 @@ using Meshwork.Api;
 using Meshwork.Model.Resources;
 using Meshwork.Runtime.Manifests;
 
-namespace Meshwork.Cli.Commands;
+namespace Meshwork.Cli.Commands.Runtime;
 
 /// <summary>`meshwork kube-inject` and `meshwork rollout`.</summary>
 internal static class RuntimeManifestCommands
@@ -33,7 +33,7 @@ internal static class RuntimeManifestCommands
             }
             try
             {
-                Console.Write(Runtime.Manifests.KubeInject.InjectYaml(text));
+                Console.Write(Meshwork.Runtime.Manifests.KubeInject.InjectYaml(text));
                 return 0;
             }
             catch (YamlDotNet.Core.YamlException e)
@@ -101,7 +101,7 @@ internal static class RuntimeManifestCommands
                 if (ok) Console.WriteLine($"deployment \"{name}\" successfully rolled out");
                 return ok ? 0 : 1;
             }
-            catch (Runtime.LocalMeshException e)
+            catch (Meshwork.Runtime.LocalMeshException e)
             {
                 Console.Error.WriteLine($"error: {e.Message}");
                 return 1;

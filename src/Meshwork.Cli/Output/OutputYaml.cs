@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace Meshwork.Cli.Commands;
+namespace Meshwork.Cli.Output;
 
 /// <summary>
 /// Writes JSON as YAML the way kubectl prints it: block style, keys sorted, list items flush with

@@ -3,8 +3,9 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Meshwork.Model.Resources;
 using Meshwork.Model.Yaml;
+using Meshwork.Cli.Output;
 
-namespace Meshwork.Cli.Commands;
+namespace Meshwork.Cli.Commands.Resources;
 
 /// <summary>kubectl describe's layout: aligned metadata fields, then the rest of the object as indented YAML.</summary>
 internal static class ResourceDescription

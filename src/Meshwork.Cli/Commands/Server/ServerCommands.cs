@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Net;
 using Meshwork.ControlPlane.Hosting;
 
-namespace Meshwork.Cli.Commands;
+namespace Meshwork.Cli.Commands.Server;
 
 /// <summary><c>meshwork server</c>: the control plane in the foreground, until Ctrl+C or SIGTERM.</summary>
 public static class ServerCommands

@@ -2,7 +2,7 @@ using System.CommandLine;
 using Meshwork.Api;
 using Meshwork.Runtime.Pods;
 
-namespace Meshwork.Cli.Commands;
+namespace Meshwork.Cli.Commands.Runtime;
 
 /// <summary>`meshwork exec` and `meshwork logs`: kubectl's verbs over the runtime's pods.</summary>
 internal static class ExecCommands

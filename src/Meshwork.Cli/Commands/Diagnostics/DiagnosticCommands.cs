@@ -1,6 +1,6 @@
 using System.CommandLine;
 
-namespace Meshwork.Cli.Commands;
+namespace Meshwork.Cli.Commands.Diagnostics;
 
 /// <summary>istioctl's experimental group: <c>meshwork x …</c>.</summary>
 public static class DiagnosticCommands
