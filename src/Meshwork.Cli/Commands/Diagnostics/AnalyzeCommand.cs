@@ -1,7 +1,6 @@
 using System.CommandLine;
 using Meshwork.Cli.Commands.Resources;
 using Meshwork.Cli.Output;
-using Meshwork.Model.Mesh;
 using Meshwork.Policy.Analysis;
 
 namespace Meshwork.Cli.Commands.Diagnostics;
@@ -34,20 +33,9 @@ public static class AnalyzeCommand
             var explicitNamespace = parse.GetValue(GlobalOptions.Namespace);
             var everywhere = parse.GetValue(all);
             if (everywhere && explicitNamespace is not null) throw new CliUsageException("-A and -n cannot be used together");
-            MeshState? mesh;
-            string? @namespace;
-            if (paths.Count > 0)
-            {
-                mesh = MeshSource.FromFiles(cli, paths);
-                @namespace = everywhere ? null : explicitNamespace;
-            }
-            else
-            {
-                using var client = cli.Connect();
-                mesh = await MeshSource.LiveAsync(client, ct).ConfigureAwait(false);
-                @namespace = everywhere ? null : explicitNamespace ?? "default";
-            }
-            if (mesh is null) return 1;
+            // Files are analyzed whole unless -n narrows them; the live mesh, like kubectl, defaults to "default".
+            var @namespace = everywhere ? null : explicitNamespace ?? (paths.Count > 0 ? null : "default");
+            if (await MeshSource.LoadAsync(cli, paths, ct).ConfigureAwait(false) is not { } mesh) return 1;
 
             var messages = MeshAnalyzer.Analyze(mesh, @namespace);
             foreach (var message in messages) await cli.Out.WriteLineAsync(AnalysisLines.Line(message)).ConfigureAwait(false);

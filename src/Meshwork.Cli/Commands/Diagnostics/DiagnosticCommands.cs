@@ -2,13 +2,13 @@ using System.CommandLine;
 
 namespace Meshwork.Cli.Commands.Diagnostics;
 
-/// <summary>istioctl's diagnostics: <c>analyze</c>, and the experimental group <c>meshwork x …</c>.</summary>
+/// <summary>istioctl's diagnostics: <c>analyze</c>, <c>authn tls-check</c>, and the experimental group <c>meshwork x …</c>.</summary>
 public static class DiagnosticCommands
 {
     public static IEnumerable<Command> Create()
     {
         var experimental = new Command("x", "Experimental diagnostics (as istioctl x)");
         experimental.Subcommands.Add(ExplainCommand.Create());
-        return [experimental, AnalyzeCommand.Create()];
+        return [experimental, AnalyzeCommand.Create(), AuthnCommands.Create()];
     }
 }

@@ -25,6 +25,16 @@ internal static class MeshSource
             .ThenBy(r => long.TryParse(r.Metadata.ResourceVersion, out var v) ? v : 0));
     }
 
+    /// <summary>The files' objects when there are files, else the live mesh; null when a file does not parse.</summary>
+    public static async Task<MeshState?> LoadAsync(ResourceCli cli, IReadOnlyList<string> paths, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(cli);
+        ArgumentNullException.ThrowIfNull(paths);
+        if (paths.Count > 0) return FromFiles(cli, paths);
+        using var client = cli.Connect();
+        return await LiveAsync(client, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>The files' objects; null (after printing the diagnostics) when one of them does not parse.</summary>
     public static MeshState? FromFiles(ResourceCli cli, IReadOnlyList<string> paths)
     {
