@@ -1,49 +1,19 @@
-using System.CommandLine;
-using Meshwork.Api;
-using Meshwork.Cli.Commands;
 using Meshwork.Cli.Commands.Diagnostics;
-using Meshwork.Cli.Commands.Resources;
-using Meshwork.ControlPlane.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace Meshwork.Cli.Tests;
 
 /// <summary>`analyze` over files offline and over a real control plane on 127.0.0.1:0, printed and exiting as istioctl's does.</summary>
 public sealed class AnalyzeCommandTests : IAsyncLifetime
 {
-    private readonly string _work = Directory.CreateTempSubdirectory("meshwork-analyze-").FullName;
-    private StateDirectory _state = null!;
-    private RunningControlPlane _server = null!;
+    private readonly CliHarness _cli = new(withControlPlane: true);
 
-    public async Task InitializeAsync()
-    {
-        _state = new StateDirectory(Path.Combine(_work, "state"));
-        _server = await ControlPlaneHost.StartAsync(new ControlPlaneOptions { StateDirectory = _state, Port = 0, ConfigureLogging = l => l.ClearProviders() }, CancellationToken.None);
-    }
+    public Task InitializeAsync() => _cli.InitializeAsync();
 
-    public async Task DisposeAsync()
-    {
-        await _server.DisposeAsync();
-        try { Directory.Delete(_work, recursive: true); } catch (IOException) { }
-    }
+    public Task DisposeAsync() => _cli.DisposeAsync();
 
-    private async Task<(int Exit, string Out, string Err)> MeshworkAsync(params string[] args)
-    {
-        var root = new RootCommand("meshwork");
-        GlobalOptions.AddTo(root);
-        foreach (var command in ResourceCommands.Create().Concat(DiagnosticCommands.Create())) root.Subcommands.Add(command);
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var exit = await root.Parse(["--state-dir", _state.Root, .. args]).InvokeAsync(new InvocationConfiguration { Output = output, Error = error });
-        return (exit, output.ToString(), error.ToString());
-    }
+    private Task<(int Exit, string Out, string Err)> MeshworkAsync(params string[] args) => _cli.RunAsync(args);
 
-    private string Write(string name, string text)
-    {
-        var path = Path.Combine(_work, name);
-        File.WriteAllText(path, text);
-        return path;
-    }
+    private string Write(string name, string text) => _cli.Write(name, text);
 
     private const string StrictBar = """
         apiVersion: v1
@@ -134,7 +104,7 @@ public sealed class AnalyzeCommandTests : IAsyncLifetime
     [InlineData("explain/mtls-migration")]
     public async Task The_tutorials_final_states_pass(string sample)
     {
-        var (exit, stdout, stderr) = await MeshworkAsync("analyze", "-A", "-f", Path.Combine(AppContext.BaseDirectory, "samples", sample));
+        var (exit, stdout, stderr) = await MeshworkAsync("analyze", "-A", "-f", CliHarness.Sample(sample));
 
         Assert.True(exit == 0, stdout + stderr);
         Assert.DoesNotContain("Error [", stdout);

@@ -1,24 +1,18 @@
-using System.CommandLine;
-using Meshwork.Cli.Commands;
-using Meshwork.Cli.Commands.Diagnostics;
 
 namespace Meshwork.Cli.Tests;
 
 /// <summary>`authn tls-check` in both argument forms of the mtls-test tutorial, over its manifests offline.</summary>
-public sealed class TlsCheckCommandTests
+public sealed class TlsCheckCommandTests : IAsyncLifetime
 {
-    private static string Sample(string file) => Path.Combine(AppContext.BaseDirectory, "samples", "mtls-test", file);
+    private readonly CliHarness _cli = new(withControlPlane: false);
 
-    private static async Task<(int Exit, string Out, string Err)> MeshworkAsync(params string[] args)
-    {
-        var root = new RootCommand("meshwork");
-        GlobalOptions.AddTo(root);
-        foreach (var command in DiagnosticCommands.Create()) root.Subcommands.Add(command);
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var exit = await root.Parse(args).InvokeAsync(new InvocationConfiguration { Output = output, Error = error });
-        return (exit, output.ToString(), error.ToString());
-    }
+    public Task InitializeAsync() => _cli.InitializeAsync();
+
+    public Task DisposeAsync() => _cli.DisposeAsync();
+
+    private static string Sample(string file) => CliHarness.Sample(Path.Combine("mtls-test", file));
+
+    private Task<(int Exit, string Out, string Err)> MeshworkAsync(params string[] args) => _cli.RunAsync(args);
 
     private static string[] Columns(string line) => line.Split("   ", StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 

@@ -9,6 +9,8 @@ public static class DiagnosticCommands
     {
         var experimental = new Command("x", "Experimental diagnostics (as istioctl x)");
         experimental.Subcommands.Add(ExplainCommand.Create());
+        experimental.Subcommands.Add(DescribePodCommand.Create());
+        experimental.Subcommands.Add(CertsCommand.Create());
         return [experimental, AnalyzeCommand.Create(), AuthnCommands.Create()];
     }
 }

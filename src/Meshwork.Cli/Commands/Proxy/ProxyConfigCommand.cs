@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json.Nodes;
+using Meshwork.Api;
 using Meshwork.Runtime.Pods;
 
 namespace Meshwork.Cli.Commands.Proxy;
@@ -42,15 +43,11 @@ public static class ProxyConfigCommand
                 stderr.WriteLine($"error: pod {pod.Name}.{pod.Namespace} has no sidecar (istio-proxy), so it holds no mesh certificate");
                 return 1;
             }
-            var certs = Path.Combine(state.PodDirectory(pod.Namespace, pod.Name), "etc", "certs");
-            var chainFile = Path.Combine(certs, "cert-chain.pem");
-            var rootFile = Path.Combine(certs, "root-cert.pem");
-            if (!File.Exists(chainFile) || !File.Exists(rootFile))
+            if (SecretDump.ForPod(state, pod) is not { } dump)
             {
-                stderr.WriteLine($"error: the sidecar of {pod.Name}.{pod.Namespace} has no certificate yet ({certs})");
+                stderr.WriteLine($"error: the sidecar of {pod.Name}.{pod.Namespace} has no certificate yet");
                 return 1;
             }
-            var dump = SecretDump.Read(chainFile, rootFile);
             stdout.Write(parse.GetValue(output) == "json" ? dump.ToJson() : dump.ToTable());
             return 0;
         });
@@ -61,6 +58,17 @@ public static class ProxyConfigCommand
 /// <summary>The two secrets a sidecar holds, read from its certificate files.</summary>
 internal sealed record SecretDump(string ChainPem, X509Certificate2 Leaf, string RootPem, X509Certificate2 Root, DateTimeOffset LastUpdated)
 {
+    /// <summary>The certificates a pod's sidecar holds (its etc/certs), or null before it has been issued any.</summary>
+    public static SecretDump? ForPod(StateDirectory state, PodRecord pod)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(pod);
+        var certs = Path.Combine(state.PodDirectory(pod.Namespace, pod.Name), "etc", "certs");
+        var chainFile = Path.Combine(certs, "cert-chain.pem");
+        var rootFile = Path.Combine(certs, "root-cert.pem");
+        return pod.Sidecar && File.Exists(chainFile) && File.Exists(rootFile) ? Read(chainFile, rootFile) : null;
+    }
+
     public static SecretDump Read(string chainFile, string rootFile)
     {
         var chainPem = File.ReadAllText(chainFile);
