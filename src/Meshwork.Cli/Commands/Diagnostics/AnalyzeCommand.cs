@@ -41,10 +41,7 @@ public static class AnalyzeCommand
             foreach (var message in messages) await cli.Out.WriteLineAsync(AnalysisLines.Line(message)).ConfigureAwait(false);
             if (messages.IsEmpty)
             {
-                var target = paths.Count > 0 && @namespace is null
-                    ? paths.Count == 1 ? paths[0] : ":\n  - " + string.Join("\n  - ", paths)
-                    : @namespace is null ? "all namespaces" : $"namespace: {@namespace}";
-                await cli.Err.WriteLineAsync($"\u2714 No validation issues found when analyzing{(target.StartsWith(':') ? target : " " + target + ".")}").ConfigureAwait(false);
+                await cli.Err.WriteLineAsync($"\u2714 No validation issues found when analyzing{Analyzed(paths, @namespace)}").ConfigureAwait(false);
             }
             if (!MeshAnalyzer.HasErrors(messages)) return 0;
             await cli.Err.WriteLineAsync("Error: Analyzer found issues.").ConfigureAwait(false);
@@ -52,4 +49,11 @@ public static class AnalyzeCommand
         }));
         return command;
     }
+
+    /// <summary>What was analyzed, in istioctl's words: " namespace: foo.", " all namespaces.", " a.yaml.", or a list of files.</summary>
+    private static string Analyzed(IReadOnlyList<string> paths, string? @namespace) =>
+        @namespace is not null ? $" namespace: {@namespace}."
+        : paths.Count == 1 ? $" {paths[0]}."
+        : paths.Count > 1 ? ":\n  - " + string.Join("\n  - ", paths)
+        : " all namespaces.";
 }
