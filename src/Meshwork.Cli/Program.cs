@@ -1,5 +1,10 @@
 using System.CommandLine;
 using Meshwork.Cli.Commands;
+using Meshwork.Cli.Commands.Diagnostics;
+using Meshwork.Cli.Commands.Proxy;
+using Meshwork.Cli.Commands.Resources;
+using Meshwork.Cli.Commands.Runtime;
+using Meshwork.Cli.Commands.Server;
 
 // The proxy and the sample apps run from the same binary as hidden entry points, dispatched before
 // the CLI's parser is built so that a sidecar pays nothing for the CLI.
@@ -13,8 +18,7 @@ if (args.Length > 0 && args[0] == "sample")
 }
 
 var root = new RootCommand("Meshwork: Istio's mutual-TLS security model for plain hosts.");
-root.Options.Add(GlobalOptions.StateDir);
-root.Options.Add(GlobalOptions.Server);
+GlobalOptions.AddTo(root);
 foreach (var command in ResourceCommands.Create()
     .Concat(ServerCommands.Create())
     .Concat(RuntimeCommands.Create())

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
-using Meshwork.Cli.Commands;
+using Meshwork.Cli.Commands.Diagnostics;
 
 namespace Meshwork.Cli.Tests;
 

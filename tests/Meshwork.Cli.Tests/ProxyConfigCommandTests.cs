@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Meshwork.Api;
 using Meshwork.Cli.Commands;
+using Meshwork.Cli.Commands.Proxy;
 using Meshwork.Runtime.Pods;
 using Meshwork.Testing;
 
@@ -19,7 +20,7 @@ public sealed class ProxyConfigCommandTests : IDisposable
     private (int Exit, string Out, string Err) Run(params string[] args)
     {
         var root = new RootCommand();
-        root.Options.Add(GlobalOptions.StateDir);
+        GlobalOptions.AddTo(root);
         root.Subcommands.Add(ProxyConfigCommand.Create());
         var output = new StringWriter();
         var error = new StringWriter();
@@ -54,6 +55,17 @@ public sealed class ProxyConfigCommandTests : IDisposable
         var key = dump["dynamicActiveSecrets"]![0]!["secret"]!["tlsCertificate"]!["privateKey"]!["inlineBytes"]!.GetValue<string>();
         Assert.Equal("[redacted]", Encoding.UTF8.GetString(Convert.FromBase64String(key)));
         Assert.DoesNotContain("PRIVATE KEY", stdout);
+    }
+
+    [Fact]
+    public void The_namespace_flag_before_the_verb_finds_the_same_pod()
+    {
+        AddPod("foo", "httpbin-1-aaaaa", "httpbin", sidecar: true);
+
+        var (exit, stdout, stderr) = Run("-n", "foo", "proxy-config", "secret", "deploy/httpbin");
+
+        Assert.True(exit == 0, stderr);
+        Assert.Contains("Cert Chain", stdout);
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json.Nodes;
 using Meshwork.Api;
 using Meshwork.Cli.Commands;
+using Meshwork.Cli.Commands.Resources;
 using Meshwork.ControlPlane.Hosting;
 using Meshwork.Model.Resources;
 using Microsoft.Extensions.Logging;
@@ -39,8 +40,7 @@ public sealed class ResourceCommandTests : IAsyncLifetime
     private static async Task<Run> MeshworkAsync(StateDirectory state, params string[] args)
     {
         var root = new RootCommand("meshwork");
-        root.Options.Add(GlobalOptions.StateDir);
-        root.Options.Add(GlobalOptions.Server);
+        GlobalOptions.AddTo(root);
         foreach (var command in ResourceCommands.Create()) root.Subcommands.Add(command);
         var output = new StringWriter();
         var error = new StringWriter();
@@ -284,6 +284,37 @@ public sealed class ResourceCommandTests : IAsyncLifetime
         var result = await MeshworkAsync("apply", "-n", "bar", "-f", File("mesh.yaml", Mesh));
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("does not match the namespace \"bar\"", result.Err);
+    }
+
+    [Fact]
+    public async Task The_namespace_flag_works_before_the_verb_as_kubectl_users_type_it()
+    {
+        const string Sleep = """
+            apiVersion: v1
+            kind: Service
+            metadata:
+              name: sleep
+            spec:
+              selector:
+                app: sleep
+              ports:
+              - port: 80
+            """;
+        await MeshworkAsync("create", "namespace", "noistio");
+
+        var applied = await MeshworkAsync("-n", "noistio", "apply", "-f", File("sleep.yaml", Sleep));
+        var before = await MeshworkAsync("--namespace", "noistio", "get", "svc", "sleep", "-o", "name");
+        var equals = await MeshworkAsync("--namespace=noistio", "--context", "kind-meshwork", "get", "svc", "-o", "name");
+        var after = await MeshworkAsync("get", "svc", "sleep", "-n", "noistio", "-o", "name");
+        var elsewhere = await MeshworkAsync("get", "svc", "sleep", "-o", "name");
+
+        Assert.Equal(0, applied.ExitCode);
+        Assert.Equal("service/sleep created\n", applied.Out);
+        Assert.Equal("service/sleep\n", before.Out);
+        Assert.Equal("service/sleep\n", equals.Out);
+        Assert.Equal("service/sleep\n", after.Out);
+        Assert.Equal(1, elsewhere.ExitCode);
+        Assert.Contains("not found", elsewhere.Err);
     }
 
     [Fact]

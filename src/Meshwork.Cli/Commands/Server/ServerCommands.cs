@@ -1,0 +1,63 @@
+using System.CommandLine;
+using System.Net;
+using Meshwork.ControlPlane.Hosting;
+
+namespace Meshwork.Cli.Commands.Server;
+
+/// <summary><c>meshwork server</c>: the control plane in the foreground, until Ctrl+C or SIGTERM.</summary>
+public static class ServerCommands
+{
+    public static IEnumerable<Command> Create()
+    {
+        var port = new Option<int>("--port") { Description = $"HTTPS port of the config API and the proxies' endpoints (default {ControlPlaneOptions.DefaultPort}; 0 picks a free one)", DefaultValueFactory = _ => ControlPlaneOptions.DefaultPort };
+        var listen = new Option<string>("--listen") { Description = "Address to listen on (default 127.0.0.1)", DefaultValueFactory = _ => "127.0.0.1" };
+        var cacerts = new Option<string?>("--cacerts") { Description = "Directory with Istio's cacerts files (ca-cert.pem, ca-key.pem, root-cert.pem, cert-chain.pem) to sign with instead of the self-signed root" };
+        var trustDomain = new Option<string>("--trust-domain") { Description = "SPIFFE trust domain (default cluster.local)", DefaultValueFactory = _ => "cluster.local" };
+        var command = new Command("server", "Run the control plane in the foreground") { port, listen, cacerts, trustDomain };
+        command.SetAction(async (parse, ct) =>
+        {
+            var output = parse.InvocationConfiguration.Output;
+            var error = parse.InvocationConfiguration.Error;
+            if (!IPAddress.TryParse(parse.GetValue(listen), out var address))
+            {
+                await error.WriteLineAsync($"error: --listen \"{parse.GetValue(listen)}\" is not an IP address").ConfigureAwait(false);
+                return 1;
+            }
+            var options = new ControlPlaneOptions
+            {
+                StateDirectory = GlobalOptions.ResolveStateDirectory(parse),
+                Port = parse.GetValue(port),
+                ListenAddress = address,
+                CacertsDirectory = parse.GetValue(cacerts) is { } dir ? Path.GetFullPath(dir) : null,
+                TrustDomain = parse.GetValue(trustDomain) ?? "cluster.local",
+            };
+            RunningControlPlane running;
+            try
+            {
+                running = await ControlPlaneHost.StartAsync(options, ct).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is InvalidOperationException or IOException or UnauthorizedAccessException
+                or Meshwork.CertificateAuthority.CaException or System.Security.Cryptography.CryptographicException)
+            {
+                await error.WriteLineAsync($"error: cannot start the control plane: {e.Message}").ConfigureAwait(false);
+                return 1;
+            }
+            await using (running.ConfigureAwait(false))
+            {
+                await output.WriteLineAsync($"Meshwork control plane listening on {running.Url.ToString().TrimEnd('/')} (state directory {running.StateDirectory.Root}); Ctrl+C to stop").ConfigureAwait(false);
+                try
+                {
+                    // Either the command line's cancellation (Ctrl+C) or the host's own signal handling (SIGTERM) ends the wait.
+                    using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, running.Stopping);
+                    await Task.Delay(Timeout.Infinite, stop.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    // Ctrl+C or SIGTERM: stop cleanly (server.json is removed).
+                }
+            }
+            return 0;
+        });
+        return [command];
+    }
+}
