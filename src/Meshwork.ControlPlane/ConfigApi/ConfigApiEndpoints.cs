@@ -1,6 +1,11 @@
+using System.Collections.Immutable;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
+using Meshwork.ControlPlane.ConfigApi.Discovery;
+using Meshwork.ControlPlane.ConfigApi.Patching;
+using Meshwork.ControlPlane.ConfigApi.Tables;
 using Meshwork.ControlPlane.Hosting;
 using Meshwork.Model.Resources;
 using Meshwork.Model.Schema;
@@ -27,6 +32,7 @@ namespace Meshwork.ControlPlane.ConfigApi;
 public static class ConfigApiEndpoints
 {
     public const string ApplyPath = "/meshwork/v1/apply";
+    private const string ProtobufContentType = "application/vnd.kubernetes.protobuf";
 
     /// <summary>Refuses requests to the config API that do not carry the admin token (401, Kubernetes Status).</summary>
     public static IApplicationBuilder UseConfigApiAuthentication(this IApplicationBuilder app)
@@ -34,7 +40,7 @@ public static class ConfigApiEndpoints
         return app.Use(async (context, next) =>
         {
             var path = context.Request.Path;
-            if (path.StartsWithSegments("/api") || path.StartsWithSegments("/apis") || path.StartsWithSegments(ApplyPath))
+            if (path.StartsWithSegments("/api") || path.StartsWithSegments("/apis") || path.StartsWithSegments("/openapi") || path.StartsWithSegments(ApplyPath))
             {
                 var admin = context.RequestServices.GetRequiredService<IAdminAuthenticator>();
                 if (!admin.IsAdmin(context))
@@ -52,9 +58,10 @@ public static class ConfigApiEndpoints
     public static IEndpointRouteBuilder MapConfigApi(this IEndpointRouteBuilder app)
     {
         string[] collectionVerbs = ["GET", "POST"];
-        string[] itemVerbs = ["GET", "PUT", "DELETE"];
+        string[] itemVerbs = ["GET", "PUT", "PATCH", "DELETE"];
 
         app.MapGet("/healthz", () => Results.Text("ok"));
+        app.MapDiscovery();
 
         // Namespaces are cluster-scoped: /api/v1/namespaces[/{name}].
         app.MapMethods("/api/v1/namespaces", collectionVerbs, (Delegate)((HttpContext c) => CollectionAsync(c, "", "v1", "namespaces", null)));
@@ -90,13 +97,16 @@ public static class ConfigApiEndpoints
                 return Json(ResourceJson.Serialize(created), StatusCodes.Status201Created);
             }
             var selector = LabelSelectorQuery.Parse(context.Request.Query["labelSelector"].ToString());
+            var fields = FieldSelectorQuery.Parse(context.Request.Query["fieldSelector"].ToString());
             var options = new ListOptions { Kind = kind.Kind, Namespace = @namespace, LabelSelector = selector };
             if (IsTrue(context.Request.Query["watch"]))
             {
-                await WatchAsync(context, kind, options).ConfigureAwait(false);
+                await WatchAsync(context, kind, options, fields).ConfigureAwait(false);
                 return Results.Empty;
             }
             var list = await store.ListAsync(options, context.RequestAborted).ConfigureAwait(false);
+            if (!fields.IsEmpty) list = list with { Items = [.. list.Items.Where(fields.Matches)] };
+            if (ServerSideTable.IsRequested(context.Request)) return await TableAsync(context, kind, list.Items, list.Revision).ConfigureAwait(false);
             return Json(ListJson(kind, list), StatusCodes.Status200OK);
         }
         catch (StoreException e)
@@ -107,6 +117,19 @@ public static class ConfigApiEndpoints
         {
             return Refuse(context, KubeStatus.Failure(KubeStatus.BadRequest, e.Message, kind), KubeStatus.BadRequest, e.Message);
         }
+    }
+
+    /// <summary>The server-side Table of <paramref name="items"/>; a Deployment's row counts its pods, so those are read too.</summary>
+    private static async Task<IResult> TableAsync(HttpContext context, KindInfo kind, IEnumerable<Resource> items, long revision)
+    {
+        var pods = ImmutableArray<Resource>.Empty;
+        if (kind.Kind == "Deployment")
+        {
+            var store = context.RequestServices.GetRequiredService<IResourceStore>();
+            pods = (await store.ListAsync(new ListOptions { Kind = "Pod" }, context.RequestAborted).ConfigureAwait(false)).Items;
+        }
+        var table = ServerSideTable.Build(kind, items, [.. pods.OfType<Pod>()], revision, DateTimeOffset.UtcNow);
+        return Json(table.ToJsonString(), StatusCodes.Status200OK);
     }
 
     private static async Task<IResult> ItemAsync(HttpContext context, string group, string version, string plural, string? @namespace, string name)
@@ -127,6 +150,10 @@ public static class ConfigApiEndpoints
                 ConfigApiLog.Written(Logger(context), "Replaced", stored.Ref, stored.Metadata.ResourceVersion);
                 return Json(ResourceJson.Serialize(stored), StatusCodes.Status200OK);
             }
+            if (HttpMethods.IsPatch(context.Request.Method))
+            {
+                return await PatchAsync(context, store, kind, key).ConfigureAwait(false);
+            }
             if (HttpMethods.IsDelete(context.Request.Method))
             {
                 var deleted = await store.DeleteAsync(key, null, context.RequestAborted).ConfigureAwait(false);
@@ -134,15 +161,59 @@ public static class ConfigApiEndpoints
                 return Json(ResourceJson.Serialize(deleted[0]), StatusCodes.Status200OK);
             }
             var found = await store.FindAsync(key, context.RequestAborted).ConfigureAwait(false);
-            return found is null
-                ? Refuse(context, KubeStatus.Failure(KubeStatus.NotFound, $"{kind.FullyQualifiedPlural} \"{name}\" not found", kind, name), KubeStatus.NotFound, name)
-                : Json(ResourceJson.Serialize(found), StatusCodes.Status200OK);
+            if (found is null) return NotFound(context, kind, name);
+            if (ServerSideTable.IsRequested(context.Request))
+            {
+                return await TableAsync(context, kind, [found], long.Parse(found.Metadata.ResourceVersion ?? "0", CultureInfo.InvariantCulture)).ConfigureAwait(false);
+            }
+            return Json(ResourceJson.Serialize(found), StatusCodes.Status200OK);
         }
         catch (StoreException e)
         {
             return Refuse(context, KubeStatus.FromStore(e, kind), e.Kind.ToString(), e.Message);
         }
     }
+
+    /// <summary>
+    /// PATCH: the stored object as JSON, patched as the Content-Type says, read back through the
+    /// manifest reader like any other write, and stored only if the object is still at the version
+    /// that was patched (Conflict otherwise, as Kubernetes answers a concurrent update).
+    /// </summary>
+    private static async Task<IResult> PatchAsync(HttpContext context, IResourceStore store, KindInfo kind, ResourceKey key)
+    {
+        var (body, tooLarge) = await ReadBodyAsync(context).ConfigureAwait(false);
+        if (tooLarge is not null) return tooLarge;
+        var current = await store.FindAsync(key, context.RequestAborted).ConfigureAwait(false);
+        if (current is null) return NotFound(context, kind, key.Name);
+        JsonNode? patched;
+        try
+        {
+            patched = PatchType.TryApply(context.Request.ContentType, ResourceJson.ToJsonObject(current), JsonNode.Parse(body!));
+        }
+        catch (Exception e) when (e is FormatException or JsonException or InvalidOperationException)
+        {
+            return Refuse(context, KubeStatus.Failure(KubeStatus.BadRequest, $"the patch cannot be applied: {e.Message}", kind, key.Name), KubeStatus.BadRequest, e.Message);
+        }
+        if (patched is null)
+        {
+            var message = $"the patch Content-Type \"{context.Request.ContentType}\" is not one of {PatchType.Json}, {PatchType.Merge}, {PatchType.Strategic}";
+            return Refuse(context, KubeStatus.Failure(KubeStatus.UnsupportedMediaType, message, kind, key.Name), KubeStatus.UnsupportedMediaType, message);
+        }
+        if (patched is JsonObject { } patchedObject && patchedObject["metadata"] is JsonObject metadata && metadata["resourceVersion"] is null)
+        {
+            // A patch that removes resourceVersion still applies to the version it was computed against.
+            metadata["resourceVersion"] = current.Metadata.ResourceVersion;
+        }
+        var (resource, error) = ParseOne(context, patched.ToJsonString(), kind, key.Namespace, key.Name);
+        if (error is not null) return error;
+        if (resource!.Equals(current)) return Json(ResourceJson.Serialize(current), StatusCodes.Status200OK);
+        var stored = await store.PutAsync(resource, context.RequestAborted).ConfigureAwait(false);
+        ConfigApiLog.Written(Logger(context), "Patched", stored.Ref, stored.Metadata.ResourceVersion);
+        return Json(ResourceJson.Serialize(stored), StatusCodes.Status200OK);
+    }
+
+    private static IResult NotFound(HttpContext context, KindInfo kind, string name) =>
+        Refuse(context, KubeStatus.Failure(KubeStatus.NotFound, $"{kind.FullyQualifiedPlural} \"{name}\" not found", kind, name), KubeStatus.NotFound, name);
 
     private static async Task<IResult> ApplyAsync(HttpContext context)
     {
@@ -187,7 +258,7 @@ public static class ConfigApiEndpoints
         }
     }
 
-    private static async Task WatchAsync(HttpContext context, KindInfo kind, ListOptions options)
+    private static async Task WatchAsync(HttpContext context, KindInfo kind, ListOptions options, FieldSelectorQuery fields)
     {
         var store = context.RequestServices.GetRequiredService<IResourceStore>();
         // A watch lives as long as its client wants, so it must also end when the host stops:
@@ -214,7 +285,7 @@ public static class ConfigApiEndpoints
             {
                 // As Kubernetes does without a resourceVersion: the current objects first, as ADDED.
                 var list = await store.ListAsync(options, cancellationToken).ConfigureAwait(false);
-                foreach (var item in list.Items) await WriteEventAsync(response, "ADDED", ResourceJson.Serialize(item), cancellationToken).ConfigureAwait(false);
+                foreach (var item in list.Items.Where(fields.Matches)) await WriteEventAsync(response, "ADDED", ResourceJson.Serialize(item), cancellationToken).ConfigureAwait(false);
                 from = list.Revision;
             }
             await foreach (var change in store.WatchAsync(from, cancellationToken).ConfigureAwait(false))
@@ -223,6 +294,7 @@ public static class ConfigApiEndpoints
                 if (r.Kind != kind.Kind) continue;
                 if (options.Namespace is not null && r.Metadata.Namespace != options.Namespace) continue;
                 if (options.LabelSelector is { } selector && !selector.Matches(r.Metadata.Labels)) continue;
+                if (!fields.Matches(r)) continue;
                 var type = change.Type switch { StoreEventType.Added => "ADDED", StoreEventType.Modified => "MODIFIED", _ => "DELETED" };
                 await WriteEventAsync(response, type, ResourceJson.Serialize(r), cancellationToken).ConfigureAwait(false);
             }
@@ -248,11 +320,23 @@ public static class ConfigApiEndpoints
 
     private static async Task<(Resource? Resource, IResult? Error)> ReadOneAsync(HttpContext context, KindInfo kind, string? @namespace, string? name)
     {
+        if (context.Request.ContentType?.StartsWith(ProtobufContentType, StringComparison.OrdinalIgnoreCase) == true)
+        {
+            // kubectl's typed commands (create namespace, create deployment, …) send protobuf; the
+            // config API reads JSON and YAML only, as kubectl apply, create -f and replace send them.
+            var message = $"{ProtobufContentType} bodies are not served; send JSON or YAML (kubectl create -f, kubectl apply -f)";
+            return (null, Refuse(context, KubeStatus.Failure(KubeStatus.UnsupportedMediaType, message, kind, name), KubeStatus.UnsupportedMediaType, message));
+        }
         var (body, tooLarge) = await ReadBodyAsync(context).ConfigureAwait(false);
         if (tooLarge is not null) return (null, tooLarge);
-        var read = ManifestReader.Read(body!, "request body", kind.Namespaced ? @namespace : null);
+        return ParseOne(context, body!, kind, @namespace, name);
+    }
+
+    private static (Resource? Resource, IResult? Error) ParseOne(HttpContext context, string body, KindInfo kind, string? @namespace, string? name)
+    {
+        var read = ManifestReader.Read(body, "request body", kind.Namespaced ? @namespace : null);
         AddWarnings(context, read);
-        if (read.HasErrors) return (null, Refuse(context, KubeStatus.FromDiagnostics(read, kind), KubeStatus.Invalid, string.Join("; ", read.Errors)));
+        if (read.HasErrors) return (null, Refuse(context, KubeStatus.FromDiagnostics(read, kind, name ?? NameIn(body)), KubeStatus.Invalid, string.Join("; ", read.Errors)));
         if (read.Resources.Length != 1)
         {
             return (null, Refuse(context, KubeStatus.Failure(KubeStatus.BadRequest, $"the body must hold exactly one object, not {read.Resources.Length}", kind), KubeStatus.BadRequest, "count"));
@@ -265,6 +349,19 @@ public static class ConfigApiEndpoints
         return mismatch is null
             ? (resource, null)
             : (null, Refuse(context, KubeStatus.Failure(KubeStatus.BadRequest, mismatch, kind, resource.Metadata.Name), KubeStatus.BadRequest, mismatch));
+    }
+
+    /// <summary>metadata.name of a JSON body that the manifest reader refused, so the error can name the object.</summary>
+    private static string? NameIn(string body)
+    {
+        try
+        {
+            return JsonNode.Parse(body)?["metadata"]?["name"] is JsonValue value && value.TryGetValue<string>(out var name) ? name : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
     }
 
     /// <summary>Reads the whole body as UTF-8, refusing more than the configured limit with 413.</summary>
