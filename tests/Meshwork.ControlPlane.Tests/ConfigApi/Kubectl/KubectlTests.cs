@@ -147,4 +147,25 @@ public sealed class KubectlTests : IAsyncLifetime
         Assert.Contains("STRIKT", result.Stderr);
         Assert.Contains("No resources found", (await _kubectl.RunAsync("get", "pa", "-n", "foo")).Stderr);
     }
+
+    [Theory]
+    [InlineData("customers")]
+    [InlineData("hipstershop-permissive")]
+    [InlineData("mtls-migration")]
+    [InlineData("mtls-test")]
+    public async Task Every_sample_manifest_applies_and_a_second_apply_reports_every_object_unchanged(string folder)
+    {
+        var directory = Sample(folder);
+        var files = Directory.GetFiles(directory, "*.yaml").Order(StringComparer.Ordinal).ToList();
+        var namespaces = files.Where(f => Path.GetFileName(f) == "namespaces.yaml").ToList();
+        foreach (var file in namespaces.Concat(files.Except(namespaces)))
+        {
+            // Objects without a namespace land in the kubeconfig context's, "default".
+            var first = Lines(await _kubectl.SucceedAsync("apply", "-f", file));
+            Assert.NotEmpty(first);
+            var second = Lines(await _kubectl.SucceedAsync("apply", "-f", file));
+            Assert.True(second.Length == first.Length && second.All(l => l.EndsWith(" unchanged", StringComparison.Ordinal)),
+                $"{folder}/{Path.GetFileName(file)}: the second apply printed\n{string.Join('\n', second)}");
+        }
+    }
 }
