@@ -120,16 +120,18 @@ public static class ConfigApiEndpoints
     }
 
     /// <summary>The server-side Table of <paramref name="items"/>; a Deployment's row counts its pods, so those are read too.</summary>
-    private static async Task<IResult> TableAsync(HttpContext context, KindInfo kind, IEnumerable<Resource> items, long revision)
+    private static async Task<IResult> TableAsync(HttpContext context, KindInfo kind, IEnumerable<Resource> items, long revision) =>
+        Json(await TableJsonAsync(context, kind, items, revision, context.RequestAborted).ConfigureAwait(false), StatusCodes.Status200OK);
+
+    private static async Task<string> TableJsonAsync(HttpContext context, KindInfo kind, IEnumerable<Resource> items, long revision, CancellationToken cancellationToken)
     {
         var pods = ImmutableArray<Resource>.Empty;
         if (kind.Kind == "Deployment")
         {
             var store = context.RequestServices.GetRequiredService<IResourceStore>();
-            pods = (await store.ListAsync(new ListOptions { Kind = "Pod" }, context.RequestAborted).ConfigureAwait(false)).Items;
+            pods = (await store.ListAsync(new ListOptions { Kind = "Pod" }, cancellationToken).ConfigureAwait(false)).Items;
         }
-        var table = ServerSideTable.Build(kind, items, [.. pods.OfType<Pod>()], revision, DateTimeOffset.UtcNow);
-        return Json(table.ToJsonString(), StatusCodes.Status200OK);
+        return ServerSideTable.Build(kind, items, [.. pods.OfType<Pod>()], revision, DateTimeOffset.UtcNow).ToJsonString();
     }
 
     private static async Task<IResult> ItemAsync(HttpContext context, string group, string version, string plural, string? @namespace, string name)
@@ -278,6 +280,11 @@ public static class ConfigApiEndpoints
             await KubeStatus.Failure(KubeStatus.BadRequest, $"resourceVersion \"{rv}\" is not a number", kind).ExecuteAsync(context).ConfigureAwait(false);
             return;
         }
+        // kubectl get -w asks for Tables: each event then carries a one-row Table, as Kubernetes sends.
+        var asTable = ServerSideTable.IsRequested(context.Request);
+        async Task<string> RenderAsync(Resource r) => asTable
+            ? await TableJsonAsync(context, kind, [r], long.Parse(r.Metadata.ResourceVersion ?? "0", CultureInfo.InvariantCulture), cancellationToken).ConfigureAwait(false)
+            : ResourceJson.Serialize(r);
         await response.StartAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -285,7 +292,7 @@ public static class ConfigApiEndpoints
             {
                 // As Kubernetes does without a resourceVersion: the current objects first, as ADDED.
                 var list = await store.ListAsync(options, cancellationToken).ConfigureAwait(false);
-                foreach (var item in list.Items.Where(fields.Matches)) await WriteEventAsync(response, "ADDED", ResourceJson.Serialize(item), cancellationToken).ConfigureAwait(false);
+                foreach (var item in list.Items.Where(fields.Matches)) await WriteEventAsync(response, "ADDED", await RenderAsync(item).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
                 from = list.Revision;
             }
             await foreach (var change in store.WatchAsync(from, cancellationToken).ConfigureAwait(false))
@@ -296,7 +303,7 @@ public static class ConfigApiEndpoints
                 if (options.LabelSelector is { } selector && !selector.Matches(r.Metadata.Labels)) continue;
                 if (!fields.Matches(r)) continue;
                 var type = change.Type switch { StoreEventType.Added => "ADDED", StoreEventType.Modified => "MODIFIED", _ => "DELETED" };
-                await WriteEventAsync(response, type, ResourceJson.Serialize(r), cancellationToken).ConfigureAwait(false);
+                await WriteEventAsync(response, type, await RenderAsync(r).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
             }
         }
         catch (StoreException e)

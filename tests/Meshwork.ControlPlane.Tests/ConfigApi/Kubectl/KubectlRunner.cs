@@ -31,20 +31,7 @@ public sealed class KubectlRunner(string kubeconfig, string home)
 
     public async Task<KubectlResult> RunAsync(params string[] args)
     {
-        Assert.True(Executable.Length > 0,
-            "kubectl is not on PATH: these tests run the real kubectl against the config API; install the kubectl package (see .ci/run)");
-        var start = new ProcessStartInfo(Executable)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in args) start.ArgumentList.Add(arg);
-        start.Environment["KUBECONFIG"] = kubeconfig;
-        start.Environment["HOME"] = home;
-        start.Environment.Remove("KUBECTL_EXTERNAL_DIFF");
-        using var process = Process.Start(start)!;
+        using var process = Start(args);
         process.StandardInput.Close();
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
@@ -59,6 +46,25 @@ public sealed class KubectlRunner(string kubeconfig, string home)
             Assert.Fail($"kubectl {string.Join(' ', args)} did not finish within {Limit}");
         }
         return new KubectlResult(process.ExitCode, await stdout, await stderr);
+    }
+
+    /// <summary>Starts kubectl and leaves it running (for <c>get -w</c>); the caller reads its output and kills it.</summary>
+    public Process Start(params string[] args)
+    {
+        Assert.True(Executable.Length > 0,
+            "kubectl is not on PATH: these tests run the real kubectl against the config API; install the kubectl package (see .ci/run)");
+        var start = new ProcessStartInfo(Executable)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in args) start.ArgumentList.Add(arg);
+        start.Environment["KUBECONFIG"] = kubeconfig;
+        start.Environment["HOME"] = home;
+        start.Environment.Remove("KUBECTL_EXTERNAL_DIFF");
+        return Process.Start(start)!;
     }
 
     /// <summary>Runs and asserts success, returning stdout.</summary>

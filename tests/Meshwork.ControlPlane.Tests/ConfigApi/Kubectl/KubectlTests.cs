@@ -168,4 +168,29 @@ public sealed class KubectlTests : IAsyncLifetime
                 $"{folder}/{Path.GetFileName(file)}: the second apply printed\n{string.Join('\n', second)}");
         }
     }
+
+    [Fact]
+    public async Task Get_watch_prints_a_row_when_an_object_changes()
+    {
+        await _kubectl.SucceedAsync("apply", "-f", Sample("mtls-migration/namespaces.yaml"));
+        var strict = Sample("mtls-migration/mtls-ns.yaml");
+        await _kubectl.SucceedAsync("apply", "-n", "foo", "-f", strict);
+
+        using var watch = _kubectl.Start("get", "pa", "-n", "foo", "-w");
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+            async Task<string[]> NextRowAsync() => Cells(await watch.StandardOutput.ReadLineAsync(timeout.Token) ?? "");
+
+            Assert.Equal(["NAME", "MODE", "AGE"], await NextRowAsync());
+            Assert.Equal(["default", "STRICT"], (await NextRowAsync())[..2]);
+
+            await _kubectl.SucceedAsync("apply", "-n", "foo", "-f", Copy(strict, y => y.Replace("STRICT", "PERMISSIVE", StringComparison.Ordinal)));
+            Assert.Equal(["default", "PERMISSIVE"], (await NextRowAsync())[..2]);
+        }
+        finally
+        {
+            watch.Kill(entireProcessTree: true);
+        }
+    }
 }
