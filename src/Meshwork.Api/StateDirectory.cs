@@ -34,5 +34,7 @@ public sealed record StateDirectory(string Root)
     public string RuntimeInfoFile => Path.Combine(Root, "runtime.json");
     /// <summary>Per-pod folders: logs/&lt;container&gt;.log, etc/certs/ of its sidecar.</summary>
     public string PodDirectory(string @namespace, string pod) => Path.Combine(Root, "pods", @namespace, pod);
+    /// <summary>What a container printed (stdout and stderr), as the runtime appends it.</summary>
+    public string ContainerLogFile(string @namespace, string pod, string container) => Path.Combine(PodDirectory(@namespace, pod), "logs", $"{container}.log");
     public string LogDirectory => Path.Combine(Root, "logs");
 }

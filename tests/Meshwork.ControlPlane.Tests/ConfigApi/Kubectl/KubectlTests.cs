@@ -193,4 +193,49 @@ public sealed class KubectlTests : IAsyncLifetime
             watch.Kill(entireProcessTree: true);
         }
     }
+
+    [Fact]
+    public async Task Logs_prints_a_containers_output_with_tail_and_follow()
+    {
+        await _kubectl.SucceedAsync("apply", "-f", Sample("mtls-migration/namespaces.yaml"));
+        var pod = Path.Combine(_home, "pod.yaml");
+        File.WriteAllText(pod, """
+            apiVersion: v1
+            kind: Pod
+            metadata:
+              name: web
+              namespace: foo
+            spec:
+              containers:
+              - name: app
+                image: app:1
+              - name: istio-proxy
+                image: proxy:1
+            """);
+        await _kubectl.SucceedAsync("apply", "-f", pod);
+        var appLog = _cp.State.ContainerLogFile("foo", "web", "app");
+        Directory.CreateDirectory(Path.GetDirectoryName(appLog)!);
+        File.WriteAllText(appLog, "one\ntwo\nthree\n");
+        File.WriteAllText(_cp.State.ContainerLogFile("foo", "web", "istio-proxy"), "proxy ready\n");
+
+        Assert.Equal(["two", "three"], Lines(await _kubectl.SucceedAsync("logs", "web", "-n", "foo", "-c", "app", "--tail", "2")));
+        Assert.Equal(["proxy ready"], Lines(await _kubectl.SucceedAsync("logs", "web", "-n", "foo", "-c", "istio-proxy")));
+        var defaulted = await _kubectl.RunAsync("logs", "web", "-n", "foo");
+        Assert.Equal(["one", "two", "three"], Lines(defaulted.Stdout));
+        Assert.Contains("Defaulted container \"app\"", defaulted.Stderr);
+        Assert.Contains("(NotFound): pods \"nope\" not found", (await _kubectl.RunAsync("logs", "nope", "-n", "foo")).Stderr);
+
+        using var follow = _kubectl.Start("logs", "web", "-n", "foo", "-c", "app", "-f", "--tail", "1");
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+            Assert.Equal("three", await follow.StandardOutput.ReadLineAsync(timeout.Token));
+            File.AppendAllText(appLog, "four\n");
+            Assert.Equal("four", await follow.StandardOutput.ReadLineAsync(timeout.Token));
+        }
+        finally
+        {
+            follow.Kill(entireProcessTree: true);
+        }
+    }
 }
