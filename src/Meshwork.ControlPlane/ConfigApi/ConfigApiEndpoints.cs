@@ -94,6 +94,13 @@ public static class ConfigApiEndpoints
             {
                 var (resource, error) = await ReadOneAsync(context, kind, @namespace, null).ConfigureAwait(false);
                 if (error is not null) return error;
+                if (DryRun.IsRequested(context.Request))
+                {
+                    var existing = await store.FindAsync(ResourceKey.Of(resource!), context.RequestAborted).ConfigureAwait(false);
+                    return existing is null
+                        ? Json(ResourceJson.Serialize(resource!), StatusCodes.Status201Created)
+                        : Refuse(context, KubeStatus.Failure(KubeStatus.AlreadyExists, $"{kind.FullyQualifiedPlural} \"{resource!.Metadata.Name}\" already exists", kind, resource.Metadata.Name), KubeStatus.AlreadyExists, resource.Metadata.Name);
+                }
                 var created = await store.CreateAsync(resource!, context.RequestAborted).ConfigureAwait(false);
                 ConfigApiLog.Written(Logger(context), "Created", created.Ref, created.Metadata.ResourceVersion);
                 return Json(ResourceJson.Serialize(created), StatusCodes.Status201Created);
@@ -150,6 +157,7 @@ public static class ConfigApiEndpoints
             {
                 var (resource, error) = await ReadOneAsync(context, kind, @namespace, name).ConfigureAwait(false);
                 if (error is not null) return error;
+                if (DryRun.IsRequested(context.Request)) return Json(ResourceJson.Serialize(resource!), StatusCodes.Status200OK);
                 var stored = await store.PutAsync(resource!, context.RequestAborted).ConfigureAwait(false);
                 ConfigApiLog.Written(Logger(context), "Replaced", stored.Ref, stored.Metadata.ResourceVersion);
                 return Json(ResourceJson.Serialize(stored), StatusCodes.Status200OK);
@@ -160,7 +168,15 @@ public static class ConfigApiEndpoints
             }
             if (HttpMethods.IsDelete(context.Request.Method))
             {
-                var deleted = await store.DeleteAsync(key, null, context.RequestAborted).ConfigureAwait(false);
+                var (body, tooLarge) = await ReadBodyAsync(context).ConfigureAwait(false);
+                if (tooLarge is not null) return tooLarge;
+                var (dryRun, expectedVersion) = DryRun.ReadDeleteOptions(context.Request, body!);
+                if (dryRun)
+                {
+                    var existing = await store.FindAsync(key, context.RequestAborted).ConfigureAwait(false);
+                    return existing is null ? NotFound(context, kind, name) : Json(ResourceJson.Serialize(existing), StatusCodes.Status200OK);
+                }
+                var deleted = await store.DeleteAsync(key, expectedVersion, context.RequestAborted).ConfigureAwait(false);
                 ConfigApiLog.Written(Logger(context), "Deleted", deleted[0].Ref, deleted[0].Metadata.ResourceVersion);
                 return Json(ResourceJson.Serialize(deleted[0]), StatusCodes.Status200OK);
             }
@@ -175,6 +191,10 @@ public static class ConfigApiEndpoints
         catch (StoreException e)
         {
             return Refuse(context, KubeStatus.FromStore(e, kind), e.Kind.ToString(), e.Message);
+        }
+        catch (FormatException e)
+        {
+            return Refuse(context, KubeStatus.Failure(KubeStatus.BadRequest, e.Message, kind, name), KubeStatus.BadRequest, e.Message);
         }
     }
 
@@ -211,6 +231,7 @@ public static class ConfigApiEndpoints
         var (resource, error) = ParseOne(context, patched.ToJsonString(), kind, key.Namespace, key.Name);
         if (error is not null) return error;
         if (resource!.Equals(current)) return Json(ResourceJson.Serialize(current), StatusCodes.Status200OK);
+        if (DryRun.IsRequested(context.Request)) return Json(ResourceJson.Serialize(resource), StatusCodes.Status200OK);
         var stored = await store.PutAsync(resource, context.RequestAborted).ConfigureAwait(false);
         ConfigApiLog.Written(Logger(context), "Patched", stored.Ref, stored.Metadata.ResourceVersion);
         return Json(ResourceJson.Serialize(stored), StatusCodes.Status200OK);

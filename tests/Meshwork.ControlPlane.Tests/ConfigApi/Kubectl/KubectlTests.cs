@@ -238,4 +238,24 @@ public sealed class KubectlTests : IAsyncLifetime
             follow.Kill(entireProcessTree: true);
         }
     }
+
+    [Fact]
+    public async Task Diff_and_server_dry_runs_show_a_change_without_making_it()
+    {
+        await _kubectl.SucceedAsync("apply", "-f", Sample("mtls-migration/namespaces.yaml"));
+        var strict = Sample("mtls-migration/mtls-ns.yaml");
+        await _kubectl.SucceedAsync("apply", "-n", "foo", "-f", strict);
+        var permissive = Copy(strict, y => y.Replace("STRICT", "PERMISSIVE", StringComparison.Ordinal));
+
+        var diff = await _kubectl.RunAsync("diff", "-n", "foo", "-f", permissive);
+        Assert.True(diff.ExitCode == 1, diff.ToString()); // kubectl diff exits 1 when it found a difference
+        Assert.Contains("-    mode: STRICT", diff.Stdout);
+        Assert.Contains("+    mode: PERMISSIVE", diff.Stdout);
+
+        Assert.Equal("peerauthentication.security.istio.io/default configured (server dry run)",
+            (await _kubectl.SucceedAsync("apply", "-n", "foo", "--dry-run=server", "-f", permissive)).Trim());
+        Assert.Equal("peerauthentication.security.istio.io \"default\" deleted (server dry run)",
+            (await _kubectl.SucceedAsync("delete", "pa", "default", "-n", "foo", "--dry-run=server")).Trim());
+        Assert.Equal("STRICT", (await _kubectl.SucceedAsync("get", "pa", "default", "-n", "foo", "-o", "jsonpath={.spec.mtls.mode}")).Trim());
+    }
 }
