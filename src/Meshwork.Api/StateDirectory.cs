@@ -23,6 +23,8 @@ public sealed record StateDirectory(string Root)
     public string ServerInfoFile => Path.Combine(Root, "server.json");
     /// <summary>The admin bearer token (0600), created at the control plane's first start.</summary>
     public string AdminTokenFile => Path.Combine(Root, "admin-token");
+    /// <summary>A kubeconfig (0600, context "meshwork") for kubectl, rewritten at every control plane start.</summary>
+    public string KubeconfigFile => Path.Combine(Root, "kubeconfig");
     /// <summary>The mesh root the control plane's serving certificate chains to; clients trust only this.</summary>
     public string RootCertFile => Path.Combine(Root, "root-cert.pem");
     public string DatabaseFile => Path.Combine(Root, "meshwork.db");
@@ -32,5 +34,7 @@ public sealed record StateDirectory(string Root)
     public string RuntimeInfoFile => Path.Combine(Root, "runtime.json");
     /// <summary>Per-pod folders: logs/&lt;container&gt;.log, etc/certs/ of its sidecar.</summary>
     public string PodDirectory(string @namespace, string pod) => Path.Combine(Root, "pods", @namespace, pod);
+    /// <summary>What a container printed (stdout and stderr), as the runtime appends it.</summary>
+    public string ContainerLogFile(string @namespace, string pod, string container) => Path.Combine(PodDirectory(@namespace, pod), "logs", $"{container}.log");
     public string LogDirectory => Path.Combine(Root, "logs");
 }

@@ -1,6 +1,12 @@
+using System.Collections.Immutable;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
+using Meshwork.ControlPlane.ConfigApi.Discovery;
+using Meshwork.ControlPlane.ConfigApi.Patching;
+using Meshwork.ControlPlane.ConfigApi.PodLogs;
+using Meshwork.ControlPlane.ConfigApi.Tables;
 using Meshwork.ControlPlane.Hosting;
 using Meshwork.Model.Resources;
 using Meshwork.Model.Schema;
@@ -27,6 +33,7 @@ namespace Meshwork.ControlPlane.ConfigApi;
 public static class ConfigApiEndpoints
 {
     public const string ApplyPath = "/meshwork/v1/apply";
+    private const string ProtobufContentType = "application/vnd.kubernetes.protobuf";
 
     /// <summary>Refuses requests to the config API that do not carry the admin token (401, Kubernetes Status).</summary>
     public static IApplicationBuilder UseConfigApiAuthentication(this IApplicationBuilder app)
@@ -34,7 +41,7 @@ public static class ConfigApiEndpoints
         return app.Use(async (context, next) =>
         {
             var path = context.Request.Path;
-            if (path.StartsWithSegments("/api") || path.StartsWithSegments("/apis") || path.StartsWithSegments(ApplyPath))
+            if (path.StartsWithSegments("/api") || path.StartsWithSegments("/apis") || path.StartsWithSegments("/openapi") || path.StartsWithSegments(ApplyPath))
             {
                 var admin = context.RequestServices.GetRequiredService<IAdminAuthenticator>();
                 if (!admin.IsAdmin(context))
@@ -52,9 +59,11 @@ public static class ConfigApiEndpoints
     public static IEndpointRouteBuilder MapConfigApi(this IEndpointRouteBuilder app)
     {
         string[] collectionVerbs = ["GET", "POST"];
-        string[] itemVerbs = ["GET", "PUT", "DELETE"];
+        string[] itemVerbs = ["GET", "PUT", "PATCH", "DELETE"];
 
         app.MapGet("/healthz", () => Results.Text("ok"));
+        app.MapDiscovery();
+        app.MapPodLogs();
 
         // Namespaces are cluster-scoped: /api/v1/namespaces[/{name}].
         app.MapMethods("/api/v1/namespaces", collectionVerbs, (Delegate)((HttpContext c) => CollectionAsync(c, "", "v1", "namespaces", null)));
@@ -85,18 +94,28 @@ public static class ConfigApiEndpoints
             {
                 var (resource, error) = await ReadOneAsync(context, kind, @namespace, null).ConfigureAwait(false);
                 if (error is not null) return error;
+                if (DryRun.IsRequested(context.Request))
+                {
+                    var existing = await store.FindAsync(ResourceKey.Of(resource!), context.RequestAborted).ConfigureAwait(false);
+                    return existing is null
+                        ? Json(ResourceJson.Serialize(resource!), StatusCodes.Status201Created)
+                        : Refuse(context, KubeStatus.Failure(KubeStatus.AlreadyExists, $"{kind.FullyQualifiedPlural} \"{resource!.Metadata.Name}\" already exists", kind, resource.Metadata.Name), KubeStatus.AlreadyExists, resource.Metadata.Name);
+                }
                 var created = await store.CreateAsync(resource!, context.RequestAborted).ConfigureAwait(false);
                 ConfigApiLog.Written(Logger(context), "Created", created.Ref, created.Metadata.ResourceVersion);
                 return Json(ResourceJson.Serialize(created), StatusCodes.Status201Created);
             }
             var selector = LabelSelectorQuery.Parse(context.Request.Query["labelSelector"].ToString());
+            var fields = FieldSelectorQuery.Parse(context.Request.Query["fieldSelector"].ToString());
             var options = new ListOptions { Kind = kind.Kind, Namespace = @namespace, LabelSelector = selector };
             if (IsTrue(context.Request.Query["watch"]))
             {
-                await WatchAsync(context, kind, options).ConfigureAwait(false);
+                await WatchAsync(context, kind, options, fields).ConfigureAwait(false);
                 return Results.Empty;
             }
             var list = await store.ListAsync(options, context.RequestAborted).ConfigureAwait(false);
+            if (!fields.IsEmpty) list = list with { Items = [.. list.Items.Where(fields.Matches)] };
+            if (ServerSideTable.IsRequested(context.Request)) return await TableAsync(context, kind, list.Items, list.Revision).ConfigureAwait(false);
             return Json(ListJson(kind, list), StatusCodes.Status200OK);
         }
         catch (StoreException e)
@@ -107,6 +126,21 @@ public static class ConfigApiEndpoints
         {
             return Refuse(context, KubeStatus.Failure(KubeStatus.BadRequest, e.Message, kind), KubeStatus.BadRequest, e.Message);
         }
+    }
+
+    /// <summary>The server-side Table of <paramref name="items"/>; a Deployment's row counts its pods, so those are read too.</summary>
+    private static async Task<IResult> TableAsync(HttpContext context, KindInfo kind, IEnumerable<Resource> items, long revision) =>
+        Json(await TableJsonAsync(context, kind, items, revision, context.RequestAborted).ConfigureAwait(false), StatusCodes.Status200OK);
+
+    private static async Task<string> TableJsonAsync(HttpContext context, KindInfo kind, IEnumerable<Resource> items, long revision, CancellationToken cancellationToken)
+    {
+        var pods = ImmutableArray<Resource>.Empty;
+        if (kind.Kind == "Deployment")
+        {
+            var store = context.RequestServices.GetRequiredService<IResourceStore>();
+            pods = (await store.ListAsync(new ListOptions { Kind = "Pod" }, cancellationToken).ConfigureAwait(false)).Items;
+        }
+        return ServerSideTable.Build(kind, items, [.. pods.OfType<Pod>()], revision, DateTimeOffset.UtcNow).ToJsonString();
     }
 
     private static async Task<IResult> ItemAsync(HttpContext context, string group, string version, string plural, string? @namespace, string name)
@@ -123,26 +157,88 @@ public static class ConfigApiEndpoints
             {
                 var (resource, error) = await ReadOneAsync(context, kind, @namespace, name).ConfigureAwait(false);
                 if (error is not null) return error;
+                if (DryRun.IsRequested(context.Request)) return Json(ResourceJson.Serialize(resource!), StatusCodes.Status200OK);
                 var stored = await store.PutAsync(resource!, context.RequestAborted).ConfigureAwait(false);
                 ConfigApiLog.Written(Logger(context), "Replaced", stored.Ref, stored.Metadata.ResourceVersion);
                 return Json(ResourceJson.Serialize(stored), StatusCodes.Status200OK);
             }
+            if (HttpMethods.IsPatch(context.Request.Method))
+            {
+                return await PatchAsync(context, store, kind, key).ConfigureAwait(false);
+            }
             if (HttpMethods.IsDelete(context.Request.Method))
             {
-                var deleted = await store.DeleteAsync(key, null, context.RequestAborted).ConfigureAwait(false);
+                var (body, tooLarge) = await ReadBodyAsync(context).ConfigureAwait(false);
+                if (tooLarge is not null) return tooLarge;
+                var (dryRun, expectedVersion) = DryRun.ReadDeleteOptions(context.Request, body!);
+                if (dryRun)
+                {
+                    var existing = await store.FindAsync(key, context.RequestAborted).ConfigureAwait(false);
+                    return existing is null ? NotFound(context, kind, name) : Json(ResourceJson.Serialize(existing), StatusCodes.Status200OK);
+                }
+                var deleted = await store.DeleteAsync(key, expectedVersion, context.RequestAborted).ConfigureAwait(false);
                 ConfigApiLog.Written(Logger(context), "Deleted", deleted[0].Ref, deleted[0].Metadata.ResourceVersion);
                 return Json(ResourceJson.Serialize(deleted[0]), StatusCodes.Status200OK);
             }
             var found = await store.FindAsync(key, context.RequestAborted).ConfigureAwait(false);
-            return found is null
-                ? Refuse(context, KubeStatus.Failure(KubeStatus.NotFound, $"{kind.FullyQualifiedPlural} \"{name}\" not found", kind, name), KubeStatus.NotFound, name)
-                : Json(ResourceJson.Serialize(found), StatusCodes.Status200OK);
+            if (found is null) return NotFound(context, kind, name);
+            if (ServerSideTable.IsRequested(context.Request))
+            {
+                return await TableAsync(context, kind, [found], long.Parse(found.Metadata.ResourceVersion ?? "0", CultureInfo.InvariantCulture)).ConfigureAwait(false);
+            }
+            return Json(ResourceJson.Serialize(found), StatusCodes.Status200OK);
         }
         catch (StoreException e)
         {
             return Refuse(context, KubeStatus.FromStore(e, kind), e.Kind.ToString(), e.Message);
         }
+        catch (FormatException e)
+        {
+            return Refuse(context, KubeStatus.Failure(KubeStatus.BadRequest, e.Message, kind, name), KubeStatus.BadRequest, e.Message);
+        }
     }
+
+    /// <summary>
+    /// PATCH: the stored object as JSON, patched as the Content-Type says, read back through the
+    /// manifest reader like any other write, and stored only if the object is still at the version
+    /// that was patched (Conflict otherwise, as Kubernetes answers a concurrent update).
+    /// </summary>
+    private static async Task<IResult> PatchAsync(HttpContext context, IResourceStore store, KindInfo kind, ResourceKey key)
+    {
+        var (body, tooLarge) = await ReadBodyAsync(context).ConfigureAwait(false);
+        if (tooLarge is not null) return tooLarge;
+        var current = await store.FindAsync(key, context.RequestAborted).ConfigureAwait(false);
+        if (current is null) return NotFound(context, kind, key.Name);
+        JsonNode? patched;
+        try
+        {
+            patched = PatchType.TryApply(context.Request.ContentType, ResourceJson.ToJsonObject(current), JsonNode.Parse(body!));
+        }
+        catch (Exception e) when (e is FormatException or JsonException or InvalidOperationException)
+        {
+            return Refuse(context, KubeStatus.Failure(KubeStatus.BadRequest, $"the patch cannot be applied: {e.Message}", kind, key.Name), KubeStatus.BadRequest, e.Message);
+        }
+        if (patched is null)
+        {
+            var message = $"the patch Content-Type \"{context.Request.ContentType}\" is not one of {PatchType.Json}, {PatchType.Merge}, {PatchType.Strategic}";
+            return Refuse(context, KubeStatus.Failure(KubeStatus.UnsupportedMediaType, message, kind, key.Name), KubeStatus.UnsupportedMediaType, message);
+        }
+        if (patched is JsonObject { } patchedObject && patchedObject["metadata"] is JsonObject metadata && metadata["resourceVersion"] is null)
+        {
+            // A patch that removes resourceVersion still applies to the version it was computed against.
+            metadata["resourceVersion"] = current.Metadata.ResourceVersion;
+        }
+        var (resource, error) = ParseOne(context, patched.ToJsonString(), kind, key.Namespace, key.Name);
+        if (error is not null) return error;
+        if (resource!.Equals(current)) return Json(ResourceJson.Serialize(current), StatusCodes.Status200OK);
+        if (DryRun.IsRequested(context.Request)) return Json(ResourceJson.Serialize(resource), StatusCodes.Status200OK);
+        var stored = await store.PutAsync(resource, context.RequestAborted).ConfigureAwait(false);
+        ConfigApiLog.Written(Logger(context), "Patched", stored.Ref, stored.Metadata.ResourceVersion);
+        return Json(ResourceJson.Serialize(stored), StatusCodes.Status200OK);
+    }
+
+    private static IResult NotFound(HttpContext context, KindInfo kind, string name) =>
+        Refuse(context, KubeStatus.Failure(KubeStatus.NotFound, $"{kind.FullyQualifiedPlural} \"{name}\" not found", kind, name), KubeStatus.NotFound, name);
 
     private static async Task<IResult> ApplyAsync(HttpContext context)
     {
@@ -187,7 +283,7 @@ public static class ConfigApiEndpoints
         }
     }
 
-    private static async Task WatchAsync(HttpContext context, KindInfo kind, ListOptions options)
+    private static async Task WatchAsync(HttpContext context, KindInfo kind, ListOptions options, FieldSelectorQuery fields)
     {
         var store = context.RequestServices.GetRequiredService<IResourceStore>();
         // A watch lives as long as its client wants, so it must also end when the host stops:
@@ -207,6 +303,11 @@ public static class ConfigApiEndpoints
             await KubeStatus.Failure(KubeStatus.BadRequest, $"resourceVersion \"{rv}\" is not a number", kind).ExecuteAsync(context).ConfigureAwait(false);
             return;
         }
+        // kubectl get -w asks for Tables: each event then carries a one-row Table, as Kubernetes sends.
+        var asTable = ServerSideTable.IsRequested(context.Request);
+        async Task<string> RenderAsync(Resource r) => asTable
+            ? await TableJsonAsync(context, kind, [r], long.Parse(r.Metadata.ResourceVersion ?? "0", CultureInfo.InvariantCulture), cancellationToken).ConfigureAwait(false)
+            : ResourceJson.Serialize(r);
         await response.StartAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -214,7 +315,7 @@ public static class ConfigApiEndpoints
             {
                 // As Kubernetes does without a resourceVersion: the current objects first, as ADDED.
                 var list = await store.ListAsync(options, cancellationToken).ConfigureAwait(false);
-                foreach (var item in list.Items) await WriteEventAsync(response, "ADDED", ResourceJson.Serialize(item), cancellationToken).ConfigureAwait(false);
+                foreach (var item in list.Items.Where(fields.Matches)) await WriteEventAsync(response, "ADDED", await RenderAsync(item).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
                 from = list.Revision;
             }
             await foreach (var change in store.WatchAsync(from, cancellationToken).ConfigureAwait(false))
@@ -223,8 +324,9 @@ public static class ConfigApiEndpoints
                 if (r.Kind != kind.Kind) continue;
                 if (options.Namespace is not null && r.Metadata.Namespace != options.Namespace) continue;
                 if (options.LabelSelector is { } selector && !selector.Matches(r.Metadata.Labels)) continue;
+                if (!fields.Matches(r)) continue;
                 var type = change.Type switch { StoreEventType.Added => "ADDED", StoreEventType.Modified => "MODIFIED", _ => "DELETED" };
-                await WriteEventAsync(response, type, ResourceJson.Serialize(r), cancellationToken).ConfigureAwait(false);
+                await WriteEventAsync(response, type, await RenderAsync(r).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
             }
         }
         catch (StoreException e)
@@ -248,11 +350,23 @@ public static class ConfigApiEndpoints
 
     private static async Task<(Resource? Resource, IResult? Error)> ReadOneAsync(HttpContext context, KindInfo kind, string? @namespace, string? name)
     {
+        if (context.Request.ContentType?.StartsWith(ProtobufContentType, StringComparison.OrdinalIgnoreCase) == true)
+        {
+            // kubectl's typed commands (create namespace, create deployment, …) send protobuf; the
+            // config API reads JSON and YAML only, as kubectl apply, create -f and replace send them.
+            var message = $"{ProtobufContentType} bodies are not served; send JSON or YAML (kubectl create -f, kubectl apply -f)";
+            return (null, Refuse(context, KubeStatus.Failure(KubeStatus.UnsupportedMediaType, message, kind, name), KubeStatus.UnsupportedMediaType, message));
+        }
         var (body, tooLarge) = await ReadBodyAsync(context).ConfigureAwait(false);
         if (tooLarge is not null) return (null, tooLarge);
-        var read = ManifestReader.Read(body!, "request body", kind.Namespaced ? @namespace : null);
+        return ParseOne(context, body!, kind, @namespace, name);
+    }
+
+    private static (Resource? Resource, IResult? Error) ParseOne(HttpContext context, string body, KindInfo kind, string? @namespace, string? name)
+    {
+        var read = ManifestReader.Read(body, "request body", kind.Namespaced ? @namespace : null);
         AddWarnings(context, read);
-        if (read.HasErrors) return (null, Refuse(context, KubeStatus.FromDiagnostics(read, kind), KubeStatus.Invalid, string.Join("; ", read.Errors)));
+        if (read.HasErrors) return (null, Refuse(context, KubeStatus.FromDiagnostics(read, kind, name ?? NameIn(body)), KubeStatus.Invalid, string.Join("; ", read.Errors)));
         if (read.Resources.Length != 1)
         {
             return (null, Refuse(context, KubeStatus.Failure(KubeStatus.BadRequest, $"the body must hold exactly one object, not {read.Resources.Length}", kind), KubeStatus.BadRequest, "count"));
@@ -265,6 +379,19 @@ public static class ConfigApiEndpoints
         return mismatch is null
             ? (resource, null)
             : (null, Refuse(context, KubeStatus.Failure(KubeStatus.BadRequest, mismatch, kind, resource.Metadata.Name), KubeStatus.BadRequest, mismatch));
+    }
+
+    /// <summary>metadata.name of a JSON body that the manifest reader refused, so the error can name the object.</summary>
+    private static string? NameIn(string body)
+    {
+        try
+        {
+            return JsonNode.Parse(body)?["metadata"]?["name"] is JsonValue value && value.TryGetValue<string>(out var name) ? name : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
     }
 
     /// <summary>Reads the whole body as UTF-8, refusing more than the configured limit with 413.</summary>

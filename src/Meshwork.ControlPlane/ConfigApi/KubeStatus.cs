@@ -25,6 +25,7 @@ public static class KubeStatus
     public const string RequestEntityTooLarge = "RequestEntityTooLarge";
     public const string Expired = "Expired";
     public const string MethodNotAllowed = "MethodNotAllowed";
+    public const string UnsupportedMediaType = "UnsupportedMediaType";
 
     public static int CodeOf(string reason) => reason switch
     {
@@ -35,6 +36,7 @@ public static class KubeStatus
         RequestEntityTooLarge => StatusCodes.Status413PayloadTooLarge,
         Expired => StatusCodes.Status410Gone,
         MethodNotAllowed => StatusCodes.Status405MethodNotAllowed,
+        UnsupportedMediaType => StatusCodes.Status415UnsupportedMediaType,
         _ => StatusCodes.Status400BadRequest,
     };
 
@@ -44,8 +46,10 @@ public static class KubeStatus
         if (name is not null) details["name"] = name;
         if (kind is not null)
         {
+            // As apimachinery's errors do: Invalid names the kind ("The PeerAuthentication "x" is
+            // invalid: ..." in kubectl), every other reason the resource (plural).
             details["group"] = kind.ApiGroup;
-            details["kind"] = kind.Plural;
+            details["kind"] = reason == Invalid ? kind.Kind : kind.Plural;
         }
         var causeArray = new JsonArray();
         foreach (var cause in causes ?? [])
@@ -84,17 +88,35 @@ public static class KubeStatus
         if (error.Key is { } key && KindRegistry.TryGetKind(key.Kind, out var keyKind)) kind ??= keyKind;
         var causes = error.Causes.Select(c => new StatusCause(
             "FieldValueInvalid", c.Message, c.Index is { } i ? $"items[{i}].{c.Field}" : c.Field));
-        return Failure(reason, error.Message, kind, error.Key?.Name, causes);
+        return Failure(reason, KubernetesMessage(error, reason) ?? error.Message, kind, error.Key?.Name, causes);
+    }
+
+    /// <summary>
+    /// The messages the Kubernetes API server words (apimachinery's errors.NewNotFound,
+    /// NewAlreadyExists, NewConflict) name the resource as <c>plural.group "name"</c>, and kubectl
+    /// prints them verbatim; the store's own words name the namespace instead.
+    /// </summary>
+    private static string? KubernetesMessage(StoreException error, string reason)
+    {
+        if (error.Key is not { } key || !KindRegistry.TryGetKind(key.Kind, out var keyKind)) return null;
+        var resource = $"{keyKind.FullyQualifiedPlural} \"{key.Name}\"";
+        return reason switch
+        {
+            NotFound => $"{resource} not found",
+            AlreadyExists => $"{resource} already exists",
+            Conflict => $"Operation cannot be fulfilled on {resource}: the object has been modified; please apply your changes to the latest version and try again",
+            _ => null,
+        };
     }
 
     /// <summary>Invalid (422) listing every error the manifest reader found, or BadRequest (400) when the body is not a document at all.</summary>
-    public static IResult FromDiagnostics(ManifestReadResult read, KindInfo? kind)
+    public static IResult FromDiagnostics(ManifestReadResult read, KindInfo? kind, string? name = null)
     {
         var errors = read.Errors.ToList();
         var causes = errors.Select(d => new StatusCause("FieldValueInvalid", d.Hint is null ? d.Message : $"{d.Message} (hint: {d.Hint})", FieldOf(d)));
         var message = string.Join("; ", errors.Select(Describe));
         var malformed = read.Resources.IsEmpty && errors.All(d => string.IsNullOrEmpty(d.Path));
-        return Failure(malformed ? BadRequest : Invalid, message, kind, null, causes);
+        return Failure(malformed ? BadRequest : Invalid, message, kind, name, causes);
     }
 
     private static string FieldOf(Diagnostic d) =>

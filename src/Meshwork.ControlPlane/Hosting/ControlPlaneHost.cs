@@ -129,6 +129,7 @@ public static partial class ControlPlaneHost
             var url = ServedUrl(app, options);
             var info = new ServerInfo(url.ToString().TrimEnd('/'), Environment.ProcessId);
             PrivateFile.Write(state.ServerInfoFile, info.ToJson(), isPublic: true);
+            PrivateFile.Write(state.KubeconfigFile, Kubeconfig.Render(info.Url, File.ReadAllText(state.RootCertFile), File.ReadAllText(state.AdminTokenFile).Trim()));
             var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ControlPlaneHost).FullName!);
             if (cacertsWarning is not null) Log.CacertsIgnored(logger, cacertsWarning);
             Log.Listening(logger, info.Url, state.Root, options.TrustDomain);

@@ -21,6 +21,15 @@ public sealed record KindInfo(
     /// <summary>"services", or "peerauthentications.security.istio.io" as kubectl names resources.</summary>
     public string FullyQualifiedPlural => ApiGroup.Length == 0 ? Plural : $"{Plural}.{ApiGroup}";
 
+    /// <summary>The lower-case kind, as kubectl accepts it (<c>peerauthentication</c>).</summary>
+    public string SingularName => Kind.ToLowerInvariant();
+
+    /// <summary>
+    /// Kubernetes' resource categories: <c>all</c> for the kinds <c>kubectl get all</c> lists, and
+    /// Istio's <c>istio-io</c> plus the group's own category (<c>security-istio-io</c>) as its CRDs declare.
+    /// </summary>
+    public ImmutableArray<string> Categories { get; init; } = [];
+
     private string ApiVersionFor(string version) => ApiGroup.Length == 0 ? version : $"{ApiGroup}/{version}";
 }
 
@@ -36,14 +45,14 @@ public static class KindRegistry
         new("ServiceAccount", "", ["v1"], "serviceaccounts", ["sa"], Namespaced: true),
         new("ConfigMap", "", ["v1"], "configmaps", ["cm"], Namespaced: true),
         new("Secret", "", ["v1"], "secrets", [], Namespaced: true),
-        new("Service", "", ["v1"], "services", ["svc"], Namespaced: true),
-        new("Pod", "", ["v1"], "pods", ["po"], Namespaced: true),
-        new("Deployment", "apps", ["v1"], "deployments", ["deploy"], Namespaced: true),
-        new("PeerAuthentication", Security, ["v1", "v1beta1"], "peerauthentications", ["pa"], Namespaced: true),
-        new("AuthorizationPolicy", Security, ["v1", "v1beta1"], "authorizationpolicies", ["ap"], Namespaced: true),
-        new("DestinationRule", Networking, ["v1", "v1beta1", "v1alpha3"], "destinationrules", ["dr"], Namespaced: true),
-        new("Gateway", Networking, ["v1", "v1beta1", "v1alpha3"], "gateways", ["gw"], Namespaced: true),
-        new("VirtualService", Networking, ["v1", "v1beta1", "v1alpha3"], "virtualservices", ["vs"], Namespaced: true),
+        new("Service", "", ["v1"], "services", ["svc"], Namespaced: true) { Categories = ["all"] },
+        new("Pod", "", ["v1"], "pods", ["po"], Namespaced: true) { Categories = ["all"] },
+        new("Deployment", "apps", ["v1"], "deployments", ["deploy"], Namespaced: true) { Categories = ["all"] },
+        new("PeerAuthentication", Security, ["v1", "v1beta1"], "peerauthentications", ["pa"], Namespaced: true) { Categories = ["istio-io", "security-istio-io"] },
+        new("AuthorizationPolicy", Security, ["v1", "v1beta1"], "authorizationpolicies", ["ap"], Namespaced: true) { Categories = ["istio-io", "security-istio-io"] },
+        new("DestinationRule", Networking, ["v1", "v1beta1", "v1alpha3"], "destinationrules", ["dr"], Namespaced: true) { Categories = ["istio-io", "networking-istio-io"] },
+        new("Gateway", Networking, ["v1", "v1beta1", "v1alpha3"], "gateways", ["gw"], Namespaced: true) { Categories = ["istio-io", "networking-istio-io"] },
+        new("VirtualService", Networking, ["v1", "v1beta1", "v1alpha3"], "virtualservices", ["vs"], Namespaced: true) { Categories = ["istio-io", "networking-istio-io"] },
     ];
 
     private static readonly Dictionary<string, KindInfo> ByName = BuildIndex();

@@ -191,7 +191,7 @@ public static class PodPlanner
                     Command = command,
                     Environment = env.ToImmutableSortedDictionary(StringComparer.Ordinal),
                     WorkingDirectory = directory,
-                    LogFile = Path.Combine(directory, "logs", $"{container.Name}.log"),
+                    LogFile = settings.State.ContainerLogFile(@namespace, name, container.Name),
                 },
                 ReadinessEndpoints = readiness.ToImmutable(),
             });
@@ -227,7 +227,7 @@ public static class PodPlanner
                     Command = settings.ProxyCommand,
                     Environment = env.ToImmutableSortedDictionary(StringComparer.Ordinal),
                     WorkingDirectory = directory,
-                    LogFile = Path.Combine(directory, "logs", $"{SidecarInjection.SidecarContainerName}.log"),
+                    LogFile = settings.State.ContainerLogFile(@namespace, name, SidecarInjection.SidecarContainerName),
                 },
                 ReadinessUrl = $"http://{podIp4}:{PodEnvironmentSettings.SidecarAdminPort}/ready",
             });

@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Meshwork.Api;
+using Meshwork.Api.Tables;
 using Meshwork.Model.Resources;
 using Meshwork.Model.Schema;
 using Meshwork.Model.Yaml;
@@ -244,7 +245,7 @@ public static partial class ResourceCommands
                 await foreach (var change in client.WatchAsync(kind.Kind, kind.Namespaced ? @namespace : null, listRevision, label, ct).ConfigureAwait(false))
                 {
                     var pods = kind.Kind == "Deployment" ? await PodsFor(client, [change.Object], ct).ConfigureAwait(false) : [];
-                    var row = Row(change.Object, format, allNamespaces, new OutputTable.RowContext(pods, DateTimeOffset.UtcNow));
+                    var row = Row(change.Object, format, allNamespaces, new ResourceColumns.RowContext(pods, DateTimeOffset.UtcNow));
                     await cli.Out.WriteAsync(format.Kind == OutputKind.Table ? OutputTable.Format([row], widths) : Render(format, [change.Object], single: true)).ConfigureAwait(false);
                     await cli.Out.FlushAsync(ct).ConfigureAwait(false);
                 }
@@ -270,7 +271,7 @@ public static partial class ResourceCommands
             return;
         }
         var pods = found.Any(r => r is Deployment) ? await PodsFor(client, found, ct).ConfigureAwait(false) : [];
-        var context = new OutputTable.RowContext(pods, DateTimeOffset.UtcNow);
+        var context = new ResourceColumns.RowContext(pods, DateTimeOffset.UtcNow);
         var first = true;
         foreach (var group in found.GroupBy(r => r.Kind))
         {
@@ -296,7 +297,7 @@ public static partial class ResourceCommands
         return header;
     }
 
-    private static List<string> Row(Resource resource, OutputFormat format, bool allNamespaces, OutputTable.RowContext context)
+    private static List<string> Row(Resource resource, OutputFormat format, bool allNamespaces, ResourceColumns.RowContext context)
     {
         var row = OutputTable.Row(resource, format.Wide, allNamespaces, context).ToList();
         if (format.ShowLabels)

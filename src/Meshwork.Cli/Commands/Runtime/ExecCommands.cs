@@ -68,29 +68,6 @@ internal static class ExecCommands
     private static async Task PrintLogAsync(string file, int tail, bool follow, CancellationToken cancellationToken)
     {
         using var stdout = Console.OpenStandardOutput();
-        long position = 0;
-        if (File.Exists(file))
-        {
-            if (tail >= 0)
-            {
-                foreach (var line in File.ReadLines(file).TakeLast(tail)) Console.WriteLine(line);
-                Console.Out.Flush();
-                position = new FileInfo(file).Length;
-            }
-        }
-        while (true)
-        {
-            if (File.Exists(file))
-            {
-                await using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-                if (stream.Length < position) position = 0;
-                stream.Seek(position, SeekOrigin.Begin);
-                await stream.CopyToAsync(stdout, cancellationToken);
-                position = stream.Position;
-                await stdout.FlushAsync(cancellationToken);
-            }
-            if (!follow) return;
-            try { await Task.Delay(250, cancellationToken); } catch (OperationCanceledException) { return; }
-        }
+        await ContainerLog.CopyAsync(file, tail, follow, stdout, cancellationToken);
     }
 }

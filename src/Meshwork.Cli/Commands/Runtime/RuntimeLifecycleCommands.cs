@@ -63,6 +63,7 @@ internal static class RuntimeLifecycleCommands
         var mesh = new LocalMesh(state, RuntimeCommands.MeshworkExecutable, line => output.WriteLine($"meshwork: {line}"));
         var serverInfo = await mesh.EnsureServerAsync(port, TimeSpan.FromSeconds(60), cancellationToken);
         output.WriteLine($"meshwork: control plane {serverInfo.Url} (state: {state.Root})");
+        output.WriteLine($"meshwork: {KubectlHint.For(state)}");
         var api = RuntimeApi.Connect(state, server);
         var runtime = await mesh.EnsureRuntimeAsync(TimeSpan.FromSeconds(60), cancellationToken);
         output.WriteLine($"meshwork: runtime running (pid {runtime.Pid})");

@@ -45,6 +45,7 @@ public static class ServerCommands
             await using (running.ConfigureAwait(false))
             {
                 await output.WriteLineAsync($"Meshwork control plane listening on {running.Url.ToString().TrimEnd('/')} (state directory {running.StateDirectory.Root}); Ctrl+C to stop").ConfigureAwait(false);
+                await output.WriteLineAsync(KubectlHint.For(running.StateDirectory)).ConfigureAwait(false);
                 try
                 {
                     // Either the command line's cancellation (Ctrl+C) or the host's own signal handling (SIGTERM) ends the wait.

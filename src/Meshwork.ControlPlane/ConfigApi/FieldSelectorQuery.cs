@@ -1,0 +1,48 @@
+using System.Collections.Immutable;
+using Meshwork.Model.Resources;
+
+namespace Meshwork.ControlPlane.ConfigApi;
+
+/// <summary>
+/// A Kubernetes field selector (<c>metadata.name=x</c>, <c>metadata.namespace!=y</c>), terms joined
+/// by commas (AND). Every kind serves the two metadata fields, as in Kubernetes; any other field is
+/// refused with a <see cref="FormatException"/> rather than ignored, so a selector never widens a list.
+/// </summary>
+public sealed class FieldSelectorQuery
+{
+    private sealed record Term(string Field, string Value, bool Negated);
+
+    private static readonly string[] Fields = ["metadata.name", "metadata.namespace"];
+
+    private readonly ImmutableArray<Term> _terms;
+
+    private FieldSelectorQuery(ImmutableArray<Term> terms) => _terms = terms;
+
+    public bool IsEmpty => _terms.IsEmpty;
+
+    public static FieldSelectorQuery Parse(string? text)
+    {
+        var terms = ImmutableArray.CreateBuilder<Term>();
+        foreach (var part in (text ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            var negated = part.Contains("!=", StringComparison.Ordinal);
+            var separator = negated ? "!=" : part.Contains("==", StringComparison.Ordinal) ? "==" : "=";
+            var at = part.IndexOf(separator, StringComparison.Ordinal);
+            if (at <= 0) throw new FormatException($"field selector \"{part}\": expected field=value, field==value or field!=value");
+            var field = part[..at].Trim();
+            if (!Fields.Contains(field)) throw new FormatException($"field selector \"{part}\": \"{field}\" is not a supported field (supported: {string.Join(", ", Fields)})");
+            terms.Add(new Term(field, part[(at + separator.Length)..].Trim(), negated));
+        }
+        return new FieldSelectorQuery(terms.ToImmutable());
+    }
+
+    public bool Matches(Resource resource)
+    {
+        foreach (var term in _terms)
+        {
+            var actual = term.Field == "metadata.name" ? resource.Metadata.Name : resource.Metadata.Namespace ?? "";
+            if ((actual == term.Value) == term.Negated) return false;
+        }
+        return true;
+    }
+}
