@@ -48,10 +48,17 @@ internal sealed class HandedOffConnection : ConnectionContext, IConnectionSocket
 
     public override async ValueTask DisposeAsync()
     {
-        try { await Transport.Output.CompleteAsync().ConfigureAwait(false); } catch (InvalidOperationException) { }
-        try { await Transport.Input.CompleteAsync().ConfigureAwait(false); } catch (InvalidOperationException) { }
-        try { await _stream.DisposeAsync().ConfigureAwait(false); } catch (Exception e) when (e is IOException or ObjectDisposedException) { }
-        _closed.Dispose();
-        _completed.TrySetResult();
+        try
+        {
+            // Completing the writer flushes what is left: on a peer that went away that fails, and nothing more is owed.
+            try { await Transport.Output.CompleteAsync().ConfigureAwait(false); } catch (Exception e) when (e is InvalidOperationException or IOException or ObjectDisposedException) { }
+            try { await Transport.Input.CompleteAsync().ConfigureAwait(false); } catch (Exception e) when (e is InvalidOperationException or IOException or ObjectDisposedException) { }
+            try { await _stream.DisposeAsync().ConfigureAwait(false); } catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException) { }
+        }
+        finally
+        {
+            _closed.Dispose();
+            _completed.TrySetResult();
+        }
     }
 }
