@@ -1,6 +1,5 @@
 using Meshwork.CertificateAuthority;
 using Meshwork.ControlPlane.Ca;
-using Meshwork.ControlPlane.Observability;
 using Meshwork.ControlPlane.Registry;
 using Meshwork.ProxyProtocol.ControlPlaneApi;
 using Microsoft.AspNetCore.Builder;
@@ -46,8 +45,6 @@ public static class ProxyServices
         app.MapPost(ControlPlanePaths.Acks, (HttpContext c, StreamEndpoints e) => e.AckAsync(c));
         app.MapGet(ProxyStatus.StatusPath, (HttpContext c, ProxyRegistry registry) =>
             AdminGate.Refuse(c) ?? Results.Json(registry.List().ToArray(), RegistryJson.Default.ProxyStatusArray));
-        app.MapGet(PrometheusTargets.Path, (HttpContext c, ProxyRegistry registry) =>
-            AdminGate.Refuse(c) ?? Results.Bytes(PrometheusTargets.Write(registry.Connected), "application/json"));
         return app;
     }
 

@@ -2,44 +2,21 @@ using System.Net;
 using System.Text.Json;
 using Meshwork.ControlPlane.Observability;
 using Meshwork.ControlPlane.Tests.Push;
-using Meshwork.Model.Mesh;
-using Meshwork.Model.Resources;
-using Meshwork.ProxyProtocol.ControlPlaneApi;
-using Meshwork.ProxyProtocol.Snapshots;
-using static Meshwork.ControlPlane.Tests.Generation.MeshFixtures;
 
 namespace Meshwork.ControlPlane.Tests.Observability;
 
 /// <summary>The Prometheus service-discovery endpoint on a real control plane: who is listed, and who may ask.</summary>
 public sealed class PrometheusTargetsTests
 {
-    private static ProxyRegistration Httpbin(string? metricsAddress) => new()
-    {
-        Role = ProxyRole.Sidecar,
-        Namespace = "foo",
-        Pod = "httpbin-1",
-        Workload = "httpbin",
-        ServiceAccount = "httpbin",
-        PodIp = "127.0.1.10",
-        MetricsAddress = metricsAddress,
-        Labels = Labels(("app", "httpbin")),
-        Ports = [8080],
-    };
-
-    private static MeshState Seed() => MeshState.From([
-        Service("foo", "httpbin", "httpbin", Port(8000, target: IntOrString.Of(8080))),
-        Pod("foo", "httpbin-1", "httpbin", "127.0.1.10", serviceAccount: "httpbin", ports: new ContainerPort { Port = 8080 }),
-    ]);
-
     [Fact]
     public async Task A_connected_proxy_is_listed_with_its_metrics_address_and_pod_labels_and_leaves_when_its_stream_ends()
     {
-        await using var server = await ProxyServerFixture.StartAsync(Seed());
+        await using var server = await ProxyServerFixture.StartAsync(HttpbinProxy.Mesh());
         using var admin = server.AdminClient();
         Assert.Equal("[]", await admin.GetStringAsync(PrometheusTargets.Path, Guard.Token));
 
         var cert = await server.EnrollAsync("foo", "httpbin");
-        var stream = await TestStream.OpenAsync(server.Client(cert), Httpbin("127.0.1.10:15000"));
+        var stream = await TestStream.OpenAsync(server.Client(cert), HttpbinProxy.Registration("127.0.1.10:15000"));
         await stream.NextAsync(Guard.Token);
 
         using (var listed = JsonDocument.Parse(await admin.GetStringAsync(PrometheusTargets.Path, Guard.Token)))
@@ -63,7 +40,7 @@ public sealed class PrometheusTargetsTests
     [Fact]
     public async Task The_target_list_needs_the_admin_token()
     {
-        await using var server = await ProxyServerFixture.StartAsync(Seed());
+        await using var server = await ProxyServerFixture.StartAsync(HttpbinProxy.Mesh());
         using var anonymous = server.Client();
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync(PrometheusTargets.Path, Guard.Token)).StatusCode);
         using var wrong = server.Client();
@@ -85,7 +62,7 @@ public sealed class PrometheusTargetsTests
     [InlineData("127.0.1.10:0", "not-an-ip", null)]
     public void The_scrape_target_is_an_IP_endpoint_or_nothing(string? registered, string? podIp, string? expected)
     {
-        var registration = Httpbin(registered) with { PodIp = podIp };
+        var registration = HttpbinProxy.Registration(registered) with { PodIp = podIp };
         Assert.Equal(expected, PrometheusTargets.TargetOf(registration));
     }
 }
