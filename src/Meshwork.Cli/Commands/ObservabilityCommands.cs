@@ -37,9 +37,33 @@ internal static class ObservabilityCommands
         prometheus.SetAction(async (parse, cancellationToken) =>
             await ForwardAsync(parse, PrometheusAddon.Namespace, $"svc/{PrometheusAddon.Name}", parse.GetValue(port), PrometheusAddon.Port,
                 "Prometheus is not running: start it with `meshwork up --addons prometheus`", cancellationToken));
-        var dashboard = new Command("dashboard", "Open a mesh dashboard (as istioctl dashboard)") { prometheus };
+        var kiali = new Command("kiali", "Print a one-time login link to the traffic graph the control plane serves");
+        kiali.SetAction(async (parse, cancellationToken) => await PrintLoginAsync(parse, cancellationToken));
+        var dashboard = new Command("dashboard", "Open a mesh dashboard (as istioctl dashboard); alone, the traffic graph") { kiali, prometheus };
+        dashboard.SetAction(async (parse, cancellationToken) => await PrintLoginAsync(parse, cancellationToken));
         dashboard.Aliases.Add("dash");
         return dashboard;
+    }
+
+    /// <summary>Asks the control plane (admin credential) for a one-time login link and prints it.</summary>
+    private static async Task<int> PrintLoginAsync(ParseResult parse, CancellationToken cancellationToken)
+    {
+        var state = GlobalOptions.ResolveStateDirectory(parse);
+        try
+        {
+            using var api = MeshApiClient.FromStateDirectory(state, parse.GetValue(GlobalOptions.Server));
+            var json = await api.SendAsync(HttpMethod.Post, ControlPlane.Dashboard.DashboardLogin.Path, "{}", cancellationToken);
+            var login = System.Text.Json.JsonSerializer.Deserialize(json, ControlPlane.Dashboard.DashboardJson.Default.DashboardLogin)
+                ?? throw new System.Text.Json.JsonException("the control plane answered without a login link");
+            Console.WriteLine($"Open the traffic graph (this link works once, until {login.ExpiresAt.ToLocalTime():HH:mm:ss}):");
+            Console.WriteLine(new Uri(api.BaseAddress, login.LoginPath).ToString());
+            return 0;
+        }
+        catch (Exception e) when (e is MeshApiException or HttpRequestException or System.Text.Json.JsonException)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 1;
+        }
     }
 
     /// <summary>Forwards until interrupted; prints kubectl's "Forwarding from" line (and the URL for a dashboard).</summary>

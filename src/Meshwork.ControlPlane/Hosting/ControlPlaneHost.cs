@@ -118,6 +118,7 @@ public static partial class ControlPlaneHost
             builder.Services.AddSingleton(new ConfigApiOptions { MaxRequestBodyBytes = options.MaxRequestBodyBytes });
             Push.ProxyServices.Add(builder.Services);
             Observability.ObservabilityServices.Add(builder.Services);
+            Dashboard.DashboardEndpoints.Add(builder.Services);
 
             app = builder.Build();
             var mesh = app.Services.GetRequiredService<StoreMeshStateSource>();
@@ -126,6 +127,7 @@ public static partial class ControlPlaneHost
             app.MapConfigApi();
             Push.ProxyServices.Map(app);
             Observability.ObservabilityServices.Map(app);
+            Dashboard.DashboardEndpoints.Map(app);
 
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
             var url = ServedUrl(app, options);

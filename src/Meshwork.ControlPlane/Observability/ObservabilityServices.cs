@@ -33,20 +33,22 @@ public static class ObservabilityServices
         ArgumentNullException.ThrowIfNull(app);
         app.MapGet(PrometheusTargets.Path, (HttpContext c, ProxyRegistry registry) =>
             AdminGate.Refuse(c) ?? Results.Bytes(PrometheusTargets.Write(registry.Connected), "application/json"));
-        app.MapGet(TrafficGraph.Path, (HttpContext c, TrafficRing ring, TimeProvider time) =>
-        {
-            if (AdminGate.Refuse(c) is { } refused) return refused;
-            if (!TryParseWindow(c.Request.Query["window"].ToString(), out var window))
-            {
-                return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Bad Request",
-                    detail: $"window must be a duration from 1m to {Retention.TotalHours:0}h such as 1m, 10m, 1h (or seconds)");
-            }
-            var ns = c.Request.Query["namespace"].ToString() is { Length: > 0 } given ? given : null;
-            var now = time.GetUtcNow();
-            var graph = TrafficGraph.Over(ring.Since(now - window), ns) ?? new TrafficGraph(now - window, now, [], []);
-            return Results.Json(graph, TrafficGraphJson.Default.TrafficGraph);
-        });
+        app.MapGet(TrafficGraph.Path, (HttpContext c, TrafficRing ring, TimeProvider time) => AdminGate.Refuse(c) ?? Graph(c, ring, time));
         return app;
+    }
+
+    /// <summary>The graph for ?window= and ?namespace=, for whoever the caller's gate let through.</summary>
+    internal static IResult Graph(HttpContext context, TrafficRing ring, TimeProvider time)
+    {
+        if (!TryParseWindow(context.Request.Query["window"].ToString(), out var window))
+        {
+            return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Bad Request",
+                detail: $"window must be a duration from 1m to {Retention.TotalHours:0}h such as 1m, 10m, 1h (or seconds)");
+        }
+        var ns = context.Request.Query["namespace"].ToString() is { Length: > 0 } given ? given : null;
+        var now = time.GetUtcNow();
+        var graph = TrafficGraph.Over(ring.Since(now - window), ns) ?? new TrafficGraph(now - window, now, [], []);
+        return Results.Json(graph, TrafficGraphJson.Default.TrafficGraph);
     }
 
     /// <summary>"10m", "1h", "90s" or bare seconds, from one minute to <see cref="Retention"/>; empty means 10 minutes.</summary>
