@@ -28,11 +28,13 @@ function rate(value) {
 
 function edgeLabel(edge) {
   const errors = edge.errorRatio > 0 ? ` ${(edge.errorRatio * 100).toFixed(0)}% err` : '';
-  return `${edge.padlock ? '🔒 ' : ''}${rate(edge.requestsPerSecond)} rps${errors}`;
+  // The word stays readable where no font has the padlock glyph.
+  return `${edge.padlock ? '🔒 mTLS ' : ''}${rate(edge.requestsPerSecond)} rps${errors}`;
 }
 
 function render(graph) {
   const names = new Map(graph.nodes.map((n) => [n.id, n.namespace ? `${n.name}.${n.namespace}` : n.name]));
+  const rowNames = new Map(graph.nodes.map((n) => [n.id, n.kind === 'service' ? `${names.get(n.id)} (service)` : names.get(n.id)]));
   for (const node of graph.nodes) {
     if (node.namespace && !knownNamespaces.has(node.namespace)) {
       knownNamespaces.add(node.namespace);
@@ -53,7 +55,7 @@ function render(graph) {
     row.dataset.source = e.source;
     row.dataset.target = e.target;
     row.dataset.padlock = String(e.padlock);
-    for (const text of [names.get(e.source), names.get(e.target), rate(e.requestsPerSecond),
+    for (const text of [rowNames.get(e.source), rowNames.get(e.target), rate(e.requestsPerSecond),
       `${(e.errorRatio * 100).toFixed(0)}%`, e.padlock ? `🔒 mTLS ${(e.mtlsRatio * 100).toFixed(0)}%` : 'plaintext']) {
       const cell = document.createElement('td');
       cell.textContent = text;
