@@ -62,8 +62,8 @@ public static class DashboardEndpoints
         });
         app.MapGet(Root, (HttpContext c, DashboardSessions sessions) => Refuse(c, sessions) ?? Asset(c, "index.html"));
         app.MapGet($"{Root}assets/{{name}}", (HttpContext c, DashboardSessions sessions, string name) => Refuse(c, sessions) ?? Asset(c, name));
-        app.MapGet($"{Root}api/graph", (HttpContext c, DashboardSessions sessions, TrafficRing ring, TimeProvider time) =>
-            Refuse(c, sessions) ?? ObservabilityServices.Graph(c, ring, time));
+        app.MapGet($"{Root}api/graph", async (HttpContext c, DashboardSessions sessions, TrafficRing ring, PrometheusQuery prometheus, TimeProvider time) =>
+            Refuse(c, sessions) ?? await ObservabilityServices.GraphAsync(c, ring, prometheus, time).ConfigureAwait(false));
         return app;
     }
 

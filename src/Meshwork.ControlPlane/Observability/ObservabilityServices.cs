@@ -24,6 +24,7 @@ public static class ObservabilityServices
         ArgumentNullException.ThrowIfNull(services);
         services.TryAddSingleton(new TrafficRing((int)(Retention / ProxyScraper.Interval) + 1));
         services.TryAddSingleton<ProxyScraper>();
+        services.TryAddSingleton<PrometheusQuery>();
         services.AddHostedService(sp => sp.GetRequiredService<ProxyScraper>());
         return services;
     }
@@ -33,12 +34,16 @@ public static class ObservabilityServices
         ArgumentNullException.ThrowIfNull(app);
         app.MapGet(PrometheusTargets.Path, (HttpContext c, ProxyRegistry registry) =>
             AdminGate.Refuse(c) ?? Results.Bytes(PrometheusTargets.Write(registry.Connected), "application/json"));
-        app.MapGet(TrafficGraph.Path, (HttpContext c, TrafficRing ring, TimeProvider time) => AdminGate.Refuse(c) ?? Graph(c, ring, time));
+        app.MapGet(TrafficGraph.Path, async (HttpContext c, TrafficRing ring, PrometheusQuery prometheus, TimeProvider time) =>
+            AdminGate.Refuse(c) ?? await GraphAsync(c, ring, prometheus, time).ConfigureAwait(false));
         return app;
     }
 
-    /// <summary>The graph for ?window= and ?namespace=, for whoever the caller's gate let through.</summary>
-    internal static IResult Graph(HttpContext context, TrafficRing ring, TimeProvider time)
+    /// <summary>
+    /// The graph for ?window= and ?namespace=, for whoever the caller's gate let through: from
+    /// Prometheus when the addon runs and answers, else from the control plane's own samples.
+    /// </summary>
+    internal static async Task<IResult> GraphAsync(HttpContext context, TrafficRing ring, PrometheusQuery prometheus, TimeProvider time)
     {
         if (!TryParseWindow(context.Request.Query["window"].ToString(), out var window))
         {
@@ -47,7 +52,9 @@ public static class ObservabilityServices
         }
         var ns = context.Request.Query["namespace"].ToString() is { Length: > 0 } given ? given : null;
         var now = time.GetUtcNow();
-        var graph = TrafficGraph.Over(ring.Since(now - window), ns) ?? new TrafficGraph(now - window, now, [], []);
+        var graph = await prometheus.IncreaseAsync(window, context.RequestAborted).ConfigureAwait(false) is { } counted
+            ? TrafficGraph.Of(counted, now - window, now, ns, TrafficGraph.FromPrometheus)
+            : TrafficGraph.Over(ring.Since(now - window), ns) ?? new TrafficGraph(now - window, now, [], [], TrafficGraph.FromProxies);
         return Results.Json(graph, TrafficGraphJson.Default.TrafficGraph);
     }
 

@@ -12,8 +12,12 @@ public sealed record GraphEdge(string Source, string Target, double RequestsPerS
     public bool Padlock => MtlsRatio > 0;
 }
 
-public sealed record TrafficGraph(DateTimeOffset From, DateTimeOffset To, ImmutableArray<GraphNode> Nodes, ImmutableArray<GraphEdge> Edges)
+/// <param name="Source">Where the counts came from: "prometheus", or "proxies" (the control plane's own samples).</param>
+public sealed record TrafficGraph(DateTimeOffset From, DateTimeOffset To, ImmutableArray<GraphNode> Nodes, ImmutableArray<GraphEdge> Edges, string Source)
 {
+    public const string FromPrometheus = "prometheus";
+    public const string FromProxies = "proxies";
+
     public const string Path = "/meshwork/v1/graph";
 
     /// <summary>The node for callers without a sidecar (no peer metadata), as Kiali draws it.</summary>
@@ -45,19 +49,31 @@ public sealed record TrafficGraph(DateTimeOffset From, DateTimeOffset To, Immuta
             }
         }
 
-        var seconds = Math.Max(1, (last.At - first.At).TotalSeconds);
+        return Of(deltas, first.At, last.At, @namespace, FromProxies);
+    }
+
+    /// <summary>
+    /// The graph of <paramref name="deltas"/>, the requests each edge carried between <paramref name="from"/>
+    /// and <paramref name="to"/>: workload → service → workload, callers the destination could not name
+    /// collapsed into <see cref="UnknownNode"/>, only edges with an end in <paramref name="namespace"/> (null: all).
+    /// </summary>
+    public static TrafficGraph Of(IReadOnlyDictionary<EdgeKey, EdgeCounters> deltas, DateTimeOffset from, DateTimeOffset to, string? @namespace, string source)
+    {
+        ArgumentNullException.ThrowIfNull(deltas);
+        var seconds = Math.Max(1, (to - from).TotalSeconds);
         var nodes = new SortedDictionary<string, GraphNode>(StringComparer.Ordinal);
         var traffic = new Dictionary<(string Source, string Target), (double Requests, double Errors, double Mtls)>();
         foreach (var (key, delta) in deltas)
         {
+            if (delta.Requests <= 0) continue;
             if (@namespace is not null && key.SourceNamespace != @namespace && key.DestinationNamespace != @namespace) continue;
-            var source = key.SourceWorkload == "unknown"
+            var caller = key.SourceWorkload == "unknown"
                 ? Add(nodes, new GraphNode(UnknownNode, "unknown", UnknownNode, ""))
                 : Add(nodes, new GraphNode($"workload:{key.SourceNamespace}/{key.SourceWorkload}", "workload", key.SourceWorkload, key.SourceNamespace));
             var service = Add(nodes, new GraphNode($"service:{key.DestinationService}", "service", ServiceName(key.DestinationService), key.DestinationNamespace));
             var destination = Add(nodes, new GraphNode($"workload:{key.DestinationNamespace}/{key.DestinationWorkload}", "workload", key.DestinationWorkload, key.DestinationNamespace));
             var mtls = key.SecurityPolicy == "mutual_tls" ? delta.Requests : 0;
-            foreach (var hop in new[] { (source, service), (service, destination) })
+            foreach (var hop in new[] { (caller, service), (service, destination) })
             {
                 var sum = traffic.GetValueOrDefault(hop);
                 traffic[hop] = (sum.Requests + delta.Requests, sum.Errors + delta.Errors, sum.Mtls + mtls);
@@ -67,7 +83,7 @@ public sealed record TrafficGraph(DateTimeOffset From, DateTimeOffset To, Immuta
             .OrderBy(t => t.Key.Source, StringComparer.Ordinal).ThenBy(t => t.Key.Target, StringComparer.Ordinal)
             .Select(t => new GraphEdge(t.Key.Source, t.Key.Target, t.Value.Requests / seconds, t.Value.Errors / t.Value.Requests, t.Value.Mtls / t.Value.Requests))
             .ToImmutableArray();
-        return new TrafficGraph(first.At, last.At, [.. nodes.Values], edges);
+        return new TrafficGraph(from, to, [.. nodes.Values], edges, source);
     }
 
     private static string Add(SortedDictionary<string, GraphNode> nodes, GraphNode node)

@@ -101,6 +101,24 @@ public sealed class PrometheusAddonTests(PrometheusMesh mesh) : IClassFixture<Pr
     }
 
     [Fact]
+    public async Task The_traffic_graph_reads_Prometheus_when_the_addon_runs()
+    {
+        Assert.True(mesh.Up.ExitCode == 0, $"{mesh.Up}\n{mesh.Logs()}");
+        Assert.Equal("200", (await mesh.CurlUntilAsync("foo", Httpbin, "200", Patience)).Code);
+        using var api = Meshwork.Api.MeshApiClient.FromStateDirectory(mesh.State, null);
+        string graph = "";
+        await Mw.EventuallyAsync(async () =>
+            {
+                graph = await api.SendAsync(HttpMethod.Get, "/meshwork/v1/graph?window=10m&namespace=foo", null);
+                using var document = JsonDocument.Parse(graph);
+                return document.RootElement.GetProperty("source").GetString() == "prometheus"
+                    && document.RootElement.GetProperty("edges").EnumerateArray().Any(e =>
+                        e.GetProperty("source").GetString() == "workload:foo/sleep" && e.GetProperty("padlock").GetBoolean());
+            },
+            Patience, () => Task.FromResult($"{graph}\n{mesh.Logs()}"));
+    }
+
+    [Fact]
     public async Task A_pod_started_after_Prometheus_is_scraped_without_restarting_it()
     {
         Assert.True(mesh.Up.ExitCode == 0, $"{mesh.Up}\n{mesh.Logs()}");

@@ -69,7 +69,7 @@ function render(graph) {
   const state = graph.edges.length === 0 ? 'none' : locked === graph.edges.length ? 'full' : locked > 0 ? 'partial' : 'off';
   badge.dataset.state = state;
   badge.textContent = { none: 'mTLS: no traffic yet', full: 'mTLS: all traffic', partial: 'mTLS: partial', off: 'mTLS: none' }[state];
-  document.getElementById('updated').textContent = `updated ${new Date().toLocaleTimeString()}`;
+  document.getElementById('updated').textContent = `updated ${new Date().toLocaleTimeString()} from ${graph.source}`;
   document.body.dataset.edges = String(graph.edges.length);
 }
 
