@@ -23,7 +23,8 @@ foreach (var command in ResourceCommands.Create()
     .Concat(ServerCommands.Create())
     .Concat(RuntimeCommands.Create())
     .Concat(DiagnosticCommands.Create())
-    .Concat(ProxyCommands.Create()))
+    .Concat(ProxyCommands.Create())
+    .Concat(ObservabilityCommands.Create()))
 {
     root.Subcommands.Add(command);
 }

@@ -117,6 +117,8 @@ public static partial class ControlPlaneHost
             builder.Services.AddSingleton<IMeshStateSource>(sp => sp.GetRequiredService<StoreMeshStateSource>());
             builder.Services.AddSingleton(new ConfigApiOptions { MaxRequestBodyBytes = options.MaxRequestBodyBytes });
             Push.ProxyServices.Add(builder.Services);
+            Observability.ObservabilityServices.Add(builder.Services);
+            Dashboard.DashboardEndpoints.Add(builder.Services);
 
             app = builder.Build();
             var mesh = app.Services.GetRequiredService<StoreMeshStateSource>();
@@ -124,6 +126,8 @@ public static partial class ControlPlaneHost
             app.UseConfigApiAuthentication();
             app.MapConfigApi();
             Push.ProxyServices.Map(app);
+            Observability.ObservabilityServices.Map(app);
+            Dashboard.DashboardEndpoints.Map(app);
 
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
             var url = ServedUrl(app, options);

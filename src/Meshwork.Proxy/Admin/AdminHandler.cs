@@ -16,7 +16,7 @@ internal sealed class LogLevelSwitch(LogLevel level)
 }
 
 /// <summary>
-/// The admin listener: /ready, /stats/prometheus, /config_dump, /certs, /logging — Envoy's admin
+/// The admin listener: /ready, /stats, /stats/prometheus, /config_dump, /certs, /logging — Envoy's admin
 /// paths, so that the same scripts and CLI views work.
 /// </summary>
 internal sealed class AdminHandler(ProxyState state, ProxyMetrics metrics, LogLevelSwitch logLevel, bool needsCertificate)
@@ -31,10 +31,18 @@ internal sealed class AdminHandler(ProxyState state, ProxyMetrics metrics, LogLe
                 var reason = state.NotReadyReason(needsCertificate);
                 await WriteAsync(context, reason is null ? 200 : 503, "text/plain", reason is null ? "LIVE\n" : $"not ready: {reason}\n").ConfigureAwait(false);
                 return;
+            case "/stats" when context.Request.Query["format"] != "prometheus":
+                // Envoy's plain "name: value" form; ?format=prometheus is Envoy's other spelling of /stats/prometheus.
+                var stats = new StringBuilder(1024);
+                EnvoySslStats.Write(stats, metrics);
+                await WriteAsync(context, 200, "text/plain", stats.ToString()).ConfigureAwait(false);
+                return;
+            case "/stats":
             case "/stats/prometheus":
             case "/metrics":
                 var sb = new StringBuilder(16 * 1024);
                 metrics.WritePrometheus(sb);
+                ProxyStateMetrics.Write(sb, state);
                 await WriteAsync(context, 200, "text/plain; version=0.0.4", sb.ToString()).ConfigureAwait(false);
                 return;
             case "/config_dump":
@@ -56,7 +64,7 @@ internal sealed class AdminHandler(ProxyState state, ProxyMetrics metrics, LogLe
                 await WriteAsync(context, 200, "text/plain", $"active loggers:\n  meshwork: {LevelName(logLevel.Level)}\n").ConfigureAwait(false);
                 return;
             case "/":
-                await WriteAsync(context, 200, "text/plain", "meshwork proxy admin: /ready /stats/prometheus /config_dump /certs /logging?level=debug\n").ConfigureAwait(false);
+                await WriteAsync(context, 200, "text/plain", "meshwork proxy admin: /ready /stats /stats/prometheus /config_dump /certs /logging?level=debug\n").ConfigureAwait(false);
                 return;
             default:
                 await WriteAsync(context, 404, "text/plain", $"no admin endpoint {path}\n").ConfigureAwait(false);

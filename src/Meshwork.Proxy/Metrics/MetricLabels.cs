@@ -41,14 +41,7 @@ internal sealed record MetricLabels
         void Add(string name, string value)
         {
             if (b.Length > 0) b.Append(',');
-            b.Append(name).Append("=\"");
-            foreach (var c in value)
-            {
-                if (c is '\\' or '"') b.Append('\\');
-                if (c == '\n') { b.Append("\\n"); continue; }
-                b.Append(c);
-            }
-            b.Append('"');
+            b.AppendLabel(name, value);
         }
         Add("reporter", Reporter);
         Add("source_workload", SourceWorkload);

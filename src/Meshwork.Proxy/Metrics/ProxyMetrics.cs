@@ -14,8 +14,8 @@ internal readonly record struct LabelsHandle(int Id);
 /// </summary>
 internal sealed class ProxyMetrics
 {
-    /// <summary>Istio's default buckets for istio_request_duration_milliseconds.</summary>
-    internal static readonly double[] DurationBuckets = [0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000, 3600000];
+    /// <summary>Istio's default buckets for istio_request_duration_milliseconds, istio_request_bytes and istio_response_bytes.</summary>
+    internal static readonly double[] DurationBuckets = Histogram.EnvoyDefaultBuckets;
 
     private readonly ConcurrentDictionary<MetricLabels, int> _labelIds = new();
     private readonly ConcurrentDictionary<int, (string Prefix, string Csp)> _labelPrefixes = new();
@@ -72,6 +72,18 @@ internal sealed class ProxyMetrics
         series.Record(durationMs);
     }
 
+    /// <summary>
+    /// Records a request with its body sizes as Istio counts them (bytes of the HTTP body, headers
+    /// excluded) for istio_request_bytes and istio_response_bytes.
+    /// </summary>
+    public void RecordRequest(LabelsHandle labels, int responseCode, string flags, double durationMs, long requestBytes, long responseBytes)
+    {
+        var series = _requests.GetOrAdd((labels.Id, responseCode, FlagId(flags)), static _ => new RequestSeries());
+        series.Record(durationMs);
+        series.RequestBytes.Record(Math.Max(0, requestBytes));
+        series.ResponseBytes.Record(Math.Max(0, responseBytes));
+    }
+
     public TcpConnectionRecorder OpenTcp(LabelsHandle labels)
     {
         var series = _tcp.GetOrAdd((labels.Id, FlagId(ResponseFlags.None)), static _ => new TcpSeries());
@@ -96,6 +108,10 @@ internal sealed class ProxyMetrics
         Interlocked.Increment(ref box.Value);
     }
 
+    /// <summary>Every handshake counter: direction, result, reason label and count.</summary>
+    public IEnumerable<(string Direction, string Result, string Reason, long Count)> Handshakes() =>
+        _handshakes.ToArray().Select(kv => (kv.Key.Direction, kv.Key.Result, kv.Key.Reason, Interlocked.Read(ref kv.Value.Value)));
+
     public long HandshakeCount(string direction, bool success) =>
         _handshakes.Where(kv => kv.Key.Direction == direction && kv.Key.Result == (success ? "success" : "failure")).Sum(kv => Interlocked.Read(ref kv.Value.Value));
 
@@ -104,25 +120,17 @@ internal sealed class ProxyMetrics
         var requests = _requests.ToArray();
         o.Append("# TYPE istio_requests_total counter\n");
         foreach (var (key, s) in requests)
-            o.Append("istio_requests_total{").Append(RequestLabels(key)).Append("} ").Append(Interlocked.Read(ref s.Count)).Append('\n');
+            o.Append("istio_requests_total{").Append(RequestLabels(key)).Append("} ").Append(s.Count).Append('\n');
 
         o.Append("# TYPE istio_request_duration_milliseconds histogram\n");
+        foreach (var (key, s) in requests) s.Duration.Write(o, "istio_request_duration_milliseconds", RequestLabels(key));
+        // Only series whose recording site reported body sizes: a histogram of zeros would be a lie.
+        o.Append("# TYPE istio_request_bytes histogram\n");
         foreach (var (key, s) in requests)
-        {
-            var labels = RequestLabels(key);
-            long cumulative = 0;
-            for (var i = 0; i < DurationBuckets.Length; i++)
-            {
-                cumulative += Interlocked.Read(ref s.Buckets[i]);
-                o.Append("istio_request_duration_milliseconds_bucket{").Append(labels).Append(",le=\"")
-                 .Append(DurationBuckets[i].ToString(CultureInfo.InvariantCulture)).Append("\"} ").Append(cumulative).Append('\n');
-            }
-            var count = Interlocked.Read(ref s.Count);
-            o.Append("istio_request_duration_milliseconds_bucket{").Append(labels).Append(",le=\"+Inf\"} ").Append(count).Append('\n');
-            o.Append("istio_request_duration_milliseconds_sum{").Append(labels).Append("} ")
-             .Append((Interlocked.Read(ref s.SumMicros) / 1000.0).ToString(CultureInfo.InvariantCulture)).Append('\n');
-            o.Append("istio_request_duration_milliseconds_count{").Append(labels).Append("} ").Append(count).Append('\n');
-        }
+            if (s.RequestBytes.Count > 0) s.RequestBytes.Write(o, "istio_request_bytes", RequestLabels(key));
+        o.Append("# TYPE istio_response_bytes histogram\n");
+        foreach (var (key, s) in requests)
+            if (s.ResponseBytes.Count > 0) s.ResponseBytes.Write(o, "istio_response_bytes", RequestLabels(key));
 
         var tcp = _tcp.ToArray();
         WriteTcp(o, "istio_tcp_connections_opened_total", tcp, s => Interlocked.Read(ref s.Opened));
@@ -172,19 +180,13 @@ internal sealed class ProxyMetrics
 
     internal sealed class RequestSeries
     {
-        public long Count;
-        public long SumMicros;
-        public readonly long[] Buckets = new long[DurationBuckets.Length];
+        public readonly Histogram Duration = new(DurationBuckets);
+        public readonly Histogram RequestBytes = new(Histogram.EnvoyDefaultBuckets);
+        public readonly Histogram ResponseBytes = new(Histogram.EnvoyDefaultBuckets);
 
-        public void Record(double ms)
-        {
-            Interlocked.Increment(ref Count);
-            Interlocked.Add(ref SumMicros, (long)(ms * 1000));
-            for (var i = 0; i < DurationBuckets.Length; i++)
-            {
-                if (ms <= DurationBuckets[i]) { Interlocked.Increment(ref Buckets[i]); return; }
-            }
-        }
+        public long Count => Duration.Count;
+
+        public void Record(double ms) => Duration.Record(ms);
     }
 
     internal sealed class TcpSeries

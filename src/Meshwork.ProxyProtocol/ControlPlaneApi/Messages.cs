@@ -49,6 +49,9 @@ public sealed record ProxyRegistration
     public string? Workload { get; init; }
     public string? ServiceAccount { get; init; }
     public string? PodIp { get; init; }
+    /// <summary>"address:port" of the admin listener that serves /stats/prometheus, for the control plane's
+    /// Prometheus service discovery.</summary>
+    public string? MetricsAddress { get; init; }
     public ImmutableSortedDictionary<string, string> Labels { get; init; } = ImmutableSortedDictionary<string, string>.Empty;
     /// <summary>Workload ports the sidecar serves inbound.</summary>
     public ImmutableArray<int> Ports { get; init; } = [];

@@ -84,9 +84,11 @@ internal sealed class ProxyServerFixture : IAsyncDisposable
         builder.Services.AddSingleton<IAdminAuthenticator>(AdminTokenAuthenticator.LoadOrCreate(state));
         if (options is not null) builder.Services.AddSingleton(options);
         ProxyServices.Add(builder.Services);
+        global::Meshwork.ControlPlane.Observability.ObservabilityServices.Add(builder.Services);
 
         var app = builder.Build();
         ProxyServices.Map(app);
+        global::Meshwork.ControlPlane.Observability.ObservabilityServices.Map(app);
         await app.StartAsync();
         var address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
         return new ProxyServerFixture(app, stateDirectory, address, ca, tokens, mesh);

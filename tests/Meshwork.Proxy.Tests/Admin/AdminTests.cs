@@ -25,6 +25,35 @@ public sealed class AdminTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Stats_name_the_applied_snapshot_version_and_its_age()
+    {
+        var stats = await Curl.RunAsync($"{_pod.Admin}stats/prometheus");
+        Assert.Contains($"meshwork_snapshot_info{{version=\"{_pod.Proxy.State.Config!.Snapshot.Version}\"}} 1\n", stats.Body, StringComparison.Ordinal);
+        var age = Assert.Single(stats.Body.Split('\n'), l => l.StartsWith("meshwork_snapshot_age_seconds ", StringComparison.Ordinal));
+        Assert.True(double.Parse(age["meshwork_snapshot_age_seconds ".Length..], System.Globalization.CultureInfo.InvariantCulture) >= 0, age);
+        Assert.Contains("meshwork_cert_expiry_seconds ", stats.Body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Stats_grep_ssl_shows_Envoys_handshake_counters_growing_with_mutual_TLS_and_refused_clients()
+    {
+        var port = _pod.InboundPort(8000);
+        await MeshClient.GetAsync(_pod.Ip, port, _mesh.Ca.IssueWorkload("foo", "sleep"), _mesh.Ca.TrustBundle, "/ip");
+        await MeshClient.GetAsync(_pod.Ip, port, _mesh.Ca.IssueWorkload("foo", "sleep"), _mesh.Ca.TrustBundle, "/ip");
+        await Assert.ThrowsAnyAsync<Exception>(() => MeshClient.GetAsync(_pod.Ip, port, null, _mesh.Ca.TrustBundle));
+
+        // The failure is counted once the server side has seen the client's refusal: wait for it, bounded.
+        Assert.True(await Eventually.TrueAsync(() => _pod.Proxy.Metrics.HandshakeCount("inbound", success: false) == 1, seconds: 30));
+        var stats = (await Curl.RunAsync($"{_pod.Admin}stats")).Body;
+        var ssl = stats.Split('\n').Where(l => l.Contains("ssl", StringComparison.Ordinal)).ToList();
+        Assert.Contains("listener.0.0.0.0_15006.ssl.handshake: 2", ssl);
+        Assert.Contains("listener.0.0.0.0_15006.ssl.fail_verify_no_cert: 1", ssl);
+        Assert.Contains("listener.0.0.0.0_15006.ssl.fail_verify_san: 0", ssl);
+        Assert.Contains("cluster.outbound.ssl.handshake: 0", ssl);
+        Assert.Contains("# TYPE istio_requests_total counter", (await Curl.RunAsync($"{_pod.Admin}stats?format=prometheus")).Body, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Config_dump_wraps_the_current_snapshot()
     {
         var dump = await Curl.RunAsync($"{_pod.Admin}config_dump");

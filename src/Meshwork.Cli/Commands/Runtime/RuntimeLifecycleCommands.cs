@@ -15,17 +15,24 @@ internal static class RuntimeLifecycleCommands
         var files = new Option<string[]>("--filename", "-f") { Description = "Manifest files or directories to apply once the mesh is up" };
         var port = new Option<int?>("--port") { Description = "Port of the control plane when it has to be started (0: any free port)" };
         var timeout = new Option<int>("--timeout") { Description = "Seconds to wait for the workloads to be ready", DefaultValueFactory = _ => 180 };
+        var addons = new Option<string[]>("--addons")
+        {
+            Description = $"Addons to run in istio-system, comma-separated ({string.Join(", ", AddonInstaller.Known)})",
+            AllowMultipleArgumentsPerToken = true,
+        };
         var command = new Command("up", "Start the local mesh (control plane and runtime) in the background, apply manifests, and wait for the workloads")
         {
-            files, port, timeout,
+            files, port, timeout, addons,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var state = GlobalOptions.ResolveStateDirectory(parse);
+            if (AddonInstaller.Parse(parse.GetValue(addons) ?? [], Console.Error) is not { } addonNames) return 1;
             try
             {
                 var api = await UpAsync(state, parse.GetValue(GlobalOptions.Server), parse.GetValue(port), Console.Out, cancellationToken);
                 var applied = DateTimeOffset.UtcNow;
+                if (addonNames.Count > 0 && !await AddonInstaller.InstallAsync(state, api, addonNames, Console.Out, Console.Error, cancellationToken)) return 1;
                 var paths = parse.GetValue(files) ?? [];
                 if (paths.Length > 0)
                 {

@@ -1,0 +1,88 @@
+using System.Collections.Frozen;
+using Meshwork.ControlPlane.Observability;
+using Meshwork.ControlPlane.Push;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Meshwork.ControlPlane.Dashboard;
+
+/// <summary>
+/// The traffic graph page under /dashboard/: no anonymous access. The admin asks for a one-time
+/// login link (<c>meshwork dashboard</c>); opening it sets a session cookie (HttpOnly, Secure,
+/// SameSite=Strict) and every page, asset and API call checks it. Assets are embedded in this
+/// assembly: the page needs no network beyond this control plane.
+/// </summary>
+public static class DashboardEndpoints
+{
+    public const string Root = "/dashboard/";
+    public const string LoginPath = "/dashboard/login";
+    public const string CookieName = "meshwork-dashboard";
+
+    private static readonly FrozenDictionary<string, string> Assets = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["index.html"] = "text/html; charset=utf-8",
+        ["graph.js"] = "text/javascript; charset=utf-8",
+        ["dashboard.css"] = "text/css; charset=utf-8",
+        ["cytoscape.min.js"] = "text/javascript; charset=utf-8",
+    }.ToFrozenDictionary(StringComparer.Ordinal);
+
+    public static IServiceCollection Add(IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.TryAddSingleton<DashboardSessions>();
+        return services;
+    }
+
+    public static IEndpointRouteBuilder Map(IEndpointRouteBuilder app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.MapPost(DashboardLogin.Path, (HttpContext c, DashboardSessions sessions, TimeProvider time) =>
+            AdminGate.Refuse(c) ?? Results.Json(
+                new DashboardLogin($"{LoginPath}?code={sessions.IssueCode()}", time.GetUtcNow() + DashboardSessions.CodeLifetime),
+                DashboardJson.Default.DashboardLogin));
+        app.MapGet(LoginPath, (HttpContext c, DashboardSessions sessions) =>
+        {
+            if (sessions.Redeem(c.Request.Query["code"].ToString()) is not { } session)
+            {
+                return Results.Text("This login link was used already or has expired: run `meshwork dashboard` for a new one.\n",
+                    "text/plain", statusCode: StatusCodes.Status401Unauthorized);
+            }
+            c.Response.Cookies.Append(CookieName, session, new CookieOptions
+            {
+                HttpOnly = true,
+                Secure = true,
+                SameSite = SameSiteMode.Strict,
+                Path = Root,
+                MaxAge = DashboardSessions.SessionLifetime,
+            });
+            return Results.Redirect(Root);
+        });
+        app.MapGet(Root, (HttpContext c, DashboardSessions sessions) => Refuse(c, sessions) ?? Asset(c, "index.html"));
+        app.MapGet($"{Root}assets/{{name}}", (HttpContext c, DashboardSessions sessions, string name) => Refuse(c, sessions) ?? Asset(c, name));
+        app.MapGet($"{Root}api/graph", async (HttpContext c, DashboardSessions sessions, TrafficRing ring, PrometheusQuery prometheus, TimeProvider time) =>
+            Refuse(c, sessions) ?? await ObservabilityServices.GraphAsync(c, ring, prometheus, time).ConfigureAwait(false));
+        return app;
+    }
+
+    private static IResult? Refuse(HttpContext context, DashboardSessions sessions) =>
+        sessions.IsValidSession(context.Request.Cookies[CookieName])
+            ? null
+            : Results.Text("Not logged in: run `meshwork dashboard` and open the link it prints.\n", "text/plain", statusCode: StatusCodes.Status401Unauthorized);
+
+    private static IResult Asset(HttpContext context, string name)
+    {
+        if (!Assets.TryGetValue(name, out var contentType)) return Results.NotFound();
+        var stream = typeof(DashboardEndpoints).Assembly.GetManifestResourceStream($"dashboard/{name}");
+        if (stream is null) return Results.NotFound();
+        var headers = context.Response.Headers;
+        // Only this origin's scripts and styles; the page is never framed.
+        headers.ContentSecurityPolicy = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'";
+        headers.XFrameOptions = "DENY";
+        headers.XContentTypeOptions = "nosniff";
+        headers.CacheControl = "no-store";
+        return Results.Stream(stream, contentType);
+    }
+}

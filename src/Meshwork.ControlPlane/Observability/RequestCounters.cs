@@ -1,0 +1,88 @@
+using System.Globalization;
+
+namespace Meshwork.ControlPlane.Observability;
+
+/// <summary>
+/// One traffic edge as the destination's sidecar reports it (reporter="destination"): who called,
+/// which workload answered, through which service, and whether the connection was mutual TLS.
+/// </summary>
+public readonly record struct EdgeKey(
+    string SourceWorkload, string SourceNamespace, string DestinationWorkload, string DestinationNamespace,
+    string DestinationService, string SecurityPolicy);
+
+/// <summary>Requests and server errors (5xx) counted on an edge since the reporting proxy started.</summary>
+public readonly record struct EdgeCounters(double Requests, double Errors)
+{
+    public static EdgeCounters operator +(EdgeCounters a, EdgeCounters b) => new(a.Requests + b.Requests, a.Errors + b.Errors);
+}
+
+/// <summary>
+/// Reads the istio_requests_total lines of one proxy's Prometheus exposition into edge counters.
+/// Strict where it matters: a line it cannot read is skipped, never half-used.
+/// </summary>
+public static class RequestCounters
+{
+    private const string Metric = "istio_requests_total{";
+
+    public static IReadOnlyDictionary<EdgeKey, EdgeCounters> Parse(string exposition)
+    {
+        ArgumentNullException.ThrowIfNull(exposition);
+        var edges = new Dictionary<EdgeKey, EdgeCounters>();
+        foreach (var line in exposition.Split('\n'))
+        {
+            if (!line.StartsWith(Metric, StringComparison.Ordinal)) continue;
+            var close = line.LastIndexOf('}');
+            if (close < Metric.Length
+                || !double.TryParse(line.AsSpan(close + 1).Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var value)
+                || TryReadLabels(line.AsSpan(Metric.Length, close - Metric.Length)) is not { } labels
+                || labels.GetValueOrDefault("reporter") != "destination")
+            {
+                continue;
+            }
+            var key = new EdgeKey(
+                labels.GetValueOrDefault("source_workload", "unknown"), labels.GetValueOrDefault("source_workload_namespace", "unknown"),
+                labels.GetValueOrDefault("destination_workload", "unknown"), labels.GetValueOrDefault("destination_workload_namespace", "unknown"),
+                labels.GetValueOrDefault("destination_service", "unknown"), labels.GetValueOrDefault("connection_security_policy", "unknown"));
+            var error = labels.GetValueOrDefault("response_code", "").StartsWith('5');
+            edges[key] = edges.GetValueOrDefault(key) + new EdgeCounters(value, error ? value : 0);
+        }
+        return edges;
+    }
+
+    /// <summary>name="value" pairs separated by commas, with the text format's escapes; null when malformed.</summary>
+    internal static Dictionary<string, string>? TryReadLabels(ReadOnlySpan<char> text)
+    {
+        var labels = new Dictionary<string, string>(StringComparer.Ordinal);
+        var value = new System.Text.StringBuilder();
+        var i = 0;
+        while (i < text.Length)
+        {
+            var equals = text[i..].IndexOf("=\"", StringComparison.Ordinal);
+            if (equals <= 0) return null;
+            var name = text.Slice(i, equals).Trim().ToString();
+            i += equals + 2;
+            value.Clear();
+            for (; ; i++)
+            {
+                if (i >= text.Length) return null;
+                var c = text[i];
+                if (c == '"') break;
+                if (c == '\\')
+                {
+                    if (++i >= text.Length) return null;
+                    value.Append(text[i] switch { 'n' => '\n', var other => other });
+                    continue;
+                }
+                value.Append(c);
+            }
+            labels[name] = value.ToString();
+            i++;
+            if (i < text.Length)
+            {
+                if (text[i] != ',') return null;
+                i++;
+            }
+        }
+        return labels;
+    }
+}

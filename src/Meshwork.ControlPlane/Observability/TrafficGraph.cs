@@ -1,0 +1,101 @@
+using System.Collections.Immutable;
+using System.Text.Json.Serialization;
+
+namespace Meshwork.ControlPlane.Observability;
+
+public sealed record GraphNode(string Id, string Kind, string Name, string Namespace);
+
+/// <summary>Traffic over the window: requests per second, the share of 5xx, and the share carried over mutual TLS.</summary>
+public sealed record GraphEdge(string Source, string Target, double RequestsPerSecond, double ErrorRatio, double MtlsRatio)
+{
+    /// <summary>Kiali's padlock: some of the edge's requests used mutual TLS.</summary>
+    public bool Padlock => MtlsRatio > 0;
+}
+
+/// <param name="Source">Where the counts came from: "prometheus", or "proxies" (the control plane's own samples).</param>
+public sealed record TrafficGraph(DateTimeOffset From, DateTimeOffset To, ImmutableArray<GraphNode> Nodes, ImmutableArray<GraphEdge> Edges, string Source)
+{
+    public const string FromPrometheus = "prometheus";
+    public const string FromProxies = "proxies";
+
+    public const string Path = "/meshwork/v1/graph";
+
+    /// <summary>The node for callers without a sidecar (no peer metadata), as Kiali draws it.</summary>
+    public const string UnknownNode = "unknown";
+
+    /// <summary>
+    /// The graph of what the destinations counted over <paramref name="window"/> (samples, oldest first):
+    /// workload → service → workload, with callers the destination could not name collapsed into
+    /// <see cref="UnknownNode"/>. Each proxy's traffic is measured from the first sample that has it to
+    /// the last one, as Prometheus's rate() measures a series; a counter lower than before means the
+    /// proxy restarted, so its whole value is new traffic. <paramref name="namespace"/> keeps edges
+    /// with either end in it (null: all). Null when the window holds fewer than two samples.
+    /// </summary>
+    public static TrafficGraph? Over(IReadOnlyList<TrafficSample> window, string? @namespace)
+    {
+        ArgumentNullException.ThrowIfNull(window);
+        if (window.Count < 2) return null;
+        var (first, last) = (window[0], window[^1]);
+        var deltas = new Dictionary<EdgeKey, EdgeCounters>();
+        foreach (var proxy in window.SelectMany(s => s.ByProxy.Keys).Distinct(StringComparer.Ordinal))
+        {
+            var before = window.First(s => s.ByProxy.ContainsKey(proxy)).ByProxy[proxy];
+            var after = window.Last(s => s.ByProxy.ContainsKey(proxy)).ByProxy[proxy];
+            foreach (var (key, now) in after)
+            {
+                var then = before.GetValueOrDefault(key);
+                var delta = now.Requests >= then.Requests ? new EdgeCounters(now.Requests - then.Requests, Math.Max(0, now.Errors - then.Errors)) : now;
+                if (delta.Requests > 0) deltas[key] = deltas.GetValueOrDefault(key) + delta;
+            }
+        }
+
+        return Of(deltas, first.At, last.At, @namespace, FromProxies);
+    }
+
+    /// <summary>
+    /// The graph of <paramref name="deltas"/>, the requests each edge carried between <paramref name="from"/>
+    /// and <paramref name="to"/>: workload → service → workload, callers the destination could not name
+    /// collapsed into <see cref="UnknownNode"/>, only edges with an end in <paramref name="namespace"/> (null: all).
+    /// </summary>
+    public static TrafficGraph Of(IReadOnlyDictionary<EdgeKey, EdgeCounters> deltas, DateTimeOffset from, DateTimeOffset to, string? @namespace, string source)
+    {
+        ArgumentNullException.ThrowIfNull(deltas);
+        var seconds = Math.Max(1, (to - from).TotalSeconds);
+        var nodes = new SortedDictionary<string, GraphNode>(StringComparer.Ordinal);
+        var traffic = new Dictionary<(string Source, string Target), (double Requests, double Errors, double Mtls)>();
+        foreach (var (key, delta) in deltas)
+        {
+            if (delta.Requests <= 0) continue;
+            if (@namespace is not null && key.SourceNamespace != @namespace && key.DestinationNamespace != @namespace) continue;
+            var caller = key.SourceWorkload == "unknown"
+                ? Add(nodes, new GraphNode(UnknownNode, "unknown", UnknownNode, ""))
+                : Add(nodes, new GraphNode($"workload:{key.SourceNamespace}/{key.SourceWorkload}", "workload", key.SourceWorkload, key.SourceNamespace));
+            var service = Add(nodes, new GraphNode($"service:{key.DestinationService}", "service", ServiceName(key.DestinationService), key.DestinationNamespace));
+            var destination = Add(nodes, new GraphNode($"workload:{key.DestinationNamespace}/{key.DestinationWorkload}", "workload", key.DestinationWorkload, key.DestinationNamespace));
+            var mtls = key.SecurityPolicy == "mutual_tls" ? delta.Requests : 0;
+            foreach (var hop in new[] { (caller, service), (service, destination) })
+            {
+                var sum = traffic.GetValueOrDefault(hop);
+                traffic[hop] = (sum.Requests + delta.Requests, sum.Errors + delta.Errors, sum.Mtls + mtls);
+            }
+        }
+        var edges = traffic
+            .OrderBy(t => t.Key.Source, StringComparer.Ordinal).ThenBy(t => t.Key.Target, StringComparer.Ordinal)
+            .Select(t => new GraphEdge(t.Key.Source, t.Key.Target, t.Value.Requests / seconds, t.Value.Errors / t.Value.Requests, t.Value.Mtls / t.Value.Requests))
+            .ToImmutableArray();
+        return new TrafficGraph(from, to, [.. nodes.Values], edges, source);
+    }
+
+    private static string Add(SortedDictionary<string, GraphNode> nodes, GraphNode node)
+    {
+        nodes.TryAdd(node.Id, node);
+        return node.Id;
+    }
+
+    /// <summary>"httpbin.foo.svc.cluster.local" → "httpbin".</summary>
+    private static string ServiceName(string host) => host.Split('.')[0];
+}
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSerializable(typeof(TrafficGraph))]
+public sealed partial class TrafficGraphJson : JsonSerializerContext;

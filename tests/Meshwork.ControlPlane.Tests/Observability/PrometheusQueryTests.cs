@@ -1,0 +1,30 @@
+using System.Text.Json;
+using Meshwork.ControlPlane.Observability;
+
+namespace Meshwork.ControlPlane.Tests.Observability;
+
+/// <summary>Prometheus's instant-vector answer read as edge counts.</summary>
+public sealed class PrometheusQueryTests
+{
+    private static string Series(string source, string csp, string code, string value) =>
+        $$"""{"metric":{"source_workload":"{{source}}","source_workload_namespace":"foo","destination_workload":"httpbin","destination_workload_namespace":"foo","destination_service":"httpbin.foo.svc.cluster.local","connection_security_policy":"{{csp}}","response_code":"{{code}}"},"value":[1700000000.1,"{{value}}"]}""";
+
+    [Fact]
+    public void Series_become_edges_with_5xx_as_errors_and_idle_series_left_out()
+    {
+        var answer = """{"status":"success","data":{"resultType":"vector","result":["""
+            + string.Join(',', Series("sleep", "mutual_tls", "200", "12"), Series("sleep", "mutual_tls", "503", "3"), Series("unknown", "none", "200", "0"))
+            + "]}}";
+        using var document = JsonDocument.Parse(answer);
+        var (key, counters) = Assert.Single(PrometheusQuery.Read(document.RootElement)!);
+        Assert.Equal(new EdgeKey("sleep", "foo", "httpbin", "foo", "httpbin.foo.svc.cluster.local", "mutual_tls"), key);
+        Assert.Equal(new EdgeCounters(15, 3), counters);
+    }
+
+    [Fact]
+    public void An_error_answer_is_no_answer()
+    {
+        using var document = JsonDocument.Parse("""{"status":"error","errorType":"bad_data","error":"parse error"}""");
+        Assert.Null(PrometheusQuery.Read(document.RootElement));
+    }
+}
