@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Meshwork.Cli.Commands;
 using Meshwork.Cli.Commands.Diagnostics;
+using Meshwork.Cli.Commands.Observability;
 using Meshwork.Cli.Commands.Proxy;
 using Meshwork.Cli.Commands.Resources;
 using Meshwork.Cli.Commands.Runtime;

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using Meshwork.Cli.Commands;
+using Meshwork.Cli.Commands.Observability;
 
 namespace Meshwork.Cli.Tests.Observability;
 

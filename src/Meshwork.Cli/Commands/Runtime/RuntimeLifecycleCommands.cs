@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
 using Meshwork.Api;
+using Meshwork.Cli.Commands.Observability;
 using Meshwork.Model.Resources;
 using Meshwork.Model.Yaml;
 using Meshwork.Runtime;

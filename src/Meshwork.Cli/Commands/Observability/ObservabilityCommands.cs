@@ -1,9 +1,10 @@
 using System.CommandLine;
 using System.Globalization;
 using Meshwork.Api;
+using Meshwork.Cli.Commands.Runtime;
 using Meshwork.Runtime.Addons;
 
-namespace Meshwork.Cli.Commands;
+namespace Meshwork.Cli.Commands.Observability;
 
 /// <summary>`meshwork port-forward` (kubectl's) and `meshwork dashboard` (istioctl's; `dash` for short).</summary>
 internal static class ObservabilityCommands
@@ -12,10 +13,10 @@ internal static class ObservabilityCommands
 
     private static Command PortForward()
     {
-        var ns = RuntimeCommands.NamespaceOption();
+        var ns = GlobalOptions.Namespace;
         var target = new Argument<string>("target") { Description = "svc/NAME, deploy/NAME or a pod name" };
         var ports = new Argument<string[]>("ports") { Description = "LOCAL:REMOTE (or PORT for both, :REMOTE for any free local port)", Arity = ArgumentArity.OneOrMore };
-        var command = new Command("port-forward", "Forward a local port on 127.0.0.1 to a pod, or to a pod a Service selects") { ns, target, ports };
+        var command = new Command("port-forward", "Forward a local port on 127.0.0.1 to a pod, or to a pod a Service selects") { target, ports };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var spec = parse.GetValue(ports)!;

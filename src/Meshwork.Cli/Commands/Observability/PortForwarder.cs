@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace Meshwork.Cli.Commands;
+namespace Meshwork.Cli.Commands.Observability;
 
 /// <summary>
 /// A TCP forwarder from a local loopback port to one address, as <c>kubectl port-forward</c> gives:

@@ -2,7 +2,7 @@ using Meshwork.Api;
 using Meshwork.Model.Yaml;
 using Meshwork.Runtime.Addons;
 
-namespace Meshwork.Cli.Commands;
+namespace Meshwork.Cli.Commands.Observability;
 
 /// <summary>`meshwork up --addons NAME,...`: Istio's samples/addons, run by the local runtime.</summary>
 internal static class AddonInstaller

@@ -4,7 +4,7 @@ using Meshwork.Api;
 using Meshwork.Model.Resources;
 using Meshwork.Runtime.Pods;
 
-namespace Meshwork.Cli.Commands;
+namespace Meshwork.Cli.Commands.Observability;
 
 /// <summary>
 /// Where <c>port-forward</c> connects: for svc/NAME, a ready pod the Service selects, on the target port
