@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Meshwork.Model.Mesh;
+using Meshwork.Generation.Routing;
 using Meshwork.Model.Resources;
 using Meshwork.ProxyProtocol.ControlPlaneApi;
 using Meshwork.ProxyProtocol.Snapshots;
@@ -77,7 +78,7 @@ internal static class GatewayBuilder
         {
             var destination = http.Route.OrderByDescending(r => r.Weight).Select(r => r.Destination).FirstOrDefault();
             if (destination is null) continue;
-            var host = Fqdn(destination.Host, vs.Metadata.Namespace ?? "default");
+            var host = RouteHosts.Fqdn(destination.Host, vs.Metadata.Namespace ?? "default");
             var port = destination.Port ?? DefaultPort(mesh, host);
 
             if (http.Match.IsEmpty)
@@ -102,20 +103,6 @@ internal static class GatewayBuilder
             if (uri.StartsWith(kind, StringComparison.Ordinal)) return uri[kind.Length..];
         }
         return uri.StartsWith('/') ? uri : null;
-    }
-
-    /// <summary>A short destination host is relative to the VirtualService's namespace, as Istio reads it.</summary>
-    private static string Fqdn(string host, string @namespace)
-    {
-        if (host.EndsWith(".svc.cluster.local", StringComparison.Ordinal)) return host;
-        var dots = host.Count(c => c == '.');
-        return dots switch
-        {
-            0 => $"{host}.{@namespace}.svc.cluster.local",
-            1 => $"{host}.svc.cluster.local",
-            _ when host.EndsWith(".svc", StringComparison.Ordinal) => $"{host}.cluster.local",
-            _ => host,
-        };
     }
 
     /// <summary>Without a destination port, the Service's only (or first) port.</summary>

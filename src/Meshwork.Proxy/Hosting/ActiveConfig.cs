@@ -17,15 +17,18 @@ internal sealed class ActiveConfig
     public ProxySnapshot Snapshot { get; }
     public FrozenDictionary<int, InboundPort> InboundByPort { get; }
     public ServiceRouter Router { get; }
+    /// <summary>VirtualService routes by service host (sidecars: the mesh gateway's routes).</summary>
+    public HttpRouteTable Routes { get; }
     /// <summary>Roots from the snapshot; null when the snapshot carries none (the cert dir's root-cert.pem is used).</summary>
     public TrustBundle? TrustBundle { get; }
     public FrozenSet<string> TrustDomains { get; }
 
-    private ActiveConfig(ProxySnapshot snapshot, TrustBundle? bundle, string ownNamespace)
+    private ActiveConfig(ProxySnapshot snapshot, TrustBundle? bundle, string ownNamespace, HttpRouteTable routes)
     {
         Snapshot = snapshot;
         InboundByPort = snapshot.Inbound.ToFrozenDictionary(p => p.Port);
         Router = new ServiceRouter(snapshot.Outbound, ownNamespace);
+        Routes = routes;
         TrustBundle = bundle;
         TrustDomains = (snapshot.TrustDomains.IsDefaultOrEmpty ? ["cluster.local"] : snapshot.TrustDomains).ToFrozenSet(StringComparer.Ordinal);
     }
@@ -75,9 +78,10 @@ internal sealed class ActiveConfig
             catch (CryptographicException e) { errors.Add($"trust bundle is not valid PEM: {e.Message}"); }
         }
         if (snapshot.Node is null) errors.Add("node is missing");
+        var routes = HttpRouteTable.Create(snapshot.HttpRoutes, errors);
         if (errors.Count > 0) { error = string.Join("; ", errors); return null; }
         error = null;
-        return new ActiveConfig(snapshot, bundle, ownNamespace);
+        return new ActiveConfig(snapshot, bundle, ownNamespace, routes);
     }
 
     /// <summary>JSON that leaves a list out yields a default ImmutableArray; make every list a real (possibly empty) one.</summary>

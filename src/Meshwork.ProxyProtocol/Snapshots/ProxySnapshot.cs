@@ -29,6 +29,8 @@ public sealed record ProxySnapshot
     public ImmutableArray<string> TrustDomains { get; init; } = ["cluster.local"];
     /// <summary>Gateway listeners (role Gateway only).</summary>
     public ImmutableArray<GatewayListener> Gateways { get; init; } = [];
+    /// <summary>VirtualService HTTP routes bound to the mesh, by service host (role Sidecar only).</summary>
+    public ImmutableArray<VirtualHostRoutes> HttpRoutes { get; init; } = [];
 }
 
 /// <summary>Who the proxy is, as the control plane knows it (used for metrics labels and XFCC "By").</summary>
@@ -83,6 +85,8 @@ public sealed record OutboundPort
     public string TlsSource { get; init; } = "auto";
     /// <summary>For SIMPLE/MUTUAL origination: SNI to send, when set.</summary>
     public string? Sni { get; init; }
+    /// <summary>DestinationRule subsets of this port (reached only through a VirtualService route).</summary>
+    public ImmutableArray<OutboundSubset> Subsets { get; init; } = [];
 }
 
 public sealed record UpstreamEndpoint
