@@ -1,7 +1,7 @@
 using System.Collections.Immutable;
 using Meshwork.Model.Mesh;
-using Meshwork.Generation.Routing;
 using Meshwork.Model.Resources;
+using Meshwork.Policy;
 using Meshwork.ProxyProtocol.ControlPlaneApi;
 using Meshwork.ProxyProtocol.Snapshots;
 

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Meshwork.Model.Resources;
+using Meshwork.Policy;
 using Meshwork.ProxyProtocol.Snapshots;
 
 namespace Meshwork.Generation.Routing;

@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
 using Meshwork.Model.Mesh;
-using Meshwork.Model.Resources;
+using Meshwork.Policy;
 using Meshwork.ProxyProtocol.Snapshots;
 
 namespace Meshwork.Generation.Routing;
@@ -18,11 +18,7 @@ internal static class MeshRouteBuilder
     {
         var claimed = new HashSet<string>(StringComparer.Ordinal);
         var tables = ImmutableArray.CreateBuilder<VirtualHostRoutes>();
-        foreach (var vs in mesh.VirtualServices
-            .Where(v => v.Metadata.Namespace is not null && AppliesToMesh(v) && IsExportedTo(v, clientNamespace) && !v.Spec.Http.IsEmpty)
-            .OrderBy(v => v.Metadata.CreationTimestamp ?? DateTimeOffset.MaxValue)
-            .ThenBy(v => v.Metadata.Namespace, StringComparer.Ordinal)
-            .ThenBy(v => v.Metadata.Name, StringComparer.Ordinal))
+        foreach (var vs in MeshRouting.ForSidecars(mesh, clientNamespace))
         {
             var ns = vs.Metadata.Namespace!;
             var hosts = vs.Spec.Hosts.Select(h => RouteHosts.Fqdn(h, ns)).Where(claimed.Add).Order(StringComparer.Ordinal).ToImmutableArray();
@@ -35,13 +31,4 @@ internal static class MeshRouteBuilder
         }
         return tables.ToImmutable();
     }
-
-    private static bool AppliesToMesh(VirtualService vs) => vs.Spec.Gateways.IsEmpty || vs.Spec.Gateways.Contains(MeshGateway);
-
-    /// <summary>exportTo: empty or "*" is every namespace, "." the VirtualService's own.</summary>
-    private static bool IsExportedTo(VirtualService vs, string clientNamespace) =>
-        vs.Spec.ExportTo.IsEmpty
-        || vs.Spec.ExportTo.Contains("*")
-        || (vs.Spec.ExportTo.Contains(".") && vs.Metadata.Namespace == clientNamespace)
-        || vs.Spec.ExportTo.Contains(clientNamespace);
 }
