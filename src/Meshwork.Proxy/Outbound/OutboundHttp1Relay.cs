@@ -26,9 +26,11 @@ internal sealed class OutboundHttp1Relay(UpstreamCall call, ProxyState state, Pr
     /// <summary>
     /// Serves one downstream connection until it closes, or until <paramref name="stopping"/> between requests.
     /// <paramref name="fixedDestination"/> is the service port of a fixed listener; null on the http_proxy
-    /// listener, where each request names its destination and CONNECT opens a tunnel.
+    /// listener, where each request names its destination and CONNECT opens a tunnel. <paramref name="gatewayPort"/>
+    /// makes it a gateway listener for that Gateway port: each request is routed by its Host through the Gateway's
+    /// servers and bound VirtualServices, and CONNECT is not served.
     /// </summary>
-    public async Task ServeAsync(Socket socket, RequestDestination? fixedDestination, CancellationToken stopping)
+    public async Task ServeAsync(Socket socket, RequestDestination? fixedDestination, CancellationToken stopping, int? gatewayPort = null)
     {
         await using var stream = new NetworkStream(socket, ownsSocket: false);
         using var downIn = new HttpInput(stream, RelaySide.Downstream);
@@ -48,7 +50,7 @@ internal sealed class OutboundHttp1Relay(UpstreamCall call, ProxyState state, Pr
                 }
                 catch (Exception e) when (e is RelayException or OperationCanceledException) { return; }
                 if (headLength == 0) break;
-                var next = await ServeRequestAsync(socket, stream, downIn, downOut, pending, headLength, fixedDestination, cache).ConfigureAwait(false);
+                var next = await ServeRequestAsync(socket, stream, downIn, downOut, pending, headLength, fixedDestination, gatewayPort, cache).ConfigureAwait(false);
                 if (next == Next.Reset) { ConnectionReset.Reset(socket); return; }
                 // A tunnel that ended has closed (or reset) both sides already.
                 if (next == Next.Tunnelled) return;
@@ -70,7 +72,7 @@ internal sealed class OutboundHttp1Relay(UpstreamCall call, ProxyState state, Pr
     }
 
     private async ValueTask<Next> ServeRequestAsync(Socket socket, Stream stream, HttpInput downIn, HttpOutput downOut, HttpOutput pending, int headLength,
-        RequestDestination? fixedDestination, DestinationCache cache)
+        RequestDestination? fixedDestination, int? gatewayPort, DestinationCache cache)
     {
         var started = Stopwatch.GetTimestamp();
         var config = state.Config;
@@ -83,7 +85,7 @@ internal sealed class OutboundHttp1Relay(UpstreamCall call, ProxyState state, Pr
         {
             var head = HttpHead.ParseRequest(downIn.Span[..headLength]);
             method = MethodNames.Of(head.First);
-            var connect = fixedDestination is null && method == "CONNECT";
+            var connect = fixedDestination is null && gatewayPort is null && method == "CONNECT";
             string? error = null;
             if (fixedDestination is { } fixedTo) destination = fixedTo;
             else if (connect ? !RequestDestination.TryParseAuthorityForm(head.Second, out destination, out error) : !TryDestination(head, cache, out destination, out error))
@@ -104,7 +106,9 @@ internal sealed class OutboundHttp1Relay(UpstreamCall call, ProxyState state, Pr
                 await Http1Relay.WriteLocalResponseAsync(downOut, 503, "meshwork: the proxy has no configuration yet", close: true, CancellationToken.None).ConfigureAwait(false);
                 return Next.Close;
             }
-            routed = UpstreamCall.Route(config, destination.Host, destination.Port, new Http1RouteRequest(head));
+            routed = gatewayPort is int port
+                ? UpstreamCall.RouteAtGateway(config, port, destination.Host, new Http1RouteRequest(head))
+                : UpstreamCall.Route(config, destination.Host, destination.Port, new Http1RouteRequest(head));
             // Open head: the peer metadata fields go in once the endpoint (and so its TLS mode) is known.
             // The codec writes an absolute-form target's authority as the Host field (RFC 9112 §3.2.2).
             var target = CompiledRoute.RewritePath(routed.Route, routed.Match, Http1Relay.OriginForm(head.Second));

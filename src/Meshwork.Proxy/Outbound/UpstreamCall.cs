@@ -71,6 +71,26 @@ internal sealed class UpstreamCall(UpstreamConnector connector, ProxyMetrics met
                 ? new RouteResult(target, null, null, null, null)
                 : RouteResult.Fail(UpstreamStage.NoRoute, error!);
         }
+        return FirstMatch(config, routes, port, request)
+            ?? RouteResult.Fail(UpstreamStage.NoMatchingRoute, routes.Length == 0
+                ? $"the VirtualService for {service.Hostname} has no route for sidecars"
+                : $"no route of {routes[0].Source} matches the request");
+    }
+
+    /// <summary>
+    /// The route for a request a gateway listener took on Gateway port <paramref name="port"/>: a server must accept the
+    /// host, a bound VirtualService must name it, and one of its routes must match; otherwise 404 NR.
+    /// </summary>
+    public static RouteResult RouteAtGateway<TRequest>(ActiveConfig config, int port, string host, in TRequest request) where TRequest : IRouteRequest, allows ref struct
+    {
+        if (config.GatewayRoutes.For(port, host, out var error) is not { } routes) return RouteResult.Fail(UpstreamStage.NoMatchingRoute, error!);
+        return FirstMatch(config, routes, port, request)
+            ?? RouteResult.Fail(UpstreamStage.NoMatchingRoute, routes.Length == 0 ? $"no route for '{host}' applies to this gateway" : $"no route of {routes[0].Source} matches the request");
+    }
+
+    /// <summary>The first route that matches, its destination drawn by weight; null when none matches.</summary>
+    private static RouteResult? FirstMatch<TRequest>(ActiveConfig config, CompiledRoute[] routes, int port, in TRequest request) where TRequest : IRouteRequest, allows ref struct
+    {
         foreach (var route in routes)
         {
             if (!route.TryMatch(request, port, out var match)) continue;
@@ -80,9 +100,7 @@ internal sealed class UpstreamCall(UpstreamConnector connector, ProxyMetrics met
                 ? new RouteResult(target, route, match, null, null)
                 : RouteResult.Fail(UpstreamStage.NoCluster, $"{route.Source}: {error}");
         }
-        return RouteResult.Fail(UpstreamStage.NoMatchingRoute, routes.Length == 0
-            ? $"the VirtualService for {service.Hostname} has no route for sidecars"
-            : $"no route of {routes[0].Source} matches the request");
+        return null;
     }
 
     /// <summary>
