@@ -35,7 +35,8 @@ internal static class GatewayBuilder
                 .ThenBy(vs => vs.Metadata.Namespace, StringComparer.Ordinal)
                 .ThenBy(vs => vs.Metadata.Name, StringComparer.Ordinal)
                 .ToList();
-            foreach (var server in gateway.Spec.Servers)
+            // The gateway serves plaintext HTTP servers; HTTPS, TLS and TCP servers get no listener (the proxy would refuse them).
+            foreach (var server in gateway.Spec.Servers.Where(s => s.Port.Protocol.Equals("HTTP", StringComparison.OrdinalIgnoreCase)))
             {
                 var number = server.Port.Number;
                 if (!listeners.TryGetValue(number, out var listener))

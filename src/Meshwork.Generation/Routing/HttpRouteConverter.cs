@@ -55,10 +55,7 @@ internal static class HttpRouteConverter
             RewriteAuthority = route.Rewrite?.Authority,
             TimeoutMs = Milliseconds(route.Timeout),
             RetryAttempts = route.Retries?.Attempts,
-            PerTryTimeoutMs = Milliseconds(route.Retries?.PerTryTimeout),
-            RetryOn = route.Retries?.RetryOn,
             RequestHeaders = Edits(route.Headers?.Request),
-            ResponseHeaders = Edits(route.Headers?.Response),
         };
     }
 

@@ -247,12 +247,10 @@ public sealed record HttpRewrite
     public string? Authority { get; init; }
 }
 
-/// <summary>Istio's HTTPRetry: attempts beyond the first, each bounded by <see cref="PerTryTimeout"/>, on the conditions of <see cref="RetryOn"/>.</summary>
+/// <summary>Istio's HTTPRetry, as far as Meshwork executes it: attempts beyond the first for a request that was not sent (connect failures).</summary>
 public sealed record HttpRetry
 {
     public int Attempts { get; init; }
-    public TimeSpan? PerTryTimeout { get; init; }
-    public string? RetryOn { get; init; }
 }
 
 /// <summary>Header manipulation for one direction: fields set (replacing), added (appended) and removed.</summary>
@@ -279,11 +277,10 @@ public sealed record HeaderOperations
     }
 }
 
-/// <summary>Istio's Headers: operations on the request (towards the destination) and on the response.</summary>
+/// <summary>Istio's Headers, as far as Meshwork executes them: operations on the request towards the destination.</summary>
 public sealed record HttpHeaders
 {
     public HeaderOperations? Request { get; init; }
-    public HeaderOperations? Response { get; init; }
 }
 
 public sealed record HttpRoute

@@ -6,8 +6,8 @@ namespace Meshwork.Model.Validation;
 
 /// <summary>
 /// VirtualService HTTP routes beyond their destinations: regular expressions that compile (RE2 syntax is a
-/// subset of .NET's for what routes use), weights that add up to 100 when a route splits traffic, a URI rewrite
-/// only where a prefix or exact match says what it replaces, and retries that can run.
+/// subset of .NET's for what routes use), weights that add up to 100 when a route splits traffic, and a URI rewrite
+/// only where a prefix or exact match says what it replaces.
 /// </summary>
 internal sealed class HttpRouteValidator : ResourceValidator
 {
@@ -38,10 +38,6 @@ internal sealed class HttpRouteValidator : ResourceValidator
             {
                 var sum = route.Route.Sum(d => d.Weight);
                 if (sum != 100) ctx.Error($"{path}.route", $"the weights of a split add up to {sum}, not 100", "give every destination a weight, e.g. 50 and 50");
-            }
-            if (route.Retries is { Attempts: > 0, PerTryTimeout: { } perTry } && route.Timeout is { } timeout && perTry > timeout)
-            {
-                ctx.Warning($"{path}.retries.perTryTimeout", $"perTryTimeout {perTry.TotalMilliseconds} ms exceeds the route timeout {timeout.TotalMilliseconds} ms; no retry can start");
             }
         }
     }

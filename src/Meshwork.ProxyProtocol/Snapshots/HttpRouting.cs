@@ -68,12 +68,9 @@ public sealed record HttpRouteRule
     public string? RewriteAuthority { get; init; }
     /// <summary>The request's deadline; past it the client gets 504 with flag UT.</summary>
     public int? TimeoutMs { get; init; }
-    /// <summary>Attempts after the first; null: the proxy's default (connect failures only).</summary>
+    /// <summary>Attempts after the first for a request that was not sent (connect failures); null: the proxy's default.</summary>
     public int? RetryAttempts { get; init; }
-    public int? PerTryTimeoutMs { get; init; }
-    public string? RetryOn { get; init; }
     public HeaderEdits? RequestHeaders { get; init; }
-    public HeaderEdits? ResponseHeaders { get; init; }
 }
 
 /// <summary>A DestinationRule subset of one service port: its pods, and the client TLS decided for them.</summary>

@@ -21,14 +21,12 @@ public class HttpRouteReadingTests
               port: 9080
             rewrite: {uri: /, authority: reviews.internal}
             timeout: 1.5s
-            retries: {attempts: 2, perTryTimeout: 500ms, retryOn: connect-failure}
+            retries: {attempts: 2}
             headers:
               request:
                 set: {x-route: canary}
                 add: {x-trace: "1"}
                 remove: [x-secret]
-              response:
-                remove: [server]
             route:
             - destination: {host: reviews, subset: v2, port: {number: 9080}}
               weight: 100
@@ -47,11 +45,22 @@ public class HttpRouteReadingTests
         Assert.Equal(9080, match.Port);
         Assert.Equal(new HttpRewrite { Uri = "/", Authority = "reviews.internal" }, route.Rewrite);
         Assert.Equal(TimeSpan.FromMilliseconds(1500), route.Timeout);
-        Assert.Equal(new HttpRetry { Attempts = 2, PerTryTimeout = TimeSpan.FromMilliseconds(500), RetryOn = "connect-failure" }, route.Retries);
+        Assert.Equal(new HttpRetry { Attempts = 2 }, route.Retries);
         Assert.Equal("canary", route.Headers!.Request!.Set["x-route"]);
         Assert.Equal("1", route.Headers.Request.Add["x-trace"]);
         Assert.Equal("x-secret", Assert.Single(route.Headers.Request.Remove));
-        Assert.Equal("server", Assert.Single(route.Headers.Response!.Remove));
+    }
+
+    [Fact]
+    public void Retry_conditions_and_response_header_edits_are_warned_as_not_enforced()
+    {
+        var result = TestRead.Yaml(Route.Replace("retries: {attempts: 2}", "retries: {attempts: 2, perTryTimeout: 500ms, retryOn: 5xx}", StringComparison.Ordinal)
+            .Replace("\n    route:\n", "\n      response:\n        remove: [server]\n    route:\n", StringComparison.Ordinal));
+        Assert.False(result.HasErrors, TestRead.Dump(result));
+        var warned = result.Diagnostics.Select(d => d.Path).ToList();
+        Assert.Contains("spec.http[0].retries.retryOn", warned);
+        Assert.Contains("spec.http[0].retries.perTryTimeout", warned);
+        Assert.Contains("spec.http[0].headers.response", warned);
     }
 
     [Theory]

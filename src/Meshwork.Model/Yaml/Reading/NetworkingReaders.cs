@@ -183,12 +183,10 @@ internal static class NetworkingReaders
     private static HttpRetry? Retries(MapReader m)
     {
         if (!m.Present) return null;
-        var retry = new HttpRetry
-        {
-            Attempts = m.Int("attempts", allowQuoted: true, min: 0, max: 100) ?? 0,
-            PerTryTimeout = DurationReader.Read(m, "perTryTimeout"),
-            RetryOn = m.String("retryOn"),
-        };
+        var retry = new HttpRetry { Attempts = m.Int("attempts", allowQuoted: true, min: 0, max: 100) ?? 0 };
+        // Meshwork retries what was not sent (connect failures), up to attempts; it does not resend a request that got an answer.
+        m.UnsupportedBecause("retryOn", "retries cover connect failures only");
+        m.UnsupportedBecause("perTryTimeout", "the route's timeout bounds the whole request");
         m.Unsupported("retryRemoteLocalities", "retryIgnorePreviousHosts", "backoff");
         m.Finish();
         return retry;
@@ -197,7 +195,8 @@ internal static class NetworkingReaders
     private static HttpHeaders? Headers(MapReader m)
     {
         if (!m.Present) return null;
-        var headers = new HttpHeaders { Request = HeaderOperations(m.Map("request")), Response = HeaderOperations(m.Map("response")) };
+        var headers = new HttpHeaders { Request = HeaderOperations(m.Map("request")) };
+        m.UnsupportedBecause("response", "only request headers are edited");
         m.Finish();
         return headers;
     }
