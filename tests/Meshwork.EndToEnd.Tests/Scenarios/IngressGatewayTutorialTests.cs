@@ -77,6 +77,12 @@ public sealed class IngressGatewayTutorialTests : IAsyncLifetime
         var customers = await CurlUntilAsync(r => r.Code == "200" && r.Body.TrimStart().StartsWith('['), gateway, "-H", $"Host: {CustomersHost}");
         Assert.True(customers.Code == "200" && customers.Body.Contains("Jewel Schaefer", StringComparison.Ordinal), $"{customers.Code}: {customers.Body}");
 
+        // customers' sidecar (reporter=destination) saw the gateway over mTLS and the frontend, which has no sidecar, in plaintext.
+        var customersIp = (await _mesh.MustAsync("get", "po", "-l", "app=customers", "-ojsonpath={.items[0].status.podIP}")).Stdout.Trim();
+        var stats = (await CurlAsync($"http://{customersIp}:15000/stats/prometheus")).Body;
+        Assert.Matches("istio_requests_total\\{reporter=\"destination\",source_workload=\"istio-ingressgateway\"[^}]*connection_security_policy=\"mutual_tls\"", stats);
+        Assert.Matches("istio_requests_total\\{reporter=\"destination\",source_workload=\"unknown\"[^}]*source_principal=\"unknown\"[^}]*connection_security_policy=\"none\"", stats);
+
         await _mesh.MustAsync("apply", "-f", MeshFixture.Sample("customers/strict-mtls.yaml"));
         var broken = await CurlUntilAsync(r => r.Body.Contains("ECONNRESET", StringComparison.Ordinal), gateway);
         Assert.Contains("ECONNRESET", broken.Body, StringComparison.Ordinal);
