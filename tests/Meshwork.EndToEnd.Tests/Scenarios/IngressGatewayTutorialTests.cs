@@ -96,5 +96,9 @@ public sealed class IngressGatewayTutorialTests : IAsyncLifetime
         await _mesh.MustAsync("delete", "svc", "customers", "web-frontend");
         await _mesh.MustAsync("delete", "vs", "customers", "web-frontend");
         await _mesh.MustAsync("delete", "gateway", "gateway");
+
+        // A VirtualService bound to a gateway that no longer exists is applied, with istioctl analyze's warning.
+        var orphan = await _mesh.MustAsync("apply", "-f", MeshFixture.Sample("customers/vs-customers-gateway.yaml"));
+        Assert.Contains("Referenced gateway not found: \"default/gateway\"", orphan.Stderr, StringComparison.Ordinal);
     }
 }
