@@ -101,4 +101,19 @@ public sealed class IngressGatewayTutorialTests : IAsyncLifetime
         var orphan = await _mesh.MustAsync("apply", "-f", MeshFixture.Sample("customers/vs-customers-gateway.yaml"));
         Assert.Contains("Referenced gateway not found: \"default/gateway\"", orphan.Stderr, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task The_gateway_demo_runs_every_step_of_the_tutorial()
+    {
+        var demo = await _mesh.MustAsync("demo", "gateway", "--port", "0");
+        string[] steps =
+        [
+            @"(?m)^GATEWAY_IP=127\.\d+\.\d+\.\d+",
+            "(?m)^200: Web Frontend Customers .*Jewel Schaefer",
+            $"(?m)^Host: {CustomersHost} 200: \\[",
+            "(?m)^\\d{3}: Web Frontend Customers Error: read ECONNRESET",
+        ];
+        foreach (var step in steps) Assert.True(System.Text.RegularExpressions.Regex.IsMatch(demo.Stdout, step), $"{step} not in:\n{demo.Stdout}");
+        Assert.DoesNotContain("not the expected outcome", demo.Stdout, StringComparison.Ordinal);
+    }
 }
