@@ -23,6 +23,12 @@ public sealed class GenerationContext(MeshState mesh)
     /// <summary>Pods and Deployments indexed by label, built once for every proxy of this mesh state.</summary>
     internal MeshIndex Index => _index.Value;
 
+    private readonly ConcurrentDictionary<string, Lazy<ImmutableArray<VirtualHostRoutes>>> _meshRoutes = new();
+
+    /// <summary>The VirtualService routes sidecars in <paramref name="clientNamespace"/> apply (they depend on the namespace only, through exportTo).</summary>
+    internal ImmutableArray<VirtualHostRoutes> MeshRoutes(string clientNamespace)
+        => _meshRoutes.GetOrAdd(clientNamespace, ns => new Lazy<ImmutableArray<VirtualHostRoutes>>(() => Routing.MeshRouteBuilder.Build(Mesh, ns))).Value;
+
     internal ImmutableArray<OutboundService> Outbound(string clientNamespace, OutboundMode mode)
         // The plain network sees every namespace alike.
         => _outbound.GetOrAdd((mode == OutboundMode.PlainNetwork ? "" : clientNamespace, mode), key =>

@@ -37,6 +37,7 @@ public static class SnapshotGenerator
                 Node = node,
                 Inbound = InboundBuilder.Build(proxy, context.Index),
                 Outbound = context.Outbound(proxy.Namespace, OutboundMode.Mesh),
+                HttpRoutes = context.MeshRoutes(proxy.Namespace),
                 TrustBundle = trustBundle,
                 TrustDomains = trustDomains,
             },

@@ -18,6 +18,8 @@ public sealed record RuntimeOptions
     public required string MeshworkExecutable { get; init; }
     /// <summary>Start the network proxy that plays the plain network for pods without a sidecar.</summary>
     public bool NetworkProxy { get; init; } = true;
+    /// <summary>Create the istio-ingressgateway (Deployment and LoadBalancer Service in istio-system) when absent.</summary>
+    public bool IngressGateway { get; init; }
     public TimeSpan ResyncInterval { get; init; } = TimeSpan.FromSeconds(1);
     public Action<string> Log { get; init; } = line => Console.Error.WriteLine(line);
 }
@@ -62,6 +64,7 @@ public sealed class RuntimeHost
     {
         CleanUpLeftovers();
         await DeleteStalePodObjectsAsync(cancellationToken).ConfigureAwait(false);
+        if (_options.IngressGateway) await CreateIngressGatewayAsync(cancellationToken).ConfigureAwait(false);
         using var watches = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var watchTasks = new[] { "Deployment", "Namespace" }.Select(kind => Task.Run(() => WatchAsync(kind, watches.Token))).ToList();
         try
@@ -306,7 +309,54 @@ public sealed class RuntimeHost
         lock (_gate) orphans = [.. _pods.Where(p => !wanted.Contains((p.Plan.Namespace, p.Plan.Deployment)))];
         foreach (var orphan in orphans) StopPod(orphan);
         await PublishAsync(cancellationToken).ConfigureAwait(false);
+        await PublishLoadBalancersAsync(cancellationToken).ConfigureAwait(false);
         WriteInfo(observedAt, progress.ToImmutable());
+    }
+
+    /// <summary>Creates what of the default ingress gateway is missing; what exists (a user's own) is left as it is.</summary>
+    private async Task CreateIngressGatewayAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var port = IngressGateway.ChoosePort();
+            foreach (var resource in IngressGateway.Resources(port))
+            {
+                if (await _api.GetAsync(resource.Kind, resource.Metadata.Namespace, resource.Metadata.Name, cancellationToken).ConfigureAwait(false) is not null) continue;
+                await _api.PutAsync(resource, cancellationToken).ConfigureAwait(false);
+            }
+            _options.Log($"runtime: ingress gateway {IngressGateway.Namespace}/{IngressGateway.Name} on port {port}");
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            _options.Log($"runtime: could not create the ingress gateway: {e.Message}");
+        }
+    }
+
+    /// <summary>
+    /// A LoadBalancer Service's address is that of a running pod it selects (the lowest, for a stable answer), written
+    /// to status.loadBalancer.ingress as a cloud's load balancer controller does; none while no such pod has one.
+    /// </summary>
+    private async Task PublishLoadBalancersAsync(CancellationToken cancellationToken)
+    {
+        ImmutableArray<Resource> services;
+        try { services = await _api.ListAsync("Service", null, null, cancellationToken).ConfigureAwait(false); }
+        catch (Exception e) when (e is not OperationCanceledException) { return; }
+        foreach (var service in services.OfType<Service>().Where(s => s.Spec.Type == "LoadBalancer" && !s.Spec.Selector.IsEmpty))
+        {
+            string? address;
+            lock (_gate)
+            {
+                address = _pods
+                    .Where(p => p.Plan.Namespace == (service.Metadata.Namespace ?? "default") && service.Spec.Selector.Matches(p.Plan.Labels))
+                    .Select(p => p.Plan.PodIp.ToString())
+                    .Order(StringComparer.Ordinal)
+                    .FirstOrDefault();
+            }
+            ImmutableArray<string> ingress = address is null ? [] : [address];
+            if (service.Status.LoadBalancerIngress.SequenceEqual(ingress)) continue;
+            try { await _api.PutAsync(service with { Status = new ServiceStatus { LoadBalancerIngress = ingress } }, cancellationToken).ConfigureAwait(false); }
+            catch (Exception e) when (e is not OperationCanceledException) { _options.Log($"runtime: could not publish the address of service {service.Ref}: {e.Message}"); }
+        }
     }
 
     private DeploymentProgress ReconcileDeployment(string ns, Deployment deployment, Namespace? @namespace)
@@ -357,9 +407,11 @@ public sealed class RuntimeHost
 
     private PodWorker CreatePod(string ns, string deployment, string hash, PodTemplate template, Namespace? @namespace)
     {
-        var sidecar = SidecarInjection.Decide(template, @namespace);
+        var gateway = GatewayInjection.IsGateway(template);
+        // A gateway pod's proxy is its own container, not an injected sidecar.
+        var sidecar = !gateway && SidecarInjection.Decide(template, @namespace);
         var ports = template.Spec.Containers.SelectMany(c => c.Ports.IsDefault ? [] : c.Ports).Select(p => p.Port).ToHashSet();
-        if (sidecar)
+        if (sidecar || gateway)
         {
             ports.Add(PodEnvironmentSettings.SidecarAdminPort);
             ports.Add(PodEnvironmentSettings.SidecarOutboundPort);
@@ -378,7 +430,7 @@ public sealed class RuntimeHost
             throw;
         }
         var serviceAccount = string.IsNullOrEmpty(template.Spec.ServiceAccountName) ? "default" : template.Spec.ServiceAccountName;
-        Func<CancellationToken, Task<string>>? token = sidecar
+        Func<CancellationToken, Task<string>>? token = sidecar || gateway
             ? async ct => (await _api.CreateBootstrapTokenAsync(ns, serviceAccount, ct).ConfigureAwait(false)).Token
             : null;
         var worker = new PodWorker(plan, token, OnPodChanged, _options.Log);

@@ -1,15 +1,18 @@
 using System.Collections.Immutable;
+using Meshwork.Generation.Routing;
 using Meshwork.Model.Mesh;
 using Meshwork.Model.Resources;
+using Meshwork.Policy;
 using Meshwork.ProxyProtocol.ControlPlaneApi;
 using Meshwork.ProxyProtocol.Snapshots;
 
 namespace Meshwork.Generation.Gateway;
 
 /// <summary>
-/// Listeners of an ingress gateway: the servers of every Gateway whose selector matches the
-/// gateway proxy's labels (in any namespace, as Istio does by default), with the HTTP routes of the
-/// VirtualServices bound to those Gateways by "name" (same namespace) or "namespace/name".
+/// Listeners of an ingress gateway: the servers of every Gateway whose selector matches the gateway proxy's
+/// labels (in any namespace, as Istio does by default), with the HTTP routes of the VirtualServices bound to
+/// those Gateways by "name" (same namespace) or "namespace/name". A server host "ns/host" admits only
+/// VirtualServices of namespace ns ("." the Gateway's own, "*" any).
 /// </summary>
 internal static class GatewayBuilder
 {
@@ -17,15 +20,23 @@ internal static class GatewayBuilder
     {
         var selected = mesh.Gateways
             .Where(g => g.Metadata.Namespace is not null && new LabelSelector(g.Spec.Selector).Matches(proxy.Labels))
+            .OrderBy(g => g.Metadata.Namespace, StringComparer.Ordinal)
+            .ThenBy(g => g.Metadata.Name, StringComparer.Ordinal)
             .ToList();
 
-        var listeners = new SortedDictionary<int, (string Protocol, SortedSet<string> Hosts, List<GatewayRoute> Routes)>();
+        var listeners = new SortedDictionary<int, (string Protocol, SortedSet<string> Hosts, List<VirtualHostRoutes> VirtualHosts)>();
         // Two servers of one Gateway on one port share the routes; add them once.
-        var routed = new HashSet<(string Gateway, int Port)>();
+        var routed = new HashSet<(string Gateway, int Port, string VirtualService)>();
         foreach (var gateway in selected)
         {
-            var bound = mesh.VirtualServices.Where(vs => IsBoundTo(vs, gateway)).ToList();
-            foreach (var server in gateway.Spec.Servers)
+            var bound = mesh.VirtualServices
+                .Where(vs => IsBoundTo(vs.Spec.Gateways, vs, gateway))
+                .OrderBy(vs => vs.Metadata.CreationTimestamp ?? DateTimeOffset.MaxValue)
+                .ThenBy(vs => vs.Metadata.Namespace, StringComparer.Ordinal)
+                .ThenBy(vs => vs.Metadata.Name, StringComparer.Ordinal)
+                .ToList();
+            // The gateway serves plaintext HTTP servers; HTTPS, TLS and TCP servers get no listener (the proxy would refuse them).
+            foreach (var server in gateway.Spec.Servers.Where(s => s.Port.Protocol.Equals("HTTP", StringComparison.OrdinalIgnoreCase)))
             {
                 var number = server.Port.Number;
                 if (!listeners.TryGetValue(number, out var listener))
@@ -33,11 +44,18 @@ internal static class GatewayBuilder
                     listener = (server.Port.Protocol.ToLowerInvariant(), new SortedSet<string>(StringComparer.Ordinal), []);
                     listeners[number] = listener;
                 }
-                foreach (var host in server.Hosts) listener.Hosts.Add(StripNamespace(host));
-                if (!routed.Add((gateway.Ref, number))) continue;
-                foreach (var vs in bound)
+                foreach (var host in server.Hosts) listener.Hosts.Add(HostPart(host));
+                foreach (var vs in bound.Where(vs => server.Hosts.Any(h => AdmitsNamespace(h, gateway, vs))))
                 {
-                    listener.Routes.AddRange(Routes(mesh, gateway, vs, number));
+                    if (!routed.Add((gateway.Ref, number, vs.Ref))) continue;
+                    var ns = vs.Metadata.Namespace!;
+                    var routes = vs.Spec.Http
+                        .Select(r => HttpRouteConverter.Convert(r, ns, gateways => IsBoundTo(gateways, vs, gateway), fqdn => DefaultPort(mesh, fqdn)))
+                        .OfType<HttpRouteRule>()
+                        .Select(r => r with { Matches = [.. r.Matches.Where(m => m.Port is null || m.Port == number)] })
+                        .ToImmutableArray();
+                    ImmutableArray<string> hosts = vs.Spec.Hosts.IsEmpty ? ["*"] : [.. vs.Spec.Hosts.Select(h => h.ToLowerInvariant())];
+                    listener.VirtualHosts.Add(new VirtualHostRoutes { Hosts = hosts, Routes = routes, Source = $"VirtualService {ns}/{vs.Metadata.Name}" });
                 }
             }
         }
@@ -47,75 +65,31 @@ internal static class GatewayBuilder
             Port = l.Key,
             Protocol = l.Value.Protocol,
             Hosts = [.. l.Value.Hosts],
-            Routes = [.. l.Value.Routes],
+            VirtualHosts = [.. l.Value.VirtualHosts],
         })];
     }
 
     /// <summary>Gateway hosts may be written "namespace/host" to limit which VirtualServices bind; the listener serves the host part.</summary>
-    private static string StripNamespace(string host)
+    private static string HostPart(string host)
     {
         var slash = host.IndexOf('/', StringComparison.Ordinal);
-        return slash < 0 ? host : host[(slash + 1)..];
+        return (slash < 0 ? host : host[(slash + 1)..]).ToLowerInvariant();
     }
 
-    private static bool IsBoundTo(VirtualService vs, Model.Resources.Gateway gateway)
+    /// <summary>"ns/host": only VirtualServices in ns ("." the Gateway's namespace, "*" any); a bare host admits any.</summary>
+    private static bool AdmitsNamespace(string serverHost, Model.Resources.Gateway gateway, VirtualService vs)
+    {
+        var slash = serverHost.IndexOf('/', StringComparison.Ordinal);
+        if (slash < 0) return true;
+        var ns = serverHost[..slash];
+        return ns == "*" || ns == vs.Metadata.Namespace || (ns == "." && vs.Metadata.Namespace == gateway.Metadata.Namespace);
+    }
+
+    /// <summary>A gateways list names this Gateway as "namespace/name", or as "name" from the VirtualService's own namespace.</summary>
+    private static bool IsBoundTo(ImmutableArray<string> gateways, VirtualService vs, Model.Resources.Gateway gateway)
     {
         var full = $"{gateway.Metadata.Namespace}/{gateway.Metadata.Name}";
-        return vs.Spec.Gateways.Any(g => g == full || (g == gateway.Metadata.Name && vs.Metadata.Namespace == gateway.Metadata.Namespace));
-    }
-
-    private static bool MatchApplies(HttpMatch match, Model.Resources.Gateway gateway, VirtualService vs, int listenerPort)
-    {
-        if (match.Port is int port && port != listenerPort) return false;
-        return match.Gateways.IsEmpty || IsBoundTo(vs with { Spec = vs.Spec with { Gateways = match.Gateways } }, gateway);
-    }
-
-    private static IEnumerable<GatewayRoute> Routes(MeshState mesh, Model.Resources.Gateway gateway, VirtualService vs, int listenerPort)
-    {
-        ImmutableArray<string> hosts = vs.Spec.Hosts.IsEmpty ? ["*"] : vs.Spec.Hosts;
-        foreach (var http in vs.Spec.Http)
-        {
-            var destination = http.Route.OrderByDescending(r => r.Weight).Select(r => r.Destination).FirstOrDefault();
-            if (destination is null) continue;
-            var host = Fqdn(destination.Host, vs.Metadata.Namespace ?? "default");
-            var port = destination.Port ?? DefaultPort(mesh, host);
-
-            if (http.Match.IsEmpty)
-            {
-                yield return new GatewayRoute { Hosts = hosts, DestinationHost = host, DestinationPort = port };
-                continue;
-            }
-            foreach (var match in http.Match)
-            {
-                if (!MatchApplies(match, gateway, vs, listenerPort)) continue;
-                yield return new GatewayRoute { Hosts = hosts, PathPrefix = PathPrefix(match.Uri), DestinationHost = host, DestinationPort = port };
-            }
-        }
-    }
-
-    /// <summary>"prefix:/a" and "exact:/a" route by that path; a regex match cannot be expressed on the wire and routes by host only.</summary>
-    private static string? PathPrefix(string? uri)
-    {
-        if (uri is null) return null;
-        foreach (var kind in (ReadOnlySpan<string>)["prefix:", "exact:"])
-        {
-            if (uri.StartsWith(kind, StringComparison.Ordinal)) return uri[kind.Length..];
-        }
-        return uri.StartsWith('/') ? uri : null;
-    }
-
-    /// <summary>A short destination host is relative to the VirtualService's namespace, as Istio reads it.</summary>
-    private static string Fqdn(string host, string @namespace)
-    {
-        if (host.EndsWith(".svc.cluster.local", StringComparison.Ordinal)) return host;
-        var dots = host.Count(c => c == '.');
-        return dots switch
-        {
-            0 => $"{host}.{@namespace}.svc.cluster.local",
-            1 => $"{host}.svc.cluster.local",
-            _ when host.EndsWith(".svc", StringComparison.Ordinal) => $"{host}.cluster.local",
-            _ => host,
-        };
+        return gateways.Any(g => g == full || (g == gateway.Metadata.Name && vs.Metadata.Namespace == gateway.Metadata.Namespace));
     }
 
     /// <summary>Without a destination port, the Service's only (or first) port.</summary>

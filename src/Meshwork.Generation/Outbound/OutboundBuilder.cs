@@ -45,8 +45,38 @@ internal static class OutboundBuilder
 
     private static OutboundPort BuildPort(MeshIndex index, string clientNamespace, OutboundMode mode, Service service, ServicePort port, ImmutableArray<SelectedPod> pods)
     {
-        var mesh = index.Mesh;
         var target = new ServiceTarget(service, port);
+        var all = BuildEndpoints(index, clientNamespace, mode, target, pods, subset: null);
+        var subsets = ImmutableArray<OutboundSubset>.Empty;
+        if (mode == OutboundMode.Mesh && DestinationRuleLookup.Find(index.Mesh, clientNamespace, target) is { Subsets.IsEmpty: false } rule)
+        {
+            subsets = [.. rule.Subsets.Select(s =>
+            {
+                var members = pods.Where(p => s.Labels.All(l => p.Pod.Metadata.Labels.GetValueOrDefault(l.Key) == l.Value)).ToImmutableArray();
+                var built = BuildEndpoints(index, clientNamespace, mode, target, members, s.Name);
+                return new OutboundSubset { Name = s.Name, Endpoints = built.Endpoints, AcceptedIdentities = built.AcceptedIdentities, TlsSource = built.TlsSource, Sni = built.Sni };
+            })];
+        }
+        return new OutboundPort
+        {
+            Port = port.Port,
+            Name = port.Name,
+            Protocol = WorkloadNames.WireProtocol(port),
+            Endpoints = all.Endpoints,
+            AcceptedIdentities = all.AcceptedIdentities,
+            TlsSource = all.TlsSource,
+            Sni = all.Sni,
+            Subsets = subsets,
+        };
+    }
+
+    private sealed record BuiltEndpoints(ImmutableArray<UpstreamEndpoint> Endpoints, ImmutableArray<string> AcceptedIdentities, string TlsSource, string? Sni);
+
+    /// <summary>The endpoints of <paramref name="pods"/> for one service port (or one subset of it), each with the client TLS policy decided for it.</summary>
+    private static BuiltEndpoints BuildEndpoints(MeshIndex index, string clientNamespace, OutboundMode mode, ServiceTarget target, ImmutableArray<SelectedPod> pods, string? subset)
+    {
+        var mesh = index.Mesh;
+        var port = target.Port;
         var endpoints = ImmutableArray.CreateBuilder<UpstreamEndpoint>();
         string? tlsSource = null;
         string? sni = null;
@@ -61,7 +91,7 @@ internal static class OutboundBuilder
             }
             else
             {
-                var decision = ClientTls.Decide(mesh, clientNamespace, target, Workload.FromPod(pod.Pod), targetPort);
+                var decision = ClientTls.Decide(mesh, clientNamespace, target, Workload.FromPod(pod.Pod), targetPort, subset);
                 tls = decision.Mode;
                 // A DestinationRule decides for every endpoint alike; auto mTLS differs per endpoint,
                 // and then the port's source stays "auto".
@@ -84,18 +114,13 @@ internal static class OutboundBuilder
         }
 
         var usesMeshMtls = endpoints.Any(e => e.Tls == UpstreamTlsMode.IstioMutual);
-        return new OutboundPort
-        {
-            Port = port.Port,
-            Name = port.Name,
-            Protocol = WorkloadNames.WireProtocol(port),
-            Endpoints = endpoints.ToImmutable(),
-            AcceptedIdentities = usesMeshMtls
-                ? [.. SecureNaming.AcceptedIdentities(ScopedToService(index, target), clientNamespace, target).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)]
+        return new BuiltEndpoints(
+            endpoints.ToImmutable(),
+            usesMeshMtls
+                ? [.. SecureNaming.AcceptedIdentities(ScopedToService(index, target), clientNamespace, target, subset).Identities.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)]
                 : [],
-            TlsSource = tlsSource ?? (mode == OutboundMode.PlainNetwork ? PlainNetworkSource : "auto"),
-            Sni = sni,
-        };
+            tlsSource ?? (mode == OutboundMode.PlainNetwork ? PlainNetworkSource : "auto"),
+            sni);
     }
 
     /// <summary>

@@ -84,6 +84,19 @@ public sealed record Service : Resource
 {
     public override string Kind => "Service";
     public required ServiceSpec Spec { get; init; }
+    /// <summary>Written by the runtime, never by users: the addresses a LoadBalancer Service is reached at.</summary>
+    public ServiceStatus Status { get; init; } = new();
+}
+
+/// <summary>status.loadBalancer.ingress[].ip of a LoadBalancer Service.</summary>
+public sealed record ServiceStatus
+{
+    public ImmutableArray<string> LoadBalancerIngress { get; init; } = [];
+
+    /// <summary>Structural: lists and maps compare by content.</summary>
+    public bool Equals(ServiceStatus? other) => other is not null && Equality.Seq(LoadBalancerIngress, other.LoadBalancerIngress);
+
+    public override int GetHashCode() => Equality.Hash(LoadBalancerIngress);
 }
 
 public sealed record EnvVar(string Name, string Value);

@@ -214,6 +214,8 @@ public sealed record HttpMatch
     public ImmutableSortedDictionary<string, string> Headers { get; init; } = ImmutableSortedDictionary<string, string>.Empty;
     public int? Port { get; init; }
     public ImmutableArray<string> Gateways { get; init; } = [];
+    /// <summary>Query parameter matches, each kept as written ("exact:v", "prefix:v", "regex:...").</summary>
+    public ImmutableSortedDictionary<string, string> QueryParams { get; init; } = ImmutableSortedDictionary<string, string>.Empty;
 
     /// <summary>Structural: lists and maps compare by content.</summary>
     public bool Equals(HttpMatch? other) =>
@@ -222,7 +224,8 @@ public sealed record HttpMatch
             && Method == other.Method
             && Equality.Map(Headers, other.Headers)
             && Port == other.Port
-            && Equality.Seq(Gateways, other.Gateways);
+            && Equality.Seq(Gateways, other.Gateways)
+            && Equality.Map(QueryParams, other.QueryParams);
 
     public override int GetHashCode()
     {
@@ -232,8 +235,52 @@ public sealed record HttpMatch
         hash.Add(Equality.Hash(Headers));
         hash.Add(Port);
         hash.Add(Equality.Hash(Gateways));
+        hash.Add(Equality.Hash(QueryParams));
         return hash.ToHashCode();
     }
+}
+
+/// <summary>An HTTP route's rewrite: the matched URI prefix (or the whole path, for an exact match) and the authority.</summary>
+public sealed record HttpRewrite
+{
+    public string? Uri { get; init; }
+    public string? Authority { get; init; }
+}
+
+/// <summary>Istio's HTTPRetry, as far as Meshwork executes it: attempts beyond the first for a request that was not sent (connect failures).</summary>
+public sealed record HttpRetry
+{
+    public int Attempts { get; init; }
+}
+
+/// <summary>Header manipulation for one direction: fields set (replacing), added (appended) and removed.</summary>
+public sealed record HeaderOperations
+{
+    public ImmutableSortedDictionary<string, string> Set { get; init; } = ImmutableSortedDictionary<string, string>.Empty;
+    public ImmutableSortedDictionary<string, string> Add { get; init; } = ImmutableSortedDictionary<string, string>.Empty;
+    public ImmutableArray<string> Remove { get; init; } = [];
+
+    /// <summary>Structural: lists and maps compare by content.</summary>
+    public bool Equals(HeaderOperations? other) =>
+        other is not null
+            && Equality.Map(Set, other.Set)
+            && Equality.Map(Add, other.Add)
+            && Equality.Seq(Remove, other.Remove);
+
+    public override int GetHashCode()
+    {
+        var hash = new HashCode();
+        hash.Add(Equality.Hash(Set));
+        hash.Add(Equality.Hash(Add));
+        hash.Add(Equality.Hash(Remove));
+        return hash.ToHashCode();
+    }
+}
+
+/// <summary>Istio's Headers, as far as Meshwork executes them: operations on the request towards the destination.</summary>
+public sealed record HttpHeaders
+{
+    public HeaderOperations? Request { get; init; }
 }
 
 public sealed record HttpRoute
@@ -241,13 +288,22 @@ public sealed record HttpRoute
     public string? Name { get; init; }
     public ImmutableArray<HttpMatch> Match { get; init; } = [];
     public ImmutableArray<WeightedDestination> Route { get; init; } = [];
+    public HttpRewrite? Rewrite { get; init; }
+    /// <summary>The whole request's deadline; null: none (Istio's default for HTTP routes).</summary>
+    public TimeSpan? Timeout { get; init; }
+    public HttpRetry? Retries { get; init; }
+    public HttpHeaders? Headers { get; init; }
 
     /// <summary>Structural: lists and maps compare by content.</summary>
     public bool Equals(HttpRoute? other) =>
         other is not null
             && Name == other.Name
             && Equality.Seq(Match, other.Match)
-            && Equality.Seq(Route, other.Route);
+            && Equality.Seq(Route, other.Route)
+            && Rewrite == other.Rewrite
+            && Timeout == other.Timeout
+            && Retries == other.Retries
+            && Headers == other.Headers;
 
     public override int GetHashCode()
     {
@@ -255,6 +311,10 @@ public sealed record HttpRoute
         hash.Add(Name);
         hash.Add(Equality.Hash(Match));
         hash.Add(Equality.Hash(Route));
+        hash.Add(Rewrite);
+        hash.Add(Timeout);
+        hash.Add(Retries);
+        hash.Add(Headers);
         return hash.ToHashCode();
     }
 }

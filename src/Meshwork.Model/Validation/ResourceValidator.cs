@@ -24,6 +24,7 @@ internal abstract class ResourceValidator
         new DestinationRuleValidator(),
         new GatewayValidator(),
         new VirtualServiceValidator(),
+        new HttpRouteValidator(),
     ];
 
     public static void ValidateAll(Resource resource, ReadContext ctx)

@@ -41,6 +41,13 @@ public static class ResourceJson
                 break;
             case Service svc:
                 o["spec"] = ServiceSpec(svc.Spec);
+                if (!svc.Status.LoadBalancerIngress.IsDefaultOrEmpty)
+                {
+                    o["status"] = new JsonObject
+                    {
+                        ["loadBalancer"] = new JsonObject { ["ingress"] = Array(svc.Status.LoadBalancerIngress, ip => new JsonObject { ["ip"] = ip }) },
+                    };
+                }
                 break;
             case Deployment deployment:
                 o["spec"] = DeploymentSpec(deployment.Spec);

@@ -57,6 +57,22 @@ public static class TrafficExplainer
             service.Ref, "spec.ports"));
 
         var endpoints = ServiceResolver.Endpoints(mesh, target);
+        string? subset = null;
+        if (clientHasSidecar && target.IsHttp)
+        {
+            // The client sidecar routes first: a VirtualService may send the request to a subset, or nowhere.
+            var choice = MeshRouting.Route(mesh, client!.Namespace, target, query.Method, query.Path, query.Headers, query.Port);
+            reasons.AddRange(choice.Reasons);
+            if (choice.NoMatch) return NoRoute(from, to, clientHasSidecar, clientIdentity, reasons, target);
+            if (choice.Subset is { } chosen)
+            {
+                var (selected, subsetReasons) = SubsetEndpoints(mesh, client.Namespace, target, chosen, endpoints);
+                reasons.AddRange(subsetReasons);
+                if (selected is null) return Unavailable(from, to, clientHasSidecar, clientIdentity, reasons, target.Hostname, target.Port.Port, target.Port.MeshProtocol);
+                endpoints = selected.Value;
+                subset = chosen;
+            }
+        }
         if (endpoints.IsEmpty)
         {
             reasons.Add(new Reason($"Service {target.Namespace}/{service.Metadata.Name} selects no workload with port {DescribeTargetPort(target)}, so there is no endpoint to reach.", service.Ref, "spec.selector"));
@@ -64,7 +80,7 @@ public static class TrafficExplainer
         }
 
         var explained = ImmutableArray.CreateBuilder<EndpointExplanation>(endpoints.Length);
-        foreach (var (workload, port) in endpoints) explained.Add(ExplainEndpoint(mesh, query, target, workload, port));
+        foreach (var (workload, port) in endpoints) explained.Add(ExplainEndpoint(mesh, query, target, workload, port, subset));
         var first = explained[0];
         reasons.AddRange(first.Reasons);
         if (explained.Count > 1)
@@ -98,7 +114,7 @@ public static class TrafficExplainer
         };
     }
 
-    private static EndpointExplanation ExplainEndpoint(MeshState mesh, TrafficQuery query, ServiceTarget target, Workload server, int port)
+    private static EndpointExplanation ExplainEndpoint(MeshState mesh, TrafficQuery query, ServiceTarget target, Workload server, int port, string? subset)
     {
         var reasons = ImmutableArray.CreateBuilder<Reason>();
         var client = query.Client;
@@ -129,7 +145,7 @@ public static class TrafficExplainer
         UpstreamTlsMode? upstream = null;
         if (clientHasSidecar)
         {
-            var decision = ClientTls.Decide(mesh, client!.Namespace, target, server, port);
+            var decision = ClientTls.Decide(mesh, client!.Namespace, target, server, port, subset);
             upstream = decision.Mode;
             clientTls = ClientTls.Text(decision.Mode);
             clientTlsSource = decision.Source;
@@ -195,7 +211,7 @@ public static class TrafficExplainer
             {
                 return Result(TrafficOutcome.Unavailable, 503, notReached, $"The client sidecar sends mTLS, but port {port} is DISABLE and accepts plaintext only: the handshake fails and the client sidecar answers 503.");
             }
-            var (accepted, acceptedSource) = SecureNaming.AcceptedIdentities(mesh, client!.Namespace, target, subset: null);
+            var (accepted, acceptedSource) = SecureNaming.AcceptedIdentities(mesh, client!.Namespace, target, subset);
             acceptedIds = accepted;
             serverId = SecureNaming.IdentityOf(mesh, server).Uri;
             if (!accepted.Contains(serverId))
@@ -239,7 +255,7 @@ public static class TrafficExplainer
             Method = target.IsHttp ? query.Method : null,
             Path = target.IsHttp ? query.Path : null,
             Header = target.IsHttp ? name => headers.TryGetValue(name, out var v) ? v : name == "host" || name == ":authority" ? host : null : null,
-            Sni = upstream == UpstreamTlsMode.IstioMutual ? $"outbound_.{target.Port.Port}_._.{target.Hostname}" : null,
+            Sni = upstream == UpstreamTlsMode.IstioMutual ? $"outbound_.{target.Port.Port}_.{subset}_.{target.Hostname}" : null,
         };
         var authz = AuthzEvaluator.Evaluate(resolved.Policies, request);
         var dryRun = ImmutableArray.CreateBuilder<DryRunVerdict>();
@@ -282,9 +298,30 @@ public static class TrafficExplainer
         return Result(TrafficOutcome.Ok, 200, verdict, "The request reaches the application (200).", acceptedIds, serverId);
     }
 
-    private static TrafficExplanation Unavailable(string from, string to, bool clientHasSidecar, string? clientIdentity, ImmutableArray<Reason>.Builder reasons, string? service, int? servicePort, string? protocol)
+    /// <summary>
+    /// The endpoints of DestinationRule subset <paramref name="name"/>: those whose labels carry the subset's. Null
+    /// (with the reason) when no DestinationRule visible to the client defines it: Envoy has no cluster then (503, flag NC).
+    /// </summary>
+    private static (ImmutableArray<(Workload Workload, int TargetPort)>? Endpoints, ImmutableArray<Reason> Reasons) SubsetEndpoints(
+        MeshState mesh, string clientNamespace, ServiceTarget target, string name, ImmutableArray<(Workload Workload, int TargetPort)> endpoints)
     {
-        reasons.Add(new Reason(clientHasSidecar
+        var rule = DestinationRuleLookup.Find(mesh, clientNamespace, target);
+        var subset = rule?.Subsets.FirstOrDefault(s => s.Name == name);
+        if (rule is null || subset is null)
+        {
+            return (null, [new Reason($"No DestinationRule visible from namespace {clientNamespace} defines subset {name} of {target.Hostname}: the client sidecar has no cluster for it (503, flag NC).")]);
+        }
+        var selected = endpoints.Where(e => subset.Labels.All(l => e.Workload.Labels.GetValueOrDefault(l.Key) == l.Value)).ToImmutableArray();
+        var labels = string.Join(",", subset.Labels.Select(l => $"{l.Key}={l.Value}"));
+        return (selected, [new Reason($"Subset {name} of DestinationRule {rule.Name} selects the endpoints labelled {labels}: {(selected.IsEmpty ? "none" : string.Join(", ", selected.Select(e => e.Workload.Ref)))}.", rule.Rule.Ref, "spec.subsets")]);
+    }
+
+    private static TrafficExplanation NoRoute(string from, string to, bool clientHasSidecar, string? clientIdentity, ImmutableArray<Reason>.Builder reasons, ServiceTarget target) =>
+        Unavailable(from, to, clientHasSidecar, clientIdentity, reasons, target.Hostname, target.Port.Port, target.Port.MeshProtocol, noRoute: true);
+
+    private static TrafficExplanation Unavailable(string from, string to, bool clientHasSidecar, string? clientIdentity, ImmutableArray<Reason>.Builder reasons, string? service, int? servicePort, string? protocol, bool noRoute = false)
+    {
+        if (!noRoute) reasons.Add(new Reason(clientHasSidecar
             ? "The client sidecar has nowhere to send the request and answers 503."
             : "There is nothing to connect to: the request fails (reported as 503, unavailable)."));
         return new TrafficExplanation
@@ -301,8 +338,8 @@ public static class TrafficExplainer
             ClientTls = clientHasSidecar ? "UNKNOWN" : NoSidecar,
             ClientTlsSource = clientHasSidecar ? "no endpoint" : "no sidecar",
             Authorization = new AuthorizationVerdict { Decision = "ALLOW", Evaluated = false },
-            Outcome = TrafficOutcome.Unavailable,
-            HttpCode = 503,
+            Outcome = noRoute ? TrafficOutcome.NoRoute : TrafficOutcome.Unavailable,
+            HttpCode = noRoute ? 404 : 503,
             Reasons = reasons.ToImmutable(),
         };
     }
@@ -315,6 +352,7 @@ public static class TrafficExplainer
         TrafficOutcome.Reset => "reset",
         TrafficOutcome.Denied => "denied",
         TrafficOutcome.Unavailable => "unavailable",
+        TrafficOutcome.NoRoute => "no-route",
         _ => "ok",
     };
 }

@@ -32,6 +32,8 @@ public enum TrafficOutcome
     Denied,
     /// <summary>The client's sidecar could not reach a usable endpoint: 503.</summary>
     Unavailable,
+    /// <summary>A VirtualService routes the host and none of its routes matches the request: 404 from the client sidecar (flag NR).</summary>
+    NoRoute,
 }
 
 public sealed record AuthorizationVerdict

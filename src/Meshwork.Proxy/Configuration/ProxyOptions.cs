@@ -16,6 +16,9 @@ public sealed record InboundTarget(int WorkloadPort, string AppHost, int AppPort
 /// </summary>
 public sealed record FixedUpstream(IPEndPoint Listen, string Host, int Port, bool Http2 = false);
 
+/// <summary>A gateway listener: where it binds, and the Gateway server port whose servers and routes it serves.</summary>
+public sealed record GatewayPort(IPEndPoint Listen, int Port);
+
 /// <summary>
 /// Everything the proxy is started with. Built from the environment (<see cref="ProxyEnvironment"/>)
 /// and flags; invalid input is reported in one pass and the proxy exits before binding any port.
@@ -31,6 +34,8 @@ public sealed record ProxyOptions
     public IPEndPoint? OutboundAddress { get; init; }
     /// <summary>Fixed local listeners for upstream services (<see cref="ProxyEnvironment.OutboundFixed"/>).</summary>
     public ImmutableArray<FixedUpstream> FixedOutbound { get; init; } = [];
+    /// <summary>Role Gateway: the listeners for the Gateway servers' ports.</summary>
+    public ImmutableArray<GatewayPort> GatewayPorts { get; init; } = [];
     public IPEndPoint? AdminAddress { get; init; }
     public string? SnapshotFile { get; init; }
     public string PodName { get; init; } = "unknown";
@@ -105,6 +110,7 @@ public sealed record ProxyOptions
 
         var inbound = ParseInbound(Get(ProxyEnvironment.InboundPorts), errors);
         var fixedOutbound = ParseFixedOutbound(Get(ProxyEnvironment.OutboundFixed), errors);
+        var gatewayPorts = ParseGatewayPorts(Get(ProxyEnvironment.GatewayPorts), errors);
         var outbound = ParseEndpoint(ProxyEnvironment.OutboundAddress, Get(ProxyEnvironment.OutboundAddress) ?? $"{podIp}:15001", errors);
         var admin = ParseEndpoint(ProxyEnvironment.AdminAddress, Get(ProxyEnvironment.AdminAddress) ?? $"{podIp}:15000", errors);
 
@@ -148,6 +154,7 @@ public sealed record ProxyOptions
             Inbound = inbound,
             OutboundAddress = outbound,
             FixedOutbound = upstreamHttp2 ? [.. fixedOutbound.Select(f => f with { Http2 = true })] : fixedOutbound,
+            GatewayPorts = gatewayPorts,
             AdminAddress = admin,
             SnapshotFile = snapshotFile,
             PodName = Get(ProxyEnvironment.PodName) ?? "unknown",
@@ -197,6 +204,25 @@ public sealed record ProxyOptions
                 continue;
             }
             result.Add(new FixedUpstream(listen, raw[(eq + 1)..colon], port));
+        }
+        return result.ToImmutable();
+    }
+
+    /// <summary>"listenIp:port=gatewayPort,…", e.g. 127.0.5.2:80=80 (a listener may bind another port than the Gateway's, as a Service's targetPort does).</summary>
+    internal static ImmutableArray<GatewayPort> ParseGatewayPorts(string? text, List<string> errors)
+    {
+        if (string.IsNullOrWhiteSpace(text)) return [];
+        var result = ImmutableArray.CreateBuilder<GatewayPort>();
+        foreach (var raw in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var eq = raw.IndexOf('=');
+            if (eq <= 0 || !raw.AsSpan(0, eq).Contains(':') || !IPEndPoint.TryParse(raw.AsSpan(0, eq), out var listen)
+                || !int.TryParse(raw.AsSpan(eq + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port) || port is <= 0 or > 65535)
+            {
+                errors.Add($"{ProxyEnvironment.GatewayPorts}: '{raw}' is not of the form listenIp:port=gatewayPort (e.g. 127.0.5.2:8080=80)");
+                continue;
+            }
+            result.Add(new GatewayPort(listen, port));
         }
         return result.ToImmutable();
     }

@@ -10,12 +10,14 @@ internal static class ErrorResponder
     public static (int Status, string Flags) Map(UpstreamStage stage, bool retried) => stage switch
     {
         UpstreamStage.NoRoute => (502, ResponseFlags.NoRoute),
+        UpstreamStage.NoMatchingRoute => (404, ResponseFlags.NoRoute),
+        UpstreamStage.NoCluster => (503, ResponseFlags.NoClusterFound),
         UpstreamStage.NoHealthyUpstream => (503, ResponseFlags.NoHealthyUpstream),
         UpstreamStage.Connect => (503, retried ? ResponseFlags.UpstreamRetryLimitExceeded : ResponseFlags.UpstreamConnectionFailure),
         UpstreamStage.Tls => (503, ResponseFlags.UpstreamConnectionFailure),
         UpstreamStage.ResponseHeaders => (503, ResponseFlags.UpstreamConnectionTermination),
         UpstreamStage.ResponseBody => (502, ResponseFlags.UpstreamConnectionTermination),
-        UpstreamStage.Timeout => (504, "UT"),
+        UpstreamStage.Timeout => (504, ResponseFlags.UpstreamRequestTimeout),
         UpstreamStage.Downstream => (499, ResponseFlags.DownstreamConnectionTermination),
         UpstreamStage.DownstreamProtocolError => (400, ResponseFlags.DownstreamProtocolError),
         UpstreamStage.UpstreamProtocolError => (502, ResponseFlags.UpstreamProtocolError),

@@ -102,13 +102,13 @@ internal static class Http1Relay
     /// the head is left open for more fields and the caller ends it with <see cref="EndHead"/>.
     /// </summary>
     public static RequestFrame WriteRequestHead(in HttpHead head, HttpOutput up, ReadOnlySpan<byte> target, ReadOnlySpan<byte> dropField, ReadOnlySpan<byte> extraField,
-        ReadOnlySpan<byte> dropPrefix = default, bool terminate = true)
+        ReadOnlySpan<byte> dropPrefix = default, bool terminate = true, byte[][]? dropFields = null)
     {
         up.Append(head.First);
         up.Append(" "u8);
         up.Append(target);
         up.Append(" HTTP/1.1\r\n"u8);
-        head.WriteForwardedFields(up, dropField, dropPrefix);
+        head.WriteForwardedFields(up, dropField, dropPrefix, dropFields);
         if (!extraField.IsEmpty) up.Append(extraField);
         if (terminate) up.Append("\r\n"u8);
         var close = head.ConnectionClose || (head.Http10 && !head.KeepAlive);

@@ -5,6 +5,10 @@ internal enum UpstreamStage
 {
     /// <summary>No route for the host or port (Envoy flag NR).</summary>
     NoRoute,
+    /// <summary>A VirtualService routes the host and none of its routes matches the request (404, NR).</summary>
+    NoMatchingRoute,
+    /// <summary>The matched route names a destination (subset, port) the proxy has no cluster for (503, NC).</summary>
+    NoCluster,
     /// <summary>The route has no ready endpoint (UH).</summary>
     NoHealthyUpstream,
     /// <summary>TCP connect failed (UF; URX after retries).</summary>

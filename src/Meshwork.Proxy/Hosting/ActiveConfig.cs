@@ -17,15 +17,21 @@ internal sealed class ActiveConfig
     public ProxySnapshot Snapshot { get; }
     public FrozenDictionary<int, InboundPort> InboundByPort { get; }
     public ServiceRouter Router { get; }
+    /// <summary>VirtualService routes by service host (sidecars: the mesh gateway's routes).</summary>
+    public HttpRouteTable Routes { get; }
+    /// <summary>Gateway listeners by port, with their hosts and routes (role Gateway).</summary>
+    public Gateway.GatewayRouteTable GatewayRoutes { get; }
     /// <summary>Roots from the snapshot; null when the snapshot carries none (the cert dir's root-cert.pem is used).</summary>
     public TrustBundle? TrustBundle { get; }
     public FrozenSet<string> TrustDomains { get; }
 
-    private ActiveConfig(ProxySnapshot snapshot, TrustBundle? bundle, string ownNamespace)
+    private ActiveConfig(ProxySnapshot snapshot, TrustBundle? bundle, string ownNamespace, HttpRouteTable routes, Gateway.GatewayRouteTable gatewayRoutes)
     {
+        GatewayRoutes = gatewayRoutes;
         Snapshot = snapshot;
         InboundByPort = snapshot.Inbound.ToFrozenDictionary(p => p.Port);
         Router = new ServiceRouter(snapshot.Outbound, ownNamespace);
+        Routes = routes;
         TrustBundle = bundle;
         TrustDomains = (snapshot.TrustDomains.IsDefaultOrEmpty ? ["cluster.local"] : snapshot.TrustDomains).ToFrozenSet(StringComparer.Ordinal);
     }
@@ -75,9 +81,11 @@ internal sealed class ActiveConfig
             catch (CryptographicException e) { errors.Add($"trust bundle is not valid PEM: {e.Message}"); }
         }
         if (snapshot.Node is null) errors.Add("node is missing");
+        var routes = HttpRouteTable.Create(snapshot.HttpRoutes, errors);
+        var gatewayRoutes = Gateway.GatewayRouteTable.Create(snapshot.Gateways, errors);
         if (errors.Count > 0) { error = string.Join("; ", errors); return null; }
         error = null;
-        return new ActiveConfig(snapshot, bundle, ownNamespace);
+        return new ActiveConfig(snapshot, bundle, ownNamespace, routes, gatewayRoutes);
     }
 
     /// <summary>JSON that leaves a list out yields a default ImmutableArray; make every list a real (possibly empty) one.</summary>
@@ -96,7 +104,7 @@ internal sealed class ActiveConfig
             })],
             TrustBundle = N(s.TrustBundle),
             TrustDomains = N(s.TrustDomains),
-            Gateways = [.. N(s.Gateways).Select(g => g with { Hosts = N(g.Hosts), Routes = [.. N(g.Routes).Select(r => r with { Hosts = N(r.Hosts) })] })],
+            Gateways = [.. N(s.Gateways).Select(g => g with { Hosts = N(g.Hosts), VirtualHosts = N(g.VirtualHosts) })],
         };
     }
 
@@ -104,5 +112,5 @@ internal sealed class ActiveConfig
         !s.Inbound.IsDefault && s.Inbound.All(p => !p.Authorization.IsDefault && !p.Services.IsDefault)
         && !s.Outbound.IsDefault && s.Outbound.All(o => !o.Ports.IsDefault && o.Ports.All(p => !p.Endpoints.IsDefault && !p.AcceptedIdentities.IsDefault))
         && !s.TrustBundle.IsDefault && !s.TrustDomains.IsDefault
-        && !s.Gateways.IsDefault && s.Gateways.All(g => !g.Hosts.IsDefault && !g.Routes.IsDefault && g.Routes.All(r => !r.Hosts.IsDefault));
+        && !s.Gateways.IsDefault && s.Gateways.All(g => !g.Hosts.IsDefault && !g.VirtualHosts.IsDefault);
 }

@@ -172,19 +172,20 @@ internal ref struct HttpHead
     /// Host from an absolute-form target when there is one; and the framing field of the parsed framing,
     /// one of Transfer-Encoding: chunked or Content-Length, never both.
     /// </summary>
-    public readonly void WriteForwardedFields(HttpOutput output, ReadOnlySpan<byte> drop, ReadOnlySpan<byte> dropPrefix = default)
+    public readonly void WriteForwardedFields(HttpOutput output, ReadOnlySpan<byte> drop, ReadOnlySpan<byte> dropPrefix = default, byte[][]? dropNames = null)
     {
         var rest = Bytes[HeadersStart..];
         while (TryTakeField(ref rest, out var line, out var name))
         {
             if (IsHopByHop(name) || IsFramingField(name) || (!drop.IsEmpty && name.Length == drop.Length && Ascii.EqualsIgnoreCase(name, drop))) continue;
             if (!dropPrefix.IsEmpty && name.Length >= dropPrefix.Length && Ascii.EqualsIgnoreCase(name[..dropPrefix.Length], dropPrefix)) continue;
+            if (IsListed(name, dropNames)) continue;
             output.Append(name);
             output.Append(": "u8);
             output.Append(!TargetAuthority.IsEmpty && name.Length == 4 && Ascii.EqualsIgnoreCase(name, "Host"u8) ? TargetAuthority : ValueOf(line, name));
             output.Append("\r\n"u8);
         }
-        if (!TargetAuthority.IsEmpty && !HasHost)
+        if (!TargetAuthority.IsEmpty && !HasHost && !IsListed("host"u8, dropNames))
         {
             output.Append("Host: "u8);
             output.Append(TargetAuthority);
@@ -197,6 +198,17 @@ internal ref struct HttpHead
             output.AppendDecimal(ContentLength);
             output.Append("\r\n"u8);
         }
+    }
+
+    /// <summary>True when <paramref name="name"/> is one of <paramref name="names"/> (lower case), ignoring case.</summary>
+    private static bool IsListed(ReadOnlySpan<byte> name, byte[][]? names)
+    {
+        if (names is null) return false;
+        foreach (var listed in names)
+        {
+            if (listed.Length == name.Length && Ascii.EqualsIgnoreCase(name, listed)) return true;
+        }
+        return false;
     }
 
     /// <summary>A field's value by name (first occurrence), or empty.</summary>

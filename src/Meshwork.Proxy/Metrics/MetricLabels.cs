@@ -74,6 +74,10 @@ internal static class ResponseFlags
     public const string None = "-";
     /// <summary>No route: unknown host or port.</summary>
     public const string NoRoute = "NR";
+    /// <summary>The route names a cluster the proxy does not have (an undefined subset, say).</summary>
+    public const string NoClusterFound = "NC";
+    /// <summary>The route's timeout passed before the upstream answered.</summary>
+    public const string UpstreamRequestTimeout = "UT";
     /// <summary>Upstream connection failure (including a failed TLS handshake).</summary>
     public const string UpstreamConnectionFailure = "UF";
     /// <summary>Upstream connection termination (reset after connect).</summary>

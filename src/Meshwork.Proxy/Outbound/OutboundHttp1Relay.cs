@@ -26,9 +26,11 @@ internal sealed class OutboundHttp1Relay(UpstreamCall call, ProxyState state, Pr
     /// <summary>
     /// Serves one downstream connection until it closes, or until <paramref name="stopping"/> between requests.
     /// <paramref name="fixedDestination"/> is the service port of a fixed listener; null on the http_proxy
-    /// listener, where each request names its destination and CONNECT opens a tunnel.
+    /// listener, where each request names its destination and CONNECT opens a tunnel. <paramref name="gatewayPort"/>
+    /// makes it a gateway listener for that Gateway port: each request is routed by its Host through the Gateway's
+    /// servers and bound VirtualServices, and CONNECT is not served.
     /// </summary>
-    public async Task ServeAsync(Socket socket, RequestDestination? fixedDestination, CancellationToken stopping)
+    public async Task ServeAsync(Socket socket, RequestDestination? fixedDestination, CancellationToken stopping, int? gatewayPort = null)
     {
         await using var stream = new NetworkStream(socket, ownsSocket: false);
         using var downIn = new HttpInput(stream, RelaySide.Downstream);
@@ -48,7 +50,7 @@ internal sealed class OutboundHttp1Relay(UpstreamCall call, ProxyState state, Pr
                 }
                 catch (Exception e) when (e is RelayException or OperationCanceledException) { return; }
                 if (headLength == 0) break;
-                var next = await ServeRequestAsync(socket, stream, downIn, downOut, pending, headLength, fixedDestination, cache).ConfigureAwait(false);
+                var next = await ServeRequestAsync(socket, stream, downIn, downOut, pending, headLength, fixedDestination, gatewayPort, cache).ConfigureAwait(false);
                 if (next == Next.Reset) { ConnectionReset.Reset(socket); return; }
                 // A tunnel that ended has closed (or reset) both sides already.
                 if (next == Next.Tunnelled) return;
@@ -70,19 +72,20 @@ internal sealed class OutboundHttp1Relay(UpstreamCall call, ProxyState state, Pr
     }
 
     private async ValueTask<Next> ServeRequestAsync(Socket socket, Stream stream, HttpInput downIn, HttpOutput downOut, HttpOutput pending, int headLength,
-        RequestDestination? fixedDestination, DestinationCache cache)
+        RequestDestination? fixedDestination, int? gatewayPort, DestinationCache cache)
     {
         var started = Stopwatch.GetTimestamp();
         var config = state.Config;
         Http1Relay.RequestFrame frame;
         RequestDestination destination;
+        RouteResult routed;
         string method;
         pending.Discard();
         try
         {
             var head = HttpHead.ParseRequest(downIn.Span[..headLength]);
             method = MethodNames.Of(head.First);
-            var connect = fixedDestination is null && method == "CONNECT";
+            var connect = fixedDestination is null && gatewayPort is null && method == "CONNECT";
             string? error = null;
             if (fixedDestination is { } fixedTo) destination = fixedTo;
             else if (connect ? !RequestDestination.TryParseAuthorityForm(head.Second, out destination, out error) : !TryDestination(head, cache, out destination, out error))
@@ -97,9 +100,20 @@ internal sealed class OutboundHttp1Relay(UpstreamCall call, ProxyState state, Pr
                 await _tunnel.RunAsync(socket, stream, downIn, downOut, destination, config).ConfigureAwait(false);
                 return Next.Tunnelled;
             }
+            if (config is null)
+            {
+                downIn.Consume(headLength);
+                await Http1Relay.WriteLocalResponseAsync(downOut, 503, "meshwork: the proxy has no configuration yet", close: true, CancellationToken.None).ConfigureAwait(false);
+                return Next.Close;
+            }
+            routed = gatewayPort is int port
+                ? UpstreamCall.RouteAtGateway(config, port, destination.Host, new Http1RouteRequest(head))
+                : UpstreamCall.Route(config, destination.Host, destination.Port, new Http1RouteRequest(head));
             // Open head: the peer metadata fields go in once the endpoint (and so its TLS mode) is known.
             // The codec writes an absolute-form target's authority as the Host field (RFC 9112 §3.2.2).
-            frame = Http1Relay.WriteRequestHead(head, pending, Http1Relay.OriginForm(head.Second), default, default, PeerPrefix, terminate: false);
+            var target = CompiledRoute.RewritePath(routed.Route, routed.Match, Http1Relay.OriginForm(head.Second));
+            frame = Http1Relay.WriteRequestHead(head, pending, target, default, routed.Route is { } route ? route.AddedFields : default, PeerPrefix, terminate: false,
+                dropFields: routed.Route?.DroppedFields);
             downIn.Consume(headLength);
         }
         catch (HttpWireException e)
@@ -108,26 +122,24 @@ internal sealed class OutboundHttp1Relay(UpstreamCall call, ProxyState state, Pr
             return Next.Close;
         }
 
-        if (config is null)
+        if (routed.Failure is { } stage)
         {
-            await Http1Relay.WriteLocalResponseAsync(downOut, 503, "meshwork: the proxy has no configuration yet", close: true, CancellationToken.None).ConfigureAwait(false);
-            return Next.Close;
-        }
-        if (!UpstreamCall.TryRoute(config, destination.Host, destination.Port, out var target, out var routeError))
-        {
-            var noRoute = UpstreamCall.Fail(UpstreamStage.NoRoute, false, routeError!, authority: $"{destination.Host}:{destination.Port}");
-            ProxyLog.OutboundFailed(logger, method, $"{destination.Host}:{destination.Port}", UpstreamStage.NoRoute, routeError!);
+            var noRoute = UpstreamCall.Fail(stage, false, routed.Error!, authority: $"{destination.Host}:{destination.Port}");
+            ProxyLog.OutboundFailed(logger, method, $"{destination.Host}:{destination.Port}", stage, routed.Error!);
             await Http1Relay.WriteLocalResponseAsync(downOut, noRoute.Status, noRoute.Body, close: true, CancellationToken.None).ConfigureAwait(false);
             metrics.RecordRequest(call.HttpLabels(config, null, null), noRoute.Status, noRoute.Flags, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             return Next.Close;
         }
-        return await ExchangeAsync(downIn, downOut, pending, frame, config, target!, method, started).ConfigureAwait(false);
+        return await ExchangeAsync(downIn, downOut, pending, frame, config, routed.Target!, routed.Route, method, started).ConfigureAwait(false);
     }
 
     /// <summary>Connect (or reuse), send, relay the answer; retries what was not sent; maps failures; records the metric.</summary>
     private async ValueTask<Next> ExchangeAsync(HttpInput downIn, HttpOutput downOut, HttpOutput pending, Http1Relay.RequestFrame frame,
-        ActiveConfig config, RouteTarget target, string method, long started)
+        ActiveConfig config, RouteTarget target, CompiledRoute? route, string method, long started)
     {
+        // The route's timeout bounds the whole exchange: connect, send, and the response head (Envoy's route timeout).
+        using var deadline = route?.Timeout is { } timeout ? new CancellationTokenSource(timeout) : null;
+        var token = deadline?.Token ?? CancellationToken.None;
         var network = config.Snapshot.Node.Role == ProxyRole.Network;
         var hasBody = frame.Framing != BodyFraming.None;
         ExchangeResult result = default;
@@ -144,12 +156,17 @@ internal sealed class OutboundHttp1Relay(UpstreamCall call, ProxyState state, Pr
             }
             if (up is null)
             {
-                var connect = await call.ConnectAsync(target, endpoint, UpstreamUse.Http1, retryable: !hasBody, CancellationToken.None).ConfigureAwait(false);
+                UpstreamConnect connect;
+                try { connect = await call.ConnectAsync(target, endpoint, UpstreamUse.Http1, retryable: !hasBody, token, UpstreamCall.AttemptsFor(route)).ConfigureAwait(false); }
+                catch (OperationCanceledException) when (deadline?.IsCancellationRequested == true)
+                {
+                    connect = new UpstreamConnect(null, endpoint, new UpstreamException(UpstreamStage.Timeout, "the route's timeout passed while connecting"), retried);
+                }
                 retried |= connect.Retried;
                 endpoint = connect.Endpoint;
                 if (!connect.Connected)
                 {
-                    var stage = connect.Failure?.Stage ?? UpstreamStage.NoHealthyUpstream;
+                    var stage = deadline?.IsCancellationRequested == true ? UpstreamStage.Timeout : connect.Failure?.Stage ?? UpstreamStage.NoHealthyUpstream;
                     var failure = UpstreamCall.Fail(stage, retried, connect.Failure?.Message ?? "", target);
                     ProxyLog.OutboundFailed(logger, method, target.Authority, stage, connect.Failure?.Message ?? "no ready endpoint");
                     await Http1Relay.WriteLocalResponseAsync(downOut, failure.Status, failure.Body, close: true, CancellationToken.None).ConfigureAwait(false);
@@ -161,7 +178,12 @@ internal sealed class OutboundHttp1Relay(UpstreamCall call, ProxyState state, Pr
             up.Output.Append(pending.Written);
             if (endpoint!.Tls == UpstreamTlsMode.IstioMutual && !network) up.Output.Append(PeerFields(config));
             Http1Relay.EndHead(up.Output);
-            result = await Http1Relay.ExchangeAsync(downIn, downOut, frame, up, CancellationToken.None).ConfigureAwait(false);
+            result = await Http1Relay.ExchangeAsync(downIn, downOut, frame, up, token).ConfigureAwait(false);
+            if (deadline?.IsCancellationRequested == true && result.FailedStage == UpstreamStage.Downstream)
+            {
+                // The deadline, not the client, ended it: Envoy answers 504 with flag UT.
+                result = result with { FailedStage = UpstreamStage.Timeout, Error = "upstream request timeout", UpstreamReusable = false, DownstreamMustClose = true };
+            }
             if (result.UpstreamReusable) call.Pool.Return(endpoint, up);
             else await up.DisposeAsync().ConfigureAwait(false);
             if (result.StaleConnection && !fresh)

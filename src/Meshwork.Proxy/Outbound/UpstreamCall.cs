@@ -17,6 +17,15 @@ internal readonly record struct UpstreamConnect(Stream? Stream, UpstreamEndpoint
     public bool Connected => Stream is not null;
 }
 
+/// <summary>
+/// Where a request goes: the target and, when a VirtualService routed it, the route and the match block that
+/// chose it; or the stage at which routing failed and why.
+/// </summary>
+internal readonly record struct RouteResult(RouteTarget? Target, CompiledRoute? Route, CompiledRequestMatch? Match, UpstreamStage? Failure, string? Error)
+{
+    public static RouteResult Fail(UpstreamStage stage, string error) => new(null, null, null, stage, error);
+}
+
 /// <summary>A failure as the client sees it: status, Envoy response flag and body, from one table.</summary>
 internal readonly record struct CallFailure(int Status, string Flags, string Body);
 
@@ -32,6 +41,9 @@ internal sealed class UpstreamCall(UpstreamConnector connector, ProxyMetrics met
     /// <summary>Endpoints tried for one request whose bytes were never sent (Envoy's default retry policy: connect failures).</summary>
     public const int MaxAttempts = 3;
 
+    /// <summary>Connect attempts for a request on <paramref name="route"/>: its retries.attempts plus the first, else the default.</summary>
+    public static int AttemptsFor(CompiledRoute? route) => route?.Rule.RetryAttempts is int retries ? retries + 1 : MaxAttempts;
+
     /// <summary>Kept-alive HTTP/1.1 connections per endpoint, shared by every outbound entry.</summary>
     public UpstreamConnectionPool<UpstreamEndpoint> Pool { get; } = new();
 
@@ -45,12 +57,59 @@ internal sealed class UpstreamCall(UpstreamConnector connector, ProxyMetrics met
         config.Router.TryResolve(host, port, out target, out error);
 
     /// <summary>
+    /// The route for an HTTP request to host:port. When a VirtualService routes the service, its routes are tried in
+    /// order and the first that matches wins (Istio); none matching is a 404 NR; the winner's destination is drawn by
+    /// weight and may be a subset. Otherwise the Service itself is the route, as <see cref="TryRoute"/> resolves it.
+    /// </summary>
+    public static RouteResult Route<TRequest>(ActiveConfig config, string host, int port, in TRequest request) where TRequest : IRouteRequest, allows ref struct
+    {
+        if (config.Routes.IsEmpty
+            || !config.Router.TryResolveService(host, out var service)
+            || config.Routes.For(service.Hostname.TrimEnd('.')) is not { } routes)
+        {
+            return TryRoute(config, host, port, out var target, out var error)
+                ? new RouteResult(target, null, null, null, null)
+                : RouteResult.Fail(UpstreamStage.NoRoute, error!);
+        }
+        return FirstMatch(config, routes, port, request)
+            ?? RouteResult.Fail(UpstreamStage.NoMatchingRoute, routes.Length == 0
+                ? $"the VirtualService for {service.Hostname} has no route for sidecars"
+                : $"no route of {routes[0].Source} matches the request");
+    }
+
+    /// <summary>
+    /// The route for a request a gateway listener took on Gateway port <paramref name="port"/>: a server must accept the
+    /// host, a bound VirtualService must name it, and one of its routes must match; otherwise 404 NR.
+    /// </summary>
+    public static RouteResult RouteAtGateway<TRequest>(ActiveConfig config, int port, string host, in TRequest request) where TRequest : IRouteRequest, allows ref struct
+    {
+        if (config.GatewayRoutes.For(port, host, out var error) is not { } routes) return RouteResult.Fail(UpstreamStage.NoMatchingRoute, error!);
+        return FirstMatch(config, routes, port, request)
+            ?? RouteResult.Fail(UpstreamStage.NoMatchingRoute, routes.Length == 0 ? $"no route for '{host}' applies to this gateway" : $"no route of {routes[0].Source} matches the request");
+    }
+
+    /// <summary>The first route that matches, its destination drawn by weight; null when none matches.</summary>
+    private static RouteResult? FirstMatch<TRequest>(ActiveConfig config, CompiledRoute[] routes, int port, in TRequest request) where TRequest : IRouteRequest, allows ref struct
+    {
+        foreach (var route in routes)
+        {
+            if (!route.TryMatch(request, port, out var match)) continue;
+            if (route.PickDestination() is not { } destination)
+                return RouteResult.Fail(UpstreamStage.NoCluster, $"the matched route of {route.Source} has no destination");
+            return config.Router.TryDestination(destination.Host, destination.Port, destination.Subset, port, out var target, out var error)
+                ? new RouteResult(target, route, match, null, null)
+                : RouteResult.Fail(UpstreamStage.NoCluster, $"{route.Source}: {error}");
+        }
+        return null;
+    }
+
+    /// <summary>
     /// Picks an endpoint and connects. A refused or timed-out connect is retried on another endpoint when
     /// <paramref name="retryable"/> (nothing of the request was sent yet), up to <see cref="MaxAttempts"/>;
     /// a TLS failure is final (another endpoint of the same service would fail the same way).
     /// <paramref name="first"/> is the endpoint already picked for this request, if any.
     /// </summary>
-    public async ValueTask<UpstreamConnect> ConnectAsync(RouteTarget target, UpstreamEndpoint? first, UpstreamUse use, bool retryable, CancellationToken cancellationToken)
+    public async ValueTask<UpstreamConnect> ConnectAsync(RouteTarget target, UpstreamEndpoint? first, UpstreamUse use, bool retryable, CancellationToken cancellationToken, int maxAttempts = MaxAttempts)
     {
         List<UpstreamEndpoint>? tried = null;
         UpstreamException? failure = null;
@@ -66,7 +125,7 @@ internal sealed class UpstreamCall(UpstreamConnector connector, ProxyMetrics met
             {
                 failure = e;
                 target.Picker.ReportConnectFailure(endpoint);
-                if (e.Stage != UpstreamStage.Connect || !retryable || attempt >= MaxAttempts) break;
+                if (e.Stage != UpstreamStage.Connect || !retryable || attempt >= maxAttempts) break;
                 (tried ??= []).Add(endpoint);
                 var next = target.Picker.Pick(tried);
                 if (next is null) break;
@@ -82,7 +141,8 @@ internal sealed class UpstreamCall(UpstreamConnector connector, ProxyMetrics met
         var (status, flags) = ErrorResponder.Map(stage, retried);
         var body = stage switch
         {
-            UpstreamStage.NoRoute => $"meshwork: no route to {authority}: {detail}",
+            UpstreamStage.NoRoute or UpstreamStage.NoMatchingRoute or UpstreamStage.NoCluster => $"meshwork: no route to {authority}: {detail}",
+            UpstreamStage.Timeout => "upstream request timeout",
             UpstreamStage.NoHealthyUpstream => $"meshwork: no healthy upstream: {target?.Authority ?? authority} has no ready endpoint",
             UpstreamStage.Tls => $"upstream connect error or disconnect/reset before headers. reset reason: connection failure, transport failure reason: TLS error: {detail}",
             UpstreamStage.Connect => $"upstream connect error or disconnect/reset before headers. reset reason: connection failure: {detail}",

@@ -26,6 +26,8 @@ public static class ProxyEnvironment
     /// Every HTTP/1.1 request on such a listener goes to that service port whatever its Host header says.
     /// </summary>
     public const string OutboundFixed = "MESHWORK_OUTBOUND_FIXED";
+    /// <summary>Role Gateway: "listenIp:port=gatewayPort,…", the listeners that serve the Gateway servers of each port.</summary>
+    public const string GatewayPorts = "MESHWORK_GATEWAY_PORTS";
     /// <summary>"1" sends requests to mTLS endpoints over HTTP/2 (ALPN h2, one multiplexed connection per endpoint) instead of HTTP/1.1 keep-alive; off by default.</summary>
     public const string UpstreamHttp2 = "MESHWORK_UPSTREAM_HTTP2";
     /// <summary>host:port of the admin listener; default podIP:15000.</summary>

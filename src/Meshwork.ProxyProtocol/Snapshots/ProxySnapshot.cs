@@ -29,6 +29,8 @@ public sealed record ProxySnapshot
     public ImmutableArray<string> TrustDomains { get; init; } = ["cluster.local"];
     /// <summary>Gateway listeners (role Gateway only).</summary>
     public ImmutableArray<GatewayListener> Gateways { get; init; } = [];
+    /// <summary>VirtualService HTTP routes bound to the mesh, by service host (role Sidecar only).</summary>
+    public ImmutableArray<VirtualHostRoutes> HttpRoutes { get; init; } = [];
 }
 
 /// <summary>Who the proxy is, as the control plane knows it (used for metrics labels and XFCC "By").</summary>
@@ -83,6 +85,8 @@ public sealed record OutboundPort
     public string TlsSource { get; init; } = "auto";
     /// <summary>For SIMPLE/MUTUAL origination: SNI to send, when set.</summary>
     public string? Sni { get; init; }
+    /// <summary>DestinationRule subsets of this port (reached only through a VirtualService route).</summary>
+    public ImmutableArray<OutboundSubset> Subsets { get; init; } = [];
 }
 
 public sealed record UpstreamEndpoint
@@ -100,21 +104,16 @@ public sealed record UpstreamEndpoint
     public string? Version { get; init; }
 }
 
-/// <summary>A gateway server: plaintext HTTP on Port, routed by Host to outbound services.</summary>
+/// <summary>
+/// The servers of the Gateways that select this gateway on one port: plaintext HTTP, accepting the
+/// <see cref="Hosts"/> patterns ("*", exact, "*.suffix"); a request for any other host is a 404.
+/// </summary>
 public sealed record GatewayListener
 {
+    /// <summary>The Gateway server's port number (the gateway Service's port clients call).</summary>
     public required int Port { get; init; }
     public required string Protocol { get; init; }
     public ImmutableArray<string> Hosts { get; init; } = [];
-    public ImmutableArray<GatewayRoute> Routes { get; init; } = [];
-}
-
-public sealed record GatewayRoute
-{
-    /// <summary>Host patterns this route serves ("*" for any).</summary>
-    public ImmutableArray<string> Hosts { get; init; } = [];
-    public string? PathPrefix { get; init; }
-    /// <summary>Destination service FQDN and port, resolved through <see cref="ProxySnapshot.Outbound"/>.</summary>
-    public required string DestinationHost { get; init; }
-    public required int DestinationPort { get; init; }
+    /// <summary>The HTTP routes of the VirtualServices bound to these servers, by their host patterns, in binding order.</summary>
+    public ImmutableArray<VirtualHostRoutes> VirtualHosts { get; init; } = [];
 }

@@ -132,8 +132,14 @@ public static class PodPlanner
         }
 
         var containers = ImmutableArray.CreateBuilder<ContainerPlan>();
+        var gateway = GatewayInjection.IsGateway(template);
         foreach (var container in template.Spec.Containers)
         {
+            if (gateway && container.Name == SidecarInjection.SidecarContainerName)
+            {
+                containers.Add(GatewayInjection.ProxyContainer(settings, container, directory, basePath, podIp4, @namespace, name, deployment, serviceAccount, labels));
+                continue;
+            }
             var env = new Dictionary<string, string>(settings.HostEnvironment, StringComparer.Ordinal)
             {
                 ["PATH"] = basePath,
@@ -199,25 +205,8 @@ public static class PodPlanner
 
         if (sidecar)
         {
-            var env = new Dictionary<string, string>(settings.HostEnvironment, StringComparer.Ordinal)
-            {
-                ["PATH"] = basePath,
-                [ProxyEnvironment.Role] = "sidecar",
-                [ProxyEnvironment.ControlPlaneRoot] = settings.State.RootCertFile,
-                [ProxyEnvironment.BootstrapTokenFile] = Path.Combine(directory, "bootstrap-token"),
-                [ProxyEnvironment.CertDirectory] = Path.Combine(directory, "etc", "certs"),
-                [ProxyEnvironment.InboundPorts] = string.Join(',', inbound.Select(p => $"{p.Key}=127.0.0.1:{p.Value}")),
-                [ProxyEnvironment.OutboundAddress] = $"{podIp4}:{PodEnvironmentSettings.SidecarOutboundPort}",
-                [ProxyEnvironment.AdminAddress] = $"{podIp4}:{PodEnvironmentSettings.SidecarAdminPort}",
-                [ProxyEnvironment.PodLabels] = JsonSerializer.Serialize(labels),
-                [ProxyEnvironment.PodName] = name,
-                [ProxyEnvironment.PodNamespace] = @namespace,
-                [ProxyEnvironment.PodIp] = podIp4,
-                [ProxyEnvironment.ServiceAccount] = serviceAccount,
-                [ProxyEnvironment.Workload] = deployment,
-            };
-            if (settings.ControlPlaneUrl is not null) env[ProxyEnvironment.ControlPlane] = settings.ControlPlaneUrl;
-            foreach (var (key, value) in PodEnvironmentSettings.ProxyRuntimeSettings) env.TryAdd(key, value);
+            var env = ProxyContainerEnvironment.For(settings, "sidecar", directory, basePath, podIp4, @namespace, name, deployment, serviceAccount, labels);
+            env[ProxyEnvironment.InboundPorts] = string.Join(',', inbound.Select(p => $"{p.Key}=127.0.0.1:{p.Value}"));
             containers.Add(new ContainerPlan
             {
                 Name = SidecarInjection.SidecarContainerName,

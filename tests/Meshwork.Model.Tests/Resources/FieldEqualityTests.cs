@@ -111,6 +111,7 @@ public class FieldEqualityTests
         if (underlying == typeof(bool)) return true;
         if (underlying == typeof(byte)) return (byte)7;
         if (underlying == typeof(DateTimeOffset)) return DateTimeOffset.UnixEpoch.AddDays(1);
+        if (underlying == typeof(TimeSpan)) return TimeSpan.FromSeconds(7);
         if (underlying.IsEnum) return Enum.GetValues(underlying).GetValue(1);
         if (underlying.IsGenericType && underlying.GetGenericTypeDefinition() == typeof(ImmutableArray<>))
         {

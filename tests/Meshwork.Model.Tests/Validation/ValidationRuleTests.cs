@@ -72,6 +72,12 @@ public class ValidationRuleTests
         { "gateway port out of range", Gw + "spec:\n  servers:\n  - port: {number: 0, name: http, protocol: HTTP}\n    hosts: [\"*\"]\n", "spec.servers[0].port.number", "must be in the range 1..65535" },
 
         // VirtualService
+        { "regex uri that does not compile", Vs + "spec:\n  hosts: [r]\n  http:\n  - match: [{uri: {regex: \"/a(\"}}]\n    route: [{destination: {host: r}}]\n", "spec.http[0].match[0].uri.regex", "invalid regular expression" },
+        { "regex header that does not compile", Vs + "spec:\n  hosts: [r]\n  http:\n  - match: [{headers: {x-v: {regex: \"[\"}}}]\n    route: [{destination: {host: r}}]\n", "spec.http[0].match[0].headers[x-v].regex", "invalid regular expression" },
+        { "split weights not adding to 100", Vs + "spec:\n  hosts: [r]\n  http:\n  - route:\n    - {destination: {host: r, subset: a}, weight: 50}\n    - {destination: {host: r, subset: b}, weight: 40}\n", "spec.http[0].route", "add up to 90, not 100" },
+        { "uri rewrite after a regex match", Vs + "spec:\n  hosts: [r]\n  http:\n  - match: [{uri: {regex: \"/a.*\"}}]\n    rewrite: {uri: /b}\n    route: [{destination: {host: r}}]\n", "spec.http[0].rewrite.uri", "a regex match has none" },
+        { "timeout without a unit", Vs + "spec:\n  hosts: [r]\n  http:\n  - timeout: \"5\"\n    route: [{destination: {host: r}}]\n", "spec.http[0].timeout", "invalid duration \"5\"" },
+        { "negative retry attempts", Vs + "spec:\n  hosts: [r]\n  http:\n  - retries: {attempts: -1}\n    route: [{destination: {host: r}}]\n", "spec.http[0].retries.attempts", "" },
         { "no hosts but gateways", Vs + "spec:\n  gateways: [gw]\n  http: [{route: [{destination: {host: r}}]}]\n", "spec.gateways", "a delegate VirtualService (one without hosts) must have no gateways" },
         { "duplicate hosts", Vs + "spec:\n  hosts: [r, R]\n  http: [{route: [{destination: {host: r}}]}]\n", "spec.hosts[1]", "duplicate host" },
         { "wildcard bound to mesh", Vs + "spec:\n  hosts: [\"*\"]\n  http: [{route: [{destination: {host: r}}]}]\n", "spec.hosts[0]", "wildcard host * is not allowed" },

@@ -18,6 +18,9 @@ public sealed class AbsoluteFormContract : EntryPathContract
         public Task<ContractResponse> SendAsync(ContractRequest request) =>
             CurlRequest.SendAsync(request, $"http://{request.Host}{request.Path}", "-x", client.OutboundProxy.ToString());
 
+        public Task SendManyAsync(ContractRequest request, int count) =>
+            CurlRequest.SendManyAsync(request, count, $"http://{request.Host}{request.Path}", "-x", client.OutboundProxy.ToString());
+
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;   // the mesh owns the pod
     }
 }

@@ -18,6 +18,8 @@ public sealed record ChainShape
     public bool AppRefuses { get; init; }
     /// <summary>The client side holds a certificate from a CA the mesh does not trust.</summary>
     public bool ForeignClient { get; init; }
+    /// <summary>The client's VirtualService routes for httpbin.foo; with any, a second server (app "httpbin-v2") joins as subset v2, the first being v1.</summary>
+    public HttpRouteRule[] Routes { get; init; } = [];
 }
 
 /// <summary>
@@ -28,6 +30,14 @@ public sealed record ChainShape
 /// </summary>
 public sealed record ContractChain(Mesh Mesh, EchoApp App, Pod Server, OutboundService Service, WorkloadCredentials ClientCredentials)
 {
+    public const string HttpbinHost = "httpbin.foo.svc.cluster.local";
+
+    /// <summary>The app of subset v2, when the shape has routes.</summary>
+    public EchoApp? AppV2 { get; init; }
+
+    /// <summary>The client's VirtualService routes, as its snapshot lists them.</summary>
+    public VirtualHostRoutes[] Routes { get; init; } = [];
+
     public const string HttpbinId = "spiffe://cluster.local/ns/foo/sa/httpbin";
     public const string SleepId = "spiffe://cluster.local/ns/foo/sa/sleep";
 
@@ -42,13 +52,31 @@ public sealed record ContractChain(Mesh Mesh, EchoApp App, Pod Server, OutboundS
             var refusing = new UpstreamEndpoint { Address = "127.0.0.1", Port = Mesh.FreePort("127.0.0.1"), Tls = UpstreamTlsMode.IstioMutual };
             port = port with { Endpoints = port.Endpoints.Insert(0, refusing) };
         }
+        EchoApp? appV2 = null;
+        VirtualHostRoutes[] routes = [];
+        if (shape.Routes.Length > 0)
+        {
+            appV2 = await mesh.StartAppAsync("httpbin-v2");
+            var serverV2 = await mesh.StartPodAsync("foo", "httpbin", inbound: [(Mesh.Inbound(8000, InboundTlsMode.Strict, "http"), appV2.Port)]);
+            var v2 = Mesh.Service("httpbin", "foo", 8000, UpstreamTlsMode.IstioMutual, [HttpbinId], (serverV2, 8000)).Ports[0].Endpoints;
+            port = port with
+            {
+                Endpoints = port.Endpoints.AddRange(v2),
+                Subsets =
+                [
+                    new OutboundSubset { Name = "v1", Endpoints = port.Endpoints, AcceptedIdentities = [HttpbinId] },
+                    new OutboundSubset { Name = "v2", Endpoints = v2, AcceptedIdentities = [HttpbinId] },
+                ],
+            };
+            routes = [new VirtualHostRoutes { Hosts = [HttpbinHost], Routes = [.. shape.Routes], Source = "VirtualService foo/httpbin" }];
+        }
         service = service with { Ports = [port, port with { Port = 80, Name = "http-80" }] };
         var credentials = shape.ForeignClient
             ? Meshwork.Testing.TestCertificateAuthority.Create(name: "Foreign").IssueWorkload("foo", "sleep")
             : mesh.Ca.IssueWorkload("foo", "sleep");
-        return new ContractChain(mesh, app, server, service, credentials);
+        return new ContractChain(mesh, app, server, service, credentials) { AppV2 = appV2, Routes = routes };
     }
 
-    /// <summary>sleep.foo's sidecar, its snapshot listing the service; the mesh owns it.</summary>
-    public Task<Pod> StartClientPodAsync() => Mesh.StartPodAsync("foo", "sleep", outbound: [Service], credentials: ClientCredentials);
+    /// <summary>sleep.foo's sidecar, its snapshot listing the service and the routes; the mesh owns it.</summary>
+    public Task<Pod> StartClientPodAsync() => Mesh.StartPodAsync("foo", "sleep", outbound: [Service], credentials: ClientCredentials, routes: Routes);
 }

@@ -14,6 +14,12 @@ public interface IEntryPath : IAsyncDisposable
 {
     Task<ContractResponse> SendAsync(ContractRequest request);
 
+    /// <summary>Sends <paramref name="request"/> <paramref name="count"/> times as fast as the path allows; the apps count what arrived.</summary>
+    async Task SendManyAsync(ContractRequest request, int count)
+    {
+        for (var i = 0; i < count; i++) await SendAsync(request);
+    }
+
     /// <summary>The client sidecar's admin address (its reporter=source metrics); null when no client sidecar is on the path.</summary>
     Uri? SourceAdmin { get; }
 }

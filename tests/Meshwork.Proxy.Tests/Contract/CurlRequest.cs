@@ -15,4 +15,17 @@ public static class CurlRequest
         var status = int.Parse(result.HttpCode, CultureInfo.InvariantCulture);
         return status == 0 ? new ContractResponse(0, $"curl exit {result.ExitCode}: {result.Stderr}") : new ContractResponse(status, result.Body);
     }
+
+    /// <summary>
+    /// <paramref name="count"/> requests in one curl run on one kept-alive connection, through curl's URL globbing
+    /// (<c>?n=[1-count]</c>): the apps count them by path. Fails the test when curl does not finish them all.
+    /// </summary>
+    public static async Task SendManyAsync(ContractRequest request, int count, string url, params string[] curlArgs)
+    {
+        var args = new List<string>(curlArgs);
+        foreach (var (name, value) in request.Headers) args.AddRange(["-H", $"{name}: {value}"]);
+        args.Add($"{url}{(url.Contains('?', StringComparison.Ordinal) ? '&' : '?')}n=[1-{count}]");
+        var result = await Curl.RunAsync(false, ["-o", "/dev/null", .. args]);
+        Assert.True(result.ExitCode == 0, $"curl exit {result.ExitCode}: {result.Stderr}");
+    }
 }

@@ -11,7 +11,7 @@ namespace Meshwork.Proxy.Tests.Contract;
 /// Outbound paths go client sidecar → mTLS → server sidecar → app; inbound paths are a mesh client with a
 /// workload certificate talking to the server sidecar directly.
 /// </summary>
-public abstract class EntryPathContract : IAsyncLifetime
+public abstract partial class EntryPathContract : IAsyncLifetime
 {
     protected const string RbacDenied = "RBAC: access denied";
     private readonly Mesh _mesh = new();

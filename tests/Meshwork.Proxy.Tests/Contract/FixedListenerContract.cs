@@ -21,7 +21,7 @@ internal sealed class FixedListenerEntry(ProxyHost client, IPEndPoint listen) : 
 {
     public static async Task<FixedListenerEntry> StartAsync(ContractChain chain, bool http2)
     {
-        var (client, listen) = await FixedListenerChain.StartClientAsync(chain.Mesh, chain.Service, http2);
+        var (client, listen) = await FixedListenerChain.StartClientAsync(chain.Mesh, chain.Service, http2, chain.Routes);
         return new FixedListenerEntry(client, listen);
     }
 
@@ -29,6 +29,9 @@ internal sealed class FixedListenerEntry(ProxyHost client, IPEndPoint listen) : 
 
     public Task<ContractResponse> SendAsync(ContractRequest request) =>
         CurlRequest.SendAsync(request, $"http://{listen}{request.Path}", "-H", $"Host: {request.Host}");
+
+    public Task SendManyAsync(ContractRequest request, int count) =>
+        CurlRequest.SendManyAsync(request, count, $"http://{listen}{request.Path}", "-H", $"Host: {request.Host}");
 
     public ValueTask DisposeAsync() => client.DisposeAsync();
 }

@@ -11,6 +11,7 @@ public abstract class InboundEntryPathContract : EntryPathContract
     protected override string NoSecureNaming => "the mesh client dials the server sidecar itself: no client sidecar checks the server's identity against a service";
     protected override string NoEndpointRetry => "the server sidecar has one endpoint, its app: there is no other endpoint to retry on";
     protected override string NoSourceReporter => "no client sidecar is on the path, so nothing reports as source";
+    protected override string NoHttpRouting => "routing is the client sidecar's work: a request at the server sidecar has already been routed";
 
     /// <summary>The peer metadata sleep.foo's sidecar sends on mTLS requests; the mesh client plays that sidecar.</summary>
     internal static readonly (string Name, string Value)[] PeerFields =

@@ -49,6 +49,13 @@ public sealed class EchoApp : IAsyncDisposable
         });
         app.MapGet("/ip", (HttpContext c) => Results.Text($"{{\"origin\": \"{c.Connection.RemoteIpAddress}\"}}\n", "application/json"));
         app.MapGet("/name", () => Results.Text(name));
+        app.MapGet("/split", () => Results.Text(name));
+        app.MapGet("/vistio", () => Results.Text(name));
+        app.MapGet("/delay/{ms:int}", async (HttpContext c, int ms) =>
+        {
+            await Task.Delay(Math.Min(ms, 60_000), c.RequestAborted);
+            return Results.Text(name);
+        });
         app.MapGet("/bytes/{n:long}", async (HttpContext c, long n) =>
         {
             c.Response.ContentType = "application/octet-stream";

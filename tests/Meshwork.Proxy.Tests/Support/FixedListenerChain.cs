@@ -27,14 +27,14 @@ public static class FixedListenerChain
     }
 
     /// <summary>sleep.foo's sidecar alone, its fixed listener serving <paramref name="service"/> on port 8000; the caller disposes it.</summary>
-    public static async Task<(ProxyHost Client, IPEndPoint Fixed)> StartClientAsync(Mesh mesh, OutboundService service, bool http2)
+    public static async Task<(ProxyHost Client, IPEndPoint Fixed)> StartClientAsync(Mesh mesh, OutboundService service, bool http2, IReadOnlyList<VirtualHostRoutes>? routes = null)
     {
         var ip = Mesh.NextPodIp();
         var dir = mesh.Path_($"sleep-{ip}");
         Directory.CreateDirectory(dir);
         mesh.Ca.IssueWorkload("foo", "sleep").WriteTo(Path.Combine(dir, "certs"));
         var snapshotFile = Path.Combine(dir, "snapshot.json");
-        await File.WriteAllTextAsync(snapshotFile, JsonSerializer.Serialize(mesh.Snapshot("foo", "sleep", ProxyRole.Sidecar, [], [service]), ProtocolJson.Default.ProxySnapshot));
+        await File.WriteAllTextAsync(snapshotFile, JsonSerializer.Serialize(mesh.Snapshot("foo", "sleep", ProxyRole.Sidecar, [], [service]) with { HttpRoutes = [.. routes ?? []] }, ProtocolJson.Default.ProxySnapshot));
         var listen = new IPEndPoint(IPAddress.Parse(ip), Mesh.FreePort(ip));
         var options = new ProxyOptions
         {

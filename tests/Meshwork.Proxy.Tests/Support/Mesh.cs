@@ -69,7 +69,10 @@ public sealed class Mesh : IAsyncDisposable
         IReadOnlyList<OutboundService>? outbound = null,
         ProxyRole role = ProxyRole.Sidecar,
         WorkloadCredentials? credentials = null,
-        string? ip = null)
+        string? ip = null,
+        IReadOnlyList<VirtualHostRoutes>? routes = null,
+        IReadOnlyList<GatewayListener>? gateways = null,
+        IReadOnlyList<GatewayPort>? gatewayPorts = null)
     {
         ip ??= NextPodIp();
         var dir = Path.Combine(_root, $"{sa}-{ip}");
@@ -79,7 +82,7 @@ public sealed class Mesh : IAsyncDisposable
 
         // Workload ports are real ports on the pod IP; the snapshot speaks of the same numbers.
         var ports = (inbound ?? []).Select(i => (Declared: i.Port.Port, Port: i.Port with { Port = FreePort(ip) }, i.AppPort)).ToList();
-        var snapshot = Snapshot(ns, sa, role, [.. ports.Select(p => p.Port)], [.. outbound ?? []]);
+        var snapshot = Snapshot(ns, sa, role, [.. ports.Select(p => p.Port)], [.. outbound ?? []]) with { HttpRoutes = [.. routes ?? []], Gateways = [.. gateways ?? []] };
         var snapshotFile = Path.Combine(dir, "snapshot.json");
         await File.WriteAllTextAsync(snapshotFile, JsonSerializer.Serialize(snapshot, ProtocolJson.Default.ProxySnapshot));
 
@@ -97,6 +100,7 @@ public sealed class Mesh : IAsyncDisposable
             ServiceAccount = sa,
             Workload = sa,
             FilePollInterval = TimeSpan.FromMilliseconds(200),
+            GatewayPorts = [.. gatewayPorts ?? []],
         };
         var proxy = await ProxyHost.StartAsync(options, LoggerFactory.Create(b => b.AddSimpleConsole().SetMinimumLevel(Environment.GetEnvironmentVariable("MESHWORK_TEST_LOG") == "debug" ? LogLevel.Debug : LogLevel.Warning)));
         _owned.Add(proxy);

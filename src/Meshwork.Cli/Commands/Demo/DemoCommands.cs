@@ -39,7 +39,7 @@ internal static class DemoCommands
                 return 1;
             }
         });
-        return new Command("demo", "Run a tutorial's scenario end to end") { migration };
+        return new Command("demo", "Run a tutorial's scenario end to end") { migration, GatewayDemo.Create() };
     }
 
     private static async Task<int> RunMigrationAsync(StateDirectory state, string? server, int? port, TimeSpan timeout, CancellationToken cancellationToken)
@@ -111,9 +111,13 @@ internal static class DemoCommands
         return expected;
     }
 
-    private static async Task ApplyAsync(IMeshApi api, string file, string? @namespace, bool inject, CancellationToken cancellationToken)
+    private static Task ApplyAsync(IMeshApi api, string file, string? @namespace, bool inject, CancellationToken cancellationToken)
+        => ApplySampleAsync(api, Tutorial, file, @namespace, inject, cancellationToken);
+
+    /// <summary>Applies samples/<paramref name="tutorial"/>/<paramref name="file"/>, injected as `kube-inject` would when <paramref name="inject"/>.</summary>
+    internal static async Task ApplySampleAsync(IMeshApi api, string tutorial, string file, string? @namespace, bool inject, CancellationToken cancellationToken)
     {
-        var read = ManifestReader.Read(SampleManifests.Read(Tutorial, file), $"samples/{Tutorial}/{file}", @namespace);
+        var read = ManifestReader.Read(SampleManifests.Read(tutorial, file), $"samples/{tutorial}/{file}", @namespace);
         if (read.HasErrors) throw new LocalMeshException(string.Join('\n', read.Errors));
         IReadOnlyList<Resource> resources = inject ? KubeInject.Inject(read.Resources) : read.Resources;
         await api.ApplyAsync(resources, cancellationToken);

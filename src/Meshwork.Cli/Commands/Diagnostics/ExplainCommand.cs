@@ -304,6 +304,7 @@ public static class ExplainCommand
             TrafficOutcome.Ok => "OK: the request reaches the application (HTTP 200)",
             TrafficOutcome.Reset => "RESET: the connection is reset (curl: 000, exit code 56)",
             TrafficOutcome.Denied => "DENIED: HTTP 403 (RBAC: access denied)",
+            TrafficOutcome.NoRoute => "NO ROUTE: HTTP 404 from the client sidecar (no VirtualService route matches)",
             _ => "UNAVAILABLE: HTTP 503 from the client sidecar",
         };
         o.WriteLine($"{e.From} -> {e.To}");

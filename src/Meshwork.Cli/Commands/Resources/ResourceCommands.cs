@@ -9,6 +9,8 @@ using Meshwork.Model.Resources;
 using Meshwork.Model.Schema;
 using Meshwork.Model.Yaml;
 using Meshwork.Cli.Output;
+using Meshwork.Model.Mesh;
+using Meshwork.Policy;
 
 namespace Meshwork.Cli.Commands.Resources;
 
@@ -55,9 +57,22 @@ public static partial class ResourceCommands
             {
                 await cli.Out.WriteLineAsync($"{ResourceCli.KindRef(item.Resource)}/{item.Resource.Metadata.Name} {item.Outcome}").ConfigureAwait(false);
             }
+            await WarnAboutRouteReferencesAsync(cli, client, applied.Select(a => a.Resource).OfType<VirtualService>().ToList(), ct).ConfigureAwait(false);
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>Warns (as istioctl analyze does) about applied VirtualServices that name a missing gateway or subset.</summary>
+    private static async Task WarnAboutRouteReferencesAsync(ResourceCli cli, MeshApiClient client, List<VirtualService> virtualServices, CancellationToken ct)
+    {
+        if (virtualServices.Count == 0) return;
+        var gateways = await client.ListAsync("Gateway", null, null, ct).ConfigureAwait(false);
+        var rules = await client.ListAsync("DestinationRule", null, null, ct).ConfigureAwait(false);
+        foreach (var warning in RouteReferences.Check(MeshState.From([.. gateways, .. rules]), virtualServices))
+        {
+            await cli.Err.WriteLineAsync($"Warning: {warning.Resource} {warning.Field}: {warning.Sentence}").ConfigureAwait(false);
+        }
     }
 
     private static void CheckNamespaces(IEnumerable<Resource> resources, string? explicitNamespace)

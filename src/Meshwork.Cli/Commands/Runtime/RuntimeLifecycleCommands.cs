@@ -75,6 +75,11 @@ internal static class RuntimeLifecycleCommands
         var api = RuntimeApi.Connect(state, server);
         var runtime = await mesh.EnsureRuntimeAsync(TimeSpan.FromSeconds(60), cancellationToken);
         output.WriteLine($"meshwork: runtime running (pid {runtime.Pid})");
+        if (IngressGateway.Enabled)
+        {
+            output.WriteLine($"meshwork: ingress gateway {IngressGateway.Namespace}/{IngressGateway.Name} on port {IngressGateway.ChoosePort()} " +
+                $"(its address: meshwork get svc -n {IngressGateway.Namespace} {IngressGateway.Name})");
+        }
         return api;
     }
 
@@ -150,6 +155,8 @@ internal static class RuntimeLifecycleCommands
                 State = state,
                 Api = RuntimeApi.Connect(state, parse.GetValue(GlobalOptions.Server)),
                 MeshworkExecutable = RuntimeCommands.MeshworkExecutable,
+                // Istio's default install has an ingress gateway; MESHWORK_INGRESS_GATEWAY=0 leaves it out.
+                IngressGateway = IngressGateway.Enabled,
                 Log = line => Console.WriteLine($"{DateTimeOffset.UtcNow:HH:mm:ss.fff} {line}"),
             });
             var run = host.RunAsync(stop.Token);

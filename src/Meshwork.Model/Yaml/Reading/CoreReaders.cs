@@ -100,8 +100,25 @@ internal static class CoreReaders
             "healthCheckNodePort", "ipFamilies", "ipFamilyPolicy", "loadBalancerIP", "loadBalancerSourceRanges", "loadBalancerClass",
             "allocateLoadBalancerNodePorts", "publishNotReadyAddresses", "sessionAffinity", "sessionAffinityConfig", "trafficDistribution");
         m.Finish();
-        top.Accept("status");
-        return new Service { ApiVersion = apiVersion, Metadata = meta, Spec = spec };
+        return new Service { ApiVersion = apiVersion, Metadata = meta, Spec = spec, Status = ServiceStatus(top.Map("status")) };
+    }
+
+    /// <summary>status.loadBalancer.ingress[].ip, as the runtime writes it for a LoadBalancer Service.</summary>
+    private static ServiceStatus ServiceStatus(MapReader m)
+    {
+        if (!m.Present) return new ServiceStatus();
+        var loadBalancer = m.Map("loadBalancer");
+        var ingress = loadBalancer.Objects("ingress", i =>
+        {
+            var ip = i.String("ip");
+            i.Accept("hostname", "ipMode", "ports");
+            i.Finish();
+            return ip;
+        });
+        loadBalancer.Finish();
+        m.Accept("conditions");
+        m.Finish();
+        return new ServiceStatus { LoadBalancerIngress = [.. ingress.OfType<string>()] };
     }
 
     private static ServicePort ServicePort(MapReader m)

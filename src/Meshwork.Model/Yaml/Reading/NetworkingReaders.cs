@@ -160,33 +160,82 @@ internal static class NetworkingReaders
             Name = m.String("name"),
             Match = m.Objects("match", HttpMatch),
             Route = m.Objects("route", Weighted),
+            Rewrite = Rewrite(m.Map("rewrite")),
+            Timeout = DurationReader.Read(m, "timeout"),
+            Retries = Retries(m.Map("retries")),
+            Headers = Headers(m.Map("headers")),
         };
-        m.Unsupported("redirect", "directResponse", "delegate", "rewrite", "timeout", "retries", "fault", "mirror", "mirrors",
-            "mirrorPercentage", "mirrorPercent", "mirror_percent", "corsPolicy", "headers");
+        m.Unsupported("redirect", "directResponse", "delegate", "fault", "mirror", "mirrors",
+            "mirrorPercentage", "mirrorPercent", "mirror_percent", "corsPolicy");
         m.Finish();
         return route;
     }
 
-    private static HttpMatch HttpMatch(MapReader m)
+    private static HttpRewrite? Rewrite(MapReader m)
     {
-        var headers = ImmutableSortedDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
-        var headerMap = m.Map("headers");
-        if (headerMap.Node is { } node)
+        if (!m.Present) return null;
+        var rewrite = new HttpRewrite { Uri = m.String("uri"), Authority = m.String("authority") };
+        m.Unsupported("uriRegexRewrite");
+        m.Finish();
+        return rewrite;
+    }
+
+    private static HttpRetry? Retries(MapReader m)
+    {
+        if (!m.Present) return null;
+        var retry = new HttpRetry { Attempts = m.Int("attempts", allowQuoted: true, min: 0, max: 100) ?? 0 };
+        // Meshwork retries what was not sent (connect failures), up to attempts; it does not resend a request that got an answer.
+        m.UnsupportedBecause("retryOn", "retries cover connect failures only");
+        m.UnsupportedBecause("perTryTimeout", "the route's timeout bounds the whole request");
+        m.Unsupported("retryRemoteLocalities", "retryIgnorePreviousHosts", "backoff");
+        m.Finish();
+        return retry;
+    }
+
+    private static HttpHeaders? Headers(MapReader m)
+    {
+        if (!m.Present) return null;
+        var headers = new HttpHeaders { Request = HeaderOperations(m.Map("request")) };
+        m.UnsupportedBecause("response", "only request headers are edited");
+        m.Finish();
+        return headers;
+    }
+
+    private static HeaderOperations? HeaderOperations(MapReader m)
+    {
+        if (!m.Present) return null;
+        var operations = new HeaderOperations { Set = m.StringMap("set"), Add = m.StringMap("add"), Remove = m.Strings("remove") };
+        m.Finish();
+        return operations;
+    }
+
+    /// <summary>A map of name to StringMatch (headers, queryParams), each kept as "kind:value".</summary>
+    private static ImmutableSortedDictionary<string, string> StringMatches(MapReader m, string key)
+    {
+        var matches = ImmutableSortedDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
+        var map = m.Map(key);
+        if (map.Node is { } node)
         {
-            foreach (var (key, _) in node.Entries)
+            foreach (var (name, _) in node.Entries)
             {
-                if (StringMatch(headerMap, key.Value) is { } headerMatch) headers[key.Value] = headerMatch;
+                if (StringMatch(map, name.Value) is { } match) matches[name.Value] = match;
             }
         }
+        return matches.ToImmutable();
+    }
+
+    private static HttpMatch HttpMatch(MapReader m)
+    {
         var match = new HttpMatch
         {
             Uri = StringMatch(m, "uri"),
             Method = StringMatch(m, "method"),
-            Headers = headers.ToImmutable(),
+            Headers = StringMatches(m, "headers"),
             Port = PortNumber(m, "port"),
             Gateways = m.Strings("gateways"),
+            QueryParams = StringMatches(m, "queryParams"),
         };
-        m.Unsupported("scheme", "authority", "queryParams", "ignoreUriCase", "withoutHeaders", "sourceLabels", "sourceNamespace", "statPrefix");
+        m.Unsupported("scheme", "authority", "ignoreUriCase", "withoutHeaders", "sourceLabels", "sourceNamespace", "statPrefix");
         m.Accept("name");
         m.Finish();
         return match;

@@ -7,6 +7,7 @@ using Meshwork.Proxy.Forwarding;
 using Meshwork.Proxy.Hosting;
 using Meshwork.Proxy.Http1;
 using Meshwork.Proxy.Metrics;
+using Meshwork.Proxy.Outbound.Routing;
 using Meshwork.Proxy.Outbound.TlsOrigination;
 using Meshwork.ProxyProtocol.Snapshots;
 using Microsoft.AspNetCore.Connections;
@@ -72,10 +73,11 @@ internal sealed class Http2FixedForwarder(FixedUpstream upstream, ProxyState sta
             await Http1Relay.WriteLocalResponseAsync(downOut, 503, "meshwork: the proxy has no configuration yet", close: true, cancellationToken).ConfigureAwait(false);
             return false;
         }
-        if (!UpstreamCall.TryRoute(config, upstream.Host, upstream.Port, out var target, out var routeError))
+        var routed = UpstreamCall.Route(config, upstream.Host, upstream.Port, request);
+        if (routed.Failure is { } routeStage)
         {
-            ProxyLog.OutboundFailed(logger, request.Method.Method, _authority, UpstreamStage.NoRoute, routeError!);
-            var noRoute = UpstreamCall.Fail(UpstreamStage.NoRoute, false, routeError!, authority: _authority);
+            ProxyLog.OutboundFailed(logger, request.Method.Method, _authority, routeStage, routed.Error!);
+            var noRoute = UpstreamCall.Fail(routeStage, false, routed.Error!, authority: _authority);
             await Http1Relay.WriteLocalResponseAsync(downOut, noRoute.Status, noRoute.Body, close: true, cancellationToken).ConfigureAwait(false);
             metrics.RecordRequest(call.HttpLabels(config, null, null), noRoute.Status, noRoute.Flags, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             return false;
@@ -87,20 +89,28 @@ internal sealed class Http2FixedForwarder(FixedUpstream upstream, ProxyState sta
             await downOut.FlushAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        var invoker = _clients.For(target!);
+        var target = routed.Target!;
+        var route = routed.Route;
+        // The route's timeout bounds the exchange up to the response head (Envoy's route timeout: 504 UT).
+        using var deadline = route?.Timeout is null ? null : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (route?.Timeout is { } timeout) deadline!.CancelAfter(timeout);
+        var token = deadline?.Token ?? cancellationToken;
+        var path = Encoding.Latin1.GetString(CompiledRoute.RewritePath(route, routed.Match, Encoding.Latin1.GetBytes(request.PathAndQuery)));
+        var invoker = _clients.For(target);
         var body = request.Framing == BodyFraming.None ? null : new RequestBody(downIn, request.Framing, request.ContentLength);
         List<UpstreamEndpoint>? tried = null;
         HttpResponseMessage? response = null;
         UpstreamException? failure = null;
-        var endpoint = target!.Picker.Pick();
+        var endpoint = target.Picker.Pick();
         for (var attempt = 1; endpoint is not null; attempt++)
         {
-            using var message = Http2Upstreams.CreateRequest(request.Method, target, endpoint, request.PathAndQuery);
+            using var message = Http2Upstreams.CreateRequest(request.Method, target, endpoint, path);
             request.CopyHeadersTo(message, body, _authority);
+            RequestHead.ApplyRoute(message, route);
             if (endpoint.Tls == UpstreamTlsMode.IstioMutual) AddPeerMetadata(message, config);
             try
             {
-                response = await invoker.SendAsync(message, cancellationToken).ConfigureAwait(false);
+                response = await invoker.SendAsync(message, token).ConfigureAwait(false);
                 failure = null;
                 target.Picker.ReportSuccess(endpoint);
                 break;
@@ -108,10 +118,12 @@ internal sealed class Http2FixedForwarder(FixedUpstream upstream, ProxyState sta
             catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException)
             {
                 if (cancellationToken.IsCancellationRequested) return false;
-                failure = HttpForwarder.Classify(e);
+                failure = deadline?.IsCancellationRequested == true
+                    ? new UpstreamException(UpstreamStage.Timeout, "upstream request timeout", e)
+                    : HttpForwarder.Classify(e);
                 if (failure.Stage is UpstreamStage.Connect or UpstreamStage.Tls) target.Picker.ReportConnectFailure(endpoint);
                 // Nothing was sent: another endpoint may take it.
-                if (failure.Stage != UpstreamStage.Connect || body is not null || attempt >= UpstreamCall.MaxAttempts) break;
+                if (failure.Stage != UpstreamStage.Connect || body is not null || attempt >= UpstreamCall.AttemptsFor(route)) break;
                 (tried ??= []).Add(endpoint);
                 endpoint = target.Picker.Pick(tried);
             }

@@ -6,7 +6,7 @@ using Meshwork.Proxy.Http1;
 namespace Meshwork.Proxy.Outbound.Http2;
 
 /// <summary>An HTTP/1.1 request head, parsed into what an <see cref="HttpRequestMessage"/> needs (the head's bytes are consumed).</summary>
-internal sealed class RequestHead
+internal sealed class RequestHead : Routing.IRouteRequest
 {
     public required HttpMethod Method { get; init; }
     public required string PathAndQuery { get; init; }
@@ -53,6 +53,38 @@ internal sealed class RequestHead
         };
         input.Consume(headLength);
         return request;
+    }
+
+    ReadOnlySpan<byte> Routing.IRouteRequest.Method => Encoding.ASCII.GetBytes(Method.Method);
+
+    ReadOnlySpan<byte> Routing.IRouteRequest.Path => Encoding.Latin1.GetBytes(PathAndQuery);
+
+    bool Routing.IRouteRequest.TryField(ReadOnlySpan<byte> name, out ReadOnlySpan<byte> value)
+    {
+        var wanted = Encoding.ASCII.GetString(name);
+        if (wanted == "host" && Host is not null) { value = Encoding.Latin1.GetBytes(Host); return true; }
+        foreach (var (fieldName, fieldValue) in Fields)
+        {
+            if (!fieldName.Equals(wanted, StringComparison.OrdinalIgnoreCase)) continue;
+            value = Encoding.Latin1.GetBytes(fieldValue);
+            return true;
+        }
+        value = default;
+        return false;
+    }
+
+    /// <summary>The route's request edits (VirtualService headers.request and rewrite.authority) on the upstream message.</summary>
+    public static void ApplyRoute(HttpRequestMessage message, Routing.CompiledRoute? route)
+    {
+        if (route is null) return;
+        var rule = route.Rule;
+        if (rule.RequestHeaders is { } edits)
+        {
+            foreach (var name in edits.Remove.IsDefault ? [] : edits.Remove) message.Headers.Remove(name);
+            foreach (var set in edits.Set.IsDefault ? [] : edits.Set) { message.Headers.Remove(set.Name); message.Headers.TryAddWithoutValidation(set.Name, set.Value); }
+            foreach (var add in edits.Add.IsDefault ? [] : edits.Add) message.Headers.TryAddWithoutValidation(add.Name, add.Value);
+        }
+        if (rule.RewriteAuthority is { } authority) message.Headers.Host = authority;
     }
 
     public void CopyHeadersTo(HttpRequestMessage message, RequestBody? body, string fallbackAuthority)

@@ -26,6 +26,7 @@ internal sealed class ServiceRouter
 {
     private readonly FrozenDictionary<string, OutboundService> _byName;
     private readonly FrozenDictionary<(string Host, int Port), RouteTarget> _targets;
+    private readonly FrozenDictionary<(string Host, int Port, string Subset), RouteTarget> _subsets;
 
     public ImmutableArray<OutboundService> Services { get; }
 
@@ -34,6 +35,7 @@ internal sealed class ServiceRouter
         Services = services.IsDefault ? [] : services;
         var names = new Dictionary<string, OutboundService>(StringComparer.OrdinalIgnoreCase);
         var targets = new Dictionary<(string, int), RouteTarget>();
+        var subsets = new Dictionary<(string, int, string), RouteTarget>();
         foreach (var service in Services)
         {
             var fqdn = service.Hostname.TrimEnd('.').ToLowerInvariant();
@@ -45,10 +47,55 @@ internal sealed class ServiceRouter
             names.TryAdd($"{name}.{ns}", service);
             if (string.Equals(ns, ownNamespace, StringComparison.OrdinalIgnoreCase)) names[name] = service;
             foreach (var port in service.Ports)
+            {
                 targets[(fqdn, port.Port)] = new RouteTarget(service, port, new EndpointPicker(port.Endpoints));
+                // A subset is the same service port narrowed to its pods, with the TLS decided for them.
+                foreach (var subset in port.Subsets.IsDefault ? [] : port.Subsets)
+                {
+                    var narrowed = port with
+                    {
+                        Endpoints = subset.Endpoints.IsDefault ? [] : subset.Endpoints,
+                        AcceptedIdentities = subset.AcceptedIdentities.IsDefault ? [] : subset.AcceptedIdentities,
+                        TlsSource = subset.TlsSource,
+                        Sni = subset.Sni,
+                        Subsets = [],
+                    };
+                    subsets[(fqdn, port.Port, subset.Name)] = new RouteTarget(service, narrowed, new EndpointPicker(narrowed.Endpoints));
+                }
+            }
         }
         _byName = names.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
         _targets = targets.ToFrozenDictionary();
+        _subsets = subsets.ToFrozenDictionary();
+    }
+
+    /// <summary>The service a host names, as cluster DNS resolves it from this proxy's namespace.</summary>
+    public bool TryResolveService(string host, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out OutboundService? service)
+        => _byName.TryGetValue(host.TrimEnd('.'), out service);
+
+    /// <summary>
+    /// The target of a route destination: service FQDN, port (0: <paramref name="calledPort"/> when the service has it,
+    /// else its only port) and subset. On failure <paramref name="error"/> says what was missing.
+    /// </summary>
+    public bool TryDestination(string fqdn, int port, string? subset, int calledPort, out RouteTarget? target, out string? error)
+    {
+        target = null;
+        if (!_byName.TryGetValue(fqdn, out var service))
+        {
+            error = $"the route's destination {fqdn} is not a known service";
+            return false;
+        }
+        var key = service.Hostname.TrimEnd('.').ToLowerInvariant();
+        if (port == 0) port = service.Ports.Any(p => p.Port == calledPort) || service.Ports.Length != 1 ? calledPort : service.Ports[0].Port;
+        if (subset is null ? _targets.TryGetValue((key, port), out target) : _subsets.TryGetValue((key, port, subset), out target))
+        {
+            error = null;
+            return true;
+        }
+        error = subset is null || !_targets.ContainsKey((key, port))
+            ? $"service {service.Hostname} has no port {port}"
+            : $"no DestinationRule subset '{subset}' is defined for {service.Hostname}";
+        return false;
     }
 
     /// <summary>Finds the service port for host:port; on failure <paramref name="error"/> says what was missing.</summary>

@@ -1,0 +1,34 @@
+using System.Collections.Immutable;
+using Meshwork.Model.Mesh;
+using Meshwork.Policy;
+using Meshwork.ProxyProtocol.Snapshots;
+
+namespace Meshwork.Generation.Routing;
+
+/// <summary>
+/// The VirtualService routes a sidecar applies (Istio's implicit <c>mesh</c> gateway): those without
+/// <c>gateways</c>, or listing <c>mesh</c>, exported to the client's namespace. A host claimed by several
+/// VirtualServices is routed by the oldest, as Istio keeps the first it sees.
+/// </summary>
+internal static class MeshRouteBuilder
+{
+    public const string MeshGateway = "mesh";
+
+    public static ImmutableArray<VirtualHostRoutes> Build(MeshState mesh, string clientNamespace)
+    {
+        var claimed = new HashSet<string>(StringComparer.Ordinal);
+        var tables = ImmutableArray.CreateBuilder<VirtualHostRoutes>();
+        foreach (var vs in MeshRouting.ForSidecars(mesh, clientNamespace))
+        {
+            var ns = vs.Metadata.Namespace!;
+            var hosts = vs.Spec.Hosts.Select(h => RouteHosts.Fqdn(h, ns)).Where(claimed.Add).Order(StringComparer.Ordinal).ToImmutableArray();
+            if (hosts.IsEmpty) continue;
+            var routes = vs.Spec.Http
+                .Select(r => HttpRouteConverter.Convert(r, ns, gateways => gateways.Contains(MeshGateway), _ => 0))
+                .OfType<HttpRouteRule>()
+                .ToImmutableArray();
+            tables.Add(new VirtualHostRoutes { Hosts = hosts, Routes = routes, Source = $"VirtualService {ns}/{vs.Metadata.Name}" });
+        }
+        return tables.ToImmutable();
+    }
+}

@@ -1,0 +1,89 @@
+using System.Text;
+using Meshwork.ProxyProtocol.Snapshots;
+
+namespace Meshwork.Proxy.Outbound.Routing;
+
+/// <summary>
+/// One VirtualService HTTP route, ready to run: its match blocks, its weighted destinations and its
+/// actions, with the bytes the relay writes (rewritten fields) made once per snapshot.
+/// </summary>
+internal sealed class CompiledRoute
+{
+    private readonly CompiledRequestMatch[] _matches;
+    private readonly RouteCluster[] _destinations;
+    private readonly int _totalWeight;
+
+    public HttpRouteRule Rule { get; }
+    public string Source { get; }
+    /// <summary>The whole request's deadline, or null.</summary>
+    public TimeSpan? Timeout { get; }
+    /// <summary>Field names the forwarded head leaves out (lower case): the set and removed ones, and Host when the authority is rewritten.</summary>
+    public byte[][] DroppedFields { get; }
+    /// <summary>Field lines ("name: value\r\n") the forwarded head gains: set, added and the rewritten Host.</summary>
+    public byte[] AddedFields { get; }
+
+    public CompiledRoute(HttpRouteRule rule, string source)
+    {
+        Rule = rule;
+        Source = source;
+        _matches = [.. (rule.Matches.IsDefault ? [] : rule.Matches).Select(m => new CompiledRequestMatch(m))];
+        _destinations = [.. (rule.Destinations.IsDefault ? [] : rule.Destinations).Where(d => d.Weight > 0)];
+        _totalWeight = _destinations.Sum(d => d.Weight);
+        Timeout = rule.TimeoutMs is int ms and > 0 ? TimeSpan.FromMilliseconds(ms) : null;
+
+        var dropped = new List<string>();
+        var added = new StringBuilder();
+        if (rule.RequestHeaders is { } edits)
+        {
+            foreach (var set in edits.Set.IsDefault ? [] : edits.Set) { dropped.Add(set.Name); added.Append(set.Name).Append(": ").Append(set.Value).Append("\r\n"); }
+            foreach (var add in edits.Add.IsDefault ? [] : edits.Add) added.Append(add.Name).Append(": ").Append(add.Value).Append("\r\n");
+            dropped.AddRange(edits.Remove.IsDefault ? [] : edits.Remove);
+        }
+        if (rule.RewriteAuthority is { } authority) { dropped.Add("host"); added.Append("host: ").Append(authority).Append("\r\n"); }
+        DroppedFields = [.. dropped.Select(n => Encoding.ASCII.GetBytes(n.ToLowerInvariant()))];
+        AddedFields = Encoding.ASCII.GetBytes(added.ToString());
+    }
+
+    /// <summary>The first match block that holds, or null; a route without blocks matches every request.</summary>
+    public bool TryMatch<TRequest>(in TRequest request, int port, out CompiledRequestMatch? matched) where TRequest : IRouteRequest, allows ref struct
+    {
+        matched = null;
+        if (_matches.Length == 0) return true;
+        foreach (var match in _matches)
+        {
+            if (!match.Matches(request, port)) continue;
+            matched = match;
+            return true;
+        }
+        return false;
+    }
+
+    /// <summary>A destination drawn by weight (Envoy's weighted clusters); null when the route has none.</summary>
+    public RouteCluster? PickDestination()
+    {
+        if (_destinations.Length <= 1) return _destinations.Length == 0 ? null : _destinations[0];
+        var draw = Random.Shared.Next(_totalWeight);
+        foreach (var destination in _destinations)
+        {
+            if (draw < destination.Weight) return destination;
+            draw -= destination.Weight;
+        }
+        return _destinations[^1];
+    }
+
+    /// <summary>
+    /// The path the upstream gets: the matched prefix (or exact path) replaced by the rewrite, as Envoy's
+    /// prefix_rewrite does; the path itself without a rewrite.
+    /// </summary>
+    public static ReadOnlySpan<byte> RewritePath(CompiledRoute? route, CompiledRequestMatch? match, ReadOnlySpan<byte> path)
+    {
+        if (route?.Rule.RewriteUri is not { } rewrite) return path;
+        var prefix = match?.RewritablePrefix ?? "/";
+        var prefixLength = Encoding.UTF8.GetByteCount(prefix);
+        var rest = path.Length >= prefixLength ? path[prefixLength..] : default;
+        var result = new byte[Encoding.UTF8.GetByteCount(rewrite) + rest.Length];
+        var written = Encoding.UTF8.GetBytes(rewrite, result);
+        rest.CopyTo(result.AsSpan(written));
+        return result;
+    }
+}

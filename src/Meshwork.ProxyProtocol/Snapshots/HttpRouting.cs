@@ -1,0 +1,84 @@
+using System.Collections.Immutable;
+
+namespace Meshwork.ProxyProtocol.Snapshots;
+
+/// <summary>
+/// The HTTP routes of one VirtualService host, resolved by the control plane: the proxy only executes them.
+/// Routes are tried in order and the first whose match holds wins, as in Istio.
+/// </summary>
+public sealed record VirtualHostRoutes
+{
+    /// <summary>Service FQDNs (sidecar) or host patterns ("*", "*.suffix", exact; gateway) this table serves.</summary>
+    public ImmutableArray<string> Hosts { get; init; } = [];
+    public ImmutableArray<HttpRouteRule> Routes { get; init; } = [];
+    /// <summary>"VirtualService ns/name", for explanations and config dumps.</summary>
+    public required string Source { get; init; }
+}
+
+public enum StringMatchKind { Exact, Prefix, Regex }
+
+/// <summary>Istio's StringMatch: one of exact, prefix or regex (RE2 syntax, matched against the whole value).</summary>
+public sealed record StringMatchRule(StringMatchKind Kind, string Value);
+
+/// <summary>A named field (header or query parameter) and how its value must match.</summary>
+public sealed record NamedMatch(string Name, StringMatchRule Match);
+
+/// <summary>One match block: every condition set must hold (the blocks of a route are alternatives).</summary>
+public sealed record HttpRouteMatch
+{
+    public StringMatchRule? Uri { get; init; }
+    public StringMatchRule? Method { get; init; }
+    public ImmutableArray<NamedMatch> Headers { get; init; } = [];
+    public ImmutableArray<NamedMatch> QueryParams { get; init; } = [];
+    /// <summary>The port the client called (the Service port, or the gateway listener's).</summary>
+    public int? Port { get; init; }
+}
+
+/// <summary>A weighted destination: a service port, optionally one DestinationRule subset of it.</summary>
+public sealed record RouteCluster
+{
+    /// <summary>Service FQDN, as in <see cref="OutboundService.Hostname"/>.</summary>
+    public required string Host { get; init; }
+    /// <summary>The destination's Service port; 0: the port the client called (or the service's only port), as a sidecar route without a port means.</summary>
+    public required int Port { get; init; }
+    public string? Subset { get; init; }
+    public int Weight { get; init; } = 100;
+}
+
+/// <summary>One field value to set or add.</summary>
+public sealed record HeaderValue(string Name, string Value);
+
+/// <summary>Header manipulation for one direction.</summary>
+public sealed record HeaderEdits
+{
+    public ImmutableArray<HeaderValue> Set { get; init; } = [];
+    public ImmutableArray<HeaderValue> Add { get; init; } = [];
+    public ImmutableArray<string> Remove { get; init; } = [];
+}
+
+/// <summary>One HTTP route of a VirtualService, with its actions.</summary>
+public sealed record HttpRouteRule
+{
+    public string? Name { get; init; }
+    /// <summary>Alternatives; empty matches every request.</summary>
+    public ImmutableArray<HttpRouteMatch> Matches { get; init; } = [];
+    public ImmutableArray<RouteCluster> Destinations { get; init; } = [];
+    /// <summary>Replaces the matched URI prefix (or the whole path, for an exact match).</summary>
+    public string? RewriteUri { get; init; }
+    public string? RewriteAuthority { get; init; }
+    /// <summary>The request's deadline; past it the client gets 504 with flag UT.</summary>
+    public int? TimeoutMs { get; init; }
+    /// <summary>Attempts after the first for a request that was not sent (connect failures); null: the proxy's default.</summary>
+    public int? RetryAttempts { get; init; }
+    public HeaderEdits? RequestHeaders { get; init; }
+}
+
+/// <summary>A DestinationRule subset of one service port: its pods, and the client TLS decided for them.</summary>
+public sealed record OutboundSubset
+{
+    public required string Name { get; init; }
+    public ImmutableArray<UpstreamEndpoint> Endpoints { get; init; } = [];
+    public ImmutableArray<string> AcceptedIdentities { get; init; } = [];
+    public string TlsSource { get; init; } = "auto";
+    public string? Sni { get; init; }
+}

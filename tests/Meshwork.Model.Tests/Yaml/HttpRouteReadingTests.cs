@@ -1,0 +1,87 @@
+using Meshwork.Model.Resources;
+
+namespace Meshwork.Model.Tests.Yaml;
+
+/// <summary>VirtualService HTTP routes read whole: every match kind and every action Meshwork executes.</summary>
+public class HttpRouteReadingTests
+{
+    private const string Route = """
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata: {name: reviews, namespace: foo}
+        spec:
+          hosts: [reviews]
+          http:
+          - name: canary
+            match:
+            - uri: {prefix: /api/}
+              method: {exact: GET}
+              headers: {x-user: {regex: "j.*"}}
+              queryParams: {debug: {exact: "1"}}
+              port: 9080
+            rewrite: {uri: /, authority: reviews.internal}
+            timeout: 1.5s
+            retries: {attempts: 2}
+            headers:
+              request:
+                set: {x-route: canary}
+                add: {x-trace: "1"}
+                remove: [x-secret]
+            route:
+            - destination: {host: reviews, subset: v2, port: {number: 9080}}
+              weight: 100
+        """;
+
+    [Fact]
+    public void Every_match_and_action_of_a_route_is_read()
+    {
+        var vs = TestRead.One<VirtualService>(Route);
+        var route = Assert.Single(vs.Spec.Http);
+        var match = Assert.Single(route.Match);
+        Assert.Equal("prefix:/api/", match.Uri);
+        Assert.Equal("exact:GET", match.Method);
+        Assert.Equal("regex:j.*", match.Headers["x-user"]);
+        Assert.Equal("exact:1", match.QueryParams["debug"]);
+        Assert.Equal(9080, match.Port);
+        Assert.Equal(new HttpRewrite { Uri = "/", Authority = "reviews.internal" }, route.Rewrite);
+        Assert.Equal(TimeSpan.FromMilliseconds(1500), route.Timeout);
+        Assert.Equal(new HttpRetry { Attempts = 2 }, route.Retries);
+        Assert.Equal("canary", route.Headers!.Request!.Set["x-route"]);
+        Assert.Equal("1", route.Headers.Request.Add["x-trace"]);
+        Assert.Equal("x-secret", Assert.Single(route.Headers.Request.Remove));
+    }
+
+    [Fact]
+    public void Retry_conditions_and_response_header_edits_are_warned_as_not_enforced()
+    {
+        var result = TestRead.Yaml(Route.Replace("retries: {attempts: 2}", "retries: {attempts: 2, perTryTimeout: 500ms, retryOn: 5xx}", StringComparison.Ordinal)
+            .Replace("\n    route:\n", "\n      response:\n        remove: [server]\n    route:\n", StringComparison.Ordinal));
+        Assert.False(result.HasErrors, TestRead.Dump(result));
+        var warned = result.Diagnostics.Select(d => d.Path).ToList();
+        Assert.Contains("spec.http[0].retries.retryOn", warned);
+        Assert.Contains("spec.http[0].retries.perTryTimeout", warned);
+        Assert.Contains("spec.http[0].headers.response", warned);
+    }
+
+    [Theory]
+    [InlineData("1.5s", 1500)]
+    [InlineData("100ms", 100)]
+    [InlineData("1m30s", 90_000)]
+    [InlineData("2h", 7_200_000)]
+    public void Durations_read_as_istio_writes_them(string text, int milliseconds)
+    {
+        Assert.True(Meshwork.Model.Yaml.Reading.DurationReader.TryParse(text, out var value));
+        Assert.Equal(TimeSpan.FromMilliseconds(milliseconds), value);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("5")]
+    [InlineData("s")]
+    [InlineData("1.5 s")]
+    [InlineData("-1s")]
+    [InlineData("1d")]
+    [InlineData("48h")]
+    public void A_duration_without_a_unit_or_out_of_bounds_is_refused(string text) =>
+        Assert.False(Meshwork.Model.Yaml.Reading.DurationReader.TryParse(text, out _));
+}
