@@ -227,7 +227,7 @@ internal sealed class OutboundHttp1Relay(UpstreamCall call, ProxyState state, Pr
     private static bool TryDestination(in HttpHead head, DestinationCache cache, out RequestDestination destination, out string? error)
     {
         var target = head.Second;
-        var authority = target.IsEmpty || target[0] == '/' ? head.Field("host"u8) : target;
+        var authority = target.IsEmpty || target[0] == '/' ? head.Field("host"u8) : SchemeAndAuthority(target);
         if (!cache.Authority.AsSpan().SequenceEqual(authority) || authority.IsEmpty)
         {
             if (!RequestDestination.TryParse(target, head.Field("host"u8), out destination, out error)) return false;
@@ -235,15 +235,20 @@ internal sealed class OutboundHttp1Relay(UpstreamCall call, ProxyState state, Pr
             cache.Destination = destination;
             return true;
         }
-        // Same bytes, same destination; the scheme check still applies to this request's own target.
-        if (target.Length > 0 && target[0] != '/' && !RequestDestination.TryParse(target, default, out _, out error))
-        {
-            destination = default;
-            return false;
-        }
+        // Same bytes, same destination: for an absolute-form target the bytes compared are its scheme and
+        // authority, so nothing needs parsing again (no strings per request).
         destination = cache.Destination;
         error = null;
         return true;
+    }
+
+    /// <summary>"http://host:port" of an absolute-form target, without its path and query.</summary>
+    private static ReadOnlySpan<byte> SchemeAndAuthority(ReadOnlySpan<byte> target)
+    {
+        var scheme = target.IndexOf("://"u8);
+        if (scheme < 0) return target;
+        var end = target[(scheme + 3)..].IndexOfAny("/?#"u8);
+        return end < 0 ? target : target[..(scheme + 3 + end)];
     }
 
     private sealed record PeerFieldsCache(ActiveConfig Config, byte[] Fields);
