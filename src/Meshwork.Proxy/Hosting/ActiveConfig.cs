@@ -24,6 +24,11 @@ internal sealed class ActiveConfig
     /// <summary>Roots from the snapshot; null when the snapshot carries none (the cert dir's root-cert.pem is used).</summary>
     public TrustBundle? TrustBundle { get; }
     public FrozenSet<string> TrustDomains { get; }
+    /// <summary>
+    /// This workload's peer metadata field lines (Istio's metadata exchange), sent on every mTLS request to a
+    /// mesh endpoint: derived from the snapshot's node once, not per request or per handler.
+    /// </summary>
+    public byte[] PeerFields { get; }
 
     private ActiveConfig(ProxySnapshot snapshot, TrustBundle? bundle, string ownNamespace, HttpRouteTable routes, Gateway.GatewayRouteTable gatewayRoutes)
     {
@@ -34,6 +39,7 @@ internal sealed class ActiveConfig
         Routes = routes;
         TrustBundle = bundle;
         TrustDomains = (snapshot.TrustDomains.IsDefaultOrEmpty ? ["cluster.local"] : snapshot.TrustDomains).ToFrozenSet(StringComparer.Ordinal);
+        PeerFields = Forwarding.PeerMetadata.FieldLines(snapshot.Node);
     }
 
     /// <summary>Checks a snapshot and builds the derived lookups; on any problem returns null and every error found.</summary>

@@ -176,7 +176,7 @@ internal sealed class OutboundHttp1Relay(UpstreamCall call, ProxyState state, Pr
                 up = new UpstreamConnection(connect.Stream!);
             }
             up.Output.Append(pending.Written);
-            if (endpoint!.Tls == UpstreamTlsMode.IstioMutual && !network) up.Output.Append(PeerFields(config));
+            if (endpoint!.Tls == UpstreamTlsMode.IstioMutual && !network) up.Output.Append(config.PeerFields);
             Http1Relay.EndHead(up.Output);
             result = await Http1Relay.ExchangeAsync(downIn, downOut, frame, up, token).ConfigureAwait(false);
             if (deadline?.IsCancellationRequested == true && result.FailedStage == UpstreamStage.Downstream)
@@ -249,22 +249,5 @@ internal sealed class OutboundHttp1Relay(UpstreamCall call, ProxyState state, Pr
         if (scheme < 0) return target;
         var end = target[(scheme + 3)..].IndexOfAny("/?#"u8);
         return end < 0 ? target : target[..(scheme + 3 + end)];
-    }
-
-    private sealed record PeerFieldsCache(ActiveConfig Config, byte[] Fields);
-    private PeerFieldsCache? _peerFields;
-
-    /// <summary>This workload's peer metadata fields (Istio's metadata exchange), built once per snapshot.</summary>
-    private byte[] PeerFields(ActiveConfig config)
-    {
-        if (_peerFields is { } cached && ReferenceEquals(cached.Config, config)) return cached.Fields;
-        var node = config.Snapshot.Node;
-        var text = new System.Text.StringBuilder();
-        text.Append(PeerMetadata.Workload).Append(": ").Append(node.Workload).Append("\r\n");
-        if (node.App is { } app) text.Append(PeerMetadata.App).Append(": ").Append(app).Append("\r\n");
-        if (node.Version is { } version) text.Append(PeerMetadata.Version).Append(": ").Append(version).Append("\r\n");
-        var fields = System.Text.Encoding.ASCII.GetBytes(text.ToString());
-        _peerFields = new PeerFieldsCache(config, fields);
-        return fields;
     }
 }

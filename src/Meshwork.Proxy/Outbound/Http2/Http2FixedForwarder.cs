@@ -258,20 +258,12 @@ internal sealed class Http2FixedForwarder(FixedUpstream upstream, ProxyState sta
         }
     }
 
-    private sealed record PeerFields(ActiveConfig Config, string Workload, string? App, string? Version);
-    private PeerFields? _peer;
-
     /// <summary>This workload's peer metadata (Istio's metadata exchange), as the HTTP/1.1 relay sends it.</summary>
-    private void AddPeerMetadata(HttpRequestMessage message, ActiveConfig config)
+    private static void AddPeerMetadata(HttpRequestMessage message, ActiveConfig config)
     {
-        var peer = _peer;
-        if (peer is null || !ReferenceEquals(peer.Config, config))
-        {
-            var node = config.Snapshot.Node;
-            _peer = peer = new PeerFields(config, node.Workload, node.App, node.Version);
-        }
-        message.Headers.TryAddWithoutValidation(PeerMetadata.Workload, peer.Workload);
-        if (peer.App is { } app) message.Headers.TryAddWithoutValidation(PeerMetadata.App, app);
-        if (peer.Version is { } version) message.Headers.TryAddWithoutValidation(PeerMetadata.Version, version);
+        var node = config.Snapshot.Node;
+        message.Headers.TryAddWithoutValidation(PeerMetadata.Workload, node.Workload);
+        if (node.App is { } app) message.Headers.TryAddWithoutValidation(PeerMetadata.App, app);
+        if (node.Version is { } version) message.Headers.TryAddWithoutValidation(PeerMetadata.Version, version);
     }
 }
