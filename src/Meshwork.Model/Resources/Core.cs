@@ -62,13 +62,19 @@ public sealed record ServiceSpec
     public LabelSelector Selector { get; init; } = LabelSelector.Empty;
     public ImmutableArray<ServicePort> Ports { get; init; } = [];
     public string Type { get; init; } = "ClusterIP";
+    /// <summary>
+    /// The Service's virtual IPv4 address from the mesh's Service range, "None" for a headless
+    /// Service, or null until the control plane allocates one on create (as the API server does).
+    /// </summary>
+    public string? ClusterIp { get; init; }
 
     /// <summary>Structural: lists and maps compare by content.</summary>
     public bool Equals(ServiceSpec? other) =>
         other is not null
             && Selector == other.Selector
             && Equality.Seq(Ports, other.Ports)
-            && Type == other.Type;
+            && Type == other.Type
+            && ClusterIp == other.ClusterIp;
 
     public override int GetHashCode()
     {
@@ -76,6 +82,7 @@ public sealed record ServiceSpec
         hash.Add(Selector);
         hash.Add(Equality.Hash(Ports));
         hash.Add(Type);
+        hash.Add(ClusterIp);
         return hash.ToHashCode();
     }
 }

@@ -150,6 +150,11 @@ public static class ResourceJson
             return port;
         }));
         if (spec.Type != "ClusterIP") o["type"] = spec.Type;
+        if (spec.ClusterIp is { } clusterIp)
+        {
+            o["clusterIP"] = clusterIp;
+            o["clusterIPs"] = new JsonArray(clusterIp);
+        }
         return o;
     }
 

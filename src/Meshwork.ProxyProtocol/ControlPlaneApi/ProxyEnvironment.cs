@@ -32,6 +32,17 @@ public static class ProxyEnvironment
     public const string UpstreamHttp2 = "MESHWORK_UPSTREAM_HTTP2";
     /// <summary>host:port of the admin listener; default podIP:15000.</summary>
     public const string AdminAddress = "MESHWORK_ADMIN_ADDRESS";
+    /// <summary>
+    /// "iptables": the proxy runs in its pod's own network namespace, where iptables redirects the
+    /// app's outbound TCP to the outbound listener and all inbound TCP to the inbound capture
+    /// listener; the proxy finds each connection's original destination (SO_ORIGINAL_DST).
+    /// Unset: no capture (loopback mode: apps reach the proxy through http_proxy).
+    /// </summary>
+    public const string Capture = "MESHWORK_CAPTURE";
+    /// <summary>host:port of the inbound capture listener (Istio's 15006); default 0.0.0.0:15006 when capture is on.</summary>
+    public const string InboundCaptureAddress = "MESHWORK_INBOUND_CAPTURE_ADDRESS";
+    /// <summary>host:port of the read-only metrics listener (Istio's 15090: /stats/prometheus only); unset: none.</summary>
+    public const string MetricsAddress = "MESHWORK_METRICS_ADDRESS";
     /// <summary>Optional path of a snapshot JSON file: run without a control plane (tests, benchmarks).</summary>
     public const string SnapshotFile = "MESHWORK_SNAPSHOT_FILE";
     /// <summary>Pod labels as JSON object.</summary>

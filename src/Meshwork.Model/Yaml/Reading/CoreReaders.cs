@@ -95,12 +95,35 @@ internal static class CoreReaders
             Selector = new LabelSelector(m.StringMap("selector")),
             Ports = m.Objects("ports", ServicePort),
             Type = m.EnumString("type", ServiceTypes) ?? "ClusterIP",
+            ClusterIp = ClusterIp(m),
         };
-        m.Unsupported("clusterIP", "clusterIPs", "externalIPs", "externalName", "externalTrafficPolicy", "internalTrafficPolicy",
+        m.Unsupported("externalIPs", "externalName", "externalTrafficPolicy", "internalTrafficPolicy",
             "healthCheckNodePort", "ipFamilies", "ipFamilyPolicy", "loadBalancerIP", "loadBalancerSourceRanges", "loadBalancerClass",
             "allocateLoadBalancerNodePorts", "publishNotReadyAddresses", "sessionAffinity", "sessionAffinityConfig", "trafficDistribution");
         m.Finish();
         return new Service { ApiVersion = apiVersion, Metadata = meta, Spec = spec, Status = ServiceStatus(top.Map("status")) };
+    }
+
+    /// <summary>
+    /// spec.clusterIP: an IPv4 address or "None" (headless). spec.clusterIPs, which the API server
+    /// echoes back, is accepted when it says the same single address.
+    /// </summary>
+    private static string? ClusterIp(MapReader m)
+    {
+        var raw = m.Raw("clusterIP");
+        var text = m.String("clusterIP");
+        if (text is not null && text != "None"
+            && !(System.Net.IPAddress.TryParse(text, out var address) && address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && address.ToString() == text))
+        {
+            m.Context.Error(raw!, m.Child("clusterIP"), $"invalid value \"{text}\"", "an IPv4 address such as 10.96.0.10, or None for a headless Service");
+            return null;
+        }
+        var list = m.Strings("clusterIPs");
+        if (!list.IsDefaultOrEmpty && (list.Length != 1 || list[0] != text))
+        {
+            m.Context.Error(m.Raw("clusterIPs")!, m.Child("clusterIPs"), "must hold exactly spec.clusterIP", "set only spec.clusterIP");
+        }
+        return text;
     }
 
     /// <summary>status.loadBalancer.ingress[].ip, as the runtime writes it for a LoadBalancer Service.</summary>
