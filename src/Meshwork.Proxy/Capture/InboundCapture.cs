@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Collections.Frozen;
-using System.Net;
 using System.Net.Sockets;
 using Meshwork.Proxy.Configuration;
 using Meshwork.Proxy.Forwarding;
@@ -29,14 +28,14 @@ internal sealed class InboundCapture(
     {
         if (!OriginalDestination.TryRead(socket, out var destination) || Ipv4EndPoint.Matches(destination, socket.LocalEndPoint))
         {
-            ProxyLog.CaptureRefused(logger, "inbound", (socket.RemoteEndPoint as IPEndPoint)?.ToString(), "not redirected by capture: no original destination");
+            ProxyLog.CaptureRefused(logger, "inbound", socket.RemoteEndPoint, "not redirected by capture: no original destination");
             ConnectionReset.Reset(socket);
             return Task.CompletedTask;
         }
         if (declared.TryGetValue(destination.Port, out var pipeline)) return pipeline(socket, stopping);
         if (proxyPorts.Contains(destination.Port))
         {
-            ProxyLog.CaptureRefused(logger, "inbound", (socket.RemoteEndPoint as IPEndPoint)?.ToString(), $"port {destination.Port} is the proxy's own, reachable from inside the pod only");
+            ProxyLog.CaptureRefused(logger, "inbound", socket.RemoteEndPoint, $"port {destination.Port} is the proxy's own, reachable from inside the pod only");
             ConnectionReset.Reset(socket);
             return Task.CompletedTask;
         }

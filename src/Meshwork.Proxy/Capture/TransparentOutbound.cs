@@ -1,4 +1,3 @@
-using System.Net;
 using System.Net.Sockets;
 using Meshwork.Proxy.Forwarding;
 using Meshwork.Proxy.Hosting;
@@ -29,18 +28,18 @@ internal sealed class TransparentOutbound(
         var config = state.Config;
         if (config is null)
         {
-            ProxyLog.CaptureRefused(logger, "outbound", (socket.RemoteEndPoint as IPEndPoint)?.ToString(), "no configuration snapshot yet");
+            ProxyLog.CaptureRefused(logger, "outbound", socket.RemoteEndPoint, "no configuration snapshot yet");
             ConnectionReset.Reset(socket);
             return;
         }
         var captured = config.Capture.Resolve(destination);
         if (captured.Target is not { } target)
         {
-            ProxyLog.OutboundCaptured(logger, (socket.RemoteEndPoint as IPEndPoint)?.ToString(), destination.ToString(), PassthroughRelay.ClusterName);
+            ProxyLog.OutboundCaptured(logger, socket.RemoteEndPoint, destination, PassthroughRelay.ClusterName, destination.Port);
             await passthrough.RunAsync(socket, config, destination).ConfigureAwait(false);
             return;
         }
-        ProxyLog.OutboundCaptured(logger, (socket.RemoteEndPoint as IPEndPoint)?.ToString(), destination.ToString(), target.Authority);
+        ProxyLog.OutboundCaptured(logger, socket.RemoteEndPoint, destination, target.Service.Hostname, target.Port.Port);
         if (captured.Pinned is null && target.Port.Protocol != "tcp"
             && await Http1Sniffer.OpensWithHttp1Async(socket, sniffTimeout, stopping).ConfigureAwait(false))
         {

@@ -36,6 +36,17 @@ public sealed class CaptureMesh : IAsyncLifetime
     public async Task InitializeAsync()
     {
         if (PodNetwork.SkipReason is not null) return;
+        try { await StartAsync(); }
+        catch
+        {
+            // xunit does not dispose a fixture that failed to start: leave no namespace behind.
+            await DisposeAsync();
+            throw;
+        }
+    }
+
+    private async Task StartAsync()
+    {
         _files = new Mesh();
         Network = new PodNetwork();
         Sleep = Network.AddPod("sleep");
@@ -134,7 +145,7 @@ public sealed class CaptureMesh : IAsyncLifetime
     {
         foreach (var proxy in _proxies) await proxy.DisposeAsync();
         foreach (var owned in _owned) owned.Dispose();
-        Network?.Dispose();
+        (Network as IDisposable)?.Dispose();
         if (_files is not null) await _files.DisposeAsync();
     }
 }

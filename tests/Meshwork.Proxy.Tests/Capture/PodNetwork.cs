@@ -93,6 +93,8 @@ public sealed class PodNetwork : IDisposable
     {
         var psi = new ProcessStartInfo("ip") { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in (string[])["netns", "exec", pod.Netns, "setpriv", "--reuid=1000", "--regid=1000", "--clear-groups", "--", .. command]) psi.ArgumentList.Add(a);
+        // The app knows nothing of the mesh: capture, not a proxy setting, brings its traffic to the sidecar.
+        foreach (var name in new[] { "http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY" }) psi.Environment.Remove(name);
         using var process = Process.Start(psi)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();

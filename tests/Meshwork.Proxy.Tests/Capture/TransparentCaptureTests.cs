@@ -21,6 +21,28 @@ public sealed class TransparentCaptureTests(CaptureMesh mesh) : IClassFixture<Ca
     }
 
     [PodNetworkFact]
+    public async Task An_app_dialling_a_pod_of_the_service_directly_reaches_it_over_mTLS()
+    {
+        var (exit, stdout, stderr) = await PodNetwork.RunAsAppAsync(mesh.Sleep,
+            "curl", "-sS", "--max-time", "60", "-w", "\n%{http_code}", $"http://{mesh.Httpbin.Ip}:{CaptureMesh.HttpPort}/direct");
+
+        Assert.True(exit == 0, $"curl exit {exit}: {stderr}\nsleep proxy:\n{mesh.SleepProxy.Log}");
+        Assert.EndsWith("\n200", stdout);
+        Assert.Contains("URI=spiffe://cluster.local/ns/foo/sa/sleep", stdout);
+    }
+
+    [PodNetworkFact]
+    public async Task An_app_that_sets_http_proxy_to_the_pods_outbound_listener_is_served_as_in_loopback_mode()
+    {
+        var (exit, stdout, stderr) = await PodNetwork.RunAsAppAsync(mesh.Sleep,
+            "curl", "-sS", "--max-time", "60", "-x", "http://127.0.0.1:15001", "-w", "\n%{http_code}", $"http://httpbin.foo:{CaptureMesh.HttpPort}/proxied");
+
+        Assert.True(exit == 0, $"curl exit {exit}: {stderr}\nsleep proxy:\n{mesh.SleepProxy.Log}");
+        Assert.EndsWith("\n200", stdout);
+        Assert.Contains("URI=spiffe://cluster.local/ns/foo/sa/sleep", stdout);
+    }
+
+    [PodNetworkFact]
     public async Task A_raw_TCP_client_reaches_a_TCP_service_through_the_mesh()
     {
         var (exit, stdout, stderr) = await PodNetwork.RunAsAppAsync(mesh.Sleep, "timeout", "60", "bash", "-c",
@@ -45,14 +67,13 @@ public sealed class TransparentCaptureTests(CaptureMesh mesh) : IClassFixture<Ca
             Assert.NotEqual(0, exit);
             Assert.Equal("000", stdout.Trim());
         }
-        var (tcpExit, tcpOut, _) = await PodNetwork.RunAsAppAsync(mesh.Outside, "timeout", "60", "bash", "-c",
+        var (_, tcpOut, _) = await PodNetwork.RunAsAppAsync(mesh.Outside, "timeout", "60", "bash", "-c",
             $"exec 3<>/dev/tcp/{mesh.Httpbin.Ip}/{CaptureMesh.TcpPort}; printf 'plaintext\\n' >&3; head -n 1 <&3");
         Assert.DoesNotContain("plaintext", tcpOut);
 
         // Nothing reached the apps: the sidecar reset each connection before relaying a byte.
         Assert.Equal(before, mesh.HttpbinHttp.Accepted);
         Assert.Equal(0, mesh.HttpbinUndeclared.Accepted);
-        _ = tcpExit;
     }
 
     [PodNetworkFact]
