@@ -6,12 +6,16 @@ namespace Meshwork.Proxy.Tests.Capture;
 /// <summary>
 /// A sidecar running inside a pod's network namespace as a process of its own (<c>ip netns exec</c>), started from this
 /// test assembly's entry point with the environment the runtime gives it; ready once it logs its listeners.
+/// <see cref="NativeVariable"/> names a native meshwork-proxy (NativeAOT) to run instead, as the runtime does.
 /// </summary>
 public sealed class ProxyProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _log = new();
     private readonly TaskCompletionSource _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>The runtime's override for the sidecar executable (Meshwork.Runtime's ProxyCommand reads the same one).</summary>
+    public const string NativeVariable = "MESHWORK_PROXY_BIN";
 
     private ProxyProcess(Process process) => _process = process;
 
@@ -21,7 +25,10 @@ public sealed class ProxyProcess : IAsyncDisposable
     {
         var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
         var psi = new ProcessStartInfo("ip") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in (string[])["netns", "exec", pod.Netns, dotnet, typeof(ProxyProcess).Assembly.Location, "proxy"]) psi.ArgumentList.Add(a);
+        string[] command = Environment.GetEnvironmentVariable(NativeVariable) is { Length: > 0 } native
+            ? [native]
+            : [dotnet, typeof(ProxyProcess).Assembly.Location, "proxy"];
+        foreach (var a in (string[])["netns", "exec", pod.Netns, .. command]) psi.ArgumentList.Add(a);
         foreach (var (name, value) in environment) psi.Environment[name] = value;
         var process = Process.Start(psi)!;
         var proxy = new ProxyProcess(process);

@@ -7,39 +7,32 @@ namespace Meshwork.Proxy.Tests.Capture;
 /// </summary>
 public sealed class TransparentCaptureTests(CaptureMesh mesh) : IClassFixture<CaptureMesh>
 {
+    private const string SleepXfcc = "URI=spiffe://cluster.local/ns/foo/sa/sleep";
+
     [PodNetworkFact]
     public async Task An_app_calling_a_clusterIP_without_http_proxy_reaches_the_destination_over_mTLS()
     {
-        var (exit, stdout, stderr) = await PodNetwork.RunAsAppAsync(mesh.Sleep,
-            "curl", "-sS", "--max-time", "60", "-w", "\n%{http_code}", $"http://{mesh.ClusterIp}:{CaptureMesh.HttpPort}/headers");
-
-        Assert.True(exit == 0, $"curl exit {exit}: {stderr}\nsleep proxy:\n{mesh.SleepProxy.Log}");
-        Assert.EndsWith("\n200", stdout);
+        var answer = await CurlFromSleepAsync($"http://{mesh.ClusterIp}:{CaptureMesh.HttpPort}/headers");
         // The server sidecar sets XFCC only for a peer that presented a mesh certificate: the hop was mTLS, as sleep.
-        Assert.Contains("x-forwarded-client-cert:", stdout, StringComparison.OrdinalIgnoreCase);
-        Assert.Contains("URI=spiffe://cluster.local/ns/foo/sa/sleep", stdout);
+        Assert.Contains("x-forwarded-client-cert:", answer, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains(SleepXfcc, answer);
     }
 
     [PodNetworkFact]
-    public async Task An_app_dialling_a_pod_of_the_service_directly_reaches_it_over_mTLS()
-    {
-        var (exit, stdout, stderr) = await PodNetwork.RunAsAppAsync(mesh.Sleep,
-            "curl", "-sS", "--max-time", "60", "-w", "\n%{http_code}", $"http://{mesh.Httpbin.Ip}:{CaptureMesh.HttpPort}/direct");
-
-        Assert.True(exit == 0, $"curl exit {exit}: {stderr}\nsleep proxy:\n{mesh.SleepProxy.Log}");
-        Assert.EndsWith("\n200", stdout);
-        Assert.Contains("URI=spiffe://cluster.local/ns/foo/sa/sleep", stdout);
-    }
+    public async Task An_app_dialling_a_pod_of_the_service_directly_reaches_it_over_mTLS() =>
+        Assert.Contains(SleepXfcc, await CurlFromSleepAsync($"http://{mesh.Httpbin.Ip}:{CaptureMesh.HttpPort}/direct"));
 
     [PodNetworkFact]
-    public async Task An_app_that_sets_http_proxy_to_the_pods_outbound_listener_is_served_as_in_loopback_mode()
-    {
-        var (exit, stdout, stderr) = await PodNetwork.RunAsAppAsync(mesh.Sleep,
-            "curl", "-sS", "--max-time", "60", "-x", "http://127.0.0.1:15001", "-w", "\n%{http_code}", $"http://httpbin.foo:{CaptureMesh.HttpPort}/proxied");
+    public async Task An_app_that_sets_http_proxy_to_the_pods_outbound_listener_is_served_as_in_loopback_mode() =>
+        Assert.Contains(SleepXfcc, await CurlFromSleepAsync($"http://httpbin.foo:{CaptureMesh.HttpPort}/proxied", "-x", "http://127.0.0.1:15001"));
 
+    /// <summary>curl in the sleep pod as its app; asserts a 200 and returns what the server answered.</summary>
+    private async Task<string> CurlFromSleepAsync(string url, params string[] options)
+    {
+        var (exit, stdout, stderr) = await PodNetwork.RunAsAppAsync(mesh.Sleep, ["curl", "-sS", "--max-time", "60", "-w", "\n%{http_code}", .. options, url]);
         Assert.True(exit == 0, $"curl exit {exit}: {stderr}\nsleep proxy:\n{mesh.SleepProxy.Log}");
         Assert.EndsWith("\n200", stdout);
-        Assert.Contains("URI=spiffe://cluster.local/ns/foo/sa/sleep", stdout);
+        return stdout;
     }
 
     [PodNetworkFact]
@@ -79,11 +72,7 @@ public sealed class TransparentCaptureTests(CaptureMesh mesh) : IClassFixture<Ca
     [PodNetworkFact]
     public async Task A_connection_to_an_address_outside_the_mesh_is_passed_through_in_plaintext()
     {
-        var (exit, stdout, stderr) = await PodNetwork.RunAsAppAsync(mesh.Sleep,
-            "curl", "-sS", "--max-time", "60", "-w", "\n%{http_code}", $"http://{mesh.Outside.Ip}:{CaptureMesh.OutsidePort}/external");
-
-        Assert.True(exit == 0, $"curl exit {exit}: {stderr}\nsleep proxy:\n{mesh.SleepProxy.Log}");
-        Assert.EndsWith("\n200", stdout);
+        var stdout = await CurlFromSleepAsync($"http://{mesh.Outside.Ip}:{CaptureMesh.OutsidePort}/external");
         Assert.Contains("GET /external HTTP/1.1", stdout);
         Assert.DoesNotContain("x-forwarded-client-cert", stdout, StringComparison.OrdinalIgnoreCase);
         var metrics = await CaptureMesh.RawGetAsync(mesh.Outside, mesh.Sleep.Ip, CaptureMesh.MetricsPort, "/stats/prometheus");
