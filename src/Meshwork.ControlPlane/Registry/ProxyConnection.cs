@@ -41,7 +41,7 @@ public sealed class ProxyConnection
     private ProxySnapshot? _acked;
     private readonly Queue<ProxySnapshot> _unanswered = new();
     private bool _needsFull = true;
-    private const int UnansweredKept = 8;
+    private const int UnansweredKept = 4;
 
     internal ProxyConnection(string id, ProxyRegistration registration, SpiffeId identity, DateTimeOffset connectedAt)
     {
