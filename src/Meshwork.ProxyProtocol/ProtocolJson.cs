@@ -17,6 +17,8 @@ namespace Meshwork.ProxyProtocol;
 [JsonSerializable(typeof(ProxyRegistration))]
 [JsonSerializable(typeof(SnapshotEnvelope))]
 [JsonSerializable(typeof(SnapshotAck))]
+[JsonSerializable(typeof(SnapshotUpdate))]
+[JsonSerializable(typeof(SnapshotDelta))]
 [JsonSerializable(typeof(BootstrapTokenRequest))]
 [JsonSerializable(typeof(BootstrapTokenResponse))]
 public sealed partial class ProtocolJson : JsonSerializerContext

@@ -15,6 +15,10 @@ public sealed record PushOptions
     public int CertificateBurst { get; init; } = 10;
     /// <summary>… and the steady rate after it.</summary>
     public TimeSpan CertificateRefillInterval { get; init; } = TimeSpan.FromSeconds(6);
+    /// <summary>Streams that may be setting up at once (generating and writing their first snapshot); the rest wait their turn.</summary>
+    public int ConcurrentFirstSnapshots { get; init; } = 32;
+    /// <summary>How long a new stream waits for its turn before it is refused with 503 (the proxy retries).</summary>
+    public TimeSpan AdmissionWait { get; init; } = TimeSpan.FromSeconds(20);
     /// <summary>Lifetime of bootstrap tokens issued through the API when the request names none.</summary>
     public TimeSpan? BootstrapTokenLifetime { get; init; }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Meshwork.ControlPlane.Ca;
+using Meshwork.ControlPlane.Push.Deltas;
 using Meshwork.ControlPlane.Registry;
 using Meshwork.Identity;
 using Meshwork.ProxyProtocol;
@@ -21,6 +22,7 @@ public sealed partial class StreamEndpoints(
     MeshCallerAuthenticator authenticator,
     ProxyRegistry registry,
     SnapshotPusher pusher,
+    ConnectAdmission admission,
     PushOptions options,
     TimeProvider time,
     IHostApplicationLifetime lifetime,
@@ -50,6 +52,14 @@ public sealed partial class StreamEndpoints(
             return;
         }
 
+        using var lease = await admission.AdmitAsync(context.RequestAborted).ConfigureAwait(false);
+        if (lease is null)
+        {
+            LogNotAdmitted(identity.Uri);
+            context.Response.Headers.RetryAfter = "1";
+            await WriteProblemAsync(context, StatusCodes.Status503ServiceUnavailable, "ServiceUnavailable", "too many proxies are connecting at once; retry shortly").ConfigureAwait(false);
+            return;
+        }
         var connection = registry.Connect(registration, identity);
         LogConnected(connection.Id, identity.Uri);
         // Streams never finish on their own: end them when the server stops, so that shutdown does
@@ -65,7 +75,7 @@ public sealed partial class StreamEndpoints(
             await context.Response.Body.FlushAsync(ended.Token).ConfigureAwait(false);
 
             pusher.Refresh(connection);
-            await WriteLoopAsync(context.Response.Body, connection, ended.Token).ConfigureAwait(false);
+            await WriteLoopAsync(context.Response.Body, connection, lease, ended.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (ended.IsCancellationRequested)
         {
@@ -82,8 +92,10 @@ public sealed partial class StreamEndpoints(
         }
     }
 
-    private async Task WriteLoopAsync(Stream body, ProxyConnection connection, CancellationToken cancellationToken)
+    private async Task WriteLoopAsync(Stream body, ProxyConnection connection, ConnectAdmission.Lease admitted, CancellationToken cancellationToken)
     {
+        // A proxy that runs the current version already is sent nothing: its turn ends at once.
+        if (!connection.HasPending) admitted.Dispose();
         while (!cancellationToken.IsCancellationRequested)
         {
             var snapshot = await connection.TakeAsync(options.Heartbeat, time, cancellationToken).ConfigureAwait(false);
@@ -93,12 +105,15 @@ public sealed partial class StreamEndpoints(
                 await body.FlushAsync(cancellationToken).ConfigureAwait(false);
                 continue;
             }
-            if (snapshot.Version == connection.LastSentVersion) continue;
-            var nonce = connection.RecordSent(snapshot.Version, time.GetUtcNow());
-            var line = JsonSerializer.SerializeToUtf8Bytes(new SnapshotEnvelope { Nonce = nonce, Snapshot = snapshot }, ProtocolJson.Default.SnapshotEnvelope);
+            if (connection.AlreadySent(snapshot)) continue;
+            var (nonce, deltaBase) = connection.RecordSent(snapshot, time.GetUtcNow());
+            var line = deltaBase is not null && SnapshotDiff.Between(deltaBase, snapshot) is { } diff
+                ? StreamLines.Delta(nonce, diff)
+                : StreamLines.Full(nonce, snapshot);
             await body.WriteAsync(line, cancellationToken).ConfigureAwait(false);
             await body.WriteAsync(NewLine, cancellationToken).ConfigureAwait(false);
             await body.FlushAsync(cancellationToken).ConfigureAwait(false);
+            admitted.Dispose();
             LogSent(connection.Id, snapshot.Version, nonce);
         }
     }
@@ -155,6 +170,9 @@ public sealed partial class StreamEndpoints(
 
     [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "Refused a stream from {Identity}: {Why}")]
     private partial void LogRegistrationRefused(string identity, string why);
+
+    [LoggerMessage(EventId = 1007, Level = LogLevel.Debug, Message = "Asked {Identity} to retry its stream: too many proxies are connecting at once")]
+    private partial void LogNotAdmitted(string identity);
 
     [LoggerMessage(EventId = 1004, Level = LogLevel.Debug, Message = "Sent snapshot {Version} to proxy {ProxyId} (nonce {Nonce})")]
     private partial void LogSent(string proxyId, string version, string nonce);

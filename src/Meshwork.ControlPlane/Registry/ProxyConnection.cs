@@ -32,7 +32,16 @@ public sealed class ProxyConnection
     private readonly CancellationTokenSource _closed = new();
     private long _offeredRevision = long.MinValue;
     private string? _offeredVersion;
+    private ProxySnapshot? _offered;
     private long _nonce;
+    // Delta bookkeeping: the snapshot the proxy runs once it applied everything sent (what the next
+    // delta is computed against), the last one it ACKed (what it keeps after a NACK), the ones sent
+    // and not yet answered, and whether the next line must be a full snapshot.
+    private ProxySnapshot? _base;
+    private ProxySnapshot? _acked;
+    private readonly Queue<ProxySnapshot> _unanswered = new();
+    private bool _needsFull = true;
+    private const int UnansweredKept = 4;
 
     internal ProxyConnection(string id, ProxyRegistration registration, SpiffeId identity, DateTimeOffset connectedAt)
     {
@@ -96,8 +105,15 @@ public sealed class ProxyConnection
             if (revision < _offeredRevision) return false;
             _offeredRevision = revision;
             GenerationError = null;
-            if (snapshot.Version == _offeredVersion) return false;
+            if (snapshot.Version == _offeredVersion)
+            {
+                // A proxy that reconnected running this very content (equal version, equal content):
+                // later changes can go to it as deltas against it.
+                if (_base is null && snapshot.Version == AckedVersion) { _base = _acked = snapshot; _needsFull = false; }
+                return false;
+            }
             _offeredVersion = snapshot.Version;
+            _offered = snapshot;
             _pending.Writer.TryWrite(snapshot);
             return true;
         }
@@ -107,6 +123,9 @@ public sealed class ProxyConnection
     {
         lock (_gate) GenerationError = error;
     }
+
+    /// <summary>True when a snapshot waits to be written.</summary>
+    public bool HasPending => _pending.Reader.Count > 0;
 
     /// <summary>The next snapshot to write, or null when <paramref name="idle"/> passed without one (time for a heartbeat).</summary>
     public async ValueTask<ProxySnapshot?> TakeAsync(TimeSpan idle, TimeProvider time, CancellationToken cancellationToken)
@@ -125,16 +144,31 @@ public sealed class ProxyConnection
         return _pending.Reader.TryRead(out var next) ? next : null;
     }
 
-    /// <summary>Records a snapshot as written to the stream and returns the nonce it was sent with.</summary>
-    internal string RecordSent(string version, DateTimeOffset at)
+    /// <summary>True when <paramref name="snapshot"/> is what the proxy was last sent and no full snapshot was asked for since.</summary>
+    internal bool AlreadySent(ProxySnapshot snapshot)
+    {
+        lock (_gate) return snapshot.Version == LastSentVersion && !(_needsFull && LastSentVersion is not null && _base is null);
+    }
+
+    /// <summary>
+    /// Records <paramref name="snapshot"/> as being written to the stream. Returns the nonce it is sent
+    /// with and the snapshot a delta may be computed against: null when it must go whole (the proxy
+    /// reads full snapshots only, this is the stream's first, or the proxy asked for a resync).
+    /// </summary>
+    internal (string Nonce, ProxySnapshot? Base) RecordSent(ProxySnapshot snapshot, DateTimeOffset at)
     {
         lock (_gate)
         {
             var nonce = (++_nonce).ToString(System.Globalization.CultureInfo.InvariantCulture);
-            LastSentVersion = version;
+            var deltaBase = Registration.Deltas && !_needsFull ? _base : null;
+            _needsFull = false;
+            _base = snapshot;
+            _unanswered.Enqueue(snapshot);
+            if (_unanswered.Count > UnansweredKept) _unanswered.Dequeue();
+            LastSentVersion = snapshot.Version;
             LastSentNonce = nonce;
             LastSentAt = at;
-            return nonce;
+            return (nonce, deltaBase);
         }
     }
 
@@ -148,11 +182,23 @@ public sealed class ProxyConnection
                 AckedVersion = ack.Version;
                 AckedAt = at;
                 if (NackVersion == ack.Version) { NackVersion = null; NackError = null; }
+                if (_unanswered.FirstOrDefault(s => s.Version == ack.Version) is { } applied) _acked = applied;
+                return;
             }
-            else
+            NackVersion = ack.Version;
+            NackError = ack.Error;
+            if (ack.Resync)
             {
-                NackVersion = ack.Version;
-                NackError = ack.Error;
+                // The proxy could not place a delta on what it runs: send the newest snapshot whole.
+                _needsFull = true;
+                _base = null;
+                if (_offered is not null) _pending.Writer.TryWrite(_offered);
+            }
+            else if (_base?.Version == ack.Version)
+            {
+                // NACK keeps the last good snapshot on the proxy: the next delta starts from it.
+                _base = _acked;
+                _needsFull = _acked is null;
             }
         }
     }

@@ -146,6 +146,7 @@ internal sealed class ControlPlaneAgent(ProxyOptions options, ProxyState state, 
             Labels = options.Labels,
             Ports = [.. options.Inbound.Select(t => t.WorkloadPort)],
             CurrentVersion = state.Config?.Snapshot.Version,
+            Deltas = true,
         };
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(options.ControlPlane!, ControlPlanePaths.Stream))
         {
@@ -181,8 +182,8 @@ internal sealed class ControlPlaneAgent(ProxyOptions options, ProxyState state, 
                     lines.AdvanceTo(buffer.Start);
                     if (envelope is not null)
                     {
-                        var error = Apply(envelope, length, started);
-                        await AckAsync(client, envelope, error, cancellationToken).ConfigureAwait(false);
+                        var (error, resync) = Apply(envelope, length, started);
+                        await AckAsync(client, envelope, error, resync, cancellationToken).ConfigureAwait(false);
                     }
                     continue;
                 }
@@ -205,7 +206,7 @@ internal sealed class ControlPlaneAgent(ProxyOptions options, ProxyState state, 
     }
 
     /// <summary>Reads one snapshot line; null when it could not be read (nothing to ACK).</summary>
-    private SnapshotEnvelope? Read(ReadOnlySequence<byte> line)
+    private SnapshotUpdate? Read(ReadOnlySequence<byte> line)
     {
         try { return Deserialize(line); }
         catch (JsonException e)
@@ -222,29 +223,41 @@ internal sealed class ControlPlaneAgent(ProxyOptions options, ProxyState state, 
         }
     }
 
-    /// <summary>Applies a snapshot read from a line of <paramref name="length"/> bytes; returns the NACK's error, or null.</summary>
-    private string? Apply(SnapshotEnvelope envelope, long length, long started)
+    /// <summary>
+    /// Applies a full snapshot or a delta read from a line of <paramref name="length"/> bytes; returns the
+    /// NACK's error (null for an ACK) and whether to ask for a full snapshot (a delta that does not fit
+    /// what this proxy runs). Either way a refused line leaves the last good config in place.
+    /// </summary>
+    private (string? Error, bool Resync) Apply(SnapshotUpdate update, long length, long started)
     {
         string? error = null;
-        if (envelope.Snapshot.Node.Role != options.Role)
-            error = $"snapshot is for role {envelope.Snapshot.Node.Role}, this proxy runs as {options.Role}";
+        var resync = false;
+        var snapshot = update.Snapshot;
+        if (snapshot is null && update.Delta is { } delta)
+        {
+            snapshot = SnapshotDeltaApplier.Apply(state.Config?.Snapshot, delta, out error);
+            resync = snapshot is null;
+        }
+        if (snapshot is null) error ??= "the line carries neither a snapshot nor a delta";
+        else if (snapshot.Node.Role != options.Role)
+            error = $"snapshot is for role {snapshot.Node.Role}, this proxy runs as {options.Role}";
         else
         {
-            try { state.TryApply(envelope.Snapshot, out error); }
+            try { state.TryApply(snapshot, out error); }
             catch (OutOfMemoryException)
             {
                 error = $"the snapshot's lookups do not fit in this proxy's heap ({GC.GetGCMemoryInfo().TotalAvailableMemoryBytes} bytes available to the GC)";
             }
         }
         // The size and the time (read, checked, lookups built) say what a large mesh costs a proxy.
-        if (error is null) ProxyLog.SnapshotApplied(logger, envelope.Snapshot.Version, string.Create(CultureInfo.InvariantCulture,
-            $"control plane; {length} bytes, applied in {Stopwatch.GetElapsedTime(started).TotalMilliseconds:F0} ms"));
-        else ProxyLog.SnapshotRejected(logger, envelope.Snapshot.Version, "control plane", error);
-        return error;
+        if (error is null) ProxyLog.SnapshotApplied(logger, update.Version, string.Create(CultureInfo.InvariantCulture,
+            $"control plane{(update.Delta is null ? "" : " (delta)")}; {length} bytes, applied in {Stopwatch.GetElapsedTime(started).TotalMilliseconds:F0} ms"));
+        else ProxyLog.SnapshotRejected(logger, update.Version, "control plane", error);
+        return (error, resync);
     }
 
     /// <summary>One JSON value, and nothing but white space after it (what Deserialize(string) accepted).</summary>
-    private static SnapshotEnvelope? Deserialize(ReadOnlySequence<byte> line)
+    private static SnapshotUpdate? Deserialize(ReadOnlySequence<byte> line)
     {
         var options = ProtocolJson.Default.Options;
         var reader = new Utf8JsonReader(line, new JsonReaderOptions
@@ -253,14 +266,14 @@ internal sealed class ControlPlaneAgent(ProxyOptions options, ProxyState state, 
             CommentHandling = options.ReadCommentHandling,
             MaxDepth = options.MaxDepth,
         });
-        var envelope = JsonSerializer.Deserialize(ref reader, ProtocolJson.Default.SnapshotEnvelope);
+        var envelope = JsonSerializer.Deserialize(ref reader, ProtocolJson.Default.SnapshotUpdate);
         if (reader.Read()) throw new JsonException($"unexpected content after the snapshot at byte {reader.TokenStartIndex}");
         return envelope;
     }
 
-    private async Task AckAsync(HttpClient client, SnapshotEnvelope envelope, string? error, CancellationToken cancellationToken)
+    private async Task AckAsync(HttpClient client, SnapshotUpdate envelope, string? error, bool resync, CancellationToken cancellationToken)
     {
-        var ack = new SnapshotAck { ProxyId = options.ProxyId, Version = envelope.Snapshot.Version, Nonce = envelope.Nonce, Error = error };
+        var ack = new SnapshotAck { ProxyId = options.ProxyId, Version = envelope.Version, Nonce = envelope.Nonce, Error = error, Resync = resync };
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(options.ControlPlane!, ControlPlanePaths.Acks))
         {
             Version = HttpVersion.Version20,
@@ -273,7 +286,7 @@ internal sealed class ControlPlaneAgent(ProxyOptions options, ProxyState state, 
         }
         catch (HttpRequestException e)
         {
-            ProxyLog.ReloadFailed(logger, $"ack for {envelope.Snapshot.Version}", e.Message);
+            ProxyLog.ReloadFailed(logger, $"ack for {envelope.Version}", e.Message);
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Text.Json.Serialization;
 using Meshwork.ProxyProtocol.Snapshots;
 
 namespace Meshwork.ProxyProtocol.ControlPlaneApi;
@@ -57,12 +58,32 @@ public sealed record ProxyRegistration
     public ImmutableArray<int> Ports { get; init; } = [];
     /// <summary>The version the proxy already runs (after a reconnect), so an unchanged snapshot is not resent.</summary>
     public string? CurrentVersion { get; init; }
+    /// <summary>
+    /// The proxy reads <see cref="SnapshotUpdate"/> lines: after the first full snapshot it is sent only what
+    /// changed (<see cref="SnapshotDelta"/>), as incremental xDS does. Proxies that leave it false get full snapshots.
+    /// </summary>
+    public bool Deltas { get; init; }
 }
 
 public sealed record SnapshotEnvelope
 {
     public required string Nonce { get; init; }
     public required ProxySnapshot Snapshot { get; init; }
+}
+
+/// <summary>
+/// One line of the stream of a proxy that registered with <see cref="ProxyRegistration.Deltas"/>: a full
+/// snapshot or a delta, never both. A full snapshot line is also a valid <see cref="SnapshotEnvelope"/>.
+/// </summary>
+public sealed record SnapshotUpdate
+{
+    public required string Nonce { get; init; }
+    public ProxySnapshot? Snapshot { get; init; }
+    public SnapshotDelta? Delta { get; init; }
+
+    /// <summary>The version the proxy runs once it applied this line.</summary>
+    [JsonIgnore]
+    public string Version => Snapshot?.Version ?? Delta?.Version ?? "";
 }
 
 public sealed record SnapshotAck
@@ -72,6 +93,11 @@ public sealed record SnapshotAck
     public required string Nonce { get; init; }
     /// <summary>Null for an ACK; the reason the proxy rejected the snapshot for a NACK.</summary>
     public string? Error { get; init; }
+    /// <summary>
+    /// With a NACK: the proxy could not apply a delta to what it runs (it missed one, or rejected the one
+    /// before) and asks for a full snapshot.
+    /// </summary>
+    public bool Resync { get; init; }
 }
 
 public sealed record BootstrapTokenRequest

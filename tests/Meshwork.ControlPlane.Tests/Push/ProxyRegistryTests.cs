@@ -57,13 +57,13 @@ public sealed class ProxyRegistryTests
     public void Status_follows_sends_acks_and_nacks()
     {
         var connection = _registry.Connect(Registration, Httpbin);
-        var nonce = connection.RecordSent("v1", _time.GetUtcNow());
+        var nonce = connection.RecordSent(Snapshot("v1"), _time.GetUtcNow()).Nonce;
         Assert.Equal("STALE", Assert.Single(_registry.List()).Status);
 
         Assert.Equal(AckOutcome.Recorded, _registry.RecordAck(Ack("v1", nonce), Httpbin));
         Assert.Equal("SYNCED", Assert.Single(_registry.List()).Status);
 
-        var next = connection.RecordSent("v2", _time.GetUtcNow());
+        var next = connection.RecordSent(Snapshot("v2"), _time.GetUtcNow()).Nonce;
         Assert.Equal(AckOutcome.Recorded, _registry.RecordAck(Ack("v2", next, "unsupported field"), Httpbin));
         var row = Assert.Single(_registry.List());
         Assert.Equal(("NACK", "v1", "unsupported field"), (row.Status, row.AckedVersion, row.NackError));
@@ -73,10 +73,16 @@ public sealed class ProxyRegistryTests
     public void Only_the_proxy_itself_may_ack_for_it()
     {
         var connection = _registry.Connect(Registration, Httpbin);
-        var nonce = connection.RecordSent("v1", _time.GetUtcNow());
+        var nonce = connection.RecordSent(Snapshot("v1"), _time.GetUtcNow()).Nonce;
 
         Assert.Equal(AckOutcome.NotYourProxy, _registry.RecordAck(Ack("v1", nonce), Sleep));
         Assert.Equal(AckOutcome.UnknownProxy, _registry.RecordAck(Ack("v1", nonce) with { ProxyId = "other.foo" }, Httpbin));
         Assert.Equal("STALE", Assert.Single(_registry.List()).Status);
     }
+
+    private static ProxySnapshot Snapshot(string version) => new()
+    {
+        Version = version,
+        Node = new ProxyNode { Id = "httpbin-1.foo", Role = ProxyRole.Sidecar, Namespace = "foo", Workload = "httpbin" },
+    };
 }

@@ -193,6 +193,24 @@ internal sealed class TestStream : IAsyncDisposable
         }
     }
 
+    /// <summary>The next line of a stream opened with <see cref="ProxyRegistration.Deltas"/>, and its size in bytes.</summary>
+    public async Task<(SnapshotUpdate Update, int Bytes)> NextUpdateAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var line = await _reader.ReadLineAsync(cancellationToken) ?? throw new EndOfStreamException("the control plane closed the stream");
+            if (line.Length == 0) continue;
+            return (JsonSerializer.Deserialize(line, ProtocolJson.Default.SnapshotUpdate)!, System.Text.Encoding.UTF8.GetByteCount(line));
+        }
+    }
+
+    public async Task AckAsync(string proxyId, SnapshotUpdate update, string? error = null, bool resync = false)
+    {
+        var ack = new SnapshotAck { ProxyId = proxyId, Version = update.Version, Nonce = update.Nonce, Error = error, Resync = resync };
+        using var response = await _client.PostAsJsonAsync(ControlPlanePaths.Acks, ack, ProtocolJson.Default.SnapshotAck);
+        response.EnsureSuccessStatusCode();
+    }
+
     public async Task AckAsync(SnapshotEnvelope envelope, string? error = null)
     {
         var ack = new SnapshotAck { ProxyId = envelope.Snapshot.Node.Id, Version = envelope.Snapshot.Version, Nonce = envelope.Nonce, Error = error };

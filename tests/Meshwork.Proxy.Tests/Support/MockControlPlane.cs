@@ -25,7 +25,7 @@ public sealed class MockControlPlane : IAsyncDisposable
 {
     public const string Token = "bootstrap-token-for-tests";
     private readonly WebApplication _app;
-    private readonly Channel<SnapshotEnvelope> _pushes = Channel.CreateUnbounded<SnapshotEnvelope>();
+    private readonly Channel<SnapshotUpdate> _pushes = Channel.CreateUnbounded<SnapshotUpdate>();
 
     public ConcurrentQueue<SnapshotAck> Acks { get; } = new();
     public ConcurrentQueue<string> CertificateRequests { get; } = new();   // "token" or "certificate"
@@ -35,7 +35,10 @@ public sealed class MockControlPlane : IAsyncDisposable
 
     private MockControlPlane(WebApplication app, Uri url, string rootFile) { _app = app; Url = url; RootFile = rootFile; }
 
-    public void Push(ProxySnapshot snapshot) => _pushes.Writer.TryWrite(new SnapshotEnvelope { Nonce = Guid.NewGuid().ToString("n"), Snapshot = snapshot });
+    public void Push(ProxySnapshot snapshot) => _pushes.Writer.TryWrite(new SnapshotUpdate { Nonce = Guid.NewGuid().ToString("n"), Snapshot = snapshot });
+
+    /// <summary>Sends a delta line, as the control plane does to a proxy that registered for deltas.</summary>
+    public void Push(SnapshotDelta delta) => _pushes.Writer.TryWrite(new SnapshotUpdate { Nonce = Guid.NewGuid().ToString("n"), Delta = delta });
 
     public static async Task<MockControlPlane> StartAsync(TestCertificateAuthority ca, string directory, SpiffeId workload, TimeSpan? certificateTtl = null)
     {
@@ -80,7 +83,7 @@ public sealed class MockControlPlane : IAsyncDisposable
             {
                 await foreach (var envelope in self._pushes.Reader.ReadAllAsync(c.RequestAborted))
                 {
-                    await c.Response.WriteAsync(JsonSerializer.Serialize(envelope, ProtocolJson.Default.SnapshotEnvelope) + "\n", c.RequestAborted);
+                    await c.Response.WriteAsync(JsonSerializer.Serialize(envelope, ProtocolJson.Default.SnapshotUpdate) + "\n", c.RequestAborted);
                     await c.Response.Body.FlushAsync(c.RequestAborted);
                 }
             }

@@ -1,0 +1,102 @@
+using System.Collections.Immutable;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Meshwork.Generation.Hashing;
+using Meshwork.ProxyProtocol;
+using Meshwork.ProxyProtocol.Snapshots;
+
+namespace Meshwork.ControlPlane.Push.Deltas;
+
+/// <summary>A delta ready to write: the value, and its outbound part already serialized (shared by the proxies that share both lists).</summary>
+public sealed record DiffResult(SnapshotDelta Delta, byte[] OutboundJson);
+
+/// <summary>
+/// What changed between the snapshot a proxy runs and the one it should run, part by part, compared
+/// by the parts' content hashes (<see cref="EncodedList"/>). The outbound diff, the large one, is
+/// computed once per pair of lists: every proxy of a namespace moves between the same two.
+/// </summary>
+public static class SnapshotDiff
+{
+    private static readonly ConditionalWeakTable<OutboundService[], OutboundDiffs> OutboundCache = [];
+
+    /// <summary>The delta from <paramref name="current"/> to <paramref name="target"/>; null when only a full snapshot can express it.</summary>
+    public static DiffResult? Between(ProxySnapshot current, ProxySnapshot target)
+    {
+        ArgumentNullException.ThrowIfNull(current);
+        ArgumentNullException.ThrowIfNull(target);
+        if (!SnapshotParts.InCanonicalOrder(target.Inbound) || !SnapshotParts.InCanonicalOrder(target.Outbound)
+            || !SnapshotParts.InCanonicalOrder(current.Inbound) || !SnapshotParts.InCanonicalOrder(current.Outbound))
+        {
+            return null;
+        }
+        var json = ProtocolJson.Default;
+        var inbound = Keyed(current.Inbound, target.Inbound, json.InboundPort, SnapshotParts.InboundKey);
+        var outbound = Outbound(current.Outbound, target.Outbound);
+        var delta = new SnapshotDelta
+        {
+            BaseVersion = current.Version,
+            Version = target.Version,
+            Node = current.Node == target.Node ? null : target.Node,
+            Inbound = inbound.Updated,
+            InboundRemoved = inbound.Removed,
+            Outbound = outbound.Updated,
+            OutboundRemoved = outbound.Removed,
+            TrustBundle = Whole(current.TrustBundle, target.TrustBundle, json.String),
+            TrustDomains = Whole(current.TrustDomains, target.TrustDomains, json.String),
+            Gateways = Whole(current.Gateways, target.Gateways, json.GatewayListener),
+            HttpRoutes = Whole(current.HttpRoutes, target.HttpRoutes, json.VirtualHostRoutes),
+            InboundPassthrough = Whole(AsList(current.InboundPassthrough), AsList(target.InboundPassthrough), json.InboundPort),
+        };
+        return new DiffResult(delta, outbound.UpdatedJson);
+    }
+
+    private static ImmutableArray<InboundPort> AsList(InboundPort? port) => port is null ? [] : [port];
+
+    private static ImmutableArray<T>? Whole<T>(ImmutableArray<T> current, ImmutableArray<T> target, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> info)
+        => EncodedList.Of(current, info).Hash.AsSpan().SequenceEqual(EncodedList.Of(target, info).Hash) ? null : target;
+
+    private static OutboundDiff Outbound(ImmutableArray<OutboundService> current, ImmutableArray<OutboundService> target)
+    {
+        var targetArray = ImmutableCollectionsMarshal.AsArray(target.IsDefault ? [] : target)!;
+        var baseArray = ImmutableCollectionsMarshal.AsArray(current.IsDefault ? [] : current)!;
+        var diffs = OutboundCache.GetValue(targetArray, _ => new OutboundDiffs());
+        return diffs.GetOrAdd(baseArray, () =>
+        {
+            var keyed = Keyed(current, target, ProtocolJson.Default.OutboundService, SnapshotParts.OutboundKey);
+            return new OutboundDiff(keyed.Updated, keyed.Removed, EncodedList.Of(keyed.Updated, ProtocolJson.Default.OutboundService).Json);
+        });
+    }
+
+    /// <summary>Items of <paramref name="target"/> that are new or differ from the same key in <paramref name="current"/>, and the keys that went away.</summary>
+    private static (ImmutableArray<T> Updated, ImmutableArray<TKey> Removed) Keyed<T, TKey>(
+        ImmutableArray<T> current, ImmutableArray<T> target, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> info, Func<T, TKey> key) where TKey : notnull
+    {
+        current = current.IsDefault ? [] : current;
+        target = target.IsDefault ? [] : target;
+        var currentHashes = EncodedList.Of(current, info).ItemHashes;
+        var targetHashes = EncodedList.Of(target, info).ItemHashes;
+        var before = new Dictionary<TKey, byte[]>(current.Length);
+        for (var i = 0; i < current.Length; i++) before[key(current[i])] = currentHashes[i];
+        var updated = ImmutableArray.CreateBuilder<T>();
+        for (var i = 0; i < target.Length; i++)
+        {
+            var k = key(target[i]);
+            if (before.Remove(k, out var old) && old.AsSpan().SequenceEqual(targetHashes[i])) continue;
+            updated.Add(target[i]);
+        }
+        // What is left in "before" is gone; listed in the base's order so that equal diffs are equal values.
+        var removed = current.Select(key).Where(before.ContainsKey).ToImmutableArray();
+        return (updated.ToImmutable(), removed);
+    }
+
+    private sealed record OutboundDiff(ImmutableArray<OutboundService> Updated, ImmutableArray<string> Removed, byte[] UpdatedJson);
+
+    /// <summary>The diffs into one target list, by base list. Few bases per target: the proxies of a namespace are usually on one.</summary>
+    private sealed class OutboundDiffs
+    {
+        private readonly ConditionalWeakTable<OutboundService[], Lazy<OutboundDiff>> _byBase = [];
+
+        public OutboundDiff GetOrAdd(OutboundService[] baseArray, Func<OutboundDiff> compute)
+            => _byBase.GetValue(baseArray, _ => new Lazy<OutboundDiff>(compute)).Value;
+    }
+}

@@ -1,0 +1,101 @@
+using System.Buffers;
+using System.Collections.Immutable;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using Meshwork.Generation.Hashing;
+using Meshwork.ProxyProtocol;
+using Meshwork.ProxyProtocol.Snapshots;
+
+namespace Meshwork.ControlPlane.Push.Deltas;
+
+/// <summary>
+/// Writes the lines of the snapshot stream with the shared parts copied from their one
+/// serialization (<see cref="EncodedList"/>) instead of serialized again for every proxy. The
+/// result reads back as the protocol's serializer would have written it (a test holds the two equal).
+/// </summary>
+public static class StreamLines
+{
+    private static readonly JsonWriterOptions Options = new() { SkipValidation = false };
+
+    /// <summary>A full snapshot line: <c>{"nonce":…,"snapshot":{…}}</c>, no trailing newline.</summary>
+    public static byte[] Full(string nonce, ProxySnapshot snapshot)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        var json = ProtocolJson.Default;
+        return Write(nonce, "snapshot", writer =>
+        {
+            // Declaration order of ProxySnapshot (SnapshotParts.Properties), as the generated serializer writes it.
+            writer.WriteString("version", snapshot.Version);
+            writer.WritePropertyName("node");
+            JsonSerializer.Serialize(writer, snapshot.Node, json.ProxyNode);
+            Raw(writer, "inbound", snapshot.Inbound, json.InboundPort);
+            Raw(writer, "outbound", snapshot.Outbound, json.OutboundService);
+            Raw(writer, "trustBundle", snapshot.TrustBundle, json.String);
+            Raw(writer, "trustDomains", snapshot.TrustDomains, json.String);
+            Raw(writer, "gateways", snapshot.Gateways, json.GatewayListener);
+            Raw(writer, "httpRoutes", snapshot.HttpRoutes, json.VirtualHostRoutes);
+            if (snapshot.InboundPassthrough is { } passthrough)
+            {
+                writer.WritePropertyName("inboundPassthrough");
+                JsonSerializer.Serialize(writer, passthrough, json.InboundPort);
+            }
+        });
+    }
+
+    /// <summary>A delta line: <c>{"nonce":…,"delta":{…}}</c>, only the parts that changed, no trailing newline.</summary>
+    public static byte[] Delta(string nonce, DiffResult diff)
+    {
+        ArgumentNullException.ThrowIfNull(diff);
+        var delta = diff.Delta;
+        var json = ProtocolJson.Default;
+        return Write(nonce, "delta", writer =>
+        {
+            writer.WriteString("baseVersion", delta.BaseVersion);
+            writer.WriteString("version", delta.Version);
+            if (delta.Node is { } node)
+            {
+                writer.WritePropertyName("node");
+                JsonSerializer.Serialize(writer, node, json.ProxyNode);
+            }
+            // The keyed lists are written even when empty: a reader then never sees a missing list.
+            Raw(writer, "inbound", delta.Inbound, json.InboundPort);
+            Serialized(writer, "inboundRemoved", delta.InboundRemoved, json.ImmutableArrayInt32);
+            writer.WritePropertyName("outbound");
+            writer.WriteRawValue(diff.OutboundJson, skipInputValidation: true);
+            Serialized(writer, "outboundRemoved", delta.OutboundRemoved, json.ImmutableArrayString);
+            if (delta.TrustBundle is { } bundle) Raw(writer, "trustBundle", bundle, json.String);
+            if (delta.TrustDomains is { } domains) Raw(writer, "trustDomains", domains, json.String);
+            if (delta.Gateways is { } gateways) Raw(writer, "gateways", gateways, json.GatewayListener);
+            if (delta.HttpRoutes is { } routes) Raw(writer, "httpRoutes", routes, json.VirtualHostRoutes);
+            if (delta.InboundPassthrough is { } passthrough) Raw(writer, "inboundPassthrough", passthrough, json.InboundPort);
+        });
+    }
+
+    private static byte[] Write(string nonce, string kind, Action<Utf8JsonWriter> body)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer, Options))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("nonce", nonce);
+            writer.WritePropertyName(kind);
+            writer.WriteStartObject();
+            body(writer);
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+        }
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    private static void Raw<T>(Utf8JsonWriter writer, string name, ImmutableArray<T> items, JsonTypeInfo<T> info)
+    {
+        writer.WritePropertyName(name);
+        writer.WriteRawValue(EncodedList.Of(items, info).Json, skipInputValidation: true);
+    }
+
+    private static void Serialized<T>(Utf8JsonWriter writer, string name, T value, JsonTypeInfo<T> info)
+    {
+        writer.WritePropertyName(name);
+        JsonSerializer.Serialize(writer, value, info);
+    }
+}
