@@ -93,6 +93,7 @@ internal sealed class InboundHttp1Relay(InboundTarget target, InboundRequestGate
             }
             catch (HttpWireException e)
             {
+                refusals.Refuse("inbound", connection.Port.Port, RefusalReason.MalformedRequest, remote, $"{e.Status}: {e.Message}");
                 await Http1Relay.RefuseAsync(downOut, e, cancellationToken).ConfigureAwait(false);
                 return false;
             }
@@ -143,7 +144,9 @@ internal sealed class InboundHttp1Relay(InboundTarget target, InboundRequestGate
                 (var mapped, finalFlags) = ErrorResponder.Map(failed, retried: false);
                 if (failed != UpstreamStage.Downstream)
                 {
-                    ProxyLog.InboundForwardFailed(logger, port.Port, failed, result.Error ?? "");
+                    // A request body whose framing is broken is the client's doing: a refusal, not an app failure.
+                    if (failed == UpstreamStage.DownstreamProtocolError) refusals.Refuse("inbound", port.Port, RefusalReason.MalformedRequest, remote, result.Error ?? "");
+                    else ProxyLog.InboundForwardFailed(logger, port.Port, failed, result.Error ?? "");
                     if (!result.ResponseStarted)
                     {
                         finalStatus = mapped;
