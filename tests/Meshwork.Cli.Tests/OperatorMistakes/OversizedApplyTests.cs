@@ -15,9 +15,13 @@ public sealed class OversizedApplyTests : IAsyncLifetime
     [Fact]
     public async Task A_50_MB_manifest_is_refused_in_one_line()
     {
+        // Fifty objects of 1 MB each: every one under Kubernetes' 3 MiB object limit, together over the request limit.
         var manifest = new StringBuilder(52 * 1024 * 1024);
-        manifest.Append("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: huge\n  namespace: default\ndata:\n");
-        for (var i = 0; manifest.Length < 50 * 1024 * 1024; i++) manifest.Append("  key").Append(i).Append(": ").Append('x', 4000).Append('\n');
+        for (var map = 0; map < 50; map++)
+        {
+            manifest.Append("---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: huge-").Append(map).Append("\n  namespace: default\ndata:\n");
+            for (var i = 0; i < 256; i++) manifest.Append("  key").Append(i).Append(": ").Append('x', 4000).Append('\n');
+        }
         var path = _cli.Write("huge.yaml", manifest.ToString());
 
         var (exit, _, err) = await _cli.RunAsync("apply", "-f", path);
