@@ -240,13 +240,22 @@ public sealed class MeshApiClient : IMeshApi, IDisposable
             ?? throw new MeshApiException(502, "BadGateway", "the control plane answered an empty bootstrap token");
     }
 
+    /// <summary>Request bodies above this size are sent with "Expect: 100-continue".</summary>
+    private const int LargeBody = 64 * 1024;
+
     /// <summary>Sends one request and returns the body of a 2xx answer; any other answer becomes a <see cref="MeshApiException"/>.</summary>
     public async Task<string> SendAsync(HttpMethod method, string path, string? jsonBody, CancellationToken cancellationToken = default)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(RequestTimeout);
         using var request = new HttpRequestMessage(method, path);
-        if (jsonBody is not null) request.Content = new StringContent(jsonBody, Encoding.UTF8, "application/json");
+        if (jsonBody is not null)
+        {
+            request.Content = new StringContent(jsonBody, Encoding.UTF8, "application/json");
+            // A large body waits for the server's go-ahead (RFC 9110 §10.1.1): a server that refuses it (413) says
+            // so before the upload, instead of closing the connection under it.
+            if (jsonBody.Length > LargeBody) request.Headers.ExpectContinue = true;
+        }
         try
         {
             using var response = await SendRawAsync(request, HttpCompletionOption.ResponseContentRead, timeout.Token).ConfigureAwait(false);
@@ -275,6 +284,11 @@ public sealed class MeshApiClient : IMeshApi, IDisposable
         {
             throw new MeshApiException(503, ServiceUnavailable,
                 $"the control plane at {BaseAddress} did not prove it is this mesh's control plane (its certificate does not chain to {(_state is null ? "the mesh root" : _state.RootCertFile)}): {e.Message}");
+        }
+        catch (HttpRequestException e)
+        {
+            // Whatever else broke the exchange (the server closed the connection mid-request, say): one line, no trace.
+            throw new MeshApiException(0, "ConnectionClosed", $"the request to the control plane at {BaseAddress} failed: {e.Message}");
         }
         if (response.IsSuccessStatusCode) return response;
         using (response)

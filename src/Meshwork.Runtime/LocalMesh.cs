@@ -55,7 +55,7 @@ public sealed class LocalMesh(StateDirectory state, string meshworkExecutable, A
             if (await LiveServer.ReadAsync(State, cancellationToken).ConfigureAwait(false) is { } info && info != previous) return info;
             if (process.HasExited)
             {
-                throw new LocalMeshException($"the control plane exited with code {process.ExitCode}; see {Path.Combine(State.LogDirectory, "server.log")}:\n{Tail(Path.Combine(State.LogDirectory, "server.log"))}");
+                throw new LocalMeshException(Exited("the control plane", process.ExitCode, Path.Combine(State.LogDirectory, "server.log")));
             }
             await Task.Delay(100, cancellationToken).ConfigureAwait(false);
         }
@@ -74,7 +74,7 @@ public sealed class LocalMesh(StateDirectory state, string meshworkExecutable, A
             if (RuntimeInfo.ReadLive(State) is { } info && info.Pid == process.Id) return info;
             if (process.HasExited)
             {
-                throw new LocalMeshException($"the runtime exited with code {process.ExitCode}; see {Path.Combine(State.LogDirectory, "runtime.log")}:\n{Tail(Path.Combine(State.LogDirectory, "runtime.log"))}");
+                throw new LocalMeshException(Exited("the runtime", process.ExitCode, Path.Combine(State.LogDirectory, "runtime.log")));
             }
             await Task.Delay(100, cancellationToken).ConfigureAwait(false);
         }
@@ -169,6 +169,20 @@ public sealed class LocalMesh(StateDirectory state, string meshworkExecutable, A
     private static void TryDelete(string file)
     {
         try { File.Delete(file); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+    }
+
+    /// <summary>
+    /// Why a process that <c>up</c> started exited: its own "error: …" lines when it wrote any (they say what to
+    /// do, in a line or two), else the end of its log; the log's path either way, for the rest.
+    /// </summary>
+    private static string Exited(string what, int code, string log)
+    {
+        string[] errors;
+        try { errors = [.. File.ReadLines(log).Where(l => l.StartsWith("error: ", StringComparison.Ordinal)).TakeLast(2)]; }
+        catch (IOException) { errors = []; }
+        return errors.Length > 0
+            ? $"{what} exited with code {code} (log: {log}): {string.Join('\n', errors.Select(e => e["error: ".Length..]))}"
+            : $"{what} exited with code {code}; see {log}:\n{Tail(log)}";
     }
 
     private static string Tail(string file, int lines = 20)

@@ -58,6 +58,8 @@ public sealed record ProxyOptions
     /// <summary>How long inbound sniffing waits for the first bytes before treating a TCP connection as plaintext.</summary>
     public TimeSpan SniffTimeout { get; init; } = TimeSpan.FromSeconds(1);
     public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>Connections, pending connections and the request-head clock per listener (<see cref="ConnectionLimits"/>).</summary>
+    public ConnectionLimits Limits { get; init; } = ConnectionLimits.Default;
     /// <summary>Checks for a changed snapshot file or rotated certificate files (running without a control plane).</summary>
     public TimeSpan FilePollInterval { get; init; } = TimeSpan.FromSeconds(2);
     /// <summary>HTTP/2 to mTLS endpoints (<see cref="ProxyEnvironment.UpstreamHttp2"/>; off unless "1"); carried by each <see cref="FixedUpstream"/>.</summary>
@@ -166,6 +168,7 @@ public sealed record ProxyOptions
         }
 
         var upstreamHttp2 = Get(ProxyEnvironment.UpstreamHttp2) == "1";
+        var limits = ConnectionLimits.Parse(Get, errors);
         return options with
         {
             Role = role,
@@ -189,6 +192,7 @@ public sealed record ProxyOptions
             Workload = Get(ProxyEnvironment.Workload),
             Labels = labels,
             UpstreamHttp2 = upstreamHttp2,
+            Limits = limits,
         };
     }
 

@@ -303,6 +303,7 @@ internal static class Http1Relay
         505 => "HTTP Version Not Supported",
         403 => "Forbidden",
         404 => "Not Found",
+        408 => "Request Timeout",
         499 => "Client Closed Request",
         500 => "Internal Server Error",
         502 => "Bad Gateway",

@@ -100,6 +100,7 @@ public sealed class ProxyHost : IAsyncDisposable
         var outboundRelay = new OutboundHttp1Relay(call, state, metrics, outboundLogger);
         var inboundLogger = loggerFactory.CreateLogger("Meshwork.Proxy.Inbound");
         var gate = new Inbound.Gate.InboundRequestGate(state, metrics, inboundLogger);
+        var refusals = new Inbound.Protection.DownstreamRefusals(metrics, loggerFactory.CreateLogger("Meshwork.Proxy.Refused"), state.Time);
         var inboundHttp = new InboundHttpHandler(gate, metrics, inboundLogger, options.Inbound);
         var admin = new AdminHandler(state, metrics, level, needsCertificate);
         var application = new ProxyHttpApplication(inboundHttp, admin, logger);
@@ -129,7 +130,7 @@ public sealed class ProxyHost : IAsyncDisposable
         var inboundListeners = new List<(int? Port, IPEndPoint Listen, Func<System.Net.Sockets.Socket, CancellationToken, Task> Serve)>();
         foreach (var target in options.Inbound)
         {
-            var pipeline = new InboundPipeline(target, state, gate, transport.Handoff(http2Handoff), metrics, options, inboundLogger);
+            var pipeline = new InboundPipeline(target, state, gate, transport.Handoff(http2Handoff), metrics, options, refusals, inboundLogger);
             inboundListeners.Add((target.WorkloadPort, new IPEndPoint(podIp, target.WorkloadPort), pipeline.OnSocketAsync));
         }
         var outboundAddress = options.OutboundAddress ?? new IPEndPoint(podIp, 15001);
@@ -143,7 +144,7 @@ public sealed class ProxyHost : IAsyncDisposable
             var capture = new Capture.InboundCapture(
                 inboundListeners.ToFrozenDictionary(i => i.Port!.Value, i => i.Serve),
                 proxyPorts.ToFrozenSet(),
-                target => new InboundPipeline(target, state, gate, transport.Handoff(http2Handoff), metrics, options, inboundLogger, passthrough: true).OnSocketAsync,
+                target => new InboundPipeline(target, state, gate, transport.Handoff(http2Handoff), metrics, options, refusals, inboundLogger, passthrough: true).OnSocketAsync,
                 inboundLogger);
             inboundListeners = [(null, captureAddress, capture.ServeAsync)];
             var transparent = new Capture.TransparentOutbound(outboundRelay, outboundRelay.Tunnel,
@@ -192,7 +193,9 @@ public sealed class ProxyHost : IAsyncDisposable
         {
             try
             {
-                var listener = Transport.SocketListener.Start(listen, serve);
+                var limit = options.Limits.MaxConnections;
+                var listener = Transport.SocketListener.Start(listen, serve, limit, remote => refusals.Refuse(name, listen.Port,
+                    Inbound.Protection.RefusalReason.ConnectionLimit, remote, $"{limit} connections are open on this listener ({ProxyProtocol.ControlPlaneApi.ProxyEnvironment.MaxConnections})"));
                 host._socketListeners.Add(listener);
                 if (port is { } p) inboundEndPoints[p] = listener.EndPoint;
             }

@@ -20,6 +20,8 @@ internal sealed class InboundConnectionFeature
     public required MetricLabels BaseLabels { get; init; }
     /// <summary>Labels with the peer's workload, set by the first mTLS request that carries peer metadata.</summary>
     public LabelsHandle? PeerLabels { get; set; }
+    /// <summary>The connection's pending slot, given back when its first request head is complete.</summary>
+    public Protection.PendingConnections.Slot? Pending { get; init; }
     /// <summary>The HTTP/1.1 request the gate reads, reused for every request of the connection.</summary>
     public Forwarding.Http1InboundRequest Http1Request { get; } = new();
 }

@@ -4,12 +4,6 @@ namespace Meshwork.Proxy;
 
 internal static partial class ProxyLog
 {
-    [LoggerMessage(100, LogLevel.Debug, "inbound :{Port} connection from {Remote} refused: {Rejection} ({Detail})")]
-    public static partial void InboundRejected(ILogger logger, int port, string? remote, Inbound.Tls.InboundRejection rejection, string detail);
-
-    [LoggerMessage(101, LogLevel.Information, "inbound :{Port} TLS handshake from {Remote} failed: {Reason}: {Detail}")]
-    public static partial void InboundHandshakeFailed(ILogger logger, int port, string? remote, string reason, string detail);
-
     [LoggerMessage(102, LogLevel.Debug, "inbound :{Port} {Remote} accepted: {Security} peer {Peer}")]
     public static partial void InboundAccepted(ILogger logger, int port, string? remote, string security, string peer);
 
@@ -30,4 +24,13 @@ internal static partial class ProxyLog
 {
     [LoggerMessage(106, LogLevel.Debug, "{Side} tcp relay on {Port} ended: {End}, received {Received} sent {Sent} bytes")]
     public static partial void RelayEnded(ILogger logger, string side, int port, Forwarding.RelayEnd end, long received, long sent);
+}
+
+internal static partial class ProxyLog
+{
+    [LoggerMessage(107, LogLevel.Warning, "{Listener} :{Port} refused {Remote}: {Reason}: {Detail}")]
+    public static partial void DownstreamRefused(ILogger logger, string listener, int port, string? remote, string reason, string detail);
+
+    [LoggerMessage(108, LogLevel.Warning, "{Listener} :{Port} refused {Remote}: {Reason}: {Detail} ({Suppressed} more refused for this reason were not logged)")]
+    public static partial void DownstreamRefusedAfterSuppressed(ILogger logger, string listener, int port, string? remote, string reason, string detail, long suppressed);
 }

@@ -6,6 +6,7 @@ using Meshwork.Proxy.Forwarding;
 using Meshwork.Proxy.Hosting;
 using Meshwork.Proxy.Inbound.Forwarding;
 using Meshwork.Proxy.Inbound.Gate;
+using Meshwork.Proxy.Inbound.Protection;
 using Meshwork.Proxy.Inbound.Sniffing;
 using Meshwork.Proxy.Inbound.Tls;
 using Meshwork.Proxy.MeshTls;
@@ -23,21 +24,32 @@ namespace Meshwork.Proxy.Inbound;
 /// chaining to the mesh roots, anything else reset; PERMISSIVE: both; DISABLE: plaintext), the outcome a value
 /// → protocol → the HTTP/1.1 relay (through the one request gate), Kestrel's HTTP/2 stage (h2 over mTLS, or h2c,
 /// handed over with the outcome as features), or the TCP relay (connection-level authorization).
+/// Until its first request, a connection holds one of the port's pending slots (<see cref="ConnectionLimits.MaxPending"/>):
+/// past them, new connections are reset at once.
 /// </summary>
 /// <remarks>
 /// <paramref name="passthrough"/>: a captured port the snapshot does not declare (Istio's InboundPassthrough chains):
 /// the snapshot's <see cref="ProxySnapshot.InboundPassthrough"/> (the workload-level mode, TCP) stands for the port.
 /// </remarks>
 internal sealed class InboundPipeline(
-    InboundTarget target, ProxyState state, InboundRequestGate gate, HandoffListener http2, ProxyMetrics metrics, ProxyOptions options, ILogger logger,
-    bool passthrough = false)
+    InboundTarget target, ProxyState state, InboundRequestGate gate, HandoffListener http2, ProxyMetrics metrics, ProxyOptions options,
+    DownstreamRefusals refusals, ILogger logger, bool passthrough = false)
 {
-    private readonly InboundHttp1Relay _http1 = new(target, gate, metrics, logger);
+    private readonly InboundHttp1Relay _http1 = new(target, gate, metrics, refusals, options.Limits.RequestHeadersTimeout, logger);
     private readonly InboundTcpRelay _tcp = new(target, gate, metrics, logger);
+    private readonly PendingConnections _pending = new(options.Limits.MaxPending);
 
     public async Task OnSocketAsync(Socket socket, CancellationToken stopping)
     {
         var remote = socket.RemoteEndPoint as IPEndPoint;
+        using var pending = _pending.TryEnter(remote?.Address);
+        if (pending is null)
+        {
+            refusals.Refuse("inbound", target.WorkloadPort, RefusalReason.PendingLimit, remote,
+                $"{_pending.PerSourceLimit} connections from this address, or {options.Limits.MaxPending} in all, have not sent a request yet ({ProxyProtocol.ControlPlaneApi.ProxyEnvironment.MaxPendingConnections})");
+            ConnectionReset.Reset(socket);
+            return;
+        }
         var config = state.Config;
         InboundPort? port = null;
         if (config is not null)
@@ -83,7 +95,7 @@ internal sealed class InboundPipeline(
             {
                 var failed = (ServerHandshake.Failed)handshake;
                 metrics.RecordHandshake("inbound", failed.Reason);
-                ProxyLog.InboundHandshakeFailed(logger, port.Port, remote?.ToString(), failed.Reason.Label(), failed.Detail);
+                refusals.Refuse("inbound", port.Port, RefusalReason.HandshakeFailed, remote, $"TLS handshake: {failed.Reason.Label()}: {failed.Detail}");
                 // Reset, as before any application byte: the client reads a failure, never a clean end of stream.
                 ConnectionReset.Reset(socket);
                 return;
@@ -118,6 +130,7 @@ internal sealed class InboundPipeline(
         {
             if (isTcp)
             {
+                pending.Release();
                 await _tcp.RunAsync(socket, stream, port, outcome, labels).ConfigureAwait(false);
                 return;
             }
@@ -132,6 +145,7 @@ internal sealed class InboundPipeline(
                 Tls = outcome,
                 Labels = labels,
                 BaseLabels = baseLabels,
+                Pending = pending,
                 ForwardedClientCert = outcome is InboundTlsOutcome.Mutual m
                     ? $"By={own};Hash={m.LeafSha256Hex};Subject=\"\";URI={m.PeerSpiffeUri}"
                     : null,
@@ -142,6 +156,7 @@ internal sealed class InboundPipeline(
             var client = outcome is InboundTlsOutcome.None ? first.Stream : stream;
             if (isHttp2)
             {
+                pending.Release();
                 await HandOffAsync(socket, client, connection, peerLeaf).ConfigureAwait(false);
                 return;
             }
@@ -179,7 +194,13 @@ internal sealed class InboundPipeline(
 
     private void Reject(Socket socket, IPEndPoint? remote, InboundRejection rejection, string detail)
     {
-        ProxyLog.InboundRejected(logger, target.WorkloadPort, remote?.ToString(), rejection, detail);
+        refusals.Refuse("inbound", target.WorkloadPort, rejection switch
+        {
+            InboundRejection.PlaintextOnStrictPort => RefusalReason.PlaintextOnStrictPort,
+            InboundRejection.TlsOnDisabledPort => RefusalReason.TlsOnDisabledPort,
+            InboundRejection.NoCertificate => RefusalReason.NoCertificate,
+            _ => RefusalReason.UnknownPort,
+        }, remote, detail);
         ConnectionReset.Reset(socket);
     }
 }

@@ -6,7 +6,9 @@ namespace Meshwork.Proxy.Transport;
 /// <summary>
 /// A plain accept loop for the data path: each accepted socket goes to <c>handler</c> as it is, with
 /// no pipes between the socket and the relay. Stopping closes the listener, signals the connections
-/// (they end between requests) and waits for them.
+/// (they end between requests) and waits for them. Past <c>maxConnections</c> open at once, a new
+/// connection is reset at accept, before a byte of it is read, so that a flood holds neither descriptors
+/// nor buffers beyond the bound.
 /// </summary>
 internal sealed class SocketListener : IAsyncDisposable
 {
@@ -15,18 +17,23 @@ internal sealed class SocketListener : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly HashSet<Task> _connections = [];
     private readonly Task _accepting;
+    private readonly int _maxConnections;
+    private readonly Action<EndPoint?>? _onRefused;
 
     public IPEndPoint EndPoint { get; }
 
-    private SocketListener(Socket listen, Func<Socket, CancellationToken, Task> handler)
+    private SocketListener(Socket listen, Func<Socket, CancellationToken, Task> handler, int maxConnections, Action<EndPoint?>? onRefused)
     {
         _listen = listen;
         _handler = handler;
+        _maxConnections = maxConnections;
+        _onRefused = onRefused;
         EndPoint = (IPEndPoint)listen.LocalEndPoint!;
         _accepting = AcceptLoopAsync();
     }
 
-    public static SocketListener Start(IPEndPoint endPoint, Func<Socket, CancellationToken, Task> handler)
+    /// <param name="onRefused">Told the remote end of each connection refused over the limit.</param>
+    public static SocketListener Start(IPEndPoint endPoint, Func<Socket, CancellationToken, Task> handler, int maxConnections = int.MaxValue, Action<EndPoint?>? onRefused = null)
     {
         var listen = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
@@ -40,7 +47,7 @@ internal sealed class SocketListener : IAsyncDisposable
             listen.Dispose();
             throw;
         }
-        return new SocketListener(listen, handler);
+        return new SocketListener(listen, handler, maxConnections, onRefused);
     }
 
     private async Task AcceptLoopAsync()
@@ -52,6 +59,16 @@ internal sealed class SocketListener : IAsyncDisposable
             catch (OperationCanceledException) { return; }
             catch (ObjectDisposedException) { return; }
             catch (SocketException) { continue; }
+            int open;
+            lock (_connections) open = _connections.Count;
+            if (open >= _maxConnections)
+            {
+                EndPoint? remote = null;
+                try { remote = socket.RemoteEndPoint; } catch (SocketException) { }
+                Forwarding.ConnectionReset.Reset(socket);
+                _onRefused?.Invoke(remote);
+                continue;
+            }
             socket.NoDelay = true;
             var connection = RunAsync(socket);
             lock (_connections) _connections.Add(connection);

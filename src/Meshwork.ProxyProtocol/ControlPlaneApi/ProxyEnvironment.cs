@@ -43,6 +43,12 @@ public static class ProxyEnvironment
     public const string InboundCaptureAddress = "MESHWORK_INBOUND_CAPTURE_ADDRESS";
     /// <summary>host:port of the read-only metrics listener (Istio's 15090: /stats/prometheus only); unset: none.</summary>
     public const string MetricsAddress = "MESHWORK_METRICS_ADDRESS";
+    /// <summary>Most connections open at once on one listener (default 4096); the excess is reset at accept.</summary>
+    public const string MaxConnections = "MESHWORK_PROXY_MAX_CONNECTIONS";
+    /// <summary>Most inbound connections per port not yet through their TLS handshake and first request head (default 1024).</summary>
+    public const string MaxPendingConnections = "MESHWORK_PROXY_MAX_PENDING_CONNECTIONS";
+    /// <summary>Seconds a client has from a request head's first byte to its end before a 408 (default 10).</summary>
+    public const string RequestHeadersTimeout = "MESHWORK_PROXY_REQUEST_HEADERS_TIMEOUT";
     /// <summary>Optional path of a snapshot JSON file: run without a control plane (tests, benchmarks).</summary>
     public const string SnapshotFile = "MESHWORK_SNAPSHOT_FILE";
     /// <summary>Pod labels as JSON object.</summary>

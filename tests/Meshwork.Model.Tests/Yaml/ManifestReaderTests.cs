@@ -672,7 +672,23 @@ public class ManifestReaderTests
             text.Append($"  l{level}: &l{level} [{string.Join(", ", Enumerable.Repeat($"*l{level - 1}", 10))}]\n");
         }
         var error = Assert.Single(TestRead.Yaml(text.ToString()).Diagnostics);
-        Assert.Contains("expands to more than", error.Message, StringComparison.Ordinal);
+        Assert.Contains("larger than 3 MiB once its aliases are expanded", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Aliases_of_long_strings_that_expand_past_3_MiB_are_refused_though_the_tree_is_small()
+    {
+        // 10^5 principals of 100 characters from a few lines: about 10 MB once expanded, from 111,111 nodes.
+        var principal = "cluster.local/ns/foo/sa/" + new string('a', 76);
+        var text = new System.Text.StringBuilder("apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: p, namespace: foo}\nx:\n");
+        text.Append($"  l0: &l0 [{string.Join(", ", Enumerable.Repeat(principal, 10))}]\n");
+        for (var level = 1; level <= 4; level++)
+            text.Append($"  l{level}: &l{level} [{string.Join(", ", Enumerable.Repeat($"*l{level - 1}", 10))}]\n");
+        text.Append("spec:\n  rules:\n  - from:\n    - source:\n        principals: *l4\n");
+        Assert.True(text.Length < 4096);
+
+        var error = Assert.Single(TestRead.Yaml(text.ToString()).Diagnostics);
+        Assert.Contains("larger than 3 MiB once its aliases are expanded", error.Message, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -73,7 +73,9 @@ public sealed class Mesh : IAsyncDisposable
         IReadOnlyList<VirtualHostRoutes>? routes = null,
         IReadOnlyList<GatewayListener>? gateways = null,
         IReadOnlyList<GatewayPort>? gatewayPorts = null,
-        Func<ProxyOptions, ProxyOptions>? configure = null)
+        Func<ProxyOptions, ProxyOptions>? configure = null,
+        ConnectionLimits? limits = null,
+        ILoggerProvider? logs = null)
     {
         ip ??= NextPodIp();
         var dir = Path.Combine(_root, $"{sa}-{ip}");
@@ -102,9 +104,14 @@ public sealed class Mesh : IAsyncDisposable
             Workload = sa,
             FilePollInterval = TimeSpan.FromMilliseconds(200),
             GatewayPorts = [.. gatewayPorts ?? []],
+            Limits = limits ?? ConnectionLimits.Default,
         };
         options = configure?.Invoke(options) ?? options;
-        var proxy = await ProxyHost.StartAsync(options, LoggerFactory.Create(b => b.AddSimpleConsole().SetMinimumLevel(Environment.GetEnvironmentVariable("MESHWORK_TEST_LOG") == "debug" ? LogLevel.Debug : LogLevel.Warning)));
+        var proxy = await ProxyHost.StartAsync(options, LoggerFactory.Create(b =>
+        {
+            b.AddSimpleConsole().SetMinimumLevel(Environment.GetEnvironmentVariable("MESHWORK_TEST_LOG") == "debug" ? LogLevel.Debug : LogLevel.Warning);
+            if (logs is not null) b.AddProvider(logs);
+        }));
         _owned.Add(proxy);
         return new Pod(proxy, ip, ns, sa, dir, ports.ToDictionary(p => p.Declared, p => p.Port.Port));
     }

@@ -67,7 +67,11 @@ internal static class RuntimeLifecycleCommands
     /// <summary>Brings the control plane and the runtime of <paramref name="state"/> up (if they are not) and connects to the API.</summary>
     internal static async Task<IMeshApi> UpAsync(StateDirectory state, string? server, int? port, TextWriter output, CancellationToken cancellationToken)
     {
-        Directory.CreateDirectory(state.Root);
+        try { Directory.CreateDirectory(state.Root); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new LocalMeshException($"cannot use {state.Root} as the state directory: {e.Message} (choose another with --state-dir or $MESHWORK_STATE_DIR)");
+        }
         var mesh = new LocalMesh(state, RuntimeCommands.MeshworkExecutable, line => output.WriteLine($"meshwork: {line}"));
         var serverInfo = await mesh.EnsureServerAsync(port, TimeSpan.FromSeconds(60), cancellationToken);
         output.WriteLine($"meshwork: control plane {serverInfo.Url} (state: {state.Root})");

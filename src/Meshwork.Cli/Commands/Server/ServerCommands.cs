@@ -36,6 +36,11 @@ public static class ServerCommands
             {
                 running = await ControlPlaneHost.StartAsync(options, ct).ConfigureAwait(false);
             }
+            catch (IOException e) when (e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
+            {
+                await error.WriteLineAsync($"error: cannot start the control plane: {address}:{options.Port} is already in use (another meshwork control plane, or another program): stop it (meshwork down), or choose another port with --port").ConfigureAwait(false);
+                return 1;
+            }
             catch (Exception e) when (e is InvalidOperationException or IOException or UnauthorizedAccessException
                 or Meshwork.CertificateAuthority.CaException or System.Security.Cryptography.CryptographicException)
             {

@@ -11,8 +11,9 @@ internal abstract class Node(int line, int column)
     public abstract string TypeName { get; }
 
     /// <summary>
-    /// How many nodes this one stands for once YAML aliases are expanded; the loader uses it to
-    /// refuse documents that alias their way to an enormous tree from a few lines.
+    /// Roughly how many bytes this node stands for once YAML aliases are expanded (a scalar its length plus
+    /// one, a collection one plus its items); the loader uses it to refuse documents that alias their way to
+    /// an enormous resource from a few lines.
     /// </summary>
     public long Weight { get; set; } = 1;
 }

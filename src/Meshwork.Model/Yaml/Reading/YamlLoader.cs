@@ -13,8 +13,12 @@ internal static class YamlLoader
     /// <summary>Deeper nesting than any manifest needs; the limit keeps hostile input from exhausting the stack.</summary>
     public const int MaxDepth = 100;
 
-    /// <summary>Largest tree a document may expand to through aliases (kubectl's YAML library limits aliasing the same way).</summary>
-    public const long MaxExpandedNodes = 1_000_000;
+    /// <summary>
+    /// Largest size a document may expand to through aliases: 3 MiB, Kubernetes' own limit on a request (and so
+    /// on an object). Counting bytes rather than nodes also bounds aliases of long strings: a 38 KB manifest must
+    /// not become a 33 MB resource that every proxy's snapshot then carries.
+    /// </summary>
+    public const long MaxExpandedBytes = 3 * 1024 * 1024;
 
     public static LoadResult Load(string text)
     {
@@ -70,9 +74,9 @@ internal static class YamlLoader
     private static long Weigh(long weight, Node child, ParsingEvent at)
     {
         var total = weight + child.Weight;
-        if (total > MaxExpandedNodes)
+        if (total > MaxExpandedBytes)
         {
-            throw new YamlException(at.Start, at.End, $"the document expands to more than {MaxExpandedNodes} nodes through aliases");
+            throw new YamlException(at.Start, at.End, $"the document is larger than {MaxExpandedBytes / (1024 * 1024)} MiB once its aliases are expanded (Kubernetes refuses objects over 3 MiB)");
         }
         return total;
     }
@@ -102,7 +106,7 @@ internal static class YamlLoader
                 parser.MoveNext();
                 var quoted = scalar.Style is ScalarStyle.SingleQuoted or ScalarStyle.DoubleQuoted or ScalarStyle.Literal or ScalarStyle.Folded
                              || (!scalar.Tag.IsEmpty && scalar.Tag.Value is "tag:yaml.org,2002:str" or "!!str");
-                var node = new ScalarNode((int)scalar.Start.Line, (int)scalar.Start.Column, scalar.Value, quoted);
+                var node = new ScalarNode((int)scalar.Start.Line, (int)scalar.Start.Column, scalar.Value, quoted) { Weight = scalar.Value.Length + 1 };
                 if (!scalar.Anchor.IsEmpty) anchors[scalar.Anchor.Value] = node;
                 return node;
             }

@@ -5,6 +5,7 @@ using System.Text;
 using Meshwork.Proxy.Configuration;
 using Meshwork.Proxy.Forwarding;
 using Meshwork.Proxy.Inbound.Gate;
+using Meshwork.Proxy.Inbound.Protection;
 using Meshwork.Proxy.Http1;
 using Meshwork.Proxy.Metrics;
 using Meshwork.ProxyProtocol.Snapshots;
@@ -17,9 +18,10 @@ namespace Meshwork.Proxy.Inbound.Forwarding;
 /// applies), then the request goes to the app on a kept-alive connection with
 /// x-forwarded-client-cert set as Envoy sets it (any client-sent value dropped), and the response
 /// comes back as the app framed it. Same outcomes, bodies, metrics and logs as <see cref="InboundHttpHandler"/>,
-/// which still serves HTTP/2.
+/// which still serves HTTP/2. Between requests a connection may idle; once a head's first byte arrives, the
+/// rest of it must follow within <c>headersTimeout</c> (Envoy's request_headers_timeout), else 408 and close.
 /// </summary>
-internal sealed class InboundHttp1Relay(InboundTarget target, InboundRequestGate gate, ProxyMetrics metrics, ILogger logger)
+internal sealed class InboundHttp1Relay(InboundTarget target, InboundRequestGate gate, ProxyMetrics metrics, DownstreamRefusals refusals, TimeSpan headersTimeout, ILogger logger)
 {
     private static readonly byte[] XfccName = "x-forwarded-client-cert"u8.ToArray();
     private static readonly byte[] PeerPrefix = Encoding.ASCII.GetBytes(PeerMetadata.Prefix);
@@ -36,17 +38,42 @@ internal sealed class InboundHttp1Relay(InboundTarget target, InboundRequestGate
         using var downOut = new HttpOutput(downstream, RelaySide.Downstream);
         using var pending = new HttpOutput(Stream.Null, RelaySide.Upstream);
         var xfccField = connection.ForwardedClientCert is { } xfcc ? Encoding.ASCII.GetBytes($"x-forwarded-client-cert: {xfcc}\r\n") : [];
+        // One timer per connection, re-armed for each head (no allocation per request).
+        var headClock = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        try
+        {
         while (true)
         {
             int headLength;
-            try { headLength = await downIn.ReadHeadAsync(downIn.Buffered > 0 ? cancellationToken : idle.Token).ConfigureAwait(false); }
+            try
+            {
+                // Idle between requests: no clock until the next head's first byte.
+                if (downIn.Buffered == 0 && !await downIn.FillAsync(idle.Token).ConfigureAwait(false)) return false;
+                headClock.CancelAfter(headersTimeout);
+                headLength = await downIn.ReadHeadAsync(headClock.Token).ConfigureAwait(false);
+                if (!headClock.TryReset())
+                {
+                    // The clock ran out as the head completed: a fresh one for the next head.
+                    headClock.Dispose();
+                    headClock = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                }
+            }
             catch (HttpWireException e)
             {
+                refusals.Refuse("inbound", connection.Port.Port, RefusalReason.MalformedRequest, remote, $"{e.Status}: {e.Message}");
                 await Http1Relay.RefuseAsync(downOut, e, cancellationToken).ConfigureAwait(false);
+                return false;
+            }
+            catch (OperationCanceledException) when (headClock.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                refusals.Refuse("inbound", connection.Port.Port, RefusalReason.RequestHeadersTimeout, remote,
+                    $"the request head was not complete {headersTimeout.TotalSeconds:0.#} s after its first byte");
+                await Http1Relay.WriteLocalResponseAsync(downOut, 408, "request headers timeout", close: true, cancellationToken).ConfigureAwait(false);
                 return false;
             }
             catch (Exception e) when (e is RelayException or OperationCanceledException) { return false; }
             if (headLength == 0) return false;
+            connection.Pending?.Release();
             var started = Stopwatch.GetTimestamp();
 
             Http1Relay.RequestFrame frame;
@@ -66,6 +93,7 @@ internal sealed class InboundHttp1Relay(InboundTarget target, InboundRequestGate
             }
             catch (HttpWireException e)
             {
+                refusals.Refuse("inbound", connection.Port.Port, RefusalReason.MalformedRequest, remote, $"{e.Status}: {e.Message}");
                 await Http1Relay.RefuseAsync(downOut, e, cancellationToken).ConfigureAwait(false);
                 return false;
             }
@@ -116,7 +144,9 @@ internal sealed class InboundHttp1Relay(InboundTarget target, InboundRequestGate
                 (var mapped, finalFlags) = ErrorResponder.Map(failed, retried: false);
                 if (failed != UpstreamStage.Downstream)
                 {
-                    ProxyLog.InboundForwardFailed(logger, port.Port, failed, result.Error ?? "");
+                    // A request body whose framing is broken is the client's doing: a refusal, not an app failure.
+                    if (failed == UpstreamStage.DownstreamProtocolError) refusals.Refuse("inbound", port.Port, RefusalReason.MalformedRequest, remote, result.Error ?? "");
+                    else ProxyLog.InboundForwardFailed(logger, port.Port, failed, result.Error ?? "");
                     if (!result.ResponseStarted)
                     {
                         finalStatus = mapped;
@@ -128,6 +158,8 @@ internal sealed class InboundHttp1Relay(InboundTarget target, InboundRequestGate
             if (result.DownstreamMustClose) return false;
             next:;
         }
+        }
+        finally { headClock.Dispose(); }
     }
 
     private async ValueTask<Stream> ConnectAsync(CancellationToken cancellationToken)
