@@ -36,6 +36,7 @@ public static class SnapshotGenerator
                 Version = "",
                 Node = node,
                 Inbound = InboundBuilder.Build(proxy, context.Index),
+                InboundPassthrough = InboundBuilder.BuildPassthrough(proxy, context.Index),
                 Outbound = context.Outbound(proxy.Namespace, OutboundMode.Mesh),
                 HttpRoutes = context.MeshRoutes(proxy.Namespace),
                 TrustBundle = trustBundle,

@@ -42,6 +42,29 @@ internal static class InboundBuilder
         return ports.ToImmutable();
     }
 
+    /// <summary>
+    /// What a captured connection to a port the sidecar does not declare meets (Istio's InboundPassthrough chains,
+    /// the "port 0" of PeerAuthentication composition): the workload-level mode, so STRICT refuses plaintext on every
+    /// port, and the workload's authorization as TCP (port conditions are evaluated against the real port at the proxy).
+    /// </summary>
+    public static InboundPort BuildPassthrough(ProxyRegistration proxy, MeshIndex index)
+    {
+        var mesh = index.Mesh;
+        var workload = ProxyWorkload(proxy);
+        var mtls = InboundMtls.Effective(mesh, workload, PassthroughPort);
+        return new InboundPort
+        {
+            Port = PassthroughPort,
+            Protocol = "tcp",
+            Mode = mtls.Mode,
+            ModeSource = mtls.Source,
+            Authorization = AuthorizationResolver.ForPort(mesh, workload, PassthroughPort, isHttp: false),
+        };
+    }
+
+    /// <summary>No PeerAuthentication port key is 0 (keys are 1–65535), so port 0 yields the workload-level mode.</summary>
+    private const int PassthroughPort = 0;
+
     /// <summary>The workload as policy sees it, from what the authenticated proxy registered.</summary>
     public static Workload ProxyWorkload(ProxyRegistration proxy) => new()
     {

@@ -37,6 +37,8 @@ internal static class OutboundBuilder
                 Name = service.Metadata.Name,
                 Namespace = service.Metadata.Namespace!,
                 Hostname = WorkloadNames.Hostname(service),
+                // "None" is a headless Service: no virtual address, clients dial the pods.
+                ClusterIp = service.Spec.ClusterIp is { } ip && !string.Equals(ip, "None", StringComparison.Ordinal) ? ip : null,
                 Ports = [.. service.Spec.Ports.OrderBy(p => p.Port).Select(p => BuildPort(index, clientNamespace, mode, service, p, pods))],
             });
         }

@@ -40,10 +40,7 @@ internal sealed class AdminHandler(ProxyState state, ProxyMetrics metrics, LogLe
             case "/stats":
             case "/stats/prometheus":
             case "/metrics":
-                var sb = new StringBuilder(16 * 1024);
-                metrics.WritePrometheus(sb);
-                ProxyStateMetrics.Write(sb, state);
-                await WriteAsync(context, 200, "text/plain; version=0.0.4", sb.ToString()).ConfigureAwait(false);
+                await WritePrometheusAsync(context).ConfigureAwait(false);
                 return;
             case "/config_dump":
                 await WriteAsync(context, 200, "application/json", ConfigDump()).ConfigureAwait(false);
@@ -70,6 +67,24 @@ internal sealed class AdminHandler(ProxyState state, ProxyMetrics metrics, LogLe
                 await WriteAsync(context, 404, "text/plain", $"no admin endpoint {path}\n").ConfigureAwait(false);
                 return;
         }
+    }
+
+    /// <summary>
+    /// The metrics listener (Istio's :15090 on the pod IP, which Prometheus scrapes): <c>GET /stats/prometheus</c> and
+    /// nothing else, so that what the pod's peers can reach reads counters and changes nothing.
+    /// </summary>
+    public Task HandleMetricsAsync(HttpContext context)
+    {
+        if (HttpMethods.IsGet(context.Request.Method) && context.Request.Path.Value == "/stats/prometheus") return WritePrometheusAsync(context);
+        return WriteAsync(context, 404, "text/plain", "the metrics listener serves GET /stats/prometheus only\n");
+    }
+
+    private Task WritePrometheusAsync(HttpContext context)
+    {
+        var sb = new StringBuilder(16 * 1024);
+        metrics.WritePrometheus(sb);
+        ProxyStateMetrics.Write(sb, state);
+        return WriteAsync(context, 200, "text/plain; version=0.0.4", sb.ToString());
     }
 
     private string ConfigDump()

@@ -37,6 +37,16 @@ public sealed record ProxyOptions
     /// <summary>Role Gateway: the listeners for the Gateway servers' ports.</summary>
     public ImmutableArray<GatewayPort> GatewayPorts { get; init; } = [];
     public IPEndPoint? AdminAddress { get; init; }
+    /// <summary>
+    /// <see cref="ProxyEnvironment.Capture"/> = iptables: the proxy is in its pod's network namespace with transparent
+    /// capture; the outbound listener reads each connection's original destination, the inbound capture listener
+    /// serves every inbound port, and the app's ports are not listened on.
+    /// </summary>
+    public bool Capture { get; init; }
+    /// <summary>The inbound capture listener (capture only; Istio's 15006).</summary>
+    public IPEndPoint? InboundCaptureAddress { get; init; }
+    /// <summary>The read-only metrics listener (Istio's 15090: GET /stats/prometheus only); null: none.</summary>
+    public IPEndPoint? MetricsAddress { get; init; }
     public string? SnapshotFile { get; init; }
     public string PodName { get; init; } = "unknown";
     public string PodNamespace { get; init; } = "default";
@@ -111,8 +121,20 @@ public sealed record ProxyOptions
         var inbound = ParseInbound(Get(ProxyEnvironment.InboundPorts), errors);
         var fixedOutbound = ParseFixedOutbound(Get(ProxyEnvironment.OutboundFixed), errors);
         var gatewayPorts = ParseGatewayPorts(Get(ProxyEnvironment.GatewayPorts), errors);
-        var outbound = ParseEndpoint(ProxyEnvironment.OutboundAddress, Get(ProxyEnvironment.OutboundAddress) ?? $"{podIp}:15001", errors);
-        var admin = ParseEndpoint(ProxyEnvironment.AdminAddress, Get(ProxyEnvironment.AdminAddress) ?? $"{podIp}:15000", errors);
+        var capture = false;
+        switch (Get(ProxyEnvironment.Capture))
+        {
+            case null: break;
+            case "iptables": capture = true; break;
+            case var other: errors.Add($"{ProxyEnvironment.Capture}: '{other}' is not 'iptables' (unset: no capture)"); break;
+        }
+        // In capture mode the pod's loopback is the pod's own: the outbound and admin listeners stay on it (Istio's
+        // 127.0.0.1:15001 and :15000), out of reach of other pods.
+        var localIp = capture ? "127.0.0.1" : podIp;
+        var outbound = ParseEndpoint(ProxyEnvironment.OutboundAddress, Get(ProxyEnvironment.OutboundAddress) ?? $"{localIp}:15001", errors);
+        var admin = ParseEndpoint(ProxyEnvironment.AdminAddress, Get(ProxyEnvironment.AdminAddress) ?? $"{localIp}:15000", errors);
+        var inboundCapture = capture ? ParseEndpoint(ProxyEnvironment.InboundCaptureAddress, Get(ProxyEnvironment.InboundCaptureAddress) ?? "0.0.0.0:15006", errors) : null;
+        var metricsAddress = Get(ProxyEnvironment.MetricsAddress) is { } m ? ParseEndpoint(ProxyEnvironment.MetricsAddress, m, errors) : null;
 
         var labels = ImmutableSortedDictionary<string, string>.Empty;
         if (Get(ProxyEnvironment.PodLabels) is { } labelsJson)
@@ -156,6 +178,9 @@ public sealed record ProxyOptions
             FixedOutbound = upstreamHttp2 ? [.. fixedOutbound.Select(f => f with { Http2 = true })] : fixedOutbound,
             GatewayPorts = gatewayPorts,
             AdminAddress = admin,
+            Capture = capture,
+            InboundCaptureAddress = inboundCapture,
+            MetricsAddress = metricsAddress,
             SnapshotFile = snapshotFile,
             PodName = Get(ProxyEnvironment.PodName) ?? "unknown",
             PodNamespace = Get(ProxyEnvironment.PodNamespace) ?? "default",
@@ -244,6 +269,9 @@ public sealed record ProxyOptions
         "inbound" => ProxyEnvironment.InboundPorts,
         "outbound-address" => ProxyEnvironment.OutboundAddress,
         "admin-address" => ProxyEnvironment.AdminAddress,
+        "capture" => ProxyEnvironment.Capture,
+        "inbound-capture-address" => ProxyEnvironment.InboundCaptureAddress,
+        "metrics-address" => ProxyEnvironment.MetricsAddress,
         "snapshot-file" => ProxyEnvironment.SnapshotFile,
         "pod-name" => ProxyEnvironment.PodName,
         "pod-namespace" => ProxyEnvironment.PodNamespace,

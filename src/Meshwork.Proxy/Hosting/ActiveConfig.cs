@@ -30,6 +30,15 @@ internal sealed class ActiveConfig
     /// </summary>
     public byte[] PeerFields { get; }
 
+    private Capture.CaptureTable? _capture;
+
+    /// <summary>
+    /// Captured connections' original destinations (clusterIP:port, podIP:port) to service ports. Made when the first
+    /// captured connection asks, once per snapshot: proxies without capture never pay for it.
+    /// </summary>
+    public Capture.CaptureTable Capture
+        => _capture ?? Interlocked.CompareExchange(ref _capture, new Capture.CaptureTable(Router), null) ?? _capture;
+
     private ActiveConfig(ProxySnapshot snapshot, TrustBundle? bundle, string ownNamespace, HttpRouteTable routes, Gateway.GatewayRouteTable gatewayRoutes)
     {
         GatewayRoutes = gatewayRoutes;
@@ -55,6 +64,8 @@ internal sealed class ActiveConfig
             if (!seen.Add(port.Port)) errors.Add($"inbound port {port.Port} appears twice");
             if (port.Protocol is not ("http" or "tcp")) errors.Add($"inbound port {port.Port}: protocol '{port.Protocol}' is not http or tcp");
         }
+        if (snapshot.InboundPassthrough is { Protocol: not ("http" or "tcp") } passthrough)
+            errors.Add($"inbound passthrough: protocol '{passthrough.Protocol}' is not http or tcp");
         foreach (var service in snapshot.Outbound)
         {
             if (string.IsNullOrWhiteSpace(service.Hostname)) errors.Add($"outbound service {service.Namespace}/{service.Name} has no hostname");
@@ -111,6 +122,7 @@ internal sealed class ActiveConfig
             TrustBundle = N(s.TrustBundle),
             TrustDomains = N(s.TrustDomains),
             Gateways = [.. N(s.Gateways).Select(g => g with { Hosts = N(g.Hosts), VirtualHosts = N(g.VirtualHosts) })],
+            InboundPassthrough = s.InboundPassthrough is { } p ? p with { Authorization = N(p.Authorization), Services = N(p.Services) } : null,
         };
     }
 
@@ -118,5 +130,6 @@ internal sealed class ActiveConfig
         !s.Inbound.IsDefault && s.Inbound.All(p => !p.Authorization.IsDefault && !p.Services.IsDefault)
         && !s.Outbound.IsDefault && s.Outbound.All(o => !o.Ports.IsDefault && o.Ports.All(p => !p.Endpoints.IsDefault && !p.AcceptedIdentities.IsDefault))
         && !s.TrustBundle.IsDefault && !s.TrustDomains.IsDefault
-        && !s.Gateways.IsDefault && s.Gateways.All(g => !g.Hosts.IsDefault && !g.VirtualHosts.IsDefault);
+        && !s.Gateways.IsDefault && s.Gateways.All(g => !g.Hosts.IsDefault && !g.VirtualHosts.IsDefault)
+        && (s.InboundPassthrough is null || (!s.InboundPassthrough.Authorization.IsDefault && !s.InboundPassthrough.Services.IsDefault));
 }

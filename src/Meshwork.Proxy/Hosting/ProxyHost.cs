@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using System.Net;
 using System.Text.Json;
 using Meshwork.Identity;
@@ -44,6 +45,10 @@ public sealed class ProxyHost : IAsyncDisposable
     /// <summary>Bound addresses (the real ports when 0 was asked for).</summary>
     public IPEndPoint OutboundEndPoint { get; private set; } = null!;
     public IPEndPoint AdminEndPoint { get; private set; } = null!;
+    /// <summary>The inbound capture listener (capture mode), else null.</summary>
+    public IPEndPoint? InboundCaptureEndPoint { get; private set; }
+    /// <summary>The read-only metrics listener, when one was asked for.</summary>
+    public IPEndPoint? MetricsEndPoint { get; private set; }
     public IReadOnlyDictionary<int, IPEndPoint> InboundEndPoints { get; private set; } = new Dictionary<int, IPEndPoint>();
 
     private ProxyHost(ProxyOptions options, KestrelServer server, ProxyState state, ProxyMetrics metrics, LogLevelSwitch level, ILoggerFactory loggerFactory, bool ownsLoggerFactory)
@@ -121,18 +126,37 @@ public sealed class ProxyHost : IAsyncDisposable
         {
             listen.Protocols = HttpProtocols.Http2;
         });
-        var inboundListeners = new List<(int Port, IPEndPoint Listen, Func<System.Net.Sockets.Socket, CancellationToken, Task> Serve)>();
+        var inboundListeners = new List<(int? Port, IPEndPoint Listen, Func<System.Net.Sockets.Socket, CancellationToken, Task> Serve)>();
         foreach (var target in options.Inbound)
         {
             var pipeline = new InboundPipeline(target, state, gate, transport.Handoff(http2Handoff), metrics, options, inboundLogger);
             inboundListeners.Add((target.WorkloadPort, new IPEndPoint(podIp, target.WorkloadPort), pipeline.OnSocketAsync));
         }
-        ListenOptions? adminListen = null;
+        var outboundAddress = options.OutboundAddress ?? new IPEndPoint(podIp, 15001);
+        var adminAddress = options.AdminAddress ?? new IPEndPoint(podIp, 15000);
+        Func<System.Net.Sockets.Socket, CancellationToken, Task> serveOutbound = (socket, stopping) => outboundRelay.ServeAsync(socket, null, stopping);
+        if (options.Capture)
+        {
+            // Capture: iptables brings every inbound connection to one listener, and the app's ports stay the app's.
+            var captureAddress = options.InboundCaptureAddress ?? new IPEndPoint(IPAddress.Any, 15006);
+            int[] proxyPorts = [captureAddress.Port, outboundAddress.Port, adminAddress.Port, .. options.MetricsAddress is { } m ? [m.Port] : Array.Empty<int>()];
+            var capture = new Capture.InboundCapture(
+                inboundListeners.ToFrozenDictionary(i => i.Port!.Value, i => i.Serve),
+                proxyPorts.ToFrozenSet(),
+                target => new InboundPipeline(target, state, gate, transport.Handoff(http2Handoff), metrics, options, inboundLogger, passthrough: true).OnSocketAsync,
+                inboundLogger);
+            inboundListeners = [(null, captureAddress, capture.ServeAsync)];
+            var transparent = new Capture.TransparentOutbound(outboundRelay, outboundRelay.Tunnel,
+                new Capture.PassthroughRelay(metrics, TimeSpan.FromSeconds(10), outboundLogger), state, options.SniffTimeout, outboundLogger);
+            serveOutbound = transparent.ServeAsync;
+        }
+        ListenOptions adminListen;
+        ListenOptions? metricsListen = null;
         // The outbound listeners (the app's http_proxy on :15001, with CONNECT, and the fixed listeners) run on
         // the proxy's own sockets: no Kestrel pipes or HttpClient on the path every app request takes.
         var outboundListeners = new List<(IPEndPoint Listen, Func<System.Net.Sockets.Socket, CancellationToken, Task> Serve)>
         {
-            (options.OutboundAddress ?? new IPEndPoint(podIp, 15001), (socket, stopping) => outboundRelay.ServeAsync(socket, null, stopping)),
+            (outboundAddress, serveOutbound),
         };
         foreach (var fixedUpstream in options.FixedOutbound)
         {
@@ -147,16 +171,8 @@ public sealed class ProxyHost : IAsyncDisposable
             outboundListeners.Add((fixedUpstream.Listen, (socket, stopping) => outboundRelay.ServeAsync(socket, destination, stopping)));
         }
         outboundListeners.AddRange(Gateway.GatewayListeners.For(options, outboundRelay));
-        kestrelOptions.Listen(options.AdminAddress ?? new IPEndPoint(podIp, 15000), listen =>
-        {
-            listen.Protocols = HttpProtocols.Http1;
-            listen.Use(next => connection =>
-            {
-                connection.Features.Set(ListenerFeature.Admin);
-                return next(connection);
-            });
-            adminListen = listen;
-        });
+        if (options.MetricsAddress is { } metricsAddress) metricsListen = ListenHttp1(kestrelOptions, metricsAddress, ListenerFeature.Metrics);
+        adminListen = ListenHttp1(kestrelOptions, adminAddress, ListenerFeature.Admin);
 
         var server = new KestrelServer(Microsoft.Extensions.Options.Options.Create(kestrelOptions), transport, loggerFactory);
         var host = new ProxyHost(options, server, state, metrics, level, loggerFactory, ownsFactory);
@@ -171,7 +187,7 @@ public sealed class ProxyHost : IAsyncDisposable
         }
         var inboundEndPoints = new Dictionary<int, IPEndPoint>();
         IEnumerable<(string Name, int? Port, IPEndPoint Listen, Func<System.Net.Sockets.Socket, CancellationToken, Task> Serve)> data =
-            [.. inboundListeners.Select(i => ("inbound", (int?)i.Port, i.Listen, i.Serve)), .. outboundListeners.Select(o => ("outbound", (int?)null, o.Listen, o.Serve))];
+            [.. inboundListeners.Select(i => ("inbound", i.Port, i.Listen, i.Serve)), .. outboundListeners.Select(o => ("outbound", (int?)null, o.Listen, o.Serve))];
         foreach (var (name, port, listen, serve) in data)
         {
             try
@@ -187,10 +203,14 @@ public sealed class ProxyHost : IAsyncDisposable
             }
         }
         host.OutboundEndPoint = host._socketListeners[inboundListeners.Count].EndPoint;
-        host.AdminEndPoint = adminListen!.IPEndPoint!;
+        host.AdminEndPoint = adminListen.IPEndPoint!;
+        host.MetricsEndPoint = metricsListen?.IPEndPoint;
         host.InboundEndPoints = inboundEndPoints;
+        if (options.Capture) host.InboundCaptureEndPoint = host._socketListeners[0].EndPoint;
         ProxyLog.Listening(logger, options.ProxyId, options.Role.ToString().ToLowerInvariant(),
-            $"outbound {host.OutboundEndPoint}, admin {host.AdminEndPoint}, inbound {string.Join(", ", host.InboundEndPoints.Values)}");
+            $"outbound {host.OutboundEndPoint}, admin {host.AdminEndPoint}, "
+            + (options.Capture ? $"inbound capture {host.InboundCaptureEndPoint}" : $"inbound {string.Join(", ", host.InboundEndPoints.Values)}")
+            + (host.MetricsEndPoint is { } metricsEndPoint ? $", metrics {metricsEndPoint}" : ""));
 
         if (options.ControlPlane is not null && options.SnapshotFile is null)
         {
@@ -204,6 +224,23 @@ public sealed class ProxyHost : IAsyncDisposable
                 ct => new LocalFileWatcher(options, state, logger).RunAsync(ct), logger, state.Time, host._stopping.Token)));
         }
         return host;
+    }
+
+    /// <summary>A Kestrel HTTP/1.1 listener whose connections carry <paramref name="kind"/>, so the application knows which one took a request.</summary>
+    private static ListenOptions ListenHttp1(KestrelServerOptions kestrelOptions, IPEndPoint address, ListenerFeature kind)
+    {
+        ListenOptions? made = null;
+        kestrelOptions.Listen(address, listen =>
+        {
+            listen.Protocols = HttpProtocols.Http1;
+            listen.Use(next => connection =>
+            {
+                connection.Features.Set(kind);
+                return next(connection);
+            });
+            made = listen;
+        });
+        return made!;
     }
 
     internal static ProxySnapshot ReadSnapshotFile(string path)

@@ -8,7 +8,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Meshwork.Proxy.Hosting;
 
-internal enum ListenerKind { Inbound, Admin }
+internal enum ListenerKind { Inbound, Admin, Metrics }
 
 /// <summary>Which listener a connection arrived on; set by the first connection middleware.</summary>
 internal sealed class ListenerFeature(ListenerKind kind)
@@ -16,6 +16,7 @@ internal sealed class ListenerFeature(ListenerKind kind)
     public ListenerKind Kind { get; } = kind;
     public static readonly ListenerFeature Admin = new(ListenerKind.Admin);
     public static readonly ListenerFeature Inbound = new(ListenerKind.Inbound);
+    public static readonly ListenerFeature Metrics = new(ListenerKind.Metrics);
 }
 
 /// <summary>
@@ -38,6 +39,9 @@ internal sealed class ProxyHttpApplication(
                     break;
                 case ListenerKind.Admin:
                     await admin.HandleAsync(context).ConfigureAwait(false);
+                    break;
+                case ListenerKind.Metrics:
+                    await admin.HandleMetricsAsync(context).ConfigureAwait(false);
                     break;
                 default:
                     context.Abort();

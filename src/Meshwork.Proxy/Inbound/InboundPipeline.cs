@@ -24,8 +24,13 @@ namespace Meshwork.Proxy.Inbound;
 /// → protocol → the HTTP/1.1 relay (through the one request gate), Kestrel's HTTP/2 stage (h2 over mTLS, or h2c,
 /// handed over with the outcome as features), or the TCP relay (connection-level authorization).
 /// </summary>
+/// <remarks>
+/// <paramref name="passthrough"/>: a captured port the snapshot does not declare (Istio's InboundPassthrough chains):
+/// the snapshot's <see cref="ProxySnapshot.InboundPassthrough"/> (the workload-level mode, TCP) stands for the port.
+/// </remarks>
 internal sealed class InboundPipeline(
-    InboundTarget target, ProxyState state, InboundRequestGate gate, HandoffListener http2, ProxyMetrics metrics, ProxyOptions options, ILogger logger)
+    InboundTarget target, ProxyState state, InboundRequestGate gate, HandoffListener http2, ProxyMetrics metrics, ProxyOptions options, ILogger logger,
+    bool passthrough = false)
 {
     private readonly InboundHttp1Relay _http1 = new(target, gate, metrics, logger);
     private readonly InboundTcpRelay _tcp = new(target, gate, metrics, logger);
@@ -34,9 +39,17 @@ internal sealed class InboundPipeline(
     {
         var remote = socket.RemoteEndPoint as IPEndPoint;
         var config = state.Config;
-        if (config is null || !config.InboundByPort.TryGetValue(target.WorkloadPort, out var port))
+        InboundPort? port = null;
+        if (config is not null)
         {
-            Reject(socket, remote, InboundRejection.UnknownPort, config is null ? "no configuration snapshot yet" : "port not in the snapshot");
+            port = passthrough
+                ? config.Snapshot.InboundPassthrough is { } workload ? workload with { Port = target.WorkloadPort } : null
+                : config.InboundByPort.GetValueOrDefault(target.WorkloadPort);
+        }
+        if (config is null || port is null)
+        {
+            Reject(socket, remote, InboundRejection.UnknownPort, config is null ? "no configuration snapshot yet"
+                : passthrough ? "the snapshot has no workload-level policy for undeclared ports" : "port not in the snapshot");
             return;
         }
         var isTcp = port.Protocol == "tcp";

@@ -3,14 +3,17 @@ using Meshwork.Proxy.Forwarding;
 using Meshwork.Proxy.Hosting;
 using Meshwork.Proxy.Http1;
 using Meshwork.Proxy.Metrics;
+using Meshwork.Proxy.Outbound.Routing;
+using Meshwork.ProxyProtocol.Snapshots;
 using Microsoft.Extensions.Logging;
 
 namespace Meshwork.Proxy.Outbound;
 
 /// <summary>
-/// <c>CONNECT host:port</c> on the http_proxy listener (RFC 9110 §9.3.6): the connection becomes a byte
-/// tunnel to that service port, through the same <see cref="UpstreamCall"/> (route, endpoint, mTLS or
-/// plaintext as policy decided, secure naming, retry of refused connects) as HTTP requests.
+/// A byte tunnel to one service port, through the same <see cref="UpstreamCall"/> (route, endpoint, mTLS or
+/// plaintext as policy decided, secure naming, retry of refused connects) as HTTP requests: opened by
+/// <c>CONNECT host:port</c> on the http_proxy listener (RFC 9110 §9.3.6), or by a captured TCP connection whose
+/// original destination named the service (Istio's TCP proxy on the outbound listener).
 /// </summary>
 internal sealed class ConnectTunnel(UpstreamCall call, ProxyState state, ProxyMetrics metrics, ILogger logger)
 {
@@ -34,19 +37,36 @@ internal sealed class ConnectTunnel(UpstreamCall call, ProxyState state, ProxyMe
             await Http1Relay.WriteLocalResponseAsync(downOut, noRoute.Status, noRoute.Body, close: true, CancellationToken.None).ConfigureAwait(false);
             return;
         }
+        await TunnelAsync(socket, client, config, target!, null, UpstreamUse.Tcp, "CONNECT", (downIn, downOut)).ConfigureAwait(false);
+    }
 
-        var connect = await call.ConnectAsync(target!, null, UpstreamUse.Tcp, retryable: true, CancellationToken.None).ConfigureAwait(false);
+    /// <summary>
+    /// A captured connection to a service port (its clusterIP), or to <paramref name="pinned"/> when the client dialled
+    /// that endpoint itself: no answer is written first, and a failure to connect resets the client, as Envoy's TCP
+    /// proxy does, since the client asked for a connection, not for an HTTP response.
+    /// </summary>
+    public Task RunCapturedAsync(Socket socket, Stream client, ActiveConfig config, RouteTarget target, UpstreamEndpoint? pinned) =>
+        TunnelAsync(socket, client, config, target, pinned, target.Port.Protocol == "tcp" ? UpstreamUse.Tcp : UpstreamUse.Http1, "TCP", null);
+
+    private async Task TunnelAsync(Socket socket, Stream client, ActiveConfig config, RouteTarget target, UpstreamEndpoint? pinned, UpstreamUse use, string entry,
+        (HttpInput In, HttpOutput Out)? connectRequest)
+    {
+        var authority = target.Authority;
+        // A pinned endpoint is the one the client chose: no other endpoint stands in for it.
+        var connect = await call.ConnectAsync(target, pinned, use, retryable: pinned is null, CancellationToken.None, pinned is null ? UpstreamCall.MaxAttempts : 1).ConfigureAwait(false);
         var recorder = metrics.OpenTcp(call.TcpLabels(config, target, connect.Endpoint));
         if (!connect.Connected)
         {
             var stage = connect.Failure?.Stage ?? UpstreamStage.NoHealthyUpstream;
             var failure = UpstreamCall.Fail(stage, connect.Retried, connect.Failure?.Message ?? "", target);
-            ProxyLog.OutboundFailed(logger, "CONNECT", authority, stage, connect.Failure?.Message ?? "no ready endpoint");
+            ProxyLog.OutboundFailed(logger, entry, authority, stage, connect.Failure?.Message ?? "no ready endpoint");
             recorder.Close(failure.Flags);
-            await Http1Relay.WriteLocalResponseAsync(downOut, failure.Status, failure.Body, close: true, CancellationToken.None).ConfigureAwait(false);
+            if (connectRequest is { } answer)
+                await Http1Relay.WriteLocalResponseAsync(answer.Out, failure.Status, failure.Body, close: true, CancellationToken.None).ConfigureAwait(false);
+            else ConnectionReset.Reset(socket);
             return;
         }
-        target!.Picker.ReportSuccess(connect.Endpoint!);
+        target.Picker.ReportSuccess(connect.Endpoint!);
         ProxyLog.TunnelEstablished(logger, authority, $"{connect.Endpoint!.Address}:{connect.Endpoint.Port}");
         var upstream = connect.Stream!;
         await using (upstream.ConfigureAwait(false))
@@ -54,13 +74,16 @@ internal sealed class ConnectTunnel(UpstreamCall call, ProxyState state, ProxyMe
             RelayEnd end;
             try
             {
-                downOut.Append(Established);
-                await downOut.FlushAsync(CancellationToken.None).ConfigureAwait(false);
-                // Bytes the client sent after the CONNECT head, before the answer, belong to the tunnel.
-                if (downIn.Buffered > 0)
+                if (connectRequest is var (downIn, downOut))
                 {
-                    await upstream.WriteAsync(downIn.Span.ToArray()).ConfigureAwait(false);
-                    downIn.Consume(downIn.Buffered);
+                    downOut.Append(Established);
+                    await downOut.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+                    // Bytes the client sent after the CONNECT head, before the answer, belong to the tunnel.
+                    if (downIn.Buffered > 0)
+                    {
+                        await upstream.WriteAsync(downIn.Span.ToArray()).ConfigureAwait(false);
+                        downIn.Consume(downIn.Buffered);
+                    }
                 }
                 end = await TcpRelay.RunAsync(client, upstream, recorder, CancellationToken.None).ConfigureAwait(false);
             }
@@ -68,14 +91,20 @@ internal sealed class ConnectTunnel(UpstreamCall call, ProxyState state, ProxyMe
             {
                 end = RelayEnd.DownstreamReset;
             }
-            ProxyLog.RelayEnded(logger, "outbound", destination.Port, end, recorder.Received, recorder.Sent);
+            ProxyLog.RelayEnded(logger, "outbound", target.Port.Port, end, recorder.Received, recorder.Sent);
             recorder.Close(end == RelayEnd.UpstreamReset ? ResponseFlags.UpstreamConnectionTermination : ResponseFlags.None);
-            if (end == RelayEnd.UpstreamReset) ConnectionReset.Reset(socket);
-            else
-            {
-                try { socket.Shutdown(SocketShutdown.Send); }
-                catch (Exception e) when (e is SocketException or ObjectDisposedException) { }
-            }
+            EndClient(socket, end);
+        }
+    }
+
+    /// <summary>An upstream reset becomes a client reset; otherwise the client sees a clean end of stream.</summary>
+    internal static void EndClient(Socket socket, RelayEnd end)
+    {
+        if (end == RelayEnd.UpstreamReset) ConnectionReset.Reset(socket);
+        else
+        {
+            try { socket.Shutdown(SocketShutdown.Send); }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException) { }
         }
     }
 }

@@ -23,6 +23,9 @@ internal sealed class OutboundHttp1Relay(UpstreamCall call, ProxyState state, Pr
     private static readonly byte[] PeerPrefix = System.Text.Encoding.ASCII.GetBytes(PeerMetadata.Prefix);
     private readonly ConnectTunnel _tunnel = new(call, state, metrics, logger);
 
+    /// <summary>The tunnel CONNECT opens; captured TCP connections take the same one.</summary>
+    public ConnectTunnel Tunnel => _tunnel;
+
     /// <summary>
     /// Serves one downstream connection until it closes, or until <paramref name="stopping"/> between requests.
     /// <paramref name="fixedDestination"/> is the service port of a fixed listener; null on the http_proxy

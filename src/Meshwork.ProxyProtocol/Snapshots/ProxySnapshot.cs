@@ -31,6 +31,12 @@ public sealed record ProxySnapshot
     public ImmutableArray<GatewayListener> Gateways { get; init; } = [];
     /// <summary>VirtualService HTTP routes bound to the mesh, by service host (role Sidecar only).</summary>
     public ImmutableArray<VirtualHostRoutes> HttpRoutes { get; init; } = [];
+    /// <summary>
+    /// Role Sidecar: what a captured inbound connection to a port with no <see cref="Inbound"/> entry meets (Istio's
+    /// InboundPassthrough chains): the workload-level mTLS mode (no port-level setting, Istio's port 0) and the
+    /// authorization of the workload as TCP. Its <see cref="InboundPort.Port"/> is 0. Null: such connections are refused.
+    /// </summary>
+    public InboundPort? InboundPassthrough { get; init; }
 }
 
 /// <summary>Who the proxy is, as the control plane knows it (used for metrics labels and XFCC "By").</summary>
@@ -69,6 +75,9 @@ public sealed record OutboundService
     public required string Namespace { get; init; }
     /// <summary>name.namespace.svc.cluster.local</summary>
     public required string Hostname { get; init; }
+    /// <summary>The Service's virtual IPv4 address (spec.clusterIP); null for a headless Service or none allocated.
+    /// A captured connection to clusterIP:port goes to that service port.</summary>
+    public string? ClusterIp { get; init; }
     public ImmutableArray<OutboundPort> Ports { get; init; } = [];
 }
 

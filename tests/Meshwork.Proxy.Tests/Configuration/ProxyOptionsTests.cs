@@ -55,3 +55,44 @@ public sealed class ProxyOptionsTests
         Assert.Equal("/tmp/s.json", options.SnapshotFile);
     }
 }
+
+public sealed class ProxyOptionsCaptureTests
+{
+    private static Dictionary<string, string?> Sidecar(params (string Name, string Value)[] extra)
+    {
+        var env = new Dictionary<string, string?>
+        {
+            [ProxyEnvironment.PodIp] = "10.253.1.2",
+            [ProxyEnvironment.CertDirectory] = "/tmp/certs",
+            [ProxyEnvironment.SnapshotFile] = "/tmp/snapshot.json",
+        };
+        foreach (var (name, value) in extra) env[name] = value;
+        return env;
+    }
+
+    [Fact]
+    public void Capture_keeps_admin_and_outbound_on_the_pods_loopback_and_listens_for_inbound_on_15006()
+    {
+        var options = ProxyOptions.FromEnvironment(Sidecar((ProxyEnvironment.Capture, "iptables"), (ProxyEnvironment.MetricsAddress, "10.253.1.2:15090")), [], out var errors);
+        Assert.Empty(errors);
+        Assert.True(options.Capture);
+        Assert.Equal("127.0.0.1:15001", options.OutboundAddress!.ToString());
+        Assert.Equal("127.0.0.1:15000", options.AdminAddress!.ToString());
+        Assert.Equal("0.0.0.0:15006", options.InboundCaptureAddress!.ToString());
+        Assert.Equal("10.253.1.2:15090", options.MetricsAddress!.ToString());
+    }
+
+    [Fact]
+    public void Without_capture_nothing_changes_and_an_unknown_capture_mode_is_an_error()
+    {
+        var plain = ProxyOptions.FromEnvironment(Sidecar(), [], out var errors);
+        Assert.Empty(errors);
+        Assert.False(plain.Capture);
+        Assert.Null(plain.InboundCaptureAddress);
+        Assert.Null(plain.MetricsAddress);
+        Assert.Equal("10.253.1.2:15001", plain.OutboundAddress!.ToString());
+
+        ProxyOptions.FromEnvironment(Sidecar((ProxyEnvironment.Capture, "ebpf")), [], out var bad);
+        Assert.Contains(bad, e => e.Contains(ProxyEnvironment.Capture, StringComparison.Ordinal));
+    }
+}

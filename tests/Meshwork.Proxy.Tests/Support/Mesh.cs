@@ -72,7 +72,8 @@ public sealed class Mesh : IAsyncDisposable
         string? ip = null,
         IReadOnlyList<VirtualHostRoutes>? routes = null,
         IReadOnlyList<GatewayListener>? gateways = null,
-        IReadOnlyList<GatewayPort>? gatewayPorts = null)
+        IReadOnlyList<GatewayPort>? gatewayPorts = null,
+        Func<ProxyOptions, ProxyOptions>? configure = null)
     {
         ip ??= NextPodIp();
         var dir = Path.Combine(_root, $"{sa}-{ip}");
@@ -102,6 +103,7 @@ public sealed class Mesh : IAsyncDisposable
             FilePollInterval = TimeSpan.FromMilliseconds(200),
             GatewayPorts = [.. gatewayPorts ?? []],
         };
+        options = configure?.Invoke(options) ?? options;
         var proxy = await ProxyHost.StartAsync(options, LoggerFactory.Create(b => b.AddSimpleConsole().SetMinimumLevel(Environment.GetEnvironmentVariable("MESHWORK_TEST_LOG") == "debug" ? LogLevel.Debug : LogLevel.Warning)));
         _owned.Add(proxy);
         return new Pod(proxy, ip, ns, sa, dir, ports.ToDictionary(p => p.Declared, p => p.Port.Port));
