@@ -14,6 +14,8 @@ public sealed record CaptureSettings
     public const int OutboundCapturePort = 15001;
     /// <summary>Istio's merged metrics port and its health port: reachable on the pod IP without capture.</summary>
     public static readonly ImmutableArray<int> AlwaysExcludedInboundPorts = [15090, 15021];
+    /// <summary>The sidecar's listeners on the pod's loopback (admin, outbound, inbound capture): never reachable from outside the pod.</summary>
+    public static readonly ImmutableArray<int> ProxyOwnPorts = [15000, 15001, 15006];
 
     /// <summary>The sidecar's uid: its own connections leave the pod as they are.</summary>
     public required int ProxyUid { get; init; }

@@ -57,6 +57,19 @@ public static class IptablesRules
         }
         text.AppendLine($"-A {RedirectChain} -p tcp -j REDIRECT --to-ports {Invariant(CaptureSettings.OutboundCapturePort)}");
         text.AppendLine("COMMIT");
+        // The sidecar's own listeners belong to the pod: a connection from outside aimed at one of
+        // them would otherwise be captured and passed through to it on the pod's loopback, lending
+        // the pod's identity (outbound) or its admin API to any caller. The original destination
+        // port survives the REDIRECT in conntrack.
+        text.AppendLine("*filter");
+        text.AppendLine(":INPUT ACCEPT [0:0]");
+        text.AppendLine(":FORWARD ACCEPT [0:0]");
+        text.AppendLine(":OUTPUT ACCEPT [0:0]");
+        foreach (var port in CaptureSettings.ProxyOwnPorts)
+        {
+            text.AppendLine($"-A INPUT ! -i lo -p tcp -m conntrack --ctorigdstport {Invariant(port)} -j REJECT --reject-with tcp-reset");
+        }
+        text.AppendLine("COMMIT");
         return text.ToString();
     }
 

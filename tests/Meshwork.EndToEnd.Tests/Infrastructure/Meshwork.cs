@@ -20,9 +20,9 @@ public static class Meshwork
     public static string PodNetwork { get; set; } = Environment.GetEnvironmentVariable("MESHWORK_E2E_POD_NETWORK") ?? "loopback";
 
     public static Task<CommandResult> RunAsync(string stateDirectory, params string[] args) =>
-        RunAsync(stateDirectory, PodNetwork, args);
+        RunInPodNetworkAsync(stateDirectory, PodNetwork, args);
 
-    public static Task<CommandResult> RunAsync(string stateDirectory, string podNetwork, params string[] args) =>
+    public static Task<CommandResult> RunInPodNetworkAsync(string stateDirectory, string podNetwork, params string[] args) =>
         RunProcessAsync(Executable, ["--state-dir", stateDirectory, .. args], TimeSpan.FromMinutes(4),
             new Dictionary<string, string> { ["MESHWORK_POD_NETWORK"] = podNetwork });
 

@@ -17,12 +17,14 @@ public sealed class StrictPodNetworkMesh : MeshFixture
         await UpAsync(Sample("mtls-migration/namespaces.yaml"));
         await ApplyInjectedAsync(Sample("mtls-migration/httpbin.yaml"), "foo");
         await ApplyInjectedAsync(Sample("mtls-migration/sleep.yaml"), "foo");
+        // bar stays PERMISSIVE: its sidecar accepts plaintext, so only the pod boundary guards its listeners.
+        await ApplyInjectedAsync(Sample("mtls-migration/sleep.yaml"), "bar");
         await MustAsync("apply", "-n", "legacy", "-f", Sample("mtls-migration/sleep.yaml"));
         await MustAsync("apply", "-n", "foo", "-f", Sample("mtls-migration/mtls-ns.yaml"));
         await Mw.EventuallyAsync(
-            () => Task.FromResult(Pods("foo").Count(p => p.Ready) == 2 && Pods("legacy").Count(p => p.Ready) == 1),
+            () => Task.FromResult(Pods("foo").Count(p => p.Ready) == 2 && Pods("bar").Count(p => p.Ready) == 1 && Pods("legacy").Count(p => p.Ready) == 1),
             TimeSpan.FromSeconds(240),
-            () => Task.FromResult($"pods: {string.Join(", ", Pods("foo").Concat(Pods("legacy")).Select(p => $"{p.Name} ready={p.Ready}"))}\n{Logs()}"));
+            () => Task.FromResult($"pods: {string.Join(", ", Pods("foo").Concat(Pods("bar")).Concat(Pods("legacy")).Select(p => $"{p.Name} ready={p.Ready}"))}\n{Logs()}"));
     }
 }
 
@@ -60,12 +62,17 @@ public sealed class PodNetworkStrictTests(StrictPodNetworkMesh mesh) : IClassFix
     }
 
     [Fact]
-    public async Task No_pod_borrows_another_pods_identity_through_its_outbound_listener()
+    public async Task No_pod_borrows_another_pods_identity_through_its_outbound_listener_or_reaches_its_admin()
     {
-        var sleepFoo = mesh.Pods("foo").Single(p => p.Deployment == "sleep").PodIp;
-        var result = await ExecAsync("legacy", "sleep", "curl", "-s", "-o", "/dev/null", "-m", "10", "-w", "%{http_code}",
-            "-x", $"http://{sleepFoo}:15001", "http://httpbin.foo:8000/ip");
-        Assert.True(result.Stdout.Trim() != "200", $"legacy used sleep.foo's outbound listener: {result}");
+        foreach (var ns in new[] { "foo", "bar" })
+        {
+            var sleep = mesh.Pods(ns).Single(p => p.Deployment == "sleep").PodIp;
+            var borrowed = await ExecAsync("legacy", "sleep", "curl", "-s", "-o", "/dev/null", "-m", "10", "-w", "%{http_code}",
+                "-x", $"http://{sleep}:15001", "http://httpbin.foo:8000/ip");
+            Assert.True(borrowed.Stdout.Trim() != "200", $"legacy used sleep.{ns}'s outbound listener: {borrowed}");
+            var admin = await mesh.CurlAsync("legacy", $"http://{sleep}:15000/stats");
+            Assert.True(admin.Code != "200", $"legacy reached sleep.{ns}'s admin: {admin}");
+        }
     }
 
     [Fact]

@@ -14,6 +14,7 @@ public sealed class IptablesRulesTests
         var rules = Lines(IptablesRules.Capture(new CaptureSettings { ProxyUid = 1000000005 }));
         Assert.Equal("*nat", rules[0]);
         Assert.Equal("COMMIT", rules[^1]);
+        Assert.Equal(2, rules.Count(r => r == "COMMIT"));
         Assert.Contains("-A PREROUTING -p tcp -j MESHWORK_INBOUND", rules);
         Assert.Contains("-A MESHWORK_IN_REDIRECT -p tcp -j REDIRECT --to-ports 15006", rules);
         Assert.Contains("-A MESHWORK_REDIRECT -p tcp -j REDIRECT --to-ports 15001", rules);
@@ -25,6 +26,19 @@ public sealed class IptablesRulesTests
                 "-A MESHWORK_OUTPUT -d 127.0.0.1/32 -j RETURN",
                 "-A MESHWORK_OUTPUT -j MESHWORK_REDIRECT",
             ], output);
+    }
+
+    [Fact]
+    public void Connections_from_outside_the_pod_to_the_sidecars_own_listeners_are_reset()
+    {
+        var rules = Lines(IptablesRules.Capture(new CaptureSettings { ProxyUid = 7 }));
+        var filter = rules.SkipWhile(r => r != "*filter").ToList();
+        Assert.Equal(
+            [
+                "-A INPUT ! -i lo -p tcp -m conntrack --ctorigdstport 15000 -j REJECT --reject-with tcp-reset",
+                "-A INPUT ! -i lo -p tcp -m conntrack --ctorigdstport 15001 -j REJECT --reject-with tcp-reset",
+                "-A INPUT ! -i lo -p tcp -m conntrack --ctorigdstport 15006 -j REJECT --reject-with tcp-reset",
+            ], filter.Where(r => r.StartsWith("-A", StringComparison.Ordinal)));
     }
 
     [Fact]
