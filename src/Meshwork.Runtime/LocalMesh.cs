@@ -134,6 +134,8 @@ public sealed class LocalMesh(StateDirectory state, string meshworkExecutable, A
         // A process that was killed could not remove its record; one that is gone must not look alive.
         if (ServerInfo.Read(State) is { } stale && !Posix.IsAlive(stale.Pid)) TryDelete(State.ServerInfoFile);
         if (RuntimeInfo.Read(State) is { } staleRuntime && !Posix.IsAlive(staleRuntime.Pid)) TryDelete(State.RuntimeInfoFile);
+        // A runtime that was killed could not remove its pod network; what is left is removed here.
+        if (Posix.IsRoot && RuntimeInfo.ReadLive(State) is null) Network.PodNetworkController.RemoveLeftovers(State.Root, log);
         return stopped;
     }
 

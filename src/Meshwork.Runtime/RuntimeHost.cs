@@ -21,6 +21,8 @@ public sealed record RuntimeOptions
     /// <summary>Create the istio-ingressgateway (Deployment and LoadBalancer Service in istio-system) when absent.</summary>
     public bool IngressGateway { get; init; }
     public TimeSpan ResyncInterval { get; init; } = TimeSpan.FromSeconds(1);
+    /// <summary>The pod network mode; null: <see cref="PodNetworkModes.FromEnvironment"/>.</summary>
+    public PodNetworkMode? PodNetwork { get; init; }
     public Action<string> Log { get; init; } = line => Console.Error.WriteLine(line);
 }
 
@@ -36,6 +38,9 @@ public sealed class RuntimeHost
     private readonly RuntimeOptions _options;
     private readonly IMeshApi _api;
     private readonly LoopbackAddressPool _addresses;
+    private readonly PodNetworkMode _mode;
+    private PodNetworkController? _podNetwork;
+    private readonly Dictionary<PodWorker, PodIsolation> _isolation = [];
     private readonly List<PodWorker> _pods = [];
     private readonly HashSet<PodWorker> _dirty = [];
     private readonly List<Task> _stopping = [];
@@ -54,7 +59,10 @@ public sealed class RuntimeHost
         _options = options;
         _api = options.Api;
         _addresses = new LoopbackAddressPool(options.State.Root);
+        _mode = options.PodNetwork ?? PodNetworkModes.FromEnvironment();
     }
+
+    public PodNetworkMode PodNetwork => _mode;
 
     /// <summary>http://address:port of the first network proxy, once one is started.</summary>
     public string? NetworkProxyUrl { get; private set; }
@@ -63,6 +71,14 @@ public sealed class RuntimeHost
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         CleanUpLeftovers();
+        if (_mode == PodNetworkMode.Namespaces)
+        {
+            _podNetwork = PodNetworkController.Start(_options.State.Root, ControlPlaneEndPoint, _options.Log);
+        }
+        else
+        {
+            _options.Log($"runtime: {PodNetworkModes.NotIsolatedNote}");
+        }
         await DeleteStalePodObjectsAsync(cancellationToken).ConfigureAwait(false);
         if (_options.IngressGateway) await CreateIngressGatewayAsync(cancellationToken).ConfigureAwait(false);
         using var watches = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -135,7 +151,14 @@ public sealed class RuntimeHost
         }
         TryDeleteDirectory(NetworkProxyDirectory);
         TryDeleteDirectory(podsRoot);
+        if (Posix.IsRoot) PodNetworkController.RemoveLeftovers(_options.State.Root, _options.Log);
     }
+
+    /// <summary>The control plane's listener (from server.json), where the pods' relay sends their connections.</summary>
+    private EndPoint? ControlPlaneEndPoint() =>
+        Uri.TryCreate(ReadControlPlaneUrl(), UriKind.Absolute, out var url) && IPAddress.TryParse(url.Host.Trim('[', ']'), out var address)
+            ? new IPEndPoint(address.Equals(IPAddress.Any) ? IPAddress.Loopback : address, url.Port)
+            : url is null ? null : new DnsEndPoint(url.Host, url.Port);
 
     /// <summary>True when process <paramref name="pid"/> is a container of pod <paramref name="pod"/> (not a reused pid).</summary>
     private static bool BelongsTo(int pid, string pod)
@@ -310,7 +333,20 @@ public sealed class RuntimeHost
         foreach (var orphan in orphans) StopPod(orphan);
         await PublishAsync(cancellationToken).ConfigureAwait(false);
         await PublishLoadBalancersAsync(cancellationToken).ConfigureAwait(false);
+        await UpdatePodNetworkAsync(cancellationToken).ConfigureAwait(false);
         WriteInfo(observedAt, progress.ToImmutable());
+    }
+
+    /// <summary>Pod network mode: every pod's hosts file and Service translation follow the Services and the running pods.</summary>
+    private async Task UpdatePodNetworkAsync(CancellationToken cancellationToken)
+    {
+        if (_podNetwork is null) return;
+        ImmutableArray<Resource> services;
+        try { services = await _api.ListAsync("Service", null, null, cancellationToken).ConfigureAwait(false); }
+        catch (Exception e) when (e is not OperationCanceledException) { return; }
+        List<PodPlan> running;
+        lock (_gate) running = [.. _pods.Where(p => !p.Terminating).Select(p => p.Plan)];
+        _podNetwork.Update(services.OfType<Service>(), running);
     }
 
     /// <summary>Creates what of the default ingress gateway is missing; what exists (a user's own) is left as it is.</summary>
@@ -417,16 +453,23 @@ public sealed class RuntimeHost
             ports.Add(PodEnvironmentSettings.SidecarOutboundPort);
         }
         var name = PodNaming.NewPodName(deployment, hash);
-        var address = _addresses.Allocate(ports);
+        var isolation = _podNetwork?.Attach();
+        var address = isolation?.Network.PodIp ?? _addresses.Allocate(ports);
         PodPlan plan;
         try
         {
-            var settings = Settings with { NetworkProxyUrl = sidecar ? null : NetworkProxyFor(ns) };
+            var settings = isolation is not null
+                ? Settings with { Isolation = isolation }
+                : Settings with { NetworkProxyUrl = sidecar ? null : NetworkProxyFor(ns) };
             plan = PodPlanner.Plan(settings, ns, name, deployment, hash, template, sidecar, address, () => LoopbackAddressPool.FreePort());
+            if (isolation is not null) _podNetwork!.Prepare(plan, isolation, _options.State.RootCertFile);
         }
-        catch
+        catch (Exception e)
         {
-            _addresses.Release(address);
+            if (isolation is not null) _podNetwork!.Detach(isolation);
+            else _addresses.Release(address);
+            // A pod network that cannot be set up, or a traffic annotation that cannot be read, stops the pod.
+            if (e is PodNetworkException or FormatException or IOException) throw new PodPlanException(e.Message);
             throw;
         }
         var serviceAccount = string.IsNullOrEmpty(template.Spec.ServiceAccountName) ? "default" : template.Spec.ServiceAccountName;
@@ -434,7 +477,11 @@ public sealed class RuntimeHost
             ? async ct => (await _api.CreateBootstrapTokenAsync(ns, serviceAccount, ct).ConfigureAwait(false)).Token
             : null;
         var worker = new PodWorker(plan, token, OnPodChanged, _options.Log);
-        lock (_gate) _pods.Add(worker);
+        lock (_gate)
+        {
+            _pods.Add(worker);
+            if (isolation is not null) _isolation[worker] = isolation;
+        }
         _options.Log($"runtime: starting pod {ns}/{name} on {address}{(sidecar ? " with a sidecar" : "")}");
         worker.Start();
         return worker;
@@ -471,7 +518,20 @@ public sealed class RuntimeHost
                 _apiWrites.Release();
             }
             TryDeleteDirectory(worker.Plan.Directory);
-            _addresses.Release(worker.Plan.PodIp);
+            PodIsolation? isolation;
+            lock (_gate)
+            {
+                _isolation.Remove(worker, out isolation);
+            }
+            if (isolation is not null)
+            {
+                _podNetwork!.Forget(worker.Plan);
+                _podNetwork.Detach(isolation);
+            }
+            else
+            {
+                _addresses.Release(worker.Plan.PodIp);
+            }
         });
         lock (_gate)
         {
@@ -525,6 +585,7 @@ public sealed class RuntimeHost
                 NetworkProxy = NetworkProxyUrl,
                 NetworkProxyPid = networkPid,
                 ApiError = _lastApiError,
+                PodNetwork = _mode.ToString(),
                 Deployments = observedAt is null ? previous?.Deployments ?? [] : deployments,
             }.Write(_options.State);
         }
@@ -546,6 +607,7 @@ public sealed class RuntimeHost
         lock (_gate) proxies = [.. _networkProxies.Values.Select(p => p.Worker)];
         await Task.WhenAll(proxies.Select(p => p.DisposeAsync().AsTask())).ConfigureAwait(false);
         TryDeleteDirectory(NetworkProxyDirectory);
+        if (_podNetwork is not null) await _podNetwork.DisposeAsync().ConfigureAwait(false);
         try { File.Delete(_options.State.RuntimeInfoFile); } catch (IOException) { }
     }
 

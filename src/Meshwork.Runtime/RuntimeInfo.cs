@@ -32,6 +32,8 @@ public sealed record RuntimeInfo
     public string? NetworkProxy { get; init; }
     public int? NetworkProxyPid { get; init; }
     public string? ApiError { get; init; }
+    /// <summary>The pod network mode the runtime runs its pods in (a <see cref="Network.PodNetworkMode"/> name).</summary>
+    public string? PodNetwork { get; init; }
     public ImmutableArray<DeploymentProgress> Deployments { get; init; } = [];
 
     private static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web) { WriteIndented = true };

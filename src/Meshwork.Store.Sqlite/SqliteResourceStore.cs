@@ -244,15 +244,21 @@ public sealed class SqliteResourceStore : ResourceStoreBase
         public Task<Resource?> GetAsync(ResourceKey key, CancellationToken cancellationToken) =>
             store.GetAsync(connection, transaction, key, cancellationToken);
 
-        public async Task<IReadOnlyList<Resource>> ListInNamespaceAsync(string @namespace, CancellationToken cancellationToken)
+        public Task<IReadOnlyList<Resource>> ListInNamespaceAsync(string @namespace, CancellationToken cancellationToken) =>
+            ListWhereAsync("namespace = @value ORDER BY kind, name", @namespace, cancellationToken);
+
+        public Task<IReadOnlyList<Resource>> ListKindAsync(string kind, CancellationToken cancellationToken) =>
+            ListWhereAsync("kind = @value ORDER BY namespace, name", kind, cancellationToken);
+
+        private async Task<IReadOnlyList<Resource>> ListWhereAsync(string condition, string value, CancellationToken cancellationToken)
         {
             await using var command = connection.CreateCommand();
             command.Transaction = transaction;
-            command.CommandText = """
+            command.CommandText = $"""
                 SELECT kind, namespace, name, uid, resource_version, generation, creation_timestamp, body FROM resources
-                WHERE namespace = @namespace ORDER BY kind, name
+                WHERE {condition}
                 """;
-            command.Parameters.AddWithValue("@namespace", @namespace);
+            command.Parameters.AddWithValue("@value", value);
             var items = new List<Resource>();
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))

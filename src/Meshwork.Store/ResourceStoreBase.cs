@@ -18,6 +18,8 @@ public interface IStoreWriteTransaction : IAsyncDisposable
     Task<Resource?> GetAsync(ResourceKey key, CancellationToken cancellationToken);
     /// <summary>Every object of every kind in <paramref name="namespace"/>.</summary>
     Task<IReadOnlyList<Resource>> ListInNamespaceAsync(string @namespace, CancellationToken cancellationToken);
+    /// <summary>Every object of <paramref name="kind"/> in every namespace.</summary>
+    Task<IReadOnlyList<Resource>> ListKindAsync(string kind, CancellationToken cancellationToken);
     /// <summary>Stores <see cref="StoreEvent.Object"/> (Added/Modified) or removes it (Deleted), and appends the event to the feed.</summary>
     Task WriteAsync(StoreEvent change, CancellationToken cancellationToken);
     /// <summary>Makes every write visible at once and records <paramref name="revision"/> as the store's revision.</summary>
@@ -79,10 +81,12 @@ public abstract class ResourceStoreBase : IResourceStore
         var revision = tx.Revision;
         var namespacesInBatch = prepared.OfType<Namespace>().Select(n => n.Metadata.Name).ToHashSet(StringComparer.Ordinal);
         await RequireNamespacesAsync(tx, prepared, namespacesInBatch, cancellationToken).ConfigureAwait(false);
-        foreach (var resource in prepared)
+        var clusterIps = prepared.Any(r => r is Service) ? await ClusterIpsAsync(tx, cancellationToken).ConfigureAwait(false) : null;
+        for (var i = 0; i < prepared.Count; i++)
         {
-            var key = ResourceKey.Of(resource);
+            var key = ResourceKey.Of(prepared[i]);
             var existing = await tx.GetAsync(key, cancellationToken).ConfigureAwait(false);
+            var resource = clusterIps is null ? prepared[i] : clusterIps.Assign(prepared[i], existing, prepared.Count == 1 ? null : i);
             if (existing is not null && resource.Metadata.ResourceVersion is { } expected && expected != existing.Metadata.ResourceVersion)
             {
                 throw StoreException.Conflict(key, expected, existing.Metadata.ResourceVersion);
@@ -114,6 +118,7 @@ public abstract class ResourceStoreBase : IResourceStore
         {
             throw StoreException.AlreadyExists(key);
         }
+        if (resource is Service) resource = (await ClusterIpsAsync(tx, cancellationToken).ConfigureAwait(false)).Assign(resource, null);
         var next = WriteRules.Stamp(resource, null, tx.Revision + 1, Time.GetUtcNow());
         await tx.WriteAsync(new StoreEvent(tx.Revision + 1, StoreEventType.Added, next), cancellationToken).ConfigureAwait(false);
         await CommitAsync(tx, tx.Revision + 1, cancellationToken).ConfigureAwait(false);
@@ -133,6 +138,7 @@ public abstract class ResourceStoreBase : IResourceStore
             if (existing is null) throw StoreException.NotFound(key);
             if (expected != existing.Metadata.ResourceVersion) throw StoreException.Conflict(key, expected, existing.Metadata.ResourceVersion);
         }
+        if (resource is Service) resource = (await ClusterIpsAsync(tx, cancellationToken).ConfigureAwait(false)).Assign(resource, existing);
         var next = WriteRules.Stamp(resource, existing, tx.Revision + 1, Time.GetUtcNow());
         if (existing is not null && WriteRules.IsUnchanged(next, existing))
         {
@@ -141,6 +147,16 @@ public abstract class ResourceStoreBase : IResourceStore
         await tx.WriteAsync(new StoreEvent(tx.Revision + 1, existing is null ? StoreEventType.Added : StoreEventType.Modified, next), cancellationToken).ConfigureAwait(false);
         await CommitAsync(tx, tx.Revision + 1, cancellationToken).ConfigureAwait(false);
         return next;
+    }
+
+    /// <summary>
+    /// The clusterIPs stored Services hold, read in the write transaction: writers are serialized,
+    /// so no other write can take an address between this read and the commit.
+    /// </summary>
+    private static async Task<ClusterIpAllocation> ClusterIpsAsync(IStoreWriteTransaction tx, CancellationToken cancellationToken)
+    {
+        var services = await tx.ListKindAsync("Service", cancellationToken).ConfigureAwait(false);
+        return new ClusterIpAllocation(ServiceSpec.ClusterIpRange, services.OfType<Service>().Select(s => s.Spec.ClusterIp));
     }
 
     public async Task<ImmutableArray<Resource>> DeleteAsync(ResourceKey key, string? expectedResourceVersion = null, CancellationToken cancellationToken = default)

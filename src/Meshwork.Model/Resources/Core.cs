@@ -59,6 +59,13 @@ public sealed record IntOrString
 
 public sealed record ServiceSpec
 {
+    /// <summary>
+    /// The Service range clusterIPs are allocated from: the API server's default
+    /// --service-cluster-ip-range. Only pods' own network namespaces route it, so it cannot
+    /// collide with the machine's networks.
+    /// </summary>
+    public const string ClusterIpRange = "10.96.0.0/12";
+
     public LabelSelector Selector { get; init; } = LabelSelector.Empty;
     public ImmutableArray<ServicePort> Ports { get; init; } = [];
     public string Type { get; init; } = "ClusterIP";

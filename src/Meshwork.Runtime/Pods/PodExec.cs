@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Meshwork.Runtime.Network;
 
 namespace Meshwork.Runtime.Pods;
 
@@ -11,6 +12,8 @@ public static class PodExec
     public static ProcessStartInfo StartInfo(ContainerRecord container, IReadOnlyList<string> command, bool captureOutput)
     {
         if (command.Count == 0) throw new ArgumentException("no command", nameof(command));
+        // An isolated pod's container: its namespaces (network, mounts) and its user, as kubectl exec enters a container.
+        if (container.Uid is int uid && container.Pid is int pid) command = PodSandbox.Enter(pid, uid, command);
         var path = container.Environment.GetValueOrDefault("PATH") ?? Environment.GetEnvironmentVariable("PATH") ?? "";
         var info = new ProcessStartInfo(Which(command[0], path, container.WorkingDirectory))
         {

@@ -5,6 +5,7 @@ using System.Text.Json;
 using Meshwork.Api;
 using Meshwork.Model.Resources;
 using Meshwork.ProxyProtocol.ControlPlaneApi;
+using Meshwork.Runtime.Network;
 using Meshwork.Runtime.Processes;
 
 namespace Meshwork.Runtime.Pods;
@@ -19,6 +20,8 @@ public sealed record ContainerPlan
     public ImmutableArray<IPEndPoint> ReadinessEndpoints { get; init; } = [];
     /// <summary>An HTTP URL that must answer 200 for the container to be ready (the sidecar's /ready).</summary>
     public string? ReadinessUrl { get; init; }
+    /// <summary>The user the container runs as in pod network mode (null: the runtime's own user, loopback mode).</summary>
+    public int? Uid { get; init; }
 }
 
 /// <summary>Everything a pod needs to start, computed before anything starts.</summary>
@@ -35,6 +38,8 @@ public sealed record PodPlan
     public required ImmutableSortedDictionary<string, string> Annotations { get; init; }
     public required PodSpec Spec { get; init; }
     public required ImmutableArray<ContainerPlan> Containers { get; init; }
+    /// <summary>The sidecar's user in pod network mode: the bootstrap token is given to it.</summary>
+    public int? ProxyUid { get; init; }
 
     public string TokenFile => Path.Combine(Directory, "bootstrap-token");
     public string CertDirectory => Path.Combine(Directory, "etc", "certs");
@@ -57,11 +62,15 @@ public sealed record PodEnvironmentSettings
     public string? ControlPlaneUrl { get; init; }
     /// <summary>http://host:port of the network proxy: the http_proxy of pods without a sidecar.</summary>
     public string? NetworkProxyUrl { get; init; }
+    /// <summary>Set in pod network mode: the pod's namespace and users (null: loopback mode).</summary>
+    public PodIsolation? Isolation { get; init; }
     /// <summary>Variables every process inherits from the host (PATH, HOME, DOTNET_*, ...).</summary>
     public ImmutableSortedDictionary<string, string> HostEnvironment { get; init; } = ImmutableSortedDictionary<string, string>.Empty;
 
     public const int SidecarAdminPort = 15000;
     public const int SidecarOutboundPort = 15001;
+    /// <summary>The read-only metrics listener on the pod IP (Istio's merged Prometheus port).</summary>
+    public const int SidecarMetricsPort = 15090;
 
     /// <summary>
     /// .NET settings every proxy runs with (bench/sidecar-runtime.env explains each): one epoll
@@ -128,7 +137,8 @@ public static class PodPlanner
         var inbound = new SortedDictionary<int, int>();
         if (sidecar)
         {
-            foreach (var port in declaredPorts) inbound[port] = allocatePort();
+            // In its own namespace the app keeps its port; the sidecar captures it with iptables.
+            foreach (var port in declaredPorts) inbound[port] = settings.Isolation is null ? allocatePort() : port;
         }
 
         var containers = ImmutableArray.CreateBuilder<ContainerPlan>();
@@ -151,6 +161,12 @@ public static class PodPlanner
                 ["NO_PROXY"] = "localhost,127.0.0.1",
             };
             var proxy = sidecar ? $"http://{podIp4}:{PodEnvironmentSettings.SidecarOutboundPort}" : settings.NetworkProxyUrl;
+            if (settings.Isolation is not null)
+            {
+                // Capture takes the app's traffic without http_proxy; HOME is the host user's and not the pod's to read.
+                proxy = null;
+                env["HOME"] = "/tmp";
+            }
             if (proxy is not null)
             {
                 env["http_proxy"] = proxy;
@@ -158,7 +174,19 @@ public static class PodPlanner
             }
             var ports = container.Ports.IsDefault ? [] : container.Ports;
             var readiness = ImmutableArray.CreateBuilder<IPEndPoint>();
-            if (sidecar)
+            if (settings.Isolation is not null)
+            {
+                // The pod's own namespace: the app listens on its declared ports, on every address.
+                env["HOST"] = "0.0.0.0";
+                foreach (var port in ports)
+                {
+                    env[$"PORT_{port.Port.ToString(CultureInfo.InvariantCulture)}"] = port.Port.ToString(CultureInfo.InvariantCulture);
+                    // Behind a sidecar a connect from outside would only reach the capture listener.
+                    if (!sidecar) readiness.Add(new IPEndPoint(podIp, port.Port));
+                }
+                if (ports.Length > 0) env["PORT"] = ports[0].Port.ToString(CultureInfo.InvariantCulture);
+            }
+            else if (sidecar)
             {
                 env["HOST"] = "127.0.0.1";
                 foreach (var port in ports)
@@ -207,6 +235,17 @@ public static class PodPlanner
         {
             var env = ProxyContainerEnvironment.For(settings, "sidecar", directory, basePath, podIp4, @namespace, name, deployment, serviceAccount, labels);
             env[ProxyEnvironment.InboundPorts] = string.Join(',', inbound.Select(p => $"{p.Key}=127.0.0.1:{p.Value}"));
+            var readinessUrl = $"http://{podIp4}:{PodEnvironmentSettings.SidecarAdminPort}/ready";
+            if (settings.Isolation is not null)
+            {
+                env[ProxyEnvironment.Capture] = "iptables";
+                env[ProxyEnvironment.OutboundAddress] = $"127.0.0.1:{PodEnvironmentSettings.SidecarOutboundPort}";
+                env[ProxyEnvironment.AdminAddress] = $"127.0.0.1:{PodEnvironmentSettings.SidecarAdminPort}";
+                env[ProxyEnvironment.InboundCaptureAddress] = $"0.0.0.0:{CaptureSettings.InboundCapturePort}";
+                env[ProxyEnvironment.MetricsAddress] = $"{podIp4}:{PodEnvironmentSettings.SidecarMetricsPort}";
+                // The admin listener is the pod's own; from outside only the metrics port answers.
+                readinessUrl = $"http://{podIp4}:{PodEnvironmentSettings.SidecarMetricsPort}/stats/prometheus";
+            }
             containers.Add(new ContainerPlan
             {
                 Name = SidecarInjection.SidecarContainerName,
@@ -218,8 +257,14 @@ public static class PodPlanner
                     WorkingDirectory = directory,
                     LogFile = settings.State.ContainerLogFile(@namespace, name, SidecarInjection.SidecarContainerName),
                 },
-                ReadinessUrl = $"http://{podIp4}:{PodEnvironmentSettings.SidecarAdminPort}/ready",
+                ReadinessUrl = readinessUrl,
             });
+        }
+        if (settings.Isolation is { } isolation)
+        {
+            var isolated = containers.Select(c => PodSandboxing.Isolate(c, isolation, settings.State.Root, directory)).ToList();
+            containers.Clear();
+            containers.AddRange(isolated);
         }
 
         var spec = template.Spec;
@@ -249,6 +294,7 @@ public static class PodPlanner
             Annotations = template.Annotations,
             Spec = spec,
             Containers = containers.ToImmutable(),
+            ProxyUid = settings.Isolation?.Users.ProxyUid,
         };
     }
 }

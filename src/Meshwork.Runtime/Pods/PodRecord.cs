@@ -17,6 +17,8 @@ public sealed record ContainerRecord
     public int RestartCount { get; init; }
     public string State { get; init; } = "waiting";
     public int? Pid { get; init; }
+    /// <summary>Set in pod network mode: `exec` enters the namespaces of <see cref="Pid"/> as this user.</summary>
+    public int? Uid { get; init; }
 }
 
 /// <summary>

@@ -87,7 +87,7 @@ public sealed class PodWorker : IAsyncDisposable
                 if (container.Plan.IsSidecar && _bootstrapToken is not null)
                 {
                     var token = await _bootstrapToken(stopping).ConfigureAwait(false);
-                    WriteSecretFile(Plan.TokenFile, token);
+                    WriteSecretFile(Plan.TokenFile, token, Plan.ProxyUid);
                 }
                 process = ProcessLauncher.Start(container.Plan.Launch);
             }
@@ -185,7 +185,7 @@ public sealed class PodWorker : IAsyncDisposable
         }
     }
 
-    private static void WriteSecretFile(string path, string content)
+    private static void WriteSecretFile(string path, string content, int? owner)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         var temporary = path + ".tmp";
@@ -197,6 +197,7 @@ public sealed class PodWorker : IAsyncDisposable
         {
             writer.Write(content);
         }
+        if (owner is int uid) Posix.Chown(temporary, uid, uid);
         File.Move(temporary, path, overwrite: true);
     }
 
@@ -273,6 +274,7 @@ public sealed class PodWorker : IAsyncDisposable
                         RestartCount = c.Restarts,
                         State = c.State,
                         Pid = pid,
+                        Uid = p.Uid,
                     };
                 })],
             };

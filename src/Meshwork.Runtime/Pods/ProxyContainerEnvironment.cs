@@ -26,6 +26,12 @@ internal static class ProxyContainerEnvironment
             [ProxyEnvironment.Workload] = deployment,
         };
         if (settings.ControlPlaneUrl is not null) env[ProxyEnvironment.ControlPlane] = settings.ControlPlaneUrl;
+        if (settings.Isolation is not null)
+        {
+            // Inside the pod the state directory is hidden and 127.0.0.1 is the pod's own.
+            env[ProxyEnvironment.ControlPlaneRoot] = PodIsolation.RootCertFile(directory);
+            env[ProxyEnvironment.ControlPlane] = PodIsolation.ControlPlaneUrl;
+        }
         foreach (var (key, value) in PodEnvironmentSettings.ProxyRuntimeSettings) env.TryAdd(key, value);
         return env;
     }

@@ -11,6 +11,24 @@ public static partial class Posix
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static partial int Kill(int pid, int signal);
 
+    [LibraryImport("libc", EntryPoint = "geteuid")]
+    private static partial uint GetEffectiveUserId();
+
+    /// <summary>True when this process runs with root's effective uid.</summary>
+    public static bool IsRoot => GetEffectiveUserId() == 0;
+
+    [LibraryImport("libc", EntryPoint = "chown", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int ChownNative(string path, uint owner, uint group);
+
+    /// <summary>Gives <paramref name="path"/> to <paramref name="uid"/>:<paramref name="gid"/>; throws with errno on failure.</summary>
+    public static void Chown(string path, int uid, int gid)
+    {
+        if (ChownNative(path, (uint)uid, (uint)gid) != 0)
+        {
+            throw new IOException($"chown {uid}:{gid} {path} failed (errno {Marshal.GetLastPInvokeError()})");
+        }
+    }
+
     /// <summary>Sends <paramref name="signal"/> to the process group <paramref name="pgid"/>; false when none is left.</summary>
     public static bool SignalGroup(int pgid, int signal) => pgid > 1 && Kill(-pgid, signal) == 0;
 

@@ -89,6 +89,9 @@ public sealed class InMemoryResourceStore(TimeProvider? time = null, int eventRe
         public Task<IReadOnlyList<Resource>> ListInNamespaceAsync(string @namespace, CancellationToken cancellationToken) =>
             Task.FromResult<IReadOnlyList<Resource>>([.. _objects.Values.Where(r => r.IsNamespaced && r.Metadata.Namespace == @namespace)]);
 
+        public Task<IReadOnlyList<Resource>> ListKindAsync(string kind, CancellationToken cancellationToken) =>
+            Task.FromResult<IReadOnlyList<Resource>>([.. _objects.Values.Where(r => r.Kind == kind)]);
+
         public Task WriteAsync(StoreEvent change, CancellationToken cancellationToken)
         {
             var key = ResourceKey.Of(change.Object);

@@ -291,6 +291,50 @@ public abstract class ResourceStoreComplianceTests : IAsyncLifetime
         Assert.Equal(ApplyOutcome.Unchanged, reapplied[0].Outcome);
         Assert.Equal("Running", ((Pod)reapplied[0].Resource).Status.Phase);
     }
+
+    private static Service Service(string name, string? clusterIp = null) => new()
+    {
+        ApiVersion = "v1",
+        Metadata = new ObjectMeta { Name = name, Namespace = "foo" },
+        Spec = new ServiceSpec { ClusterIp = clusterIp, Ports = [new ServicePort { Port = 8000 }] },
+    };
+
+    [Fact]
+    public async Task Services_get_distinct_clusterIPs_from_the_Service_range_that_a_reapply_keeps()
+    {
+        await Store.ApplyAsync([StoreFixtures.Namespace("foo")]);
+        var applied = await Store.ApplyAsync([Service("httpbin"), Service("sleep")]);
+        var created = (Service)await Store.CreateAsync(Service("echo"));
+        var range = System.Net.IPNetwork.Parse(ServiceSpec.ClusterIpRange);
+        var addresses = applied.Select(a => ((Service)a.Resource).Spec.ClusterIp).Append(created.Spec.ClusterIp).ToList();
+        Assert.All(addresses, a => Assert.True(range.Contains(System.Net.IPAddress.Parse(a!)), $"{a} is outside {range}"));
+        Assert.Equal(3, addresses.Distinct().Count());
+
+        var reapplied = await Store.ApplyAsync([Service("httpbin")]);
+        Assert.Equal(ApplyOutcome.Unchanged, reapplied[0].Outcome);
+        Assert.Equal(addresses[0], ((Service)reapplied[0].Resource).Spec.ClusterIp);
+        var put = (Service)await Store.PutAsync(Service("sleep"));
+        Assert.Equal(addresses[1], put.Spec.ClusterIp);
+    }
+
+    [Fact]
+    public async Task A_given_clusterIP_is_kept_when_free_and_refused_when_taken_outside_the_range_or_changed()
+    {
+        await Store.ApplyAsync([StoreFixtures.Namespace("foo")]);
+        var given = (Service)await Store.CreateAsync(Service("httpbin", "10.96.0.10"));
+        Assert.Equal("10.96.0.10", given.Spec.ClusterIp);
+        var headless = (Service)await Store.CreateAsync(Service("db", "None"));
+        Assert.Equal("None", headless.Spec.ClusterIp);
+
+        var taken = await Assert.ThrowsAsync<StoreException>(() => Store.CreateAsync(Service("other", "10.96.0.10")));
+        Assert.Equal(StoreErrorKind.Invalid, taken.Kind);
+        Assert.Contains("already allocated", taken.Message, StringComparison.Ordinal);
+        var outside = await Assert.ThrowsAsync<StoreException>(() => Store.ApplyAsync([Service("far", "192.168.0.1")]));
+        Assert.Contains("not in the valid range", outside.Message, StringComparison.Ordinal);
+        var changed = await Assert.ThrowsAsync<StoreException>(() => Store.PutAsync(Service("httpbin", "10.96.0.11")));
+        Assert.Contains("immutable", changed.Message, StringComparison.Ordinal);
+        Assert.Null(await Store.FindAsync(new ResourceKey("Service", "foo", "other")));
+    }
 }
 
 public sealed class InMemoryResourceStoreTests : ResourceStoreComplianceTests

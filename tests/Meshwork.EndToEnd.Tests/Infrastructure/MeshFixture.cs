@@ -20,7 +20,10 @@ public class MeshFixture : IAsyncLifetime
 
     public virtual Task InitializeAsync() => Task.CompletedTask;
 
-    public Task<CommandResult> RunAsync(params string[] args) => Mw.RunAsync(StatePath, args);
+    /// <summary>MESHWORK_POD_NETWORK for this mesh's commands (the runtime `up` starts inherits it).</summary>
+    protected virtual string PodNetwork => Mw.PodNetwork;
+
+    public Task<CommandResult> RunAsync(params string[] args) => Mw.RunInPodNetworkAsync(StatePath, PodNetwork, args);
 
     /// <summary>Runs a meshwork command that must succeed.</summary>
     public async Task<CommandResult> MustAsync(params string[] args)
@@ -81,7 +84,7 @@ public class MeshFixture : IAsyncLifetime
     {
         try
         {
-            await Mw.RunAsync(StatePath, "down");
+            await Mw.RunInPodNetworkAsync(StatePath, PodNetwork, "down");
         }
         finally
         {

@@ -13,10 +13,20 @@ public static class Meshwork
 {
     public static string Executable { get; } = Path.Combine(AppContext.BaseDirectory, "meshwork");
 
-    public static Task<CommandResult> RunAsync(string stateDirectory, params string[] args) =>
-        RunProcessAsync(Executable, ["--state-dir", stateDirectory, .. args], TimeSpan.FromMinutes(4));
+    /// <summary>
+    /// The pod network mode the existing scenarios were written for (loopback: http_proxy, 127.x pod
+    /// addresses); a test of the isolated mode sets MESHWORK_POD_NETWORK itself through <see cref="PodNetwork"/>.
+    /// </summary>
+    public static string PodNetwork { get; set; } = Environment.GetEnvironmentVariable("MESHWORK_E2E_POD_NETWORK") ?? "loopback";
 
-    public static async Task<CommandResult> RunProcessAsync(string fileName, IEnumerable<string> args, TimeSpan timeout)
+    public static Task<CommandResult> RunAsync(string stateDirectory, params string[] args) =>
+        RunInPodNetworkAsync(stateDirectory, PodNetwork, args);
+
+    public static Task<CommandResult> RunInPodNetworkAsync(string stateDirectory, string podNetwork, params string[] args) =>
+        RunProcessAsync(Executable, ["--state-dir", stateDirectory, .. args], TimeSpan.FromMinutes(4),
+            new Dictionary<string, string> { ["MESHWORK_POD_NETWORK"] = podNetwork });
+
+    public static async Task<CommandResult> RunProcessAsync(string fileName, IEnumerable<string> args, TimeSpan timeout, IReadOnlyDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo(fileName)
         {
@@ -26,6 +36,7 @@ public static class Meshwork
             UseShellExecute = false,
         };
         foreach (var arg in args) info.ArgumentList.Add(arg);
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>()) info.Environment[key] = value;
         using var process = Process.Start(info)!;
         process.StandardInput.Close();
         var stdout = process.StandardOutput.ReadToEndAsync();

@@ -31,6 +31,7 @@ public sealed class RuntimeHostTests : IAsyncLifetime
             Api = _api,
             MeshworkExecutable = Mw.Executable,
             NetworkProxy = false,
+            PodNetwork = Meshwork.Runtime.Network.PodNetworkMode.Loopback,
             ResyncInterval = TimeSpan.FromMilliseconds(300),
             Log = line => { lock (_log) _log.Add(line); },
         });

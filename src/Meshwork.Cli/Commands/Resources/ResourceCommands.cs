@@ -10,6 +10,8 @@ using Meshwork.Model.Schema;
 using Meshwork.Model.Yaml;
 using Meshwork.Cli.Output;
 using Meshwork.Model.Mesh;
+using Meshwork.Runtime;
+using Meshwork.Runtime.Network;
 using Meshwork.Policy;
 
 namespace Meshwork.Cli.Commands.Resources;
@@ -251,6 +253,10 @@ public static partial class ResourceCommands
                 }
             }
             var kinds = ResourceCli.Targets(args).Select(t => t.Kind).Distinct().ToList();
+            if (kinds.Any(k => k.Kind == "Pod") && RuntimeInfo.ReadLive(cli.State)?.PodNetwork == nameof(PodNetworkMode.Loopback))
+            {
+                await cli.Err.WriteLineAsync($"note: {PodNetworkModes.NotIsolatedNote}").ConfigureAwait(false);
+            }
             var single = named && args.Length == 2 && !args[0].Contains(',') && found.Count == 1 || (args.Length == 1 && args[0].Contains('/') && found.Count == 1);
             await PrintAsync(cli, client, format, found, kinds, single, allNamespaces, @namespace, ct).ConfigureAwait(false);
             if (parse.GetValue(watch) && kinds.Count == 1)

@@ -5,6 +5,7 @@ using Meshwork.Cli.Commands.Observability;
 using Meshwork.Model.Resources;
 using Meshwork.Model.Yaml;
 using Meshwork.Runtime;
+using Meshwork.Runtime.Network;
 
 namespace Meshwork.Cli.Commands.Runtime;
 
@@ -79,6 +80,9 @@ internal static class RuntimeLifecycleCommands
         var api = RuntimeApi.Connect(state, server);
         var runtime = await mesh.EnsureRuntimeAsync(TimeSpan.FromSeconds(60), cancellationToken);
         output.WriteLine($"meshwork: runtime running (pid {runtime.Pid})");
+        output.WriteLine(runtime.PodNetwork == nameof(PodNetworkMode.Loopback)
+            ? $"meshwork: note: {PodNetworkModes.NotIsolatedNote}"
+            : "meshwork: pod network: every pod in its own network namespace, as its own user");
         if (IngressGateway.Enabled)
         {
             output.WriteLine($"meshwork: ingress gateway {IngressGateway.Namespace}/{IngressGateway.Name} on port {IngressGateway.ChoosePort()} " +

@@ -1,0 +1,25 @@
+using Meshwork.Runtime.Network;
+
+namespace Meshwork.Runtime.Pods;
+
+/// <summary>Puts a planned container into its pod's sandbox: the sidecar (or gateway proxy) as the proxy user with /etc/certs, apps as the app user.</summary>
+internal static class PodSandboxing
+{
+    public static ContainerPlan Isolate(ContainerPlan container, PodIsolation isolation, string stateRoot, string podDirectory)
+    {
+        var sandbox = new ContainerSandbox
+        {
+            NetworkNamespacePath = isolation.Network.NamespacePath!,
+            StateRoot = stateRoot,
+            PodDirectory = podDirectory,
+            StagingDirectory = isolation.StagingDirectory,
+            Uid = container.IsSidecar ? isolation.Users.ProxyUid : isolation.Users.AppUid,
+            CertDirectory = container.IsSidecar ? Path.Combine(podDirectory, "etc", "certs") : null,
+        };
+        return container with
+        {
+            Launch = container.Launch with { Command = PodSandbox.Wrap(sandbox, container.Launch.Command) },
+            Uid = sandbox.Uid,
+        };
+    }
+}
