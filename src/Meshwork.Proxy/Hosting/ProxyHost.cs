@@ -189,6 +189,7 @@ public sealed class ProxyHost : IAsyncDisposable
         host.OutboundEndPoint = host._socketListeners[inboundListeners.Count].EndPoint;
         host.AdminEndPoint = adminListen!.IPEndPoint!;
         host.InboundEndPoints = inboundEndPoints;
+        admin.Listeners = new BoundListeners(host.OutboundEndPoint, inboundEndPoints);
         ProxyLog.Listening(logger, options.ProxyId, options.Role.ToString().ToLowerInvariant(),
             $"outbound {host.OutboundEndPoint}, admin {host.AdminEndPoint}, inbound {string.Join(", ", host.InboundEndPoints.Values)}");
 
