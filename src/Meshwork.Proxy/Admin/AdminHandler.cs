@@ -53,6 +53,9 @@ internal sealed class AdminHandler(ProxyState state, ProxyMetrics metrics, LogLe
                 await WriteAsync(context, 200, "application/json",
                     EnvoyConfigDump.Write(state, _listeners, includeEds: context.Request.Query.ContainsKey("include_eds"))).ConfigureAwait(false);
                 return;
+            case "/plaintext_peers":
+                await WriteAsync(context, 200, "application/json", PlaintextPeersJson.Write(state.PlaintextPeers.Snapshot())).ConfigureAwait(false);
+                return;
             case "/certs":
                 await WriteAsync(context, 200, "application/json", Certs()).ConfigureAwait(false);
                 return;
@@ -75,7 +78,7 @@ internal sealed class AdminHandler(ProxyState state, ProxyMetrics metrics, LogLe
                 await WriteAsync(context, 200, "text/plain", $"active loggers:\n  meshwork: {LevelName(logLevel.Level)}\n").ConfigureAwait(false);
                 return;
             case "/":
-                await WriteAsync(context, 200, "text/plain", "meshwork proxy admin: /ready /stats /stats/prometheus /config_dump /certs /logging?level=debug\n").ConfigureAwait(false);
+                await WriteAsync(context, 200, "text/plain", "meshwork proxy admin: /ready /stats /stats/prometheus /config_dump /certs /plaintext_peers /logging?level=debug\n").ConfigureAwait(false);
                 return;
             default:
                 await WriteAsync(context, 404, "text/plain", $"no admin endpoint {path}\n").ConfigureAwait(false);
