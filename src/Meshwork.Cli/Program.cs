@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Meshwork.Cli.Commands;
+using Meshwork.Cli.Commands.Ca;
 using Meshwork.Cli.Commands.Diagnostics;
 using Meshwork.Cli.Commands.Observability;
 using Meshwork.Cli.Commands.Proxy;
@@ -25,7 +26,8 @@ foreach (var command in ResourceCommands.Create()
     .Concat(RuntimeCommands.Create())
     .Concat(DiagnosticCommands.Create())
     .Concat(ProxyCommands.Create())
-    .Concat(ObservabilityCommands.Create()))
+    .Concat(ObservabilityCommands.Create())
+    .Concat(CaCommands.Create()))
 {
     root.Subcommands.Add(command);
 }

@@ -115,6 +115,24 @@ public sealed class LocalMesh(StateDirectory state, string meshworkExecutable, A
         }
     }
 
+    /// <summary>
+    /// `rollout restart deployment/istiod -n istio-system`: stops the control plane and starts it again on
+    /// the same port, so proxies reconnect where they were told to, and it reloads its CA (the cacerts
+    /// secret in istio-system, as istiod does on restart). Pods keep running meanwhile.
+    /// </summary>
+    public async Task<ServerInfo> RestartServerAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var current = ServerInfo.Read(State) ?? throw new LocalMeshException($"no control plane is recorded in {State.Root}: start the mesh with `meshwork up`");
+        var port = new Uri(current.Url).Port;
+        if (Posix.IsAlive(current.Pid))
+        {
+            log("stopping the control plane");
+            await StopAsync(current.Pid, TimeSpan.FromSeconds(15), cancellationToken).ConfigureAwait(false);
+        }
+        TryDelete(State.ServerInfoFile);
+        return await EnsureServerAsync(port, timeout, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Stops the runtime (which stops its pods) and then the control plane. Config stays.</summary>
     public async Task<bool> DownAsync(CancellationToken cancellationToken)
     {

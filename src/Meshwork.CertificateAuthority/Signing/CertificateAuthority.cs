@@ -270,40 +270,10 @@ public sealed class CertificateAuthority
             throw new CaException(CaErrorKind.IdentityNotAllowed, $"'{identity.Uri}' is not a well-formed SPIFFE ID");
     }
 
-    private static byte[] NewSerialNumber()
-    {
-        // 128 random bits, positive and with a non-zero first byte so DER keeps all 16 bytes (RFC 5280 §4.1.2.2).
-        var serial = RandomNumberGenerator.GetBytes(16);
-        serial[0] = (byte)((serial[0] & 0x7F) | 0x40);
-        return serial;
-    }
+    private static byte[] NewSerialNumber() => CaCertificateMaker.NewSerialNumber();
 
-    private static X509Certificate2 CreateRoot(CaOptions options)
-    {
-        var now = options.Time.GetUtcNow();
-        var subject = new X500DistinguishedName($"O={options.TrustDomain}");
-        using AsymmetricAlgorithm key = options.RootKeyAlgorithm switch
-        {
-            KeyAlgorithm.Rsa2048 => RSA.Create(2048),
-            _ => ECDsa.Create(ECCurve.NamedCurves.nistP256),
-        };
-        var request = key switch
-        {
-            RSA rsa => new CertificateRequest(subject, rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1),
-            _ => new CertificateRequest(subject, (ECDsa)key, HashAlgorithmName.SHA256),
-        };
-        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, critical: true));
-        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign | X509KeyUsageFlags.DigitalSignature, critical: true));
-        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, critical: false));
-        var serial = NewSerialNumber();
-        // Backdated like the leaves, so a workload whose clock runs a little behind still accepts it.
-        var root = request.Create(subject, key switch
-        {
-            RSA rsa => X509SignatureGenerator.CreateForRSA(rsa, RSASignaturePadding.Pkcs1),
-            _ => X509SignatureGenerator.CreateForECDsa((ECDsa)key),
-        }, now - ClockSkewGrace, now + options.RootTtl, serial);
-        return Pem.WithPrivateKey(root, key);
-    }
+    private static X509Certificate2 CreateRoot(CaOptions options) =>
+        CaCertificateMaker.CreateRoot(new X500DistinguishedName($"O={options.TrustDomain}"), options.RootKeyAlgorithm, options.Time.GetUtcNow(), options.RootTtl);
 
     private static string Describe(TimeSpan span) =>
         span.TotalDays >= 1 && span.TotalDays == Math.Floor(span.TotalDays) ? $"{span.TotalDays:0}d"

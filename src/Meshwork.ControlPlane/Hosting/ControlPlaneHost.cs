@@ -65,7 +65,13 @@ public static partial class ControlPlaneHost
             PrivateFile.Write(state.RootCertFile, string.Concat(ca.TrustBundle.ToPem().Select(p => p.EndsWith('\n') ? p : p + "\n")), isPublic: true);
             var admin = AdminTokenAuthenticator.LoadOrCreate(state);
             var bootstrapTokens = BootstrapTokenAuthority.LoadOrCreate(state.Root, options.Time);
-            var serving = ca.IssueServingCertificate(
+            // Proxies pin the control plane's root when they start. After a switch to a plugged-in CA the
+            // control plane keeps presenting a certificate of the self-signed root they pinned (the trust
+            // bundle still carries it), so running proxies reconnect and renew onto the new CA.
+            var servingCa = !ca.IsSelfSigned && File.Exists(Path.Combine(CaFiles.SelfSignedDirectory(state.Root), CaFiles.CaKey))
+                ? CertificateAuthority.CertificateAuthority.LoadOrCreateSelfSigned(state.Root, caOptions)
+                : ca;
+            var serving = servingCa.IssueServingCertificate(
                 new SpiffeId(options.TrustDomain, "istio-system", "istiod"),
                 ["localhost", "istiod", "istiod.istio-system.svc", "istiod.istio-system.svc.cluster.local"],
                 ServingAddresses(options.ListenAddress));
@@ -170,9 +176,26 @@ public static partial class ControlPlaneHost
         CreatePrivateDirectory(directory);
         foreach (var file in CacertsFiles)
         {
-            PrivateFile.Write(Path.Combine(directory, file), System.Text.Encoding.UTF8.GetString(secret.Data[file].AsSpan()));
+            var text = System.Text.Encoding.UTF8.GetString(secret.Data[file].AsSpan());
+            // Switching from the self-signed root: the trust bundle carries both roots, as Istio's root
+            // transition does by hand (a combined root-cert.pem), so that running workloads whose
+            // certificates the old root issued keep being accepted until they renew onto the new CA.
+            if (file == CaFiles.RootCert && PreviousSelfSignedRoots(state) is { Length: > 0 } previous)
+            {
+                text = (text.EndsWith('\n') ? text : text + "\n") + previous;
+            }
+            PrivateFile.Write(Path.Combine(directory, file), text);
         }
         return (directory, null);
+    }
+
+    /// <summary>The self-signed root(s) this state directory's control plane signed with before, still valid; "" when none.</summary>
+    private static string PreviousSelfSignedRoots(StateDirectory state)
+    {
+        var file = Path.Combine(CaFiles.SelfSignedDirectory(state.Root), CaFiles.RootCert);
+        if (!File.Exists(file)) return "";
+        var valid = Pem.ReadCertificates(File.ReadAllText(file)).Where(r => r.NotAfter.ToUniversalTime() > DateTime.UtcNow).ToList();
+        return valid.Count == 0 ? "" : Pem.Write(valid);
     }
 
     private static async Task EnsureInitialNamespacesAsync(IResourceStore store, CancellationToken cancellationToken)

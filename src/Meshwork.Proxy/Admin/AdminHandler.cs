@@ -2,7 +2,6 @@ using System.Text;
 using System.Text.Json;
 using Meshwork.Proxy.Hosting;
 using Meshwork.Proxy.Metrics;
-using Meshwork.ProxyProtocol;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
@@ -21,6 +20,11 @@ internal sealed class LogLevelSwitch(LogLevel level)
 /// </summary>
 internal sealed class AdminHandler(ProxyState state, ProxyMetrics metrics, LogLevelSwitch logLevel, bool needsCertificate)
 {
+    private volatile BoundListeners? _listeners;
+
+    /// <summary>Set once by the host after it has bound its listeners, for the listener dump.</summary>
+    public BoundListeners? Listeners { get => _listeners; set => _listeners = value; }
+
     public async Task HandleAsync(HttpContext context)
     {
         var path = context.Request.Path.Value ?? "/";
@@ -43,7 +47,11 @@ internal sealed class AdminHandler(ProxyState state, ProxyMetrics metrics, LogLe
                 await WritePrometheusAsync(context).ConfigureAwait(false);
                 return;
             case "/config_dump":
-                await WriteAsync(context, 200, "application/json", ConfigDump()).ConfigureAwait(false);
+                await WriteAsync(context, 200, "application/json",
+                    EnvoyConfigDump.Write(state, _listeners, includeEds: context.Request.Query.ContainsKey("include_eds"))).ConfigureAwait(false);
+                return;
+            case "/plaintext_peers":
+                await WriteAsync(context, 200, "application/json", PlaintextPeersJson.Write(state.PlaintextPeers.Snapshot())).ConfigureAwait(false);
                 return;
             case "/certs":
                 await WriteAsync(context, 200, "application/json", Certs()).ConfigureAwait(false);
@@ -51,6 +59,12 @@ internal sealed class AdminHandler(ProxyState state, ProxyMetrics metrics, LogLe
             case "/logging":
                 if (context.Request.Query.TryGetValue("level", out var level))
                 {
+                    // Envoy changes state only on POST, so that a link or a prefetch cannot change it.
+                    if (!HttpMethods.IsPost(context.Request.Method))
+                    {
+                        await WriteAsync(context, 405, "text/plain", "This endpoint requires POST\n").ConfigureAwait(false);
+                        return;
+                    }
                     if (!TryParseLevel(level.ToString(), out var parsed))
                     {
                         await WriteAsync(context, 400, "text/plain", $"unknown level '{level}': use trace, debug, info, warning, error, critical, off\n").ConfigureAwait(false);
@@ -61,7 +75,7 @@ internal sealed class AdminHandler(ProxyState state, ProxyMetrics metrics, LogLe
                 await WriteAsync(context, 200, "text/plain", $"active loggers:\n  meshwork: {LevelName(logLevel.Level)}\n").ConfigureAwait(false);
                 return;
             case "/":
-                await WriteAsync(context, 200, "text/plain", "meshwork proxy admin: /ready /stats /stats/prometheus /config_dump /certs /logging?level=debug\n").ConfigureAwait(false);
+                await WriteAsync(context, 200, "text/plain", "meshwork proxy admin: /ready /stats /stats/prometheus /config_dump /certs /plaintext_peers /logging?level=debug\n").ConfigureAwait(false);
                 return;
             default:
                 await WriteAsync(context, 404, "text/plain", $"no admin endpoint {path}\n").ConfigureAwait(false);
@@ -85,28 +99,6 @@ internal sealed class AdminHandler(ProxyState state, ProxyMetrics metrics, LogLe
         metrics.WritePrometheus(sb);
         ProxyStateMetrics.Write(sb, state);
         return WriteAsync(context, 200, "text/plain; version=0.0.4", sb.ToString());
-    }
-
-    private string ConfigDump()
-    {
-        using var stream = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
-        {
-            writer.WriteStartObject();
-            writer.WriteStartArray("configs");
-            if (state.Config is { } config)
-            {
-                writer.WriteStartObject();
-                writer.WriteString("@type", "type.meshwork.dev/ProxySnapshot");
-                writer.WriteString("lastUpdated", state.ConfigAppliedAt?.ToString("o"));
-                writer.WritePropertyName("snapshot");
-                JsonSerializer.Serialize(writer, config.Snapshot, ProtocolJson.Indented.ProxySnapshot);
-                writer.WriteEndObject();
-            }
-            writer.WriteEndArray();
-            writer.WriteEndObject();
-        }
-        return Encoding.UTF8.GetString(stream.ToArray());
     }
 
     private string Certs()

@@ -210,6 +210,7 @@ public sealed class ProxyHost : IAsyncDisposable
         host.MetricsEndPoint = metricsListen?.IPEndPoint;
         host.InboundEndPoints = inboundEndPoints;
         if (options.Capture) host.InboundCaptureEndPoint = host._socketListeners[0].EndPoint;
+        admin.Listeners = new BoundListeners(host.OutboundEndPoint, inboundEndPoints);
         ProxyLog.Listening(logger, options.ProxyId, options.Role.ToString().ToLowerInvariant(),
             $"outbound {host.OutboundEndPoint}, admin {host.AdminEndPoint}, "
             + (options.Capture ? $"inbound capture {host.InboundCaptureEndPoint}" : $"inbound {string.Join(", ", host.InboundEndPoints.Values)}")

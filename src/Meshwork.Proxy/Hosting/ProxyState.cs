@@ -22,7 +22,11 @@ internal sealed class ProxyState
     {
         OwnNamespace = ownNamespace;
         Time = time;
+        PlaintextPeers = new Inbound.PlaintextPeerTable(time);
     }
+
+    /// <summary>Who reached the workload ports without TLS (for the STRICT pre-flight), bounded.</summary>
+    public Inbound.PlaintextPeerTable PlaintextPeers { get; }
 
     public string OwnNamespace { get; }
     public TimeProvider Time { get; }

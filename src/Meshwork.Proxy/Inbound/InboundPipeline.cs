@@ -115,6 +115,7 @@ internal sealed class InboundPipeline(
                 return;
             }
             outcome = new InboundTlsOutcome.None(first.Kind is null ? NoTlsReason.NoClientHello : NoTlsReason.Plaintext);
+            if (remote is not null) state.PlaintextPeers.Record(port.Port, remote.Address);
         }
 
         var baseLabels = InboundLabels.For(config, port, outcome, isTcp);

@@ -54,13 +54,69 @@ public sealed class AdminTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Config_dump_wraps_the_current_snapshot()
+    public async Task Config_dump_has_Envoys_shape_so_the_tutorials_jq_filter_finds_the_listeners()
     {
         var dump = await Curl.RunAsync($"{_pod.Admin}config_dump");
         using var json = JsonDocument.Parse(dump.Body);
-        var snapshot = json.RootElement.GetProperty("configs")[0].GetProperty("snapshot");
+        var configs = json.RootElement.GetProperty("configs").EnumerateArray().ToList();
+
+        // jq '.configs[].dynamic_listeners': the inbound port's listener, STRICT so only a TLS filter chain requiring a client certificate.
+        var listeners = configs.Where(c => c.TryGetProperty("dynamic_listeners", out _)).SelectMany(c => c.GetProperty("dynamic_listeners").EnumerateArray()).ToList();
+        var port = _pod.InboundPort(8000);
+        var inbound = Assert.Single(listeners, l => l.GetProperty("name").GetString() == $"{_pod.Ip}_{port}").GetProperty("active_state").GetProperty("listener");
+        Assert.Equal("type.googleapis.com/envoy.config.listener.v3.Listener", inbound.GetProperty("@type").GetString());
+        Assert.Equal(port, inbound.GetProperty("address").GetProperty("socket_address").GetProperty("port_value").GetInt32());
+        var chain = Assert.Single(inbound.GetProperty("filter_chains").EnumerateArray());
+        Assert.Equal("tls", chain.GetProperty("filter_chain_match").GetProperty("transport_protocol").GetString());
+        Assert.True(chain.GetProperty("transport_socket").GetProperty("typed_config").GetProperty("require_client_certificate").GetBoolean());
+        Assert.Contains(listeners, l => l.GetProperty("name").GetString() == "virtualOutbound"
+            && l.GetProperty("active_state").GetProperty("listener").GetProperty("address").GetProperty("socket_address").GetProperty("port_value").GetInt32() == _pod.Proxy.OutboundEndPoint.Port);
+
+        var clusters = Assert.Single(configs, c => c.GetProperty("@type").GetString() == "type.googleapis.com/envoy.admin.v3.ClustersConfigDump");
+        Assert.Contains(clusters.GetProperty("dynamic_active_clusters").EnumerateArray(), c => c.GetProperty("cluster").GetProperty("name").GetString() == $"inbound|{port}||");
+
+        // The secrets carry the workload chain and never the key.
+        var secrets = Assert.Single(configs, c => c.GetProperty("@type").GetString() == "type.googleapis.com/envoy.admin.v3.SecretsConfigDump").GetProperty("dynamic_active_secrets");
+        Assert.Equal(["default", "ROOTCA"], secrets.EnumerateArray().Select(s => s.GetProperty("name").GetString()));
+        Assert.DoesNotContain("PRIVATE KEY", dump.Body, StringComparison.Ordinal);
+
+        var snapshot = Assert.Single(configs, c => c.GetProperty("@type").GetString() == "type.meshwork.dev/ProxySnapshot").GetProperty("snapshot");
         Assert.Equal(_pod.Proxy.State.Config!.Snapshot.Version, snapshot.GetProperty("version").GetString());
-        Assert.Equal("Strict", snapshot.GetProperty("inbound")[0].GetProperty("mode").GetString());
+    }
+
+    [Fact]
+    public async Task Config_dump_names_outbound_clusters_routes_and_with_include_eds_their_endpoints_as_Istio_does()
+    {
+        var app = await _mesh.StartAppAsync();
+        var server = await _mesh.StartPodAsync("bar", "httpbin", inbound: [(Mesh.Inbound(8000, InboundTlsMode.Strict), app.Port)]);
+        var client = await _mesh.StartPodAsync("foo", "sleep", outbound:
+            [Mesh.Service("httpbin", "bar", 8000, UpstreamTlsMode.IstioMutual, [server.SpiffeId], (server, 8000))]);
+
+        using var json = JsonDocument.Parse((await Curl.RunAsync($"{client.Admin}config_dump?include_eds")).Body);
+        var configs = json.RootElement.GetProperty("configs").EnumerateArray().ToList();
+        JsonElement Of(string type) => Assert.Single(configs, c => c.GetProperty("@type").GetString() == "type.googleapis.com/envoy.admin.v3." + type);
+
+        const string name = "outbound|8000||httpbin.bar.svc.cluster.local";
+        var cluster = Assert.Single(Of("ClustersConfigDump").GetProperty("dynamic_active_clusters").EnumerateArray(), c => c.GetProperty("cluster").GetProperty("name").GetString() == name).GetProperty("cluster");
+        Assert.Equal("EDS", cluster.GetProperty("type").GetString());
+        var san = cluster.GetProperty("transport_socket").GetProperty("typed_config").GetProperty("common_tls_context")
+            .GetProperty("combined_validation_context").GetProperty("default_validation_context").GetProperty("match_subject_alt_names")[0].GetProperty("exact").GetString();
+        Assert.Equal(server.SpiffeId, san);
+
+        var route = Assert.Single(Of("RoutesConfigDump").GetProperty("dynamic_route_configs").EnumerateArray()).GetProperty("route_config");
+        Assert.Equal("8000", route.GetProperty("name").GetString());
+        var host = Assert.Single(route.GetProperty("virtual_hosts").EnumerateArray());
+        Assert.Contains("httpbin.bar:8000", host.GetProperty("domains").EnumerateArray().Select(d => d.GetString()));
+        Assert.Equal(name, host.GetProperty("routes")[0].GetProperty("route").GetProperty("cluster").GetString());
+
+        var assignment = Assert.Single(Of("EndpointsConfigDump").GetProperty("dynamic_endpoint_configs").EnumerateArray()).GetProperty("endpoint_config");
+        Assert.Equal(name, assignment.GetProperty("cluster_name").GetString());
+        var endpoint = assignment.GetProperty("endpoints")[0].GetProperty("lb_endpoints")[0];
+        Assert.Equal(server.Ip, endpoint.GetProperty("endpoint").GetProperty("address").GetProperty("socket_address").GetProperty("address").GetString());
+        Assert.Equal("HEALTHY", endpoint.GetProperty("health_status").GetString());
+
+        using var withoutEds = JsonDocument.Parse((await Curl.RunAsync($"{client.Admin}config_dump")).Body);
+        Assert.DoesNotContain(withoutEds.RootElement.GetProperty("configs").EnumerateArray(), c => c.GetProperty("@type").GetString()!.EndsWith("EndpointsConfigDump", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -83,5 +139,9 @@ public sealed class AdminTests : IAsyncLifetime
         Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Debug, _pod.Proxy.LogLevel.Level);
         var bad = await Curl.RunAsync("-X", "POST", $"{_pod.Admin}logging?level=chatty");
         Assert.Equal("400", bad.HttpCode);
+        // As Envoy: a GET never changes the level.
+        var get = await Curl.RunAsync($"{_pod.Admin}logging?level=error");
+        Assert.Equal("405", get.HttpCode);
+        Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Debug, _pod.Proxy.LogLevel.Level);
     }
 }

@@ -11,6 +11,7 @@ public static class DiagnosticCommands
         experimental.Subcommands.Add(ExplainCommand.Create());
         experimental.Subcommands.Add(DescribePodCommand.Create());
         experimental.Subcommands.Add(CertsCommand.Create());
+        experimental.Subcommands.Add(MtlsCommands.Create());
         return [experimental, AnalyzeCommand.Create(), AuthnCommands.Create()];
     }
 }

@@ -55,6 +55,7 @@ internal static class RuntimeManifestCommands
             var state = GlobalOptions.ResolveStateDirectory(parse);
             if (DeploymentName(parse.GetValue(target)!) is not { } name) return 1;
             var @namespace = parse.GetValue(ns) ?? "default";
+            if (@namespace == "istio-system" && name == "istiod") return await ControlPlaneRestart.RunAsync(state, Console.Out, Console.Error, cancellationToken);
             try
             {
                 var api = RuntimeApi.Connect(state, parse.GetValue(GlobalOptions.Server));
