@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Meshwork.ControlPlane.ConfigApi.Discovery;
 using Meshwork.ControlPlane.ConfigApi.Patching;
+using Meshwork.ControlPlane.ConfigApi.PodExec;
 using Meshwork.ControlPlane.ConfigApi.PodLogs;
 using Meshwork.ControlPlane.ConfigApi.Tables;
 using Meshwork.ControlPlane.Hosting;
@@ -64,6 +65,7 @@ public static class ConfigApiEndpoints
         app.MapGet("/healthz", () => Results.Text("ok"));
         app.MapDiscovery();
         app.MapPodLogs();
+        app.MapPodExec();
 
         // Namespaces are cluster-scoped: /api/v1/namespaces[/{name}].
         app.MapMethods("/api/v1/namespaces", collectionVerbs, (Delegate)((HttpContext c) => CollectionAsync(c, "", "v1", "namespaces", null)));
