@@ -15,8 +15,10 @@ public sealed record ContainerPlan
     public required string Name { get; init; }
     public required ProcessLaunch Launch { get; init; }
     public bool IsSidecar { get; init; }
-    /// <summary>Addresses that must accept TCP connections for the container to be ready (empty: ready when running).</summary>
-    public ImmutableArray<IPEndPoint> ReadinessEndpoints { get; init; } = [];
+    /// <summary>The container's readinessProbe; without one (and without <see cref="ReadinessUrl"/>) it is ready once running, as in Kubernetes.</summary>
+    public ProbePlan? Readiness { get; init; }
+    /// <summary>The container's livenessProbe: failing it restarts the container.</summary>
+    public ProbePlan? Liveness { get; init; }
     /// <summary>An HTTP URL that must answer 200 for the container to be ready (the sidecar's /ready).</summary>
     public string? ReadinessUrl { get; init; }
 }
@@ -157,27 +159,16 @@ public static class PodPlanner
                 env["HTTP_PROXY"] = proxy;
             }
             var ports = container.Ports.IsDefault ? [] : container.Ports;
-            var readiness = ImmutableArray.CreateBuilder<IPEndPoint>();
-            if (sidecar)
+            // Where the app listens for a container port: behind its sidecar on loopback, else on the pod address.
+            Func<int, IPEndPoint> listening = sidecar
+                ? port => new IPEndPoint(IPAddress.Loopback, inbound.TryGetValue(port, out var local) ? local : port)
+                : port => new IPEndPoint(podIp, port);
+            env["HOST"] = sidecar ? "127.0.0.1" : podIp4;
+            foreach (var port in ports)
             {
-                env["HOST"] = "127.0.0.1";
-                foreach (var port in ports)
-                {
-                    env[$"PORT_{port.Port.ToString(CultureInfo.InvariantCulture)}"] = inbound[port.Port].ToString(CultureInfo.InvariantCulture);
-                    readiness.Add(new IPEndPoint(IPAddress.Loopback, inbound[port.Port]));
-                }
-                if (ports.Length > 0) env["PORT"] = inbound[ports[0].Port].ToString(CultureInfo.InvariantCulture);
+                env[$"PORT_{port.Port.ToString(CultureInfo.InvariantCulture)}"] = listening(port.Port).Port.ToString(CultureInfo.InvariantCulture);
             }
-            else
-            {
-                env["HOST"] = podIp4;
-                foreach (var port in ports)
-                {
-                    env[$"PORT_{port.Port.ToString(CultureInfo.InvariantCulture)}"] = port.Port.ToString(CultureInfo.InvariantCulture);
-                    readiness.Add(new IPEndPoint(podIp, port.Port));
-                }
-                if (ports.Length > 0) env["PORT"] = ports[0].Port.ToString(CultureInfo.InvariantCulture);
-            }
+            if (ports.Length > 0) env["PORT"] = listening(ports[0].Port).Port.ToString(CultureInfo.InvariantCulture);
             foreach (var variable in container.Env.IsDefault ? [] : container.Env)
             {
                 env[variable.Name] = EnvironmentExpansion.Expand(variable.Value, env);
@@ -199,7 +190,8 @@ public static class PodPlanner
                     WorkingDirectory = directory,
                     LogFile = settings.State.ContainerLogFile(@namespace, name, container.Name),
                 },
-                ReadinessEndpoints = readiness.ToImmutable(),
+                Readiness = ProbePlan.For(container.ReadinessProbe, ports, listening),
+                Liveness = ProbePlan.For(container.LivenessProbe, ports, listening),
             });
         }
 
