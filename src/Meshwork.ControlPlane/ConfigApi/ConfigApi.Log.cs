@@ -18,4 +18,13 @@ internal static partial class ConfigApiLog
 
     [LoggerMessage(EventId = 1205, Level = LogLevel.Debug, Message = "Watch on {Plural} from resourceVersion {ResourceVersion} ended")]
     public static partial void WatchEnded(ILogger logger, string plural, long resourceVersion);
+
+    [LoggerMessage(EventId = 1206, Level = LogLevel.Information, Message = "Exec in {Namespace}/{Pod} container {Container} over {Protocol}")]
+    public static partial void ExecStarted(ILogger logger, string @namespace, string pod, string container, string protocol);
+
+    [LoggerMessage(EventId = 1207, Level = LogLevel.Information, Message = "Exec in {Namespace}/{Pod} container {Container} exited with code {ExitCode}")]
+    public static partial void ExecEnded(ILogger logger, string @namespace, string pod, string container, int exitCode);
+
+    [LoggerMessage(EventId = 1208, Level = LogLevel.Information, Message = "Exec in {Namespace}/{Pod} container {Container} ended before its command: the client left or the host is stopping")]
+    public static partial void ExecAbandoned(ILogger logger, string @namespace, string pod, string container);
 }

@@ -5,7 +5,9 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Meshwork.ControlPlane.ConfigApi.Discovery;
 using Meshwork.ControlPlane.ConfigApi.Patching;
+using Meshwork.ControlPlane.ConfigApi.PodExec;
 using Meshwork.ControlPlane.ConfigApi.PodLogs;
+using Meshwork.ControlPlane.ConfigApi.Protobuf;
 using Meshwork.ControlPlane.ConfigApi.Tables;
 using Meshwork.ControlPlane.Hosting;
 using Meshwork.Model.Resources;
@@ -33,7 +35,6 @@ namespace Meshwork.ControlPlane.ConfigApi;
 public static class ConfigApiEndpoints
 {
     public const string ApplyPath = "/meshwork/v1/apply";
-    private const string ProtobufContentType = "application/vnd.kubernetes.protobuf";
 
     /// <summary>Refuses requests to the config API that do not carry the admin token (401, Kubernetes Status).</summary>
     public static IApplicationBuilder UseConfigApiAuthentication(this IApplicationBuilder app)
@@ -64,6 +65,7 @@ public static class ConfigApiEndpoints
         app.MapGet("/healthz", () => Results.Text("ok"));
         app.MapDiscovery();
         app.MapPodLogs();
+        app.MapPodExec();
 
         // Namespaces are cluster-scoped: /api/v1/namespaces[/{name}].
         app.MapMethods("/api/v1/namespaces", collectionVerbs, (Delegate)((HttpContext c) => CollectionAsync(c, "", "v1", "namespaces", null)));
@@ -350,12 +352,18 @@ public static class ConfigApiEndpoints
 
     private static async Task<(Resource? Resource, IResult? Error)> ReadOneAsync(HttpContext context, KindInfo kind, string? @namespace, string? name)
     {
-        if (context.Request.ContentType?.StartsWith(ProtobufContentType, StringComparison.OrdinalIgnoreCase) == true)
+        if (context.Request.ContentType?.StartsWith(KubernetesProtobuf.ContentType, StringComparison.OrdinalIgnoreCase) == true)
         {
-            // kubectl's typed commands (create namespace, create deployment, …) send protobuf; the
-            // config API reads JSON and YAML only, as kubectl apply, create -f and replace send them.
-            var message = $"{ProtobufContentType} bodies are not served; send JSON or YAML (kubectl create -f, kubectl apply -f)";
-            return (null, Refuse(context, KubeStatus.Failure(KubeStatus.UnsupportedMediaType, message, kind, name), KubeStatus.UnsupportedMediaType, message));
+            // kubectl's typed commands (create namespace, create secret, …) send protobuf, with no
+            // fallback to JSON: the kinds they create are read; anything else is refused by name.
+            var (bytes, bytesTooLarge) = await ReadBodyBytesAsync(context).ConfigureAwait(false);
+            if (bytesTooLarge is not null) return (null, bytesTooLarge);
+            if (KubernetesProtobuf.ToJson(bytes, out var refusal) is not { } json)
+            {
+                var message = $"{KubernetesProtobuf.ContentType} body refused: {refusal}; send JSON or YAML (kubectl create -f, kubectl apply -f)";
+                return (null, Refuse(context, KubeStatus.Failure(KubeStatus.UnsupportedMediaType, message, kind, name), KubeStatus.UnsupportedMediaType, message));
+            }
+            return ParseOne(context, json.ToJsonString(), kind, @namespace, name);
         }
         var (body, tooLarge) = await ReadBodyAsync(context).ConfigureAwait(false);
         if (tooLarge is not null) return (null, tooLarge);
@@ -397,10 +405,16 @@ public static class ConfigApiEndpoints
     /// <summary>Reads the whole body as UTF-8, refusing more than the configured limit with 413.</summary>
     private static async Task<(string? Body, IResult? TooLarge)> ReadBodyAsync(HttpContext context)
     {
+        var (bytes, tooLarge) = await ReadBodyBytesAsync(context).ConfigureAwait(false);
+        return tooLarge is null ? (Encoding.UTF8.GetString(bytes), null) : (null, tooLarge);
+    }
+
+    private static async Task<(byte[] Body, IResult? TooLarge)> ReadBodyBytesAsync(HttpContext context)
+    {
         var limit = context.RequestServices.GetRequiredService<ConfigApiOptions>().MaxRequestBodyBytes;
         IResult TooLarge() => Refuse(context, KubeStatus.Failure(KubeStatus.RequestEntityTooLarge,
             $"the request body is larger than {limit} bytes; split the manifest into smaller applies"), KubeStatus.RequestEntityTooLarge, "body");
-        if (context.Request.ContentLength > limit) return (null, TooLarge());
+        if (context.Request.ContentLength > limit) return ([], TooLarge());
         using var buffer = new MemoryStream();
         var chunk = new byte[16 * 1024];
         try
@@ -408,15 +422,15 @@ public static class ConfigApiEndpoints
             int read;
             while ((read = await context.Request.Body.ReadAsync(chunk, context.RequestAborted).ConfigureAwait(false)) > 0)
             {
-                if (buffer.Length + read > limit) return (null, TooLarge());
+                if (buffer.Length + read > limit) return ([], TooLarge());
                 buffer.Write(chunk, 0, read);
             }
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
-            return (null, TooLarge());
+            return ([], TooLarge());
         }
-        return (Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length), null);
+        return (buffer.ToArray(), null);
     }
 
     private static void AddWarnings(HttpContext context, ManifestReadResult read)

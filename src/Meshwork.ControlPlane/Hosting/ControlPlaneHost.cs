@@ -121,6 +121,7 @@ public static partial class ControlPlaneHost
             builder.Services.AddSingleton<IResourceStore>(store);
             builder.Services.AddSingleton<StoreMeshStateSource>();
             builder.Services.AddSingleton<IMeshStateSource>(sp => sp.GetRequiredService<StoreMeshStateSource>());
+            if (options.ContainerCommands is { } containerCommands) builder.Services.AddSingleton(containerCommands);
             builder.Services.AddSingleton(new ConfigApiOptions { MaxRequestBodyBytes = options.MaxRequestBodyBytes });
             Push.ProxyServices.Add(builder.Services);
             Observability.ObservabilityServices.Add(builder.Services);
@@ -130,6 +131,7 @@ public static partial class ControlPlaneHost
             var mesh = app.Services.GetRequiredService<StoreMeshStateSource>();
             await mesh.StartAsync(cancellationToken).ConfigureAwait(false);
             app.UseConfigApiAuthentication();
+            app.UseWebSockets(ConfigApi.PodExec.PodExecEndpoint.WebSocketOptions);
             app.MapConfigApi();
             Push.ProxyServices.Map(app);
             Observability.ObservabilityServices.Map(app);

@@ -27,6 +27,9 @@ public sealed record ControlPlaneOptions
 
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
+    /// <summary>Runs commands in pods' containers for <c>kubectl exec</c>; the program that runs the local runtime beside the control plane supplies it. Null refuses exec.</summary>
+    public ConfigApi.PodExec.IContainerCommands? ContainerCommands { get; init; }
+
     /// <summary>Replaces the default logging (console, Information) when set; tests route logs elsewhere or drop them.</summary>
     public Action<ILoggingBuilder>? ConfigureLogging { get; init; }
 }

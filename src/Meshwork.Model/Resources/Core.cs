@@ -130,6 +130,8 @@ public sealed record Container
     public ImmutableArray<string> Args { get; init; } = [];
     public ImmutableArray<EnvVar> Env { get; init; } = [];
     public ImmutableArray<ContainerPort> Ports { get; init; } = [];
+    public Probe? ReadinessProbe { get; init; }
+    public Probe? LivenessProbe { get; init; }
 
     /// <summary>Structural: lists and maps compare by content.</summary>
     public bool Equals(Container? other) =>
@@ -139,7 +141,9 @@ public sealed record Container
             && Equality.Seq(Command, other.Command)
             && Equality.Seq(Args, other.Args)
             && Equality.Seq(Env, other.Env)
-            && Equality.Seq(Ports, other.Ports);
+            && Equality.Seq(Ports, other.Ports)
+            && Equals(ReadinessProbe, other.ReadinessProbe)
+            && Equals(LivenessProbe, other.LivenessProbe);
 
     public override int GetHashCode()
     {
@@ -150,6 +154,8 @@ public sealed record Container
         hash.Add(Equality.Hash(Args));
         hash.Add(Equality.Hash(Env));
         hash.Add(Equality.Hash(Ports));
+        hash.Add(ReadinessProbe);
+        hash.Add(LivenessProbe);
         return hash.ToHashCode();
     }
 }

@@ -205,10 +205,33 @@ public static class ResourceJson
                 if (p.Protocol != "TCP") port["protocol"] = p.Protocol;
                 return port;
             }));
+            if (c.ReadinessProbe is { } readiness) container["readinessProbe"] = Probe(readiness);
+            if (c.LivenessProbe is { } liveness) container["livenessProbe"] = Probe(liveness);
             return container;
         }));
         return o;
     }
+
+    private static JsonObject Probe(Probe probe)
+    {
+        var o = new JsonObject();
+        if (probe.HttpGet is { } http)
+        {
+            var get = new JsonObject { ["path"] = http.Path, ["port"] = Port(http.Port), ["scheme"] = http.Scheme };
+            Put(get, "httpHeaders", Array(http.HttpHeaders, h => new JsonObject { ["name"] = h.Name, ["value"] = h.Value }));
+            o["httpGet"] = get;
+        }
+        if (probe.TcpSocket is { } tcp) o["tcpSocket"] = new JsonObject { ["port"] = Port(tcp.Port) };
+        if (probe.Exec is { } exec) o["exec"] = new JsonObject { ["command"] = Strings(exec.Command) };
+        o["initialDelaySeconds"] = probe.InitialDelaySeconds;
+        o["periodSeconds"] = probe.PeriodSeconds;
+        o["timeoutSeconds"] = probe.TimeoutSeconds;
+        o["successThreshold"] = probe.SuccessThreshold;
+        o["failureThreshold"] = probe.FailureThreshold;
+        return o;
+    }
+
+    private static JsonNode Port(IntOrString port) => port.Number is { } n ? JsonValue.Create(n) : JsonValue.Create(port.Name ?? "");
 
     private static JsonObject PodStatus(PodStatus s)
     {

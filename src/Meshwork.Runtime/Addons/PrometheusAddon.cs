@@ -131,6 +131,10 @@ public static class PrometheusAddon
                     command: [{string.Join(", ", command.Select(Quote))}]
                     ports:
                     - containerPort: {port}
+                    readinessProbe:
+                      httpGet:
+                        path: /-/ready
+                        port: {port}
 
             """;
     }

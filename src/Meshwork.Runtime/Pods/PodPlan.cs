@@ -16,8 +16,10 @@ public sealed record ContainerPlan
     public required string Name { get; init; }
     public required ProcessLaunch Launch { get; init; }
     public bool IsSidecar { get; init; }
-    /// <summary>Addresses that must accept TCP connections for the container to be ready (empty: ready when running).</summary>
-    public ImmutableArray<IPEndPoint> ReadinessEndpoints { get; init; } = [];
+    /// <summary>The container's readinessProbe; without one (and without <see cref="ReadinessUrl"/>) it is ready once running, as in Kubernetes.</summary>
+    public ProbePlan? Readiness { get; init; }
+    /// <summary>The container's livenessProbe: failing it restarts the container.</summary>
+    public ProbePlan? Liveness { get; init; }
     /// <summary>An HTTP URL that must answer 200 for the container to be ready (the sidecar's /ready).</summary>
     public string? ReadinessUrl { get; init; }
     /// <summary>The user the container runs as in pod network mode (null: the runtime's own user, loopback mode).</summary>
@@ -173,39 +175,19 @@ public static class PodPlanner
                 env["HTTP_PROXY"] = proxy;
             }
             var ports = container.Ports.IsDefault ? [] : container.Ports;
-            var readiness = ImmutableArray.CreateBuilder<IPEndPoint>();
-            if (settings.Isolation is not null)
+            // Where the app listens for a container port. In the pod's own namespace: on its declared port, on every
+            // address; on loopback mode: behind its sidecar on a loopback port, else on the pod address.
+            Func<int, IPEndPoint> listening = settings.Isolation is not null
+                ? port => new IPEndPoint(sidecar ? IPAddress.Loopback : podIp, port)
+                : sidecar
+                    ? port => new IPEndPoint(IPAddress.Loopback, inbound.TryGetValue(port, out var local) ? local : port)
+                    : port => new IPEndPoint(podIp, port);
+            env["HOST"] = settings.Isolation is not null ? "0.0.0.0" : sidecar ? "127.0.0.1" : podIp4;
+            foreach (var port in ports)
             {
-                // The pod's own namespace: the app listens on its declared ports, on every address.
-                env["HOST"] = "0.0.0.0";
-                foreach (var port in ports)
-                {
-                    env[$"PORT_{port.Port.ToString(CultureInfo.InvariantCulture)}"] = port.Port.ToString(CultureInfo.InvariantCulture);
-                    // Behind a sidecar a connect from outside would only reach the capture listener.
-                    if (!sidecar) readiness.Add(new IPEndPoint(podIp, port.Port));
-                }
-                if (ports.Length > 0) env["PORT"] = ports[0].Port.ToString(CultureInfo.InvariantCulture);
+                env[$"PORT_{port.Port.ToString(CultureInfo.InvariantCulture)}"] = listening(port.Port).Port.ToString(CultureInfo.InvariantCulture);
             }
-            else if (sidecar)
-            {
-                env["HOST"] = "127.0.0.1";
-                foreach (var port in ports)
-                {
-                    env[$"PORT_{port.Port.ToString(CultureInfo.InvariantCulture)}"] = inbound[port.Port].ToString(CultureInfo.InvariantCulture);
-                    readiness.Add(new IPEndPoint(IPAddress.Loopback, inbound[port.Port]));
-                }
-                if (ports.Length > 0) env["PORT"] = inbound[ports[0].Port].ToString(CultureInfo.InvariantCulture);
-            }
-            else
-            {
-                env["HOST"] = podIp4;
-                foreach (var port in ports)
-                {
-                    env[$"PORT_{port.Port.ToString(CultureInfo.InvariantCulture)}"] = port.Port.ToString(CultureInfo.InvariantCulture);
-                    readiness.Add(new IPEndPoint(podIp, port.Port));
-                }
-                if (ports.Length > 0) env["PORT"] = ports[0].Port.ToString(CultureInfo.InvariantCulture);
-            }
+            if (ports.Length > 0) env["PORT"] = listening(ports[0].Port).Port.ToString(CultureInfo.InvariantCulture);
             foreach (var variable in container.Env.IsDefault ? [] : container.Env)
             {
                 env[variable.Name] = EnvironmentExpansion.Expand(variable.Value, env);
@@ -227,7 +209,10 @@ public static class PodPlanner
                     WorkingDirectory = directory,
                     LogFile = settings.State.ContainerLogFile(@namespace, name, container.Name),
                 },
-                ReadinessEndpoints = readiness.ToImmutable(),
+                // Behind a sidecar in its own namespace, a probe from outside would meet the capture (and STRICT): it runs
+                // inside the pod instead, as Istio's rewritten probes bypass mTLS.
+                Readiness = InsidePodIf(settings.Isolation is not null && sidecar, ProbePlan.For(container.ReadinessProbe, ports, listening)),
+                Liveness = InsidePodIf(settings.Isolation is not null && sidecar, ProbePlan.For(container.LivenessProbe, ports, listening)),
             });
         }
 
@@ -297,6 +282,8 @@ public static class PodPlanner
             ProxyUid = settings.Isolation?.Users.ProxyUid,
         };
     }
+
+    private static ProbePlan? InsidePodIf(bool inside, ProbePlan? plan) => inside ? plan?.InsidePod() : plan;
 }
 
 public sealed class PodPlanException(string message) : Exception(message);

@@ -1,7 +1,6 @@
 using System.Collections.Immutable;
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using Meshwork.Model.Resources;
 using Meshwork.Runtime.Processes;
 
@@ -13,7 +12,7 @@ namespace Meshwork.Runtime.Pods;
 /// </summary>
 public sealed class PodWorker : IAsyncDisposable
 {
-    private static readonly HttpClient Probe = new(new SocketsHttpHandler { UseProxy = false, ConnectTimeout = TimeSpan.FromSeconds(1) })
+    private static readonly HttpClient SidecarReadyClient = new(new SocketsHttpHandler { UseProxy = false, ConnectTimeout = TimeSpan.FromSeconds(1) })
     {
         Timeout = TimeSpan.FromSeconds(2),
     };
@@ -35,6 +34,10 @@ public sealed class PodWorker : IAsyncDisposable
         public int Restarts { get; set; }
         public string State { get; set; } = "waiting";
         public string? Reason { get; set; }
+        /// <summary>The run the probe counters below belong to (touched by the probe loop only).</summary>
+        public Process? ProbedProcess { get; set; }
+        public ProbeCounter? Readiness { get; set; }
+        public ProbeCounter? Liveness { get; set; }
     }
 
     public PodWorker(PodPlan plan, Func<CancellationToken, Task<string>>? bootstrapToken, Action<PodWorker> changed, Action<string> log)
@@ -139,6 +142,11 @@ public sealed class PodWorker : IAsyncDisposable
         try { await Task.Delay(delay, cancellationToken).ConfigureAwait(false); } catch (OperationCanceledException) { }
     }
 
+    /// <summary>
+    /// Probes every running container as the kubelet does: its readinessProbe decides whether it
+    /// is ready (without one it is ready once running; the sidecar answers on /ready), and a
+    /// failing livenessProbe kills it so that it is restarted and counted.
+    /// </summary>
     private async Task ProbeLoopAsync(CancellationToken stopping)
     {
         while (!stopping.IsCancellationRequested)
@@ -146,13 +154,13 @@ public sealed class PodWorker : IAsyncDisposable
             var changed = false;
             foreach (var container in _containers.Values)
             {
-                bool running;
-                lock (_gate) running = container.Process is not null;
-                var ready = running && await IsReadyAsync(container.Plan, stopping).ConfigureAwait(false);
+                Process? process;
+                lock (_gate) process = container.Process;
+                var ready = process is not null && await ProbeAsync(container, process, stopping).ConfigureAwait(false);
                 lock (_gate)
                 {
                     // A process that exited between the check and now is not ready.
-                    ready &= container.Process is not null;
+                    ready &= container.Process is not null && container.Process == process;
                     if (ready != container.Ready) { container.Ready = ready; changed = true; }
                 }
             }
@@ -161,25 +169,40 @@ public sealed class PodWorker : IAsyncDisposable
         }
     }
 
-    private static async Task<bool> IsReadyAsync(ContainerPlan plan, CancellationToken cancellationToken)
+    /// <summary>One pass over a running container's probes; returns whether it is ready.</summary>
+    private async Task<bool> ProbeAsync(ContainerState container, Process process, CancellationToken stopping)
+    {
+        var plan = container.Plan;
+        var now = DateTime.UtcNow;
+        if (container.ProbedProcess != process)
+        {
+            // A new run of the container starts its probes afresh, initial delay included.
+            container.ProbedProcess = process;
+            container.Readiness = plan.Readiness is { } r ? new ProbeCounter(r.Probe, now, passing: false) : null;
+            container.Liveness = plan.Liveness is { } l ? new ProbeCounter(l.Probe, now, passing: true) : null;
+        }
+        if (plan.Liveness is { } liveness && container.Liveness is { } alive && alive.IsDue(now)
+            && !alive.Record(await ContainerProber.ProbeAsync(liveness, World(plan, Pid(process)), stopping).ConfigureAwait(false), DateTime.UtcNow))
+        {
+            _log($"pod {Plan.Namespace}/{Plan.Name}: container {plan.Name} failed liveness probe, will be restarted");
+            try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+            return false;
+        }
+        if (plan.ReadinessUrl is not null) return await SidecarReadyAsync(plan.ReadinessUrl, stopping).ConfigureAwait(false);
+        if (plan.Readiness is not { } readiness || container.Readiness is not { } counter) return true;
+        return counter.IsDue(now)
+            ? counter.Record(await ContainerProber.ProbeAsync(readiness, World(plan, Pid(process)), stopping).ConfigureAwait(false), DateTime.UtcNow)
+            : counter.Passing;
+    }
+
+    private static async Task<bool> SidecarReadyAsync(string url, CancellationToken cancellationToken)
     {
         try
         {
-            if (plan.ReadinessUrl is not null)
-            {
-                using var response = await Probe.GetAsync(plan.ReadinessUrl, cancellationToken).ConfigureAwait(false);
-                return response.StatusCode == HttpStatusCode.OK;
-            }
-            foreach (var endpoint in plan.ReadinessEndpoints)
-            {
-                using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                timeout.CancelAfter(TimeSpan.FromSeconds(1));
-                await socket.ConnectAsync(endpoint, timeout.Token).ConfigureAwait(false);
-            }
-            return true;
+            using var response = await SidecarReadyClient.GetAsync(url, cancellationToken).ConfigureAwait(false);
+            return response.StatusCode == HttpStatusCode.OK;
         }
-        catch (Exception e) when (e is HttpRequestException or SocketException or OperationCanceledException or IOException)
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or IOException)
         {
             return false;
         }
@@ -263,23 +286,29 @@ public sealed class PodWorker : IAsyncDisposable
                     var c = _containers[p.Name];
                     int? pid = null;
                     try { pid = c.Process?.Id; } catch (InvalidOperationException) { }
-                    return new ContainerRecord
-                    {
-                        Name = p.Name,
-                        Command = p.Launch.Command,
-                        Environment = p.Launch.Environment,
-                        WorkingDirectory = p.Launch.WorkingDirectory,
-                        LogFile = p.Launch.LogFile,
-                        Ready = c.Ready,
-                        RestartCount = c.Restarts,
-                        State = c.State,
-                        Pid = pid,
-                        Uid = p.Uid,
-                    };
+                    return World(p) with { Ready = c.Ready, RestartCount = c.Restarts, State = c.State, Pid = pid };
                 })],
             };
         }
     }
+
+    /// <summary>What exec needs of a container: its command, environment and folder.</summary>
+    private static int? Pid(Process process)
+    {
+        try { return process.Id; } catch (InvalidOperationException) { return null; }
+    }
+
+    /// <summary>A container as exec sees it (an isolated pod's is entered through its process's namespaces).</summary>
+    private static ContainerRecord World(ContainerPlan p, int? pid = null) => new()
+    {
+        Pid = pid,
+        Name = p.Name,
+        Command = p.Launch.Command,
+        Environment = p.Launch.Environment,
+        WorkingDirectory = p.Launch.WorkingDirectory,
+        LogFile = p.Launch.LogFile,
+        Uid = p.Uid,
+    };
 
     /// <summary>The Pod object the config API shows for this pod.</summary>
     public Pod ToResource()

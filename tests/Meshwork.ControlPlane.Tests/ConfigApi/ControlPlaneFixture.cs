@@ -4,6 +4,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json.Nodes;
 using Meshwork.Api;
+using Meshwork.ControlPlane.ConfigApi.PodExec;
 using Meshwork.ControlPlane.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -22,10 +23,11 @@ public sealed class ControlPlaneFixture : IAsyncDisposable
     public RunningControlPlane Running { get; private set; }
     public Uri Url => Running.Url;
 
-    public static async Task<ControlPlaneFixture> StartAsync(string? root = null, long maxBodyBytes = 4 * 1024 * 1024)
+    public static async Task<ControlPlaneFixture> StartAsync(string? root = null, long maxBodyBytes = 4 * 1024 * 1024, IContainerCommands? containerCommands = null)
     {
         var state = new StateDirectory(root ?? Directory.CreateTempSubdirectory("meshwork-cp-").FullName);
-        return new ControlPlaneFixture(state, await ControlPlaneHost.StartAsync(Options(state, maxBodyBytes), CancellationToken.None));
+        var options = Options(state, maxBodyBytes) with { ContainerCommands = containerCommands };
+        return new ControlPlaneFixture(state, await ControlPlaneHost.StartAsync(options, CancellationToken.None));
     }
 
     public static ControlPlaneOptions Options(StateDirectory state, long maxBodyBytes = 4 * 1024 * 1024) => new()

@@ -13,7 +13,7 @@ namespace Meshwork.EndToEnd.Tests.Runtime;
 /// The runtime against an in-memory config API: real processes (the sample httpbin, sleep), real
 /// curl, real `meshwork exec`; no control plane and no proxies.
 /// </summary>
-public sealed class RuntimeHostTests : IAsyncLifetime
+public sealed partial class RuntimeHostTests : IAsyncLifetime
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
     private readonly TemporaryDirectory _state = new();
@@ -159,6 +159,8 @@ public sealed class RuntimeHostTests : IAsyncLifetime
         Command = ["meshwork", "sample", "httpbin"],
         Env = [new EnvVar("GREETING", "hello-$(POD_NAME)")],
         Ports = [new ContainerPort { Port = 8080 }],
+        // As in Kubernetes, a container is ready once running unless a probe says otherwise.
+        ReadinessProbe = new Probe { TcpSocket = new TcpSocketAction { Port = IntOrString.Of(8080) }, PeriodSeconds = 1 },
     });
 
     private static Deployment Sleep(int replicas) => Deployment("sleep", replicas, new Container { Name = "sleep", Command = ["sleep", "infinity"] });

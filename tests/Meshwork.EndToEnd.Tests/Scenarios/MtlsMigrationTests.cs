@@ -18,7 +18,7 @@ public sealed class MtlsMigrationMesh : MeshFixture
 
 /// <summary>Seed 003 (Istio's mTLS migration task) end to end, and what a user does with the mesh afterwards.</summary>
 [Collection(MeshCollection.Name)]
-public sealed class MtlsMigrationTests(MtlsMigrationMesh mesh) : IClassFixture<MtlsMigrationMesh>
+public sealed partial class MtlsMigrationTests(MtlsMigrationMesh mesh) : IClassFixture<MtlsMigrationMesh>
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
 

@@ -248,8 +248,8 @@ public class ManifestReaderTests
         new[] { "spec.targetRef" })]
     [InlineData("security.istio.io/v1", "AuthorizationPolicy", "spec:\n  targetRefs: [{kind: Service, name: s}]\n",
         new[] { "spec.targetRefs" })]
-    [InlineData("apps/v1", "Deployment", "spec:\n  strategy: {type: Recreate}\n  selector: {matchLabels: {app: a}}\n  template:\n    metadata: {labels: {app: a}}\n    spec:\n      containers:\n      - name: a\n        image: x\n        imagePullPolicy: IfNotPresent\n        resources: {limits: {cpu: 1}}\n        livenessProbe: {httpGet: {port: 80}}\n",
-        new[] { "spec.strategy", "spec.template.spec.containers[0].imagePullPolicy", "spec.template.spec.containers[0].resources", "spec.template.spec.containers[0].livenessProbe" })]
+    [InlineData("apps/v1", "Deployment", "spec:\n  strategy: {type: Recreate}\n  selector: {matchLabels: {app: a}}\n  template:\n    metadata: {labels: {app: a}}\n    spec:\n      containers:\n      - name: a\n        image: x\n        imagePullPolicy: IfNotPresent\n        resources: {limits: {cpu: 1}}\n        startupProbe: {httpGet: {port: 80}}\n",
+        new[] { "spec.strategy", "spec.template.spec.containers[0].imagePullPolicy", "spec.template.spec.containers[0].resources", "spec.template.spec.containers[0].startupProbe" })]
     public void Fields_istio_knows_but_meshwork_does_not_enforce_are_warnings_naming_them(string apiVersion, string kind, string spec, string[] paths)
     {
         var result = TestRead.Yaml($"apiVersion: {apiVersion}\nkind: {kind}\nmetadata: {{name: a}}\n{spec}");

@@ -23,13 +23,15 @@ public static class ServerCommands
                 await error.WriteLineAsync($"error: --listen \"{parse.GetValue(listen)}\" is not an IP address").ConfigureAwait(false);
                 return 1;
             }
+            var state = GlobalOptions.ResolveStateDirectory(parse);
             var options = new ControlPlaneOptions
             {
-                StateDirectory = GlobalOptions.ResolveStateDirectory(parse),
+                StateDirectory = state,
                 Port = parse.GetValue(port),
                 ListenAddress = address,
                 CacertsDirectory = parse.GetValue(cacerts) is { } dir ? Path.GetFullPath(dir) : null,
                 TrustDomain = parse.GetValue(trustDomain) ?? "cluster.local",
+                ContainerCommands = new RuntimeContainerCommands(state),
             };
             RunningControlPlane running;
             try

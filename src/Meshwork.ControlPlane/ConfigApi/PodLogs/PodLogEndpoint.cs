@@ -1,8 +1,6 @@
 using System.Globalization;
 using Meshwork.Api;
-using Meshwork.Model.Resources;
 using Meshwork.Model.Schema;
-using Meshwork.Store;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -27,36 +25,18 @@ public static class PodLogEndpoint
 
     private static async Task<IResult> LogAsync(HttpContext context, string ns, string name)
     {
-        KindRegistry.TryGetKind("Pod", out var podKind);
-        var store = context.RequestServices.GetRequiredService<IResourceStore>();
-        if (await store.FindAsync(new ResourceKey("Pod", ns, name), context.RequestAborted).ConfigureAwait(false) is not Pod pod)
-        {
-            return KubeStatus.Failure(KubeStatus.NotFound, $"pods \"{name}\" not found", podKind, name);
-        }
+        var (container, refusal) = await PodContainerLookup.FindAsync(context, ns, name, context.Request.Query["container"].ToString()).ConfigureAwait(false);
+        if (refusal is not null) return refusal;
         var query = context.Request.Query;
-        var names = pod.Spec.Containers.Select(c => c.Name).ToList();
-        var container = query["container"].ToString();
-        if (container.Length == 0)
-        {
-            // As Kubernetes answers: the container may be left out only when there is one.
-            if (names.Count != 1)
-            {
-                return KubeStatus.Failure(KubeStatus.BadRequest, $"a container name must be specified for pod {name}, choose one of: [{string.Join(' ', names)}]", podKind, name);
-            }
-            container = names[0];
-        }
-        else if (!names.Contains(container))
-        {
-            return KubeStatus.Failure(KubeStatus.BadRequest, $"container {container} is not valid for pod {name}", podKind, name);
-        }
         var tail = -1;
         if (query["tailLines"].ToString() is { Length: > 0 } tailText && (!int.TryParse(tailText, NumberStyles.None, CultureInfo.InvariantCulture, out tail)))
         {
+            KindRegistry.TryGetKind("Pod", out var podKind);
             return KubeStatus.Failure(KubeStatus.BadRequest, $"tailLines \"{tailText}\" is not a non-negative number", podKind, name);
         }
         var follow = query["follow"].ToString() is "true" or "1";
 
-        var file = context.RequestServices.GetRequiredService<StateDirectory>().ContainerLogFile(ns, name, container);
+        var file = context.RequestServices.GetRequiredService<StateDirectory>().ContainerLogFile(ns, name, container!);
         // A followed log lives as long as its client, so it also ends when the host stops.
         var stopping = context.RequestServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
         using var ended = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping);

@@ -163,7 +163,7 @@ internal static class CoreReaders
     /// Kubernetes IntOrString: an unquoted number is a port number; a string is a port name. A quoted
     /// number is a string to Kubernetes and then fails name validation, so it is reported here.
     /// </summary>
-    private static IntOrString? IntOrString(MapReader m, string key)
+    public static IntOrString? IntOrString(MapReader m, string key)
     {
         if (m.Raw(key) is not { } node) return null;
         var path = m.Child(key);
@@ -269,6 +269,7 @@ internal static class CoreReaders
 
     private static Container Container(MapReader m)
     {
+        var ports = m.Objects("ports", ContainerPort);
         var container = new Container
         {
             Name = m.String("name") ?? "",
@@ -276,9 +277,11 @@ internal static class CoreReaders
             Command = m.Strings("command"),
             Args = m.Strings("args"),
             Env = m.Objects("env", Env),
-            Ports = m.Objects("ports", ContainerPort),
+            Ports = ports,
+            ReadinessProbe = ProbeReader.Read(m, "readinessProbe", ports, liveness: false),
+            LivenessProbe = ProbeReader.Read(m, "livenessProbe", ports, liveness: true),
         };
-        m.Unsupported("imagePullPolicy", "resources", "resizePolicy", "restartPolicy", "livenessProbe", "readinessProbe", "startupProbe",
+        m.Unsupported("imagePullPolicy", "resources", "resizePolicy", "restartPolicy", "startupProbe",
             "lifecycle", "volumeMounts", "volumeDevices", "workingDir", "envFrom", "securityContext", "terminationMessagePath",
             "terminationMessagePolicy", "stdin", "stdinOnce", "tty");
         m.Finish();

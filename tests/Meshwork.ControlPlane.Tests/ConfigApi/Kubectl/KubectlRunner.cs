@@ -29,9 +29,13 @@ public sealed class KubectlRunner(string kubeconfig, string home)
         return "";
     }
 
-    public async Task<KubectlResult> RunAsync(params string[] args)
+    public Task<KubectlResult> RunAsync(params string[] args) => RunWithInputAsync("", args);
+
+    /// <summary>Runs with <paramref name="input"/> on stdin, then end of file.</summary>
+    public async Task<KubectlResult> RunWithInputAsync(string input, params string[] args)
     {
         using var process = Start(args);
+        await process.StandardInput.WriteAsync(input);
         process.StandardInput.Close();
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();

@@ -258,4 +258,19 @@ public sealed class KubectlTests : IAsyncLifetime
             (await _kubectl.SucceedAsync("delete", "pa", "default", "-n", "foo", "--dry-run=server")).Trim());
         Assert.Equal("STRICT", (await _kubectl.SucceedAsync("get", "pa", "default", "-n", "foo", "-o", "jsonpath={.spec.mtls.mode}")).Trim());
     }
+
+    [Fact]
+    public async Task The_tutorials_typed_creates_and_rollout_restart_work()
+    {
+        // kubectl's typed commands send protobuf.
+        Assert.Equal("namespace/foo created", (await _kubectl.SucceedAsync("create", "ns", "foo")).Trim());
+        Assert.Equal("secret/greeting created", (await _kubectl.SucceedAsync("create", "secret", "generic", "greeting", "-n", "foo", "--from-literal=text=hello")).Trim());
+        Assert.Equal("aGVsbG8=", (await _kubectl.SucceedAsync("get", "secret", "greeting", "-n", "foo", "-o", "jsonpath={.data.text}")).Trim());
+        await _kubectl.SucceedAsync("apply", "-n", "foo", "-f", Sample("mtls-migration/httpbin.yaml"));
+
+        Assert.Equal("deployment.apps/httpbin restarted", (await _kubectl.SucceedAsync("rollout", "restart", "deployment/httpbin", "-n", "foo")).Trim());
+
+        var restartedAt = await _kubectl.SucceedAsync("get", "deploy", "httpbin", "-n", "foo", "-o", "jsonpath={.spec.template.metadata.annotations.kubectl\\.kubernetes\\.io/restartedAt}");
+        Assert.True(DateTimeOffset.TryParse(restartedAt.Trim(), System.Globalization.CultureInfo.InvariantCulture, out _), $"restartedAt: \"{restartedAt}\"");
+    }
 }
