@@ -3,6 +3,7 @@ using System.Text.Json;
 using Meshwork.Proxy.Hosting;
 using Meshwork.Proxy.Metrics;
 using Meshwork.ProxyProtocol;
+using Meshwork.ProxyProtocol.Snapshots;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
@@ -85,7 +86,8 @@ internal sealed class AdminHandler(ProxyState state, ProxyMetrics metrics, LogLe
                 writer.WriteString("@type", "type.meshwork.dev/ProxySnapshot");
                 writer.WriteString("lastUpdated", state.ConfigAppliedAt?.ToString("o"));
                 writer.WritePropertyName("snapshot");
-                JsonSerializer.Serialize(writer, config.Snapshot, ProtocolJson.Indented.ProxySnapshot);
+                // A gateway's server keys stay in the proxy: the dump shows them redacted, as Envoy's admin does secrets.
+                JsonSerializer.Serialize(writer, config.Snapshot.WithoutKeys(), ProtocolJson.Indented.ProxySnapshot);
                 writer.WriteEndObject();
             }
             writer.WriteEndArray();

@@ -289,6 +289,20 @@ internal static class Http1Relay
         return flush.IsCompletedSuccessfully ? ValueTask.CompletedTask : IgnoreSendFailureAsync(flush);
     }
 
+    /// <summary>
+    /// A 301 to <paramref name="location"/> with an empty body, closing the connection (a request body that may follow
+    /// is not read). <paramref name="location"/> is built from a parsed target and host, so it holds no CR or LF.
+    /// </summary>
+    public static ValueTask WriteRedirectAsync(HttpOutput down, string location, CancellationToken cancellationToken)
+    {
+        down.Discard();
+        down.Append("HTTP/1.1 301 Moved Permanently\r\nlocation: "u8);
+        down.AppendAscii(location);
+        down.Append("\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"u8);
+        var flush = down.FlushAsync(cancellationToken);
+        return flush.IsCompletedSuccessfully ? ValueTask.CompletedTask : IgnoreSendFailureAsync(flush);
+    }
+
     private static async ValueTask IgnoreSendFailureAsync(ValueTask send)
     {
         try { await send.ConfigureAwait(false); }

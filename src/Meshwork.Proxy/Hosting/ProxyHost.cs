@@ -146,7 +146,7 @@ public sealed class ProxyHost : IAsyncDisposable
             var destination = new RequestDestination(fixedUpstream.Host.ToLowerInvariant(), fixedUpstream.Port, FromTarget: false);
             outboundListeners.Add((fixedUpstream.Listen, (socket, stopping) => outboundRelay.ServeAsync(socket, destination, stopping)));
         }
-        outboundListeners.AddRange(Gateway.GatewayListeners.For(options, outboundRelay));
+        outboundListeners.AddRange(Gateway.GatewayListeners.For(options, outboundRelay, state, loggerFactory.CreateLogger("Meshwork.Proxy.Gateway")));
         kestrelOptions.Listen(options.AdminAddress ?? new IPEndPoint(podIp, 15000), listen =>
         {
             listen.Protocols = HttpProtocols.Http1;

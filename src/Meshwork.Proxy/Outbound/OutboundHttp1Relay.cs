@@ -33,6 +33,18 @@ internal sealed class OutboundHttp1Relay(UpstreamCall call, ProxyState state, Pr
     public async Task ServeAsync(Socket socket, RequestDestination? fixedDestination, CancellationToken stopping, int? gatewayPort = null)
     {
         await using var stream = new NetworkStream(socket, ownsSocket: false);
+        await ServeAsync(socket, stream, fixedDestination, stopping, gatewayPort).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Serves an HTTPS Gateway port's connection once TLS is terminated: requests are read from and answered on
+    /// <paramref name="tls"/>, routed as on a plaintext gateway port.
+    /// </summary>
+    public Task ServeGatewayTlsAsync(Socket socket, Stream tls, int gatewayPort, CancellationToken stopping)
+        => ServeAsync(socket, tls, null, stopping, gatewayPort);
+
+    private async Task ServeAsync(Socket socket, Stream stream, RequestDestination? fixedDestination, CancellationToken stopping, int? gatewayPort)
+    {
         using var downIn = new HttpInput(stream, RelaySide.Downstream);
         using var downOut = new HttpOutput(stream, RelaySide.Downstream);
         using var pending = new HttpOutput(Stream.Null, RelaySide.Upstream);
@@ -58,6 +70,12 @@ internal sealed class OutboundHttp1Relay(UpstreamCall call, ProxyState state, Pr
             }
         }
         catch (Exception e) when (e is RelayException or OperationCanceledException or ObjectDisposedException) { return; }
+        if (stream is System.Net.Security.SslStream tls)
+        {
+            // RFC 8446 §6.1: close_notify before the transport closes, so the client sees an end, not a truncation.
+            try { await tls.ShutdownAsync().ConfigureAwait(false); }
+            catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException) { }
+        }
         try { socket.Shutdown(SocketShutdown.Send); }
         catch (Exception e) when (e is SocketException or ObjectDisposedException) { }
     }
@@ -104,6 +122,16 @@ internal sealed class OutboundHttp1Relay(UpstreamCall call, ProxyState state, Pr
             {
                 downIn.Consume(headLength);
                 await Http1Relay.WriteLocalResponseAsync(downOut, 503, "meshwork: the proxy has no configuration yet", close: true, CancellationToken.None).ConfigureAwait(false);
+                return Next.Close;
+            }
+            if (gatewayPort is int plainPort && config.GatewayRoutes.RedirectsToHttps(plainPort, destination.Host))
+            {
+                // A server with tls.httpsRedirect answers every request with a 301 to the same host and path over
+                // https (Envoy's require_tls: ALL), on https's default port.
+                var location = $"https://{destination.Host}{System.Text.Encoding.ASCII.GetString(Http1Relay.OriginForm(head.Second))}";
+                downIn.Consume(headLength);
+                await Http1Relay.WriteRedirectAsync(downOut, location, CancellationToken.None).ConfigureAwait(false);
+                metrics.RecordRequest(call.HttpLabels(config, null, null), 301, ResponseFlags.None, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
                 return Next.Close;
             }
             routed = gatewayPort is int port

@@ -77,7 +77,8 @@ internal static class RuntimeLifecycleCommands
         output.WriteLine($"meshwork: runtime running (pid {runtime.Pid})");
         if (IngressGateway.Enabled)
         {
-            output.WriteLine($"meshwork: ingress gateway {IngressGateway.Namespace}/{IngressGateway.Name} on port {IngressGateway.ChoosePort()} " +
+            var gatewayPort = IngressGateway.ChoosePort();
+            output.WriteLine($"meshwork: ingress gateway {IngressGateway.Namespace}/{IngressGateway.Name} on port {gatewayPort} (https {IngressGateway.HttpsPortFor(gatewayPort)}) " +
                 $"(its address: meshwork get svc -n {IngressGateway.Namespace} {IngressGateway.Name})");
         }
         return api;
