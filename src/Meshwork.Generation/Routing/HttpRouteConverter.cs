@@ -56,6 +56,7 @@ internal static class HttpRouteConverter
             TimeoutMs = Milliseconds(route.Timeout),
             RetryAttempts = route.Retries?.Attempts,
             RequestHeaders = Edits(route.Headers?.Request),
+            ResponseHeaders = Edits(route.Headers?.Response),
         };
     }
 

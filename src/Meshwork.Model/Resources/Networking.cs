@@ -281,6 +281,7 @@ public sealed record HeaderOperations
 public sealed record HttpHeaders
 {
     public HeaderOperations? Request { get; init; }
+    public HeaderOperations? Response { get; init; }
 }
 
 public sealed record HttpRoute

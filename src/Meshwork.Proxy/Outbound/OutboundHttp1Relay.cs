@@ -206,7 +206,7 @@ internal sealed class OutboundHttp1Relay(UpstreamCall call, ProxyState state, Pr
             up.Output.Append(pending.Written);
             if (endpoint!.Tls == UpstreamTlsMode.IstioMutual && !network) up.Output.Append(config.PeerFields);
             Http1Relay.EndHead(up.Output);
-            result = await Http1Relay.ExchangeAsync(downIn, downOut, frame, up, token).ConfigureAwait(false);
+            result = await Http1Relay.ExchangeAsync(downIn, downOut, frame, up, token, route?.ResponseEdits).ConfigureAwait(false);
             if (deadline?.IsCancellationRequested == true && result.FailedStage == UpstreamStage.Downstream)
             {
                 // The deadline, not the client, ended it: Envoy answers 504 with flag UT.

@@ -71,6 +71,8 @@ public sealed record HttpRouteRule
     /// <summary>Attempts after the first for a request that was not sent (connect failures); null: the proxy's default.</summary>
     public int? RetryAttempts { get; init; }
     public HeaderEdits? RequestHeaders { get; init; }
+    /// <summary>Edits to the response head the client gets from the upstream (not to the proxy's own error answers).</summary>
+    public HeaderEdits? ResponseHeaders { get; init; }
 }
 
 /// <summary>A DestinationRule subset of one service port: its pods, and the client TLS decided for them.</summary>

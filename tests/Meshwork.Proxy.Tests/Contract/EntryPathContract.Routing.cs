@@ -67,6 +67,26 @@ public abstract partial class EntryPathContract
     }
 
     [Fact]
+    public virtual async Task Response_header_edits_set_add_and_remove_fields_of_the_apps_answer()
+    {
+        var edited = ToSubset("v1") with
+        {
+            ResponseHeaders = new HeaderEdits
+            {
+                Set = [new HeaderValue("x-served-by", "mesh")],
+                Add = [new HeaderValue("x-route", "v1")],
+                Remove = ["x-internal"],
+            },
+        };
+        if (await OpenRoutedAsync(new ChainShape { Routes = [edited] }) is not var (_, entry)) return;
+        var response = await entry.SendAsync(new ContractRequest("httpbin.foo:8000", "/response-headers?x-served-by=app&x-route=app&x-internal=secret"));
+        Assert.Equal(200, response.Status);
+        Assert.Equal(["mesh"], response.Values("x-served-by"));
+        Assert.Equal(["app", "v1"], response.Values("x-route"));
+        Assert.Empty(response.Values("x-internal"));
+    }
+
+    [Fact]
     public virtual async Task A_request_no_route_matches_is_a_404_with_the_no_route_flag()
     {
         if (await OpenRoutedAsync(new ChainShape { Routes = [ToSubset("v1", Prefix("/only/"))] }) is not var (_, entry)) return;

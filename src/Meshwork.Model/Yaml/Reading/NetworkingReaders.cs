@@ -195,8 +195,7 @@ internal static class NetworkingReaders
     private static HttpHeaders? Headers(MapReader m)
     {
         if (!m.Present) return null;
-        var headers = new HttpHeaders { Request = HeaderOperations(m.Map("request")) };
-        m.UnsupportedBecause("response", "only request headers are edited");
+        var headers = new HttpHeaders { Request = HeaderOperations(m.Map("request")), Response = HeaderOperations(m.Map("response")) };
         m.Finish();
         return headers;
     }

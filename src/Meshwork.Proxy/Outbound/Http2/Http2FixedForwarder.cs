@@ -145,7 +145,7 @@ internal sealed class Http2FixedForwarder(FixedUpstream upstream, ProxyState sta
         using (response)
         {
             var status = (int)response.StatusCode;
-            (error, var responseStarted) = await RelayResponseAsync(response, downOut, request, body, cancellationToken).ConfigureAwait(false);
+            (error, var responseStarted) = await RelayResponseAsync(response, downOut, request, body, route?.ResponseEdits ?? FieldEdits.None, cancellationToken).ConfigureAwait(false);
             var flags = ResponseFlags.None;
             if (error is not null)
             {
@@ -171,7 +171,8 @@ internal sealed class Http2FixedForwarder(FixedUpstream upstream, ProxyState sta
     }
 
     /// <summary>Writes the response as HTTP/1.1: the head, then the body as it comes (Content-Length, or chunked when unknown).</summary>
-    private static async Task<(UpstreamException? Error, bool Started)> RelayResponseAsync(HttpResponseMessage response, HttpOutput downOut, RequestHead request, RequestBody? body, CancellationToken cancellationToken)
+    private static async Task<(UpstreamException? Error, bool Started)> RelayResponseAsync(HttpResponseMessage response, HttpOutput downOut, RequestHead request, RequestBody? body,
+        FieldEdits edits, CancellationToken cancellationToken)
     {
         var status = (int)response.StatusCode;
         var noBody = request.IsHead || status is (>= 100 and < 200) or 204 or 304;
@@ -182,8 +183,9 @@ internal sealed class Http2FixedForwarder(FixedUpstream upstream, ProxyState sta
         downOut.Append(" "u8);
         downOut.AppendAscii(Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status) is { Length: > 0 } reason ? reason : "Unknown");
         downOut.Append("\r\n"u8);
-        AppendHeaders(downOut, response.Headers);
-        AppendHeaders(downOut, response.Content.Headers);
+        AppendHeaders(downOut, response.Headers, edits);
+        AppendHeaders(downOut, response.Content.Headers, edits);
+        downOut.Append(edits.Added);
         if (length is { } n && (!noBody || request.IsHead)) { downOut.Append("content-length: "u8); downOut.AppendDecimal(n); downOut.Append("\r\n"u8); }
         if (chunked) downOut.Append("transfer-encoding: chunked\r\n"u8);
         // A request body the upstream answered before reading leaves the downstream connection mid-message: it closes after this.
@@ -243,11 +245,11 @@ internal sealed class Http2FixedForwarder(FixedUpstream upstream, ProxyState sta
         }
     }
 
-    private static void AppendHeaders(HttpOutput output, System.Net.Http.Headers.HttpHeaders headers)
+    private static void AppendHeaders(HttpOutput output, System.Net.Http.Headers.HttpHeaders headers, FieldEdits edits)
     {
         foreach (var (name, values) in headers.NonValidated)
         {
-            if (RequestHead.IsHopByHop(name) || name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase)) continue;
+            if (RequestHead.IsHopByHop(name) || name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase) || edits.Drops(name)) continue;
             foreach (var value in values)
             {
                 output.AppendAscii(name);
