@@ -242,6 +242,7 @@ internal sealed class VirtualServiceValidator : ResourceValidator
             Destinations(ctx, path, route.Route);
             HeaderEdits(ctx, $"{path}.headers.request", route.Headers?.Request);
             HeaderEdits(ctx, $"{path}.headers.response", route.Headers?.Response);
+            Fault(ctx, $"{path}.fault", route.Fault);
         }
         for (var i = 0; i < spec.Tcp.Length; i++)
         {
@@ -271,6 +272,17 @@ internal sealed class VirtualServiceValidator : ResourceValidator
         {
             if (!IsToken(operations.Remove[r])) ctx.Error($"{path}.remove[{r}]", $"\"{operations.Remove[r]}\" is not a valid header name", "use letters, digits and -");
         }
+    }
+
+    /// <summary>Istio's rules: a fault needs a delay or an abort, a delay a positive fixedDelay, an abort a status from 200 to 599.</summary>
+    private static void Fault(ReadContext ctx, string path, HttpFault? fault)
+    {
+        if (fault is null) return;
+        if (fault.Delay is null && fault.Abort is null) ctx.Error(path, "a fault needs a delay or an abort", "fault: {abort: {httpStatus: 503, percentage: {value: 10}}}");
+        if (fault.Delay is { } delay && delay.FixedDelay <= TimeSpan.Zero)
+            ctx.Error($"{path}.delay.fixedDelay", "a delay needs a fixedDelay greater than zero", "fixedDelay: 5s");
+        if (fault.Abort is { } abort && abort.HttpStatus is < 200 or > 599)
+            ctx.Error($"{path}.abort.httpStatus", $"httpStatus {abort.HttpStatus} must be in the range 200..599", "httpStatus: 503");
     }
 
     private static bool IsToken(string name) =>

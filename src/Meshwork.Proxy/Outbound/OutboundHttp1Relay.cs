@@ -158,12 +158,19 @@ internal sealed class OutboundHttp1Relay(UpstreamCall call, ProxyState state, Pr
             metrics.RecordRequest(call.HttpLabels(config, null, null), noRoute.Status, noRoute.Flags, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             return Next.Close;
         }
-        return await ExchangeAsync(downIn, downOut, pending, frame, config, routed.Target!, routed.Route, method, started).ConfigureAwait(false);
+        var fault = InjectedFault.Draw(routed.Route);
+        var close = frame.Framing != BodyFraming.None || frame.Close;
+        if ((fault.Delays || fault.Aborts)
+            && await fault.ApplyAsync(downOut, close, metrics, call.HttpLabels(config, routed.Target, null), started, CancellationToken.None).ConfigureAwait(false))
+        {
+            return close ? Next.Close : Next.KeepAlive;
+        }
+        return await ExchangeAsync(downIn, downOut, pending, frame, config, routed.Target!, routed.Route, method, started, fault).ConfigureAwait(false);
     }
 
     /// <summary>Connect (or reuse), send, relay the answer; retries what was not sent; maps failures; records the metric.</summary>
     private async ValueTask<Next> ExchangeAsync(HttpInput downIn, HttpOutput downOut, HttpOutput pending, Http1Relay.RequestFrame frame,
-        ActiveConfig config, RouteTarget target, CompiledRoute? route, string method, long started)
+        ActiveConfig config, RouteTarget target, CompiledRoute? route, string method, long started, InjectedFault fault)
     {
         // The route's timeout bounds the whole exchange: connect, send, and the response head (Envoy's route timeout).
         using var deadline = route?.Timeout is { } timeout ? new CancellationTokenSource(timeout) : null;
@@ -198,7 +205,7 @@ internal sealed class OutboundHttp1Relay(UpstreamCall call, ProxyState state, Pr
                     var failure = UpstreamCall.Fail(stage, retried, connect.Failure?.Message ?? "", target);
                     ProxyLog.OutboundFailed(logger, method, target.Authority, stage, connect.Failure?.Message ?? "no ready endpoint");
                     await Http1Relay.WriteLocalResponseAsync(downOut, failure.Status, failure.Body, close: true, CancellationToken.None).ConfigureAwait(false);
-                    metrics.RecordRequest(call.HttpLabels(config, target, endpoint), failure.Status, failure.Flags, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                    metrics.RecordRequest(call.HttpLabels(config, target, endpoint), failure.Status, fault.WithDelayFlag(failure.Flags), Stopwatch.GetElapsedTime(started).TotalMilliseconds);
                     return Next.Close;
                 }
                 up = new UpstreamConnection(connect.Stream!);
@@ -248,7 +255,7 @@ internal sealed class OutboundHttp1Relay(UpstreamCall call, ProxyState state, Pr
                 }
             }
         }
-        metrics.RecordRequest(labels, status, flags, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        metrics.RecordRequest(labels, status, fault.WithDelayFlag(flags), Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         return next;
     }
 

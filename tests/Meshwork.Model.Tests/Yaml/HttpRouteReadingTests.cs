@@ -83,6 +83,27 @@ public class HttpRouteReadingTests
         Assert.Contains(result.Errors, e => e.ToString().Contains(field, StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void A_fault_is_read_with_its_percentages_and_all_requests_when_none_is_given()
+    {
+        var vs = TestRead.One<VirtualService>(Route.Replace("\n    route:\n", "\n    fault:\n      delay: {fixedDelay: 2s, percentage: {value: 12.5}}\n      abort: {httpStatus: 503}\n    route:\n", StringComparison.Ordinal));
+        var fault = Assert.Single(vs.Spec.Http).Fault!;
+        Assert.Equal(new FaultDelay { FixedDelay = TimeSpan.FromSeconds(2), Percentage = 12.5 }, fault.Delay);
+        Assert.Equal(new FaultAbort { HttpStatus = 503, Percentage = 100 }, fault.Abort);
+    }
+
+    [Theory]
+    [InlineData("{}", "spec.http[0].fault")]
+    [InlineData("{abort: {httpStatus: 700}}", "spec.http[0].fault.abort.httpStatus")]
+    [InlineData("{delay: {percentage: {value: 10}}}", "spec.http[0].fault.delay.fixedDelay")]
+    [InlineData("{abort: {httpStatus: 503, percentage: {value: 150}}}", "spec.http[0].fault.abort.percentage.value")]
+    public void A_fault_istio_would_refuse_is_an_error_naming_the_field(string fault, string field)
+    {
+        var result = TestRead.Yaml(Route.Replace("\n    route:\n", $"\n    fault: {fault}\n    route:\n", StringComparison.Ordinal));
+        Assert.True(result.HasErrors);
+        Assert.Contains(result.Errors, e => e.ToString().Contains(field, StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData("1.5s", 1500)]
     [InlineData("100ms", 100)]

@@ -91,6 +91,12 @@ internal sealed class Http2FixedForwarder(FixedUpstream upstream, ProxyState sta
 
         var target = routed.Target!;
         var route = routed.Route;
+        var fault = InjectedFault.Draw(route);
+        if ((fault.Delays || fault.Aborts)
+            && await fault.ApplyAsync(downOut, request.Framing != BodyFraming.None || request.Close, metrics, call.HttpLabels(config, target, null), started, cancellationToken).ConfigureAwait(false))
+        {
+            return request.Framing == BodyFraming.None && !request.Close;
+        }
         // The route's timeout bounds the exchange up to the response head (Envoy's route timeout: 504 UT).
         using var deadline = route?.Timeout is null ? null : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         if (route?.Timeout is { } timeout) deadline!.CancelAfter(timeout);
@@ -137,7 +143,7 @@ internal sealed class Http2FixedForwarder(FixedUpstream upstream, ProxyState sta
             var failed = UpstreamCall.Fail(stage, retried: tried is { Count: > 0 }, failure?.Message ?? "", target);
             ProxyLog.OutboundFailed(logger, request.Method.Method, _authority, stage, failure?.Message ?? "no ready endpoint");
             await Http1Relay.WriteLocalResponseAsync(downOut, failed.Status, failed.Body, close: true, cancellationToken).ConfigureAwait(false);
-            metrics.RecordRequest(labels, failed.Status, failed.Flags, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            metrics.RecordRequest(labels, failed.Status, fault.WithDelayFlag(failed.Flags), Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             return false;
         }
 
@@ -158,7 +164,7 @@ internal sealed class Http2FixedForwarder(FixedUpstream upstream, ProxyState sta
                     await Http1Relay.WriteLocalResponseAsync(downOut, status, failed.Body, close: true, cancellationToken).ConfigureAwait(false);
                 }
             }
-            metrics.RecordRequest(labels, status, flags, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            metrics.RecordRequest(labels, status, fault.WithDelayFlag(flags), Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
         if (body is { Complete: false })
         {
