@@ -56,9 +56,10 @@ internal sealed class GatewayServerCredential
                 ClientRoots = roots,
             };
         }
-        catch (CryptographicException e)
+        catch (Exception e) when (e is CryptographicException or ArgumentException)
         {
-            // The message names what failed to parse; the key itself never goes into it.
+            // Unparsable PEM, or a key that is not the certificate's (ArgumentException). The message names what
+            // failed; the key itself never goes into it.
             return Failed($"Secret {server.CredentialName} does not hold a usable certificate and key: {e.Message}");
         }
     }

@@ -40,11 +40,15 @@ public sealed class HttpsGatewayTests : IAsyncLifetime
         VirtualHostRoutes[] toFrontend = [new() { Hosts = ["*"], Routes = [new HttpRouteRule { Destinations = [new RouteCluster { Host = FrontendHost, Port = 80 }] }], Source = "VirtualService default/web-frontend" }];
         var https = new GatewayListener
         {
-            Port = 443, Protocol = "https", Hosts = ["shop.example.com", "*.internal.example", "broken.example.com"], VirtualHosts = [.. toFrontend],
+            Port = 443, Protocol = "https", Hosts = ["shop.example.com", "*.internal.example", "broken.example.com", "mismatched.example.com"], VirtualHosts = [.. toFrontend],
             TlsServers =
             [
                 Server(GatewayTlsMode.Simple, "shop-credential", "shop.example.com", "shop.example.com"),
                 Server(GatewayTlsMode.Mutual, "internal-credential", "*.internal.example", "*.internal.example") with { CaCertificates = _clientCa.Root.ExportCertificatePem() },
+                Server(GatewayTlsMode.Simple, "mismatched-credential", "mismatched.example.com", "mismatched.example.com") with
+                {
+                    PrivateKey = _publicCa.IssueCertificate(new LeafSpec { DnsNames = ["elsewhere.example.com"] }).GetECDsaPrivateKey()!.ExportPkcs8PrivateKeyPem(),
+                },
                 new GatewayTlsServer { Hosts = ["broken.example.com"], Mode = GatewayTlsMode.Simple, CredentialName = "istio-system/broken-credential", Problem = "Secret istio-system/broken-credential (credentialName) does not exist in the gateway's namespace" },
             ],
         };
@@ -130,10 +134,12 @@ public sealed class HttpsGatewayTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_server_whose_secret_is_missing_refuses_its_hosts_while_the_others_serve()
+    public async Task A_server_whose_secret_is_missing_or_holds_another_certificates_key_refuses_its_hosts_while_the_others_serve()
     {
         var broken = await HttpsAsync("broken.example.com");
         Assert.Equal(0, broken.Status);
+        var mismatched = await HttpsAsync("mismatched.example.com");
+        Assert.Equal(0, mismatched.Status);
         var shop = await HttpsAsync("shop.example.com");
         Assert.Equal(200, shop.Status);
         Assert.Equal(1, _frontend.Requests("/name"));
