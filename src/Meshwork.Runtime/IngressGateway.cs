@@ -11,7 +11,7 @@ namespace Meshwork.Runtime;
 /// istio-system whose istio-proxy container runs the gateway role (gateway injection), labelled
 /// istio: ingressgateway for Gateway selectors, and a LoadBalancer Service whose address is the pod's.
 /// Port 80 when this host lets the runtime bind it (root does); otherwise 8080, which the Service then exposes
-/// (either serves the Gateway servers of port 80).
+/// (either serves the Gateway servers of port 80). HTTPS likewise on 443, or 8443 (serving the servers of 443).
 /// </summary>
 public static class IngressGateway
 {
@@ -19,6 +19,8 @@ public static class IngressGateway
     public const string Name = "istio-ingressgateway";
     public const int PrivilegedPort = 80;
     public const int UnprivilegedPort = 8080;
+    public const int PrivilegedHttpsPort = 443;
+    public const int UnprivilegedHttpsPort = 8443;
     /// <summary>"0" leaves the default ingress gateway out of the mesh.</summary>
     public const string Variable = "MESHWORK_INGRESS_GATEWAY";
 
@@ -39,9 +41,13 @@ public static class IngressGateway
         }
     }
 
-    /// <summary>The Namespace, ServiceAccount, Deployment and Service of the gateway listening on <paramref name="port"/>.</summary>
+    /// <summary>The HTTPS port beside HTTP port <paramref name="httpPort"/>: 443 when 80 could be bound, else 8443.</summary>
+    public static int HttpsPortFor(int httpPort) => httpPort == PrivilegedPort ? PrivilegedHttpsPort : UnprivilegedHttpsPort;
+
+    /// <summary>The Namespace, ServiceAccount, Deployment and Service of the gateway listening on <paramref name="port"/> (and its HTTPS port).</summary>
     public static ImmutableArray<Resource> Resources(int port)
     {
+        var https = HttpsPortFor(port);
         var yaml = $$$"""
             apiVersion: v1
             kind: Namespace
@@ -66,7 +72,7 @@ public static class IngressGateway
                   containers:
                   - name: istio-proxy
                     image: auto
-                    ports: [{containerPort: {{{port}}}, name: http2}]
+                    ports: [{containerPort: {{{port}}}, name: http2}, {containerPort: {{{https}}}, name: https}]
             ---
             apiVersion: v1
             kind: Service
@@ -74,7 +80,7 @@ public static class IngressGateway
             spec:
               type: LoadBalancer
               selector: {app: {{{Name}}}, istio: ingressgateway}
-              ports: [{name: http2, port: {{{port}}}, targetPort: {{{port}}}}]
+              ports: [{name: http2, port: {{{port}}}, targetPort: {{{port}}}}, {name: https, port: {{{https}}}, targetPort: {{{https}}}}]
             """;
         var read = ManifestReader.Read(yaml, "istio-ingressgateway.yaml", null);
         if (read.HasErrors) throw new InvalidOperationException($"the built-in ingress gateway manifest is invalid: {string.Join("; ", read.Errors)}");

@@ -357,6 +357,40 @@ public sealed class ResourceCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Create_secret_tls_stores_the_pair_and_refuses_a_key_of_another_certificate()
+    {
+        static (string Cert, string Key) SelfSigned(string host)
+        {
+            using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+            var request = new System.Security.Cryptography.X509Certificates.CertificateRequest($"CN={host}", key, System.Security.Cryptography.HashAlgorithmName.SHA256);
+            using var cert = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+            return (cert.ExportCertificatePem(), key.ExportPkcs8PrivateKeyPem());
+        }
+        var shop = SelfSigned("shop.example.com");
+        var other = SelfSigned("other.example.com");
+        var dir = Directory.CreateDirectory(Path.Combine(_work, "tls")).FullName;
+        System.IO.File.WriteAllText(Path.Combine(dir, "shop.crt"), shop.Cert);
+        System.IO.File.WriteAllText(Path.Combine(dir, "shop.key"), shop.Key);
+        System.IO.File.WriteAllText(Path.Combine(dir, "other.key"), other.Key);
+
+        var created = await MeshworkAsync("create", "secret", "tls", "shop-credential", "-n", "istio-system",
+            $"--cert={Path.Combine(dir, "shop.crt")}", $"--key={Path.Combine(dir, "shop.key")}");
+        Assert.Equal("secret/shop-credential created\n", created.Out);
+        using var client = MeshApiClient.FromStateDirectory(_state);
+        var secret = (Secret?)await client.GetAsync("secret", "istio-system", "shop-credential");
+        Assert.NotNull(secret);
+        Assert.Equal("kubernetes.io/tls", secret.Type);
+        Assert.Equal(shop.Cert, System.Text.Encoding.ASCII.GetString(secret.Data["tls.crt"].AsSpan()));
+        Assert.Equal(shop.Key, System.Text.Encoding.ASCII.GetString(secret.Data["tls.key"].AsSpan()));
+
+        var mismatched = await MeshworkAsync("create", "secret", "tls", "wrong-credential", "-n", "istio-system",
+            $"--cert={Path.Combine(dir, "shop.crt")}", $"--key={Path.Combine(dir, "other.key")}");
+        Assert.NotEqual(0, mismatched.ExitCode);
+        Assert.Contains("failed to load key pair", mismatched.Err, StringComparison.Ordinal);
+        Assert.Null(await client.GetAsync("secret", "istio-system", "wrong-credential"));
+    }
+
+    [Fact]
     public async Task Describe_shows_metadata_and_spec()
     {
         await MeshworkAsync("apply", "-f", File("mesh.yaml", Mesh));

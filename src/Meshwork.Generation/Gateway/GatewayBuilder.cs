@@ -24,7 +24,7 @@ internal static class GatewayBuilder
             .ThenBy(g => g.Metadata.Name, StringComparer.Ordinal)
             .ToList();
 
-        var listeners = new SortedDictionary<int, (string Protocol, SortedSet<string> Hosts, List<VirtualHostRoutes> VirtualHosts)>();
+        var listeners = new SortedDictionary<int, (string Protocol, SortedSet<string> Hosts, List<VirtualHostRoutes> VirtualHosts, List<GatewayTlsServer> Tls, SortedSet<string> Redirects)>();
         // Two servers of one Gateway on one port share the routes; add them once.
         var routed = new HashSet<(string Gateway, int Port, string VirtualService)>();
         foreach (var gateway in selected)
@@ -35,16 +35,22 @@ internal static class GatewayBuilder
                 .ThenBy(vs => vs.Metadata.Namespace, StringComparer.Ordinal)
                 .ThenBy(vs => vs.Metadata.Name, StringComparer.Ordinal)
                 .ToList();
-            // The gateway serves plaintext HTTP servers; HTTPS, TLS and TCP servers get no listener (the proxy would refuse them).
-            foreach (var server in gateway.Spec.Servers.Where(s => s.Port.Protocol.Equals("HTTP", StringComparison.OrdinalIgnoreCase)))
+            // The gateway serves plaintext HTTP servers and HTTPS servers it terminates (SIMPLE, MUTUAL); TLS passthrough
+            // and TCP servers get no listener (the proxy would refuse them).
+            foreach (var server in gateway.Spec.Servers)
             {
+                if (ListenerProtocol(server) is not { } protocol) continue;
                 var number = server.Port.Number;
                 if (!listeners.TryGetValue(number, out var listener))
                 {
-                    listener = (server.Port.Protocol.ToLowerInvariant(), new SortedSet<string>(StringComparer.Ordinal), []);
+                    listener = (protocol, new SortedSet<string>(StringComparer.Ordinal), [], [], new SortedSet<string>(StringComparer.Ordinal));
                     listeners[number] = listener;
                 }
+                // One port is either plaintext or TLS: a server of the other kind on it conflicts, and Istio keeps the first.
+                if (listener.Protocol != protocol) continue;
                 foreach (var host in server.Hosts) listener.Hosts.Add(HostPart(host));
+                if (protocol == "https") listener.Tls.Add(GatewayCredentials.Server(server, proxy.Namespace, mesh));
+                else if (server.Tls?.HttpsRedirect == true) foreach (var host in server.Hosts) listener.Redirects.Add(HostPart(host));
                 foreach (var vs in bound.Where(vs => server.Hosts.Any(h => AdmitsNamespace(h, gateway, vs))))
                 {
                     if (!routed.Add((gateway.Ref, number, vs.Ref))) continue;
@@ -66,11 +72,20 @@ internal static class GatewayBuilder
             Protocol = l.Value.Protocol,
             Hosts = [.. l.Value.Hosts],
             VirtualHosts = [.. l.Value.VirtualHosts],
+            TlsServers = [.. l.Value.Tls],
+            HttpsRedirectHosts = [.. l.Value.Redirects],
         })];
     }
 
+    /// <summary>"http" for a plaintext HTTP server, "https" for an HTTPS server the gateway terminates; null for what it does not serve.</summary>
+    private static string? ListenerProtocol(GatewayServer server)
+    {
+        if (server.Port.Protocol.Equals("HTTP", StringComparison.OrdinalIgnoreCase)) return "http";
+        return server.Port.Protocol.Equals("HTTPS", StringComparison.OrdinalIgnoreCase) && server.Tls?.Mode is "SIMPLE" or "MUTUAL" ? "https" : null;
+    }
+
     /// <summary>Gateway hosts may be written "namespace/host" to limit which VirtualServices bind; the listener serves the host part.</summary>
-    private static string HostPart(string host)
+    internal static string HostPart(string host)
     {
         var slash = host.IndexOf('/', StringComparison.Ordinal);
         return (slash < 0 ? host : host[(slash + 1)..]).ToLowerInvariant();

@@ -56,6 +56,14 @@ internal static class HttpRouteConverter
             TimeoutMs = Milliseconds(route.Timeout),
             RetryAttempts = route.Retries?.Attempts,
             RequestHeaders = Edits(route.Headers?.Request),
+            ResponseHeaders = Edits(route.Headers?.Response),
+            Fault = route.Fault is { } fault ? new RouteFault
+            {
+                DelayMs = fault.Delay is { } delay ? Milliseconds(delay.FixedDelay) : null,
+                DelayPercent = fault.Delay?.Percentage ?? 0,
+                AbortStatus = fault.Abort?.HttpStatus,
+                AbortPercent = fault.Abort?.Percentage ?? 0,
+            } : null,
         };
     }
 

@@ -253,6 +253,27 @@ public sealed record HttpRetry
     public int Attempts { get; init; }
 }
 
+/// <summary>Istio's HTTPFaultInjection: delay and/or abort a share of the route's requests before they leave.</summary>
+public sealed record HttpFault
+{
+    public FaultDelay? Delay { get; init; }
+    public FaultAbort? Abort { get; init; }
+}
+
+/// <summary>Hold a request for <see cref="FixedDelay"/> before forwarding it; <see cref="Percentage"/> of requests (0–100; Istio: all when unset).</summary>
+public sealed record FaultDelay
+{
+    public TimeSpan FixedDelay { get; init; }
+    public double Percentage { get; init; } = 100;
+}
+
+/// <summary>Answer <see cref="HttpStatus"/> without forwarding; <see cref="Percentage"/> of requests (0–100; Istio: all when unset).</summary>
+public sealed record FaultAbort
+{
+    public int HttpStatus { get; init; }
+    public double Percentage { get; init; } = 100;
+}
+
 /// <summary>Header manipulation for one direction: fields set (replacing), added (appended) and removed.</summary>
 public sealed record HeaderOperations
 {
@@ -281,6 +302,7 @@ public sealed record HeaderOperations
 public sealed record HttpHeaders
 {
     public HeaderOperations? Request { get; init; }
+    public HeaderOperations? Response { get; init; }
 }
 
 public sealed record HttpRoute
@@ -293,6 +315,7 @@ public sealed record HttpRoute
     public TimeSpan? Timeout { get; init; }
     public HttpRetry? Retries { get; init; }
     public HttpHeaders? Headers { get; init; }
+    public HttpFault? Fault { get; init; }
 
     /// <summary>Structural: lists and maps compare by content.</summary>
     public bool Equals(HttpRoute? other) =>
@@ -303,7 +326,8 @@ public sealed record HttpRoute
             && Rewrite == other.Rewrite
             && Timeout == other.Timeout
             && Retries == other.Retries
-            && Headers == other.Headers;
+            && Headers == other.Headers
+            && Fault == other.Fault;
 
     public override int GetHashCode()
     {
@@ -315,6 +339,7 @@ public sealed record HttpRoute
         hash.Add(Timeout);
         hash.Add(Retries);
         hash.Add(Headers);
+        hash.Add(Fault);
         return hash.ToHashCode();
     }
 }

@@ -240,6 +240,9 @@ internal sealed class VirtualServiceValidator : ResourceValidator
                 if (route.Match[m].Port is { } port && !InPortRange(port)) ctx.Error($"{path}.match[{m}].port", $"port {port} must be in the range 1..65535");
             }
             Destinations(ctx, path, route.Route);
+            HeaderEdits(ctx, $"{path}.headers.request", route.Headers?.Request);
+            HeaderEdits(ctx, $"{path}.headers.response", route.Headers?.Response);
+            Fault(ctx, $"{path}.fault", route.Fault);
         }
         for (var i = 0; i < spec.Tcp.Length; i++)
         {
@@ -249,6 +252,41 @@ internal sealed class VirtualServiceValidator : ResourceValidator
         }
         ExportTo.Validate(ctx, spec.ExportTo);
     }
+
+    /// <summary>
+    /// Edited fields go onto the wire as written: a name must be an RFC 9110 §5.1 token and a value must hold no
+    /// CR, LF or NUL (RFC 9110 §5.5), or one edit could smuggle further fields into every routed message.
+    /// </summary>
+    private static void HeaderEdits(ReadContext ctx, string path, HeaderOperations? operations)
+    {
+        if (operations is null) return;
+        foreach (var (kind, fields) in new[] { ("set", operations.Set), ("add", operations.Add) })
+        {
+            foreach (var (name, value) in fields)
+            {
+                if (!IsToken(name)) ctx.Error($"{path}.{kind}", $"\"{name}\" is not a valid header name", "use letters, digits and -");
+                else if (value.AsSpan().IndexOfAny('\r', '\n', '\0') >= 0) ctx.Error($"{path}.{kind}.{name}", "a header value cannot contain CR, LF or NUL");
+            }
+        }
+        for (var r = 0; r < operations.Remove.Length; r++)
+        {
+            if (!IsToken(operations.Remove[r])) ctx.Error($"{path}.remove[{r}]", $"\"{operations.Remove[r]}\" is not a valid header name", "use letters, digits and -");
+        }
+    }
+
+    /// <summary>Istio's rules: a fault needs a delay or an abort, a delay a positive fixedDelay, an abort a status from 200 to 599.</summary>
+    private static void Fault(ReadContext ctx, string path, HttpFault? fault)
+    {
+        if (fault is null) return;
+        if (fault.Delay is null && fault.Abort is null) ctx.Error(path, "a fault needs a delay or an abort", "fault: {abort: {httpStatus: 503, percentage: {value: 10}}}");
+        if (fault.Delay is { } delay && delay.FixedDelay <= TimeSpan.Zero)
+            ctx.Error($"{path}.delay.fixedDelay", "a delay needs a fixedDelay greater than zero", "fixedDelay: 5s");
+        if (fault.Abort is { } abort && abort.HttpStatus is < 200 or > 599)
+            ctx.Error($"{path}.abort.httpStatus", $"httpStatus {abort.HttpStatus} must be in the range 200..599", "httpStatus: 503");
+    }
+
+    private static bool IsToken(string name) =>
+        name.Length > 0 && name.All(c => c < 127 && (char.IsAsciiLetterOrDigit(c) || "!#$%&'*+-.^_`|~".Contains(c, StringComparison.Ordinal)));
 
     private static void Destinations(ReadContext ctx, string path, ImmutableArray<WeightedDestination> route)
     {

@@ -50,7 +50,8 @@ internal static class EnvoyConfigDump
                 json.WriteString("@type", "type.meshwork.dev/ProxySnapshot");
                 json.WriteString("last_updated", updated);
                 json.WritePropertyName("snapshot");
-                JsonSerializer.Serialize(json, config.Snapshot, ProtocolJson.Indented.ProxySnapshot);
+                // A gateway's server keys stay in the proxy: the dump shows them redacted, as Envoy's admin does secrets.
+                JsonSerializer.Serialize(json, config.Snapshot.WithoutKeys(), ProtocolJson.Indented.ProxySnapshot);
                 json.WriteEndObject();
             }
             json.WriteEndArray();

@@ -136,7 +136,8 @@ internal static class Http1Relay
     /// network failures: the result says which side failed and at what stage.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public static async ValueTask<ExchangeResult> ExchangeAsync(HttpInput downIn, HttpOutput downOut, RequestFrame request, UpstreamConnection up, CancellationToken cancellationToken)
+    public static async ValueTask<ExchangeResult> ExchangeAsync(HttpInput downIn, HttpOutput downOut, RequestFrame request, UpstreamConnection up, CancellationToken cancellationToken,
+        FieldEdits? responseEdits = null)
     {
         var hasBody = request.Framing != BodyFraming.None;
         // Request: head and (relayed) body.
@@ -198,7 +199,7 @@ internal static class Http1Relay
                 length = head.ContentLength;
                 upstreamClose = head.ConnectionClose || (head.Http10 && !head.KeepAlive) || framing == BodyFraming.UntilClose || status == 101;
                 sentBeforeFinalHead = downOut.BytesSent;
-                WriteResponseHead(head, downOut, close: request.Close || framing == BodyFraming.UntilClose);
+                WriteResponseHead(head, downOut, close: request.Close || framing == BodyFraming.UntilClose, responseEdits);
                 up.Input.Consume(headLength);
                 break;
             }
@@ -241,8 +242,11 @@ internal static class Http1Relay
         return false;
     }
 
-    /// <summary>A response head as the proxy forwards it: its own version, the parsed status and reason, the forwarded fields.</summary>
-    private static void WriteResponseHead(HttpHead head, HttpOutput down, bool close)
+    /// <summary>
+    /// A response head as the proxy forwards it: its own version, the parsed status and reason, the forwarded fields,
+    /// edited by the route when <paramref name="edits"/> is given (a final response only, as Envoy edits it).
+    /// </summary>
+    private static void WriteResponseHead(HttpHead head, HttpOutput down, bool close, FieldEdits? edits = null)
     {
         // 1xx and 204 carry no framing field (RFC 9110 §8.6, RFC 9112 §6.1); HEAD and 304 keep theirs, which describe the representation.
         if (head.StatusCode is < 200 or 204)
@@ -255,7 +259,8 @@ internal static class Http1Relay
         down.Append(" "u8);
         down.Append(head.Second);
         down.Append("\r\n"u8);
-        head.WriteForwardedFields(down, default);
+        head.WriteForwardedFields(down, default, default, edits?.Dropped);
+        if (edits is not null) down.Append(edits.Added);
         if (close) down.Append("Connection: close\r\n"u8);
         down.Append("\r\n"u8);
     }
@@ -285,6 +290,20 @@ internal static class Http1Relay
         down.Append(close ? "\r\nconnection: close\r\n\r\n"u8 : "\r\n\r\n"u8);
         down.AppendUtf8(body);
         if (newline) down.Append("\n"u8);
+        var flush = down.FlushAsync(cancellationToken);
+        return flush.IsCompletedSuccessfully ? ValueTask.CompletedTask : IgnoreSendFailureAsync(flush);
+    }
+
+    /// <summary>
+    /// A 301 to <paramref name="location"/> with an empty body, closing the connection (a request body that may follow
+    /// is not read). <paramref name="location"/> is built from a parsed target and host, so it holds no CR or LF.
+    /// </summary>
+    public static ValueTask WriteRedirectAsync(HttpOutput down, string location, CancellationToken cancellationToken)
+    {
+        down.Discard();
+        down.Append("HTTP/1.1 301 Moved Permanently\r\nlocation: "u8);
+        down.AppendAscii(location);
+        down.Append("\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"u8);
         var flush = down.FlushAsync(cancellationToken);
         return flush.IsCompletedSuccessfully ? ValueTask.CompletedTask : IgnoreSendFailureAsync(flush);
     }

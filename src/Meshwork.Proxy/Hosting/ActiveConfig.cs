@@ -121,7 +121,11 @@ internal sealed class ActiveConfig
             })],
             TrustBundle = N(s.TrustBundle),
             TrustDomains = N(s.TrustDomains),
-            Gateways = [.. N(s.Gateways).Select(g => g with { Hosts = N(g.Hosts), VirtualHosts = N(g.VirtualHosts) })],
+            Gateways = [.. N(s.Gateways).Select(g => g with
+            {
+                Hosts = N(g.Hosts), VirtualHosts = N(g.VirtualHosts), HttpsRedirectHosts = N(g.HttpsRedirectHosts),
+                TlsServers = [.. N(g.TlsServers).Select(t => t with { Hosts = N(t.Hosts) })],
+            })],
             InboundPassthrough = s.InboundPassthrough is { } p ? p with { Authorization = N(p.Authorization), Services = N(p.Services) } : null,
         };
     }
@@ -130,6 +134,7 @@ internal sealed class ActiveConfig
         !s.Inbound.IsDefault && s.Inbound.All(p => !p.Authorization.IsDefault && !p.Services.IsDefault)
         && !s.Outbound.IsDefault && s.Outbound.All(o => !o.Ports.IsDefault && o.Ports.All(p => !p.Endpoints.IsDefault && !p.AcceptedIdentities.IsDefault))
         && !s.TrustBundle.IsDefault && !s.TrustDomains.IsDefault
-        && !s.Gateways.IsDefault && s.Gateways.All(g => !g.Hosts.IsDefault && !g.VirtualHosts.IsDefault)
+        && !s.Gateways.IsDefault && s.Gateways.All(g => !g.Hosts.IsDefault && !g.VirtualHosts.IsDefault && !g.HttpsRedirectHosts.IsDefault
+            && !g.TlsServers.IsDefault && g.TlsServers.All(t => !t.Hosts.IsDefault))
         && (s.InboundPassthrough is null || (!s.InboundPassthrough.Authorization.IsDefault && !s.InboundPassthrough.Services.IsDefault));
 }

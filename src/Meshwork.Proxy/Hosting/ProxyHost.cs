@@ -171,7 +171,7 @@ public sealed class ProxyHost : IAsyncDisposable
             var destination = new RequestDestination(fixedUpstream.Host.ToLowerInvariant(), fixedUpstream.Port, FromTarget: false);
             outboundListeners.Add((fixedUpstream.Listen, (socket, stopping) => outboundRelay.ServeAsync(socket, destination, stopping)));
         }
-        outboundListeners.AddRange(Gateway.GatewayListeners.For(options, outboundRelay));
+        outboundListeners.AddRange(Gateway.GatewayListeners.For(options, outboundRelay, state, loggerFactory.CreateLogger("Meshwork.Proxy.Gateway")));
         if (options.MetricsAddress is { } metricsAddress) metricsListen = ListenHttp1(kestrelOptions, metricsAddress, ListenerFeature.Metrics);
         adminListen = ListenHttp1(kestrelOptions, adminAddress, ListenerFeature.Admin);
 

@@ -36,6 +36,18 @@ internal sealed class OutboundHttp1Relay(UpstreamCall call, ProxyState state, Pr
     public async Task ServeAsync(Socket socket, RequestDestination? fixedDestination, CancellationToken stopping, int? gatewayPort = null)
     {
         await using var stream = new NetworkStream(socket, ownsSocket: false);
+        await ServeAsync(socket, stream, fixedDestination, stopping, gatewayPort).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Serves an HTTPS Gateway port's connection once TLS is terminated: requests are read from and answered on
+    /// <paramref name="tls"/>, routed as on a plaintext gateway port.
+    /// </summary>
+    public Task ServeGatewayTlsAsync(Socket socket, Stream tls, int gatewayPort, CancellationToken stopping)
+        => ServeAsync(socket, tls, null, stopping, gatewayPort);
+
+    private async Task ServeAsync(Socket socket, Stream stream, RequestDestination? fixedDestination, CancellationToken stopping, int? gatewayPort)
+    {
         using var downIn = new HttpInput(stream, RelaySide.Downstream);
         using var downOut = new HttpOutput(stream, RelaySide.Downstream);
         using var pending = new HttpOutput(Stream.Null, RelaySide.Upstream);
@@ -61,6 +73,12 @@ internal sealed class OutboundHttp1Relay(UpstreamCall call, ProxyState state, Pr
             }
         }
         catch (Exception e) when (e is RelayException or OperationCanceledException or ObjectDisposedException) { return; }
+        if (stream is System.Net.Security.SslStream tls)
+        {
+            // RFC 8446 §6.1: close_notify before the transport closes, so the client sees an end, not a truncation.
+            try { await tls.ShutdownAsync().ConfigureAwait(false); }
+            catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException) { }
+        }
         try { socket.Shutdown(SocketShutdown.Send); }
         catch (Exception e) when (e is SocketException or ObjectDisposedException) { }
     }
@@ -109,6 +127,16 @@ internal sealed class OutboundHttp1Relay(UpstreamCall call, ProxyState state, Pr
                 await Http1Relay.WriteLocalResponseAsync(downOut, 503, "meshwork: the proxy has no configuration yet", close: true, CancellationToken.None).ConfigureAwait(false);
                 return Next.Close;
             }
+            if (gatewayPort is int plainPort && config.GatewayRoutes.RedirectsToHttps(plainPort, destination.Host))
+            {
+                // A server with tls.httpsRedirect answers every request with a 301 to the same host and path over
+                // https (Envoy's require_tls: ALL), on https's default port.
+                var location = $"https://{destination.Host}{System.Text.Encoding.ASCII.GetString(Http1Relay.OriginForm(head.Second))}";
+                downIn.Consume(headLength);
+                await Http1Relay.WriteRedirectAsync(downOut, location, CancellationToken.None).ConfigureAwait(false);
+                metrics.RecordRequest(call.HttpLabels(config, null, null), 301, ResponseFlags.None, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                return Next.Close;
+            }
             routed = gatewayPort is int port
                 ? UpstreamCall.RouteAtGateway(config, port, destination.Host, new Http1RouteRequest(head))
                 : UpstreamCall.Route(config, destination.Host, destination.Port, new Http1RouteRequest(head));
@@ -133,12 +161,19 @@ internal sealed class OutboundHttp1Relay(UpstreamCall call, ProxyState state, Pr
             metrics.RecordRequest(call.HttpLabels(config, null, null), noRoute.Status, noRoute.Flags, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             return Next.Close;
         }
-        return await ExchangeAsync(downIn, downOut, pending, frame, config, routed.Target!, routed.Route, method, started).ConfigureAwait(false);
+        var fault = InjectedFault.Draw(routed.Route);
+        var close = frame.Framing != BodyFraming.None || frame.Close;
+        if ((fault.Delays || fault.Aborts)
+            && await fault.ApplyAsync(downOut, close, metrics, call.HttpLabels(config, routed.Target, null), started, CancellationToken.None).ConfigureAwait(false))
+        {
+            return close ? Next.Close : Next.KeepAlive;
+        }
+        return await ExchangeAsync(downIn, downOut, pending, frame, config, routed.Target!, routed.Route, method, started, fault).ConfigureAwait(false);
     }
 
     /// <summary>Connect (or reuse), send, relay the answer; retries what was not sent; maps failures; records the metric.</summary>
     private async ValueTask<Next> ExchangeAsync(HttpInput downIn, HttpOutput downOut, HttpOutput pending, Http1Relay.RequestFrame frame,
-        ActiveConfig config, RouteTarget target, CompiledRoute? route, string method, long started)
+        ActiveConfig config, RouteTarget target, CompiledRoute? route, string method, long started, InjectedFault fault)
     {
         // The route's timeout bounds the whole exchange: connect, send, and the response head (Envoy's route timeout).
         using var deadline = route?.Timeout is { } timeout ? new CancellationTokenSource(timeout) : null;
@@ -173,7 +208,7 @@ internal sealed class OutboundHttp1Relay(UpstreamCall call, ProxyState state, Pr
                     var failure = UpstreamCall.Fail(stage, retried, connect.Failure?.Message ?? "", target);
                     ProxyLog.OutboundFailed(logger, method, target.Authority, stage, connect.Failure?.Message ?? "no ready endpoint");
                     await Http1Relay.WriteLocalResponseAsync(downOut, failure.Status, failure.Body, close: true, CancellationToken.None).ConfigureAwait(false);
-                    metrics.RecordRequest(call.HttpLabels(config, target, endpoint), failure.Status, failure.Flags, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                    metrics.RecordRequest(call.HttpLabels(config, target, endpoint), failure.Status, fault.WithDelayFlag(failure.Flags), Stopwatch.GetElapsedTime(started).TotalMilliseconds);
                     return Next.Close;
                 }
                 up = new UpstreamConnection(connect.Stream!);
@@ -181,7 +216,7 @@ internal sealed class OutboundHttp1Relay(UpstreamCall call, ProxyState state, Pr
             up.Output.Append(pending.Written);
             if (endpoint!.Tls == UpstreamTlsMode.IstioMutual && !network) up.Output.Append(config.PeerFields);
             Http1Relay.EndHead(up.Output);
-            result = await Http1Relay.ExchangeAsync(downIn, downOut, frame, up, token).ConfigureAwait(false);
+            result = await Http1Relay.ExchangeAsync(downIn, downOut, frame, up, token, route?.ResponseEdits).ConfigureAwait(false);
             if (deadline?.IsCancellationRequested == true && result.FailedStage == UpstreamStage.Downstream)
             {
                 // The deadline, not the client, ended it: Envoy answers 504 with flag UT.
@@ -223,7 +258,7 @@ internal sealed class OutboundHttp1Relay(UpstreamCall call, ProxyState state, Pr
                 }
             }
         }
-        metrics.RecordRequest(labels, status, flags, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        metrics.RecordRequest(labels, status, fault.WithDelayFlag(flags), Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         return next;
     }
 

@@ -71,6 +71,22 @@ public sealed record HttpRouteRule
     /// <summary>Attempts after the first for a request that was not sent (connect failures); null: the proxy's default.</summary>
     public int? RetryAttempts { get; init; }
     public HeaderEdits? RequestHeaders { get; init; }
+    /// <summary>Edits to the response head the client gets from the upstream (not to the proxy's own error answers).</summary>
+    public HeaderEdits? ResponseHeaders { get; init; }
+    public RouteFault? Fault { get; init; }
+}
+
+/// <summary>
+/// Faults injected before a request leaves (Envoy's fault filter, which runs ahead of the router): a delay of
+/// <see cref="DelayMs"/> for <see cref="DelayPercent"/> of requests, then an answer of <see cref="AbortStatus"/> for
+/// <see cref="AbortPercent"/> of them instead of forwarding. Percentages run from 0 to 100.
+/// </summary>
+public sealed record RouteFault
+{
+    public int? DelayMs { get; init; }
+    public double DelayPercent { get; init; }
+    public int? AbortStatus { get; init; }
+    public double AbortPercent { get; init; }
 }
 
 /// <summary>A DestinationRule subset of one service port: its pods, and the client TLS decided for them.</summary>

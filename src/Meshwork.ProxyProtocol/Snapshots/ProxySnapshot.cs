@@ -114,7 +114,8 @@ public sealed record UpstreamEndpoint
 }
 
 /// <summary>
-/// The servers of the Gateways that select this gateway on one port: plaintext HTTP, accepting the
+/// The servers of the Gateways that select this gateway on one port: plaintext HTTP ("http") or HTTPS ("https",
+/// terminated with the credential of the server <see cref="TlsServers"/> picks by SNI), accepting the
 /// <see cref="Hosts"/> patterns ("*", exact, "*.suffix"); a request for any other host is a 404.
 /// </summary>
 public sealed record GatewayListener
@@ -125,4 +126,8 @@ public sealed record GatewayListener
     public ImmutableArray<string> Hosts { get; init; } = [];
     /// <summary>The HTTP routes of the VirtualServices bound to these servers, by their host patterns, in binding order.</summary>
     public ImmutableArray<VirtualHostRoutes> VirtualHosts { get; init; } = [];
+    /// <summary>The HTTPS servers of this port, in Gateway order; empty on a plaintext port.</summary>
+    public ImmutableArray<GatewayTlsServer> TlsServers { get; init; } = [];
+    /// <summary>Host patterns of plaintext servers with <c>tls.httpsRedirect</c>: their requests get a 301 to https.</summary>
+    public ImmutableArray<string> HttpsRedirectHosts { get; init; } = [];
 }

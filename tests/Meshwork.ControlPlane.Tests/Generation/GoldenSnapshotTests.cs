@@ -57,7 +57,7 @@ public sealed class GoldenSnapshotTests
         }
     }
 
-    private static MeshState ReadMesh(string inputFile)
+    internal static MeshState ReadMesh(string inputFile)
     {
         var files = File.ReadLines(inputFile)
             .TakeWhile(line => line.StartsWith('#'))
@@ -69,7 +69,7 @@ public sealed class GoldenSnapshotTests
         return MeshState.From(result.Resources);
     }
 
-    private static string TestDataDirectory { get; } = FindTestData();
+    internal static string TestDataDirectory { get; } = FindTestData();
 
     private static string FindTestData()
     {

@@ -1,5 +1,5 @@
 using Meshwork.EndToEnd.Tests.Infrastructure;
-using Mw = Meshwork.EndToEnd.Tests.Infrastructure.Meshwork;
+using static Meshwork.EndToEnd.Tests.Infrastructure.HostCurl;
 
 namespace Meshwork.EndToEnd.Tests.Scenarios;
 
@@ -16,29 +16,6 @@ public sealed class IngressGatewayTutorialTests : IAsyncLifetime
     public Task InitializeAsync() => Task.CompletedTask;
 
     public Task DisposeAsync() => _mesh.DisposeAsync();
-
-    /// <summary>curl from the host: the status code and the body (status "000" when no HTTP answer came).</summary>
-    private static async Task<(string Code, string Body)> CurlAsync(string url, params string[] args)
-    {
-        var body = Path.GetTempFileName();
-        try
-        {
-            var result = await Mw.RunProcessAsync("curl", ["-s", "-m", "10", "-o", body, "-w", "%{http_code}", .. args, url], TimeSpan.FromSeconds(30));
-            return (result.Stdout.Trim(), await File.ReadAllTextAsync(body));
-        }
-        finally { File.Delete(body); }
-    }
-
-    private static async Task<(string Code, string Body)> CurlUntilAsync(Func<(string Code, string Body), bool> done, string url, params string[] args)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(90);
-        while (true)
-        {
-            var result = await CurlAsync(url, args);
-            if (done(result) || DateTime.UtcNow > deadline) return result;
-            await Task.Delay(500);
-        }
-    }
 
     private async Task<string> JsonPathUntilAsync(string template)
     {

@@ -108,6 +108,7 @@ public class FieldEqualityTests
         if (underlying == typeof(string)) return "x";
         if (underlying == typeof(int)) return 7;
         if (underlying == typeof(long)) return 7L;
+        if (underlying == typeof(double)) return 7.5;
         if (underlying == typeof(bool)) return true;
         if (underlying == typeof(byte)) return (byte)7;
         if (underlying == typeof(DateTimeOffset)) return DateTimeOffset.UnixEpoch.AddDays(1);

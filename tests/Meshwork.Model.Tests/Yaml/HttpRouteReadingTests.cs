@@ -52,15 +52,56 @@ public class HttpRouteReadingTests
     }
 
     [Fact]
-    public void Retry_conditions_and_response_header_edits_are_warned_as_not_enforced()
+    public void Retry_conditions_are_warned_as_not_enforced()
     {
-        var result = TestRead.Yaml(Route.Replace("retries: {attempts: 2}", "retries: {attempts: 2, perTryTimeout: 500ms, retryOn: 5xx}", StringComparison.Ordinal)
-            .Replace("\n    route:\n", "\n      response:\n        remove: [server]\n    route:\n", StringComparison.Ordinal));
+        var result = TestRead.Yaml(Route.Replace("retries: {attempts: 2}", "retries: {attempts: 2, perTryTimeout: 500ms, retryOn: 5xx}", StringComparison.Ordinal));
         Assert.False(result.HasErrors, TestRead.Dump(result));
         var warned = result.Diagnostics.Select(d => d.Path).ToList();
         Assert.Contains("spec.http[0].retries.retryOn", warned);
         Assert.Contains("spec.http[0].retries.perTryTimeout", warned);
-        Assert.Contains("spec.http[0].headers.response", warned);
+    }
+
+    [Fact]
+    public void Response_header_edits_are_read()
+    {
+        var vs = TestRead.One<VirtualService>(Route.Replace("\n    route:\n", "\n      response:\n        set: {x-served-by: mesh}\n        remove: [server]\n    route:\n", StringComparison.Ordinal));
+        var response = Assert.Single(vs.Spec.Http).Headers!.Response!;
+        Assert.Equal("mesh", response.Set["x-served-by"]);
+        Assert.Equal("server", Assert.Single(response.Remove));
+    }
+
+    [Theory]
+    [InlineData("request:\n        set: {\"x bad\": v}", "spec.http[0].headers.request.set")]
+    [InlineData("response:\n        add: {x-ok: \"a\\r\\nx-smuggled: 1\"}", "spec.http[0].headers.response.add.x-ok")]
+    [InlineData("response:\n        remove: [\"x:bad\"]", "spec.http[0].headers.response.remove[0]")]
+    public void A_header_edit_that_would_break_the_head_is_an_error_naming_the_field(string edit, string field)
+    {
+        var yaml = Route.Replace("      request:\n        set: {x-route: canary}\n        add: {x-trace: \"1\"}\n        remove: [x-secret]\n", $"      {edit}\n", StringComparison.Ordinal);
+        Assert.NotEqual(Route, yaml);
+        var result = TestRead.Yaml(yaml);
+        Assert.True(result.HasErrors);
+        Assert.Contains(result.Errors, e => e.ToString().Contains(field, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_fault_is_read_with_its_percentages_and_all_requests_when_none_is_given()
+    {
+        var vs = TestRead.One<VirtualService>(Route.Replace("\n    route:\n", "\n    fault:\n      delay: {fixedDelay: 2s, percentage: {value: 12.5}}\n      abort: {httpStatus: 503}\n    route:\n", StringComparison.Ordinal));
+        var fault = Assert.Single(vs.Spec.Http).Fault!;
+        Assert.Equal(new FaultDelay { FixedDelay = TimeSpan.FromSeconds(2), Percentage = 12.5 }, fault.Delay);
+        Assert.Equal(new FaultAbort { HttpStatus = 503, Percentage = 100 }, fault.Abort);
+    }
+
+    [Theory]
+    [InlineData("{}", "spec.http[0].fault")]
+    [InlineData("{abort: {httpStatus: 700}}", "spec.http[0].fault.abort.httpStatus")]
+    [InlineData("{delay: {percentage: {value: 10}}}", "spec.http[0].fault.delay.fixedDelay")]
+    [InlineData("{abort: {httpStatus: 503, percentage: {value: 150}}}", "spec.http[0].fault.abort.percentage.value")]
+    public void A_fault_istio_would_refuse_is_an_error_naming_the_field(string fault, string field)
+    {
+        var result = TestRead.Yaml(Route.Replace("\n    route:\n", $"\n    fault: {fault}\n    route:\n", StringComparison.Ordinal));
+        Assert.True(result.HasErrors);
+        Assert.Contains(result.Errors, e => e.ToString().Contains(field, StringComparison.Ordinal));
     }
 
     [Theory]

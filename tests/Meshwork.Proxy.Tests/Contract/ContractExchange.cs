@@ -6,6 +6,13 @@ public sealed record ContractRequest(string Host, string Path, params (string Na
 /// <summary>What came back. <see cref="Status"/> 0: no HTTP answer (refused, reset or closed); <see cref="Body"/> then says what happened.</summary>
 public sealed record ContractResponse(int Status, string Body)
 {
+    /// <summary>The response head's field lines as received ("name: value" per line); empty when the path does not capture them.</summary>
+    public string Head { get; init; } = "";
+
+    /// <summary>Every value of field <paramref name="name"/> in <see cref="Head"/>, in order.</summary>
+    public IReadOnlyList<string> Values(string name) =>
+        [.. Head.Split('\n').Select(l => l.TrimEnd('\r')).Where(l => l.StartsWith(name + ":", StringComparison.OrdinalIgnoreCase)).Select(l => l[(name.Length + 1)..].Trim())];
+
     public static ContractResponse NoAnswer(Exception e) => new(0, $"{e.GetType().Name}: {e.Message}");
 }
 

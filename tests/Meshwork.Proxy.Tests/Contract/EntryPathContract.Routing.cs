@@ -67,6 +67,62 @@ public abstract partial class EntryPathContract
     }
 
     [Fact]
+    public virtual async Task Response_header_edits_set_add_and_remove_fields_of_the_apps_answer()
+    {
+        var edited = ToSubset("v1") with
+        {
+            ResponseHeaders = new HeaderEdits
+            {
+                Set = [new HeaderValue("x-served-by", "mesh")],
+                Add = [new HeaderValue("x-route", "v1")],
+                Remove = ["x-internal"],
+            },
+        };
+        if (await OpenRoutedAsync(new ChainShape { Routes = [edited] }) is not var (_, entry)) return;
+        var response = await entry.SendAsync(new ContractRequest("httpbin.foo:8000", "/response-headers?x-served-by=app&x-route=app&x-internal=secret"));
+        Assert.Equal(200, response.Status);
+        Assert.Equal(["mesh"], response.Values("x-served-by"));
+        Assert.Equal(["app", "v1"], response.Values("x-route"));
+        Assert.Empty(response.Values("x-internal"));
+    }
+
+    [Fact]
+    public virtual async Task An_injected_abort_answers_its_status_without_reaching_the_app_and_flags_FI()
+    {
+        var aborting = ToSubset("v1") with { Fault = new RouteFault { AbortStatus = 418, AbortPercent = 100 } };
+        if (await OpenRoutedAsync(new ChainShape { Routes = [aborting] }) is not var (_, entry)) return;
+        var response = await entry.SendAsync(new ContractRequest("httpbin.foo:8000", "/name"));
+        Assert.Equal((418, "fault filter abort"), (response.Status, response.Body.Trim()));
+        Assert.Equal(0, _app.Requests("/name"));
+        var source = await RequestSeries.WaitForAsync(entry.SourceAdmin!, "source", s => s["response_code"] == "418");
+        Assert.NotNull(source);
+        Assert.Equal("FI", source["response_flags"]);
+    }
+
+    [Fact]
+    public virtual async Task An_injected_delay_still_forwards_the_request_and_flags_DI()
+    {
+        var delayed = ToSubset("v1") with { Fault = new RouteFault { DelayMs = 200, DelayPercent = 100 } };
+        if (await OpenRoutedAsync(new ChainShape { Routes = [delayed] }) is not var (_, entry)) return;
+        var response = await entry.SendAsync(new ContractRequest("httpbin.foo:8000", "/name"));
+        Assert.Equal((200, "httpbin"), (response.Status, response.Body.Trim()));
+        var source = await RequestSeries.WaitForAsync(entry.SourceAdmin!, "source", s => s["response_code"] == "200");
+        Assert.NotNull(source);
+        Assert.Equal("DI", source["response_flags"]);
+    }
+
+    [Fact]
+    public virtual async Task A_50_percent_abort_lets_about_half_the_requests_through()
+    {
+        var half = ToSubset("v1") with { Fault = new RouteFault { AbortStatus = 503, AbortPercent = 50 } };
+        if (await OpenRoutedAsync(new ChainShape { Routes = [half] }) is not var (_, entry)) return;
+        const int Requests = 400;
+        await entry.SendManyAsync(new ContractRequest("httpbin.foo:8000", "/split"), Requests);
+        // 12.5 points is 5 standard deviations of a fair draw over 400 requests.
+        Assert.InRange(_app.Requests("/split"), Requests * 375 / 1000, Requests * 625 / 1000);
+    }
+
+    [Fact]
     public virtual async Task A_request_no_route_matches_is_a_404_with_the_no_route_flag()
     {
         if (await OpenRoutedAsync(new ChainShape { Routes = [ToSubset("v1", Prefix("/only/"))] }) is not var (_, entry)) return;

@@ -47,6 +47,12 @@ public sealed class EchoApp : IAsyncDisposable
             var headers = c.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString());
             return Results.Text(JsonSerializer.Serialize(new Dictionary<string, object> { ["headers"] = headers, ["app"] = name }), "application/json");
         });
+        // httpbin's /response-headers: each query parameter comes back as a response field.
+        app.MapGet("/response-headers", (HttpContext c) =>
+        {
+            foreach (var (key, value) in c.Request.Query) c.Response.Headers.Append(key, value);
+            return Results.Text(name);
+        });
         app.MapGet("/ip", (HttpContext c) => Results.Text($"{{\"origin\": \"{c.Connection.RemoteIpAddress}\"}}\n", "application/json"));
         app.MapGet("/name", () => Results.Text(name));
         app.MapGet("/split", () => Results.Text(name));

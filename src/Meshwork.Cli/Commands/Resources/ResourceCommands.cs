@@ -200,6 +200,7 @@ public static partial class ResourceCommands
             return 0;
         }));
         secret.Subcommands.Add(generic);
+        secret.Subcommands.Add(CreateTlsSecret.Command());
         command.Subcommands.Add(secret);
         return command;
     }

@@ -85,7 +85,8 @@ internal static class RuntimeLifecycleCommands
             : "meshwork: pod network: every pod in its own network namespace, as its own user");
         if (IngressGateway.Enabled)
         {
-            output.WriteLine($"meshwork: ingress gateway {IngressGateway.Namespace}/{IngressGateway.Name} on port {IngressGateway.ChoosePort()} " +
+            var gatewayPort = IngressGateway.ChoosePort();
+            output.WriteLine($"meshwork: ingress gateway {IngressGateway.Namespace}/{IngressGateway.Name} on port {gatewayPort} (https {IngressGateway.HttpsPortFor(gatewayPort)}) " +
                 $"(its address: meshwork get svc -n {IngressGateway.Namespace} {IngressGateway.Name})");
         }
         return api;

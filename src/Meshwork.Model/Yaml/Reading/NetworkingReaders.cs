@@ -164,8 +164,9 @@ internal static class NetworkingReaders
             Timeout = DurationReader.Read(m, "timeout"),
             Retries = Retries(m.Map("retries")),
             Headers = Headers(m.Map("headers")),
+            Fault = Fault(m.Map("fault")),
         };
-        m.Unsupported("redirect", "directResponse", "delegate", "fault", "mirror", "mirrors",
+        m.Unsupported("redirect", "directResponse", "delegate", "mirror", "mirrors",
             "mirrorPercentage", "mirrorPercent", "mirror_percent", "corsPolicy");
         m.Finish();
         return route;
@@ -192,11 +193,58 @@ internal static class NetworkingReaders
         return retry;
     }
 
+    private static HttpFault? Fault(MapReader m)
+    {
+        if (!m.Present) return null;
+        var fault = new HttpFault { Delay = Delay(m.Map("delay")), Abort = Abort(m.Map("abort")) };
+        m.Finish();
+        return fault;
+    }
+
+    private static FaultDelay? Delay(MapReader m)
+    {
+        if (!m.Present) return null;
+        var delay = new FaultDelay { FixedDelay = DurationReader.Read(m, "fixedDelay") ?? TimeSpan.Zero, Percentage = Percentage(m) };
+        m.UnsupportedBecause("exponentialDelay", "only fixedDelay is injected");
+        m.Finish();
+        return delay;
+    }
+
+    private static FaultAbort? Abort(MapReader m)
+    {
+        if (!m.Present) return null;
+        var abort = new FaultAbort { HttpStatus = m.Int("httpStatus", min: 0, max: 999) ?? 0, Percentage = Percentage(m) };
+        m.UnsupportedBecause("grpcStatus", "only httpStatus aborts are injected");
+        m.UnsupportedBecause("http2Error", "only httpStatus aborts are injected");
+        m.Finish();
+        return abort;
+    }
+
+    /// <summary>percentage.value (0–100, a fraction allowed), or the deprecated integer percent; all requests when neither is set, as in Istio.</summary>
+    private static double Percentage(MapReader m)
+    {
+        var legacy = m.Int("percent", min: 0, max: 100);
+        var p = m.Map("percentage");
+        if (!p.Present) return legacy ?? 100;
+        double value = 100;
+        // A number in the document (10, 12.5) or a quoted one: the scalar's text either way.
+        if (p.Raw("value") is { } node)
+        {
+            var text = node is ScalarNode scalar ? scalar.Value : "";
+            if (!double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out value) || double.IsNaN(value) || value is < 0 or > 100)
+            {
+                m.Context.Error(p.Child("value"), $"\"{text}\" is not a percentage from 0 to 100", "percentage: {value: 10}");
+                value = 0;
+            }
+        }
+        p.Finish();
+        return value;
+    }
+
     private static HttpHeaders? Headers(MapReader m)
     {
         if (!m.Present) return null;
-        var headers = new HttpHeaders { Request = HeaderOperations(m.Map("request")) };
-        m.UnsupportedBecause("response", "only request headers are edited");
+        var headers = new HttpHeaders { Request = HeaderOperations(m.Map("request")), Response = HeaderOperations(m.Map("response")) };
         m.Finish();
         return headers;
     }

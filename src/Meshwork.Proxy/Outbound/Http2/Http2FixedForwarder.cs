@@ -91,6 +91,12 @@ internal sealed class Http2FixedForwarder(FixedUpstream upstream, ProxyState sta
 
         var target = routed.Target!;
         var route = routed.Route;
+        var fault = InjectedFault.Draw(route);
+        if ((fault.Delays || fault.Aborts)
+            && await fault.ApplyAsync(downOut, request.Framing != BodyFraming.None || request.Close, metrics, call.HttpLabels(config, target, null), started, cancellationToken).ConfigureAwait(false))
+        {
+            return request.Framing == BodyFraming.None && !request.Close;
+        }
         // The route's timeout bounds the exchange up to the response head (Envoy's route timeout: 504 UT).
         using var deadline = route?.Timeout is null ? null : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         if (route?.Timeout is { } timeout) deadline!.CancelAfter(timeout);
@@ -137,7 +143,7 @@ internal sealed class Http2FixedForwarder(FixedUpstream upstream, ProxyState sta
             var failed = UpstreamCall.Fail(stage, retried: tried is { Count: > 0 }, failure?.Message ?? "", target);
             ProxyLog.OutboundFailed(logger, request.Method.Method, _authority, stage, failure?.Message ?? "no ready endpoint");
             await Http1Relay.WriteLocalResponseAsync(downOut, failed.Status, failed.Body, close: true, cancellationToken).ConfigureAwait(false);
-            metrics.RecordRequest(labels, failed.Status, failed.Flags, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            metrics.RecordRequest(labels, failed.Status, fault.WithDelayFlag(failed.Flags), Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             return false;
         }
 
@@ -145,7 +151,7 @@ internal sealed class Http2FixedForwarder(FixedUpstream upstream, ProxyState sta
         using (response)
         {
             var status = (int)response.StatusCode;
-            (error, var responseStarted) = await RelayResponseAsync(response, downOut, request, body, cancellationToken).ConfigureAwait(false);
+            (error, var responseStarted) = await RelayResponseAsync(response, downOut, request, body, route?.ResponseEdits ?? FieldEdits.None, cancellationToken).ConfigureAwait(false);
             var flags = ResponseFlags.None;
             if (error is not null)
             {
@@ -158,7 +164,7 @@ internal sealed class Http2FixedForwarder(FixedUpstream upstream, ProxyState sta
                     await Http1Relay.WriteLocalResponseAsync(downOut, status, failed.Body, close: true, cancellationToken).ConfigureAwait(false);
                 }
             }
-            metrics.RecordRequest(labels, status, flags, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            metrics.RecordRequest(labels, status, fault.WithDelayFlag(flags), Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
         if (body is { Complete: false })
         {
@@ -171,7 +177,8 @@ internal sealed class Http2FixedForwarder(FixedUpstream upstream, ProxyState sta
     }
 
     /// <summary>Writes the response as HTTP/1.1: the head, then the body as it comes (Content-Length, or chunked when unknown).</summary>
-    private static async Task<(UpstreamException? Error, bool Started)> RelayResponseAsync(HttpResponseMessage response, HttpOutput downOut, RequestHead request, RequestBody? body, CancellationToken cancellationToken)
+    private static async Task<(UpstreamException? Error, bool Started)> RelayResponseAsync(HttpResponseMessage response, HttpOutput downOut, RequestHead request, RequestBody? body,
+        FieldEdits edits, CancellationToken cancellationToken)
     {
         var status = (int)response.StatusCode;
         var noBody = request.IsHead || status is (>= 100 and < 200) or 204 or 304;
@@ -182,8 +189,9 @@ internal sealed class Http2FixedForwarder(FixedUpstream upstream, ProxyState sta
         downOut.Append(" "u8);
         downOut.AppendAscii(Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status) is { Length: > 0 } reason ? reason : "Unknown");
         downOut.Append("\r\n"u8);
-        AppendHeaders(downOut, response.Headers);
-        AppendHeaders(downOut, response.Content.Headers);
+        AppendHeaders(downOut, response.Headers, edits);
+        AppendHeaders(downOut, response.Content.Headers, edits);
+        downOut.Append(edits.Added);
         if (length is { } n && (!noBody || request.IsHead)) { downOut.Append("content-length: "u8); downOut.AppendDecimal(n); downOut.Append("\r\n"u8); }
         if (chunked) downOut.Append("transfer-encoding: chunked\r\n"u8);
         // A request body the upstream answered before reading leaves the downstream connection mid-message: it closes after this.
@@ -243,11 +251,11 @@ internal sealed class Http2FixedForwarder(FixedUpstream upstream, ProxyState sta
         }
     }
 
-    private static void AppendHeaders(HttpOutput output, System.Net.Http.Headers.HttpHeaders headers)
+    private static void AppendHeaders(HttpOutput output, System.Net.Http.Headers.HttpHeaders headers, FieldEdits edits)
     {
         foreach (var (name, values) in headers.NonValidated)
         {
-            if (RequestHead.IsHopByHop(name) || name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase)) continue;
+            if (RequestHead.IsHopByHop(name) || name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase) || edits.Drops(name)) continue;
             foreach (var value in values)
             {
                 output.AppendAscii(name);

@@ -1,4 +1,5 @@
 using System.Text;
+using Meshwork.Proxy.Http1;
 using Meshwork.ProxyProtocol.Snapshots;
 
 namespace Meshwork.Proxy.Outbound.Routing;
@@ -21,6 +22,8 @@ internal sealed class CompiledRoute
     public byte[][] DroppedFields { get; }
     /// <summary>Field lines ("name: value\r\n") the forwarded head gains: set, added and the rewritten Host.</summary>
     public byte[] AddedFields { get; }
+    /// <summary>The edits to the upstream's final response head (VirtualService headers.response).</summary>
+    public FieldEdits ResponseEdits { get; }
 
     public CompiledRoute(HttpRouteRule rule, string source)
     {
@@ -31,17 +34,10 @@ internal sealed class CompiledRoute
         _totalWeight = _destinations.Sum(d => d.Weight);
         Timeout = rule.TimeoutMs is int ms and > 0 ? TimeSpan.FromMilliseconds(ms) : null;
 
-        var dropped = new List<string>();
-        var added = new StringBuilder();
-        if (rule.RequestHeaders is { } edits)
-        {
-            foreach (var set in edits.Set.IsDefault ? [] : edits.Set) { dropped.Add(set.Name); added.Append(set.Name).Append(": ").Append(set.Value).Append("\r\n"); }
-            foreach (var add in edits.Add.IsDefault ? [] : edits.Add) added.Append(add.Name).Append(": ").Append(add.Value).Append("\r\n");
-            dropped.AddRange(edits.Remove.IsDefault ? [] : edits.Remove);
-        }
-        if (rule.RewriteAuthority is { } authority) { dropped.Add("host"); added.Append("host: ").Append(authority).Append("\r\n"); }
-        DroppedFields = [.. dropped.Select(n => Encoding.ASCII.GetBytes(n.ToLowerInvariant()))];
-        AddedFields = Encoding.ASCII.GetBytes(added.ToString());
+        var request = FieldEdits.Compile(rule.RequestHeaders, rule.RewriteAuthority is { } authority ? ("host", authority) : null);
+        DroppedFields = request.Dropped;
+        AddedFields = request.Added;
+        ResponseEdits = FieldEdits.Compile(rule.ResponseHeaders);
     }
 
     /// <summary>The first match block that holds, or null; a route without blocks matches every request.</summary>
