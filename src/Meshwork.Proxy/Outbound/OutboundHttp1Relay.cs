@@ -127,7 +127,7 @@ internal sealed class OutboundHttp1Relay(UpstreamCall call, ProxyState state, Pr
             var noRoute = UpstreamCall.Fail(stage, false, routed.Error!, authority: $"{destination.Host}:{destination.Port}");
             ProxyLog.OutboundFailed(logger, method, $"{destination.Host}:{destination.Port}", stage, routed.Error!);
             await Http1Relay.WriteLocalResponseAsync(downOut, noRoute.Status, noRoute.Body, close: true, CancellationToken.None).ConfigureAwait(false);
-            metrics.RecordRequest(call.HttpLabels(config, null, null), noRoute.Status, noRoute.Flags, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            metrics.RecordRequest(call.HttpLabels(config, null, null), noRoute.Status, noRoute.Flags, Stopwatch.GetElapsedTime(started).TotalMilliseconds, 0, Http1Relay.LocalBodyBytes(noRoute.Body));
             return Next.Close;
         }
         return await ExchangeAsync(downIn, downOut, pending, frame, config, routed.Target!, routed.Route, method, started).ConfigureAwait(false);
@@ -170,7 +170,7 @@ internal sealed class OutboundHttp1Relay(UpstreamCall call, ProxyState state, Pr
                     var failure = UpstreamCall.Fail(stage, retried, connect.Failure?.Message ?? "", target);
                     ProxyLog.OutboundFailed(logger, method, target.Authority, stage, connect.Failure?.Message ?? "no ready endpoint");
                     await Http1Relay.WriteLocalResponseAsync(downOut, failure.Status, failure.Body, close: true, CancellationToken.None).ConfigureAwait(false);
-                    metrics.RecordRequest(call.HttpLabels(config, target, endpoint), failure.Status, failure.Flags, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                    metrics.RecordRequest(call.HttpLabels(config, target, endpoint), failure.Status, failure.Flags, Stopwatch.GetElapsedTime(started).TotalMilliseconds, 0, Http1Relay.LocalBodyBytes(failure.Body));
                     return Next.Close;
                 }
                 up = new UpstreamConnection(connect.Stream!);
@@ -199,6 +199,7 @@ internal sealed class OutboundHttp1Relay(UpstreamCall call, ProxyState state, Pr
         var labels = call.HttpLabels(config, target, endpoint);
         var status = result.Status;
         var flags = ResponseFlags.None;
+        var responseBytes = result.ResponseBodyBytes;
         var next = result.DownstreamMustClose ? Next.Close : Next.KeepAlive;
         if (result.FailedStage is { } failed)
         {
@@ -216,11 +217,12 @@ internal sealed class OutboundHttp1Relay(UpstreamCall call, ProxyState state, Pr
                 else if (!result.ResponseStarted)
                 {
                     status = failure.Status;
+                    responseBytes = Http1Relay.LocalBodyBytes(failure.Body);
                     await Http1Relay.WriteLocalResponseAsync(downOut, failure.Status, failure.Body, close: result.DownstreamMustClose, CancellationToken.None).ConfigureAwait(false);
                 }
             }
         }
-        metrics.RecordRequest(labels, status, flags, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        metrics.RecordRequest(labels, status, flags, Stopwatch.GetElapsedTime(started).TotalMilliseconds, result.RequestBodyBytes, responseBytes);
         return next;
     }
 
