@@ -70,6 +70,7 @@ internal sealed class InboundPipeline(
             {
                 var failed = (ServerHandshake.Failed)handshake;
                 metrics.RecordHandshake("inbound", failed.Reason);
+                RecordRefused(remote, RefusalReasons.HandshakePrefix + failed.Reason.Label());
                 ProxyLog.InboundHandshakeFailed(logger, port.Port, remote?.ToString(), failed.Reason.Label(), failed.Detail);
                 // Reset, as before any application byte: the client reads a failure, never a clean end of stream.
                 ConnectionReset.Reset(socket);
@@ -167,6 +168,23 @@ internal sealed class InboundPipeline(
     private void Reject(Socket socket, IPEndPoint? remote, InboundRejection rejection, string detail)
     {
         ProxyLog.InboundRejected(logger, target.WorkloadPort, remote?.ToString(), rejection, detail);
+        RecordRefused(remote, rejection switch
+        {
+            InboundRejection.PlaintextOnStrictPort => RefusalReasons.PlaintextOnStrict,
+            InboundRejection.TlsOnDisabledPort => RefusalReasons.TlsOnDisable,
+            InboundRejection.NoCertificate => RefusalReasons.NoCertificate,
+            _ => RefusalReasons.UnknownPort,
+        });
         ConnectionReset.Reset(socket);
+    }
+
+    /// <summary>
+    /// Counts a connection refused before HTTP, so that a caller that never makes a request still shows who it is.
+    /// The port is the workload port (the one a PeerAuthentication's portLevelMtls keys on).
+    /// </summary>
+    private void RecordRefused(IPEndPoint? remote, string reason)
+    {
+        var node = state.Config?.Snapshot.Node;
+        metrics.Refused.Record(reason, remote?.Address, node?.Workload ?? MetricLabels.Unknown, node?.Namespace ?? MetricLabels.Unknown, target.WorkloadPort);
     }
 }

@@ -27,6 +27,9 @@ internal sealed class ProxyMetrics
     private int _nextId;
 
     public Func<DateTimeOffset?>? CertificateNotAfter { get; set; }
+
+    /// <summary>Inbound connections refused before HTTP, by reason and source address.</summary>
+    public RefusedConnections Refused { get; } = new();
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
     public LabelsHandle Intern(MetricLabels labels)
@@ -134,6 +137,8 @@ internal sealed class ProxyMetrics
         foreach (var (key, box) in _handshakes.ToArray())
             o.Append("meshwork_tls_handshakes_total{direction=\"").Append(key.Direction).Append("\",result=\"").Append(key.Result)
              .Append("\",reason=\"").Append(key.Reason).Append("\"} ").Append(Interlocked.Read(ref box.Value)).Append('\n');
+
+        Refused.WritePrometheus(o);
 
         o.Append("# TYPE meshwork_gc_allocated_bytes_total counter\n");
         o.Append("meshwork_gc_allocated_bytes_total ").Append(GC.GetTotalAllocatedBytes(precise: false)).Append('\n');
