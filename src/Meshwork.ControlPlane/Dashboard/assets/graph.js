@@ -25,6 +25,9 @@ const cy = cytoscape({
   ],
 });
 window.meshworkGraph = cy;
+let current = { nodes: [], edges: [] };
+cy.on('tap', 'edge', (event) => window.meshworkDetails.showEdge(current.edges[event.target.data('index')], current));
+cy.on('tap', 'node[kind = "workload"]', (event) => window.meshworkDetails.showWorkload(event.target.id()));
 
 function rate(value) {
   return value >= 10 ? value.toFixed(0) : value >= 0.1 ? value.toFixed(2) : value.toFixed(3);
@@ -38,6 +41,7 @@ function edgeLabel(edge) {
 }
 
 function render(graph) {
+  current = graph;
   const names = new Map(graph.nodes.map((n) => [n.id, n.namespace ? `${n.name}.${n.namespace}` : n.name]));
   const rowNames = new Map(graph.nodes.map((n) => [n.id, n.kind === 'service' ? `${names.get(n.id)} (service)` : names.get(n.id)]));
   for (const node of graph.nodes) {
@@ -50,13 +54,14 @@ function render(graph) {
   cy.add(graph.nodes.map((n) => ({ group: 'nodes', data: { id: n.id, kind: n.kind, label: names.get(n.id) } })));
   cy.add(graph.edges.map((e, i) => ({
     group: 'edges',
-    data: { id: `e${i}`, source: e.source, target: e.target, padlock: e.padlock, refused: e.refused, label: edgeLabel(e) },
+    data: { id: `e${i}`, index: i, source: e.source, target: e.target, padlock: e.padlock, refused: e.refused, label: edgeLabel(e) },
   })));
   cy.layout({ name: 'breadthfirst', directed: true, spacingFactor: 1.3, padding: 30 }).run();
 
   const rows = document.querySelector('#edges tbody');
   rows.replaceChildren(...graph.edges.map((e) => {
     const row = document.createElement('tr');
+    row.addEventListener('click', () => window.meshworkDetails.showEdge(e, current));
     row.dataset.source = e.source;
     row.dataset.target = e.target;
     row.dataset.padlock = String(e.padlock);
