@@ -110,7 +110,7 @@ public class ProxyHotPathBenchmarks
     public bool Authorization() => AuthzEvaluator.Evaluate(_policies, _authzRequest).Allowed;
 
     [Benchmark]
-    public void MetricsRecording() => _metrics.RecordRequest(_labels, 200, ResponseFlags.None, 0.42);
+    public void MetricsRecording() => _metrics.RecordRequest(_labels, 200, ResponseFlags.None, 0.42, 0, 12);
 
     /// <summary>Inbound head rewrite: hop-by-hop fields out, the client's XFCC out, the proxy's XFCC in.</summary>
     [Benchmark]
@@ -158,7 +158,7 @@ public class ProxyHotPathBenchmarks
             var result = await Http1Relay.ExchangeAsync(c.DownIn, c.DownOut, frame, up, default).ConfigureAwait(false);
             if (!result.UpstreamReusable || result.Status != 200) throw new InvalidOperationException($"unexpected exchange result {result}");
             c.Pool.Return(0, up);
-            c.Metrics.RecordRequest(c.Labels, result.Status, ResponseFlags.None, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            c.Metrics.RecordRequest(c.Labels, result.Status, ResponseFlags.None, Stopwatch.GetElapsedTime(started).TotalMilliseconds, result.RequestBodyBytes, result.ResponseBodyBytes);
             statuses += result.Status;
         }
         return statuses;

@@ -20,6 +20,7 @@ public sealed partial class CertificateEndpoints(
     MeshCallerAuthenticator authenticator,
     CertificateRateLimiter limiter,
     PushOptions options,
+    IssuedCertificates issued,
     ILogger<CertificateEndpoints> logger)
 {
     public async Task<IResult> IssueAsync(HttpContext context)
@@ -56,6 +57,7 @@ public sealed partial class CertificateEndpoints(
         {
             var ttl = request.ValiditySeconds > 0 ? TimeSpan.FromSeconds(request.ValiditySeconds) : (TimeSpan?)null;
             var chain = ca.Sign(request.Csr, identity, ttl);
+            issued.Record(identity.Uri, chain[0]);
             LogIssued(identity.Uri, caller.How);
             return Results.Json(new CertificateResponse { CertChain = chain, TrustBundle = ca.TrustBundle.ToPem() }, ProtocolJson.Default.CertificateResponse);
         }

@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using Meshwork.ControlPlane.Hosting;
 using Meshwork.ControlPlane.Observability;
 using Meshwork.ControlPlane.Push;
 using Microsoft.AspNetCore.Builder;
@@ -25,6 +26,7 @@ public static class DashboardEndpoints
     {
         ["index.html"] = "text/html; charset=utf-8",
         ["graph.js"] = "text/javascript; charset=utf-8",
+        ["details.js"] = "text/javascript; charset=utf-8",
         ["dashboard.css"] = "text/css; charset=utf-8",
         ["cytoscape.min.js"] = "text/javascript; charset=utf-8",
     }.ToFrozenDictionary(StringComparer.Ordinal);
@@ -64,7 +66,19 @@ public static class DashboardEndpoints
         app.MapGet($"{Root}assets/{{name}}", (HttpContext c, DashboardSessions sessions, string name) => Refuse(c, sessions) ?? Asset(c, name));
         app.MapGet($"{Root}api/graph", async (HttpContext c, DashboardSessions sessions, TrafficRing ring, PrometheusQuery prometheus, TimeProvider time) =>
             Refuse(c, sessions) ?? await ObservabilityServices.GraphAsync(c, ring, prometheus, time).ConfigureAwait(false));
+        app.MapGet($"{Root}api/workload", (HttpContext c, DashboardSessions sessions, IMeshStateSource mesh, Ca.IssuedCertificates issued) =>
+            Refuse(c, sessions) ?? Workload(c, mesh, issued));
         return app;
+    }
+
+    /// <summary>?namespace=&amp;name= → the workload's <see cref="WorkloadView"/>, or 404.</summary>
+    private static IResult Workload(HttpContext context, IMeshStateSource mesh, Ca.IssuedCertificates issued)
+    {
+        var ns = context.Request.Query["namespace"].ToString();
+        var name = context.Request.Query["name"].ToString();
+        return WorkloadView.Of(mesh.Current, issued, ns, name) is { } view
+            ? Results.Json(view, DashboardJson.Default.WorkloadView)
+            : Results.NotFound();
     }
 
     private static IResult? Refuse(HttpContext context, DashboardSessions sessions) =>

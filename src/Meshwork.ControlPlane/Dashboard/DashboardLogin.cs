@@ -8,4 +8,5 @@ public sealed record DashboardLogin(string LoginPath, DateTimeOffset ExpiresAt)
 
 [System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.CamelCase)]
 [System.Text.Json.Serialization.JsonSerializable(typeof(DashboardLogin))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(WorkloadView))]
 public sealed partial class DashboardJson : System.Text.Json.Serialization.JsonSerializerContext;

@@ -53,7 +53,8 @@ public static class ObservabilityServices
         var ns = context.Request.Query["namespace"].ToString() is { Length: > 0 } given ? given : null;
         var now = time.GetUtcNow();
         var graph = await prometheus.IncreaseAsync(window, context.RequestAborted).ConfigureAwait(false) is { } counted
-            ? TrafficGraph.Of(counted, now - window, now, ns, TrafficGraph.FromPrometheus)
+            ? TrafficGraph.Of(counted, now - window, now, ns, TrafficGraph.FromPrometheus,
+                await prometheus.RefusedIncreaseAsync(window, context.RequestAborted).ConfigureAwait(false))
             : TrafficGraph.Over(ring.Since(now - window), ns) ?? new TrafficGraph(now - window, now, [], [], TrafficGraph.FromProxies);
         return Results.Json(graph, TrafficGraphJson.Default.TrafficGraph);
     }

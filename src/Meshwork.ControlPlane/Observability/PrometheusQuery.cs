@@ -19,6 +19,7 @@ public sealed class PrometheusQuery(IMeshStateSource mesh)
     private static readonly string[] ByLabels =
         ["source_workload", "source_workload_namespace", "destination_workload", "destination_workload_namespace",
          "destination_service", "connection_security_policy", "response_code"];
+    private static readonly string[] RefusedByLabels = ["source_address", "destination_workload", "destination_workload_namespace", "reason"];
 
     private readonly HttpClient _http = new(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false, ConnectTimeout = QueryTimeout })
     {
@@ -38,16 +39,23 @@ public sealed class PrometheusQuery(IMeshStateSource mesh)
     }
 
     /// <summary>The requests per edge over <paramref name="window"/> ending now, or null when Prometheus cannot say.</summary>
-    public async Task<IReadOnlyDictionary<EdgeKey, EdgeCounters>?> IncreaseAsync(TimeSpan window, CancellationToken cancellationToken)
+    public Task<IReadOnlyDictionary<EdgeKey, EdgeCounters>?> IncreaseAsync(TimeSpan window, CancellationToken cancellationToken) =>
+        AskAsync($"sum by ({string.Join(',', ByLabels)}) (increase(istio_requests_total{{reporter=\"destination\"}}[{Range(window)}]))", Read, cancellationToken);
+
+    /// <summary>The connections each destination refused before HTTP over <paramref name="window"/>, or null when Prometheus cannot say.</summary>
+    public Task<IReadOnlyDictionary<RefusedKey, double>?> RefusedIncreaseAsync(TimeSpan window, CancellationToken cancellationToken) =>
+        AskAsync($"sum by ({string.Join(',', RefusedByLabels)}) (increase({RefusedCounters.Metric}[{Range(window)}]))", ReadRefused, cancellationToken);
+
+    private static string Range(TimeSpan window) => ((int)window.TotalSeconds).ToString(CultureInfo.InvariantCulture) + "s";
+
+    private async Task<T?> AskAsync<T>(string query, Func<JsonElement, T?> read, CancellationToken cancellationToken) where T : class
     {
         if (Locate() is not { } prometheus) return null;
-        var range = ((int)window.TotalSeconds).ToString(CultureInfo.InvariantCulture);
-        var query = $"sum by ({string.Join(',', ByLabels)}) (increase(istio_requests_total{{reporter=\"destination\"}}[{range}s]))";
         try
         {
             using var document = JsonDocument.Parse(await _http.GetStringAsync(
                 new Uri(prometheus, $"/api/v1/query?query={Uri.EscapeDataString(query)}"), cancellationToken).ConfigureAwait(false));
-            return Read(document.RootElement);
+            return read(document.RootElement);
         }
         catch (Exception e) when (e is HttpRequestException or JsonException or InvalidOperationException or KeyNotFoundException
             or FormatException || e is TaskCanceledException && !cancellationToken.IsCancellationRequested)
@@ -59,19 +67,42 @@ public sealed class PrometheusQuery(IMeshStateSource mesh)
     /// <summary>An instant-vector answer ({"status":"success","data":{"result":[{"metric":{…},"value":[t,"v"]}]}}) as edge counts.</summary>
     internal static IReadOnlyDictionary<EdgeKey, EdgeCounters>? Read(JsonElement answer)
     {
-        if (answer.GetProperty("status").GetString() != "success") return null;
+        if (Rows(answer) is not { } rows) return null;
         var edges = new Dictionary<EdgeKey, EdgeCounters>();
-        foreach (var series in answer.GetProperty("data").GetProperty("result").EnumerateArray())
+        foreach (var (label, value) in rows)
         {
-            var labels = series.GetProperty("metric");
-            string Label(string name) => labels.TryGetProperty(name, out var v) && v.GetString() is { Length: > 0 } s ? s : "unknown";
-            var value = double.Parse(series.GetProperty("value")[1].GetString()!, NumberStyles.Float, CultureInfo.InvariantCulture);
-            if (!double.IsFinite(value) || value <= 0) continue;
-            var key = new EdgeKey(Label("source_workload"), Label("source_workload_namespace"), Label("destination_workload"),
-                Label("destination_workload_namespace"), Label("destination_service"), Label("connection_security_policy"));
-            var error = Label("response_code").StartsWith('5');
+            var key = new EdgeKey(label("source_workload"), label("source_workload_namespace"), label("destination_workload"),
+                label("destination_workload_namespace"), label("destination_service"), label("connection_security_policy"));
+            var error = label("response_code").StartsWith('5');
             edges[key] = edges.GetValueOrDefault(key) + new EdgeCounters(value, error ? value : 0);
         }
         return edges;
+    }
+
+    internal static IReadOnlyDictionary<RefusedKey, double>? ReadRefused(JsonElement answer)
+    {
+        if (Rows(answer) is not { } rows) return null;
+        var refused = new Dictionary<RefusedKey, double>();
+        foreach (var (label, value) in rows)
+        {
+            var key = RefusedCounters.KeyOf(label);
+            refused[key] = refused.GetValueOrDefault(key) + value;
+        }
+        return refused;
+    }
+
+    /// <summary>The series of a successful answer with a positive value, each as a label reader ("unknown" when absent) and the value; null for an error answer.</summary>
+    private static List<(Func<string, string> Label, double Value)>? Rows(JsonElement answer)
+    {
+        if (answer.GetProperty("status").GetString() != "success") return null;
+        var rows = new List<(Func<string, string>, double)>();
+        foreach (var series in answer.GetProperty("data").GetProperty("result").EnumerateArray())
+        {
+            var labels = series.GetProperty("metric").Clone();
+            var value = double.Parse(series.GetProperty("value")[1].GetString()!, NumberStyles.Float, CultureInfo.InvariantCulture);
+            if (!double.IsFinite(value) || value <= 0) continue;
+            rows.Add((name => labels.TryGetProperty(name, out var v) && v.GetString() is { Length: > 0 } s ? s : "unknown", value));
+        }
+        return rows;
     }
 }

@@ -38,22 +38,24 @@ public sealed class ProxyScraper(ProxyRegistry registry, TrafficRing ring, TimeP
         var scrapes = proxies
             .Select(p => (p.Id, Target: PrometheusTargets.TargetOf(p.Registration)))
             .Where(p => p.Target is not null)
-            .Select(async p => (p.Id, Edges: await ScrapeAsync(p.Target!, cancellationToken).ConfigureAwait(false)))
+            .Select(async p => (p.Id, Text: await ScrapeAsync(p.Target!, cancellationToken).ConfigureAwait(false)))
             .ToList();
         var byProxy = ImmutableDictionary.CreateBuilder<string, IReadOnlyDictionary<EdgeKey, EdgeCounters>>(StringComparer.Ordinal);
-        foreach (var (id, edges) in await Task.WhenAll(scrapes).ConfigureAwait(false))
+        var refused = ImmutableDictionary.CreateBuilder<string, IReadOnlyDictionary<RefusedKey, double>>(StringComparer.Ordinal);
+        foreach (var (id, text) in await Task.WhenAll(scrapes).ConfigureAwait(false))
         {
-            if (edges is not null) byProxy[id] = edges;
+            if (text is null) continue;
+            byProxy[id] = RequestCounters.Parse(text);
+            refused[id] = RefusedCounters.Parse(text);
         }
-        return new TrafficSample(at, byProxy.ToImmutable());
+        return new TrafficSample(at, byProxy.ToImmutable()) { RefusedByProxy = refused.ToImmutable() };
     }
 
-    private async Task<IReadOnlyDictionary<EdgeKey, EdgeCounters>?> ScrapeAsync(string target, CancellationToken cancellationToken)
+    private async Task<string?> ScrapeAsync(string target, CancellationToken cancellationToken)
     {
         try
         {
-            var text = await _http.GetStringAsync(new Uri($"http://{target}{PrometheusTargets.MetricsPath}"), cancellationToken).ConfigureAwait(false);
-            return RequestCounters.Parse(text);
+            return await _http.GetStringAsync(new Uri($"http://{target}{PrometheusTargets.MetricsPath}"), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
         {

@@ -22,23 +22,11 @@ public readonly record struct EdgeCounters(double Requests, double Errors)
 /// </summary>
 public static class RequestCounters
 {
-    private const string Metric = "istio_requests_total{";
-
     public static IReadOnlyDictionary<EdgeKey, EdgeCounters> Parse(string exposition)
     {
-        ArgumentNullException.ThrowIfNull(exposition);
         var edges = new Dictionary<EdgeKey, EdgeCounters>();
-        foreach (var line in exposition.Split('\n'))
+        foreach (var (labels, value) in Series(exposition, "istio_requests_total"))
         {
-            if (!line.StartsWith(Metric, StringComparison.Ordinal)) continue;
-            var close = line.LastIndexOf('}');
-            if (close < Metric.Length
-                || !double.TryParse(line.AsSpan(close + 1).Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var value)
-                || TryReadLabels(line.AsSpan(Metric.Length, close - Metric.Length)) is not { } labels
-                || labels.GetValueOrDefault("reporter") != "destination")
-            {
-                continue;
-            }
             var key = new EdgeKey(
                 labels.GetValueOrDefault("source_workload", "unknown"), labels.GetValueOrDefault("source_workload_namespace", "unknown"),
                 labels.GetValueOrDefault("destination_workload", "unknown"), labels.GetValueOrDefault("destination_workload_namespace", "unknown"),
@@ -47,6 +35,26 @@ public static class RequestCounters
             edges[key] = edges.GetValueOrDefault(key) + new EdgeCounters(value, error ? value : 0);
         }
         return edges;
+    }
+
+    /// <summary>The reporter="destination" lines of <paramref name="metric"/>: labels and value, lines that do not read skipped.</summary>
+    internal static IEnumerable<(Dictionary<string, string> Labels, double Value)> Series(string exposition, string metric)
+    {
+        ArgumentNullException.ThrowIfNull(exposition);
+        var prefix = metric + "{";
+        foreach (var line in exposition.Split('\n'))
+        {
+            if (!line.StartsWith(prefix, StringComparison.Ordinal)) continue;
+            var close = line.LastIndexOf('}');
+            if (close < prefix.Length
+                || !double.TryParse(line.AsSpan(close + 1).Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var value)
+                || TryReadLabels(line.AsSpan(prefix.Length, close - prefix.Length)) is not { } labels
+                || labels.GetValueOrDefault("reporter") != "destination")
+            {
+                continue;
+            }
+            yield return (labels, value);
+        }
     }
 
     /// <summary>name="value" pairs separated by commas, with the text format's escapes; null when malformed.</summary>

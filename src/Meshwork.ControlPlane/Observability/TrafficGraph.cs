@@ -10,6 +10,17 @@ public sealed record GraphEdge(string Source, string Target, double RequestsPerS
 {
     /// <summary>Kiali's padlock: some of the edge's requests used mutual TLS.</summary>
     public bool Padlock => MtlsRatio > 0;
+
+    /// <summary>Connections per second the target refused before HTTP (a refused edge, from <see cref="TrafficGraph.UnknownNode"/>); 0 on a traffic edge.</summary>
+    public double RefusedPerSecond { get; init; }
+
+    /// <summary>On a refused edge: the address the refused connections came from.</summary>
+    public string? SourceAddress { get; init; }
+
+    /// <summary>On a refused edge: why the target refused them ("plaintext_on_strict", "tls_untrusted_chain", …).</summary>
+    public string? RefusedReason { get; init; }
+
+    public bool Refused => RefusedPerSecond > 0;
 }
 
 /// <param name="Source">Where the counts came from: "prometheus", or "proxies" (the control plane's own samples).</param>
@@ -36,20 +47,34 @@ public sealed record TrafficGraph(DateTimeOffset From, DateTimeOffset To, Immuta
         ArgumentNullException.ThrowIfNull(window);
         if (window.Count < 2) return null;
         var (first, last) = (window[0], window[^1]);
-        var deltas = new Dictionary<EdgeKey, EdgeCounters>();
-        foreach (var proxy in window.SelectMany(s => s.ByProxy.Keys).Distinct(StringComparer.Ordinal))
+        var deltas = Increase(window, s => s.ByProxy, static (now, then) =>
+            now.Requests >= then.Requests ? new EdgeCounters(now.Requests - then.Requests, Math.Max(0, now.Errors - then.Errors)) : now,
+            static (a, b) => a + b, static d => d.Requests > 0);
+        var refused = Increase(window, s => s.RefusedByProxy, static (now, then) => now >= then ? now - then : now, static (a, b) => a + b, static d => d > 0);
+        return Of(deltas, first.At, last.At, @namespace, FromProxies, refused);
+    }
+
+    /// <summary>
+    /// Each proxy's counters from the first sample that has the proxy to the last one, summed over proxies;
+    /// <paramref name="delta"/> treats a counter lower than before as a restart.
+    /// </summary>
+    private static Dictionary<TKey, TValue> Increase<TKey, TValue>(IReadOnlyList<TrafficSample> window,
+        Func<TrafficSample, ImmutableDictionary<string, IReadOnlyDictionary<TKey, TValue>>> counters,
+        Func<TValue, TValue, TValue> delta, Func<TValue, TValue, TValue> add, Func<TValue, bool> counts)
+        where TKey : notnull where TValue : struct
+    {
+        var sums = new Dictionary<TKey, TValue>();
+        foreach (var proxy in window.SelectMany(s => counters(s).Keys).Distinct(StringComparer.Ordinal))
         {
-            var before = window.First(s => s.ByProxy.ContainsKey(proxy)).ByProxy[proxy];
-            var after = window.Last(s => s.ByProxy.ContainsKey(proxy)).ByProxy[proxy];
+            var before = counters(window.First(s => counters(s).ContainsKey(proxy)))[proxy];
+            var after = counters(window.Last(s => counters(s).ContainsKey(proxy)))[proxy];
             foreach (var (key, now) in after)
             {
-                var then = before.GetValueOrDefault(key);
-                var delta = now.Requests >= then.Requests ? new EdgeCounters(now.Requests - then.Requests, Math.Max(0, now.Errors - then.Errors)) : now;
-                if (delta.Requests > 0) deltas[key] = deltas.GetValueOrDefault(key) + delta;
+                var change = delta(now, before.GetValueOrDefault(key));
+                if (counts(change)) sums[key] = sums.TryGetValue(key, out var sum) ? add(sum, change) : change;
             }
         }
-
-        return Of(deltas, first.At, last.At, @namespace, FromProxies);
+        return sums;
     }
 
     /// <summary>
@@ -57,7 +82,12 @@ public sealed record TrafficGraph(DateTimeOffset From, DateTimeOffset To, Immuta
     /// and <paramref name="to"/>: workload → service → workload, callers the destination could not name
     /// collapsed into <see cref="UnknownNode"/>, only edges with an end in <paramref name="namespace"/> (null: all).
     /// </summary>
-    public static TrafficGraph Of(IReadOnlyDictionary<EdgeKey, EdgeCounters> deltas, DateTimeOffset from, DateTimeOffset to, string? @namespace, string source)
+    /// <remarks>
+    /// <paramref name="refused"/>, the connections each destination refused before HTTP, become refused edges from
+    /// <see cref="UnknownNode"/> straight to the workload (no service: nothing was routed), one per source address and reason.
+    /// </remarks>
+    public static TrafficGraph Of(IReadOnlyDictionary<EdgeKey, EdgeCounters> deltas, DateTimeOffset from, DateTimeOffset to, string? @namespace, string source,
+        IReadOnlyDictionary<RefusedKey, double>? refused = null)
     {
         ArgumentNullException.ThrowIfNull(deltas);
         var seconds = Math.Max(1, (to - from).TotalSeconds);
@@ -79,9 +109,18 @@ public sealed record TrafficGraph(DateTimeOffset From, DateTimeOffset To, Immuta
                 traffic[hop] = (sum.Requests + delta.Requests, sum.Errors + delta.Errors, sum.Mtls + mtls);
             }
         }
+        var refusedEdges = new List<GraphEdge>();
+        foreach (var (key, count) in refused ?? new Dictionary<RefusedKey, double>())
+        {
+            if (count <= 0 || (@namespace is not null && key.DestinationNamespace != @namespace)) continue;
+            var caller = Add(nodes, new GraphNode(UnknownNode, "unknown", UnknownNode, ""));
+            var destination = Add(nodes, new GraphNode($"workload:{key.DestinationNamespace}/{key.DestinationWorkload}", "workload", key.DestinationWorkload, key.DestinationNamespace));
+            refusedEdges.Add(new GraphEdge(caller, destination, 0, 0, 0) { RefusedPerSecond = count / seconds, SourceAddress = key.SourceAddress, RefusedReason = key.Reason });
+        }
         var edges = traffic
             .OrderBy(t => t.Key.Source, StringComparer.Ordinal).ThenBy(t => t.Key.Target, StringComparer.Ordinal)
             .Select(t => new GraphEdge(t.Key.Source, t.Key.Target, t.Value.Requests / seconds, t.Value.Errors / t.Value.Requests, t.Value.Mtls / t.Value.Requests))
+            .Concat(refusedEdges.OrderBy(e => e.Target, StringComparer.Ordinal).ThenBy(e => e.SourceAddress, StringComparer.Ordinal).ThenBy(e => e.RefusedReason, StringComparer.Ordinal))
             .ToImmutableArray();
         return new TrafficGraph(from, to, [.. nodes.Values], edges, source);
     }

@@ -2,8 +2,12 @@ using System.Collections.Immutable;
 
 namespace Meshwork.ControlPlane.Observability;
 
-/// <summary>What every proxy reported at one scrape: counters per proxy and edge.</summary>
-public sealed record TrafficSample(DateTimeOffset At, ImmutableDictionary<string, IReadOnlyDictionary<EdgeKey, EdgeCounters>> ByProxy);
+/// <summary>What every proxy reported at one scrape: counters per proxy and edge, and the connections each refused.</summary>
+public sealed record TrafficSample(DateTimeOffset At, ImmutableDictionary<string, IReadOnlyDictionary<EdgeKey, EdgeCounters>> ByProxy)
+{
+    public ImmutableDictionary<string, IReadOnlyDictionary<RefusedKey, double>> RefusedByProxy { get; init; } =
+        ImmutableDictionary<string, IReadOnlyDictionary<RefusedKey, double>>.Empty;
+}
 
 /// <summary>
 /// The last <see cref="Capacity"/> samples the control plane scraped, oldest dropped first, so that

@@ -27,6 +27,7 @@ public static class ProxyServices
         services.TryAddSingleton(new PushOptions());
         services.TryAddSingleton<ProxyRegistry>();
         services.TryAddSingleton<ConnectAdmission>();
+        services.TryAddSingleton<Ca.IssuedCertificates>();
         services.TryAddSingleton(sp => new ProxySnapshotFactory(() => sp.GetRequiredService<CertificateAuthority.CertificateAuthority>().TrustBundle));
         services.TryAddSingleton<SnapshotPusher>();
         services.AddHostedService(sp => sp.GetRequiredService<SnapshotPusher>());

@@ -80,9 +80,13 @@ internal sealed class UpstreamConnectionPool<TKey> where TKey : notnull
 }
 
 /// <summary>What one forwarded exchange came to.</summary>
-/// <remarks><paramref name="UpstreamReset"/>: the upstream reset the connection (RST) before any response, as a STRICT port does to plaintext.</remarks>
+/// <remarks>
+/// <paramref name="UpstreamReset"/>: the upstream reset the connection (RST) before any response, as a STRICT port does to plaintext.
+/// <paramref name="RequestBodyBytes"/> and <paramref name="ResponseBodyBytes"/>: the body payload relayed each way (chunk framing and
+/// headers excluded), what istio_request_bytes and istio_response_bytes measure; a body cut short counts as not relayed.
+/// </remarks>
 internal readonly record struct ExchangeResult(int Status, UpstreamStage? FailedStage, string? Error, bool ResponseStarted, bool UpstreamReusable, bool DownstreamMustClose, bool StaleConnection,
-    bool UpstreamReset = false);
+    bool UpstreamReset = false, long RequestBodyBytes = 0, long ResponseBodyBytes = 0);
 
 /// <summary>
 /// HTTP/1.1 forwarding without an HTTP object model: the request head is rewritten field by field
@@ -140,6 +144,7 @@ internal static class Http1Relay
         FieldEdits? responseEdits = null)
     {
         var hasBody = request.Framing != BodyFraming.None;
+        long requestBody = 0;
         // Request: head and (relayed) body.
         try
         {
@@ -149,7 +154,7 @@ internal static class Http1Relay
                 downOut.Append("HTTP/1.1 100 Continue\r\n\r\n"u8);
                 await downOut.FlushAsync(cancellationToken).ConfigureAwait(false);
             }
-            if (hasBody) await downIn.CopyBodyAsync(request.Framing, request.ContentLength, up.Output, cancellationToken).ConfigureAwait(false);
+            if (hasBody) requestBody = await downIn.CopyBodyAsync(request.Framing, request.ContentLength, up.Output, cancellationToken).ConfigureAwait(false);
             await up.Output.FlushAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (HttpWireException e)
@@ -170,8 +175,14 @@ internal static class Http1Relay
         {
             return new(499, UpstreamStage.Downstream, "the client went away", false, false, true, false);
         }
+        return await ReceiveResponseAsync(downOut, request, up, responseEdits, cancellationToken).ConfigureAwait(false) with { RequestBodyBytes = requestBody };
+    }
 
-        // Response head (interim 1xx ones are passed on), then body.
+    /// <summary>The response half of <see cref="ExchangeAsync"/>: the head (interim 1xx ones passed on), then the body.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private static async ValueTask<ExchangeResult> ReceiveResponseAsync(HttpOutput downOut, RequestFrame request, UpstreamConnection up, FieldEdits? responseEdits, CancellationToken cancellationToken)
+    {
+        var hasBody = request.Framing != BodyFraming.None;
         var status = 0;
         var started = false;
         long sentBeforeFinalHead = -1;
@@ -204,12 +215,12 @@ internal static class Http1Relay
                 break;
             }
             started = true;
-            await up.Input.CopyBodyAsync(framing, length, downOut, cancellationToken).ConfigureAwait(false);
+            var responseBody = await up.Input.CopyBodyAsync(framing, length, downOut, cancellationToken).ConfigureAwait(false);
             await downOut.FlushAsync(cancellationToken).ConfigureAwait(false);
             // Bytes after the response that no request asked for (a body on a HEAD, 204 or 304, say): where the
             // next response starts is no longer known, so the connection is not reused.
             var reusable = !upstreamClose && up.Input.Buffered == 0;
-            return new(status, null, null, true, reusable, request.Close || framing == BodyFraming.UntilClose, false);
+            return new(status, null, null, true, reusable, request.Close || framing == BodyFraming.UntilClose, false, ResponseBodyBytes: responseBody);
         }
         catch (HttpWireException e)
         {
@@ -286,7 +297,7 @@ internal static class Http1Relay
         down.Append(" "u8);
         down.AppendAscii(Reason(status));
         down.Append("\r\ncontent-type: text/plain\r\ncontent-length: "u8);
-        down.AppendDecimal(Encoding.UTF8.GetByteCount(body) + (newline ? 1 : 0));
+        down.AppendDecimal(LocalBodyBytes(body));
         down.Append(close ? "\r\nconnection: close\r\n\r\n"u8 : "\r\n\r\n"u8);
         down.AppendUtf8(body);
         if (newline) down.Append("\n"u8);
@@ -307,6 +318,9 @@ internal static class Http1Relay
         var flush = down.FlushAsync(cancellationToken);
         return flush.IsCompletedSuccessfully ? ValueTask.CompletedTask : IgnoreSendFailureAsync(flush);
     }
+
+    /// <summary>The body length of a local response written by <see cref="WriteLocalResponseAsync"/> (a line feed is added when missing).</summary>
+    public static int LocalBodyBytes(string body) => Encoding.UTF8.GetByteCount(body) + (body.EndsWith('\n') ? 0 : 1);
 
     private static async ValueTask IgnoreSendFailureAsync(ValueTask send)
     {

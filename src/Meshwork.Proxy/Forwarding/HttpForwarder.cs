@@ -8,8 +8,11 @@ using Microsoft.Extensions.Primitives;
 
 namespace Meshwork.Proxy.Forwarding;
 
-/// <summary>The end of one forwarded request: the status the client saw, or the stage that failed.</summary>
-internal readonly record struct ForwardOutcome(int StatusCode, UpstreamException? Error, bool ResponseStarted);
+/// <summary>
+/// The end of one forwarded request: the status the client saw, or the stage that failed; <paramref name="ResponseBodyBytes"/>
+/// is the response body relayed to the client (istio_response_bytes).
+/// </summary>
+internal readonly record struct ForwardOutcome(int StatusCode, UpstreamException? Error, bool ResponseStarted, long ResponseBodyBytes = 0);
 
 /// <summary>
 /// Streams one HTTP request to an upstream and its response back, in both directions without
@@ -56,7 +59,7 @@ internal static class HttpForwarder
         var hasBody = context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody ?? (request.ContentLength > 0);
         if (hasBody)
         {
-            message.Content = new StreamContent(request.Body, CopyBufferSize);
+            message.Content = new CountedBodyContent(request.Body, CopyBufferSize);
             if (request.ContentLength is { } length) message.Content.Headers.ContentLength = length;
         }
         foreach (var (name, values) in request.Headers)
@@ -70,6 +73,9 @@ internal static class HttpForwarder
         message.Headers.Host = request.Host.HasValue ? request.Host.Value : null;
         return message;
     }
+
+    /// <summary>The request body bytes sent upstream so far for a message built by <see cref="CreateRequest"/>.</summary>
+    public static long RequestBodyBytes(HttpRequestMessage message) => (message.Content as CountedBodyContent)?.Relayed ?? 0;
 
     /// <summary>Sends and streams the response back. Never throws for upstream or client failures; the outcome says what happened.</summary>
     public static async Task<ForwardOutcome> ForwardAsync(HttpContext context, HttpMessageInvoker invoker, HttpRequestMessage message, Func<HttpResponseMessage, HttpResponse, bool>? onResponse = null)
@@ -106,6 +112,7 @@ internal static class HttpForwarder
             }
 
             var buffer = ArrayPool<byte>.Shared.Rent(CopyBufferSize);
+            long relayed = 0;
             try
             {
                 await outbound.StartAsync(context.RequestAborted).ConfigureAwait(false);
@@ -119,25 +126,26 @@ internal static class HttpForwarder
                     catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException)
                     {
                         if (context.RequestAborted.IsCancellationRequested)
-                            return new((int)response.StatusCode, new UpstreamException(UpstreamStage.Downstream, "the client went away", e), true);
-                        return new((int)response.StatusCode, new UpstreamException(UpstreamStage.ResponseBody, $"the upstream failed while sending the response body: {e.Message}", e), true);
+                            return new((int)response.StatusCode, new UpstreamException(UpstreamStage.Downstream, "the client went away", e), true, relayed);
+                        return new((int)response.StatusCode, new UpstreamException(UpstreamStage.ResponseBody, $"the upstream failed while sending the response body: {e.Message}", e), true, relayed);
                     }
                     if (read == 0) break;
                     await outbound.Body.WriteAsync(buffer.AsMemory(0, read), context.RequestAborted).ConfigureAwait(false);
+                    relayed += read;
                 }
                 if (response.TrailingHeaders.Any() && context.Features.Get<IHttpResponseTrailersFeature>() is { } trailers)
                     CopyHeaders(response.TrailingHeaders, trailers.Trailers);
             }
             catch (Exception e) when (e is IOException or OperationCanceledException or InvalidOperationException)
             {
-                return new((int)response.StatusCode, new UpstreamException(UpstreamStage.Downstream, "the client went away", e), true);
+                return new((int)response.StatusCode, new UpstreamException(UpstreamStage.Downstream, "the client went away", e), true, relayed);
             }
             finally
             {
                 ArrayPool<byte>.Shared.Return(buffer);
                 await body.DisposeAsync().ConfigureAwait(false);
             }
-            return new((int)response.StatusCode, null, true);
+            return new((int)response.StatusCode, null, true, relayed);
         }
     }
 

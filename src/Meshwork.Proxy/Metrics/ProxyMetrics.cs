@@ -28,6 +28,9 @@ internal sealed class ProxyMetrics
     private int _nextId;
 
     public Func<DateTimeOffset?>? CertificateNotAfter { get; set; }
+
+    /// <summary>Inbound connections refused before HTTP, by reason and source address.</summary>
+    public RefusedConnections Refused { get; } = new();
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
     public LabelsHandle Intern(MetricLabels labels)
@@ -67,20 +70,15 @@ internal sealed class ProxyMetrics
         }
     }
 
-    public void RecordRequest(LabelsHandle labels, int responseCode, string flags, double durationMs)
-    {
-        var series = _requests.GetOrAdd((labels.Id, responseCode, FlagId(flags)), static _ => new RequestSeries());
-        series.Record(durationMs);
-    }
-
     /// <summary>
-    /// Records a request with its body sizes as Istio counts them (bytes of the HTTP body, headers
-    /// excluded) for istio_request_bytes and istio_response_bytes.
+    /// Records one request: istio_requests_total, its duration, and its body sizes as Istio counts them
+    /// (bytes of the HTTP body relayed, headers excluded) for istio_request_bytes and istio_response_bytes.
+    /// A reply the proxy gives itself reports the body it wrote.
     /// </summary>
     public void RecordRequest(LabelsHandle labels, int responseCode, string flags, double durationMs, long requestBytes, long responseBytes)
     {
         var series = _requests.GetOrAdd((labels.Id, responseCode, FlagId(flags)), static _ => new RequestSeries());
-        series.Record(durationMs);
+        series.Duration.Record(durationMs);
         series.RequestBytes.Record(Math.Max(0, requestBytes));
         series.ResponseBytes.Record(Math.Max(0, responseBytes));
     }
@@ -135,13 +133,10 @@ internal sealed class ProxyMetrics
 
         o.Append("# TYPE istio_request_duration_milliseconds histogram\n");
         foreach (var (key, s) in requests) s.Duration.Write(o, "istio_request_duration_milliseconds", RequestLabels(key));
-        // Only series whose recording site reported body sizes: a histogram of zeros would be a lie.
         o.Append("# TYPE istio_request_bytes histogram\n");
-        foreach (var (key, s) in requests)
-            if (s.RequestBytes.Count > 0) s.RequestBytes.Write(o, "istio_request_bytes", RequestLabels(key));
+        foreach (var (key, s) in requests) s.RequestBytes.Write(o, "istio_request_bytes", RequestLabels(key));
         o.Append("# TYPE istio_response_bytes histogram\n");
-        foreach (var (key, s) in requests)
-            if (s.ResponseBytes.Count > 0) s.ResponseBytes.Write(o, "istio_response_bytes", RequestLabels(key));
+        foreach (var (key, s) in requests) s.ResponseBytes.Write(o, "istio_response_bytes", RequestLabels(key));
 
         var tcp = _tcp.ToArray();
         WriteTcp(o, "istio_tcp_connections_opened_total", tcp, s => Interlocked.Read(ref s.Opened));
@@ -158,6 +153,7 @@ internal sealed class ProxyMetrics
         foreach (var (key, box) in _refusals.ToArray())
             o.Append("meshwork_downstream_refused_total{listener=\"").Append(key.Listener).Append("\",reason=\"").Append(key.Reason)
              .Append("\"} ").Append(Interlocked.Read(ref box.Value)).Append('\n');
+        Refused.WritePrometheus(o);
 
         o.Append("# TYPE meshwork_gc_allocated_bytes_total counter\n");
         o.Append("meshwork_gc_allocated_bytes_total ").Append(GC.GetTotalAllocatedBytes(precise: false)).Append('\n');
@@ -201,8 +197,6 @@ internal sealed class ProxyMetrics
         public readonly Histogram ResponseBytes = new(Histogram.EnvoyDefaultBuckets);
 
         public long Count => Duration.Count;
-
-        public void Record(double ms) => Duration.Record(ms);
     }
 
     internal sealed class TcpSeries

@@ -134,7 +134,7 @@ internal sealed class OutboundHttp1Relay(UpstreamCall call, ProxyState state, Pr
                 var location = $"https://{destination.Host}{System.Text.Encoding.ASCII.GetString(Http1Relay.OriginForm(head.Second))}";
                 downIn.Consume(headLength);
                 await Http1Relay.WriteRedirectAsync(downOut, location, CancellationToken.None).ConfigureAwait(false);
-                metrics.RecordRequest(call.HttpLabels(config, null, null), 301, ResponseFlags.None, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                metrics.RecordRequest(call.HttpLabels(config, null, null), 301, ResponseFlags.None, Stopwatch.GetElapsedTime(started).TotalMilliseconds, 0, 0);
                 return Next.Close;
             }
             routed = gatewayPort is int port
@@ -158,7 +158,7 @@ internal sealed class OutboundHttp1Relay(UpstreamCall call, ProxyState state, Pr
             var noRoute = UpstreamCall.Fail(stage, false, routed.Error!, authority: $"{destination.Host}:{destination.Port}");
             ProxyLog.OutboundFailed(logger, method, $"{destination.Host}:{destination.Port}", stage, routed.Error!);
             await Http1Relay.WriteLocalResponseAsync(downOut, noRoute.Status, noRoute.Body, close: true, CancellationToken.None).ConfigureAwait(false);
-            metrics.RecordRequest(call.HttpLabels(config, null, null), noRoute.Status, noRoute.Flags, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            metrics.RecordRequest(call.HttpLabels(config, null, null), noRoute.Status, noRoute.Flags, Stopwatch.GetElapsedTime(started).TotalMilliseconds, 0, Http1Relay.LocalBodyBytes(noRoute.Body));
             return Next.Close;
         }
         var fault = InjectedFault.Draw(routed.Route);
@@ -208,7 +208,7 @@ internal sealed class OutboundHttp1Relay(UpstreamCall call, ProxyState state, Pr
                     var failure = UpstreamCall.Fail(stage, retried, connect.Failure?.Message ?? "", target);
                     ProxyLog.OutboundFailed(logger, method, target.Authority, stage, connect.Failure?.Message ?? "no ready endpoint");
                     await Http1Relay.WriteLocalResponseAsync(downOut, failure.Status, failure.Body, close: true, CancellationToken.None).ConfigureAwait(false);
-                    metrics.RecordRequest(call.HttpLabels(config, target, endpoint), failure.Status, fault.WithDelayFlag(failure.Flags), Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                    metrics.RecordRequest(call.HttpLabels(config, target, endpoint), failure.Status, fault.WithDelayFlag(failure.Flags), Stopwatch.GetElapsedTime(started).TotalMilliseconds, 0, Http1Relay.LocalBodyBytes(failure.Body));
                     return Next.Close;
                 }
                 up = new UpstreamConnection(connect.Stream!);
@@ -237,6 +237,7 @@ internal sealed class OutboundHttp1Relay(UpstreamCall call, ProxyState state, Pr
         var labels = call.HttpLabels(config, target, endpoint);
         var status = result.Status;
         var flags = ResponseFlags.None;
+        var responseBytes = result.ResponseBodyBytes;
         var next = result.DownstreamMustClose ? Next.Close : Next.KeepAlive;
         if (result.FailedStage is { } failed)
         {
@@ -254,11 +255,12 @@ internal sealed class OutboundHttp1Relay(UpstreamCall call, ProxyState state, Pr
                 else if (!result.ResponseStarted)
                 {
                     status = failure.Status;
+                    responseBytes = Http1Relay.LocalBodyBytes(failure.Body);
                     await Http1Relay.WriteLocalResponseAsync(downOut, failure.Status, failure.Body, close: result.DownstreamMustClose, CancellationToken.None).ConfigureAwait(false);
                 }
             }
         }
-        metrics.RecordRequest(labels, status, fault.WithDelayFlag(flags), Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        metrics.RecordRequest(labels, status, fault.WithDelayFlag(flags), Stopwatch.GetElapsedTime(started).TotalMilliseconds, result.RequestBodyBytes, responseBytes);
         return next;
     }
 

@@ -22,6 +22,15 @@ public sealed class PrometheusQueryTests
     }
 
     [Fact]
+    public void Refused_connections_are_read_by_address_workload_and_reason()
+    {
+        const string Answer = """{"status":"success","data":{"resultType":"vector","result":[{"metric":{"source_address":"127.0.0.9","destination_workload":"httpbin","destination_workload_namespace":"foo","reason":"plaintext_on_strict"},"value":[1700000000.1,"4"]}]}}""";
+        using var document = JsonDocument.Parse(Answer);
+        var (key, count) = Assert.Single(PrometheusQuery.ReadRefused(document.RootElement)!);
+        Assert.Equal((new RefusedKey("127.0.0.9", "httpbin", "foo", "plaintext_on_strict"), 4.0), (key, count));
+    }
+
+    [Fact]
     public void An_error_answer_is_no_answer()
     {
         using var document = JsonDocument.Parse("""{"status":"error","errorType":"bad_data","error":"parse error"}""");

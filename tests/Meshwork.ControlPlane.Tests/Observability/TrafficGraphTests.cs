@@ -52,6 +52,29 @@ public sealed class TrafficGraphTests
         Assert.True(toWorkload.Padlock);
     }
 
+    private static string Refused(string address, double value, string reason = "plaintext_on_strict") =>
+        $"meshwork_refused_connections_total{{reporter=\"destination\",reason=\"{reason}\",source_address=\"{address}\"," +
+        $"destination_workload=\"httpbin\",destination_workload_namespace=\"foo\",destination_port=\"8000\"}} {value}\n";
+
+    private static TrafficSample WithRefused(int seconds, string proxy, string exposition) =>
+        Sample(seconds, (proxy, exposition)) with { RefusedByProxy = ImmutableDictionary<string, IReadOnlyDictionary<RefusedKey, double>>.Empty.Add(proxy, RefusedCounters.Parse(exposition)) };
+
+    [Fact]
+    public void Connections_refused_in_the_window_are_a_refused_edge_from_unknown_per_address_and_a_quiet_address_has_none()
+    {
+        var graph = TrafficGraph.Over([
+            WithRefused(0, "httpbin-1.foo", Series("sleep", "foo", "mutual_tls", 200, 10) + Refused("127.0.0.9", 3) + Refused("127.0.0.10", 7)),
+            WithRefused(10, "httpbin-1.foo", Series("sleep", "foo", "mutual_tls", 200, 20) + Refused("127.0.0.9", 8) + Refused("127.0.0.10", 7)),
+        ], "foo")!;
+
+        var refused = Assert.Single(graph.Edges, e => e.Refused);
+        Assert.Equal((TrafficGraph.UnknownNode, "workload:foo/httpbin", "127.0.0.9", "plaintext_on_strict", 0.5, false),
+            (refused.Source, refused.Target, refused.SourceAddress, refused.RefusedReason, refused.RefusedPerSecond, refused.Padlock));
+        Assert.Contains(graph.Nodes, n => n.Id == TrafficGraph.UnknownNode);
+        Assert.All(graph.Edges.Where(e => !e.Refused), e => Assert.True(e.Padlock));
+        Assert.Empty(TrafficGraph.Over([WithRefused(0, "p", Refused("127.0.0.9", 3)), WithRefused(10, "p", Refused("127.0.0.9", 8))], "bar")!.Edges);
+    }
+
     [Fact]
     public void A_restarted_proxy_counts_from_zero_and_a_proxy_first_seen_mid_window_from_its_first_sample()
     {

@@ -64,7 +64,7 @@ public sealed class DashboardBrowserTests(DashboardMesh mesh) : IClassFixture<Da
 
         // The control plane needs two scrapes of the proxies; the page refreshes itself.
         var mtls = page.Locator("#edges tbody tr[data-source='workload:foo/sleep']");
-        var plaintext = page.Locator("#edges tbody tr[data-source='unknown']");
+        var plaintext = page.Locator("#edges tbody tr[data-source='unknown'][data-refused='false']");
         await mtls.First.WaitForAsync(new LocatorWaitForOptions { Timeout = (float)Patience.TotalMilliseconds });
         await plaintext.First.WaitForAsync(new LocatorWaitForOptions { Timeout = (float)Patience.TotalMilliseconds });
         await Screenshot(page, "dashboard-mtls-migration.png");

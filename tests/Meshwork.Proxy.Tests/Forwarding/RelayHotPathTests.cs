@@ -124,11 +124,11 @@ public sealed class RelayHotPathTests
     {
         var metrics = new ProxyMetrics();
         var labels = metrics.Intern(new MetricLabels { Reporter = "destination", RequestProtocol = "http", ConnectionSecurityPolicy = "mutual_tls" });
-        metrics.RecordRequest(labels, 200, ResponseFlags.None, 1);
-        metrics.RecordRequest(labels, 200, new string('-', 1), 1);
-        metrics.RecordRequest(labels, 503, ResponseFlags.UpstreamConnectionFailure, 1);
-        metrics.RecordRequest(labels, 503, new string("UF"), 1);
-        metrics.RecordRequest(labels, 403, "RBAC", 1);
+        metrics.RecordRequest(labels, 200, ResponseFlags.None, 1, 0, 0);
+        metrics.RecordRequest(labels, 200, new string('-', 1), 1, 0, 0);
+        metrics.RecordRequest(labels, 503, ResponseFlags.UpstreamConnectionFailure, 1, 0, 0);
+        metrics.RecordRequest(labels, 503, new string("UF"), 1, 0, 0);
+        metrics.RecordRequest(labels, 403, "RBAC", 1, 0, 0);
         var text = new StringBuilder();
         metrics.WritePrometheus(text);
         var totals = text.ToString().Split('\n').Where(l => l.StartsWith("istio_requests_total{", StringComparison.Ordinal)).ToArray();

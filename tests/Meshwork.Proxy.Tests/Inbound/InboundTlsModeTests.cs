@@ -27,6 +27,25 @@ public sealed class InboundTlsModeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Strict_counts_each_refused_plaintext_connection_under_the_clients_address()
+    {
+        var server = await ServerAsync(InboundTlsMode.Strict);
+        // The legacy client dials from an address of its own, as a pod without a sidecar would.
+        for (var i = 0; i < 2; i++)
+            Assert.Equal("000", (await Curl.RunAsync("--interface", "127.0.0.77", $"http://{server.Ip}:{server.InboundPort(8000)}/ip")).HttpCode);
+        var stranger = TestCertificateAuthority.Create(name: "Foreign").IssueWorkload("foo", "sleep");
+        await Assert.ThrowsAnyAsync<Exception>(() => MeshClient.GetAsync(server.Ip, server.InboundPort(8000), stranger, _mesh.Ca.TrustBundle));
+        Assert.True(await Eventually.TrueAsync(() => server.Proxy.Metrics.Refused.Count("tls_untrusted_chain", "127.0.0.1") >= 1));
+
+        var stats = (await Curl.RunAsync($"{server.Admin}stats/prometheus")).Body;
+        Assert.Contains("meshwork_refused_connections_total{reporter=\"destination\",reason=\"plaintext_on_strict\",source_address=\"127.0.0.77\","
+            + $"destination_workload=\"httpbin\",destination_workload_namespace=\"foo\",destination_port=\"{server.InboundPort(8000)}\"}} 2\n", stats);
+        Assert.Contains("meshwork_refused_connections_total{reporter=\"destination\",reason=\"tls_untrusted_chain\",source_address=\"127.0.0.1\",", stats);
+        // Refused before HTTP: no request metric names the legacy client.
+        Assert.DoesNotContain("istio_requests_total{", stats);
+    }
+
+    [Fact]
     public async Task Strict_serves_a_client_with_a_mesh_certificate()
     {
         var server = await ServerAsync(InboundTlsMode.Strict);

@@ -50,23 +50,22 @@ public sealed class RequestHistogramTests
     }
 
     [Fact]
-    public void A_request_recorded_without_sizes_counts_and_times_but_claims_no_body_sizes()
+    public void Every_counted_request_is_in_both_size_histograms_a_local_reply_with_the_body_it_wrote()
     {
         var metrics = new ProxyMetrics();
-        metrics.RecordRequest(metrics.Intern(Destination), 503, ResponseFlags.UpstreamConnectionFailure, 1);
+        metrics.RecordRequest(metrics.Intern(Destination), 503, ResponseFlags.UpstreamConnectionFailure, 1, 0, 91);
         var text = Render(metrics);
         Assert.EndsWith("} 1", Line(text, "istio_requests_total{", "response_code=\"503\""), StringComparison.Ordinal);
-        Assert.EndsWith("} 1", Line(text, "istio_request_duration_milliseconds_count{", ""), StringComparison.Ordinal);
-        Assert.DoesNotContain("istio_request_bytes_bucket{", text, StringComparison.Ordinal);
-        Assert.DoesNotContain("istio_response_bytes_count{", text, StringComparison.Ordinal);
-        Assert.Contains("# TYPE istio_request_bytes histogram\n", text, StringComparison.Ordinal);
+        Assert.EndsWith("} 1", Line(text, "istio_request_bytes_count{", "response_code=\"503\""), StringComparison.Ordinal);
+        Assert.EndsWith("} 0", Line(text, "istio_request_bytes_sum{", "response_code=\"503\""), StringComparison.Ordinal);
+        Assert.EndsWith("} 91", Line(text, "istio_response_bytes_sum{", "response_code=\"503\""), StringComparison.Ordinal);
     }
 
     [Fact]
     public void Label_values_are_escaped_as_the_text_format_requires()
     {
         var metrics = new ProxyMetrics();
-        metrics.RecordRequest(metrics.Intern(Destination with { DestinationApp = "a\"b\\c\nd" }), 200, ResponseFlags.None, 1);
+        metrics.RecordRequest(metrics.Intern(Destination with { DestinationApp = "a\"b\\c\nd" }), 200, ResponseFlags.None, 1, 0, 0);
         Assert.Contains("destination_app=\"a\\\"b\\\\c\\nd\"", Render(metrics), StringComparison.Ordinal);
     }
 }

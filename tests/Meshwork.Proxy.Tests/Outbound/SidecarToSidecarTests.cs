@@ -118,6 +118,29 @@ public sealed class SidecarToSidecarTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Both_reporters_measure_request_bodies_as_relayed_whether_sized_or_chunked()
+    {
+        var (client, server) = await ChainAsync(InboundTlsMode.Strict, UpstreamTlsMode.IstioMutual);
+        var sized = await Curl.RunAsync("-x", client.OutboundProxy.ToString(), "--data-binary", new string('a', 3000), "http://httpbin.foo:8000/upload");
+        Assert.Equal(("200", "3000"), (sized.HttpCode, sized.Body));
+        // Chunk framing is not body: 5000 bytes of payload are 5000 bytes, however they were framed.
+        var chunked = await Curl.RunAsync("-x", client.OutboundProxy.ToString(), "-H", "Transfer-Encoding: chunked", "--data-binary", new string('b', 5000), "http://httpbin.foo:8000/upload");
+        Assert.Equal(("200", "5000"), (chunked.HttpCode, chunked.Body));
+
+        foreach (var (admin, reporter) in new[] { (client.Admin, "source"), (server.Admin, "destination") })
+        {
+            // A sidecar records a request once its response has left: wait until both are in.
+            Assert.NotNull(await Contract.RequestSeries.WaitForAsync(admin, reporter, s => s["response_code"] == "200" && s.Count == 2, "istio_request_bytes_count"));
+            var text = (await Curl.RunAsync($"{admin}stats/prometheus")).Body;
+            double Value(string metric) => Assert.Single(Contract.RequestSeries.Parse(text, metric), s => s["reporter"] == reporter && s["response_code"] == "200").Count;
+            Assert.Equal(2, Value("istio_request_bytes_count"));
+            Assert.Equal(8000, Value("istio_request_bytes_sum"));
+            Assert.Equal(8, Value("istio_response_bytes_sum"));
+            Assert.Equal(2, Value("istio_requests_total"));
+        }
+    }
+
+    [Fact]
     public async Task Round_robin_spreads_requests_over_endpoints_and_skips_one_that_refuses()
     {
         var other = await _mesh.StartAppAsync("httpbin-2");

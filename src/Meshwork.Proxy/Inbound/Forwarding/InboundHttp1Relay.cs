@@ -103,7 +103,7 @@ internal sealed class InboundHttp1Relay(InboundTarget target, InboundRequestGate
                 // The body (if any) is not read: the connection closes after the answer.
                 var close = frame.Close || frame.Framing != BodyFraming.None;
                 await Http1Relay.WriteLocalResponseAsync(downOut, 403, GateDecision.DeniedBody, close, cancellationToken).ConfigureAwait(false);
-                metrics.RecordRequest(labels, 403, GateDecision.DeniedFlag, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                metrics.RecordRequest(labels, 403, GateDecision.DeniedFlag, Stopwatch.GetElapsedTime(started).TotalMilliseconds, 0, Http1Relay.LocalBodyBytes(GateDecision.DeniedBody));
                 if (close) return false;
                 continue;
             }
@@ -121,8 +121,9 @@ internal sealed class InboundHttp1Relay(InboundTarget target, InboundRequestGate
                     {
                         ProxyLog.InboundForwardFailed(logger, port.Port, UpstreamStage.Connect, e.Message);
                         var (status, flags) = ErrorResponder.Map(UpstreamStage.Connect, retried: false);
-                        await Http1Relay.WriteLocalResponseAsync(downOut, status, "upstream connect error or disconnect/reset before headers. reset reason: connection failure", close: hasBody || frame.Close, cancellationToken).ConfigureAwait(false);
-                        metrics.RecordRequest(labels, status, flags, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                        const string ConnectFailed = "upstream connect error or disconnect/reset before headers. reset reason: connection failure";
+                        await Http1Relay.WriteLocalResponseAsync(downOut, status, ConnectFailed, close: hasBody || frame.Close, cancellationToken).ConfigureAwait(false);
+                        metrics.RecordRequest(labels, status, flags, Stopwatch.GetElapsedTime(started).TotalMilliseconds, 0, Http1Relay.LocalBodyBytes(ConnectFailed));
                         if (hasBody || frame.Close) return false;
                         result = default;
                         goto next;
@@ -139,6 +140,7 @@ internal sealed class InboundHttp1Relay(InboundTarget target, InboundRequestGate
 
             var finalStatus = result.Status;
             var finalFlags = ResponseFlags.None;
+            var responseBytes = result.ResponseBodyBytes;
             if (result.FailedStage is { } failed)
             {
                 (var mapped, finalFlags) = ErrorResponder.Map(failed, retried: false);
@@ -150,11 +152,13 @@ internal sealed class InboundHttp1Relay(InboundTarget target, InboundRequestGate
                     if (!result.ResponseStarted)
                     {
                         finalStatus = mapped;
-                        await Http1Relay.WriteLocalResponseAsync(downOut, mapped, result.Error ?? "upstream failure", close: result.DownstreamMustClose, cancellationToken).ConfigureAwait(false);
+                        var body = result.Error ?? "upstream failure";
+                        responseBytes = Http1Relay.LocalBodyBytes(body);
+                        await Http1Relay.WriteLocalResponseAsync(downOut, mapped, body, close: result.DownstreamMustClose, cancellationToken).ConfigureAwait(false);
                     }
                 }
             }
-            metrics.RecordRequest(labels, finalStatus, finalFlags, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            metrics.RecordRequest(labels, finalStatus, finalFlags, Stopwatch.GetElapsedTime(started).TotalMilliseconds, result.RequestBodyBytes, responseBytes);
             if (result.DownstreamMustClose) return false;
             next:;
         }

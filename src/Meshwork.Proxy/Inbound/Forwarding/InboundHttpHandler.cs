@@ -53,7 +53,7 @@ internal sealed class InboundHttpHandler
         if (decision.Verdict == GateVerdict.Deny)
         {
             await ErrorResponder.WriteAsync(context, StatusCodes.Status403Forbidden, GateDecision.DeniedBody).ConfigureAwait(false);
-            metrics.RecordRequest(labels, 403, GateDecision.DeniedFlag, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            metrics.RecordRequest(labels, 403, GateDecision.DeniedFlag, Stopwatch.GetElapsedTime(started).TotalMilliseconds, 0, Http1Relay.LocalBodyBytes(GateDecision.DeniedBody));
             return;
         }
 
@@ -69,6 +69,7 @@ internal sealed class InboundHttpHandler
         var outcome = await HttpForwarder.ForwardAsync(context, invoker, message).ConfigureAwait(false);
         var status = outcome.StatusCode;
         var flags = ResponseFlags.None;
+        var responseBytes = outcome.ResponseBodyBytes;
         if (outcome.Error is { } error)
         {
             ProxyLog.InboundForwardFailed(logger, port.Port, error.Stage, error.Message);
@@ -80,6 +81,7 @@ internal sealed class InboundHttpHandler
                 var body = error.Stage == UpstreamStage.ResponseHeaders && flags == ResponseFlags.UpstreamConnectionFailure
                     ? "upstream connect error or disconnect/reset before headers. reset reason: connection failure"
                     : error.Message;
+                responseBytes = Http1Relay.LocalBodyBytes(body);
                 await ErrorResponder.WriteAsync(context, status, body).ConfigureAwait(false);
             }
             else if (error.Stage != UpstreamStage.Downstream)
@@ -87,7 +89,7 @@ internal sealed class InboundHttpHandler
                 context.Abort();
             }
         }
-        metrics.RecordRequest(labels, status, flags, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        metrics.RecordRequest(labels, status, flags, Stopwatch.GetElapsedTime(started).TotalMilliseconds, HttpForwarder.RequestBodyBytes(message), responseBytes);
     }
 
     private HttpMessageInvoker AppInvoker(string host, int port) => _apps[(host, port)];

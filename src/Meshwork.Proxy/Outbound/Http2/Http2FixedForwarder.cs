@@ -79,7 +79,7 @@ internal sealed class Http2FixedForwarder(FixedUpstream upstream, ProxyState sta
             ProxyLog.OutboundFailed(logger, request.Method.Method, _authority, routeStage, routed.Error!);
             var noRoute = UpstreamCall.Fail(routeStage, false, routed.Error!, authority: _authority);
             await Http1Relay.WriteLocalResponseAsync(downOut, noRoute.Status, noRoute.Body, close: true, cancellationToken).ConfigureAwait(false);
-            metrics.RecordRequest(call.HttpLabels(config, null, null), noRoute.Status, noRoute.Flags, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            metrics.RecordRequest(call.HttpLabels(config, null, null), noRoute.Status, noRoute.Flags, Stopwatch.GetElapsedTime(started).TotalMilliseconds, 0, Http1Relay.LocalBodyBytes(noRoute.Body));
             return false;
         }
 
@@ -143,7 +143,7 @@ internal sealed class Http2FixedForwarder(FixedUpstream upstream, ProxyState sta
             var failed = UpstreamCall.Fail(stage, retried: tried is { Count: > 0 }, failure?.Message ?? "", target);
             ProxyLog.OutboundFailed(logger, request.Method.Method, _authority, stage, failure?.Message ?? "no ready endpoint");
             await Http1Relay.WriteLocalResponseAsync(downOut, failed.Status, failed.Body, close: true, cancellationToken).ConfigureAwait(false);
-            metrics.RecordRequest(labels, failed.Status, fault.WithDelayFlag(failed.Flags), Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            metrics.RecordRequest(labels, failed.Status, fault.WithDelayFlag(failed.Flags), Stopwatch.GetElapsedTime(started).TotalMilliseconds, body?.Relayed ?? 0, Http1Relay.LocalBodyBytes(failed.Body));
             return false;
         }
 
@@ -151,7 +151,7 @@ internal sealed class Http2FixedForwarder(FixedUpstream upstream, ProxyState sta
         using (response)
         {
             var status = (int)response.StatusCode;
-            (error, var responseStarted) = await RelayResponseAsync(response, downOut, request, body, route?.ResponseEdits ?? FieldEdits.None, cancellationToken).ConfigureAwait(false);
+            (error, var responseStarted, var responseBytes) = await RelayResponseAsync(response, downOut, request, body, route?.ResponseEdits ?? FieldEdits.None, cancellationToken).ConfigureAwait(false);
             var flags = ResponseFlags.None;
             if (error is not null)
             {
@@ -161,10 +161,11 @@ internal sealed class Http2FixedForwarder(FixedUpstream upstream, ProxyState sta
                 if (!responseStarted && error.Stage != UpstreamStage.Downstream)
                 {
                     status = failed.Status;
+                    responseBytes = Http1Relay.LocalBodyBytes(failed.Body);
                     await Http1Relay.WriteLocalResponseAsync(downOut, status, failed.Body, close: true, cancellationToken).ConfigureAwait(false);
                 }
             }
-            metrics.RecordRequest(labels, status, fault.WithDelayFlag(flags), Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            metrics.RecordRequest(labels, status, fault.WithDelayFlag(flags), Stopwatch.GetElapsedTime(started).TotalMilliseconds, body?.Relayed ?? 0, responseBytes);
         }
         if (body is { Complete: false })
         {
@@ -176,8 +177,11 @@ internal sealed class Http2FixedForwarder(FixedUpstream upstream, ProxyState sta
         return error is null && !request.Close;
     }
 
-    /// <summary>Writes the response as HTTP/1.1: the head, then the body as it comes (Content-Length, or chunked when unknown).</summary>
-    private static async Task<(UpstreamException? Error, bool Started)> RelayResponseAsync(HttpResponseMessage response, HttpOutput downOut, RequestHead request, RequestBody? body,
+    /// <summary>
+    /// Writes the response as HTTP/1.1: the head, then the body as it comes (Content-Length, or chunked when unknown).
+    /// <c>Relayed</c>: the body payload bytes written to the client.
+    /// </summary>
+    private static async Task<(UpstreamException? Error, bool Started, long Relayed)> RelayResponseAsync(HttpResponseMessage response, HttpOutput downOut, RequestHead request, RequestBody? body,
         FieldEdits edits, CancellationToken cancellationToken)
     {
         var status = (int)response.StatusCode;
@@ -200,8 +204,8 @@ internal sealed class Http2FixedForwarder(FixedUpstream upstream, ProxyState sta
         if (noBody)
         {
             try { await downOut.FlushAsync(cancellationToken).ConfigureAwait(false); }
-            catch (RelayException e) { return (new UpstreamException(UpstreamStage.Downstream, "the client went away", e), true); }
-            return (null, true);
+            catch (RelayException e) { return (new UpstreamException(UpstreamStage.Downstream, "the client went away", e), true, 0); }
+            return (null, true, 0);
         }
 
         Stream content;
@@ -209,7 +213,7 @@ internal sealed class Http2FixedForwarder(FixedUpstream upstream, ProxyState sta
         catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException)
         {
             downOut.Discard();
-            return (new UpstreamException(UpstreamStage.ResponseBody, e.Message, e), false);
+            return (new UpstreamException(UpstreamStage.ResponseBody, e.Message, e), false, 0);
         }
         var buffer = ArrayPool<byte>.Shared.Rent(CopyBufferSize);
         long relayed = 0;
@@ -223,10 +227,10 @@ internal sealed class Http2FixedForwarder(FixedUpstream upstream, ProxyState sta
                 {
                     // The whole body went out and the client, having it all, closed before the upstream's end of stream came.
                     if (length is { } expected && relayed == expected) break;
-                    if (cancellationToken.IsCancellationRequested) return (new UpstreamException(UpstreamStage.Downstream, "the client went away", e), true);
+                    if (cancellationToken.IsCancellationRequested) return (new UpstreamException(UpstreamStage.Downstream, "the client went away", e), true, relayed);
                     // Flush what came, then end the connection without the last chunk: the client sees the body cut short.
                     try { await downOut.FlushAsync(cancellationToken).ConfigureAwait(false); } catch (RelayException) { }
-                    return (new UpstreamException(UpstreamStage.ResponseBody, $"the upstream failed while sending the response body: {e.Message}", e), true);
+                    return (new UpstreamException(UpstreamStage.ResponseBody, $"the upstream failed while sending the response body: {e.Message}", e), true, relayed);
                 }
                 if (read == 0) break;
                 relayed += read;
@@ -241,9 +245,9 @@ internal sealed class Http2FixedForwarder(FixedUpstream upstream, ProxyState sta
             }
             if (chunked) downOut.Append("0\r\n\r\n"u8);
             await downOut.FlushAsync(cancellationToken).ConfigureAwait(false);
-            return (null, true);
+            return (null, true, relayed);
         }
-        catch (RelayException e) { return (new UpstreamException(UpstreamStage.Downstream, "the client went away", e), true); }
+        catch (RelayException e) { return (new UpstreamException(UpstreamStage.Downstream, "the client went away", e), true, relayed); }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);

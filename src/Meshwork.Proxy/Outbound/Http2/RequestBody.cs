@@ -10,6 +10,11 @@ internal sealed class RequestBody(HttpInput input, BodyFraming framing, long len
     private volatile bool _complete;
     private TaskCompletionSource? _finished;
 
+    private long _relayed;
+
+    /// <summary>The payload bytes sent upstream so far (chunk framing excluded): what istio_request_bytes measures.</summary>
+    public long Relayed => Interlocked.Read(ref _relayed);
+
     /// <summary>True once the whole body was read from the downstream connection.</summary>
     public bool Complete => _complete;
 
@@ -66,6 +71,7 @@ internal sealed class RequestBody(HttpInput input, BodyFraming framing, long len
                 input.Span[..n].CopyTo(chunk);
                 input.Consume(n);
                 await stream.WriteAsync(chunk.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
+                Interlocked.Add(ref _relayed, n);
             }
             finally { ArrayPool<byte>.Shared.Return(chunk); }
             remaining -= n;

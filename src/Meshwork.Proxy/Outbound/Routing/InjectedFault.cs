@@ -55,7 +55,7 @@ internal readonly record struct InjectedFault(TimeSpan Delay, int AbortStatus)
         }
         if (!Aborts) return false;
         await Http1Relay.WriteLocalResponseAsync(downOut, AbortStatus, AbortBody, close, cancellationToken).ConfigureAwait(false);
-        metrics.RecordRequest(labels, AbortStatus, Flags, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        metrics.RecordRequest(labels, AbortStatus, Flags, Stopwatch.GetElapsedTime(started).TotalMilliseconds, 0, Http1Relay.LocalBodyBytes(AbortBody));
         return true;
     }
 }

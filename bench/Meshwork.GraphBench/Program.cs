@@ -1,0 +1,75 @@
+using System.Collections.Immutable;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Meshwork.ControlPlane.Observability;
+
+// The dashboard's server side at scale: 200 workloads (one sidecar each, a Service each) and 1,000 graph
+// edges (800 caller → service, 200 service → workload), over 10 namespaces, half of the callers on mTLS.
+//   update: one scrape round parsed (200 expositions into counters) and the graph recomputed over the window
+//           from the ring, then serialised as the dashboard's api/graph answer;
+//   load:   the same answer over the longest window (Last 1h, 721 samples).
+// Writes the answer to the path given (default graph-200x1000.json) for bench/graph-load.mjs, which times
+// the page's drawing (Cytoscape add + breadthfirst layout) on it. Prints medians of the runs.
+//
+//   dotnet run -c Release --project bench/Meshwork.GraphBench [-- out.json [runs]]
+const int Workloads = 200, CallerEdges = 800, Namespaces = 10;
+var output = args.Length > 0 ? args[0] : "graph-200x1000.json";
+var runs = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 20;
+string Name(int i) => $"app-{i:D3}";
+string Ns(int i) => $"ns-{i % Namespaces}";
+
+// Each destination workload's callers: CallerEdges distinct (caller, destination) pairs.
+var callers = Enumerable.Range(0, Workloads).Select(_ => new List<int>()).ToArray();
+for (var e = 0; e < CallerEdges; e++) callers[e % Workloads].Add((e * 7 + e / Workloads + 1) % Workloads);
+
+string Exposition(int destination, long tick)
+{
+    var o = new StringBuilder();
+    o.Append("# TYPE istio_requests_total counter\n");
+    foreach (var caller in callers[destination])
+    {
+        var csp = caller % 2 == 0 ? "mutual_tls" : "none";
+        foreach (var (code, share) in new[] { (200, 19L), (503, 1L) })
+        {
+            o.Append(CultureInfo.InvariantCulture, $"istio_requests_total{{reporter=\"destination\",source_workload=\"{Name(caller)}\",source_canonical_service=\"{Name(caller)}\",source_canonical_revision=\"latest\",source_workload_namespace=\"{Ns(caller)}\",source_principal=\"spiffe://cluster.local/ns/{Ns(caller)}/sa/{Name(caller)}\",source_app=\"{Name(caller)}\",source_version=\"v1\",source_cluster=\"Kubernetes\",")
+             .Append(CultureInfo.InvariantCulture, $"destination_workload=\"{Name(destination)}\",destination_workload_namespace=\"{Ns(destination)}\",destination_principal=\"spiffe://cluster.local/ns/{Ns(destination)}/sa/{Name(destination)}\",destination_app=\"{Name(destination)}\",destination_version=\"v1\",destination_service=\"{Name(destination)}.{Ns(destination)}.svc.cluster.local\",destination_canonical_service=\"{Name(destination)}\",destination_canonical_revision=\"latest\",destination_service_name=\"{Name(destination)}\",destination_service_namespace=\"{Ns(destination)}\",destination_cluster=\"Kubernetes\",")
+             .Append(CultureInfo.InvariantCulture, $"request_protocol=\"http\",response_code=\"{code}\",grpc_response_status=\"\",response_flags=\"-\",connection_security_policy=\"{csp}\"}} {tick * share}\n");
+        }
+    }
+    return o.ToString();
+}
+
+TrafficSample Scrape(long tick, DateTimeOffset at, string[]? texts = null) => new(at,
+    Enumerable.Range(0, Workloads).ToImmutableDictionary(d => $"{Name(d)}.{Ns(d)}", d => RequestCounters.Parse(texts?[d] ?? Exposition(d, tick))));
+
+var t0 = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+var ring = new TrafficRing(721);
+for (var s = 0; s < 721; s++) ring.Add(Scrape(s * 5, t0.AddSeconds(s * 5)));
+var now = t0.AddSeconds(720 * 5);
+
+var check = TrafficGraph.Over(ring.Since(now.AddMinutes(-10)), null)!;
+Console.WriteLine($"graph: {check.Nodes.Length} nodes, {check.Edges.Length} edges");
+File.WriteAllBytes(output, JsonSerializer.SerializeToUtf8Bytes(check, TrafficGraphJson.Default.TrafficGraph));
+
+var scrapeTexts = Enumerable.Range(0, Workloads).Select(d => Exposition(d, 721 * 5)).ToArray();
+double Median(Func<long> run)
+{
+    var times = new List<double>();
+    for (var i = 0; i < runs; i++)
+    {
+        var started = Stopwatch.GetTimestamp();
+        GC.KeepAlive(run());
+        times.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+    }
+    times.Sort();
+    return times[times.Count / 2];
+}
+
+var parse = Median(() => Scrape(721 * 5, now, scrapeTexts).ByProxy.Count);
+var update = Median(() => JsonSerializer.SerializeToUtf8Bytes(TrafficGraph.Over(ring.Since(now.AddMinutes(-10)), null)!, TrafficGraphJson.Default.TrafficGraph).LongLength);
+var load = Median(() => JsonSerializer.SerializeToUtf8Bytes(TrafficGraph.Over(ring.Since(now.AddHours(-1)), null)!, TrafficGraphJson.Default.TrafficGraph).LongLength);
+Console.WriteLine($"scrape round parsed (200 expositions, {scrapeTexts.Sum(t => t.Length) / 1024} KiB): {parse:F1} ms median of {runs}");
+Console.WriteLine($"graph update, Last 10m (121 samples) → JSON: {update:F1} ms median of {runs}");
+Console.WriteLine($"graph load, Last 1h (721 samples) → JSON: {load:F1} ms median of {runs}");
