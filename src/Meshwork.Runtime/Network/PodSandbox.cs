@@ -17,6 +17,8 @@ public sealed record ContainerSandbox
     public required int Uid { get; init; }
     /// <summary>Set for the istio-proxy container: this folder appears at /etc/certs.</summary>
     public string? CertDirectory { get; init; }
+    /// <summary>Folders the container's programs live in, which its user must be able to reach.</summary>
+    public ImmutableArray<string> Programs { get; init; } = [];
 
     public string HostsFile => Path.Combine(PodDirectory, "hosts");
 }
@@ -50,11 +52,24 @@ public static class PodSandbox
         var uid = sandbox.Uid.ToString(CultureInfo.InvariantCulture);
         var script = new StringBuilder("set -e\n");
         script.Append($"mount -t tmpfs -o mode=0755 meshwork {stage}\n");
-        script.Append($"mkdir {stage}/pod {stage}/upper {stage}/work\n");
-        script.Append($"mount --bind {pod} {stage}/pod\n");
-        script.Append($"mount -t tmpfs -o mode=0755 meshwork {q(sandbox.StateRoot)}\n");
-        script.Append($"mkdir -p {pod}\n");
-        script.Append($"mount --move {stage}/pod {pod}\n");
+        script.Append($"mkdir {stage}/upper {stage}/work\n");
+        // Hidden behind empty tmpfs mounts: the state directory, and any folder above what the container needs that its
+        // user could not pass through anyway (a 0700 home, say). What it needs is set aside first and put back after.
+        var needed = new List<string> { sandbox.PodDirectory };
+        needed.AddRange(sandbox.Programs);
+        var masks = Masks(sandbox.StateRoot, needed);
+        var kept = new List<(string Staged, string Path)>();
+        foreach (var mask in masks)
+        {
+            foreach (var path in needed.Where(p => Under(p, mask)))
+            {
+                var staged = $"{stage}/keep{kept.Count.ToString(CultureInfo.InvariantCulture)}";
+                script.Append($"mkdir {staged}\nmount --bind {q(path)} {staged}\n");
+                kept.Add((staged, path));
+            }
+        }
+        foreach (var mask in masks) script.Append($"mount -t tmpfs -o mode=0755 meshwork {q(mask)}\n");
+        foreach (var (staged, path) in kept) script.Append($"mkdir -p {q(path)}\nmount --move {staged} {q(path)}\n");
         script.Append($"mount -t overlay overlay -o lowerdir=/etc,upperdir={stage}/upper,workdir={stage}/work /etc\n");
         script.Append($"touch /etc/hosts\nmount --bind {q(sandbox.HostsFile)} /etc/hosts\n");
         if (sandbox.CertDirectory is { } certs)
@@ -65,6 +80,27 @@ public static class PodSandbox
         script.Append($"exec setpriv --reuid {uid} --regid {uid} --clear-groups -- \"$@\"\n");
         return script.ToString();
     }
+
+    /// <summary>
+    /// The folders to hide: the state directory, and above each needed path the outermost folder that other users
+    /// cannot search; none inside another.
+    /// </summary>
+    internal static IReadOnlyList<string> Masks(string stateRoot, IEnumerable<string> needed)
+    {
+        var masks = new List<string> { Path.TrimEndingDirectorySeparator(stateRoot) };
+        foreach (var path in needed)
+        {
+            var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
+            for (var dir = Path.GetDirectoryName(full); dir is not null && dir != "/"; dir = Path.GetDirectoryName(dir))
+            {
+                if (!OperatingSystem.IsWindows() && Directory.Exists(dir) && (File.GetUnixFileMode(dir) & UnixFileMode.OtherExecute) == 0) masks.Add(dir);
+            }
+        }
+        return [.. masks.Distinct(StringComparer.Ordinal).Where(m => !masks.Any(other => other != m && Under(m, other)))];
+    }
+
+    private static bool Under(string path, string folder) =>
+        path.StartsWith(Path.TrimEndingDirectorySeparator(folder) + "/", StringComparison.Ordinal);
 
     /// <summary>
     /// The command for `exec` into a running container: its network and mount namespaces (taken

@@ -15,6 +15,9 @@ internal static class PodSandboxing
             StagingDirectory = isolation.StagingDirectory,
             Uid = container.IsSidecar ? isolation.Users.ProxyUid : isolation.Users.AppUid,
             CertDirectory = container.IsSidecar ? Path.Combine(podDirectory, "etc", "certs") : null,
+            // What the container runs must stay reachable for its user: the folders on its PATH.
+            Programs = [.. (container.Launch.Environment.GetValueOrDefault("PATH") ?? "").Split(':')
+                .Where(dir => Path.IsPathRooted(dir) && Directory.Exists(dir)).Distinct(StringComparer.Ordinal)],
         };
         return container with
         {

@@ -104,6 +104,48 @@ public sealed class NamespacePodNetworkTests : IDisposable
         Assert.False(Directory.Exists("/etc/certs") && File.Exists("/etc/certs/cert-chain.pem"), "nothing is created in the machine's /etc");
     }
 
+    [Fact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public void A_state_directory_and_programs_under_a_private_home_stay_reachable_for_the_pod_and_the_rest_of_that_home_does_not()
+    {
+        Assert.True(Posix.IsRoot, "the pod network needs root");
+        // As /root/.meshwork under a 0700 /root: the pod's user could not pass through the home to its own folder.
+        var home = Path.Combine(_state, "home");
+        var state = Path.Combine(home, ".meshwork");
+        var pod = Path.Combine(state, "pods", "foo", "sleep-1");
+        var programs = Path.Combine(home, "repo", "bin");
+        Directory.CreateDirectory(pod);
+        Directory.CreateDirectory(programs);
+        File.SetUnixFileMode(home, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        File.WriteAllText(Path.Combine(home, "private-note"), "secret");
+        File.WriteAllText(Path.Combine(pod, "hosts"), "10.96.0.10\thttpbin.foo\n");
+        File.WriteAllText(Path.Combine(pod, "bootstrap-token"), "token");
+        var program = Path.Combine(programs, "hello");
+        File.WriteAllText(program, "#!/bin/sh\necho hello-from-repo\n");
+        File.SetUnixFileMode(program, (UnixFileMode)0b111_101_101);
+        Assert.Contains(PodSandbox.Masks(state, [pod, programs]), mask => home == mask || home.StartsWith(mask + "/", StringComparison.Ordinal));
+        using var network = NamespacePodNetwork.Create(_state, Ipv4Range.Parse("10.96.0.0/12"), _ => { });
+        var attachment = network.AddPod();
+        var sandbox = new ContainerSandbox
+        {
+            NetworkNamespacePath = attachment.NamespacePath!,
+            StateRoot = state,
+            PodDirectory = pod,
+            StagingDirectory = Path.Combine(network.Names.RunDirectory, "stage"),
+            Uid = 1_000_000_124,
+            Programs = [programs],
+        };
+        var q = ProcessLauncher.ShellQuote;
+        var script = $"{q(program)}; ls -d {q(pod)} >/dev/null && echo pod-reachable; " +
+            $"test -e {q(Path.Combine(home, "private-note"))} && echo home-visible; exit 0";
+        var (code, output) = RunWrapped(PodSandbox.Wrap(sandbox, ["/bin/sh", "-c", script]));
+        Assert.True(code == 0, output);
+        var lines = output.Split('\n');
+        Assert.Contains("hello-from-repo", lines);
+        Assert.Contains("pod-reachable", lines);
+        Assert.DoesNotContain("home-visible", lines);
+    }
+
     private static int Curl(string namespacePath, string url, int seconds = 10) =>
         NetworkCommands.TryRun("nsenter", [$"--net={namespacePath}", "--", "curl", "-s", "-o", "/dev/null", "-m", seconds.ToString(System.Globalization.CultureInfo.InvariantCulture), url], null, out _).ExitCode;
 
