@@ -41,12 +41,27 @@ public sealed class Mesh : IAsyncDisposable
         return $"127.{(n >> 8) % 250 + 2}.{n % 256}.{Random.Shared.Next(2, 250)}";
     }
 
-    /// <summary>A free port on <paramref name="ip"/>, for listeners that must have a known port before they start.</summary>
+    /// <summary>
+    /// A free port on <paramref name="ip"/>, for listeners that must have a known port before they start. It is taken
+    /// below the kernel's ephemeral range (32768–60999 by default): a port the kernel hands out for another test's
+    /// outgoing connection or wildcard listener between this check and the proxy's bind would make the bind fail.
+    /// </summary>
     public static int FreePort(string ip)
     {
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        socket.Bind(new IPEndPoint(IPAddress.Parse(ip), 0));
-        return ((IPEndPoint)socket.LocalEndPoint!).Port;
+        var address = IPAddress.Parse(ip);
+        for (var attempt = 0; ; attempt++)
+        {
+            using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                var port = attempt < 200 ? Random.Shared.Next(20000, 32000) : 0;
+                socket.Bind(new IPEndPoint(address, port));
+                return ((IPEndPoint)socket.LocalEndPoint!).Port;
+            }
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse && attempt < 200)
+            {
+            }
+        }
     }
 
     public async Task<EchoApp> StartAppAsync(string name = "httpbin")
