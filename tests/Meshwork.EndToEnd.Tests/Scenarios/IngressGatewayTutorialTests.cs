@@ -41,7 +41,8 @@ public sealed class IngressGatewayTutorialTests : IAsyncLifetime
         await _mesh.MustAsync("rollout", "status", "deployment/customers-v1");
 
         var gatewayIp = await JsonPathUntilAsync("{.status.loadBalancer.ingress[0].ip}");
-        Assert.Matches(@"^127\.\d+\.\d+\.\d+$", gatewayIp);
+        // A loopback address (loopback mode) or the gateway pod's IP (pod network mode).
+        Assert.Matches(@"^(127|10)\.\d+\.\d+\.\d+$", gatewayIp);
         var port = await JsonPathUntilAsync("{.spec.ports[0].port}");
         var gateway = port == "80" ? $"http://{gatewayIp}/" : $"http://{gatewayIp}:{port}/";
         var services = (await _mesh.MustAsync("get", "svc", "-n", "istio-system")).Stdout;
@@ -56,7 +57,9 @@ public sealed class IngressGatewayTutorialTests : IAsyncLifetime
 
         // customers' sidecar (reporter=destination) saw the gateway over mTLS and the frontend, which has no sidecar, in plaintext.
         var customersIp = (await _mesh.MustAsync("get", "po", "-l", "app=customers", "-ojsonpath={.items[0].status.podIP}")).Stdout.Trim();
-        var stats = (await CurlAsync($"http://{customersIp}:15000/stats/prometheus")).Body;
+        // The metrics port Prometheus scrapes (pod network mode), else the admin port on the pod's address (loopback mode).
+        var scraped = await CurlAsync($"http://{customersIp}:15090/stats/prometheus");
+        var stats = scraped.Code == "200" ? scraped.Body : (await CurlAsync($"http://{customersIp}:15000/stats/prometheus")).Body;
         Assert.Matches("istio_requests_total\\{reporter=\"destination\",source_workload=\"istio-ingressgateway\"[^}]*connection_security_policy=\"mutual_tls\"", stats);
         Assert.Matches("istio_requests_total\\{reporter=\"destination\",source_workload=\"unknown\"[^}]*source_principal=\"unknown\"[^}]*connection_security_policy=\"none\"", stats);
 
@@ -85,7 +88,7 @@ public sealed class IngressGatewayTutorialTests : IAsyncLifetime
         var demo = await _mesh.MustAsync("demo", "gateway", "--port", "0");
         string[] steps =
         [
-            @"(?m)^GATEWAY_IP=127\.\d+\.\d+\.\d+",
+            @"(?m)^GATEWAY_IP=(127|10)\.\d+\.\d+\.\d+",
             "(?m)^200: Web Frontend Customers .*Jewel Schaefer",
             $"(?m)^Host: {CustomersHost} 200: \\[",
             "(?m)^\\d{3}: Web Frontend Customers Error: read ECONNRESET",
