@@ -66,7 +66,7 @@ public static partial class ConfigApiEndpoints
     }
 
     /// <summary>Reads the whole body as UTF-8, refusing more than the configured limit with 413.</summary>
-    private static async Task<(string? Body, IResult? TooLarge)> ReadBodyAsync(HttpContext context)
+    internal static async Task<(string? Body, IResult? TooLarge)> ReadBodyAsync(HttpContext context)
     {
         var (bytes, tooLarge) = await ReadBodyBytesAsync(context).ConfigureAwait(false);
         return tooLarge is null ? (Encoding.UTF8.GetString(bytes), null) : (null, tooLarge);

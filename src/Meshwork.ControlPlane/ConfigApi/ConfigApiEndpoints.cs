@@ -3,7 +3,9 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Meshwork.ControlPlane.ConfigApi.CustomResources;
 using Meshwork.ControlPlane.ConfigApi.Discovery;
+using Meshwork.ControlPlane.ConfigApi.Events;
 using Meshwork.ControlPlane.ConfigApi.Patching;
 using Meshwork.ControlPlane.ConfigApi.PodExec;
 using Meshwork.ControlPlane.ConfigApi.PodLogs;
@@ -66,6 +68,8 @@ public static partial class ConfigApiEndpoints
         app.MapDiscovery();
         app.MapPodLogs();
         app.MapPodExec();
+        app.MapEvents();
+        app.MapCustomResourceDefinitions(app.ServiceProvider.GetRequiredService<TimeProvider>().GetUtcNow());
 
         // Namespaces are cluster-scoped: /api/v1/namespaces[/{name}].
         app.MapMethods("/api/v1/namespaces", collectionVerbs, (Delegate)((HttpContext c) => CollectionAsync(c, "", "v1", "namespaces", null)));

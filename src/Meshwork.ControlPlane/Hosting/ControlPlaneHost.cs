@@ -3,6 +3,7 @@ using System.Security.Cryptography.X509Certificates;
 using Meshwork.Api;
 using Meshwork.CertificateAuthority;
 using Meshwork.ControlPlane.ConfigApi;
+using Meshwork.ControlPlane.ConfigApi.Events;
 using Meshwork.Identity;
 using Meshwork.Model.Resources;
 using Meshwork.Store;
@@ -123,6 +124,7 @@ public static partial class ControlPlaneHost
             builder.Services.AddSingleton<IMeshStateSource>(sp => sp.GetRequiredService<StoreMeshStateSource>());
             if (options.ContainerCommands is { } containerCommands) builder.Services.AddSingleton(containerCommands);
             builder.Services.AddSingleton(new ConfigApiOptions { MaxRequestBodyBytes = options.MaxRequestBodyBytes });
+            builder.Services.AddSingleton<EventLog>();
             Push.ProxyServices.Add(builder.Services);
             Observability.ObservabilityServices.Add(builder.Services);
             Dashboard.DashboardEndpoints.Add(builder.Services);

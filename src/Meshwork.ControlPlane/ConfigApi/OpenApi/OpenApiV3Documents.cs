@@ -30,7 +30,8 @@ public static class OpenApiV3Documents
         paths[PathOf("", "v1")] = Reference("", "v1");
         foreach (var (group, versions) in DiscoveryDocuments.Groups)
         {
-            foreach (var version in versions) paths[PathOf(group, version)] = Reference(group, version);
+            // Only group versions of the store's kinds: the rest (events, CRDs) are never applied.
+            foreach (var version in versions.Where(v => DiscoveryDocuments.KindsIn(group, v).Any())) paths[PathOf(group, version)] = Reference(group, version);
         }
         return new JsonObject { ["paths"] = paths };
     }
@@ -45,7 +46,7 @@ public static class OpenApiV3Documents
             ["apis", var g, var v] => (g, v),
             _ => (null, null),
         };
-        if (group is null || version is null || !DiscoveryDocuments.Serves(group, version)) return null;
+        if (group is null || version is null || !DiscoveryDocuments.KindsIn(group, version).Any()) return null;
 
         var paths = new JsonObject();
         var schemas = new JsonObject();

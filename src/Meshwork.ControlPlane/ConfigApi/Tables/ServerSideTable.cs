@@ -37,14 +37,7 @@ public static class ServerSideTable
         var header = ResourceColumns.Header(kind, wide: true, withNamespace: false);
         for (var i = 0; i < header.Count; i++)
         {
-            columns.Add(new JsonObject
-            {
-                ["name"] = header[i],
-                ["type"] = "string",
-                ["format"] = i == 0 ? "name" : "",
-                ["description"] = "",
-                ["priority"] = i < narrow ? 0 : 1,
-            });
+            columns.Add(TableDocument.Column(header[i], i < narrow ? 0 : 1, i == 0 ? "name" : ""));
         }
         var context = new ResourceColumns.RowContext(pods, now);
         var rows = new JsonArray();
@@ -52,24 +45,8 @@ public static class ServerSideTable
         {
             var cells = new JsonArray();
             foreach (var cell in ResourceColumns.Row(item, wide: true, withNamespace: false, context)) cells.Add(cell);
-            rows.Add(new JsonObject
-            {
-                ["cells"] = cells,
-                ["object"] = new JsonObject
-                {
-                    ["kind"] = "PartialObjectMetadata",
-                    ["apiVersion"] = "meta.k8s.io/v1",
-                    ["metadata"] = ResourceJson.ToJsonObject(item)["metadata"]!.DeepClone(),
-                },
-            });
+            rows.Add(TableDocument.Row(cells, ResourceJson.ToJsonObject(item)["metadata"]!.DeepClone()));
         }
-        return new JsonObject
-        {
-            ["kind"] = "Table",
-            ["apiVersion"] = "meta.k8s.io/v1",
-            ["metadata"] = new JsonObject { ["resourceVersion"] = revision.ToString(System.Globalization.CultureInfo.InvariantCulture) },
-            ["columnDefinitions"] = columns,
-            ["rows"] = rows,
-        };
+        return TableDocument.Build(columns, rows, revision.ToString(System.Globalization.CultureInfo.InvariantCulture));
     }
 }
