@@ -10,7 +10,7 @@ using Microsoft.Extensions.Logging;
 namespace Meshwork.Cli.Tests;
 
 /// <summary>kubectl's verbs run in-process against a real control plane on 127.0.0.1:0.</summary>
-public sealed class ResourceCommandTests : IAsyncLifetime
+public sealed partial class ResourceCommandTests : IAsyncLifetime
 {
     private readonly string _work = Directory.CreateTempSubdirectory("meshwork-cli-").FullName;
     private StateDirectory _state = null!;
@@ -388,17 +388,6 @@ public sealed class ResourceCommandTests : IAsyncLifetime
         Assert.NotEqual(0, mismatched.ExitCode);
         Assert.Contains("failed to load key pair", mismatched.Err, StringComparison.Ordinal);
         Assert.Null(await client.GetAsync("secret", "istio-system", "wrong-credential"));
-    }
-
-    [Fact]
-    public async Task Describe_shows_metadata_and_spec()
-    {
-        await MeshworkAsync("apply", "-f", File("mesh.yaml", Mesh));
-        var described = await MeshworkAsync("describe", "pa", "default", "-n", "foo");
-        Assert.Equal(0, described.ExitCode);
-        Assert.Contains("Name:         default", described.Out);
-        Assert.Contains("Namespace:    foo", described.Out);
-        Assert.Contains("mode: STRICT", described.Out);
     }
 
     [Fact]

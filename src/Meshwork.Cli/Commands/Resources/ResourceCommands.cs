@@ -4,11 +4,13 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Meshwork.Api;
+using Meshwork.Api.Events;
 using Meshwork.Api.Tables;
 using Meshwork.Model.Resources;
 using Meshwork.Model.Schema;
 using Meshwork.Model.Yaml;
 using Meshwork.Cli.Output;
+using Meshwork.Cli.Output.Describe;
 using Meshwork.Model.Mesh;
 using Meshwork.Runtime;
 using Meshwork.Runtime.Network;
@@ -566,7 +568,8 @@ public static partial class ResourceCommands
             {
                 if (!first) await cli.Out.WriteLineAsync().ConfigureAwait(false);
                 first = false;
-                await cli.Out.WriteAsync(ResourceDescription.Describe(resource)).ConfigureAwait(false);
+                var events = await client.EventsAboutAsync(resource, ct).ConfigureAwait(false);
+                await cli.Out.WriteAsync(ResourceDescriber.Describe(resource, events, DateTimeOffset.UtcNow)).ConfigureAwait(false);
             }
             return failed ? 1 : 0;
         }));
