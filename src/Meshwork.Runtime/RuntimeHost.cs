@@ -4,6 +4,7 @@ using System.Text.Json;
 using Meshwork.Api;
 using Meshwork.Model.Resources;
 using Meshwork.ProxyProtocol.ControlPlaneApi;
+using Meshwork.Runtime.Events;
 using Meshwork.Runtime.Network;
 using Meshwork.Runtime.Pods;
 using Meshwork.Runtime.Processes;
@@ -24,6 +25,8 @@ public sealed record RuntimeOptions
     /// <summary>The pod network mode; null: <see cref="PodNetworkModes.FromEnvironment"/>.</summary>
     public PodNetworkMode? PodNetwork { get; init; }
     public Action<string> Log { get; init; } = line => Console.Error.WriteLine(line);
+    /// <summary>Where the pods' and deployments' Kubernetes events go (the config API, for <c>up</c>).</summary>
+    public Meshwork.Api.Events.IEventRecorder Events { get; init; } = Meshwork.Api.Events.IEventRecorder.None;
 }
 
 /// <summary>
@@ -37,6 +40,7 @@ public sealed class RuntimeHost
 
     private readonly RuntimeOptions _options;
     private readonly IMeshApi _api;
+    private readonly RuntimeEvents _events;
     private readonly LoopbackAddressPool _addresses;
     private readonly PodNetworkMode _mode;
     private PodNetworkController? _podNetwork;
@@ -58,6 +62,7 @@ public sealed class RuntimeHost
     {
         _options = options;
         _api = options.Api;
+        _events = new RuntimeEvents(options.Events);
         _addresses = new LoopbackAddressPool(options.State.Root);
         _mode = options.PodNetwork ?? PodNetworkModes.FromEnvironment();
     }
@@ -410,6 +415,7 @@ public sealed class RuntimeHost
         }
         var key = $"{ns}/{name}/{hash}";
         string? error = _planErrors.GetValueOrDefault(key);
+        var before = current.Count;
         for (var i = current.Count; i < replicas && error is null; i++)
         {
             try
@@ -431,10 +437,12 @@ public sealed class RuntimeHost
                 current.Remove(extra);
             }
         }
+        _events.Scaled(ns, name, hash, before, current.Count);
         var ready = current.Count(p => p.Ready);
         // A rolling update with surge: the old pods go once the new ones are all ready.
         if (old.Count > 0 && (ready >= replicas || error is not null))
         {
+            foreach (var group in old.GroupBy(p => p.Plan.TemplateHash)) _events.Scaled(ns, name, group.Key, group.Count(), 0);
             foreach (var pod in old) StopPod(pod);
             old.Clear();
         }
@@ -476,7 +484,8 @@ public sealed class RuntimeHost
         Func<CancellationToken, Task<string>>? token = sidecar || gateway
             ? async ct => (await _api.CreateBootstrapTokenAsync(ns, serviceAccount, ct).ConfigureAwait(false)).Token
             : null;
-        var worker = new PodWorker(plan, token, OnPodChanged, _options.Log);
+        var worker = new PodWorker(plan, token, OnPodChanged, _options.Log, _events);
+        _events.Scheduled(ns, name);
         lock (_gate)
         {
             _pods.Add(worker);

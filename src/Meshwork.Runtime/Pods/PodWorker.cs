@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Diagnostics;
 using System.Net;
 using Meshwork.Model.Resources;
+using Meshwork.Runtime.Events;
 using Meshwork.Runtime.Processes;
 
 namespace Meshwork.Runtime.Pods;
@@ -20,6 +21,7 @@ public sealed class PodWorker : IAsyncDisposable
     private readonly Func<CancellationToken, Task<string>>? _bootstrapToken;
     private readonly Action<PodWorker> _changed;
     private readonly Action<string> _log;
+    private readonly RuntimeEvents _events;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Dictionary<string, ContainerState> _containers;
     private readonly List<Task> _tasks = [];
@@ -40,8 +42,10 @@ public sealed class PodWorker : IAsyncDisposable
         public ProbeCounter? Liveness { get; set; }
     }
 
-    public PodWorker(PodPlan plan, Func<CancellationToken, Task<string>>? bootstrapToken, Action<PodWorker> changed, Action<string> log)
+    /// <param name="events">Where the kubelet's events of this pod go; null for a process the API does not show as a pod.</param>
+    public PodWorker(PodPlan plan, Func<CancellationToken, Task<string>>? bootstrapToken, Action<PodWorker> changed, Action<string> log, RuntimeEvents? events = null)
     {
+        _events = events ?? new RuntimeEvents(Meshwork.Api.Events.IEventRecorder.None);
         Plan = plan;
         CreatedAt = DateTimeOffset.UtcNow;
         _bootstrapToken = bootstrapToken;
@@ -101,6 +105,7 @@ public sealed class PodWorker : IAsyncDisposable
             catch (Exception e)
             {
                 _log($"pod {Plan.Namespace}/{Plan.Name}: container {container.Plan.Name} could not start: {e.Message}");
+                _events.FailedToStart(Plan.Namespace, Plan.Name, container.Plan.Name, e.Message);
                 lock (_gate) { container.State = "waiting"; container.Reason = "CreateContainerError"; }
                 Publish();
                 await Delay(backoff, stopping).ConfigureAwait(false);
@@ -108,6 +113,7 @@ public sealed class PodWorker : IAsyncDisposable
                 continue;
             }
             lock (_gate) { container.Process = process; container.State = "running"; container.Reason = null; }
+            _events.Started(Plan.Namespace, Plan.Name, container.Plan.Name);
             Publish();
             try
             {
@@ -128,6 +134,7 @@ public sealed class PodWorker : IAsyncDisposable
                 container.Reason = container.Restarts > 1 ? "CrashLoopBackOff" : null;
             }
             _log($"pod {Plan.Namespace}/{Plan.Name}: container {container.Plan.Name} exited with code {code}; restarting in {backoff.TotalSeconds:0}s");
+            _events.BackOff(Plan.Namespace, Plan.Name, container.Plan.Name);
             Publish();
             if (DateTime.UtcNow - started > TimeSpan.FromMinutes(1)) backoff = TimeSpan.FromSeconds(1);
             await Delay(backoff, stopping).ConfigureAwait(false);
@@ -182,17 +189,25 @@ public sealed class PodWorker : IAsyncDisposable
             container.Liveness = plan.Liveness is { } l ? new ProbeCounter(l.Probe, now, passing: true) : null;
         }
         if (plan.Liveness is { } liveness && container.Liveness is { } alive && alive.IsDue(now)
-            && !alive.Record(await ContainerProber.ProbeAsync(liveness, World(plan, Pid(process)), stopping).ConfigureAwait(false), DateTime.UtcNow))
+            && !alive.Record(Reported(await ContainerProber.ProbeAsync(liveness, World(plan, Pid(process)), stopping).ConfigureAwait(false), plan.Name, "Liveness"), DateTime.UtcNow))
         {
             _log($"pod {Plan.Namespace}/{Plan.Name}: container {plan.Name} failed liveness probe, will be restarted");
+            _events.Killing(Plan.Namespace, Plan.Name, plan.Name, "failed liveness probe");
             try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
             return false;
         }
         if (plan.ReadinessUrl is not null) return await SidecarReadyAsync(plan.ReadinessUrl, stopping).ConfigureAwait(false);
         if (plan.Readiness is not { } readiness || container.Readiness is not { } counter) return true;
         return counter.IsDue(now)
-            ? counter.Record(await ContainerProber.ProbeAsync(readiness, World(plan, Pid(process)), stopping).ConfigureAwait(false), DateTime.UtcNow)
+            ? counter.Record(Reported(await ContainerProber.ProbeAsync(readiness, World(plan, Pid(process)), stopping).ConfigureAwait(false), plan.Name, "Readiness"), DateTime.UtcNow)
             : counter.Passing;
+    }
+
+    /// <summary>A failed probe attempt is an Unhealthy event, as the kubelet reports each one.</summary>
+    private bool Reported(bool success, string container, string probe)
+    {
+        if (!success) _events.ProbeFailed(Plan.Namespace, Plan.Name, container, probe);
+        return success;
     }
 
     private static async Task<bool> SidecarReadyAsync(string url, CancellationToken cancellationToken)
@@ -237,7 +252,9 @@ public sealed class PodWorker : IAsyncDisposable
             {
                 Process? process;
                 lock (_gate) process = c.Process;
-                return process is null ? Task.CompletedTask : ProcessLauncher.StopAsync(process, grace);
+                if (process is null) return Task.CompletedTask;
+                _events.Killing(Plan.Namespace, Plan.Name, c.Plan.Name, "");
+                return ProcessLauncher.StopAsync(process, grace);
             })).ConfigureAwait(false);
         }
         try { await Task.WhenAll(_tasks).ConfigureAwait(false); } catch (OperationCanceledException) { }

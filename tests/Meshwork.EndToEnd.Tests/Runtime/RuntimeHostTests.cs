@@ -34,6 +34,7 @@ public sealed partial class RuntimeHostTests : IAsyncLifetime
             PodNetwork = Meshwork.Runtime.Network.PodNetworkMode.Loopback,
             ResyncInterval = TimeSpan.FromMilliseconds(300),
             Log = line => { lock (_log) _log.Add(line); },
+            Events = _events,
         });
         _runtime = Task.Run(() => host.RunAsync(_stop.Token));
         return Task.CompletedTask;

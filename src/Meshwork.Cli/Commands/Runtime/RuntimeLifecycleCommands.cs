@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
 using Meshwork.Api;
+using Meshwork.Api.Events;
 using Meshwork.Cli.Commands.Observability;
 using Meshwork.Model.Resources;
 using Meshwork.Model.Yaml;
@@ -159,14 +160,18 @@ internal static class RuntimeLifecycleCommands
             var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; stop.Cancel(); });
             using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => { context.Cancel = true; stop.Cancel(); });
+            void Log(string line) => Console.WriteLine($"{DateTimeOffset.UtcNow:HH:mm:ss.fff} {line}");
+            var api = MeshApiClient.FromStateDirectory(state, parse.GetValue(GlobalOptions.Server));
+            await using var events = new ApiEventRecorder(api, Log);
             var host = new RuntimeHost(new RuntimeOptions
             {
                 State = state,
-                Api = RuntimeApi.Connect(state, parse.GetValue(GlobalOptions.Server)),
+                Api = api,
                 MeshworkExecutable = RuntimeCommands.MeshworkExecutable,
                 // Istio's default install has an ingress gateway; MESHWORK_INGRESS_GATEWAY=0 leaves it out.
                 IngressGateway = IngressGateway.Enabled,
-                Log = line => Console.WriteLine($"{DateTimeOffset.UtcNow:HH:mm:ss.fff} {line}"),
+                Log = Log,
+                Events = events,
             });
             var run = host.RunAsync(stop.Token);
             // The command line's own SIGTERM handling returns from Main after a short grace period;
