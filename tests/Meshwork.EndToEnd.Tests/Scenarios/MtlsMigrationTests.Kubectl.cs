@@ -55,6 +55,32 @@ public sealed partial class MtlsMigrationTests
         }
     }
 
+    [Fact]
+    public async Task Kubectl_describe_shows_the_events_the_runtime_reported_and_get_lists_the_pods_wide()
+    {
+        Assert.True(mesh.Demo.ExitCode == 0, $"{mesh.Demo}\n{mesh.Logs()}");
+        var pod = await KubectlAsync("kubectl describe pod -l app=sleep -n foo");
+        Assert.True(pod.ExitCode == 0, pod.ToString());
+        Assert.Matches(@"(?m)^Name:\s+sleep-\S+$", pod.Stdout);
+        Assert.Matches(@"(?m)^\s+Normal\s+Scheduled\s+.*default-scheduler\s+Successfully assigned foo/sleep-\S+ to \S+$", pod.Stdout);
+        Assert.Matches(@"(?m)^\s+Normal\s+Started\s+.*kubelet\s+Started container sleep$", pod.Stdout);
+        Assert.Matches(@"(?m)^\s+Normal\s+Started\s+.*kubelet\s+Started container istio-proxy$", pod.Stdout);
+
+        var deployment = await KubectlAsync("kubectl describe deploy sleep -n foo");
+        Assert.True(deployment.ExitCode == 0, deployment.ToString());
+        Assert.Matches(@"(?m)^\s+Normal\s+ScalingReplicaSet\s+.*deployment-controller\s+Scaled up replica set sleep-\w+ to 1 from 0$", deployment.Stdout);
+
+        var events = await KubectlAsync("kubectl get events -n foo");
+        Assert.True(events.ExitCode == 0, events.ToString());
+        Assert.Matches(@"(?m)^\S+\s+Normal\s+Started\s+pod/sleep-\S+\s+Started container sleep$", events.Stdout);
+
+        // The tutorials' kubectl get lines: -o wide with the pod's IP and node, 2/2 READY for a meshed pod.
+        var wide = await KubectlAsync("kubectl get pods -n foo -o wide");
+        Assert.True(wide.ExitCode == 0, wide.ToString());
+        Assert.Matches(@"(?m)^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\s+IP\s+NODE", wide.Stdout);
+        Assert.Matches(@"(?m)^sleep-\S+\s+2/2\s+Running\s+\d+", wide.Stdout);
+    }
+
     /// <summary>Runs the loop until it prints <paramref name="expected"/> (a policy takes a moment to reach the proxies).</summary>
     private async Task LoopUntilAsync(string[] expected)
     {
