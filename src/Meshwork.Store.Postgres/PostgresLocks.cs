@@ -14,4 +14,7 @@ public static class PostgresLocks
 
     /// <summary>The mesh's singleton work (CA root rotation, token and certificate bookkeeping).</summary>
     public const long MeshLeader = Prefix | 2;
+
+    /// <summary>The mesh's key material: the first replica creates it, the others wait and read it.</summary>
+    public const long Secrets = Prefix | 3;
 }

@@ -22,15 +22,31 @@ public sealed class PostgresResourceStore : ResourceStoreBase
     private const string SourceName = "postgres";
     internal const string Columns = "kind, namespace, name, uid, resource_version, generation, creation_timestamp, body";
     private readonly NpgsqlDataSource _dataSource;
+    private readonly NpgsqlDataSource _listenerSource;
+    private readonly string _connectionString;
     private readonly int _eventRetention;
     private readonly StoredDocuments _documents = new(SourceName);
     private readonly PostgresChangeListener _listener;
 
-    private PostgresResourceStore(NpgsqlDataSource dataSource, TimeProvider? time, int eventRetention) : base(time)
+    private PostgresResourceStore(string connectionString, NpgsqlDataSource dataSource, TimeProvider? time, int eventRetention) : base(time)
     {
+        _connectionString = connectionString;
         _dataSource = dataSource;
         _eventRetention = eventRetention;
-        _listener = new PostgresChangeListener(dataSource, ChangeChannel, SignalChanged);
+        _listenerSource = CreateDedicatedDataSource(_ => { });
+        _listener = new PostgresChangeListener(_listenerSource, ChangeChannel, SignalChanged);
+    }
+
+    /// <summary>
+    /// Connections of their own, outside the pool, for sessions whose state matters (LISTEN, a
+    /// session advisory lock): a pooled connection would keep that state after it is given back.
+    /// </summary>
+    public NpgsqlDataSource CreateDedicatedDataSource(Action<NpgsqlConnectionStringBuilder> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        var builder = new NpgsqlConnectionStringBuilder(_connectionString) { Pooling = false };
+        configure(builder);
+        return NpgsqlDataSource.Create(builder);
     }
 
     /// <summary>Where the store is, without its password (for status and logs).</summary>
@@ -57,7 +73,7 @@ public sealed class PostgresResourceStore : ResourceStoreBase
             {
                 await PostgresMigrations.ApplyAsync(connection, cancellationToken).ConfigureAwait(false);
             }
-            var store = new PostgresResourceStore(dataSource, time, eventRetention) { Description = description };
+            var store = new PostgresResourceStore(builder.ConnectionString, dataSource, time, eventRetention) { Description = description };
             store._listener.Start();
             return store;
         }
@@ -71,6 +87,7 @@ public sealed class PostgresResourceStore : ResourceStoreBase
     public override async ValueTask DisposeAsync()
     {
         await _listener.DisposeAsync().ConfigureAwait(false);
+        await _listenerSource.DisposeAsync().ConfigureAwait(false);
         await _dataSource.DisposeAsync().ConfigureAwait(false);
         await base.DisposeAsync().ConfigureAwait(false);
     }
