@@ -24,10 +24,15 @@ public sealed class PostgresReplicas(PostgresResourceStore store)
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    public async Task<IReadOnlyList<ReplicaRow>> ListAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Every registered replica. A row's leader flag counts only while its heartbeat is fresher than
+    /// <paramref name="fresh"/>: a killed leader's row keeps the flag it last wrote, but not the lease.
+    /// </summary>
+    public async Task<IReadOnlyList<ReplicaRow>> ListAsync(TimeSpan fresh, CancellationToken cancellationToken)
     {
         await using var command = store.DataSource.CreateCommand(
-            "SELECT id, url, host, pid, started_at, now() - heartbeat_at, connected_proxies, leader FROM replicas ORDER BY started_at, id");
+            "SELECT id, url, host, pid, started_at, now() - heartbeat_at, connected_proxies, leader AND heartbeat_at > now() - @fresh FROM replicas ORDER BY started_at, id");
+        command.Parameters.AddWithValue("fresh", fresh);
         var rows = new List<ReplicaRow>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))

@@ -50,7 +50,7 @@ public static class StatusEndpoints
             // One host, or a store that does not answer: this replica is all that can be told.
             return new ControlPlaneStatus(self.Id, store.Reachable, store, [me with { Leader = heartbeat?.IsLeader ?? true }]);
         }
-        var rows = await heartbeat.Replicas.ListAsync(cancellationToken).ConfigureAwait(false);
+        var rows = await heartbeat.Replicas.ListAsync(3 * ReplicaHeartbeat.Interval, cancellationToken).ConfigureAwait(false);
         var replicas = rows.Select(r => new ReplicaStatus(r.Id, r.Url, r.Host, r.Pid, r.StartedAt, Math.Round(r.HeartbeatAge.TotalSeconds, 1),
             r.Id == self.Id ? proxies : r.ConnectedProxies, r.Id == self.Id ? heartbeat.IsLeader : r.Leader, r.Id == self.Id)).ToList();
         if (replicas.All(r => !r.Self)) replicas.Insert(0, me with { Leader = heartbeat.IsLeader });
