@@ -1,5 +1,5 @@
 using System.Globalization;
-using System.Reflection;
+using Meshwork.Store.Schema;
 using Microsoft.Data.Sqlite;
 
 namespace Meshwork.Store.Sqlite;
@@ -10,9 +10,7 @@ namespace Meshwork.Store.Sqlite;
 /// </summary>
 public static class SqliteMigrations
 {
-    public sealed record Migration(int Version, string Name, string Sql);
-
-    public static IReadOnlyList<Migration> All { get; } = Load();
+    public static IReadOnlyList<Migration> All { get; } = EmbeddedMigrations.Load(typeof(SqliteMigrations).Assembly);
 
     public static async Task ApplyAsync(SqliteConnection connection, CancellationToken cancellationToken)
     {
@@ -33,8 +31,7 @@ public static class SqliteMigrations
                 var current = await check.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long v ? v : 0;
                 if (current > All[^1].Version)
                 {
-                    throw new InvalidDataException(
-                        $"the database schema is at version {current}, newer than this Meshwork knows ({All[^1].Version}); use a newer meshwork");
+                    throw EmbeddedMigrations.NewerSchema(current, All[^1].Version);
                 }
                 if (current >= migration.Version) continue;
             }
@@ -50,25 +47,5 @@ public static class SqliteMigrations
             }
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         }
-    }
-
-    private static List<Migration> Load()
-    {
-        var assembly = typeof(SqliteMigrations).Assembly;
-        var migrations = new List<Migration>();
-        foreach (var resource in assembly.GetManifestResourceNames().Where(n => n.StartsWith("Migrations/", StringComparison.Ordinal) && n.EndsWith(".sql", StringComparison.Ordinal)))
-        {
-            var fileName = resource["Migrations/".Length..^".sql".Length];
-            var underscore = fileName.IndexOf('_');
-            if (underscore <= 0 || !int.TryParse(fileName[..underscore], NumberStyles.None, CultureInfo.InvariantCulture, out var version))
-            {
-                throw new InvalidOperationException($"migration {resource} is not named NNNN_name.sql");
-            }
-            using var stream = assembly.GetManifestResourceStream(resource)!;
-            using var reader = new StreamReader(stream);
-            migrations.Add(new Migration(version, fileName[(underscore + 1)..], reader.ReadToEnd()));
-        }
-        migrations.Sort((a, b) => a.Version.CompareTo(b.Version));
-        return migrations;
     }
 }

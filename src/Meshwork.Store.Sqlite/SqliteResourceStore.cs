@@ -1,8 +1,7 @@
-using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using System.Globalization;
 using Meshwork.Model.Resources;
-using Meshwork.Model.Yaml;
+using Meshwork.Store.Rows;
 using Microsoft.Data.Sqlite;
 
 namespace Meshwork.Store.Sqlite;
@@ -19,8 +18,7 @@ public sealed class SqliteResourceStore : ResourceStoreBase
     private readonly string _connectionString;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly int _eventRetention;
-    // Parsing a document costs more than reading it: keep parsed objects by identity and version.
-    private readonly ConcurrentDictionary<(string Uid, long Revision), Resource> _parsed = new();
+    private readonly StoredDocuments _documents = new(SourceName);
 
     private SqliteResourceStore(string connectionString, TimeProvider? time, int eventRetention) : base(time)
     {
@@ -188,34 +186,9 @@ public sealed class SqliteResourceStore : ResourceStoreBase
         return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadRow(reader, reader.GetInt64(4)) : null;
     }
 
-    private Resource ReadRow(SqliteDataReader reader, long revision)
-    {
-        var uid = reader.GetString(3);
-        if (_parsed.TryGetValue((uid, revision), out var cached)) return cached;
-        var body = reader.GetString(7);
-        var result = ManifestReader.Read(body, SourceName);
-        if (result.HasErrors || result.Resources.Length != 1)
-        {
-            throw new InvalidDataException(
-                $"stored object {reader.GetString(0)}/{reader.GetString(1)}/{reader.GetString(2)} at revision {revision} cannot be read: "
-                + string.Join("; ", result.Errors.Select(e => e.ToString())));
-        }
-        var resource = result.Resources[0];
-        resource = resource with
-        {
-            Source = null,
-            Metadata = resource.Metadata with
-            {
-                Uid = uid,
-                ResourceVersion = revision.ToString(CultureInfo.InvariantCulture),
-                Generation = reader.GetInt64(5),
-                CreationTimestamp = DateTimeOffset.Parse(reader.GetString(6), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind),
-            },
-        };
-        if (_parsed.Count > 50_000) _parsed.Clear();
-        _parsed[(uid, revision)] = resource;
-        return resource;
-    }
+    private Resource ReadRow(SqliteDataReader reader, long revision) =>
+        _documents.Read(new StoredRow(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
+            revision, reader.GetInt64(5), reader.GetString(6), reader.GetString(7)));
 
     private static async Task<(long Revision, long CompactedThrough)> ReadStateAsync(SqliteConnection connection, SqliteTransaction? transaction, CancellationToken cancellationToken)
     {
@@ -271,9 +244,7 @@ public sealed class SqliteResourceStore : ResourceStoreBase
         public async Task WriteAsync(StoreEvent change, CancellationToken cancellationToken)
         {
             var resource = change.Object;
-            var metadata = resource.Metadata;
-            var body = ResourceJson.Serialize(resource);
-            var created = (metadata.CreationTimestamp ?? DateTimeOffset.UnixEpoch).ToString("O", CultureInfo.InvariantCulture);
+            var (body, created) = StoredDocuments.Columns(resource);
             await using (var command = connection.CreateCommand())
             {
                 command.Transaction = transaction;
@@ -300,7 +271,7 @@ public sealed class SqliteResourceStore : ResourceStoreBase
                 command.Parameters.AddWithValue("@type", change.Type.ToString());
                 await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
-            store._parsed[(metadata.Uid ?? "", change.Revision)] = resource;
+            store._documents.Remember(resource, change.Revision);
         }
 
         public async Task CommitAsync(long newRevision, CancellationToken cancellationToken)

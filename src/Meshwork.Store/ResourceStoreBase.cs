@@ -221,6 +221,12 @@ public abstract class ResourceStoreBase : IResourceStore
         }
     }
 
+    /// <summary>
+    /// Wakes every watcher to read the event log now: a backend calls it when it learns that another
+    /// process committed (a database notification), or that it may have missed such news (a reconnect).
+    /// </summary>
+    protected void SignalChanged() => _committed.Pulse();
+
     private static readonly IReadOnlySet<string> EmptySet = new HashSet<string>();
 
     internal static string Revision(long revision) => revision.ToString(System.Globalization.CultureInfo.InvariantCulture);

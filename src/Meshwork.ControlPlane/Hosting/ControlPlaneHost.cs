@@ -7,7 +7,9 @@ using Meshwork.ControlPlane.ConfigApi.Events;
 using Meshwork.Identity;
 using Meshwork.Model.Resources;
 using Meshwork.Store;
-using Meshwork.Store.Sqlite;
+using Meshwork.ControlPlane.Hosting.Replication;
+using Meshwork.ControlPlane.Hosting.Status;
+using Meshwork.Store.Postgres;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -39,7 +41,7 @@ public static partial class ControlPlaneHost
                 $"a control plane is already running for state directory {state.Root} (pid {running.Pid}, {running.Url}); stop it first or use another --state-dir");
         }
 
-        var store = await SqliteResourceStore.OpenAsync(state.DatabaseFile, options.Time, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var store = await ControlPlaneStore.OpenAsync(options, cancellationToken).ConfigureAwait(false);
         WebApplication? app = null;
         try
         {
@@ -120,6 +122,15 @@ public static partial class ControlPlaneHost
             builder.Services.AddSingleton(bootstrapTokens);
             builder.Services.AddSingleton<IAdminAuthenticator>(admin);
             builder.Services.AddSingleton<IResourceStore>(store);
+            builder.Services.AddSingleton<StoreHealth>();
+            var replica = new ReplicaIdentity();
+            builder.Services.AddSingleton(replica);
+            if (store is PostgresResourceStore postgres)
+            {
+                builder.Services.AddSingleton(postgres);
+                builder.Services.AddSingleton<ReplicaHeartbeat>();
+                builder.Services.AddHostedService(sp => sp.GetRequiredService<ReplicaHeartbeat>());
+            }
             builder.Services.AddSingleton<StoreMeshStateSource>();
             builder.Services.AddSingleton<IMeshStateSource>(sp => sp.GetRequiredService<StoreMeshStateSource>());
             if (options.ContainerCommands is { } containerCommands) builder.Services.AddSingleton(containerCommands);
@@ -138,9 +149,11 @@ public static partial class ControlPlaneHost
             Push.ProxyServices.Map(app);
             Observability.ObservabilityServices.Map(app);
             Dashboard.DashboardEndpoints.Map(app);
+            StatusEndpoints.Map(app);
 
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
             var url = ServedUrl(app, options);
+            replica.Url = url.ToString().TrimEnd('/');
             var info = new ServerInfo(url.ToString().TrimEnd('/'), Environment.ProcessId);
             PrivateFile.Write(state.ServerInfoFile, info.ToJson(), isPublic: true);
             PrivateFile.Write(state.KubeconfigFile, Kubeconfig.Render(info.Url, File.ReadAllText(state.RootCertFile), File.ReadAllText(state.AdminTokenFile).Trim()));

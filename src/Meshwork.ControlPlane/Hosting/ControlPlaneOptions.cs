@@ -22,6 +22,15 @@ public sealed record ControlPlaneOptions
     /// <summary>A directory with Istio's cacerts files (ca-cert.pem, ca-key.pem, root-cert.pem, cert-chain.pem); null for the self-signed root in the state directory.</summary>
     public string? CacertsDirectory { get; init; }
 
+    /// <summary>
+    /// A PostgreSQL URL (postgres://user@host:port/database) that several replicas share; null for
+    /// the SQLite file of the state directory.
+    /// </summary>
+    public string? StoreUrl { get; init; }
+
+    /// <summary>The 256-bit key that seals the mesh's CA key material in a PostgreSQL store; required with <see cref="StoreUrl"/>.</summary>
+    public string? CaKeyFile { get; init; }
+
     /// <summary>Requests with a larger body are refused with 413 RequestEntityTooLarge.</summary>
     public long MaxRequestBodyBytes { get; init; } = 4 * 1024 * 1024;
 

@@ -30,6 +30,10 @@ public sealed class ControlPlaneFixture : IAsyncDisposable
         return new ControlPlaneFixture(state, await ControlPlaneHost.StartAsync(options, CancellationToken.None));
     }
 
+    /// <summary>A control plane with the given options (their state directory is removed on dispose).</summary>
+    public static async Task<ControlPlaneFixture> StartAsync(ControlPlaneOptions options) =>
+        new(options.StateDirectory, await ControlPlaneHost.StartAsync(options, CancellationToken.None));
+
     public static ControlPlaneOptions Options(StateDirectory state, long maxBodyBytes = 4 * 1024 * 1024) => new()
     {
         StateDirectory = state,

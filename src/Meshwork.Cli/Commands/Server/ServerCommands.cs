@@ -13,7 +13,17 @@ public static class ServerCommands
         var listen = new Option<string>("--listen") { Description = "Address to listen on (default 127.0.0.1)", DefaultValueFactory = _ => "127.0.0.1" };
         var cacerts = new Option<string?>("--cacerts") { Description = "Directory with Istio's cacerts files (ca-cert.pem, ca-key.pem, root-cert.pem, cert-chain.pem) to sign with instead of the self-signed root" };
         var trustDomain = new Option<string>("--trust-domain") { Description = "SPIFFE trust domain (default cluster.local)", DefaultValueFactory = _ => "cluster.local" };
-        var command = new Command("server", "Run the control plane in the foreground") { port, listen, cacerts, trustDomain };
+        var store = new Option<string?>("--store")
+        {
+            Description = "PostgreSQL store that several replicas share, postgres://user@host:port/database (default: $MESHWORK_STORE, else the SQLite file of the state directory)",
+            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("MESHWORK_STORE") is { Length: > 0 } url ? url : null,
+        };
+        var caKeyFile = new Option<string?>("--ca-key-file")
+        {
+            Description = "With --store: the 256-bit key (base64 or hex) that encrypts the mesh's CA key in the store; the same file on every replica (default: $MESHWORK_CA_KEY_FILE)",
+            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("MESHWORK_CA_KEY_FILE") is { Length: > 0 } file ? file : null,
+        };
+        var command = new Command("server", "Run the control plane in the foreground") { port, listen, cacerts, trustDomain, store, caKeyFile };
         command.SetAction(async (parse, ct) =>
         {
             var output = parse.InvocationConfiguration.Output;
@@ -31,6 +41,8 @@ public static class ServerCommands
                 ListenAddress = address,
                 CacertsDirectory = parse.GetValue(cacerts) is { } dir ? Path.GetFullPath(dir) : null,
                 TrustDomain = parse.GetValue(trustDomain) ?? "cluster.local",
+                StoreUrl = parse.GetValue(store),
+                CaKeyFile = parse.GetValue(caKeyFile) is { } key ? Path.GetFullPath(key) : null,
                 ContainerCommands = new RuntimeContainerCommands(state),
             };
             RunningControlPlane running;
@@ -66,6 +78,6 @@ public static class ServerCommands
             }
             return 0;
         });
-        return [command];
+        return [command, StatusCommand.Create()];
     }
 }
