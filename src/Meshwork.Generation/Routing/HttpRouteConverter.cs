@@ -54,7 +54,7 @@ internal static class HttpRouteConverter
             RewriteUri = route.Rewrite?.Uri,
             RewriteAuthority = route.Rewrite?.Authority,
             TimeoutMs = Milliseconds(route.Timeout),
-            RetryAttempts = route.Retries?.Attempts,
+            Retry = Retry(route.Retries),
             RequestHeaders = Edits(route.Headers?.Request),
             ResponseHeaders = Edits(route.Headers?.Response),
             Fault = route.Fault is { } fault ? new RouteFault
@@ -65,6 +65,22 @@ internal static class HttpRouteConverter
                 AbortPercent = fault.Abort?.Percentage ?? 0,
             } : null,
         };
+    }
+
+    /// <summary>
+    /// Istio's conversion (pilot route/retry): no <c>retries</c> keeps the default policy; attempts 0 turns retries off;
+    /// otherwise the default policy with the route's attempts, per-try timeout and, when given, its retryOn, whose
+    /// status codes replace the default's 503.
+    /// </summary>
+    private static RouteRetry? Retry(HttpRetry? retries)
+    {
+        if (retries is null) return null;
+        if (retries.Attempts == 0) return new RouteRetry { Attempts = 0 };
+        var policy = RouteRetry.IstioDefault with { Attempts = retries.Attempts, PerTryTimeoutMs = Milliseconds(retries.PerTryTimeout) };
+        // The reader refused a retryOn that does not parse, so only valid ones reach generation.
+        if (retries.RetryOn is { } retryOn && RetryOnConditions.TryParse(retryOn, out var conditions, out var codes, out _))
+            policy = policy with { On = conditions, StatusCodes = codes };
+        return policy;
     }
 
     private static int? Milliseconds(TimeSpan? duration) => duration is { } d ? (int)Math.Ceiling(d.TotalMilliseconds) : null;

@@ -247,10 +247,16 @@ public sealed record HttpRewrite
     public string? Authority { get; init; }
 }
 
-/// <summary>Istio's HTTPRetry, as far as Meshwork executes it: attempts beyond the first for a request that was not sent (connect failures).</summary>
+/// <summary>
+/// Istio's HTTPRetry: <see cref="Attempts"/> beyond the first (0 turns retries off), each attempt bounded by
+/// <see cref="PerTryTimeout"/>, on the conditions of <see cref="RetryOn"/> (Envoy's <c>x-envoy-retry-on</c> names and
+/// status codes, comma-separated, as <see cref="RetryOnConditions"/> reads them); null: Istio's default conditions.
+/// </summary>
 public sealed record HttpRetry
 {
     public int Attempts { get; init; }
+    public TimeSpan? PerTryTimeout { get; init; }
+    public string? RetryOn { get; init; }
 }
 
 /// <summary>Istio's HTTPFaultInjection: delay and/or abort a share of the route's requests before they leave.</summary>

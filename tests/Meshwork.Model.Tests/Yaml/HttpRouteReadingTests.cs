@@ -52,13 +52,34 @@ public class HttpRouteReadingTests
     }
 
     [Fact]
-    public void Retry_conditions_are_warned_as_not_enforced()
+    public void Retry_conditions_and_the_per_try_timeout_are_read()
     {
-        var result = TestRead.Yaml(Route.Replace("retries: {attempts: 2}", "retries: {attempts: 2, perTryTimeout: 500ms, retryOn: 5xx}", StringComparison.Ordinal));
+        var result = TestRead.Yaml(Route.Replace("retries: {attempts: 2}", "retries: {attempts: 2, perTryTimeout: 500ms, retryOn: \"gateway-error,connect-failure,409\"}", StringComparison.Ordinal));
         Assert.False(result.HasErrors, TestRead.Dump(result));
-        var warned = result.Diagnostics.Select(d => d.Path).ToList();
-        Assert.Contains("spec.http[0].retries.retryOn", warned);
-        Assert.Contains("spec.http[0].retries.perTryTimeout", warned);
+        Assert.Empty(result.Diagnostics);
+        var retries = Assert.Single(((VirtualService)Assert.Single(result.Resources)).Spec.Http).Retries;
+        Assert.Equal(new HttpRetry { Attempts = 2, PerTryTimeout = TimeSpan.FromMilliseconds(500), RetryOn = "gateway-error,connect-failure,409" }, retries);
+    }
+
+    [Theory]
+    [InlineData("retryOn: \"5xx,bogus\"", "spec.http[0].retries.retryOn", "unknown retry condition \"bogus\"")]
+    [InlineData("retryOn: envoy-ratelimited", "spec.http[0].retries.retryOn", "not supported by Meshwork")]
+    [InlineData("retryOn: \"5xx,999\"", "spec.http[0].retries.retryOn", "not an HTTP status code")]
+    [InlineData("perTryTimeout: 2 seconds", "spec.http[0].retries.perTryTimeout", "invalid duration")]
+    [InlineData("attempts: -1", "spec.http[0].retries.attempts", "")]
+    public void A_bad_retry_field_is_an_error_naming_it(string field, string path, string message)
+    {
+        var result = TestRead.Yaml(Route.Replace("retries: {attempts: 2}", $"retries: {{attempts: 2, {field}}}".Replace("attempts: 2, attempts", "attempts", StringComparison.Ordinal), StringComparison.Ordinal));
+        Assert.True(result.HasErrors, TestRead.Dump(result));
+        Assert.Contains(result.Errors, e => e.ToString().Contains(path, StringComparison.Ordinal) && e.ToString().Contains(message, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Retry_backoff_is_warned_as_not_enforced()
+    {
+        var result = TestRead.Yaml(Route.Replace("retries: {attempts: 2}", "retries: {attempts: 2, backoff: 25ms}", StringComparison.Ordinal));
+        Assert.False(result.HasErrors, TestRead.Dump(result));
+        Assert.Contains("spec.http[0].retries.backoff", result.Diagnostics.Select(d => d.Path));
     }
 
     [Fact]

@@ -24,6 +24,8 @@ internal sealed class CompiledRoute
     public byte[] AddedFields { get; }
     /// <summary>The edits to the upstream's final response head (VirtualService headers.response).</summary>
     public FieldEdits ResponseEdits { get; }
+    /// <summary>When a request on this route is sent again; Istio's default when the route sets none.</summary>
+    public RetryPolicy Retry { get; }
 
     public CompiledRoute(HttpRouteRule rule, string source)
     {
@@ -38,6 +40,7 @@ internal sealed class CompiledRoute
         DroppedFields = request.Dropped;
         AddedFields = request.Added;
         ResponseEdits = FieldEdits.Compile(rule.ResponseHeaders);
+        Retry = rule.Retry is { } retry ? new RetryPolicy(retry) : RetryPolicy.Default;
     }
 
     /// <summary>The first match block that holds, or null; a route without blocks matches every request.</summary>
