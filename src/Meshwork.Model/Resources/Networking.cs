@@ -350,18 +350,28 @@ public sealed record HttpRoute
     }
 }
 
+/// <summary>Istio's L4MatchAttributes, as far as Meshwork executes them: the port the client connected to.</summary>
+public sealed record L4Match
+{
+    public int? Port { get; init; }
+}
+
+/// <summary>A VirtualService TCP route: the first whose match blocks admit the connection (none: every one) takes it.</summary>
 public sealed record TcpRoute
 {
+    public ImmutableArray<L4Match> Match { get; init; } = [];
     public ImmutableArray<WeightedDestination> Route { get; init; } = [];
 
     /// <summary>Structural: lists and maps compare by content.</summary>
     public bool Equals(TcpRoute? other) =>
         other is not null
+            && Equality.Seq(Match, other.Match)
             && Equality.Seq(Route, other.Route);
 
     public override int GetHashCode()
     {
         var hash = new HashCode();
+        hash.Add(Equality.Hash(Match));
         hash.Add(Equality.Hash(Route));
         return hash.ToHashCode();
     }

@@ -57,6 +57,35 @@ internal sealed class UpstreamCall(UpstreamConnector connector, ProxyMetrics met
         config.Router.TryResolve(host, port, out target, out error);
 
     /// <summary>
+    /// The target of a connection tunnelled to host:port: the first tcp route of the service's VirtualService that
+    /// admits the port, its destination drawn by weight (and maybe a subset); no route admitting it is a failure, as
+    /// Envoy has no filter chain for it. Without tcp routes, the Service itself, as <see cref="TryRoute"/> resolves it.
+    /// </summary>
+    public static bool TryRouteTcp(ActiveConfig config, string host, int port, out RouteTarget? target, out string? error)
+    {
+        if (config.Routes.IsEmpty
+            || !config.Router.TryResolveService(host, out var service)
+            || config.Routes.TcpFor(service.Hostname.TrimEnd('.')) is not { } routes)
+        {
+            return TryRoute(config, host, port, out target, out error);
+        }
+        foreach (var route in routes)
+        {
+            if (!route.Admits(port)) continue;
+            if (route.PickDestination() is not { } destination)
+            {
+                (target, error) = (null, $"the matched tcp route of {route.Source} has no destination");
+                return false;
+            }
+            if (config.Router.TryDestination(destination.Host, destination.Port, destination.Subset, port, out target, out error)) return true;
+            error = $"{route.Source}: {error}";
+            return false;
+        }
+        (target, error) = (null, $"no tcp route of {routes[0].Source} takes port {port}");
+        return false;
+    }
+
+    /// <summary>
     /// The route for an HTTP request to host:port. When a VirtualService routes the service, its routes are tried in
     /// order and the first that matches wins (Istio); none matching is a 404 NR; the winner's destination is drawn by
     /// weight and may be a subset. Otherwise the Service itself is the route, as <see cref="TryRoute"/> resolves it.

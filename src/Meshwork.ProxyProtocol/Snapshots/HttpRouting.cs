@@ -11,6 +11,8 @@ public sealed record VirtualHostRoutes
     /// <summary>Service FQDNs (sidecar) or host patterns ("*", "*.suffix", exact; gateway) this table serves.</summary>
     public ImmutableArray<string> Hosts { get; init; } = [];
     public ImmutableArray<HttpRouteRule> Routes { get; init; } = [];
+    /// <summary>The VirtualService's tcp routes, for connections the sidecar tunnels; null when it has none.</summary>
+    public ImmutableArray<TcpRouteRule>? Tcp { get; init; }
     /// <summary>"VirtualService ns/name", for explanations and config dumps.</summary>
     public required string Source { get; init; }
 }
@@ -43,6 +45,13 @@ public sealed record RouteCluster
     public required int Port { get; init; }
     public string? Subset { get; init; }
     public int Weight { get; init; } = 100;
+}
+
+/// <summary>One tcp route of a VirtualService: the ports it takes (empty: every port) and its weighted destinations.</summary>
+public sealed record TcpRouteRule
+{
+    public ImmutableArray<int> Ports { get; init; } = [];
+    public ImmutableArray<RouteCluster> Destinations { get; init; } = [];
 }
 
 /// <summary>One field value to set or add.</summary>

@@ -146,4 +146,35 @@ public class HttpRouteReadingTests
     [InlineData("48h")]
     public void A_duration_without_a_unit_or_out_of_bounds_is_refused(string text) =>
         Assert.False(Meshwork.Model.Yaml.Reading.DurationReader.TryParse(text, out _));
+
+    private const string TcpRoutes = """
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata: {name: mongo, namespace: foo}
+        spec:
+          hosts: [mongo]
+          tcp:
+          - match: [{port: 27017}]
+            route:
+            - destination: {host: mongo, subset: v1, port: {number: 27017}}
+              weight: 80
+            - destination: {host: mongo, subset: v2, port: {number: 27017}}
+              weight: 20
+        """;
+
+    [Fact]
+    public void A_tcp_route_is_read_with_its_port_match_and_weights()
+    {
+        var route = Assert.Single(TestRead.One<VirtualService>(TcpRoutes).Spec.Tcp);
+        Assert.Equal(27017, Assert.Single(route.Match).Port);
+        Assert.Equal([80, 20], route.Route.Select(d => d.Weight));
+    }
+
+    [Fact]
+    public void A_tcp_match_field_Meshwork_does_not_enforce_is_warned_by_name()
+    {
+        var result = TestRead.Yaml(TcpRoutes.Replace("{port: 27017}", "{port: 27017, sourceLabels: {app: sleep}}", StringComparison.Ordinal));
+        Assert.False(result.HasErrors, TestRead.Dump(result));
+        Assert.Contains("spec.tcp[0].match[0].sourceLabels", result.Diagnostics.Select(d => d.Path));
+    }
 }

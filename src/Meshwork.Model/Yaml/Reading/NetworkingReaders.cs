@@ -333,9 +333,16 @@ internal static class NetworkingReaders
 
     private static TcpRoute TcpRoute(MapReader m)
     {
-        var route = new TcpRoute { Route = m.Objects("route", Weighted) };
-        m.Unsupported("match");
+        var route = new TcpRoute { Match = m.Objects("match", L4Match), Route = m.Objects("route", Weighted) };
         m.Finish();
         return route;
+    }
+
+    private static L4Match L4Match(MapReader m)
+    {
+        var match = new L4Match { Port = PortNumber(m, "port") };
+        m.Unsupported("destinationSubnets", "sourceLabels", "gateways", "sourceNamespace", "sourceSubnet");
+        m.Finish();
+        return match;
     }
 }
