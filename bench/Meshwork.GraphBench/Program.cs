@@ -8,7 +8,7 @@ using Meshwork.ControlPlane.Observability;
 // The dashboard's server side at scale: 200 workloads (one sidecar each, a Service each) and 1,000 graph
 // edges (800 caller → service, 200 service → workload), over 10 namespaces, half of the callers on mTLS.
 //   update: one scrape round parsed (200 expositions into counters) and the graph recomputed over the window
-//           from the ring, then serialised as the dashboard's api/graph answer;
+//           from the ring (each proxy's series read at the window's ends), then serialised as the dashboard's api/graph answer;
 //   load:   the same answer over the longest window (Last 1h, 721 samples).
 // Writes the answer to the path given (default graph-200x1000.json) for bench/graph-load.mjs, which times
 // the page's drawing (Cytoscape add + breadthfirst layout) on it. Prints medians of the runs.
@@ -49,7 +49,7 @@ var ring = new TrafficRing(721);
 for (var s = 0; s < 721; s++) ring.Add(Scrape(s * 5, t0.AddSeconds(s * 5)));
 var now = t0.AddSeconds(720 * 5);
 
-var check = TrafficGraph.Over(ring.Since(now.AddMinutes(-10)), null)!;
+var check = TrafficGraph.Over(ring.Window(now.AddMinutes(-10)), null)!;
 Console.WriteLine($"graph: {check.Nodes.Length} nodes, {check.Edges.Length} edges");
 File.WriteAllBytes(output, JsonSerializer.SerializeToUtf8Bytes(check, TrafficGraphJson.Default.TrafficGraph));
 
@@ -68,8 +68,8 @@ double Median(Func<long> run)
 }
 
 var parse = Median(() => Scrape(721 * 5, now, scrapeTexts).ByProxy.Count);
-var update = Median(() => JsonSerializer.SerializeToUtf8Bytes(TrafficGraph.Over(ring.Since(now.AddMinutes(-10)), null)!, TrafficGraphJson.Default.TrafficGraph).LongLength);
-var load = Median(() => JsonSerializer.SerializeToUtf8Bytes(TrafficGraph.Over(ring.Since(now.AddHours(-1)), null)!, TrafficGraphJson.Default.TrafficGraph).LongLength);
+var update = Median(() => JsonSerializer.SerializeToUtf8Bytes(TrafficGraph.Over(ring.Window(now.AddMinutes(-10)), null)!, TrafficGraphJson.Default.TrafficGraph).LongLength);
+var load = Median(() => JsonSerializer.SerializeToUtf8Bytes(TrafficGraph.Over(ring.Window(now.AddHours(-1)), null)!, TrafficGraphJson.Default.TrafficGraph).LongLength);
 Console.WriteLine($"scrape round parsed (200 expositions, {scrapeTexts.Sum(t => t.Length) / 1024} KiB): {parse:F1} ms median of {runs}");
 Console.WriteLine($"graph update, Last 10m (121 samples) → JSON: {update:F1} ms median of {runs}");
 Console.WriteLine($"graph load, Last 1h (721 samples) → JSON: {load:F1} ms median of {runs}");

@@ -55,7 +55,7 @@ public static class ObservabilityServices
         var graph = await prometheus.IncreaseAsync(window, context.RequestAborted).ConfigureAwait(false) is { } counted
             ? TrafficGraph.Of(counted, now - window, now, ns, TrafficGraph.FromPrometheus,
                 await prometheus.RefusedIncreaseAsync(window, context.RequestAborted).ConfigureAwait(false))
-            : TrafficGraph.Over(ring.Since(now - window), ns) ?? new TrafficGraph(now - window, now, [], [], TrafficGraph.FromProxies);
+            : TrafficGraph.Over(ring.Window(now - window), ns) ?? new TrafficGraph(now - window, now, [], [], TrafficGraph.FromProxies);
         return Results.Json(graph, TrafficGraphJson.Default.TrafficGraph);
     }
 

@@ -35,39 +35,47 @@ public sealed record TrafficGraph(DateTimeOffset From, DateTimeOffset To, Immuta
     public const string UnknownNode = "unknown";
 
     /// <summary>
-    /// The graph of what the destinations counted over <paramref name="window"/> (samples, oldest first):
+    /// The graph of what the destinations counted over <paramref name="window"/> (samples, oldest first), as
+    /// <see cref="Over(TrafficWindow?, string?)"/> reads the same samples from a ring.
+    /// </summary>
+    public static TrafficGraph? Over(IReadOnlyList<TrafficSample> window, string? @namespace)
+    {
+        ArgumentNullException.ThrowIfNull(window);
+        if (window.Count == 0) return null;
+        var ring = new TrafficRing(window.Count);
+        foreach (var sample in window) ring.Add(sample);
+        return Over(ring.Window(DateTimeOffset.MinValue), @namespace);
+    }
+
+    /// <summary>
+    /// The graph of what the destinations counted over <paramref name="window"/>:
     /// workload → service → workload, with callers the destination could not name collapsed into
     /// <see cref="UnknownNode"/>. Each proxy's traffic is measured from the first sample that has it to
     /// the last one, as Prometheus's rate() measures a series; a counter lower than before means the
     /// proxy restarted, so its whole value is new traffic. <paramref name="namespace"/> keeps edges
     /// with either end in it (null: all). Null when the window holds fewer than two samples.
     /// </summary>
-    public static TrafficGraph? Over(IReadOnlyList<TrafficSample> window, string? @namespace)
+    public static TrafficGraph? Over(TrafficWindow? window, string? @namespace)
     {
-        ArgumentNullException.ThrowIfNull(window);
-        if (window.Count < 2) return null;
-        var (first, last) = (window[0], window[^1]);
-        var deltas = Increase(window, s => s.ByProxy, static (now, then) =>
+        if (window is null || window.Samples < 2) return null;
+        var deltas = Increase(window.Requests, static (now, then) =>
             now.Requests >= then.Requests ? new EdgeCounters(now.Requests - then.Requests, Math.Max(0, now.Errors - then.Errors)) : now,
             static (a, b) => a + b, static d => d.Requests > 0);
-        var refused = Increase(window, s => s.RefusedByProxy, static (now, then) => now >= then ? now - then : now, static (a, b) => a + b, static d => d > 0);
-        return Of(deltas, first.At, last.At, @namespace, FromProxies, refused);
+        var refused = Increase(window.Refused, static (now, then) => now >= then ? now - then : now, static (a, b) => a + b, static d => d > 0);
+        return Of(deltas, window.From, window.To, @namespace, FromProxies, refused);
     }
 
     /// <summary>
     /// Each proxy's counters from the first sample that has the proxy to the last one, summed over proxies;
     /// <paramref name="delta"/> treats a counter lower than before as a restart.
     /// </summary>
-    private static Dictionary<TKey, TValue> Increase<TKey, TValue>(IReadOnlyList<TrafficSample> window,
-        Func<TrafficSample, ImmutableDictionary<string, IReadOnlyDictionary<TKey, TValue>>> counters,
+    private static Dictionary<TKey, TValue> Increase<TKey, TValue>(ImmutableArray<CounterSpan<TKey, TValue>> spans,
         Func<TValue, TValue, TValue> delta, Func<TValue, TValue, TValue> add, Func<TValue, bool> counts)
         where TKey : notnull where TValue : struct
     {
         var sums = new Dictionary<TKey, TValue>();
-        foreach (var proxy in window.SelectMany(s => counters(s).Keys).Distinct(StringComparer.Ordinal))
+        foreach (var (before, after) in spans)
         {
-            var before = counters(window.First(s => counters(s).ContainsKey(proxy)))[proxy];
-            var after = counters(window.Last(s => counters(s).ContainsKey(proxy)))[proxy];
             foreach (var (key, now) in after)
             {
                 var change = delta(now, before.GetValueOrDefault(key));

@@ -34,27 +34,15 @@ internal static class HttpRouteConverter
         }
         if (!route.Match.IsEmpty && matches.Count == 0) return null;
 
-        var single = route.Route.Length == 1;
         return new HttpRouteRule
         {
             Name = route.Name,
             Matches = matches.ToImmutable(),
-            Destinations = [.. route.Route.Select(d =>
-            {
-                var host = RouteHosts.Fqdn(d.Destination.Host, @namespace);
-                return new RouteCluster
-                {
-                    Host = host,
-                    Port = d.Destination.Port ?? defaultPort(host),
-                    Subset = d.Destination.Subset,
-                    // Istio: a lone destination takes all traffic whatever its weight says.
-                    Weight = single ? 100 : d.Weight,
-                };
-            })],
+            Destinations = Destinations(route.Route, @namespace, defaultPort),
             RewriteUri = route.Rewrite?.Uri,
             RewriteAuthority = route.Rewrite?.Authority,
             TimeoutMs = Milliseconds(route.Timeout),
-            RetryAttempts = route.Retries?.Attempts,
+            Retry = Retry(route.Retries),
             RequestHeaders = Edits(route.Headers?.Request),
             ResponseHeaders = Edits(route.Headers?.Response),
             Fault = route.Fault is { } fault ? new RouteFault
@@ -65,6 +53,47 @@ internal static class HttpRouteConverter
                 AbortPercent = fault.Abort?.Percentage ?? 0,
             } : null,
         };
+    }
+
+    /// <summary>A tcp route: the ports its match blocks name (empty when a block, or the lack of any, admits every port).</summary>
+    public static TcpRouteRule ConvertTcp(TcpRoute route, string @namespace, Func<string, int> defaultPort) => new()
+    {
+        Ports = route.Match.IsEmpty || route.Match.Any(m => m.Port is null) ? [] : [.. route.Match.Select(m => m.Port!.Value).Distinct()],
+        Destinations = Destinations(route.Route, @namespace, defaultPort),
+    };
+
+    /// <summary>Weighted destinations with hosts made fully qualified; a destination without a port takes <paramref name="defaultPort"/>'s.</summary>
+    private static ImmutableArray<RouteCluster> Destinations(ImmutableArray<WeightedDestination> route, string @namespace, Func<string, int> defaultPort)
+    {
+        var single = route.Length == 1;
+        return [.. route.Select(d =>
+        {
+            var host = RouteHosts.Fqdn(d.Destination.Host, @namespace);
+            return new RouteCluster
+            {
+                Host = host,
+                Port = d.Destination.Port ?? defaultPort(host),
+                Subset = d.Destination.Subset,
+                // Istio: a lone destination takes all traffic whatever its weight says.
+                Weight = single ? 100 : d.Weight,
+            };
+        })];
+    }
+
+    /// <summary>
+    /// Istio's conversion (pilot route/retry): no <c>retries</c> keeps the default policy; attempts 0 turns retries off;
+    /// otherwise the default policy with the route's attempts, per-try timeout and, when given, its retryOn, whose
+    /// status codes replace the default's 503.
+    /// </summary>
+    private static RouteRetry? Retry(HttpRetry? retries)
+    {
+        if (retries is null) return null;
+        if (retries.Attempts == 0) return new RouteRetry { Attempts = 0 };
+        var policy = RouteRetry.IstioDefault with { Attempts = retries.Attempts, PerTryTimeoutMs = Milliseconds(retries.PerTryTimeout) };
+        // The reader refused a retryOn that does not parse, so only valid ones reach generation.
+        if (retries.RetryOn is { } retryOn && RetryOnConditions.TryParse(retryOn, out var conditions, out var codes, out _))
+            policy = policy with { On = conditions, StatusCodes = codes };
+        return policy;
     }
 
     private static int? Milliseconds(TimeSpan? duration) => duration is { } d ? (int)Math.Ceiling(d.TotalMilliseconds) : null;

@@ -6,7 +6,7 @@ using Meshwork.ProxyProtocol.Snapshots;
 namespace Meshwork.Generation.Routing;
 
 /// <summary>
-/// The VirtualService routes a sidecar applies (Istio's implicit <c>mesh</c> gateway): those without
+/// The VirtualService routes (http and tcp) a sidecar applies (Istio's implicit <c>mesh</c> gateway): those without
 /// <c>gateways</c>, or listing <c>mesh</c>, exported to the client's namespace. A host claimed by several
 /// VirtualServices is routed by the oldest, as Istio keeps the first it sees.
 /// </summary>
@@ -27,7 +27,9 @@ internal static class MeshRouteBuilder
                 .Select(r => HttpRouteConverter.Convert(r, ns, gateways => gateways.Contains(MeshGateway), _ => 0))
                 .OfType<HttpRouteRule>()
                 .ToImmutableArray();
-            tables.Add(new VirtualHostRoutes { Hosts = hosts, Routes = routes, Source = $"VirtualService {ns}/{vs.Metadata.Name}" });
+            // Null when the VirtualService has no tcp routes, so snapshots without any read as before.
+            ImmutableArray<TcpRouteRule>? tcp = vs.Spec.Tcp.IsEmpty ? null : [.. vs.Spec.Tcp.Select(r => HttpRouteConverter.ConvertTcp(r, ns, _ => 0))];
+            tables.Add(new VirtualHostRoutes { Hosts = hosts, Routes = routes, Tcp = tcp, Source = $"VirtualService {ns}/{vs.Metadata.Name}" });
         }
         return tables.ToImmutable();
     }

@@ -247,10 +247,16 @@ public sealed record HttpRewrite
     public string? Authority { get; init; }
 }
 
-/// <summary>Istio's HTTPRetry, as far as Meshwork executes it: attempts beyond the first for a request that was not sent (connect failures).</summary>
+/// <summary>
+/// Istio's HTTPRetry: <see cref="Attempts"/> beyond the first (0 turns retries off), each attempt bounded by
+/// <see cref="PerTryTimeout"/>, on the conditions of <see cref="RetryOn"/> (Envoy's <c>x-envoy-retry-on</c> names and
+/// status codes, comma-separated, as <see cref="RetryOnConditions"/> reads them); null: Istio's default conditions.
+/// </summary>
 public sealed record HttpRetry
 {
     public int Attempts { get; init; }
+    public TimeSpan? PerTryTimeout { get; init; }
+    public string? RetryOn { get; init; }
 }
 
 /// <summary>Istio's HTTPFaultInjection: delay and/or abort a share of the route's requests before they leave.</summary>
@@ -344,18 +350,28 @@ public sealed record HttpRoute
     }
 }
 
+/// <summary>Istio's L4MatchAttributes, as far as Meshwork executes them: the port the client connected to.</summary>
+public sealed record L4Match
+{
+    public int? Port { get; init; }
+}
+
+/// <summary>A VirtualService TCP route: the first whose match blocks admit the connection (none: every one) takes it.</summary>
 public sealed record TcpRoute
 {
+    public ImmutableArray<L4Match> Match { get; init; } = [];
     public ImmutableArray<WeightedDestination> Route { get; init; } = [];
 
     /// <summary>Structural: lists and maps compare by content.</summary>
     public bool Equals(TcpRoute? other) =>
         other is not null
+            && Equality.Seq(Match, other.Match)
             && Equality.Seq(Route, other.Route);
 
     public override int GetHashCode()
     {
         var hash = new HashCode();
+        hash.Add(Equality.Hash(Match));
         hash.Add(Equality.Hash(Route));
         return hash.ToHashCode();
     }

@@ -104,8 +104,26 @@ internal static partial class EnvoyConfigDump
             json.WriteEndObject();
         }
         if (rule.TimeoutMs is { } timeout) json.WriteString("timeout", $"{timeout / 1000.0:0.###}s");
+        RetryPolicy(json, rule.Retry ?? RouteRetry.IstioDefault);
         json.WriteEndObject();
         ConfigMetadata(json, source, "VirtualService ", "virtual-service");
+        json.WriteEndObject();
+    }
+
+    /// <summary>The route's retry_policy as Envoy dumps it; none when retries are off (Istio sets none for attempts 0).</summary>
+    private static void RetryPolicy(Utf8JsonWriter json, RouteRetry retry)
+    {
+        if (retry.Attempts <= 0) return;
+        json.WriteStartObject("retry_policy");
+        json.WriteString("retry_on", string.Join(',', retry.On));
+        json.WriteNumber("num_retries", retry.Attempts);
+        if (retry.PerTryTimeoutMs is { } perTry) json.WriteString("per_try_timeout", $"{perTry / 1000.0:0.###}s");
+        if (!retry.StatusCodes.IsDefaultOrEmpty)
+        {
+            json.WriteStartArray("retriable_status_codes");
+            foreach (var code in retry.StatusCodes) json.WriteNumberValue(code);
+            json.WriteEndArray();
+        }
         json.WriteEndObject();
     }
 

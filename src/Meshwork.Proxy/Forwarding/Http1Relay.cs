@@ -84,9 +84,10 @@ internal sealed class UpstreamConnectionPool<TKey> where TKey : notnull
 /// <paramref name="UpstreamReset"/>: the upstream reset the connection (RST) before any response, as a STRICT port does to plaintext.
 /// <paramref name="RequestBodyBytes"/> and <paramref name="ResponseBodyBytes"/>: the body payload relayed each way (chunk framing and
 /// headers excluded), what istio_request_bytes and istio_response_bytes measure; a body cut short counts as not relayed.
+/// <paramref name="RetriableAnswer"/>: the final response head was one the retry policy sends again; nothing of it reached the client.
 /// </remarks>
 internal readonly record struct ExchangeResult(int Status, UpstreamStage? FailedStage, string? Error, bool ResponseStarted, bool UpstreamReusable, bool DownstreamMustClose, bool StaleConnection,
-    bool UpstreamReset = false, long RequestBodyBytes = 0, long ResponseBodyBytes = 0);
+    bool UpstreamReset = false, long RequestBodyBytes = 0, long ResponseBodyBytes = 0, bool RetriableAnswer = false);
 
 /// <summary>
 /// HTTP/1.1 forwarding without an HTTP object model: the request head is rewritten field by field
@@ -137,11 +138,12 @@ internal static class Http1Relay
     /// <summary>
     /// Sends the prepared request head (in <paramref name="up"/>'s output), relays the request body from
     /// <paramref name="downIn"/>, then relays the response back to <paramref name="downOut"/>. Never throws for
-    /// network failures: the result says which side failed and at what stage.
+    /// network failures: the result says which side failed and at what stage. A final response head that
+    /// <paramref name="retry"/> sends again is not relayed (<see cref="ExchangeResult.RetriableAnswer"/>).
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public static async ValueTask<ExchangeResult> ExchangeAsync(HttpInput downIn, HttpOutput downOut, RequestFrame request, UpstreamConnection up, CancellationToken cancellationToken,
-        FieldEdits? responseEdits = null)
+        FieldEdits? responseEdits = null, Outbound.Routing.RetryPolicy? retry = null)
     {
         var hasBody = request.Framing != BodyFraming.None;
         long requestBody = 0;
@@ -175,12 +177,13 @@ internal static class Http1Relay
         {
             return new(499, UpstreamStage.Downstream, "the client went away", false, false, true, false);
         }
-        return await ReceiveResponseAsync(downOut, request, up, responseEdits, cancellationToken).ConfigureAwait(false) with { RequestBodyBytes = requestBody };
+        return await ReceiveResponseAsync(downOut, request, up, responseEdits, retry, cancellationToken).ConfigureAwait(false) with { RequestBodyBytes = requestBody };
     }
 
     /// <summary>The response half of <see cref="ExchangeAsync"/>: the head (interim 1xx ones passed on), then the body.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private static async ValueTask<ExchangeResult> ReceiveResponseAsync(HttpOutput downOut, RequestFrame request, UpstreamConnection up, FieldEdits? responseEdits, CancellationToken cancellationToken)
+    private static async ValueTask<ExchangeResult> ReceiveResponseAsync(HttpOutput downOut, RequestFrame request, UpstreamConnection up, FieldEdits? responseEdits,
+        Outbound.Routing.RetryPolicy? retry, CancellationToken cancellationToken)
     {
         var hasBody = request.Framing != BodyFraming.None;
         var status = 0;
@@ -205,6 +208,11 @@ internal static class Http1Relay
                     started = true;
                     await downOut.FlushAsync(cancellationToken).ConfigureAwait(false);
                     continue;
+                }
+                if (retry is not null && !started && retry.RetriesAnswer(status, head.Field("grpc-status"u8)))
+                {
+                    // Sent again: this answer is dropped with its connection (its body is never read).
+                    return new(status, null, null, false, false, false, false, RetriableAnswer: true);
                 }
                 framing = HttpHead.ResponseHasNoBody(request.IsHead ? "HEAD"u8 : default, status) ? BodyFraming.None : head.Framing;
                 length = head.ContentLength;

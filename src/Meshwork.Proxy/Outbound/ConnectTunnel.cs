@@ -29,7 +29,7 @@ internal sealed class ConnectTunnel(UpstreamCall call, ProxyState state, ProxyMe
             await Http1Relay.WriteLocalResponseAsync(downOut, 503, "meshwork: the proxy has no configuration yet", close: true, CancellationToken.None).ConfigureAwait(false);
             return;
         }
-        if (!UpstreamCall.TryRoute(config, destination.Host, destination.Port, out var target, out var routeError))
+        if (!UpstreamCall.TryRouteTcp(config, destination.Host, destination.Port, out var target, out var routeError))
         {
             ProxyLog.OutboundFailed(logger, "CONNECT", authority, UpstreamStage.NoRoute, routeError!);
             var noRoute = UpstreamCall.Fail(UpstreamStage.NoRoute, false, routeError!, authority: authority);
@@ -44,9 +44,24 @@ internal sealed class ConnectTunnel(UpstreamCall call, ProxyState state, ProxyMe
     /// A captured connection to a service port (its clusterIP), or to <paramref name="pinned"/> when the client dialled
     /// that endpoint itself: no answer is written first, and a failure to connect resets the client, as Envoy's TCP
     /// proxy does, since the client asked for a connection, not for an HTTP response.
+    /// A connection to a service port goes where the service's tcp routes send it.
     /// </summary>
-    public Task RunCapturedAsync(Socket socket, Stream client, ActiveConfig config, RouteTarget target, UpstreamEndpoint? pinned) =>
-        TunnelAsync(socket, client, config, target, pinned, target.Port.Protocol == "tcp" ? UpstreamUse.Tcp : UpstreamUse.Http1, "TCP", null);
+    public Task RunCapturedAsync(Socket socket, Stream client, ActiveConfig config, RouteTarget target, UpstreamEndpoint? pinned)
+    {
+        var to = target;
+        if (pinned is null)
+        {
+            if (!UpstreamCall.TryRouteTcp(config, target.Service.Hostname, target.Port.Port, out var routed, out var error))
+            {
+                ProxyLog.OutboundFailed(logger, "TCP", target.Authority, UpstreamStage.NoRoute, error!);
+                metrics.OpenTcp(call.TcpLabels(config, null, null)).Close(UpstreamCall.Fail(UpstreamStage.NoRoute, false, error!).Flags);
+                ConnectionReset.Reset(socket);
+                return Task.CompletedTask;
+            }
+            to = routed!;
+        }
+        return TunnelAsync(socket, client, config, to, pinned, to.Port.Protocol == "tcp" ? UpstreamUse.Tcp : UpstreamUse.Http1, "TCP", null);
+    }
 
     private async Task TunnelAsync(Socket socket, Stream client, ActiveConfig config, RouteTarget target, UpstreamEndpoint? pinned, UpstreamUse use, string entry,
         (HttpInput In, HttpOutput Out)? connectRequest)

@@ -171,7 +171,10 @@ internal sealed class OutboundHttp1Relay(UpstreamCall call, ProxyState state, Pr
         return await ExchangeAsync(downIn, downOut, pending, frame, config, routed.Target!, routed.Route, method, started, fault).ConfigureAwait(false);
     }
 
-    /// <summary>Connect (or reuse), send, relay the answer; retries what was not sent; maps failures; records the metric.</summary>
+    /// <summary>
+    /// Connect (or reuse), send, relay the answer; sends the request again as the route's retry policy says (a request
+    /// with a body only while none of it was sent); maps failures; records the metric.
+    /// </summary>
     private async ValueTask<Next> ExchangeAsync(HttpInput downIn, HttpOutput downOut, HttpOutput pending, Http1Relay.RequestFrame frame,
         ActiveConfig config, RouteTarget target, CompiledRoute? route, string method, long started, InjectedFault fault)
     {
@@ -180,31 +183,43 @@ internal sealed class OutboundHttp1Relay(UpstreamCall call, ProxyState state, Pr
         var token = deadline?.Token ?? CancellationToken.None;
         var network = config.Snapshot.Node.Role == ProxyRole.Network;
         var hasBody = frame.Framing != BodyFraming.None;
+        var policy = network ? RetryPolicy.PlainNetwork : RetryPolicy.For(route);
         ExchangeResult result = default;
         UpstreamEndpoint? endpoint = null;
+        // Endpoints whose attempt failed: a retry goes elsewhere while there is elsewhere (Istio's previous-hosts predicate).
+        List<UpstreamEndpoint>? failedOn = null;
+        var attempt = 1;
         var retried = false;
         var fresh = false;
         while (true)
         {
+            using var perTry = policy.PerTryTimeout is { } limit ? CancellationTokenSource.CreateLinkedTokenSource(token) : null;
+            if (perTry is not null) perTry.CancelAfter(policy.PerTryTimeout!.Value);
+            var attemptToken = perTry?.Token ?? token;
             UpstreamConnection? up = null;
             if (!fresh)
             {
-                endpoint = target.Picker.Pick();
+                endpoint = failedOn is null ? target.Picker.Pick() : target.Picker.Pick(failedOn) ?? target.Picker.Pick();
                 if (endpoint is not null) up = call.Pool.TryTake(endpoint);
             }
             if (up is null)
             {
                 UpstreamConnect connect;
-                try { connect = await call.ConnectAsync(target, endpoint, UpstreamUse.Http1, retryable: !hasBody, token, UpstreamCall.AttemptsFor(route)).ConfigureAwait(false); }
-                catch (OperationCanceledException) when (deadline?.IsCancellationRequested == true)
+                try
                 {
-                    connect = new UpstreamConnect(null, endpoint, new UpstreamException(UpstreamStage.Timeout, "the route's timeout passed while connecting"), retried);
+                    connect = await call.ConnectAsync(target, endpoint, UpstreamUse.Http1, retryable: !hasBody && policy.Retries(AttemptFailure.ConnectFailure), attemptToken,
+                        policy.Attempts - attempt + 1).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (attemptToken.IsCancellationRequested)
+                {
+                    connect = new UpstreamConnect(null, endpoint, new UpstreamException(UpstreamStage.Timeout, "the request's timeout passed while connecting"));
                 }
                 retried |= connect.Retried;
+                attempt += connect.Attempts - 1;
                 endpoint = connect.Endpoint;
                 if (!connect.Connected)
                 {
-                    var stage = deadline?.IsCancellationRequested == true ? UpstreamStage.Timeout : connect.Failure?.Stage ?? UpstreamStage.NoHealthyUpstream;
+                    var stage = attemptToken.IsCancellationRequested ? UpstreamStage.Timeout : connect.Failure?.Stage ?? UpstreamStage.NoHealthyUpstream;
                     var failure = UpstreamCall.Fail(stage, retried, connect.Failure?.Message ?? "", target);
                     ProxyLog.OutboundFailed(logger, method, target.Authority, stage, connect.Failure?.Message ?? "no ready endpoint");
                     await Http1Relay.WriteLocalResponseAsync(downOut, failure.Status, failure.Body, close: true, CancellationToken.None).ConfigureAwait(false);
@@ -216,10 +231,12 @@ internal sealed class OutboundHttp1Relay(UpstreamCall call, ProxyState state, Pr
             up.Output.Append(pending.Written);
             if (endpoint!.Tls == UpstreamTlsMode.IstioMutual && !network) up.Output.Append(config.PeerFields);
             Http1Relay.EndHead(up.Output);
-            result = await Http1Relay.ExchangeAsync(downIn, downOut, frame, up, token, route?.ResponseEdits).ConfigureAwait(false);
-            if (deadline?.IsCancellationRequested == true && result.FailedStage == UpstreamStage.Downstream)
+            var mayRetry = !hasBody && policy.HasAttemptAfter(attempt);
+            result = await Http1Relay.ExchangeAsync(downIn, downOut, frame, up, attemptToken, route?.ResponseEdits, mayRetry ? policy : null).ConfigureAwait(false);
+            var perTryPassed = perTry?.IsCancellationRequested == true && deadline?.IsCancellationRequested != true;
+            if (attemptToken.IsCancellationRequested && result.FailedStage == UpstreamStage.Downstream)
             {
-                // The deadline, not the client, ended it: Envoy answers 504 with flag UT.
+                // A deadline, not the client, ended it: Envoy answers 504 with flag UT.
                 result = result with { FailedStage = UpstreamStage.Timeout, Error = "upstream request timeout", UpstreamReusable = false, DownstreamMustClose = true };
             }
             if (result.UpstreamReusable) call.Pool.Return(endpoint, up);
@@ -228,6 +245,14 @@ internal sealed class OutboundHttp1Relay(UpstreamCall call, ProxyState state, Pr
             {
                 // A kept-alive connection closed under the request before anything came back: resend on a new one.
                 fresh = true;
+                continue;
+            }
+            if (mayRetry && !result.ResponseStarted && RetriesOutcome(policy, result, perTryPassed))
+            {
+                (failedOn ??= []).Add(endpoint);
+                attempt++;
+                retried = true;
+                fresh = false;
                 continue;
             }
             if (result.FailedStage is null) target.Picker.ReportSuccess(endpoint);
@@ -239,6 +264,7 @@ internal sealed class OutboundHttp1Relay(UpstreamCall call, ProxyState state, Pr
         var flags = ResponseFlags.None;
         var responseBytes = result.ResponseBodyBytes;
         var next = result.DownstreamMustClose ? Next.Close : Next.KeepAlive;
+        if (result.FailedStage is null && retried && policy.RetriesAnswer(status, grpcStatus: -1)) flags = ResponseFlags.UpstreamRetryLimitExceeded;
         if (result.FailedStage is { } failed)
         {
             var failure = UpstreamCall.Fail(failed, retried, result.Error ?? "meshwork: upstream failure", target);
@@ -263,6 +289,12 @@ internal sealed class OutboundHttp1Relay(UpstreamCall call, ProxyState state, Pr
         metrics.RecordRequest(labels, status, fault.WithDelayFlag(flags), Stopwatch.GetElapsedTime(started).TotalMilliseconds, result.RequestBodyBytes, responseBytes);
         return next;
     }
+
+    /// <summary>Whether the policy sends a request again after this attempt (an answer it withheld, a reset, a per-try timeout).</summary>
+    private static bool RetriesOutcome(RetryPolicy policy, in ExchangeResult result, bool perTryPassed) =>
+        result.RetriableAnswer
+        || (perTryPassed && result.FailedStage == UpstreamStage.Timeout && policy.Retries(AttemptFailure.PerTryTimeout))
+        || (result.FailedStage == UpstreamStage.ResponseHeaders && policy.Retries(AttemptFailure.Reset));
 
     private static bool TryDestination(in HttpHead head, DestinationCache cache, out RequestDestination destination, out string? error)
     {

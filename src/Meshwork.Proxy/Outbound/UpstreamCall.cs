@@ -11,10 +11,13 @@ namespace Meshwork.Proxy.Outbound;
 /// <summary>What a connection to the upstream is for: it decides the ALPN offered over mTLS.</summary>
 internal enum UpstreamUse { Http1, Tcp }
 
-/// <summary>A connected upstream endpoint, or why none could be had.</summary>
-internal readonly record struct UpstreamConnect(Stream? Stream, UpstreamEndpoint? Endpoint, UpstreamException? Failure, bool Retried)
+/// <summary>A connected upstream endpoint, or why none could be had; <paramref name="Attempts"/>: the endpoints tried.</summary>
+internal readonly record struct UpstreamConnect(Stream? Stream, UpstreamEndpoint? Endpoint, UpstreamException? Failure, int Attempts = 1)
 {
     public bool Connected => Stream is not null;
+
+    /// <summary>True when more than one endpoint was tried.</summary>
+    public bool Retried => Attempts > 1;
 }
 
 /// <summary>
@@ -38,11 +41,8 @@ internal readonly record struct CallFailure(int Status, string Flags, string Bod
 /// </summary>
 internal sealed class UpstreamCall(UpstreamConnector connector, ProxyMetrics metrics)
 {
-    /// <summary>Endpoints tried for one request whose bytes were never sent (Envoy's default retry policy: connect failures).</summary>
-    public const int MaxAttempts = 3;
-
-    /// <summary>Connect attempts for a request on <paramref name="route"/>: its retries.attempts plus the first, else the default.</summary>
-    public static int AttemptsFor(CompiledRoute? route) => route?.Rule.RetryAttempts is int retries ? retries + 1 : MaxAttempts;
+    /// <summary>Endpoints a TCP connection is tried on (Istio's default policy: two retries of a connect failure).</summary>
+    public static int MaxAttempts => RetryPolicy.Default.Attempts;
 
     /// <summary>Kept-alive HTTP/1.1 connections per endpoint, shared by every outbound entry.</summary>
     public UpstreamConnectionPool<UpstreamEndpoint> Pool { get; } = new();
@@ -55,6 +55,35 @@ internal sealed class UpstreamCall(UpstreamConnector connector, ProxyMetrics met
     /// </summary>
     public static bool TryRoute(ActiveConfig config, string host, int port, out RouteTarget? target, out string? error) =>
         config.Router.TryResolve(host, port, out target, out error);
+
+    /// <summary>
+    /// The target of a connection tunnelled to host:port: the first tcp route of the service's VirtualService that
+    /// admits the port, its destination drawn by weight (and maybe a subset); no route admitting it is a failure, as
+    /// Envoy has no filter chain for it. Without tcp routes, the Service itself, as <see cref="TryRoute"/> resolves it.
+    /// </summary>
+    public static bool TryRouteTcp(ActiveConfig config, string host, int port, out RouteTarget? target, out string? error)
+    {
+        if (config.Routes.IsEmpty
+            || !config.Router.TryResolveService(host, out var service)
+            || config.Routes.TcpFor(service.Hostname.TrimEnd('.')) is not { } routes)
+        {
+            return TryRoute(config, host, port, out target, out error);
+        }
+        foreach (var route in routes)
+        {
+            if (!route.Admits(port)) continue;
+            if (route.PickDestination() is not { } destination)
+            {
+                (target, error) = (null, $"the matched tcp route of {route.Source} has no destination");
+                return false;
+            }
+            if (config.Router.TryDestination(destination.Host, destination.Port, destination.Subset, port, out target, out error)) return true;
+            error = $"{route.Source}: {error}";
+            return false;
+        }
+        (target, error) = (null, $"no tcp route of {routes[0].Source} takes port {port}");
+        return false;
+    }
 
     /// <summary>
     /// The route for an HTTP request to host:port. When a VirtualService routes the service, its routes are tried in
@@ -105,11 +134,11 @@ internal sealed class UpstreamCall(UpstreamConnector connector, ProxyMetrics met
 
     /// <summary>
     /// Picks an endpoint and connects. A refused or timed-out connect is retried on another endpoint when
-    /// <paramref name="retryable"/> (nothing of the request was sent yet), up to <see cref="MaxAttempts"/>;
+    /// <paramref name="retryable"/> (nothing of the request was sent yet), up to <paramref name="maxAttempts"/>;
     /// a TLS failure is final (another endpoint of the same service would fail the same way).
     /// <paramref name="first"/> is the endpoint already picked for this request, if any.
     /// </summary>
-    public async ValueTask<UpstreamConnect> ConnectAsync(RouteTarget target, UpstreamEndpoint? first, UpstreamUse use, bool retryable, CancellationToken cancellationToken, int maxAttempts = MaxAttempts)
+    public async ValueTask<UpstreamConnect> ConnectAsync(RouteTarget target, UpstreamEndpoint? first, UpstreamUse use, bool retryable, CancellationToken cancellationToken, int maxAttempts)
     {
         List<UpstreamEndpoint>? tried = null;
         UpstreamException? failure = null;
@@ -119,7 +148,7 @@ internal sealed class UpstreamCall(UpstreamConnector connector, ProxyMetrics met
             try
             {
                 var stream = await connector.ConnectAsync(target.Service, target.Port, endpoint, http: use == UpstreamUse.Http1, cancellationToken).ConfigureAwait(false);
-                return new UpstreamConnect(stream, endpoint, null, tried is { Count: > 0 });
+                return new UpstreamConnect(stream, endpoint, null, attempt);
             }
             catch (UpstreamException e)
             {
@@ -132,7 +161,7 @@ internal sealed class UpstreamCall(UpstreamConnector connector, ProxyMetrics met
                 endpoint = next;
             }
         }
-        return new UpstreamConnect(null, endpoint, failure, tried is { Count: > 0 });
+        return new UpstreamConnect(null, endpoint, failure, tried is { Count: > 0 } ? tried.Count + 1 : 1);
     }
 
     /// <summary>The client's view of a failure at <paramref name="stage"/>: one table for every entry.</summary>

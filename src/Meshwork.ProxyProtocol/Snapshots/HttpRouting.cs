@@ -11,6 +11,8 @@ public sealed record VirtualHostRoutes
     /// <summary>Service FQDNs (sidecar) or host patterns ("*", "*.suffix", exact; gateway) this table serves.</summary>
     public ImmutableArray<string> Hosts { get; init; } = [];
     public ImmutableArray<HttpRouteRule> Routes { get; init; } = [];
+    /// <summary>The VirtualService's tcp routes, for connections the sidecar tunnels; null when it has none.</summary>
+    public ImmutableArray<TcpRouteRule>? Tcp { get; init; }
     /// <summary>"VirtualService ns/name", for explanations and config dumps.</summary>
     public required string Source { get; init; }
 }
@@ -45,6 +47,13 @@ public sealed record RouteCluster
     public int Weight { get; init; } = 100;
 }
 
+/// <summary>One tcp route of a VirtualService: the ports it takes (empty: every port) and its weighted destinations.</summary>
+public sealed record TcpRouteRule
+{
+    public ImmutableArray<int> Ports { get; init; } = [];
+    public ImmutableArray<RouteCluster> Destinations { get; init; } = [];
+}
+
 /// <summary>One field value to set or add.</summary>
 public sealed record HeaderValue(string Name, string Value);
 
@@ -68,12 +77,33 @@ public sealed record HttpRouteRule
     public string? RewriteAuthority { get; init; }
     /// <summary>The request's deadline; past it the client gets 504 with flag UT.</summary>
     public int? TimeoutMs { get; init; }
-    /// <summary>Attempts after the first for a request that was not sent (connect failures); null: the proxy's default.</summary>
-    public int? RetryAttempts { get; init; }
+    /// <summary>The route's retry policy; null: Istio's default policy (<see cref="RouteRetry.IstioDefault"/>).</summary>
+    public RouteRetry? Retry { get; init; }
     public HeaderEdits? RequestHeaders { get; init; }
     /// <summary>Edits to the response head the client gets from the upstream (not to the proxy's own error answers).</summary>
     public HeaderEdits? ResponseHeaders { get; init; }
     public RouteFault? Fault { get; init; }
+}
+
+/// <summary>
+/// When the proxy sends a request again (Envoy's route retry policy): up to <see cref="Attempts"/> times after the
+/// first, each attempt bounded by <see cref="PerTryTimeoutMs"/>, when the outcome meets one of <see cref="On"/>
+/// (Envoy's retry_on names) or, with <c>retriable-status-codes</c>, its status is one of <see cref="StatusCodes"/>.
+/// </summary>
+public sealed record RouteRetry
+{
+    /// <summary>Istio's default for a route without <c>retries</c>: two retries of connect failures, refused streams, gRPC unavailable or cancelled, and 503.</summary>
+    public static RouteRetry IstioDefault { get; } = new()
+    {
+        Attempts = 2,
+        On = ["connect-failure", "refused-stream", "unavailable", "cancelled", "retriable-status-codes"],
+        StatusCodes = [503],
+    };
+
+    public int Attempts { get; init; }
+    public int? PerTryTimeoutMs { get; init; }
+    public ImmutableArray<string> On { get; init; } = [];
+    public ImmutableArray<int> StatusCodes { get; init; } = [];
 }
 
 /// <summary>

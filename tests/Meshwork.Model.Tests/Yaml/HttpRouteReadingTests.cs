@@ -52,13 +52,34 @@ public class HttpRouteReadingTests
     }
 
     [Fact]
-    public void Retry_conditions_are_warned_as_not_enforced()
+    public void Retry_conditions_and_the_per_try_timeout_are_read()
     {
-        var result = TestRead.Yaml(Route.Replace("retries: {attempts: 2}", "retries: {attempts: 2, perTryTimeout: 500ms, retryOn: 5xx}", StringComparison.Ordinal));
+        var result = TestRead.Yaml(Route.Replace("retries: {attempts: 2}", "retries: {attempts: 2, perTryTimeout: 500ms, retryOn: \"gateway-error,connect-failure,409\"}", StringComparison.Ordinal));
         Assert.False(result.HasErrors, TestRead.Dump(result));
-        var warned = result.Diagnostics.Select(d => d.Path).ToList();
-        Assert.Contains("spec.http[0].retries.retryOn", warned);
-        Assert.Contains("spec.http[0].retries.perTryTimeout", warned);
+        Assert.Empty(result.Diagnostics);
+        var retries = Assert.Single(((VirtualService)Assert.Single(result.Resources)).Spec.Http).Retries;
+        Assert.Equal(new HttpRetry { Attempts = 2, PerTryTimeout = TimeSpan.FromMilliseconds(500), RetryOn = "gateway-error,connect-failure,409" }, retries);
+    }
+
+    [Theory]
+    [InlineData("retryOn: \"5xx,bogus\"", "spec.http[0].retries.retryOn", "unknown retry condition \"bogus\"")]
+    [InlineData("retryOn: envoy-ratelimited", "spec.http[0].retries.retryOn", "not supported by Meshwork")]
+    [InlineData("retryOn: \"5xx,999\"", "spec.http[0].retries.retryOn", "not an HTTP status code")]
+    [InlineData("perTryTimeout: 2 seconds", "spec.http[0].retries.perTryTimeout", "invalid duration")]
+    [InlineData("attempts: -1", "spec.http[0].retries.attempts", "")]
+    public void A_bad_retry_field_is_an_error_naming_it(string field, string path, string message)
+    {
+        var result = TestRead.Yaml(Route.Replace("retries: {attempts: 2}", $"retries: {{attempts: 2, {field}}}".Replace("attempts: 2, attempts", "attempts", StringComparison.Ordinal), StringComparison.Ordinal));
+        Assert.True(result.HasErrors, TestRead.Dump(result));
+        Assert.Contains(result.Errors, e => e.ToString().Contains(path, StringComparison.Ordinal) && e.ToString().Contains(message, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Retry_backoff_is_warned_as_not_enforced()
+    {
+        var result = TestRead.Yaml(Route.Replace("retries: {attempts: 2}", "retries: {attempts: 2, backoff: 25ms}", StringComparison.Ordinal));
+        Assert.False(result.HasErrors, TestRead.Dump(result));
+        Assert.Contains("spec.http[0].retries.backoff", result.Diagnostics.Select(d => d.Path));
     }
 
     [Fact]
@@ -125,4 +146,35 @@ public class HttpRouteReadingTests
     [InlineData("48h")]
     public void A_duration_without_a_unit_or_out_of_bounds_is_refused(string text) =>
         Assert.False(Meshwork.Model.Yaml.Reading.DurationReader.TryParse(text, out _));
+
+    private const string TcpRoutes = """
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata: {name: mongo, namespace: foo}
+        spec:
+          hosts: [mongo]
+          tcp:
+          - match: [{port: 27017}]
+            route:
+            - destination: {host: mongo, subset: v1, port: {number: 27017}}
+              weight: 80
+            - destination: {host: mongo, subset: v2, port: {number: 27017}}
+              weight: 20
+        """;
+
+    [Fact]
+    public void A_tcp_route_is_read_with_its_port_match_and_weights()
+    {
+        var route = Assert.Single(TestRead.One<VirtualService>(TcpRoutes).Spec.Tcp);
+        Assert.Equal(27017, Assert.Single(route.Match).Port);
+        Assert.Equal([80, 20], route.Route.Select(d => d.Weight));
+    }
+
+    [Fact]
+    public void A_tcp_match_field_Meshwork_does_not_enforce_is_warned_by_name()
+    {
+        var result = TestRead.Yaml(TcpRoutes.Replace("{port: 27017}", "{port: 27017, sourceLabels: {app: sleep}}", StringComparison.Ordinal));
+        Assert.False(result.HasErrors, TestRead.Dump(result));
+        Assert.Contains("spec.tcp[0].match[0].sourceLabels", result.Diagnostics.Select(d => d.Path));
+    }
 }

@@ -9,6 +9,8 @@ public sealed class ConnectTunnelContract : EntryPathContract
 {
     protected override string? NoHttpRouting => "a CONNECT tunnel carries bytes the client sidecar does not parse: HTTP routes cannot see its requests";
 
+    protected override string? NoTcpRouting => null;
+
     protected override string? SourceCountsTcp => "CONNECT makes a byte tunnel: the client sidecar relays the app's bytes without parsing them, as Envoy's tcp_proxy counts a connection";
 
     /// <summary>No peer metadata rides inside a tunnel (the client sidecar adds no fields to bytes it does not parse): the destination knows the peer by its certificate only.</summary>

@@ -20,6 +20,8 @@ public sealed record ChainShape
     public bool ForeignClient { get; init; }
     /// <summary>The client's VirtualService routes for httpbin.foo; with any, a second server (app "httpbin-v2") joins as subset v2, the first being v1.</summary>
     public HttpRouteRule[] Routes { get; init; } = [];
+    /// <summary>The client's VirtualService tcp routes for httpbin.foo; with any, subset v2 joins as with <see cref="Routes"/>.</summary>
+    public TcpRouteRule[] TcpRoutes { get; init; } = [];
 }
 
 /// <summary>
@@ -54,7 +56,7 @@ public sealed record ContractChain(Mesh Mesh, EchoApp App, Pod Server, OutboundS
         }
         EchoApp? appV2 = null;
         VirtualHostRoutes[] routes = [];
-        if (shape.Routes.Length > 0)
+        if (shape.Routes.Length > 0 || shape.TcpRoutes.Length > 0)
         {
             appV2 = await mesh.StartAppAsync("httpbin-v2");
             var serverV2 = await mesh.StartPodAsync("foo", "httpbin", inbound: [(Mesh.Inbound(8000, InboundTlsMode.Strict, "http"), appV2.Port)]);
@@ -68,7 +70,7 @@ public sealed record ContractChain(Mesh Mesh, EchoApp App, Pod Server, OutboundS
                     new OutboundSubset { Name = "v2", Endpoints = v2, AcceptedIdentities = [HttpbinId] },
                 ],
             };
-            routes = [new VirtualHostRoutes { Hosts = [HttpbinHost], Routes = [.. shape.Routes], Source = "VirtualService foo/httpbin" }];
+            routes = [new VirtualHostRoutes { Hosts = [HttpbinHost], Routes = [.. shape.Routes], Tcp = shape.TcpRoutes.Length > 0 ? [.. shape.TcpRoutes] : null, Source = "VirtualService foo/httpbin" }];
         }
         service = service with { Ports = [port, port with { Port = 80, Name = "http-80" }] };
         var credentials = shape.ForeignClient

@@ -188,11 +188,11 @@ public abstract partial class EntryPathContract
             return;
         }
         // Subset v1 lists a refusing endpoint first; retries.attempts 0 leaves the first attempt only.
-        var noRetry = ToSubset("v1") with { RetryAttempts = 0 };
+        var noRetry = ToSubset("v1") with { Retry = new RouteRetry { Attempts = 0 } };
         var (_, entry) = await OpenAsync(new ChainShape { Routes = [noRetry], RefusingEndpointFirst = true });
         Assert.Equal(503, (await entry.SendAsync(new ContractRequest("httpbin.foo:8000", "/name"))).Status);
 
-        var (_, retrying) = await OpenAsync(new ChainShape { Routes = [ToSubset("v1") with { RetryAttempts = 2 }], RefusingEndpointFirst = true });
+        var (_, retrying) = await OpenAsync(new ChainShape { Routes = [ToSubset("v1") with { Retry = new RouteRetry { Attempts = 2, On = ["connect-failure"] } }], RefusingEndpointFirst = true });
         var response = await retrying.SendAsync(new ContractRequest("httpbin.foo:8000", "/name"));
         Assert.Equal(200, response.Status);
         Assert.Equal("httpbin", response.Body.Trim());

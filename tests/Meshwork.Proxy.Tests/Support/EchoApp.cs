@@ -11,7 +11,7 @@ namespace Meshwork.Proxy.Tests.Support;
 
 /// <summary>
 /// A tiny upstream app on 127.0.0.1:0, like httpbin: /headers echoes the request headers, /ip the
-/// caller, /bytes/{n} streams n bytes, /upload counts the body it received, /name says which app answered.
+/// caller, /bytes/{n} streams n bytes, /status/{code} answers that status, /upload counts the body it received, /name says which app answered.
 /// Every request is counted by path, so a test can tell how often a request reached the app.
 /// </summary>
 public sealed class EchoApp : IAsyncDisposable
@@ -54,6 +54,8 @@ public sealed class EchoApp : IAsyncDisposable
             return Results.Text(name);
         });
         app.MapGet("/ip", (HttpContext c) => Results.Text($"{{\"origin\": \"{c.Connection.RemoteIpAddress}\"}}\n", "application/json"));
+        // httpbin's /status/{code}: answers that status, with the app's name as the body.
+        app.MapGet("/status/{code:int}", (int code) => Results.Text(name, statusCode: code));
         app.MapGet("/name", () => Results.Text(name));
         app.MapGet("/split", () => Results.Text(name));
         app.MapGet("/vistio", () => Results.Text(name));

@@ -67,13 +67,14 @@ public static partial class ResourceCommands
         return command;
     }
 
-    /// <summary>Warns (as istioctl analyze does) about applied VirtualServices that name a missing gateway or subset.</summary>
+    /// <summary>Warns (as istioctl analyze does) about applied VirtualServices that name a missing gateway, host or subset.</summary>
     private static async Task WarnAboutRouteReferencesAsync(ResourceCli cli, MeshApiClient client, List<VirtualService> virtualServices, CancellationToken ct)
     {
         if (virtualServices.Count == 0) return;
         var gateways = await client.ListAsync("Gateway", null, null, ct).ConfigureAwait(false);
         var rules = await client.ListAsync("DestinationRule", null, null, ct).ConfigureAwait(false);
-        foreach (var warning in RouteReferences.Check(MeshState.From([.. gateways, .. rules]), virtualServices))
+        var services = await client.ListAsync("Service", null, null, ct).ConfigureAwait(false);
+        foreach (var warning in RouteReferences.Check(MeshState.From([.. gateways, .. rules, .. services]), virtualServices))
         {
             await cli.Err.WriteLineAsync($"Warning: {warning.Resource} {warning.Field}: {warning.Sentence}").ConfigureAwait(false);
         }

@@ -184,11 +184,19 @@ internal static class NetworkingReaders
     private static HttpRetry? Retries(MapReader m)
     {
         if (!m.Present) return null;
-        var retry = new HttpRetry { Attempts = m.Int("attempts", allowQuoted: true, min: 0, max: 100) ?? 0 };
-        // Meshwork retries what was not sent (connect failures), up to attempts; it does not resend a request that got an answer.
-        m.UnsupportedBecause("retryOn", "retries cover connect failures only");
-        m.UnsupportedBecause("perTryTimeout", "the route's timeout bounds the whole request");
-        m.Unsupported("retryRemoteLocalities", "retryIgnorePreviousHosts", "backoff");
+        var retry = new HttpRetry
+        {
+            Attempts = m.Int("attempts", allowQuoted: true, min: 0, max: 100) ?? 0,
+            PerTryTimeout = DurationReader.Read(m, "perTryTimeout"),
+            RetryOn = m.String("retryOn"),
+        };
+        if (retry.PerTryTimeout is { } perTry && perTry < TimeSpan.FromMilliseconds(1))
+            m.Context.Error(m.Child("perTryTimeout"), "perTryTimeout must be at least 1ms", "perTryTimeout: 2s");
+        if (retry.RetryOn is { } retryOn && !RetryOnConditions.TryParse(retryOn, out _, out _, out var error))
+            m.Context.Error(m.Child("retryOn"), error!, $"a comma-separated list of {string.Join(", ", RetryOnConditions.Supported)} and status codes (503)");
+        // Meshwork retries on another endpoint when there is one (Istio's previous-hosts predicate) and at once, without backoff.
+        m.UnsupportedBecause("backoff", "retries go out at once");
+        m.Unsupported("retryRemoteLocalities", "retryIgnorePreviousHosts");
         m.Finish();
         return retry;
     }
@@ -325,9 +333,16 @@ internal static class NetworkingReaders
 
     private static TcpRoute TcpRoute(MapReader m)
     {
-        var route = new TcpRoute { Route = m.Objects("route", Weighted) };
-        m.Unsupported("match");
+        var route = new TcpRoute { Match = m.Objects("match", L4Match), Route = m.Objects("route", Weighted) };
         m.Finish();
         return route;
+    }
+
+    private static L4Match L4Match(MapReader m)
+    {
+        var match = new L4Match { Port = PortNumber(m, "port") };
+        m.Unsupported("destinationSubnets", "sourceLabels", "gateways", "sourceNamespace", "sourceSubnet");
+        m.Finish();
+        return match;
     }
 }

@@ -104,35 +104,54 @@ internal sealed class Http2FixedForwarder(FixedUpstream upstream, ProxyState sta
         var path = Encoding.Latin1.GetString(CompiledRoute.RewritePath(route, routed.Match, Encoding.Latin1.GetBytes(request.PathAndQuery)));
         var invoker = _clients.For(target);
         var body = request.Framing == BodyFraming.None ? null : new RequestBody(downIn, request.Framing, request.ContentLength);
+        var policy = RetryPolicy.For(route);
         List<UpstreamEndpoint>? tried = null;
         HttpResponseMessage? response = null;
         UpstreamException? failure = null;
+        var retried = false;
         var endpoint = target.Picker.Pick();
         for (var attempt = 1; endpoint is not null; attempt++)
         {
+            using var perTry = policy.PerTryTimeout is { } ? CancellationTokenSource.CreateLinkedTokenSource(token) : null;
+            if (perTry is not null) perTry.CancelAfter(policy.PerTryTimeout!.Value);
             using var message = Http2Upstreams.CreateRequest(request.Method, target, endpoint, path);
             request.CopyHeadersTo(message, body, _authority);
             RequestHead.ApplyRoute(message, route);
             if (endpoint.Tls == UpstreamTlsMode.IstioMutual) AddPeerMetadata(message, config);
+            // A request with a body is sent again only when none of it left (a connect failure), as the HTTP/1.1 relay does.
+            var mayRetry = policy.HasAttemptAfter(attempt);
+            bool again;
             try
             {
-                response = await invoker.SendAsync(message, token).ConfigureAwait(false);
+                response = await invoker.SendAsync(message, perTry?.Token ?? token).ConfigureAwait(false);
                 failure = null;
                 target.Picker.ReportSuccess(endpoint);
-                break;
+                again = mayRetry && body is null && policy.RetriesAnswer((int)response.StatusCode, GrpcStatus(response));
+                if (!again) break;
+                response.Dispose();
+                response = null;
             }
             catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException)
             {
                 if (cancellationToken.IsCancellationRequested) return false;
-                failure = deadline?.IsCancellationRequested == true
+                var perTryPassed = perTry?.IsCancellationRequested == true && deadline?.IsCancellationRequested != true;
+                failure = deadline?.IsCancellationRequested == true || perTryPassed
                     ? new UpstreamException(UpstreamStage.Timeout, "upstream request timeout", e)
                     : HttpForwarder.Classify(e);
                 if (failure.Stage is UpstreamStage.Connect or UpstreamStage.Tls) target.Picker.ReportConnectFailure(endpoint);
-                // Nothing was sent: another endpoint may take it.
-                if (failure.Stage != UpstreamStage.Connect || body is not null || attempt >= UpstreamCall.AttemptsFor(route)) break;
-                (tried ??= []).Add(endpoint);
-                endpoint = target.Picker.Pick(tried);
+                again = mayRetry && failure.Stage switch
+                {
+                    UpstreamStage.Connect => body is null && policy.Retries(AttemptFailure.ConnectFailure),
+                    UpstreamStage.Timeout => perTryPassed && body is null && policy.Retries(AttemptFailure.PerTryTimeout),
+                    UpstreamStage.ResponseHeaders => body is null && policy.Retries(AttemptFailure.Reset),
+                    _ => false,
+                };
+                if (!again) break;
             }
+            (tried ??= []).Add(endpoint);
+            retried = true;
+            // A connect failure moves on to an endpoint not tried yet; an answer or a reset may go back to one (Envoy's previous-hosts predicate falls back).
+            endpoint = target.Picker.Pick(tried) ?? (failure?.Stage == UpstreamStage.Connect ? null : target.Picker.Pick());
         }
 
         var labels = call.HttpLabels(config, target, endpoint);
@@ -140,7 +159,7 @@ internal sealed class Http2FixedForwarder(FixedUpstream upstream, ProxyState sta
         if (response is null)
         {
             var stage = failure?.Stage ?? UpstreamStage.NoHealthyUpstream;
-            var failed = UpstreamCall.Fail(stage, retried: tried is { Count: > 0 }, failure?.Message ?? "", target);
+            var failed = UpstreamCall.Fail(stage, retried, failure?.Message ?? "", target);
             ProxyLog.OutboundFailed(logger, request.Method.Method, _authority, stage, failure?.Message ?? "no ready endpoint");
             await Http1Relay.WriteLocalResponseAsync(downOut, failed.Status, failed.Body, close: true, cancellationToken).ConfigureAwait(false);
             metrics.RecordRequest(labels, failed.Status, fault.WithDelayFlag(failed.Flags), Stopwatch.GetElapsedTime(started).TotalMilliseconds, body?.Relayed ?? 0, Http1Relay.LocalBodyBytes(failed.Body));
@@ -152,7 +171,8 @@ internal sealed class Http2FixedForwarder(FixedUpstream upstream, ProxyState sta
         {
             var status = (int)response.StatusCode;
             (error, var responseStarted, var responseBytes) = await RelayResponseAsync(response, downOut, request, body, route?.ResponseEdits ?? FieldEdits.None, cancellationToken).ConfigureAwait(false);
-            var flags = ResponseFlags.None;
+            // The last answer was one the policy retries, and the retries ran out (Envoy's URX).
+            var flags = retried && policy.RetriesAnswer(status, GrpcStatus(response)) ? ResponseFlags.UpstreamRetryLimitExceeded : ResponseFlags.None;
             if (error is not null)
             {
                 ProxyLog.OutboundFailed(logger, request.Method.Method, _authority, error.Stage, error.Message);
@@ -269,6 +289,11 @@ internal sealed class Http2FixedForwarder(FixedUpstream upstream, ProxyState sta
             }
         }
     }
+
+    /// <summary>The grpc-status of a response head (a trailers-only gRPC answer carries it there), or -1.</summary>
+    private static int GrpcStatus(HttpResponseMessage response) =>
+        response.Headers.NonValidated.TryGetValues("grpc-status", out var values) && values.Count == 1
+            && int.TryParse(values.ToString(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var code) ? code : -1;
 
     /// <summary>This workload's peer metadata (Istio's metadata exchange), as the HTTP/1.1 relay sends it.</summary>
     private static void AddPeerMetadata(HttpRequestMessage message, ActiveConfig config)

@@ -11,8 +11,7 @@ namespace Meshwork.Proxy.Outbound.Routing;
 internal sealed class CompiledRoute
 {
     private readonly CompiledRequestMatch[] _matches;
-    private readonly RouteCluster[] _destinations;
-    private readonly int _totalWeight;
+    private readonly WeightedClusters _destinations;
 
     public HttpRouteRule Rule { get; }
     public string Source { get; }
@@ -24,20 +23,22 @@ internal sealed class CompiledRoute
     public byte[] AddedFields { get; }
     /// <summary>The edits to the upstream's final response head (VirtualService headers.response).</summary>
     public FieldEdits ResponseEdits { get; }
+    /// <summary>When a request on this route is sent again; Istio's default when the route sets none.</summary>
+    public RetryPolicy Retry { get; }
 
     public CompiledRoute(HttpRouteRule rule, string source)
     {
         Rule = rule;
         Source = source;
         _matches = [.. (rule.Matches.IsDefault ? [] : rule.Matches).Select(m => new CompiledRequestMatch(m))];
-        _destinations = [.. (rule.Destinations.IsDefault ? [] : rule.Destinations).Where(d => d.Weight > 0)];
-        _totalWeight = _destinations.Sum(d => d.Weight);
+        _destinations = new WeightedClusters(rule.Destinations);
         Timeout = rule.TimeoutMs is int ms and > 0 ? TimeSpan.FromMilliseconds(ms) : null;
 
         var request = FieldEdits.Compile(rule.RequestHeaders, rule.RewriteAuthority is { } authority ? ("host", authority) : null);
         DroppedFields = request.Dropped;
         AddedFields = request.Added;
         ResponseEdits = FieldEdits.Compile(rule.ResponseHeaders);
+        Retry = rule.Retry is { } retry ? new RetryPolicy(retry) : RetryPolicy.Default;
     }
 
     /// <summary>The first match block that holds, or null; a route without blocks matches every request.</summary>
@@ -55,17 +56,7 @@ internal sealed class CompiledRoute
     }
 
     /// <summary>A destination drawn by weight (Envoy's weighted clusters); null when the route has none.</summary>
-    public RouteCluster? PickDestination()
-    {
-        if (_destinations.Length <= 1) return _destinations.Length == 0 ? null : _destinations[0];
-        var draw = Random.Shared.Next(_totalWeight);
-        foreach (var destination in _destinations)
-        {
-            if (draw < destination.Weight) return destination;
-            draw -= destination.Weight;
-        }
-        return _destinations[^1];
-    }
+    public RouteCluster? PickDestination() => _destinations.Pick();
 
     /// <summary>
     /// The path the upstream gets: the matched prefix (or exact path) replaced by the rewrite, as Envoy's
