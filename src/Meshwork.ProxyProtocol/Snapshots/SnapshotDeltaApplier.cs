@@ -27,6 +27,8 @@ public static class SnapshotDeltaApplier
         if (error is not null) return null;
         var outbound = Merge(current.Outbound, delta.Outbound, delta.OutboundRemoved, SnapshotParts.OutboundKey, SnapshotParts.CompareOutbound, out error);
         if (error is not null) return null;
+        outbound = EndpointPatchApplier.Apply(outbound, delta.OutboundEndpoints, out error);
+        if (error is not null) return null;
         return current with
         {
             Version = delta.Version,

@@ -20,6 +20,13 @@ public static class SnapshotParts
 
     public static string OutboundKey(OutboundService service) => service.Hostname;
 
+    /// <summary>An endpoint of one list is known by where it is dialled: "address:port".</summary>
+    public static string EndpointKey(UpstreamEndpoint endpoint)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        return string.Concat(endpoint.Address, ":", endpoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
     /// <summary>Outbound services are listed by namespace, then name (ordinal).</summary>
     public static int CompareOutbound(OutboundService a, OutboundService b)
     {

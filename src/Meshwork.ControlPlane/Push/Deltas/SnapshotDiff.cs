@@ -7,8 +7,8 @@ using Meshwork.ProxyProtocol.Snapshots;
 
 namespace Meshwork.ControlPlane.Push.Deltas;
 
-/// <summary>A delta ready to write: the value, and its outbound part already serialized (shared by the proxies that share both lists).</summary>
-public sealed record DiffResult(SnapshotDelta Delta, byte[] OutboundJson);
+/// <summary>A delta ready to write: the value, and its outbound parts already serialized (shared by the proxies that share both lists).</summary>
+public sealed record DiffResult(SnapshotDelta Delta, byte[] OutboundJson, byte[] OutboundEndpointsJson);
 
 /// <summary>
 /// What changed between the snapshot a proxy runs and the one it should run, part by part, compared
@@ -41,13 +41,14 @@ public static class SnapshotDiff
             InboundRemoved = inbound.Removed,
             Outbound = outbound.Updated,
             OutboundRemoved = outbound.Removed,
+            OutboundEndpoints = outbound.Patches,
             TrustBundle = Whole(current.TrustBundle, target.TrustBundle, json.String),
             TrustDomains = Whole(current.TrustDomains, target.TrustDomains, json.String),
             Gateways = Whole(current.Gateways, target.Gateways, json.GatewayListener),
             HttpRoutes = Whole(current.HttpRoutes, target.HttpRoutes, json.VirtualHostRoutes),
             InboundPassthrough = Whole(AsList(current.InboundPassthrough), AsList(target.InboundPassthrough), json.InboundPort),
         };
-        return new DiffResult(delta, outbound.UpdatedJson);
+        return new DiffResult(delta, outbound.UpdatedJson, outbound.PatchesJson);
     }
 
     private static ImmutableArray<InboundPort> AsList(InboundPort? port) => port is null ? [] : [port];
@@ -63,8 +64,27 @@ public static class SnapshotDiff
         return diffs.GetOrAdd(baseArray, () =>
         {
             var keyed = Keyed(current, target, ProtocolJson.Default.OutboundService, SnapshotParts.OutboundKey);
-            return new OutboundDiff(keyed.Updated, keyed.Removed, EncodedList.Of(keyed.Updated, ProtocolJson.Default.OutboundService).Json);
+            var (whole, patches) = SplitEndpointOnly(current, keyed.Updated);
+            return new OutboundDiff(whole, keyed.Removed, patches,
+                EncodedList.Of(whole, ProtocolJson.Default.OutboundService).Json, EncodedList.Of(patches, ProtocolJson.Default.EndpointPatch).Json);
         });
+    }
+
+    /// <summary>Of the services that changed, those the proxy has and whose endpoints alone changed go as endpoint patches; the rest whole.</summary>
+    private static (ImmutableArray<OutboundService> Whole, ImmutableArray<EndpointPatch> Patches) SplitEndpointOnly(
+        ImmutableArray<OutboundService> current, ImmutableArray<OutboundService> updated)
+    {
+        if (updated.IsEmpty) return (updated, []);
+        var before = new Dictionary<string, OutboundService>(current.Length, StringComparer.Ordinal);
+        foreach (var service in current) before[SnapshotParts.OutboundKey(service)] = service;
+        var whole = ImmutableArray.CreateBuilder<OutboundService>();
+        var patches = ImmutableArray.CreateBuilder<EndpointPatch>();
+        foreach (var service in updated)
+        {
+            if (before.TryGetValue(SnapshotParts.OutboundKey(service), out var was) && EndpointDiff.Between(was, service) is { } edits) patches.AddRange(edits);
+            else whole.Add(service);
+        }
+        return (whole.ToImmutable(), patches.ToImmutable());
     }
 
     /// <summary>Items of <paramref name="target"/> that are new or differ from the same key in <paramref name="current"/>, and the keys that went away.</summary>
@@ -89,7 +109,8 @@ public static class SnapshotDiff
         return (updated.ToImmutable(), removed);
     }
 
-    private sealed record OutboundDiff(ImmutableArray<OutboundService> Updated, ImmutableArray<string> Removed, byte[] UpdatedJson);
+    private sealed record OutboundDiff(ImmutableArray<OutboundService> Updated, ImmutableArray<string> Removed, ImmutableArray<EndpointPatch> Patches,
+        byte[] UpdatedJson, byte[] PatchesJson);
 
     /// <summary>The diffs into one target list, by base list. Few bases per target: the proxies of a namespace are usually on one.</summary>
     private sealed class OutboundDiffs

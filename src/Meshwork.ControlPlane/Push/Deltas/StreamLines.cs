@@ -63,6 +63,8 @@ public static class StreamLines
             writer.WritePropertyName("outbound");
             writer.WriteRawValue(diff.OutboundJson, skipInputValidation: true);
             Serialized(writer, "outboundRemoved", delta.OutboundRemoved, json.ImmutableArrayString);
+            writer.WritePropertyName("outboundEndpoints");
+            writer.WriteRawValue(diff.OutboundEndpointsJson, skipInputValidation: true);
             if (delta.TrustBundle is { } bundle) Raw(writer, "trustBundle", bundle, json.String);
             if (delta.TrustDomains is { } domains) Raw(writer, "trustDomains", domains, json.String);
             if (delta.Gateways is { } gateways) Raw(writer, "gateways", gateways, json.GatewayListener);
