@@ -38,5 +38,7 @@ public sealed record SnapshotDelta
     /// (so that "now none" and "unchanged" differ); null when unchanged.
     /// </summary>
     public ImmutableArray<InboundPort>? InboundPassthrough { get; init; }
+    /// <summary><see cref="ProxySnapshot.Scope"/> when it changed, as a list of none or one; null when unchanged.</summary>
+    public ImmutableArray<OutboundScope>? Scope { get; init; }
 
 }

@@ -42,6 +42,7 @@ public static class SnapshotDeltaApplier
             InboundPassthrough = delta.InboundPassthrough is { } passthrough
                 ? (passthrough.IsDefaultOrEmpty ? null : passthrough[0])
                 : current.InboundPassthrough,
+            Scope = delta.Scope is { } scope ? (scope.IsDefaultOrEmpty ? null : scope[0]) : current.Scope,
         };
     }
 

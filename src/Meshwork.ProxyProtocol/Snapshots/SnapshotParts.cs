@@ -14,7 +14,7 @@ public static class SnapshotParts
     public static readonly ImmutableArray<string> Properties =
         [nameof(ProxySnapshot.Version), nameof(ProxySnapshot.Node), nameof(ProxySnapshot.Inbound), nameof(ProxySnapshot.Outbound),
          nameof(ProxySnapshot.TrustBundle), nameof(ProxySnapshot.TrustDomains), nameof(ProxySnapshot.Gateways), nameof(ProxySnapshot.HttpRoutes),
-         nameof(ProxySnapshot.InboundPassthrough)];
+         nameof(ProxySnapshot.InboundPassthrough), nameof(ProxySnapshot.Scope)];
 
     public static int InboundKey(InboundPort port) => port.Port;
 

@@ -39,6 +39,11 @@ public static class StreamLines
                 writer.WritePropertyName("inboundPassthrough");
                 JsonSerializer.Serialize(writer, passthrough, json.InboundPort);
             }
+            if (snapshot.Scope is { } scope)
+            {
+                writer.WritePropertyName("scope");
+                JsonSerializer.Serialize(writer, scope, json.OutboundScope);
+            }
         });
     }
 
@@ -70,6 +75,7 @@ public static class StreamLines
             if (delta.Gateways is { } gateways) Raw(writer, "gateways", gateways, json.GatewayListener);
             if (delta.HttpRoutes is { } routes) Raw(writer, "httpRoutes", routes, json.VirtualHostRoutes);
             if (delta.InboundPassthrough is { } passthrough) Raw(writer, "inboundPassthrough", passthrough, json.InboundPort);
+            if (delta.Scope is { } scope) Raw(writer, "scope", scope, json.OutboundScope);
         });
     }
 
