@@ -18,6 +18,9 @@ public sealed partial class SnapshotPusher(
     TimeProvider time,
     ILogger<SnapshotPusher> logger) : BackgroundService
 {
+    /// <summary>When the last push started (the debounce over) and how long generating and queueing every proxy's snapshot took.</summary>
+    public PushTiming? LastPush { get; private set; }
+
     /// <summary>Generates and queues the current snapshot for one proxy (a new stream, or a push).</summary>
     public bool Refresh(ProxyConnection connection)
     {
@@ -60,7 +63,10 @@ public sealed partial class SnapshotPusher(
             {
                 await source.WaitForChangeAsync(known, stoppingToken).ConfigureAwait(false);
                 known = await SettleAsync(stoppingToken).ConfigureAwait(false);
+                var startedAt = time.GetUtcNow();
+                var started = time.GetTimestamp();
                 var pushed = PushAll();
+                LastPush = new PushTiming(startedAt, time.GetElapsedTime(started), pushed);
                 LogPushed(known, pushed, registry.Connected.Count);
                 registry.Prune();
             }
