@@ -2,14 +2,13 @@ using System.Collections.Immutable;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Http.Json;
-using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using Meshwork.Api;
 using Meshwork.CertificateAuthority;
 using Meshwork.ControlPlane.Hosting;
 using Meshwork.ControlPlane.Push;
+using Meshwork.ControlPlane.Registry;
 using Meshwork.Identity;
 using Meshwork.Model.Mesh;
 using Meshwork.Model.Resources;
@@ -31,6 +30,12 @@ using Microsoft.Extensions.Logging;
 // change to its ACK being recorded. Then the control plane restarts (with a change made while it
 // was down) and every proxy reconnects at once.
 //   dotnet run -c Release --project bench/Meshwork.PushBench -- [proxies=100] [rounds=20] [namespaces=10] [deltas|full]
+// The control plane's side alone at 10,000 services: see ScaleMode.
+if (args.Length > 0 && args[0] == "scale")
+{
+    ScaleMode.Run(args);
+    return;
+}
 var proxies = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 100;
 var rounds = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 20;
 var namespaces = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 10;
@@ -79,9 +84,9 @@ try
     for (var round = 1; round <= rounds; round++)
     {
         strict = !strict;
-        await RoundAsync(simulated, mesh, Mesh(proxies, namespaces, strict, extraPods), policy);
+        await RoundAsync(app.Services, simulated, mesh, Mesh(proxies, namespaces, strict, extraPods), policy);
         extraPods++;
-        await RoundAsync(simulated, mesh, Mesh(proxies, namespaces, strict, extraPods), endpoints);
+        await RoundAsync(app.Services, simulated, mesh, Mesh(proxies, namespaces, strict, extraPods), endpoints);
     }
 
     var debounce = app.Services.GetRequiredService<PushOptions>().Debounce.TotalMilliseconds;
@@ -139,18 +144,30 @@ finally
 }
 
 /// <summary>Applies <paramref name="next"/> and records each proxy's time to ACK and the bytes it was sent for it.</summary>
-static async Task RoundAsync(List<SimulatedProxy> simulated, InMemoryMeshStateSource mesh, MeshState next, RoundStats stats)
+static async Task RoundAsync(IServiceProvider server, List<SimulatedProxy> simulated, InMemoryMeshStateSource mesh, MeshState next, RoundStats stats)
 {
     var before = simulated.Select(p => p.AckedVersion).ToArray();
     var bytesBefore = simulated.Select(p => p.BytesReceived).ToArray();
     var waits = simulated.Select((p, i) => p.WaitForNewAckAsync(before[i])).ToArray();
     var started = Stopwatch.GetTimestamp();
+    var startedAt = DateTimeOffset.UtcNow;
     mesh.Set(next);
     var acked = await Task.WhenAll(waits);
     var perProxy = acked.Select(t => Stopwatch.GetElapsedTime(started, t).TotalMilliseconds).ToList();
     stats.Latencies.AddRange(perProxy);
     stats.AllAcked.Add(perProxy.Max());
     stats.Bytes.AddRange(simulated.Select((p, i) => (double)(p.BytesReceived - bytesBefore[i])));
+    // The server's side of the same round, from its own clock readings.
+    if (server.GetRequiredService<SnapshotPusher>().LastPush is { } push)
+    {
+        stats.PushStarted.Add((push.StartedAt - startedAt).TotalMilliseconds);
+        stats.PushDone.Add((push.StartedAt + push.Duration - startedAt).TotalMilliseconds);
+    }
+    foreach (var connection in server.GetRequiredService<ProxyRegistry>().Connected)
+    {
+        if (connection.LastSentAt is { } sent) stats.Written.Add((sent - startedAt).TotalMilliseconds);
+        if (connection.AckedAt is { } recorded) stats.Recorded.Add((recorded - startedAt).TotalMilliseconds);
+    }
 }
 
 static async Task<WebApplication> StartServerAsync(CertificateAuthority ca, IMeshStateSource mesh, string stateDirectory, int port)
@@ -237,166 +254,4 @@ static MeshState Mesh(int proxies, int namespaces, bool strict, int extraPods)
         Spec = new PeerAuthenticationSpec { Mode = strict ? MtlsMode.Strict : MtlsMode.Permissive },
     });
     return MeshState.From(resources);
-}
-
-/// <summary>A proxy's control-plane client: one HTTP/2 connection, reads snapshots, ACKs each one.</summary>
-internal sealed class SimulatedProxy(Uri address, X509Certificate2 certificate, TrustBundle trust, ProxyRegistration registration) : IAsyncDisposable
-{
-    private readonly HttpClient _http = new(new SocketsHttpHandler
-    {
-        SslOptions = new SslClientAuthenticationOptions
-        {
-            ClientCertificates = new X509CertificateCollection { certificate },
-            LocalCertificateSelectionCallback = (_, _, _, _, _) => certificate,
-            RemoteCertificateValidationCallback = (_, cert, _, _) => cert is not null && trust.Verify(new X509Certificate2(cert), [], DateTimeOffset.UtcNow, out _),
-        },
-    })
-    {
-        BaseAddress = address,
-        DefaultRequestVersion = HttpVersion.Version20,
-        DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
-        Timeout = Timeout.InfiniteTimeSpan,
-    };
-    private readonly CancellationTokenSource _stop = new();
-    private readonly object _gate = new();
-    private readonly List<(string Version, TaskCompletionSource<long> Done)> _waiters = [];
-    private Task? _reader;
-    private ProxySnapshot? _running;
-    private long _bytes;
-
-    public string? AckedVersion { get; private set; }
-    /// <summary>Bytes of snapshot lines read so far (full snapshots and deltas).</summary>
-    public long BytesReceived => Interlocked.Read(ref _bytes);
-
-    public async Task ConnectAsync()
-    {
-        var first = WaitForNewAckAsync(null);
-        if (!await OpenAsync(registration)) throw new HttpRequestException("stream refused");
-        await first;
-    }
-
-    /// <summary>
-    /// Reconnects as a proxy does after its control plane restarted: with the version it runs,
-    /// retrying a refused stream after the Retry-After the server gives. Completes once the proxy
-    /// runs what the control plane would send it (ACKed, or nothing needed to be sent); returns how
-    /// many attempts were refused.
-    /// </summary>
-    public async Task<int> ReconnectAsync()
-    {
-        if (_reader is not null) { try { await _reader; } catch (HttpRequestException) { } catch (IOException) { } }
-        var refused = 0;
-        var current = AckedVersion;
-        var next = WaitForNewAckAsync(current);
-        while (!await OpenAsync(registration with { CurrentVersion = current }))
-        {
-            refused++;
-            await Task.Delay(TimeSpan.FromSeconds(1) + TimeSpan.FromMilliseconds(Random.Shared.Next(500)), _stop.Token);
-        }
-        await next;
-        return refused;
-    }
-
-    private async Task<bool> OpenAsync(ProxyRegistration body)
-    {
-        var request = new HttpRequestMessage(HttpMethod.Post, ControlPlanePaths.Stream)
-        {
-            Content = JsonContent.Create(body, ProtocolJson.Default.ProxyRegistration),
-            Version = HttpVersion.Version20,
-            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
-        };
-        HttpResponseMessage response;
-        try { response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, _stop.Token); }
-        catch (HttpRequestException) { return false; }
-        if (!response.IsSuccessStatusCode) { response.Dispose(); return false; }
-        _reader = ReadAsync(response);
-        return true;
-    }
-
-    /// <summary>Completes with the Stopwatch timestamp at which a version other than <paramref name="current"/> was ACKed.</summary>
-    public Task<long> WaitForNewAckAsync(string? current)
-    {
-        var done = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
-        lock (_gate) _waiters.Add((current ?? "", done));
-        return done.Task;
-    }
-
-    private async Task ReadAsync(HttpResponseMessage response)
-    {
-        using (response)
-        using (var reader = new StreamReader(await response.Content.ReadAsStreamAsync(_stop.Token)))
-        {
-            try
-            {
-                while (await reader.ReadLineAsync(_stop.Token) is { } line)
-                {
-                    if (line.Length == 0) continue;
-                    Interlocked.Add(ref _bytes, line.Length);
-                    var update = JsonSerializer.Deserialize(line, ProtocolJson.Default.SnapshotUpdate)!;
-                    // Apply as the sidecar does: a delta goes on top of what runs, or the proxy asks for a resync.
-                    string? error = null;
-                    var next = update.Snapshot ?? SnapshotDeltaApplier.Apply(_running, update.Delta!, out error);
-                    if (next is not null) _running = next;
-                    var ack = new SnapshotAck { ProxyId = registration.Pod + "." + registration.Namespace, Version = update.Version, Nonce = update.Nonce, Error = error, Resync = next is null };
-                    using (var acked = await _http.PostAsJsonAsync(ControlPlanePaths.Acks, ack, ProtocolJson.Default.SnapshotAck, _stop.Token))
-                    {
-                        acked.EnsureSuccessStatusCode();
-                    }
-                    if (next is null) continue;
-                    var at = Stopwatch.GetTimestamp();
-                    AckedVersion = next.Version;
-                    lock (_gate)
-                    {
-                        foreach (var waiter in _waiters.Where(w => w.Version != next.Version).ToList())
-                        {
-                            waiter.Done.TrySetResult(at);
-                            _waiters.Remove(waiter);
-                        }
-                    }
-                }
-            }
-            catch (OperationCanceledException) when (_stop.IsCancellationRequested)
-            {
-            }
-            catch (Exception e) when (e is HttpRequestException or IOException)
-            {
-                // The control plane went away (a restart): ReconnectAsync opens the next stream.
-            }
-        }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _stop.CancelAsync();
-        if (_reader is not null)
-        {
-            try { await _reader; } catch (HttpRequestException) { } catch (IOException) { }
-        }
-        _http.Dispose();
-        _stop.Dispose();
-    }
-}
-
-/// <summary>Per-proxy ACK latencies, the slowest proxy per round, and bytes sent per proxy per change.</summary>
-internal sealed class RoundStats
-{
-    public List<double> Latencies { get; } = [];
-    public List<double> AllAcked { get; } = [];
-    public List<double> Bytes { get; } = [];
-
-    /// <summary>Prints the figures, each line starting with <paramref name="prefix"/> (bench/scaling.sh reads the unprefixed ones).</summary>
-    public void Print(string prefix, int proxies)
-    {
-        Console.WriteLine($"{prefix}apply -> ACK per proxy:   median {Percentile(Latencies, 0.5):F1} ms, p90 {Percentile(Latencies, 0.9):F1} ms, p99 {Percentile(Latencies, 0.99):F1} ms, max {Latencies.Max():F1} ms");
-        Console.WriteLine($"{prefix}apply -> all {proxies} ACKed: median {Percentile(AllAcked, 0.5):F1} ms");
-        Console.WriteLine($"{prefix}bytes sent per proxy:     median {Percentile(Bytes, 0.5):F0}, max {Bytes.Max():F0}");
-    }
-
-    public double P99 => Percentile(Latencies, 0.99);
-    public double MedianBytes => Percentile(Bytes, 0.5);
-
-    public static double Percentile(List<double> values, double p)
-    {
-        var sorted = values.Order().ToList();
-        return sorted[(int)Math.Min(sorted.Count - 1, Math.Floor(p * sorted.Count))];
-    }
 }

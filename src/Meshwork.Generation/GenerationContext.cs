@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using Meshwork.Generation.Outbound;
 using Meshwork.Model.Mesh;
+using Meshwork.Policy.Sidecars;
 using Meshwork.ProxyProtocol.Snapshots;
 
 namespace Meshwork.Generation;
@@ -28,6 +29,21 @@ public sealed class GenerationContext(MeshState mesh)
     /// <summary>The VirtualService routes sidecars in <paramref name="clientNamespace"/> apply (they depend on the namespace only, through exportTo).</summary>
     internal ImmutableArray<VirtualHostRoutes> MeshRoutes(string clientNamespace)
         => _meshRoutes.GetOrAdd(clientNamespace, ns => new Lazy<ImmutableArray<VirtualHostRoutes>>(() => Routing.MeshRouteBuilder.Build(Mesh, ns))).Value;
+
+    private readonly ConcurrentDictionary<(string Namespace, string Sidecar), Lazy<ImmutableArray<OutboundService>>> _scoped = new();
+
+    /// <summary>
+    /// A sidecar's outbound services limited to its Sidecar scope: one array per (client namespace, Sidecar), shared by
+    /// every proxy it applies to, so that it is encoded and diffed once. Every Service when no Sidecar applies.
+    /// </summary>
+    internal ImmutableArray<OutboundService> Outbound(string clientNamespace, SidecarScope scope)
+    {
+        var all = Outbound(clientNamespace, OutboundMode.Mesh);
+        if (scope.Sidecar is not { } sidecar) return all;
+        // "." resolves to the client namespace, so (namespace, Sidecar) decides the hosts.
+        return _scoped.GetOrAdd((clientNamespace, sidecar), _ =>
+            new Lazy<ImmutableArray<OutboundService>>(() => [.. all.Where(s => scope.Includes(s.Namespace, s.Hostname))])).Value;
+    }
 
     internal ImmutableArray<OutboundService> Outbound(string clientNamespace, OutboundMode mode)
         // The plain network sees every namespace alike.

@@ -4,6 +4,7 @@ using Meshwork.Generation.Hashing;
 using Meshwork.Generation.Inbound;
 using Meshwork.Generation.Outbound;
 using Meshwork.Model.Mesh;
+using Meshwork.Policy.Sidecars;
 using Meshwork.ProxyProtocol.ControlPlaneApi;
 using Meshwork.ProxyProtocol.Snapshots;
 
@@ -29,6 +30,7 @@ public static class SnapshotGenerator
         ImmutableArray<string> trustDomains = [mesh.Mesh.TrustDomain, .. mesh.Mesh.TrustDomainAliases.Where(a => a != mesh.Mesh.TrustDomain).Distinct(StringComparer.Ordinal)];
 
         var node = NodeBuilder.Build(proxy, context.Index);
+        var scope = proxy.Role == ProxyRole.Sidecar ? SidecarScope.For(mesh, proxy.Namespace, proxy.Labels) : null;
         var snapshot = proxy.Role switch
         {
             ProxyRole.Sidecar => new ProxySnapshot
@@ -37,7 +39,8 @@ public static class SnapshotGenerator
                 Node = node,
                 Inbound = InboundBuilder.Build(proxy, context.Index),
                 InboundPassthrough = InboundBuilder.BuildPassthrough(proxy, context.Index),
-                Outbound = context.Outbound(proxy.Namespace, OutboundMode.Mesh),
+                Outbound = context.Outbound(proxy.Namespace, scope!),
+                Scope = OutboundScopes.Of(scope!),
                 HttpRoutes = context.MeshRoutes(proxy.Namespace),
                 TrustBundle = trustBundle,
                 TrustDomains = trustDomains,

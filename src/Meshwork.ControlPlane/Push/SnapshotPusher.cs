@@ -1,5 +1,7 @@
 using Meshwork.ControlPlane.Hosting;
 using Meshwork.ControlPlane.Registry;
+using Meshwork.Model.Mesh;
+using Meshwork.ProxyProtocol.Snapshots;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -18,6 +20,9 @@ public sealed partial class SnapshotPusher(
     TimeProvider time,
     ILogger<SnapshotPusher> logger) : BackgroundService
 {
+    /// <summary>When the last push started (the debounce over) and how long generating and queueing every proxy's snapshot took.</summary>
+    public PushTiming? LastPush { get; private set; }
+
     /// <summary>Generates and queues the current snapshot for one proxy (a new stream, or a push).</summary>
     public bool Refresh(ProxyConnection connection)
     {
@@ -25,10 +30,37 @@ public sealed partial class SnapshotPusher(
         // Revision first: tagging a newer state with an older revision is harmless (the next
         // push carries the same content), the other way round could drop a change.
         var revision = source.Revision;
+        return Generate(connection, source.Current) is { } snapshot && connection.Offer(snapshot, revision);
+    }
+
+    /// <summary>
+    /// Offers every connected proxy its snapshot for the current state; returns how many got a new one. Every
+    /// snapshot is generated (on every core) before the first is queued: a queued snapshot wakes its stream's
+    /// writer, and a thousand writers and their ACKs would otherwise compete with the generation of the
+    /// snapshots still to come, so that the last proxies of a push waited for the first ones' traffic.
+    /// </summary>
+    public int PushAll()
+    {
+        var revision = source.Revision;
         var mesh = source.Current;
+        var connections = registry.Connected;
+        var generated = new ProxySnapshot?[connections.Count];
+        Parallel.For(0, connections.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount },
+            i => generated[i] = Generate(connections[i], mesh));
+        var pushed = 0;
+        for (var i = 0; i < connections.Count; i++)
+        {
+            if (generated[i] is { } snapshot && connections[i].Offer(snapshot, revision)) pushed++;
+        }
+        return pushed;
+    }
+
+    /// <summary>The connection's snapshot of <paramref name="mesh"/>, or null when generation failed (the proxy keeps its last one).</summary>
+    private ProxySnapshot? Generate(ProxyConnection connection, MeshState mesh)
+    {
         try
         {
-            return connection.Offer(snapshots.For(connection, mesh), revision);
+            return snapshots.For(connection, mesh);
         }
 #pragma warning disable CA1031 // One proxy's bad generation must not stop pushes to the others; it keeps its last good snapshot.
         catch (Exception e)
@@ -36,19 +68,8 @@ public sealed partial class SnapshotPusher(
         {
             connection.RecordGenerationError(e.Message);
             LogGenerationFailed(connection.Id, e);
-            return false;
+            return null;
         }
-    }
-
-    /// <summary>Offers every connected proxy its snapshot for the current state; returns how many got a new one.</summary>
-    public int PushAll()
-    {
-        var pushed = 0;
-        foreach (var connection in registry.Connected)
-        {
-            if (Refresh(connection)) pushed++;
-        }
-        return pushed;
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -60,7 +81,10 @@ public sealed partial class SnapshotPusher(
             {
                 await source.WaitForChangeAsync(known, stoppingToken).ConfigureAwait(false);
                 known = await SettleAsync(stoppingToken).ConfigureAwait(false);
+                var startedAt = time.GetUtcNow();
+                var started = time.GetTimestamp();
                 var pushed = PushAll();
+                LastPush = new PushTiming(startedAt, time.GetElapsedTime(started), pushed);
                 LogPushed(known, pushed, registry.Connected.Count);
                 registry.Prune();
             }

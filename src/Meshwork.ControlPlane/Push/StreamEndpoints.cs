@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.IO.Pipelines;
 using System.Text.Json;
 using Meshwork.ControlPlane.Ca;
 using Meshwork.ControlPlane.Push.Deltas;
@@ -75,7 +77,7 @@ public sealed partial class StreamEndpoints(
             await context.Response.Body.FlushAsync(ended.Token).ConfigureAwait(false);
 
             pusher.Refresh(connection);
-            await WriteLoopAsync(context.Response.Body, connection, lease, ended.Token).ConfigureAwait(false);
+            await WriteLoopAsync(context.Response.BodyWriter, connection, lease, ended.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (ended.IsCancellationRequested)
         {
@@ -92,7 +94,7 @@ public sealed partial class StreamEndpoints(
         }
     }
 
-    private async Task WriteLoopAsync(Stream body, ProxyConnection connection, ConnectAdmission.Lease admitted, CancellationToken cancellationToken)
+    private async Task WriteLoopAsync(PipeWriter body, ProxyConnection connection, ConnectAdmission.Lease admitted, CancellationToken cancellationToken)
     {
         // A proxy that runs the current version already is sent nothing: its turn ends at once.
         if (!connection.HasPending) admitted.Dispose();
@@ -101,8 +103,8 @@ public sealed partial class StreamEndpoints(
             var snapshot = await connection.TakeAsync(options.Heartbeat, time, cancellationToken).ConfigureAwait(false);
             if (snapshot is null)
             {
-                await body.WriteAsync(NewLine, cancellationToken).ConfigureAwait(false);
-                await body.FlushAsync(cancellationToken).ConfigureAwait(false);
+                body.Write(NewLine);
+                if ((await body.FlushAsync(cancellationToken).ConfigureAwait(false)).IsCompleted) return;
                 continue;
             }
             if (connection.AlreadySent(snapshot)) continue;
@@ -110,10 +112,12 @@ public sealed partial class StreamEndpoints(
             var line = deltaBase is not null && SnapshotDiff.Between(deltaBase, snapshot) is { } diff
                 ? StreamLines.Delta(nonce, diff)
                 : StreamLines.Full(nonce, snapshot);
-            await body.WriteAsync(line, cancellationToken).ConfigureAwait(false);
-            await body.WriteAsync(NewLine, cancellationToken).ConfigureAwait(false);
-            await body.FlushAsync(cancellationToken).ConfigureAwait(false);
+            // The line and its newline go out in one flush: one write to the connection per update.
+            body.Write(line);
+            body.Write(NewLine);
+            var flushed = await body.FlushAsync(cancellationToken).ConfigureAwait(false);
             admitted.Dispose();
+            if (flushed.IsCompleted) return;
             LogSent(connection.Id, snapshot.Version, nonce);
         }
     }

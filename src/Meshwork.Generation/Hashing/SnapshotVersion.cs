@@ -32,6 +32,8 @@ public static class SnapshotVersion
         hash.AppendData(EncodedList.Of(snapshot.HttpRoutes, json.VirtualHostRoutes).Hash);
         hash.AppendData(SHA256.HashData(snapshot.InboundPassthrough is { } passthrough
             ? JsonSerializer.SerializeToUtf8Bytes(passthrough, json.InboundPort) : []));
+        // Last, and only when present: snapshots without a scope keep the versions they had before scopes existed.
+        if (snapshot.Scope is { } scope) hash.AppendData(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(scope, json.OutboundScope)));
         return Hex(hash.GetHashAndReset());
     }
 

@@ -16,6 +16,10 @@ public sealed record MeshConfig
     public string TrustDomain { get; init; } = "cluster.local";
     public ImmutableArray<string> TrustDomainAliases { get; init; } = [];
     public bool EnableAutoMtls { get; init; } = true;
+    /// <summary>outboundTrafficPolicy.mode: what sidecars do with traffic to hosts outside their scope (Istio's default ALLOW_ANY).</summary>
+    public OutboundTrafficMode OutboundTrafficPolicy { get; init; } = OutboundTrafficMode.AllowAny;
+    /// <summary>True when the mesh config names the mode (explanations say where it came from).</summary>
+    public bool OutboundTrafficPolicySet { get; init; }
 
     /// <summary>Structural: lists and maps compare by content.</summary>
     public bool Equals(MeshConfig? other) =>
@@ -23,7 +27,9 @@ public sealed record MeshConfig
             && RootNamespace == other.RootNamespace
             && TrustDomain == other.TrustDomain
             && Equality.Seq(TrustDomainAliases, other.TrustDomainAliases)
-            && EnableAutoMtls == other.EnableAutoMtls;
+            && EnableAutoMtls == other.EnableAutoMtls
+            && OutboundTrafficPolicy == other.OutboundTrafficPolicy
+            && OutboundTrafficPolicySet == other.OutboundTrafficPolicySet;
 
     public override int GetHashCode()
     {
@@ -32,6 +38,7 @@ public sealed record MeshConfig
         hash.Add(TrustDomain);
         hash.Add(Equality.Hash(TrustDomainAliases));
         hash.Add(EnableAutoMtls);
+        hash.Add(OutboundTrafficPolicy);
         return hash.ToHashCode();
     }
 }

@@ -51,6 +51,7 @@ public static class MeshConfigReader
         if (m.String("trustDomain") is { Length: > 0 } td) config = config with { TrustDomain = td };
         if (m.Raw("trustDomainAliases") is not null) config = config with { TrustDomainAliases = m.Strings("trustDomainAliases") };
         if (m.Bool("enableAutoMtls") is { } auto) config = config with { EnableAutoMtls = auto };
+        if (SidecarReader.OutboundTrafficPolicy(m.Map("outboundTrafficPolicy")) is { } mode) config = config with { OutboundTrafficPolicy = mode, OutboundTrafficPolicySet = true };
         problems = [.. sink.Select(d => $"mesh config line {d.Line}: {d.Path}: {d.Message}")];
         return config;
     }

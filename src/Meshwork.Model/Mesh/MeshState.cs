@@ -25,6 +25,7 @@ public sealed record MeshState
     public ImmutableArray<DestinationRule> DestinationRules { get; init; } = [];
     public ImmutableArray<Gateway> Gateways { get; init; } = [];
     public ImmutableArray<VirtualService> VirtualServices { get; init; } = [];
+    public ImmutableArray<Sidecar> Sidecars { get; init; } = [];
 
     /// <summary>Sorts resources into their lists and reads MeshConfig from ConfigMap istio-system/istio (key "mesh").</summary>
     public static MeshState From(IEnumerable<Resource> resources)
@@ -47,6 +48,7 @@ public sealed record MeshState
             DestinationRules = Of<DestinationRule>(),
             Gateways = Of<Gateway>(),
             VirtualServices = Of<VirtualService>(),
+            Sidecars = Of<Sidecar>(),
         };
     }
 }

@@ -53,6 +53,7 @@ public static class KindRegistry
         new("DestinationRule", Networking, ["v1", "v1beta1", "v1alpha3"], "destinationrules", ["dr"], Namespaced: true) { Categories = ["istio-io", "networking-istio-io"] },
         new("Gateway", Networking, ["v1", "v1beta1", "v1alpha3"], "gateways", ["gw"], Namespaced: true) { Categories = ["istio-io", "networking-istio-io"] },
         new("VirtualService", Networking, ["v1", "v1beta1", "v1alpha3"], "virtualservices", ["vs"], Namespaced: true) { Categories = ["istio-io", "networking-istio-io"] },
+        new("Sidecar", Networking, ["v1", "v1beta1", "v1alpha3"], "sidecars", [], Namespaced: true) { Categories = ["istio-io", "networking-istio-io"] },
     ];
 
     private static readonly Dictionary<string, KindInfo> ByName = BuildIndex();
@@ -77,7 +78,7 @@ public static class KindRegistry
     /// </summary>
     public static ImmutableArray<string> KnownUnsupportedKinds { get; } =
     [
-        "ServiceEntry", "Sidecar", "RequestAuthentication", "EnvoyFilter", "WorkloadEntry", "WorkloadGroup", "ProxyConfig",
+        "ServiceEntry", "RequestAuthentication", "EnvoyFilter", "WorkloadEntry", "WorkloadGroup", "ProxyConfig",
         "Telemetry", "WasmPlugin", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Ingress", "NetworkPolicy",
         "Endpoints", "EndpointSlice", "Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding", "PersistentVolumeClaim",
         "HorizontalPodAutoscaler", "PodDisruptionBudget", "HTTPRoute", "GatewayClass", "TCPRoute", "GRPCRoute",

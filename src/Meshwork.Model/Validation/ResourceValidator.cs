@@ -25,6 +25,7 @@ internal abstract class ResourceValidator
         new GatewayValidator(),
         new VirtualServiceValidator(),
         new HttpRouteValidator(),
+        new SidecarValidator(),
     ];
 
     public static void ValidateAll(Resource resource, ReadContext ctx)

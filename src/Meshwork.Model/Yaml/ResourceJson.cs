@@ -72,6 +72,9 @@ public static partial class ResourceJson
             case VirtualService vs:
                 o["spec"] = VirtualServiceSpec(vs.Spec);
                 break;
+            case Sidecar sidecar:
+                o["spec"] = SidecarJson.Spec(sidecar.Spec);
+                break;
         }
         return o;
     }

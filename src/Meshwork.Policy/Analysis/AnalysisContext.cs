@@ -18,6 +18,9 @@ public sealed class AnalysisContext
     }
 
     public MeshState Mesh { get; }
+
+    /// <summary>Calls seen on the wire (from the proxies' metrics), when the caller of <c>analyze</c> has them.</summary>
+    public ImmutableArray<ObservedCall> ObservedCalls { get; init; } = [];
     public ImmutableArray<Workload> Workloads { get; }
     public string RootNamespace => Mesh.Mesh.RootNamespace;
 
@@ -42,3 +45,6 @@ public sealed class AnalysisContext
         return string.Join(',', selector.MatchLabels.Select(kv => $"{kv.Key}={kv.Value}"));
     }
 }
+
+/// <summary>A workload seen calling a service: source namespace and workload, destination service FQDN.</summary>
+public sealed record ObservedCall(string SourceNamespace, string SourceWorkload, string DestinationHost);

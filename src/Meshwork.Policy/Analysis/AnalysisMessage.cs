@@ -21,6 +21,7 @@ public sealed record AnalysisCode(string Code, string Name, AnalysisLevel Level)
     public static readonly AnalysisCode PortLevelMtlsOnUndeclaredPort = new("MWK0004", "PortLevelMtlsOnUndeclaredPort", AnalysisLevel.Warning);
     public static readonly AnalysisCode SelectorPolicyInRootNamespace = new("MWK0005", "SelectorPolicyInRootNamespace", AnalysisLevel.Warning);
     public static readonly AnalysisCode ShadowedPolicy = new("MWK0006", "ShadowedPolicy", AnalysisLevel.Warning);
+    public static readonly AnalysisCode ServiceOutsideSidecarScope = new("MWK0007", "ServiceOutsideSidecarScope", AnalysisLevel.Warning);
 }
 
 /// <summary>One finding about one resource.</summary>

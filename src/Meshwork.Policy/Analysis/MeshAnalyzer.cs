@@ -17,6 +17,7 @@ public static class MeshAnalyzer
         new DestinationRuleTlsAnalyzer(),
         new PortLevelMtlsAnalyzer(),
         new PeerAuthenticationScopeAnalyzer(),
+        new SidecarScopeAnalyzer(),
     ];
 
     /// <summary>The findings about resources in <paramref name="namespace"/> (every namespace when null).</summary>

@@ -25,6 +25,9 @@ public sealed record WorkloadDescription(
     ImmutableArray<DescribedDestinationRule> DestinationRules,
     ImmutableArray<AuthzPolicy> AuthorizationPolicies)
 {
+    /// <summary>The services its sidecar is told about (Istio's Sidecar resource) and what it does with traffic to any other host.</summary>
+    public required Sidecars.SidecarScope Scope { get; init; }
+
     /// <summary>A port no portLevelMtls can name (ports are 1-65535), so its decision is the workload-level one.</summary>
     private const int NoPort = 0;
 
@@ -70,6 +73,9 @@ public sealed record WorkloadDescription(
         }
 
         return new WorkloadDescription(workload, workload.HasSidecar ? SecureNaming.IdentityOf(mesh, workload).Uri : "",
-            services.ToImmutable(), workloadMtls, portMtls.ToImmutable(), rules.ToImmutable(), [.. policies]);
+            services.ToImmutable(), workloadMtls, portMtls.ToImmutable(), rules.ToImmutable(), [.. policies])
+        {
+            Scope = Sidecars.SidecarScope.For(mesh, workload.Namespace, workload.Labels),
+        };
     }
 }

@@ -105,6 +105,13 @@ internal static partial class EnvoyConfigDump
                 }
             }
         }
+        if (snapshot.Scope is { } scope)
+        {
+            // Where traffic to a host outside the scope goes, as Envoy's static clusters name it (istioctl lists it with the others).
+            var blackHole = scope.Unlisted == UnlistedTraffic.BlackHole;
+            ClusterEntry(json, snapshot.Version, updated, blackHole ? Capture.BlackHole.ClusterName : Capture.PassthroughRelay.ClusterName,
+                blackHole ? "STATIC" : "ORIGINAL_DST", tls: null, configSource: null);
+        }
         json.WriteEndArray();
         json.WriteEndObject();
     }

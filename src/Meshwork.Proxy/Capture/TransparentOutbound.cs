@@ -12,10 +12,10 @@ namespace Meshwork.Proxy.Capture;
 /// and its original destination picks the way. A Service clusterIP:port is that service port, whatever the Host
 /// says: HTTP/1.1 (sniffed unless the port is opaque) makes the one outbound call per request, as a fixed listener
 /// does; anything else is a TCP tunnel to an endpoint, mTLS or plaintext as policy decided. A pod dialled directly is
-/// a tunnel to that endpoint. Anything else is the PassthroughCluster.
+/// a tunnel to that endpoint. Anything else is the PassthroughCluster, or under REGISTRY_ONLY the BlackHoleCluster.
 /// </summary>
 internal sealed class TransparentOutbound(
-    OutboundHttp1Relay http, ConnectTunnel tunnel, PassthroughRelay passthrough, ProxyState state, TimeSpan sniffTimeout, ILogger logger)
+    OutboundHttp1Relay http, ConnectTunnel tunnel, PassthroughRelay passthrough, BlackHole blackHole, ProxyState state, TimeSpan sniffTimeout, ILogger logger)
 {
     public async Task ServeAsync(Socket socket, CancellationToken stopping)
     {
@@ -35,8 +35,7 @@ internal sealed class TransparentOutbound(
         var captured = config.Capture.Resolve(destination);
         if (captured.Target is not { } target)
         {
-            ProxyLog.OutboundCaptured(logger, socket.RemoteEndPoint, destination, PassthroughRelay.ClusterName, destination.Port);
-            await passthrough.RunAsync(socket, config, destination).ConfigureAwait(false);
+            await UnlistedAsync(socket, config, destination, stopping).ConfigureAwait(false);
             return;
         }
         ProxyLog.OutboundCaptured(logger, socket.RemoteEndPoint, destination, target.Service.Hostname, target.Port.Port);
@@ -48,5 +47,24 @@ internal sealed class TransparentOutbound(
         }
         await using var client = new NetworkStream(socket, ownsSocket: false);
         await tunnel.RunCapturedAsync(socket, client, config, target, captured.Pinned).ConfigureAwait(false);
+    }
+
+    /// <summary>A destination that is no mesh service: passed through (ALLOW_ANY), or refused (REGISTRY_ONLY).</summary>
+    private async Task UnlistedAsync(Socket socket, ActiveConfig config, Ipv4EndPoint destination, CancellationToken stopping)
+    {
+        if (!BlackHole.Applies(config))
+        {
+            ProxyLog.OutboundCaptured(logger, socket.RemoteEndPoint, destination, PassthroughRelay.ClusterName, destination.Port);
+            await passthrough.RunAsync(socket, config, destination).ConfigureAwait(false);
+            return;
+        }
+        ProxyLog.OutboundCaptured(logger, socket.RemoteEndPoint, destination, BlackHole.ClusterName, destination.Port);
+        if (await Http1Sniffer.OpensWithHttp1Async(socket, sniffTimeout, stopping).ConfigureAwait(false))
+        {
+            // The request's outbound call finds no route to the address and answers 502, counted as the BlackHoleCluster.
+            await http.ServeAsync(socket, new RequestDestination(destination.ToAddress().ToString(), destination.Port, FromTarget: false), stopping).ConfigureAwait(false);
+            return;
+        }
+        blackHole.RefuseTcp(socket, config);
     }
 }

@@ -125,7 +125,7 @@ internal sealed class ControlPlaneAgent(ProxyOptions options, ProxyState state, 
             {
                 ProxyLog.ControlPlaneUnavailable(logger, options.ControlPlane!, delay, e.Message);
             }
-            await Task.Delay(delay, state.Time, cancellationToken).ConfigureAwait(false);
+            await Task.Delay(ReconnectJitter.Spread(delay, Random.Shared), state.Time, cancellationToken).ConfigureAwait(false);
             delay = Next(delay);
         }
     }

@@ -148,7 +148,7 @@ public sealed class ProxyHost : IAsyncDisposable
                 inboundLogger);
             inboundListeners = [(null, captureAddress, capture.ServeAsync)];
             var transparent = new Capture.TransparentOutbound(outboundRelay, outboundRelay.Tunnel,
-                new Capture.PassthroughRelay(metrics, TimeSpan.FromSeconds(10), outboundLogger), state, options.SniffTimeout, outboundLogger);
+                new Capture.PassthroughRelay(metrics, TimeSpan.FromSeconds(10), outboundLogger), new Capture.BlackHole(metrics), state, options.SniffTimeout, outboundLogger);
             serveOutbound = transparent.ServeAsync;
         }
         ListenOptions adminListen;

@@ -158,7 +158,11 @@ internal sealed class OutboundHttp1Relay(UpstreamCall call, ProxyState state, Pr
             var noRoute = UpstreamCall.Fail(stage, false, routed.Error!, authority: $"{destination.Host}:{destination.Port}");
             ProxyLog.OutboundFailed(logger, method, $"{destination.Host}:{destination.Port}", stage, routed.Error!);
             await Http1Relay.WriteLocalResponseAsync(downOut, noRoute.Status, noRoute.Body, close: true, CancellationToken.None).ConfigureAwait(false);
-            metrics.RecordRequest(call.HttpLabels(config, null, null), noRoute.Status, noRoute.Flags, Stopwatch.GetElapsedTime(started).TotalMilliseconds, 0, Http1Relay.LocalBodyBytes(noRoute.Body));
+            // A host outside the sidecar's scope under REGISTRY_ONLY is Istio's BlackHoleCluster.
+            var labels = stage == UpstreamStage.NoRoute && Capture.BlackHole.Applies(config)
+                ? metrics.Intern(Capture.BlackHole.Labels(config, tcp: false))
+                : call.HttpLabels(config, null, null);
+            metrics.RecordRequest(labels, noRoute.Status, noRoute.Flags, Stopwatch.GetElapsedTime(started).TotalMilliseconds, 0, Http1Relay.LocalBodyBytes(noRoute.Body));
             return Next.Close;
         }
         var fault = InjectedFault.Draw(routed.Route);

@@ -37,6 +37,8 @@ public sealed record ProxySnapshot
     /// authorization of the workload as TCP. Its <see cref="InboundPort.Port"/> is 0. Null: such connections are refused.
     /// </summary>
     public InboundPort? InboundPassthrough { get; init; }
+    /// <summary>Role Sidecar: the Sidecar resource's scope of <see cref="Outbound"/> and the outboundTrafficPolicy; null: no scope, ALLOW_ANY.</summary>
+    public OutboundScope? Scope { get; init; }
 }
 
 /// <summary>Who the proxy is, as the control plane knows it (used for metrics labels and XFCC "By").</summary>

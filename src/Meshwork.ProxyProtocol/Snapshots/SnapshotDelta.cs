@@ -24,6 +24,11 @@ public sealed record SnapshotDelta
     public ImmutableArray<OutboundService> Outbound { get; init; } = [];
     /// <summary>Hostnames of outbound services no longer known.</summary>
     public ImmutableArray<string> OutboundRemoved { get; init; } = [];
+    /// <summary>
+    /// Endpoint lists of outbound services the proxy keeps, edited in place: services whose only change is
+    /// their endpoints are sent this way rather than in <see cref="Outbound"/>. Applied after it.
+    /// </summary>
+    public ImmutableArray<EndpointPatch> OutboundEndpoints { get; init; } = [];
     public ImmutableArray<string>? TrustBundle { get; init; }
     public ImmutableArray<string>? TrustDomains { get; init; }
     public ImmutableArray<GatewayListener>? Gateways { get; init; }
@@ -33,5 +38,7 @@ public sealed record SnapshotDelta
     /// (so that "now none" and "unchanged" differ); null when unchanged.
     /// </summary>
     public ImmutableArray<InboundPort>? InboundPassthrough { get; init; }
+    /// <summary><see cref="ProxySnapshot.Scope"/> when it changed, as a list of none or one; null when unchanged.</summary>
+    public ImmutableArray<OutboundScope>? Scope { get; init; }
 
 }

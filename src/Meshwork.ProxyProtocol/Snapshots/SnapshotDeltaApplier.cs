@@ -27,6 +27,8 @@ public static class SnapshotDeltaApplier
         if (error is not null) return null;
         var outbound = Merge(current.Outbound, delta.Outbound, delta.OutboundRemoved, SnapshotParts.OutboundKey, SnapshotParts.CompareOutbound, out error);
         if (error is not null) return null;
+        outbound = EndpointPatchApplier.Apply(outbound, delta.OutboundEndpoints, out error);
+        if (error is not null) return null;
         return current with
         {
             Version = delta.Version,
@@ -40,6 +42,7 @@ public static class SnapshotDeltaApplier
             InboundPassthrough = delta.InboundPassthrough is { } passthrough
                 ? (passthrough.IsDefaultOrEmpty ? null : passthrough[0])
                 : current.InboundPassthrough,
+            Scope = delta.Scope is { } scope ? (scope.IsDefaultOrEmpty ? null : scope[0]) : current.Scope,
         };
     }
 

@@ -14,11 +14,18 @@ public static class SnapshotParts
     public static readonly ImmutableArray<string> Properties =
         [nameof(ProxySnapshot.Version), nameof(ProxySnapshot.Node), nameof(ProxySnapshot.Inbound), nameof(ProxySnapshot.Outbound),
          nameof(ProxySnapshot.TrustBundle), nameof(ProxySnapshot.TrustDomains), nameof(ProxySnapshot.Gateways), nameof(ProxySnapshot.HttpRoutes),
-         nameof(ProxySnapshot.InboundPassthrough)];
+         nameof(ProxySnapshot.InboundPassthrough), nameof(ProxySnapshot.Scope)];
 
     public static int InboundKey(InboundPort port) => port.Port;
 
     public static string OutboundKey(OutboundService service) => service.Hostname;
+
+    /// <summary>An endpoint of one list is known by where it is dialled: "address:port".</summary>
+    public static string EndpointKey(UpstreamEndpoint endpoint)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        return string.Concat(endpoint.Address, ":", endpoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
 
     /// <summary>Outbound services are listed by namespace, then name (ordinal).</summary>
     public static int CompareOutbound(OutboundService a, OutboundService b)

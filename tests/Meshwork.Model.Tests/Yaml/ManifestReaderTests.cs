@@ -624,8 +624,8 @@ public class ManifestReaderTests
     [Fact]
     public void Kinds_istio_serves_but_meshwork_does_not_read_are_named_as_unsupported()
     {
-        var error = TestRead.OneError("apiVersion: networking.istio.io/v1\nkind: Sidecar\nmetadata: {name: a}\n");
-        Assert.Equal("kind Sidecar is not supported by Meshwork", error.Message);
+        var error = TestRead.OneError("apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: a}\n");
+        Assert.Equal("kind ServiceEntry is not supported by Meshwork", error.Message);
     }
 
     [Fact]

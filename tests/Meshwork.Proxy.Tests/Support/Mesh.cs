@@ -90,7 +90,8 @@ public sealed class Mesh : IAsyncDisposable
         IReadOnlyList<GatewayPort>? gatewayPorts = null,
         Func<ProxyOptions, ProxyOptions>? configure = null,
         ConnectionLimits? limits = null,
-        ILoggerProvider? logs = null)
+        ILoggerProvider? logs = null,
+        OutboundScope? scope = null)
     {
         ip ??= NextPodIp();
         var dir = Path.Combine(_root, $"{sa}-{ip}");
@@ -100,7 +101,7 @@ public sealed class Mesh : IAsyncDisposable
 
         // Workload ports are real ports on the pod IP; the snapshot speaks of the same numbers.
         var ports = (inbound ?? []).Select(i => (Declared: i.Port.Port, Port: i.Port with { Port = FreePort(ip) }, i.AppPort)).ToList();
-        var snapshot = Snapshot(ns, sa, role, [.. ports.Select(p => p.Port)], [.. outbound ?? []]) with { HttpRoutes = [.. routes ?? []], Gateways = [.. gateways ?? []] };
+        var snapshot = Snapshot(ns, sa, role, [.. ports.Select(p => p.Port)], [.. outbound ?? []]) with { HttpRoutes = [.. routes ?? []], Gateways = [.. gateways ?? []], Scope = scope };
         var snapshotFile = Path.Combine(dir, "snapshot.json");
         await File.WriteAllTextAsync(snapshotFile, JsonSerializer.Serialize(snapshot, ProtocolJson.Default.ProxySnapshot));
 

@@ -3,6 +3,7 @@ using System.Globalization;
 using Meshwork.Cli.Commands.Proxy;
 using Meshwork.Cli.Commands.Resources;
 using Meshwork.Identity;
+using Meshwork.Model.Resources;
 using Meshwork.Policy;
 using Meshwork.Runtime.Pods;
 
@@ -86,6 +87,13 @@ public static class DescribePodCommand
                     o.WriteLine($"   {policy.Action.ToString().ToUpperInvariant()} {policy.Name}{(policy.DryRun ? " (dry-run)" : "")}");
                 }
             }
+            o.WriteLine(Rule);
+            o.WriteLine("Outbound scope:");
+            var scope = d.Scope;
+            o.WriteLine(scope.Sidecar is { } sidecar
+                ? $"   Sidecar resource: {sidecar} ({scope.SidecarReason}); egress hosts: {string.Join(", ", scope.Hosts)}"
+                : "   Sidecar resource: none (every Service of the mesh is known)");
+            o.WriteLine($"   Outbound traffic policy: {(scope.Mode == OutboundTrafficMode.RegistryOnly ? "REGISTRY_ONLY (other hosts: 502, BlackHoleCluster)" : "ALLOW_ANY (other hosts passed through as plaintext)")} ({scope.ModeSource})");
             o.WriteLine(Rule);
             o.WriteLine("Certificate:");
             if (certificate is null)

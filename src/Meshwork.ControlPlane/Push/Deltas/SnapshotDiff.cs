@@ -7,8 +7,8 @@ using Meshwork.ProxyProtocol.Snapshots;
 
 namespace Meshwork.ControlPlane.Push.Deltas;
 
-/// <summary>A delta ready to write: the value, and its outbound part already serialized (shared by the proxies that share both lists).</summary>
-public sealed record DiffResult(SnapshotDelta Delta, byte[] OutboundJson);
+/// <summary>A delta ready to write: the value, and its outbound parts already serialized (shared by the proxies that share both lists).</summary>
+public sealed record DiffResult(SnapshotDelta Delta, byte[] OutboundJson, byte[] OutboundEndpointsJson);
 
 /// <summary>
 /// What changed between the snapshot a proxy runs and the one it should run, part by part, compared
@@ -18,14 +18,15 @@ public sealed record DiffResult(SnapshotDelta Delta, byte[] OutboundJson);
 public static class SnapshotDiff
 {
     private static readonly ConditionalWeakTable<OutboundService[], OutboundDiffs> OutboundCache = [];
+    private static readonly ConditionalWeakTable<OutboundService[], StrongBox<bool>> OutboundOrdered = [];
 
     /// <summary>The delta from <paramref name="current"/> to <paramref name="target"/>; null when only a full snapshot can express it.</summary>
     public static DiffResult? Between(ProxySnapshot current, ProxySnapshot target)
     {
         ArgumentNullException.ThrowIfNull(current);
         ArgumentNullException.ThrowIfNull(target);
-        if (!SnapshotParts.InCanonicalOrder(target.Inbound) || !SnapshotParts.InCanonicalOrder(target.Outbound)
-            || !SnapshotParts.InCanonicalOrder(current.Inbound) || !SnapshotParts.InCanonicalOrder(current.Outbound))
+        if (!SnapshotParts.InCanonicalOrder(target.Inbound) || !Ordered(target.Outbound)
+            || !SnapshotParts.InCanonicalOrder(current.Inbound) || !Ordered(current.Outbound))
         {
             return null;
         }
@@ -41,16 +42,22 @@ public static class SnapshotDiff
             InboundRemoved = inbound.Removed,
             Outbound = outbound.Updated,
             OutboundRemoved = outbound.Removed,
+            OutboundEndpoints = outbound.Patches,
             TrustBundle = Whole(current.TrustBundle, target.TrustBundle, json.String),
             TrustDomains = Whole(current.TrustDomains, target.TrustDomains, json.String),
             Gateways = Whole(current.Gateways, target.Gateways, json.GatewayListener),
             HttpRoutes = Whole(current.HttpRoutes, target.HttpRoutes, json.VirtualHostRoutes),
             InboundPassthrough = Whole(AsList(current.InboundPassthrough), AsList(target.InboundPassthrough), json.InboundPort),
+            Scope = Whole(AsList(current.Scope), AsList(target.Scope), json.OutboundScope),
         };
-        return new DiffResult(delta, outbound.UpdatedJson);
+        return new DiffResult(delta, outbound.UpdatedJson, outbound.PatchesJson);
     }
 
-    private static ImmutableArray<InboundPort> AsList(InboundPort? port) => port is null ? [] : [port];
+    /// <summary>The order check of a shared outbound list, made once per array rather than once per proxy (10,000 services × every proxy otherwise).</summary>
+    private static bool Ordered(ImmutableArray<OutboundService> outbound)
+        => OutboundOrdered.GetValue(ImmutableCollectionsMarshal.AsArray(outbound.IsDefault ? [] : outbound)!, _ => new StrongBox<bool>(SnapshotParts.InCanonicalOrder(outbound))).Value;
+
+    private static ImmutableArray<T> AsList<T>(T? part) where T : class => part is null ? [] : [part];
 
     private static ImmutableArray<T>? Whole<T>(ImmutableArray<T> current, ImmutableArray<T> target, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> info)
         => EncodedList.Of(current, info).Hash.AsSpan().SequenceEqual(EncodedList.Of(target, info).Hash) ? null : target;
@@ -63,8 +70,27 @@ public static class SnapshotDiff
         return diffs.GetOrAdd(baseArray, () =>
         {
             var keyed = Keyed(current, target, ProtocolJson.Default.OutboundService, SnapshotParts.OutboundKey);
-            return new OutboundDiff(keyed.Updated, keyed.Removed, EncodedList.Of(keyed.Updated, ProtocolJson.Default.OutboundService).Json);
+            var (whole, patches) = SplitEndpointOnly(current, keyed.Updated);
+            return new OutboundDiff(whole, keyed.Removed, patches,
+                EncodedList.Of(whole, ProtocolJson.Default.OutboundService).Json, EncodedList.Of(patches, ProtocolJson.Default.EndpointPatch).Json);
         });
+    }
+
+    /// <summary>Of the services that changed, those the proxy has and whose endpoints alone changed go as endpoint patches; the rest whole.</summary>
+    private static (ImmutableArray<OutboundService> Whole, ImmutableArray<EndpointPatch> Patches) SplitEndpointOnly(
+        ImmutableArray<OutboundService> current, ImmutableArray<OutboundService> updated)
+    {
+        if (updated.IsEmpty) return (updated, []);
+        var before = new Dictionary<string, OutboundService>(current.Length, StringComparer.Ordinal);
+        foreach (var service in current) before[SnapshotParts.OutboundKey(service)] = service;
+        var whole = ImmutableArray.CreateBuilder<OutboundService>();
+        var patches = ImmutableArray.CreateBuilder<EndpointPatch>();
+        foreach (var service in updated)
+        {
+            if (before.TryGetValue(SnapshotParts.OutboundKey(service), out var was) && EndpointDiff.Between(was, service) is { } edits) patches.AddRange(edits);
+            else whole.Add(service);
+        }
+        return (whole.ToImmutable(), patches.ToImmutable());
     }
 
     /// <summary>Items of <paramref name="target"/> that are new or differ from the same key in <paramref name="current"/>, and the keys that went away.</summary>
@@ -89,7 +115,8 @@ public static class SnapshotDiff
         return (updated.ToImmutable(), removed);
     }
 
-    private sealed record OutboundDiff(ImmutableArray<OutboundService> Updated, ImmutableArray<string> Removed, byte[] UpdatedJson);
+    private sealed record OutboundDiff(ImmutableArray<OutboundService> Updated, ImmutableArray<string> Removed, ImmutableArray<EndpointPatch> Patches,
+        byte[] UpdatedJson, byte[] PatchesJson);
 
     /// <summary>The diffs into one target list, by base list. Few bases per target: the proxies of a namespace are usually on one.</summary>
     private sealed class OutboundDiffs

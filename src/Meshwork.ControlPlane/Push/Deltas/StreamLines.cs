@@ -39,6 +39,11 @@ public static class StreamLines
                 writer.WritePropertyName("inboundPassthrough");
                 JsonSerializer.Serialize(writer, passthrough, json.InboundPort);
             }
+            if (snapshot.Scope is { } scope)
+            {
+                writer.WritePropertyName("scope");
+                JsonSerializer.Serialize(writer, scope, json.OutboundScope);
+            }
         });
     }
 
@@ -63,11 +68,14 @@ public static class StreamLines
             writer.WritePropertyName("outbound");
             writer.WriteRawValue(diff.OutboundJson, skipInputValidation: true);
             Serialized(writer, "outboundRemoved", delta.OutboundRemoved, json.ImmutableArrayString);
+            writer.WritePropertyName("outboundEndpoints");
+            writer.WriteRawValue(diff.OutboundEndpointsJson, skipInputValidation: true);
             if (delta.TrustBundle is { } bundle) Raw(writer, "trustBundle", bundle, json.String);
             if (delta.TrustDomains is { } domains) Raw(writer, "trustDomains", domains, json.String);
             if (delta.Gateways is { } gateways) Raw(writer, "gateways", gateways, json.GatewayListener);
             if (delta.HttpRoutes is { } routes) Raw(writer, "httpRoutes", routes, json.VirtualHostRoutes);
             if (delta.InboundPassthrough is { } passthrough) Raw(writer, "inboundPassthrough", passthrough, json.InboundPort);
+            if (delta.Scope is { } scope) Raw(writer, "scope", scope, json.OutboundScope);
         });
     }
 

@@ -62,6 +62,7 @@ internal static class DocumentReader
             "DestinationRule" => NetworkingReaders.DestinationRule(top, version, meta),
             "Gateway" => NetworkingReaders.Gateway(top, version, meta),
             "VirtualService" => NetworkingReaders.VirtualService(top, version, meta),
+            "Sidecar" => SidecarReader.Sidecar(top, version, meta),
             _ => throw new InvalidOperationException($"kind {kind} is registered but has no reader"),
         };
         // Status of kinds without one in the model is the server's business, never intent.

@@ -1,0 +1,152 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json;
+using Meshwork.Identity;
+using Meshwork.ProxyProtocol;
+using Meshwork.ProxyProtocol.ControlPlaneApi;
+using Meshwork.ProxyProtocol.Snapshots;
+
+/// <summary>A proxy's control-plane client: one HTTP/2 connection, reads snapshots, ACKs each one.</summary>
+internal sealed class SimulatedProxy(Uri address, X509Certificate2 certificate, TrustBundle trust, ProxyRegistration registration) : IAsyncDisposable
+{
+    private readonly HttpClient _http = new(new SocketsHttpHandler
+    {
+        SslOptions = new SslClientAuthenticationOptions
+        {
+            ClientCertificates = new X509CertificateCollection { certificate },
+            LocalCertificateSelectionCallback = (_, _, _, _, _) => certificate,
+            RemoteCertificateValidationCallback = (_, cert, _, _) => cert is not null && trust.Verify(new X509Certificate2(cert), [], DateTimeOffset.UtcNow, out _),
+        },
+    })
+    {
+        BaseAddress = address,
+        DefaultRequestVersion = HttpVersion.Version20,
+        DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
+        Timeout = Timeout.InfiniteTimeSpan,
+    };
+    private readonly CancellationTokenSource _stop = new();
+    private readonly object _gate = new();
+    private readonly List<(string Version, TaskCompletionSource<long> Done)> _waiters = [];
+    private Task? _reader;
+    private ProxySnapshot? _running;
+    private long _bytes;
+
+    public string? AckedVersion { get; private set; }
+    /// <summary>Bytes of snapshot lines read so far (full snapshots and deltas).</summary>
+    public long BytesReceived => Interlocked.Read(ref _bytes);
+
+    public async Task ConnectAsync()
+    {
+        var first = WaitForNewAckAsync(null);
+        if (!await OpenAsync(registration)) throw new HttpRequestException("stream refused");
+        await first;
+    }
+
+    /// <summary>
+    /// Reconnects as the sidecar does after its control plane restarted: after a wait spread between half
+    /// a second and a second (the sidecar's jittered backoff), with the version it runs; a refused stream
+    /// is retried after a backoff that doubles, jittered the same way. Completes once the proxy runs what
+    /// the control plane would send it (ACKed, or nothing needed to be sent); returns how many attempts
+    /// were refused.
+    /// </summary>
+    public async Task<int> ReconnectAsync()
+    {
+        if (_reader is not null) { try { await _reader; } catch (HttpRequestException) { } catch (IOException) { } }
+        var refused = 0;
+        var current = AckedVersion;
+        var next = WaitForNewAckAsync(current);
+        var backoff = TimeSpan.FromSeconds(1);
+        while (true)
+        {
+            // Equal jitter, as the sidecar's ReconnectJitter: between half the backoff and all of it.
+            await Task.Delay(backoff / 2 + backoff / 2 * Random.Shared.NextDouble(), _stop.Token);
+            if (await OpenAsync(registration with { CurrentVersion = current })) break;
+            refused++;
+            backoff = backoff * 2 > TimeSpan.FromSeconds(30) ? TimeSpan.FromSeconds(30) : backoff * 2;
+        }
+        await next;
+        return refused;
+    }
+
+    private async Task<bool> OpenAsync(ProxyRegistration body)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, ControlPlanePaths.Stream)
+        {
+            Content = JsonContent.Create(body, ProtocolJson.Default.ProxyRegistration),
+            Version = HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+        };
+        HttpResponseMessage response;
+        try { response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, _stop.Token); }
+        catch (HttpRequestException) { return false; }
+        if (!response.IsSuccessStatusCode) { response.Dispose(); return false; }
+        _reader = ReadAsync(response);
+        return true;
+    }
+
+    /// <summary>Completes with the Stopwatch timestamp at which a version other than <paramref name="current"/> was ACKed.</summary>
+    public Task<long> WaitForNewAckAsync(string? current)
+    {
+        var done = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_gate) _waiters.Add((current ?? "", done));
+        return done.Task;
+    }
+
+    private async Task ReadAsync(HttpResponseMessage response)
+    {
+        using (response)
+        using (var reader = new StreamReader(await response.Content.ReadAsStreamAsync(_stop.Token)))
+        {
+            try
+            {
+                while (await reader.ReadLineAsync(_stop.Token) is { } line)
+                {
+                    if (line.Length == 0) continue;
+                    Interlocked.Add(ref _bytes, line.Length);
+                    var update = JsonSerializer.Deserialize(line, ProtocolJson.Default.SnapshotUpdate)!;
+                    // Apply as the sidecar does: a delta goes on top of what runs, or the proxy asks for a resync.
+                    string? error = null;
+                    var next = update.Snapshot ?? SnapshotDeltaApplier.Apply(_running, update.Delta!, out error);
+                    if (next is not null) _running = next;
+                    var ack = new SnapshotAck { ProxyId = registration.Pod + "." + registration.Namespace, Version = update.Version, Nonce = update.Nonce, Error = error, Resync = next is null };
+                    using (var acked = await _http.PostAsJsonAsync(ControlPlanePaths.Acks, ack, ProtocolJson.Default.SnapshotAck, _stop.Token))
+                    {
+                        acked.EnsureSuccessStatusCode();
+                    }
+                    if (next is null) continue;
+                    var at = Stopwatch.GetTimestamp();
+                    AckedVersion = next.Version;
+                    lock (_gate)
+                    {
+                        foreach (var waiter in _waiters.Where(w => w.Version != next.Version).ToList())
+                        {
+                            waiter.Done.TrySetResult(at);
+                            _waiters.Remove(waiter);
+                        }
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+            {
+            }
+            catch (Exception e) when (e is HttpRequestException or IOException)
+            {
+                // The control plane went away (a restart): ReconnectAsync opens the next stream.
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        if (_reader is not null)
+        {
+            try { await _reader; } catch (HttpRequestException) { } catch (IOException) { }
+        }
+        _http.Dispose();
+        _stop.Dispose();
+    }
+}
