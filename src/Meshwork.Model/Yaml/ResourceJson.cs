@@ -11,7 +11,7 @@ namespace Meshwork.Model.Yaml;
 /// left out, except where leaving them out would read back differently (an empty selector, an empty
 /// trafficPolicy).
 /// </summary>
-public static class ResourceJson
+public static partial class ResourceJson
 {
     public static string Serialize(Resource resource) => ToJsonObject(resource).ToJsonString();
 
@@ -324,130 +324,6 @@ public static class ResourceJson
         Put(o, "notMethods", Strings(op.NotMethods));
         Put(o, "paths", Strings(op.Paths));
         Put(o, "notPaths", Strings(op.NotPaths));
-        return o;
-    }
-
-    private static JsonObject DestinationRuleSpec(DestinationRuleSpec spec)
-    {
-        var o = new JsonObject { ["host"] = spec.Host };
-        Put(o, "trafficPolicy", TrafficPolicy(spec.TrafficPolicy));
-        Put(o, "subsets", Array(spec.Subsets, s =>
-        {
-            var subset = new JsonObject { ["name"] = s.Name };
-            Put(subset, "labels", StringMap(s.Labels));
-            Put(subset, "trafficPolicy", TrafficPolicy(s.TrafficPolicy));
-            return subset;
-        }));
-        Put(o, "exportTo", Strings(spec.ExportTo));
-        if (spec.WorkloadSelector is { } selector) o["workloadSelector"] = MatchLabels(selector);
-        return o;
-    }
-
-    private static JsonObject? TrafficPolicy(TrafficPolicy? policy)
-    {
-        if (policy is null) return null;
-        var o = new JsonObject();
-        Put(o, "tls", ClientTls(policy.Tls));
-        Put(o, "portLevelSettings", Array(policy.PortLevelSettings, p =>
-        {
-            var port = new JsonObject { ["port"] = new JsonObject { ["number"] = p.Port } };
-            Put(port, "tls", ClientTls(p.Tls));
-            return port;
-        }));
-        return o;
-    }
-
-    private static JsonObject? ClientTls(ClientTlsSettings? tls)
-    {
-        if (tls is null) return null;
-        var o = new JsonObject { ["mode"] = Upper(tls.Mode.ToString()) };
-        Put(o, "clientCertificate", tls.ClientCertificate);
-        Put(o, "privateKey", tls.PrivateKey);
-        Put(o, "caCertificates", tls.CaCertificates);
-        Put(o, "credentialName", tls.CredentialName);
-        Put(o, "subjectAltNames", Strings(tls.SubjectAltNames));
-        Put(o, "sni", tls.Sni);
-        if (tls.InsecureSkipVerify) o["insecureSkipVerify"] = true;
-        return o;
-    }
-
-    private static JsonObject GatewaySpec(GatewaySpec spec)
-    {
-        var o = new JsonObject();
-        Put(o, "selector", StringMap(spec.Selector));
-        Put(o, "servers", Array(spec.Servers, s =>
-        {
-            var port = new JsonObject { ["number"] = s.Port.Number };
-            Put(port, "name", s.Port.Name);
-            port["protocol"] = s.Port.Protocol;
-            var server = new JsonObject { ["port"] = port };
-            Put(server, "hosts", Strings(s.Hosts));
-            if (s.Tls is { } tls)
-            {
-                var t = new JsonObject { ["mode"] = tls.Mode };
-                Put(t, "credentialName", tls.CredentialName);
-                if (tls.HttpsRedirect) t["httpsRedirect"] = true;
-                server["tls"] = t;
-            }
-            return server;
-        }));
-        return o;
-    }
-
-    private static JsonObject VirtualServiceSpec(VirtualServiceSpec spec)
-    {
-        var o = new JsonObject();
-        Put(o, "hosts", Strings(spec.Hosts));
-        Put(o, "gateways", Strings(spec.Gateways));
-        Put(o, "http", Array(spec.Http, r =>
-        {
-            var route = new JsonObject();
-            Put(route, "name", r.Name);
-            Put(route, "match", Array(r.Match, HttpMatch));
-            Put(route, "route", Array(r.Route, Weighted));
-            return route;
-        }));
-        Put(o, "tcp", Array(spec.Tcp, r =>
-        {
-            var route = new JsonObject();
-            Put(route, "route", Array(r.Route, Weighted));
-            return route;
-        }));
-        Put(o, "exportTo", Strings(spec.ExportTo));
-        return o;
-    }
-
-    private static JsonObject HttpMatch(HttpMatch m)
-    {
-        var o = new JsonObject();
-        Put(o, "uri", StringMatch(m.Uri));
-        Put(o, "method", StringMatch(m.Method));
-        if (!m.Headers.IsEmpty)
-        {
-            var headers = new JsonObject();
-            foreach (var (name, match) in m.Headers) headers[name] = StringMatch(match);
-            o["headers"] = headers;
-        }
-        if (m.Port is { } port) o["port"] = port;
-        Put(o, "gateways", Strings(m.Gateways));
-        return o;
-    }
-
-    /// <summary>"prefix:/api" back to {"prefix": "/api"}.</summary>
-    private static JsonObject? StringMatch(string? match)
-    {
-        if (match is null) return null;
-        var colon = match.IndexOf(':');
-        return colon < 0 ? new JsonObject { ["exact"] = match } : new JsonObject { [match[..colon]] = match[(colon + 1)..] };
-    }
-
-    private static JsonObject Weighted(WeightedDestination w)
-    {
-        var destination = new JsonObject { ["host"] = w.Destination.Host };
-        Put(destination, "subset", w.Destination.Subset);
-        if (w.Destination.Port is { } port) destination["port"] = new JsonObject { ["number"] = port };
-        var o = new JsonObject { ["destination"] = destination };
-        if (w.Weight != 0) o["weight"] = w.Weight;
         return o;
     }
 }
