@@ -99,10 +99,11 @@ public class ManifestReaderTests
         Assert.Empty(result.Resources);
     }
 
-    /// <summary>Found by the manifest fuzz target: YamlDotNet's scanner throws InvalidOperationException on these,
-    /// which escaped the reader (a stack trace from `meshwork apply`, a 500 from the config API).</summary>
+    /// <summary>Found by the manifest fuzz target: YamlDotNet throws InvalidOperationException or ArgumentException on
+    /// these, which escaped the reader (a stack trace from `meshwork apply`, a 500 from the config API).</summary>
     [Theory]
     [InlineData("a: {b:\nc}")]
+    [InlineData("a: !<> b\n")]
     [InlineData("apiVersion: v1\nkind: Namespace\nmetadata: {name:\nfoo}\n")]
     public void A_flow_mapping_the_yaml_scanner_chokes_on_is_one_invalid_yaml_error(string text)
     {

@@ -54,13 +54,13 @@ internal static class YamlLoader
             var fatal = new LoadProblem(Math.Max(documentNumber, 1), line, column, "", $"invalid YAML: {message}", hint);
             return new LoadResult(documents, problems, fatal);
         }
-        catch (InvalidOperationException)
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
         {
-            // YamlDotNet's scanner fails this way, not with a YamlException, on some malformed flow mappings
-            // ("a: {b:\nc}"): still a syntax error of the input, reported at the last event it read.
+            // YamlDotNet fails this way, not with a YamlException, on some malformed flow mappings ("a: {b:\nc}")
+            // and tags ("!<>"): still a syntax error of the input, reported at the last event it read.
             var at = parser.Current?.Start;
             var fatal = new LoadProblem(Math.Max(documentNumber, 1), (int)(at?.Line ?? 1), (int)(at?.Column ?? 1), "",
-                "invalid YAML: an unterminated or malformed flow collection ({ } or [ ])", "check the braces, brackets and quoting around this position");
+                $"invalid YAML: {e.Message}", "check the braces, brackets, tags and quoting around this position");
             return new LoadResult(documents, problems, fatal);
         }
         return new LoadResult(documents, problems, null);
