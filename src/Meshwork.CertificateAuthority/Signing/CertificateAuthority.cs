@@ -222,6 +222,11 @@ public sealed class CertificateAuthority
         {
             throw new CaException(CaErrorKind.BadCsr, $"the CSR is not a valid PEM PKCS#10 request with a verifying signature: {e.Message}", e);
         }
+        catch (NotSupportedException e)
+        {
+            // A key algorithm whose signature .NET cannot check (Ed25519, say): no key type this CA signs either.
+            throw new CaException(CaErrorKind.BadCsr, $"the CSR's key type is not supported ({e.Message}); use ECDSA P-256 or RSA 2048+", e);
+        }
 
         var key = csr.PublicKey;
         // Judge the key from its encoding: cheaper than importing it, and the signature check above already parsed it.

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json.Nodes;
 using Meshwork.Model.Resources;
 
@@ -84,11 +85,40 @@ public static partial class ResourceJson
             Put(route, "name", r.Name);
             Put(route, "match", Array(r.Match, HttpMatch));
             Put(route, "route", Array(r.Route, Weighted));
+            if (r.Rewrite is { } rewrite)
+            {
+                var w = new JsonObject();
+                Put(w, "uri", rewrite.Uri);
+                Put(w, "authority", rewrite.Authority);
+                route["rewrite"] = w;
+            }
+            if (r.Timeout is { } timeout) route["timeout"] = Duration(timeout);
+            if (r.Retries is { } retries)
+            {
+                var retry = new JsonObject { ["attempts"] = retries.Attempts };
+                if (retries.PerTryTimeout is { } perTry) retry["perTryTimeout"] = Duration(perTry);
+                Put(retry, "retryOn", retries.RetryOn);
+                route["retries"] = retry;
+            }
+            if (r.Headers is { } headers)
+            {
+                var h = new JsonObject();
+                Put(h, "request", HeaderOperations(headers.Request));
+                Put(h, "response", HeaderOperations(headers.Response));
+                route["headers"] = h;
+            }
+            if (r.Fault is { } fault) route["fault"] = Fault(fault);
             return route;
         }));
         Put(o, "tcp", Array(spec.Tcp, r =>
         {
             var route = new JsonObject();
+            Put(route, "match", Array(r.Match, m =>
+            {
+                var match = new JsonObject();
+                if (m.Port is { } port) match["port"] = port;
+                return match;
+            }));
             Put(route, "route", Array(r.Route, Weighted));
             return route;
         }));
@@ -109,8 +139,42 @@ public static partial class ResourceJson
         }
         if (m.Port is { } port) o["port"] = port;
         Put(o, "gateways", Strings(m.Gateways));
+        if (!m.QueryParams.IsEmpty)
+        {
+            var query = new JsonObject();
+            foreach (var (name, match) in m.QueryParams) query[name] = StringMatch(match);
+            o["queryParams"] = query;
+        }
         return o;
     }
+
+    private static JsonObject? HeaderOperations(HeaderOperations? operations)
+    {
+        if (operations is null) return null;
+        var o = new JsonObject();
+        Put(o, "set", StringMap(operations.Set));
+        Put(o, "add", StringMap(operations.Add));
+        Put(o, "remove", Strings(operations.Remove));
+        return o;
+    }
+
+    private static JsonObject Fault(HttpFault fault)
+    {
+        var o = new JsonObject();
+        if (fault.Delay is { } delay)
+        {
+            o["delay"] = new JsonObject { ["fixedDelay"] = Duration(delay.FixedDelay), ["percentage"] = new JsonObject { ["value"] = delay.Percentage } };
+        }
+        if (fault.Abort is { } abort)
+        {
+            o["abort"] = new JsonObject { ["httpStatus"] = abort.HttpStatus, ["percentage"] = new JsonObject { ["value"] = abort.Percentage } };
+        }
+        return o;
+    }
+
+    /// <summary>A duration as Istio writes one ("1.5s"): seconds with the fraction down to a tick, which reads back exactly.</summary>
+    private static string Duration(TimeSpan value) =>
+        (value.Ticks / (decimal)TimeSpan.TicksPerSecond).ToString("0.#######", CultureInfo.InvariantCulture) + "s";
 
     /// <summary>"prefix:/api" back to {"prefix": "/api"}.</summary>
     private static JsonObject? StringMatch(string? match)

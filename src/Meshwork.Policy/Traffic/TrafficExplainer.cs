@@ -253,7 +253,8 @@ public static class TrafficExplainer
             DestinationPort = port,
             Host = target.IsHttp ? host : null,
             Method = target.IsHttp ? query.Method : null,
-            Path = target.IsHttp ? query.Path : null,
+            // The path as the sidecar's RBAC sees it: no query, percent-decoded.
+            Path = target.IsHttp ? AuthzPath.Of(query.Path) : null,
             Header = target.IsHttp ? name => headers.TryGetValue(name, out var v) ? v : name == "host" || name == ":authority" ? host : null : null,
             Sni = upstream == UpstreamTlsMode.IstioMutual ? $"outbound_.{target.Port.Port}_.{subset}_.{target.Hostname}" : null,
         };

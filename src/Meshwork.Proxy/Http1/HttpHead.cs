@@ -23,6 +23,8 @@ internal ref struct HttpHead
     public BodyFraming Framing;
     public long ContentLength;
     public bool HasContentLength, HasHost;
+    /// <summary>Parsed by <see cref="ParseRequest"/>: the head of a request, not of a response.</summary>
+    public bool IsRequest;
     public bool ConnectionClose, KeepAlive, ExpectContinue, Upgrade;
     /// <summary>Where the field lines start (after the start line's CRLF).</summary>
     public int HeadersStart;
@@ -34,7 +36,7 @@ internal ref struct HttpHead
     /// </summary>
     public static HttpHead ParseRequest(ReadOnlySpan<byte> head)
     {
-        var h = new HttpHead { Bytes = head };
+        var h = new HttpHead { Bytes = head, IsRequest = true };
         var line = StartLine(head, out h.HeadersStart);
         // request-line = method SP request-target SP HTTP-version, single spaces (RFC 9112 §3).
         var sp1 = line.IndexOf((byte)' ');
@@ -169,7 +171,7 @@ internal ref struct HttpHead
     /// <summary>
     /// Writes the fields to forward, as "name: value" from the parsed head: minus hop-by-hop fields
     /// (RFC 9110 §7.6.1), <paramref name="drop"/> (a name) and names starting with <paramref name="dropPrefix"/>;
-    /// Host from an absolute-form target when there is one; and the framing field of the parsed framing,
+    /// Host from an absolute-form target when there is one, and an empty Host for a request that has neither; and the framing field of the parsed framing,
     /// one of Transfer-Encoding: chunked or Content-Length, never both.
     /// </summary>
     public readonly void WriteForwardedFields(HttpOutput output, ReadOnlySpan<byte> drop, ReadOnlySpan<byte> dropPrefix = default, byte[][]? dropNames = null)
@@ -185,8 +187,10 @@ internal ref struct HttpHead
             output.Append(!TargetAuthority.IsEmpty && name.Length == 4 && Ascii.EqualsIgnoreCase(name, "Host"u8) ? TargetAuthority : ValueOf(line, name));
             output.Append("\r\n"u8);
         }
-        if (!TargetAuthority.IsEmpty && !HasHost && !IsListed("host"u8, dropNames))
+        if (IsRequest && !HasHost && !IsListed("host"u8, dropNames))
         {
+            // Forwarded as HTTP/1.1, a request must carry Host: an HTTP/1.0 one may come without, and then gets
+            // its target's authority, or an empty value when the target has none (RFC 9112 §3.2).
             output.Append("Host: "u8);
             output.Append(TargetAuthority);
             output.Append("\r\n"u8);

@@ -161,6 +161,25 @@ public sealed class SigningTests : IDisposable
     public void Garbage_is_refused_as_a_bad_csr(string csr) =>
         Assert.Equal(CaErrorKind.BadCsr, Assert.Throws<CaException>(() => _ca.Sign(csr, Sleep)).Kind);
 
+    /// <summary>Found by the csr fuzz target: the signature check threw NotSupportedException, which left the CA as a 500.</summary>
+    [Fact]
+    public void A_csr_with_a_key_type_dotnet_cannot_verify_is_refused_as_a_bad_csr()
+    {
+        // openssl req -new with an Ed25519 key (.NET has no Ed25519 to make one with).
+        const string Ed25519Csr = """
+            -----BEGIN CERTIFICATE REQUEST-----
+            MIHWMIGJAgEAMA8xDTALBgNVBAoMBGZ1enowKjAFBgMrZXADIQC8Dtd9g+vR5hlu
+            BHWXBd0VCbvHdN+I9fUWU2Iu+WpUzaBHMEUGCSqGSIb3DQEJDjE4MDYwNAYDVR0R
+            BC0wK4Ypc3BpZmZlOi8vY2x1c3Rlci5sb2NhbC9ucy9kZWZhdWx0L3NhL2Z1enow
+            BQYDK2VwA0EAzsGrIPOHTYQhlucPhSG3I/pV3mKLAq15Rz1RTNXRlziQ9z74tljj
+            k2mzCH/S/8icFvWvJPV8m3ONbDEZ3pmrAw==
+            -----END CERTIFICATE REQUEST-----
+            """;
+        var error = Assert.Throws<CaException>(() => _ca.Sign(Ed25519Csr, Sleep));
+        Assert.Equal(CaErrorKind.BadCsr, error.Kind);
+        Assert.Contains("not supported", error.Message);
+    }
+
     [Fact]
     public void A_weak_rsa_key_is_refused()
     {

@@ -99,6 +99,21 @@ public class ManifestReaderTests
         Assert.Empty(result.Resources);
     }
 
+    /// <summary>Found by the manifest fuzz target: YamlDotNet throws InvalidOperationException or ArgumentException on
+    /// these, which escaped the reader (a stack trace from `meshwork apply`, a 500 from the config API).</summary>
+    [Theory]
+    [InlineData("a: {b:\nc}")]
+    [InlineData("a: !<> b\n")]
+    [InlineData("apiVersion: v1\nkind: Namespace\nmetadata: {name:\nfoo}\n")]
+    public void A_flow_mapping_the_yaml_scanner_chokes_on_is_one_invalid_yaml_error(string text)
+    {
+        var result = TestRead.Yaml(text);
+        var error = Assert.Single(result.Diagnostics);
+        Assert.Equal(Severity.Error, error.Severity);
+        Assert.StartsWith("invalid YAML", error.Message, StringComparison.Ordinal);
+        Assert.Empty(result.Resources);
+    }
+
     [Fact]
     public void Malformed_yaml_in_a_later_document_names_that_document()
     {

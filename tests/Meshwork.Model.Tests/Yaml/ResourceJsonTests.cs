@@ -219,6 +219,20 @@ public class ResourceJsonTests
               weight: 90
             - destination: {host: httpbin}
               weight: 10
+          - name: resilient
+            match:
+            - queryParams: {v: {exact: "2"}, debug: {prefix: "t"}}
+            route:
+            - destination: {host: httpbin}
+            rewrite: {uri: /v2, authority: httpbin.internal}
+            timeout: 1.25s
+            retries: {attempts: 3}
+            headers:
+              request: {set: {x-a: "1"}, add: {x-b: "2"}, remove: [x-c]}
+              response: {remove: [server]}
+            fault:
+              delay: {fixedDelay: 0.3s, percentage: {value: 12.5}}
+              abort: {httpStatus: 503, percentage: {value: 1}}
           tcp:
           - route: [{destination: {host: db, port: {number: 5432}}}]
         """;
@@ -242,6 +256,24 @@ public class ResourceJsonTests
             Assert.True(resource.Equals(again), $"{resource.Ref} changed in the round trip:\n{json}\n{ResourceJson.Serialize(again)}");
             Assert.Equal(json, ResourceJson.Serialize(again));
         }
+    }
+
+    /// <summary>Found by the manifest fuzz target: a route's timeout, retries, rewrite, headers and fault, and a match's
+    /// queryParams, were left out of the JSON, so `meshwork apply` and the store dropped them.</summary>
+    [Fact]
+    public void A_routes_resilience_and_edits_survive_the_json_the_cli_and_the_store_use()
+    {
+        var vs = Assert.Single(ManifestReader.Read(EveryKind, "every.yaml", "foo").Resources.OfType<VirtualService>());
+        var back = Assert.IsType<VirtualService>(Assert.Single(ManifestReader.Read(ResourceJson.Serialize(vs), "store.json").Resources));
+        var route = back.Spec.Http[1];
+        Assert.Equal(TimeSpan.FromMilliseconds(1250), route.Timeout);
+        Assert.Equal(3, route.Retries!.Attempts);
+        Assert.Equal("/v2", route.Rewrite!.Uri);
+        Assert.Equal("1", route.Headers!.Request!.Set["x-a"]);
+        Assert.Equal(TimeSpan.FromMilliseconds(300), route.Fault!.Delay!.FixedDelay);
+        Assert.Equal(12.5, route.Fault.Delay.Percentage);
+        Assert.Equal(503, route.Fault.Abort!.HttpStatus);
+        Assert.Equal("exact:2", route.Match[0].QueryParams["v"]);
     }
 
     [Fact]

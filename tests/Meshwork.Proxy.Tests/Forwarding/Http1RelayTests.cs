@@ -48,6 +48,18 @@ public sealed class Http1RelayTests
         Assert.False(result.DownstreamMustClose);
     }
 
+    /// <summary>Found by the http1-request fuzz target: the forwarded head did not parse as the HTTP/1.1 it claims to be.</summary>
+    [Theory]
+    [InlineData("GET /ip HTTP/1.0\r\n\r\n", "GET /ip HTTP/1.1\r\nHost: \r\n")]
+    [InlineData("GET http://httpbin.foo:8000/ip HTTP/1.0\r\n\r\n", "GET /ip HTTP/1.1\r\nHost: httpbin.foo:8000\r\n")]
+    public async Task An_http10_request_without_host_is_forwarded_with_the_host_that_http11_requires(string request, string forwardedHead)
+    {
+        var (upstream, _, _) = await RelayAsync(request, "HTTP/1.1 204 No Content\r\n\r\n");
+        Assert.StartsWith(forwardedHead, upstream);
+        var head = HttpHead.ParseRequest(Encoding.ASCII.GetBytes(upstream));
+        Assert.True(head.HasHost);
+    }
+
     [Fact]
     public async Task Chunked_bodies_are_re_framed_both_ways_without_their_extensions()
     {

@@ -46,7 +46,8 @@ internal static class DurationReader
         }
         // One day bounds every request deadline Meshwork keeps; larger values are typos.
         if (total > TimeSpan.FromDays(1).TotalMilliseconds) return false;
-        value = TimeSpan.FromMilliseconds(total);
+        // To the nearest tick: 0.3 s is 299.99999999999997 ms in binary floating point, and must read as 300 ms.
+        value = TimeSpan.FromTicks((long)Math.Round(total * TimeSpan.TicksPerMillisecond));
         return true;
     }
 }

@@ -25,9 +25,9 @@ internal static class YamlLoader
         var documents = new List<LoadedDocument>();
         var problems = new List<LoadProblem>();
         var documentNumber = 0;
+        var parser = new Parser(new StringReader(text));
         try
         {
-            var parser = new Parser(new StringReader(text));
             parser.Consume<StreamStart>();
             while (parser.TryConsume<DocumentStart>(out _))
             {
@@ -52,6 +52,15 @@ internal static class YamlLoader
                 hint = "YAML indentation must use spaces, not tabs";
             }
             var fatal = new LoadProblem(Math.Max(documentNumber, 1), line, column, "", $"invalid YAML: {message}", hint);
+            return new LoadResult(documents, problems, fatal);
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+        {
+            // YamlDotNet fails this way, not with a YamlException, on some malformed flow mappings ("a: {b:\nc}")
+            // and tags ("!<>"): still a syntax error of the input, reported at the last event it read.
+            var at = parser.Current?.Start;
+            var fatal = new LoadProblem(Math.Max(documentNumber, 1), (int)(at?.Line ?? 1), (int)(at?.Column ?? 1), "",
+                $"invalid YAML: {e.Message}", "check the braces, brackets, tags and quoting around this position");
             return new LoadResult(documents, problems, fatal);
         }
         return new LoadResult(documents, problems, null);

@@ -29,7 +29,7 @@ internal sealed class InboundRequestGate(ProxyState state, ProxyMetrics metrics,
             return new GateDecision(GateVerdict.Reset, port, $"the port's mode is now {mode}");
         }
         if (port.Authorization.IsDefaultOrEmpty) return new GateDecision(GateVerdict.Admit, port, "no authorization policy applies");
-        var path = PathOf(request.Target);
+        var path = AuthzPath.Of(request.Target);
         var decision = Evaluate(port, new AuthzRequest
         {
             IsHttp = true,
@@ -113,21 +113,5 @@ internal sealed class InboundRequestGate(ProxyState state, ProxyMetrics metrics,
             logger.LogError(e, "authorization evaluation failed on port {Port}; denying", port.Port);
             return new AuthzDecision { Allowed = false, Reason = $"authorization could not be evaluated: {e.Message}" };
         }
-    }
-
-    /// <summary>The path of a request target without the query, percent-decoded (what authorization matches).</summary>
-    internal static string PathOf(string target)
-    {
-        var origin = target;
-        if (origin.Length > 0 && origin[0] != '/' && origin != "*")
-        {
-            // Absolute-form: the path starts after the authority.
-            var scheme = origin.IndexOf("://", StringComparison.Ordinal);
-            var slash = scheme < 0 ? -1 : origin.IndexOfAny(['/', '?'], scheme + 3);
-            origin = slash < 0 ? "/" : origin[slash] == '?' ? "/" + origin[slash..] : origin[slash..];
-        }
-        var query = origin.IndexOf('?');
-        var path = query >= 0 ? origin[..query] : origin;
-        return path.Contains('%', StringComparison.Ordinal) ? Uri.UnescapeDataString(path) : path;
     }
 }
