@@ -31,6 +31,16 @@ public sealed class CallDiagnoserTests
         return MeshState.From(read.Resources);
     }
 
+    /// <summary>A DestinationRule with one trafficPolicy.tls, in YAML flow style.</summary>
+    private static string Rule(string ns, string name, string host, string tls) => $$"""
+        apiVersion: networking.istio.io/v1beta1
+        kind: DestinationRule
+        metadata: {name: {{name}}, namespace: {{ns}}}
+        spec:
+          host: {{host}}
+          trafficPolicy: {tls: {{tls}}}
+        """;
+
     private static CallDiagnosis Why(MeshState mesh, string fromNamespace, string host, int port, string path = "/ip", LiveCallState? live = null)
     {
         var client = Workload.FromDeployment(mesh.Deployments.Single(d => d.Metadata.Namespace == fromNamespace && d.Metadata.Name == "sleep"), mesh);
@@ -67,16 +77,7 @@ public sealed class CallDiagnoserTests
     [Fact]
     public void A_meshed_client_whose_destination_rule_disables_tls_towards_a_strict_port_is_named_with_the_rule()
     {
-        var d = Why(Mesh(FooStrict + """
-
-            ---
-            apiVersion: networking.istio.io/v1beta1
-            kind: DestinationRule
-            metadata: {name: httpbin-plain, namespace: bar}
-            spec:
-              host: httpbin.foo.svc.cluster.local
-              trafficPolicy: {tls: {mode: DISABLE}}
-            """), "bar", "httpbin.foo", 8000);
+        var d = Why(Mesh(FooStrict + "\n---\n" + Rule("bar", "httpbin-plain", "httpbin.foo.svc.cluster.local", "{mode: DISABLE}")), "bar", "httpbin.foo", 8000);
         Assert.Equal(CallFailureCause.StrictAgainstPlaintext, d.Cause);
         Assert.Contains("DestinationRule", d.Summary, StringComparison.Ordinal);
         Assert.Contains("httpbin-plain", d.Summary, StringComparison.Ordinal);
@@ -85,14 +86,7 @@ public sealed class CallDiagnoserTests
     [Fact]
     public void Istio_mtls_towards_a_workload_without_sidecar_is_a_peer_not_meshed()
     {
-        var d = Why(Mesh("""
-            apiVersion: networking.istio.io/v1beta1
-            kind: DestinationRule
-            metadata: {name: sleep-legacy, namespace: foo}
-            spec:
-              host: sleep.legacy.svc.cluster.local
-              trafficPolicy: {tls: {mode: ISTIO_MUTUAL}}
-            """), "foo", "sleep.legacy", 80, "/");
+        var d = Why(Mesh(Rule("foo", "sleep-legacy", "sleep.legacy.svc.cluster.local", "{mode: ISTIO_MUTUAL}")), "foo", "sleep.legacy", 80, "/");
         Assert.Equal(CallFailureCause.PeerNotMeshed, d.Cause);
         Assert.Equal("legacy/sleep", d.Endpoint);
     }
@@ -100,14 +94,7 @@ public sealed class CallDiagnoserTests
     [Fact]
     public void Simple_tls_towards_a_sidecar_is_a_tls_mode_mismatch()
     {
-        var d = Why(Mesh("""
-            apiVersion: networking.istio.io/v1beta1
-            kind: DestinationRule
-            metadata: {name: httpbin-simple, namespace: foo}
-            spec:
-              host: httpbin.foo.svc.cluster.local
-              trafficPolicy: {tls: {mode: SIMPLE}}
-            """), "foo", "httpbin.foo", 8000);
+        var d = Why(Mesh(Rule("foo", "httpbin-simple", "httpbin.foo.svc.cluster.local", "{mode: SIMPLE}")), "foo", "httpbin.foo", 8000);
         Assert.Equal(CallFailureCause.TlsModeMismatch, d.Cause);
         Assert.Contains("SIMPLE", d.Summary, StringComparison.Ordinal);
     }
@@ -115,17 +102,8 @@ public sealed class CallDiagnoserTests
     [Fact]
     public void A_server_identity_the_destination_rule_does_not_accept_is_an_identity_mismatch()
     {
-        var d = Why(Mesh("""
-            apiVersion: networking.istio.io/v1beta1
-            kind: DestinationRule
-            metadata: {name: httpbin-san, namespace: foo}
-            spec:
-              host: httpbin.foo.svc.cluster.local
-              trafficPolicy:
-                tls:
-                  mode: ISTIO_MUTUAL
-                  subjectAltNames: ["spiffe://cluster.local/ns/foo/sa/not-httpbin"]
-            """), "foo", "httpbin.foo", 8000);
+        var d = Why(Mesh(Rule("foo", "httpbin-san", "httpbin.foo.svc.cluster.local",
+            "{mode: ISTIO_MUTUAL, subjectAltNames: [\"spiffe://cluster.local/ns/foo/sa/not-httpbin\"]}")), "foo", "httpbin.foo", 8000);
         Assert.Equal(CallFailureCause.IdentityMismatch, d.Cause);
         Assert.Contains("spiffe://cluster.local/ns/foo/sa/httpbin", d.Summary, StringComparison.Ordinal);
         Assert.Contains("spiffe://cluster.local/ns/foo/sa/not-httpbin", d.Summary, StringComparison.Ordinal);
