@@ -11,7 +11,7 @@ namespace Meshwork.EndToEnd.Tests.Scenarios;
 public sealed partial class MtlsMigrationTests
 {
     /// <summary>The tutorial's loop, word for word.</summary>
-    private const string CurlLoop =
+    internal const string CurlLoop =
         """for from in "foo" "bar" "legacy"; do for to in "foo" "bar"; do kubectl exec "$(kubectl get pod -l app=sleep -n ${from} -o jsonpath={.items..metadata.name})" -c sleep -n ${from} -- curl http://httpbin.${to}:8000/ip -s -o /dev/null -w "sleep.${from} to httpbin.${to}: %{http_code}\n"; done; done""";
 
     [Fact]

@@ -12,6 +12,7 @@ public static class DiagnosticCommands
         experimental.Subcommands.Add(DescribePodCommand.Create());
         experimental.Subcommands.Add(CertsCommand.Create());
         experimental.Subcommands.Add(MtlsCommands.Create());
+        experimental.Subcommands.Add(WhyCommand.Create());
         return [experimental, AnalyzeCommand.Create(), AuthnCommands.Create()];
     }
 }

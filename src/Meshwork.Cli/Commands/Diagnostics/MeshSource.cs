@@ -10,7 +10,11 @@ namespace Meshwork.Cli.Commands.Diagnostics;
 internal static class MeshSource
 {
     /// <summary>Every object of every kind but Secrets (no diagnostic needs key material), ordered as the control plane orders them.</summary>
-    public static async Task<MeshState> LiveAsync(MeshApiClient client, CancellationToken cancellationToken)
+    public static async Task<MeshState> LiveAsync(MeshApiClient client, CancellationToken cancellationToken) =>
+        MeshState.From(await LiveResourcesAsync(client, cancellationToken).ConfigureAwait(false));
+
+    /// <summary>The live objects, older first: policy breaks ties in age by list order, as the control plane's snapshot does.</summary>
+    public static async Task<IReadOnlyList<Resource>> LiveResourcesAsync(MeshApiClient client, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(client);
         var all = new List<Resource>();
@@ -19,10 +23,9 @@ internal static class MeshSource
             if (kind.Kind == "Secret") continue;
             all.AddRange(await client.ListAsync(kind.Kind, null, null, cancellationToken).ConfigureAwait(false));
         }
-        // Older objects first: policy breaks ties in age by list order, as the control plane's snapshot does.
-        return MeshState.From(all
+        return [.. all
             .OrderBy(r => r.Metadata.CreationTimestamp ?? DateTimeOffset.MinValue)
-            .ThenBy(r => long.TryParse(r.Metadata.ResourceVersion, out var v) ? v : 0));
+            .ThenBy(r => long.TryParse(r.Metadata.ResourceVersion, out var v) ? v : 0)];
     }
 
     /// <summary>The files' objects when there are files, else the live mesh; null when a file does not parse.</summary>

@@ -59,68 +59,82 @@ internal static class MtlsCommands
         var target = new Argument<string?>("workload") { Description = "deploy/NAME (in -n's namespace) to check only its pods", Arity = ArgumentArity.ZeroOrOne };
         var all = new Option<bool>("--all-namespaces", "-A") { Description = "Every namespace (the default without -n)" };
         var since = new Option<string>("--since") { Description = "Only callers seen within this window (e.g. 10m, 1h)", DefaultValueFactory = _ => "10m" };
+        var policy = new Option<string?>("--policy") { Description = "A file of proposed PeerAuthentications to judge instead of STRICT everywhere" };
         var output = new Option<string?>("--output", "-o") { Description = "json, or a table when absent" };
-        var command = new Command("preflight", "Which callers would STRICT mTLS refuse? Exits 2 when any would break") { target, all, since, output };
-        command.SetAction(async (parse, cancellationToken) =>
+        var command = new Command("preflight", "Which callers would STRICT mTLS (or the proposed policy) refuse? Exits 2 when any would break") { target, all, since, policy, output };
+        command.SetAction((parse, cancellationToken) => Resources.ResourceCli.RunAsync(parse, async cli =>
         {
-            var stdout = parse.InvocationConfiguration.Output;
-            var stderr = parse.InvocationConfiguration.Error;
-            var state = GlobalOptions.ResolveStateDirectory(parse);
-            TimeSpan window;
-            try
-            {
-                window = DurationArgument.Parse(parse.GetValue(since)!, "--since");
-            }
-            catch (Resources.CliUsageException e)
-            {
-                stderr.WriteLine($"error: {e.Message}");
-                return 1;
-            }
+            var window = DurationArgument.Parse(parse.GetValue(since)!, "--since");
             var @namespace = parse.GetValue(GlobalOptions.Namespace);
-            IReadOnlyList<PodRecord> pods = parse.GetValue(all) ? PodRecord.List(state) : PodRecord.List(state, @namespace);
+            IReadOnlyList<PodRecord> pods = parse.GetValue(all) ? PodRecord.List(cli.State) : PodRecord.List(cli.State, @namespace);
             if (parse.GetValue(target) is { } workload)
             {
                 var name = workload.Contains('/', StringComparison.Ordinal) ? workload[(workload.IndexOf('/', StringComparison.Ordinal) + 1)..] : workload;
-                pods = [.. PodRecord.List(state, @namespace ?? "default").Where(p => p.Deployment == name)];
-                if (pods.Count == 0)
-                {
-                    stderr.WriteLine($"error: no pods of deployment \"{name}\" in namespace \"{@namespace ?? "default"}\"");
-                    return 1;
-                }
+                pods = [.. PodRecord.List(cli.State, @namespace ?? "default").Where(p => p.Deployment == name)];
+                if (pods.Count == 0) throw new Resources.CliUsageException($"no pods of deployment \"{name}\" in namespace \"{@namespace ?? "default"}\"");
+            }
+            IReadOnlyList<Model.Resources.Resource>? proposed = null;
+            if (parse.GetValue(policy) is { } file)
+            {
+                var read = Resources.ResourceCli.ReadManifests([file], @namespace ?? "default");
+                if (cli.ReportDiagnostics(read)) return 1;
+                proposed = PreflightProposal.Validate(MeshSource.AsApplied(read.Resources), file);
             }
             var now = DateTimeOffset.UtcNow;
-            var (edges, unreachable) = await PlaintextInventory.CollectAsync(state, pods, cancellationToken);
-            var refused = edges.Where(e => e.LastSeen >= now - window).ToList();
-            foreach (var line in unreachable) stderr.WriteLine($"error: cannot read the plaintext callers of {line}");
+            var (edges, unreachable) = await PlaintextInventory.CollectAsync(cli.State, pods, cancellationToken);
+            var recent = edges.Where(e => e.LastSeen >= now - window).ToList();
+            IReadOnlyList<PreflightVerdict> verdicts;
+            if (proposed is null)
+            {
+                verdicts = PreflightProposal.AssumeStrict(recent);
+            }
+            else
+            {
+                using var api = cli.Connect();
+                verdicts = PreflightProposal.Evaluate(await MeshSource.LiveResourcesAsync(api, cancellationToken).ConfigureAwait(false), proposed, recent);
+            }
+            var refused = verdicts.Where(v => v.Refused).ToList();
+            foreach (var line in unreachable) cli.Err.WriteLine($"error: cannot read the plaintext callers of {line}");
+            var what = proposed is null ? "STRICT" : "the proposed policy";
             if (parse.GetValue(output) == "json")
             {
-                stdout.WriteLine(JsonSerializer.Serialize(refused, JsonOptions));
+                cli.Out.WriteLine(JsonSerializer.Serialize(refused.Select(v => new { v.Edge.Destination, v.Edge.DestinationNamespace, v.Edge.Port, v.Edge.Source, v.Edge.SourceNamespace,
+                    v.Edge.Address, v.Edge.Connections, v.Edge.FirstSeen, v.Edge.LastSeen, v.Mode, ModeSource = v.Source }), JsonOptions));
             }
             else if (refused.Count > 0)
             {
-                stdout.Write(OutputTable.Format(Table(refused, now)));
-                stdout.WriteLine($"{refused.Count} plaintext caller(s) seen in the last {parse.GetValue(since)} would be refused by STRICT: " +
+                cli.Out.Write(OutputTable.Format(Table([.. refused.Select(v => v.Edge)], now, [.. refused.Select(v => $"{v.Mode} ({v.Source})")])));
+                cli.Out.WriteLine($"{refused.Count} plaintext caller(s) seen in the last {parse.GetValue(since)} would be refused by {what}: " +
                     "mesh them (sidecar injection) or keep their ports PERMISSIVE before applying STRICT");
             }
             else if (unreachable.Count == 0)
             {
-                stdout.WriteLine($"No plaintext caller in the last {parse.GetValue(since)} among {pods.Count(p => p.Sidecar)} sidecar(s): STRICT would refuse no caller seen.");
+                var spared = verdicts.Count == 0 ? "" : $" ({verdicts.Count} plaintext caller(s) keep a port that takes plaintext)";
+                cli.Out.WriteLine($"No plaintext caller in the last {parse.GetValue(since)} among {pods.Count(p => p.Sidecar)} sidecar(s): {what} would refuse no caller seen{spared}.");
             }
             return refused.Count > 0 ? WouldBreakExitCode : unreachable.Count > 0 ? 1 : 0;
-        });
+        }));
         return command;
     }
 
     private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
-    private static List<IReadOnlyList<string>> Table(IReadOnlyList<PlaintextEdge> edges, DateTimeOffset now)
+    /// <param name="modes">Per edge, the mode it would meet (pre-flight), or null for the plain inventory.</param>
+    private static List<IReadOnlyList<string>> Table(IReadOnlyList<PlaintextEdge> edges, DateTimeOffset now, IReadOnlyList<string>? modes = null)
     {
-        List<IReadOnlyList<string>> rows = [["DESTINATION", "PORT", "SOURCE", "ADDRESS", "CONNECTIONS", "LAST SEEN"]];
-        foreach (var edge in edges.OrderBy(e => e.DestinationNamespace, StringComparer.Ordinal).ThenBy(e => e.Destination, StringComparer.Ordinal).ThenBy(e => e.Port))
+        List<string> header = ["DESTINATION", "PORT", "SOURCE", "ADDRESS", "CONNECTIONS", "LAST SEEN"];
+        if (modes is not null) header.Add("MODE");
+        List<IReadOnlyList<string>> rows = [header];
+        var order = Enumerable.Range(0, edges.Count)
+            .OrderBy(i => edges[i].DestinationNamespace, StringComparer.Ordinal).ThenBy(i => edges[i].Destination, StringComparer.Ordinal).ThenBy(i => edges[i].Port);
+        foreach (var i in order)
         {
-            rows.Add([$"{edge.Destination}.{edge.DestinationNamespace}", edge.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            var edge = edges[i];
+            List<string> row = [$"{edge.Destination}.{edge.DestinationNamespace}", edge.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 edge.SourceNamespace is null ? edge.Source : $"{edge.Source}.{edge.SourceNamespace}", edge.Address,
-                edge.Connections.ToString(System.Globalization.CultureInfo.InvariantCulture), ProxyStatusCommand.Age(now - edge.LastSeen) + " ago"]);
+                edge.Connections.ToString(System.Globalization.CultureInfo.InvariantCulture), ProxyStatusCommand.Age(now - edge.LastSeen) + " ago"];
+            if (modes is not null) row.Add(modes[i]);
+            rows.Add(row);
         }
         return rows;
     }

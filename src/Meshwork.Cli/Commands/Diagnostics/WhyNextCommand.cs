@@ -1,0 +1,43 @@
+using Meshwork.Policy.Why;
+
+namespace Meshwork.Cli.Commands.Diagnostics;
+
+/// <summary>For each cause, the command that shows the user the thing to change: one table, so every cause has one.</summary>
+internal static class WhyNextCommand
+{
+    /// <param name="diagnosis">The diagnosis.</param>
+    /// <param name="from">The client as the user named it (deploy/sleep.legacy).</param>
+    public static string For(CallDiagnosis diagnosis, string from)
+    {
+        ArgumentNullException.ThrowIfNull(diagnosis);
+        var (ns, pod) = Split(diagnosis.Endpoint);
+        var serviceNamespace = diagnosis.Explanation.Service?.Split('.') is [_, var n, ..] ? n : ns;
+        return diagnosis.Cause switch
+        {
+            CallFailureCause.NoService => "meshwork get services -A",
+            CallFailureCause.NoRoute => Resource(diagnosis, "VirtualService") is { } vs
+                ? $"meshwork get virtualservice {vs.Name} -n {vs.Namespace} -o yaml"
+                : $"meshwork get virtualservices -n {serviceNamespace} -o yaml",
+            CallFailureCause.NoEndpoint => $"meshwork get pods -n {serviceNamespace} --show-labels",
+            CallFailureCause.PeerNotMeshed => $"meshwork x describe pod {pod} -n {ns}",
+            CallFailureCause.StrictAgainstPlaintext => $"meshwork x mtls preflight -n {ns}",
+            CallFailureCause.TlsModeMismatch => $"meshwork authn tls-check {from} {pod}.{ns}",
+            CallFailureCause.IdentityMismatch => $"meshwork x describe pod {pod} -n {ns}",
+            CallFailureCause.UntrustedCertificate => $"meshwork proxy-config secret {pod} -n {ns}",
+            CallFailureCause.ExpiredCertificate => "meshwork x certs --expiring-within 24h",
+            CallFailureCause.AuthorizationDenied => diagnosis.Policy?.Split('/') is [var pns, var name]
+                ? $"meshwork get authorizationpolicy {name} -n {pns} -o yaml"
+                : $"meshwork get authorizationpolicies -n {ns} -o yaml",
+            _ => $"meshwork logs {pod} -c istio-proxy -n {ns}",
+        };
+    }
+
+    private static (string Namespace, string Name) Split(string? workload) =>
+        workload?.Split('/', 2) is [var ns, var name] ? (ns, name) : ("default", "POD");
+
+    /// <summary>The first resource of <paramref name="kind"/> the evidence names ("Kind/ns/name").</summary>
+    private static (string Namespace, string Name)? Resource(CallDiagnosis diagnosis, string kind) =>
+        diagnosis.Evidence.Concat(diagnosis.Explanation.Reasons)
+            .Select(r => r.Resource?.Split('/'))
+            .FirstOrDefault(parts => parts is [var k, _, _] && k == kind) is [_, var ns, var name] ? (ns, name) : null;
+}

@@ -1,0 +1,140 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Security.Cryptography.X509Certificates;
+using Meshwork.Identity;
+using Meshwork.Model.Mesh;
+using Meshwork.Policy.Traffic;
+using Meshwork.ProxyProtocol.Snapshots;
+
+namespace Meshwork.Policy.Why;
+
+/// <summary>
+/// Names the first cause a failing call meets, in the order the connection meets them: resolving the
+/// host, routing, choosing an endpoint, the two ends' TLS, secure naming, the certificates the
+/// proxies really hold, then authorization. The policy decisions come from <see cref="TrafficExplainer"/>
+/// (the same ones the control plane pushes); the certificates and the server's refusals come from the
+/// proxies, since a call can fail on state no policy shows (an expired or foreign certificate).
+/// </summary>
+public static class CallDiagnoser
+{
+    public static CallDiagnosis Diagnose(MeshState mesh, TrafficQuery query, LiveCallState live)
+    {
+        ArgumentNullException.ThrowIfNull(mesh);
+        ArgumentNullException.ThrowIfNull(query);
+        ArgumentNullException.ThrowIfNull(live);
+        var explanation = TrafficExplainer.Explain(mesh, query);
+        if (explanation.Outcome == TrafficOutcome.NoRoute)
+        {
+            return Found(explanation, CallFailureCause.NoRoute, explanation.Reasons, null,
+                $"No route of the VirtualService for {explanation.Service} matches {query.Method} {query.Path}: the client sidecar answers 404.");
+        }
+        if (explanation.Endpoints.IsEmpty)
+        {
+            var cause = explanation.ServicePort is null ? CallFailureCause.NoService : CallFailureCause.NoEndpoint;
+            var summary = cause == CallFailureCause.NoService
+                ? $"{explanation.To} is no Service port the client can resolve from namespace {query.ClientNamespace}."
+                : $"{explanation.Service} port {explanation.ServicePort} has no endpoint to send the request to.";
+            return Found(explanation, cause, explanation.Reasons, null, summary);
+        }
+        // A request reaches one endpoint; diagnose the first one that fails, or the first one.
+        var endpoint = explanation.Endpoints.FirstOrDefault(e => e.Outcome != TrafficOutcome.Ok) ?? explanation.Endpoints[0];
+        var evidence = endpoint.Reasons.ToBuilder();
+        var refused = live.RefusedFromClient.GetValueOrDefault(endpoint.Workload, []);
+        foreach (var r in refused)
+        {
+            evidence.Add(new Reason(string.Create(CultureInfo.InvariantCulture,
+                $"Live: the sidecar of {endpoint.Workload} refused {r.Count} connection(s) from {live.ClientAddress} on port {r.Port} (reason {r.Reason}).")));
+        }
+        var client = explanation.ClientHasSidecar ? "the client's sidecar" : "the client (no sidecar)";
+        var mtls = endpoint.ClientTls == ClientTls.Text(UpstreamTlsMode.IstioMutual);
+
+        if (mtls && !endpoint.HasSidecar)
+        {
+            return Found(explanation, CallFailureCause.PeerNotMeshed, evidence, endpoint,
+                $"{client} starts Istio mTLS ({endpoint.ClientTlsSource}), but {endpoint.Workload} has no sidecar to answer it.");
+        }
+        if (!mtls && endpoint.ServerMode == InboundMtls.Text(InboundTlsMode.Strict)
+            && endpoint.ClientTls is TrafficExplainer.NoSidecar or "DISABLE")
+        {
+            var sends = endpoint.ClientTls == TrafficExplainer.NoSidecar ? "has no sidecar and sends plaintext" : $"sends plaintext ({endpoint.ClientTlsSource} disables TLS)";
+            return Found(explanation, CallFailureCause.StrictAgainstPlaintext, evidence, endpoint,
+                $"{Capitalized(client)} {sends}, and port {endpoint.Port} of {endpoint.Workload} is STRICT ({endpoint.ServerModeSource}).");
+        }
+        if (endpoint.HasSidecar && (mtls ? endpoint.ServerMode == "DISABLE" : endpoint.ClientTls is "SIMPLE" or "MUTUAL"))
+        {
+            return Found(explanation, CallFailureCause.TlsModeMismatch, evidence, endpoint,
+                $"{Capitalized(client)} originates {endpoint.ClientTls} ({endpoint.ClientTlsSource}), which port {endpoint.Port} of {endpoint.Workload} ({endpoint.ServerMode}, {endpoint.ServerModeSource}) cannot accept.");
+        }
+        if (mtls && endpoint.ServerIdentity is { } presented && !endpoint.AcceptedIdentities.Contains(presented))
+        {
+            return Found(explanation, CallFailureCause.IdentityMismatch, evidence, endpoint,
+                $"{endpoint.Workload} presents {presented}, but {client} accepts only [{string.Join(", ", endpoint.AcceptedIdentities)}] for {explanation.Service}.");
+        }
+        if (mtls && Certificates(live, endpoint, evidence) is { } certificate)
+        {
+            return Found(explanation, certificate.Cause, evidence, endpoint, certificate.Summary);
+        }
+        if (endpoint.Authorization is { Evaluated: true, Decision: "DENY" } authz)
+        {
+            var by = authz.Policy is null
+                ? "no ALLOW policy matches it (implicit deny)"
+                : string.Create(CultureInfo.InvariantCulture, $"AuthorizationPolicy {authz.Policy}{(authz.Rule is int rule ? $" rule {rule}" : "")} decides it");
+            return Found(explanation, CallFailureCause.AuthorizationDenied, evidence, endpoint,
+                $"The sidecar of {endpoint.Workload} denies the request: {by}.") with { Policy = authz.Policy, Rule = authz.Rule };
+        }
+        return Found(explanation, CallFailureCause.None, evidence, endpoint,
+            endpoint.Outcome == TrafficOutcome.Ok
+                ? $"Nothing in the policies or the proxies' certificates stops this call: it should reach {endpoint.Workload} ({endpoint.HttpCode})."
+                : $"The call ends {TrafficExplainer.Text(endpoint.Outcome)} ({endpoint.HttpCode}) at {endpoint.Workload}; see the evidence.");
+    }
+
+    /// <summary>
+    /// The certificates the two sidecars hold, checked as the handshake checks them: each leaf inside its
+    /// validity period (RFC 5280 §4.1.2.5) and chaining to the other side's trust bundle (§6).
+    /// </summary>
+    private static (CallFailureCause Cause, string Summary)? Certificates(LiveCallState live, EndpointExplanation endpoint, ImmutableArray<Reason>.Builder evidence)
+    {
+        var server = live.Servers.GetValueOrDefault(endpoint.Workload);
+        if (live.Client is { } c) evidence.Add(new Reason($"Live: the client's sidecar holds {Describe(c.Leaf)}."));
+        if (server is not null) evidence.Add(new Reason($"Live: the sidecar of {endpoint.Workload} holds {Describe(server.Leaf)}."));
+        foreach (var (who, held) in new[] { ("the client's sidecar", live.Client), ($"the sidecar of {endpoint.Workload}", server) })
+        {
+            if (held is null) continue;
+            if (live.Now < held.Leaf.NotBefore.ToUniversalTime() || live.Now > held.Leaf.NotAfter.ToUniversalTime())
+            {
+                var when = live.Now > held.Leaf.NotAfter.ToUniversalTime() ? $"expired at {Stamp(held.Leaf.NotAfter)}" : $"is not valid before {Stamp(held.Leaf.NotBefore)}";
+                return (CallFailureCause.ExpiredCertificate, $"The certificate of {who} {when}: the peer refuses the handshake.");
+            }
+        }
+        if (live.Client is { } client && server is not null)
+        {
+            if (!client.Trust.Verify(server.Leaf, server.Intermediates, live.Now, CertificateUse.TlsServer, out var serverError))
+            {
+                return (CallFailureCause.UntrustedCertificate,
+                    $"The certificate of {endpoint.Workload} (issuer {server.Leaf.Issuer}) does not chain to the client's trust bundle: {serverError}");
+            }
+            if (!server.Trust.Verify(client.Leaf, client.Intermediates, live.Now, CertificateUse.TlsClient, out var clientError))
+            {
+                return (CallFailureCause.UntrustedCertificate,
+                    $"The client's certificate (issuer {client.Leaf.Issuer}) does not chain to the trust bundle of {endpoint.Workload}: {clientError}");
+            }
+        }
+        return null;
+    }
+
+    private static string Describe(X509Certificate2 leaf) =>
+        $"{CertificateIdentity.GetSpiffeUri(leaf) ?? leaf.Subject} issued by {leaf.Issuer}, valid until {Stamp(leaf.NotAfter)}";
+
+    private static string Stamp(DateTime time) => time.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+
+    private static string Capitalized(string text) => char.ToUpperInvariant(text[0]) + text[1..];
+
+    private static CallDiagnosis Found(TrafficExplanation explanation, CallFailureCause cause, IEnumerable<Reason> evidence, EndpointExplanation? endpoint, string summary) => new()
+    {
+        Cause = cause,
+        Summary = summary,
+        Endpoint = endpoint?.Workload,
+        Evidence = [.. evidence],
+        Explanation = explanation,
+    };
+}

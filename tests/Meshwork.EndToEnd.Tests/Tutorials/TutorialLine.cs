@@ -1,0 +1,47 @@
+namespace Meshwork.EndToEnd.Tests.Tutorials;
+
+/// <summary>How a tutorial line's outcome is judged.</summary>
+public enum LineCheck
+{
+    /// <summary>Run once; it must exit 0 and print what the tutorial shows (if anything).</summary>
+    Once,
+    /// <summary>Run until it prints what the tutorial shows: a policy or a new pod takes a moment to reach the proxies.</summary>
+    Until,
+    /// <summary>A line that never ends by itself (kubectl get -w): run it for a bounded time and judge what it printed.</summary>
+    Bounded,
+    /// <summary>Belongs to another open issue: listed with that issue's title, not run.</summary>
+    Pending,
+}
+
+/// <summary>
+/// One kubectl/istioctl line of a tutorial, as typed there, and the outcome the tutorial states: the
+/// output it shows (every piece must appear, in order), or for a pending line, the title of the
+/// issue that will turn it on.
+/// </summary>
+public sealed record TutorialLine(string Typed, LineCheck Check, IReadOnlyList<string> Shows, string? PendingOn = null)
+{
+    public static TutorialLine Once(string typed, params string[] shows) => new(typed, LineCheck.Once, shows);
+
+    public static TutorialLine Until(string typed, params string[] shows) => new(typed, LineCheck.Until, shows);
+
+    public static TutorialLine Bounded(string typed, params string[] shows) => new(typed, LineCheck.Bounded, shows);
+
+    public static TutorialLine Pending(string typed, string issueTitle) => new(typed, LineCheck.Pending, [], issueTitle);
+
+    /// <summary>The line with the program name replaced, as a user of the mesh types it.</summary>
+    public string AsTyped => Typed.Replace("kubectl ", "meshwork ", StringComparison.Ordinal).Replace("istioctl ", "meshwork ", StringComparison.Ordinal);
+
+    /// <summary>True when <paramref name="output"/> holds everything the tutorial shows, in order (on one line or several).</summary>
+    public bool Holds(string output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        var at = 0;
+        foreach (var expected in Shows)
+        {
+            var found = output.IndexOf(expected, at, StringComparison.Ordinal);
+            if (found < 0) return false;
+            at = found + expected.Length;
+        }
+        return true;
+    }
+}
