@@ -41,7 +41,9 @@ public sealed class MeshApiClient : IMeshApi, IDisposable
             AllowAutoRedirect = false,
             UseCookies = false,
             AutomaticDecompression = DecompressionMethods.None,
-            ConnectTimeout = TimeSpan.FromSeconds(5),
+            // The connect includes the TLS handshake, which a cold CLI process spends most of its CPU on: on a busy
+            // machine 5 s were not enough, and the bare cancellation that came out of it looked like Ctrl+C (exit 130).
+            ConnectTimeout = TimeSpan.FromSeconds(30),
             PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
             SslOptions = new SslClientAuthenticationOptions
             {

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Net;
 using System.Net.Sockets;
+using Meshwork.Api;
 using Meshwork.Model.Resources;
 using Meshwork.Model.Yaml;
 
@@ -85,5 +86,24 @@ public static class IngressGateway
         var read = ManifestReader.Read(yaml, "istio-ingressgateway.yaml", null);
         if (read.HasErrors) throw new InvalidOperationException($"the built-in ingress gateway manifest is invalid: {string.Join("; ", read.Errors)}");
         return read.Resources;
+    }
+
+    /// <summary>Creates what of the default ingress gateway is missing; what exists (a user's own) is left as it is.</summary>
+    public static async Task CreateMissingAsync(IMeshApi api, Action<string> log, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var port = ChoosePort();
+            foreach (var resource in Resources(port))
+            {
+                if (await api.GetAsync(resource.Kind, resource.Metadata.Namespace, resource.Metadata.Name, cancellationToken).ConfigureAwait(false) is not null) continue;
+                await api.PutAsync(resource, cancellationToken).ConfigureAwait(false);
+            }
+            log($"runtime: ingress gateway {Namespace}/{Name} on port {port}");
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            log($"runtime: could not create the ingress gateway: {e.Message}");
+        }
     }
 }

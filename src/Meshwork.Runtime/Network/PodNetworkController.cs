@@ -85,6 +85,8 @@ public sealed class PodNetworkController : IAsyncDisposable
         Posix.Chown(Path.Combine(plan.Directory, "etc"), 0, 0);
         File.Copy(rootCertFile, PodIsolation.RootCertFile(plan.Directory), overwrite: true);
         SetMode(PodIsolation.RootCertFile(plan.Directory), (UnixFileMode)0b110_100_100);
+        File.WriteAllText(PodIsolation.ResolvConfFile(plan.Directory), ResolvConf.Render(plan.Namespace));
+        SetMode(PodIsolation.ResolvConfFile(plan.Directory), (UnixFileMode)0b110_100_100);
         var state = new PodState(plan, isolation.Network);
         lock (_gate) _pods[plan.Directory] = state;
         Refresh(state, _directory);

@@ -15,10 +15,15 @@ public sealed record ContainerSandbox
     /// <summary>An empty folder outside the state directory, only ever used as a mount point in private mount namespaces.</summary>
     public required string StagingDirectory { get; init; }
     public required int Uid { get; init; }
+    /// <summary>The name /etc/passwd gives <see cref="Uid"/> inside the pod.</summary>
+    public string UserName { get; init; } = "app";
     /// <summary>Set for the istio-proxy container: this folder appears at /etc/certs.</summary>
     public string? CertDirectory { get; init; }
     /// <summary>Folders the container's programs live in, which its user must be able to reach.</summary>
     public ImmutableArray<string> Programs { get; init; } = [];
+
+    /// <summary>Set for containers of a pod network pod: this file appears at /etc/resolv.conf.</summary>
+    public string? ResolvConfFile { get; init; }
 
     public string HostsFile => Path.Combine(PodDirectory, "hosts");
 }
@@ -72,6 +77,15 @@ public static class PodSandbox
         foreach (var (staged, path) in kept) script.Append($"mkdir -p {q(path)}\nmount --move {staged} {q(path)}\n");
         script.Append($"mount -t overlay overlay -o lowerdir=/etc,upperdir={stage}/upper,workdir={stage}/work /etc\n");
         script.Append($"touch /etc/hosts\nmount --bind {q(sandbox.HostsFile)} /etc/hosts\n");
+        // Programs that look their user up (initdb, psql, ssh, whoami) find the container's user, as they do in an image that
+        // declares it; the lines land in the overlay's upper layer, never in the machine's files.
+        script.Append($"echo {q($"{sandbox.UserName}:x:{uid}:{uid}::/:/usr/sbin/nologin")} >>/etc/passwd\n");
+        script.Append($"echo {q($"{sandbox.UserName}:x:{uid}:")} >>/etc/group\n");
+        if (sandbox.ResolvConfFile is { } resolv)
+        {
+            // The machine's may be a symlink into /run: removed in the overlay only, never followed.
+            script.Append($"rm -f /etc/resolv.conf\ntouch /etc/resolv.conf\nmount --bind {q(resolv)} /etc/resolv.conf\n");
+        }
         if (sandbox.CertDirectory is { } certs)
         {
             script.Append($"mkdir -p /etc/certs\nmount --bind {q(certs)} /etc/certs\n");

@@ -20,4 +20,7 @@ public sealed record PodIsolation
 
     /// <summary>The public root certificate, copied into the pod's folder (the state directory is hidden from pods).</summary>
     public static string RootCertFile(string podDirectory) => Path.Combine(podDirectory, "root-cert.pem");
+
+    /// <summary>The pod's resolv.conf (search list of its namespace), written before its containers start.</summary>
+    public static string ResolvConfFile(string podDirectory) => Path.Combine(podDirectory, "resolv.conf");
 }

@@ -14,7 +14,10 @@ internal static class PodSandboxing
             PodDirectory = podDirectory,
             StagingDirectory = isolation.StagingDirectory,
             Uid = container.IsSidecar ? isolation.Users.ProxyUid : isolation.Users.AppUid,
+            // Istio's sidecar image names its user istio-proxy.
+            UserName = container.IsSidecar ? SidecarInjection.SidecarContainerName : "app",
             CertDirectory = container.IsSidecar ? Path.Combine(podDirectory, "etc", "certs") : null,
+            ResolvConfFile = PodIsolation.ResolvConfFile(podDirectory),
             // What the container runs must stay reachable for its user: the folders on its PATH.
             Programs = [.. (container.Launch.Environment.GetValueOrDefault("PATH") ?? "").Split(':')
                 .Where(dir => Path.IsPathRooted(dir) && Directory.Exists(dir)).Distinct(StringComparer.Ordinal)],

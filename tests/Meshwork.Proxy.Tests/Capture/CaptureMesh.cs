@@ -106,20 +106,7 @@ public sealed class CaptureMesh : IAsyncLifetime
         _files.Ca.IssueWorkload("foo", serviceAccount).WriteTo(certDir);
         var snapshotFile = Path.Combine(dir, "snapshot.json");
         await File.WriteAllTextAsync(snapshotFile, JsonSerializer.Serialize(snapshot, ProtocolJson.Default.ProxySnapshot));
-        var proxy = await ProxyProcess.StartAsync(pod, new Dictionary<string, string>
-        {
-            [ProxyEnvironment.Role] = "sidecar",
-            [ProxyEnvironment.SnapshotFile] = snapshotFile,
-            [ProxyEnvironment.CertDirectory] = certDir,
-            [ProxyEnvironment.Capture] = "iptables",
-            [ProxyEnvironment.InboundPorts] = inboundPorts,
-            [ProxyEnvironment.MetricsAddress] = $"{pod.Ip}:{MetricsPort}",
-            [ProxyEnvironment.PodIp] = pod.Ip,
-            [ProxyEnvironment.PodName] = $"{serviceAccount}-pod",
-            [ProxyEnvironment.PodNamespace] = "foo",
-            [ProxyEnvironment.ServiceAccount] = serviceAccount,
-            [ProxyEnvironment.Workload] = serviceAccount,
-        });
+        var proxy = await ProxyProcess.StartCaptureSidecarAsync(pod, "foo", serviceAccount, snapshotFile, certDir, inboundPorts);
         _proxies.Add(proxy);
         return proxy;
     }

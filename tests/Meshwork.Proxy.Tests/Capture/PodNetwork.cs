@@ -88,11 +88,15 @@ public sealed class PodNetwork : IDisposable
         Iptables(pod, "-A", "MESH_INBOUND", "-p", "tcp", "-j", "REDIRECT", "--to-ports", "15006");
     }
 
+    /// <summary>The command prefix that runs a program in the pod as the app's user (uid 1000), whose traffic capture takes.</summary>
+    public static string[] AppLauncher(PodNamespace pod) => ["ip", "netns", "exec", pod.Netns, "setpriv", "--reuid=1000", "--regid=1000", "--clear-groups", "--"];
+
     /// <summary>Runs a command in the pod as the app's user (uid 1000), as an app would; returns exit code and output.</summary>
     public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsAppAsync(PodNamespace pod, params string[] command)
     {
-        var psi = new ProcessStartInfo("ip") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in (string[])["netns", "exec", pod.Netns, "setpriv", "--reuid=1000", "--regid=1000", "--clear-groups", "--", .. command]) psi.ArgumentList.Add(a);
+        var launcher = AppLauncher(pod);
+        var psi = new ProcessStartInfo(launcher[0]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in (string[])[.. launcher.Skip(1), .. command]) psi.ArgumentList.Add(a);
         // The app knows nothing of the mesh: capture, not a proxy setting, brings its traffic to the sidecar.
         foreach (var name in new[] { "http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY" }) psi.Environment.Remove(name);
         using var process = Process.Start(psi)!;
@@ -108,6 +112,24 @@ public sealed class PodNetwork : IDisposable
         return (process.ExitCode, await stdout, await stderr);
     }
 
+    /// <summary>
+    /// Gives this host an address on the bridge (10.253.N.1), as the runtime's node does, so that a sidecar running in
+    /// this test process and a pod reach each other. The host's end of the veth goes when the bridge's namespace does.
+    /// </summary>
+    public string AttachHost()
+    {
+        var subnet = $"10.253.{Subnet}.0/24";
+        var existing = Run("ip", "-4", "route", "show", subnet).Trim();
+        if (existing.Length > 0) throw new InvalidOperationException($"this host already routes {subnet} ({existing}): another pod network uses it");
+        var hostSide = $"{_prefix}h";
+        Run("ip", "link", "add", hostSide, "type", "veth", "peer", "name", "host", "netns", _hub);
+        Ip(_hub, "link", "set", "host", "master", "br0", "up");
+        var ip = $"10.253.{Subnet}.1";
+        Run("ip", "addr", "add", $"{ip}/24", "dev", hostSide);
+        Run("ip", "link", "set", hostSide, "up");
+        return ip;
+    }
+
     private void AddNamespace(string netns)
     {
         Run("ip", "netns", "add", netns);
@@ -120,13 +142,14 @@ public sealed class PodNetwork : IDisposable
 
     private static void Ip(string netns, string[] args, string tool) => Run("ip", ["netns", "exec", netns, tool, .. args]);
 
-    internal static void Run(string file, params string[] args)
+    /// <summary>Runs a tool that must succeed; its standard output.</summary>
+    internal static string Run(string file, params string[] args)
     {
         var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in args) psi.ArgumentList.Add(a);
         using var process = Process.Start(psi)!;
         var stderr = process.StandardError.ReadToEndAsync();
-        process.StandardOutput.ReadToEnd();
+        var stdout = process.StandardOutput.ReadToEnd();
         if (!process.WaitForExit(60_000))
         {
             process.Kill(entireProcessTree: true);
@@ -134,6 +157,7 @@ public sealed class PodNetwork : IDisposable
         }
         if (process.ExitCode != 0)
             throw new InvalidOperationException($"{file} {string.Join(' ', args)} exited {process.ExitCode}: {stderr.Result}");
+        return stdout;
     }
 
     public void Dispose()

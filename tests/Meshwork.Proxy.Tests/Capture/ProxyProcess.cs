@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using Meshwork.ProxyProtocol.ControlPlaneApi;
 
 namespace Meshwork.Proxy.Tests.Capture;
 
@@ -16,6 +17,8 @@ public sealed class ProxyProcess : IAsyncDisposable
 
     /// <summary>The runtime's override for the sidecar executable (Meshwork.Runtime's ProxyCommand reads the same one).</summary>
     public const string NativeVariable = "MESHWORK_PROXY_BIN";
+
+    private int _disposed;
 
     private ProxyProcess(Process process) => _process = process;
 
@@ -46,6 +49,30 @@ public sealed class ProxyProcess : IAsyncDisposable
         return proxy;
     }
 
+    /// <summary>
+    /// A sidecar with capture (Istio's iptables rules, <see cref="PodNetwork.Capture"/>) in <paramref name="pod"/>, from a
+    /// snapshot file; <paramref name="inboundPorts"/> maps workload ports to the app (port=host:port,…). Its metrics are on
+    /// the pod IP's <see cref="CaptureMesh.MetricsPort"/>, which capture leaves alone.
+    /// </summary>
+    public static Task<ProxyProcess> StartCaptureSidecarAsync(PodNamespace pod, string ns, string serviceAccount, string snapshotFile, string certDir, string inboundPorts) =>
+        StartAsync(pod, new Dictionary<string, string>
+        {
+            [ProxyEnvironment.Role] = "sidecar",
+            [ProxyEnvironment.SnapshotFile] = snapshotFile,
+            [ProxyEnvironment.CertDirectory] = certDir,
+            [ProxyEnvironment.Capture] = "iptables",
+            [ProxyEnvironment.InboundPorts] = inboundPorts,
+            [ProxyEnvironment.MetricsAddress] = $"{pod.Ip}:{CaptureMesh.MetricsPort}",
+            [ProxyEnvironment.PodIp] = pod.Ip,
+            [ProxyEnvironment.PodName] = $"{serviceAccount}-pod",
+            [ProxyEnvironment.PodNamespace] = ns,
+            [ProxyEnvironment.ServiceAccount] = serviceAccount,
+            [ProxyEnvironment.Workload] = serviceAccount,
+        });
+
+    /// <summary>Where the sidecar serves /stats/prometheus to other pods and the host.</summary>
+    public static Uri MetricsOf(PodNamespace pod) => new($"http://{pod.Ip}:{CaptureMesh.MetricsPort}/");
+
     private void OnLine(string? line)
     {
         if (line is null) return;
@@ -55,6 +82,7 @@ public sealed class ProxyProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);

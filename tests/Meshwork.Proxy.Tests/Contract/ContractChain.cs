@@ -43,10 +43,11 @@ public sealed record ContractChain(Mesh Mesh, EchoApp App, Pod Server, OutboundS
     public const string HttpbinId = "spiffe://cluster.local/ns/foo/sa/httpbin";
     public const string SleepId = "spiffe://cluster.local/ns/foo/sa/sleep";
 
-    public static async Task<ContractChain> StartAsync(Mesh mesh, EchoApp app, ChainShape shape)
+    /// <param name="serverIp">The server sidecars' address; null: a loopback address of their own.</param>
+    public static async Task<ContractChain> StartAsync(Mesh mesh, EchoApp app, ChainShape shape, string? serverIp = null)
     {
-        var appPort = shape.AppRefuses ? Mesh.FreePort("127.0.0.1") : app.Port;
-        var server = await mesh.StartPodAsync("foo", shape.ServerServiceAccount, inbound: [(Mesh.Inbound(8000, InboundTlsMode.Strict, "http", shape.Policies), appPort)]);
+        var appPort = shape.AppRefuses ? Mesh.FreePort(app.Address.ToString()) : app.Port;
+        var server = await mesh.StartPodAsync("foo", shape.ServerServiceAccount, inbound: [(Mesh.Inbound(8000, InboundTlsMode.Strict, "http", shape.Policies), appPort)], ip: serverIp);
         var service = Mesh.Service("httpbin", "foo", 8000, UpstreamTlsMode.IstioMutual, [HttpbinId], (server, 8000));
         var port = service.Ports[0];
         if (shape.RefusingEndpointFirst)
@@ -59,7 +60,7 @@ public sealed record ContractChain(Mesh Mesh, EchoApp App, Pod Server, OutboundS
         if (shape.Routes.Length > 0 || shape.TcpRoutes.Length > 0)
         {
             appV2 = await mesh.StartAppAsync("httpbin-v2");
-            var serverV2 = await mesh.StartPodAsync("foo", "httpbin", inbound: [(Mesh.Inbound(8000, InboundTlsMode.Strict, "http"), appV2.Port)]);
+            var serverV2 = await mesh.StartPodAsync("foo", "httpbin", inbound: [(Mesh.Inbound(8000, InboundTlsMode.Strict, "http"), appV2.Port)], ip: serverIp);
             var v2 = Mesh.Service("httpbin", "foo", 8000, UpstreamTlsMode.IstioMutual, [HttpbinId], (serverV2, 8000)).Ports[0].Endpoints;
             port = port with
             {

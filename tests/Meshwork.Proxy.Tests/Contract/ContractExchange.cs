@@ -29,4 +29,7 @@ public interface IEntryPath : IAsyncDisposable
 
     /// <summary>The client sidecar's admin address (its reporter=source metrics); null when no client sidecar is on the path.</summary>
     Uri? SourceAdmin { get; }
+
+    /// <summary>Where the server sidecar of this path serves its reporter=destination metrics; null: the chain's server.</summary>
+    Uri? DestinationAdmin => null;
 }

@@ -12,7 +12,7 @@ public abstract partial class EntryPathContract
         Assert.Equal(200, response.Status);
         Assert.Equal(Size, response.Body.Length);
 
-        await AssertBodySizesAsync(chain.Server.Admin, "destination", Size);
+        await AssertBodySizesAsync(DestinationAdmin(chain, entry), "destination", Size);
         if (NoSourceReporter is null && SourceCountsTcp is null) await AssertBodySizesAsync(entry.SourceAdmin!, "source", Size);
     }
 

@@ -154,8 +154,11 @@ public abstract partial class EntryPathContract
         var source = await RequestSeries.WaitForAsync(entry.SourceAdmin!, "source", s => s["response_code"] == "504");
         Assert.NotNull(source);
         Assert.Equal("UT", source["response_flags"]);
-        // The same route answers a quick request normally.
-        Assert.Equal(200, (await entry.SendAsync(new ContractRequest("httpbin.foo:8000", "/name"))).Status);
+        // The same route answers a quick request normally. Its 300 ms cover a new mTLS connection too, which a sidecar in
+        // a process of its own, on a busy machine, may not make in time: a few tries, as a client would retry.
+        var quick = 0;
+        for (var attempt = 0; attempt < 5 && quick != 200; attempt++) quick = (await entry.SendAsync(new ContractRequest("httpbin.foo:8000", "/name"))).Status;
+        Assert.Equal(200, quick);
     }
 
     [Fact]

@@ -18,7 +18,7 @@ public abstract partial class EntryPathContract : IAsyncLifetime
     private readonly List<IEntryPath> _opened = [];
     private EchoApp _app = null!;
 
-    public async Task InitializeAsync() => _app = await _mesh.StartAppAsync();
+    public async Task InitializeAsync() => _app = await _mesh.StartAppAsync(address: AppAddress);
 
     public async Task DisposeAsync()
     {
@@ -28,6 +28,15 @@ public abstract partial class EntryPathContract : IAsyncLifetime
 
     /// <summary>Opens this entry path to <paramref name="chain"/>'s server sidecar.</summary>
     protected abstract Task<IEntryPath> OpenAsync(ContractChain chain);
+
+    /// <summary>Where the app listens; a path whose server sidecar runs in a pod's network namespace needs an address the pod reaches.</summary>
+    protected virtual System.Net.IPAddress AppAddress => System.Net.IPAddress.Loopback;
+
+    /// <summary>Where the chain's server sidecars listen; null: loopback addresses. A path whose client runs in a pod needs one the pod reaches.</summary>
+    protected virtual string? ServerIp => null;
+
+    /// <summary>The reporter=destination metrics of the path's server sidecar.</summary>
+    private static Uri DestinationAdmin(ContractChain chain, IEntryPath entry) => entry.DestinationAdmin ?? chain.Server.Admin;
 
     /// <summary>Why this path has no secure naming (its inbound equivalent is then asserted: an untrusted peer is refused); null: it has.</summary>
     protected virtual string? NoSecureNaming => null;
@@ -91,7 +100,7 @@ public abstract partial class EntryPathContract : IAsyncLifetime
 
     private async Task<(ContractChain Chain, IEntryPath Entry)> OpenAsync(ChainShape shape)
     {
-        var chain = await ContractChain.StartAsync(_mesh, _app, shape);
+        var chain = await ContractChain.StartAsync(_mesh, _app, shape, ServerIp);
         var entry = await OpenAsync(chain);
         _opened.Add(entry);
         return (chain, entry);
@@ -170,7 +179,7 @@ public abstract partial class EntryPathContract : IAsyncLifetime
             var (inboundChain, inbound) = await OpenAsync(new ChainShape { AppRefuses = true });
             var refused = await inbound.SendAsync(new ContractRequest("httpbin.foo:8000", "/name"));
             Assert.Equal(503, refused.Status);
-            var destination = await RequestSeries.WaitForAsync(inboundChain.Server.Admin, "destination", s => s["response_code"] == "503");
+            var destination = await RequestSeries.WaitForAsync(DestinationAdmin(inboundChain, inbound), "destination", s => s["response_code"] == "503");
             Assert.NotNull(destination);
             Assert.Equal("UF", destination["response_flags"]);
             return;
@@ -190,7 +199,7 @@ public abstract partial class EntryPathContract : IAsyncLifetime
 
         var expected = new Dictionary<string, string>(ExpectedLabels);
         foreach (var (label, value) in LabelDifferences) expected[label] = value;
-        var destination = await RequestSeries.WaitForAsync(chain.Server.Admin, "destination", s => s["response_code"] == "200");
+        var destination = await RequestSeries.WaitForAsync(DestinationAdmin(chain, entry), "destination", s => s["response_code"] == "200");
         Assert.NotNull(destination);
         Assert.Equal(1, destination.Count);
         Assert.Empty(Differences(expected, destination.Labels, except: []));

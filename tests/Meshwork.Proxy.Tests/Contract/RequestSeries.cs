@@ -5,7 +5,11 @@ namespace Meshwork.Proxy.Tests.Contract;
 /// <summary>One istio_requests_total series from a sidecar's admin /stats/prometheus: its labels and its count.</summary>
 public sealed record RequestSeries(IReadOnlyDictionary<string, string> Labels, double Count)
 {
-    private static readonly HttpClient Admin = new() { Timeout = TimeSpan.FromSeconds(30) };
+    /// <summary>
+    /// Each read on a connection of its own, closed by this side: a sidecar killed after a test leaves no connection on
+    /// its metrics port that would keep the next sidecar of the same pod from binding it.
+    /// </summary>
+    private static readonly HttpClient Admin = new(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.Zero }) { Timeout = TimeSpan.FromSeconds(30) };
 
     public string this[string label] => Labels.TryGetValue(label, out var v) ? v : "(absent)";
 

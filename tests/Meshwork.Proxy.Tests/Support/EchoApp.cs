@@ -19,21 +19,24 @@ public sealed class EchoApp : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly ConcurrentDictionary<string, int> _requests;
     public string Name { get; }
+    public IPAddress Address { get; }
     public int Port { get; }
 
-    private EchoApp(WebApplication app, ConcurrentDictionary<string, int> requests, string name, int port) { _app = app; _requests = requests; Name = name; Port = port; }
+    private EchoApp(WebApplication app, ConcurrentDictionary<string, int> requests, string name, IPAddress address, int port) { _app = app; _requests = requests; Name = name; Address = address; Port = port; }
 
     /// <summary>How many requests for <paramref name="path"/> reached the app (counted before it answers).</summary>
     public int Requests(string path) => _requests.TryGetValue(path, out var n) ? n : 0;
 
-    public static async Task<EchoApp> StartAsync(string name = "httpbin")
+    /// <summary>Starts the app on <paramref name="address"/> (127.0.0.1 unless given) at a port of the kernel's choosing.</summary>
+    public static async Task<EchoApp> StartAsync(string name = "httpbin", IPAddress? address = null)
     {
+        address ??= IPAddress.Loopback;
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.Limits.MaxRequestBodySize = null;
-            k.Listen(IPAddress.Loopback, 0, l => l.Protocols = HttpProtocols.Http1);
+            k.Listen(address, 0, l => l.Protocols = HttpProtocols.Http1);
         });
         var app = builder.Build();
         var requests = new ConcurrentDictionary<string, int>();
@@ -86,9 +89,8 @@ public sealed class EchoApp : IAsyncDisposable
             return Results.Text(total.ToString(System.Globalization.CultureInfo.InvariantCulture));
         });
         await app.StartAsync();
-        var address = app.Urls.First();
-        var port = new Uri(address).Port;
-        return new EchoApp(app, requests, name, port);
+        var port = new Uri(app.Urls.First()).Port;
+        return new EchoApp(app, requests, name, address, port);
     }
 
     public async ValueTask DisposeAsync()

@@ -30,6 +30,7 @@ public sealed record Pod(ProxyHost Proxy, string Ip, string Namespace, string Se
 public sealed class Mesh : IAsyncDisposable
 {
     private static int _nextIp = Random.Shared.Next(10, 200) * 256;
+    private int _pods;
     private readonly List<IAsyncDisposable> _owned = [];
     private readonly string _root = Directory.CreateTempSubdirectory("meshwork-proxy-test-").FullName;
 
@@ -64,9 +65,9 @@ public sealed class Mesh : IAsyncDisposable
         }
     }
 
-    public async Task<EchoApp> StartAppAsync(string name = "httpbin")
+    public async Task<EchoApp> StartAppAsync(string name = "httpbin", IPAddress? address = null)
     {
-        var app = await EchoApp.StartAsync(name);
+        var app = await EchoApp.StartAsync(name, address);
         _owned.Add(app);
         return app;
     }
@@ -94,7 +95,8 @@ public sealed class Mesh : IAsyncDisposable
         OutboundScope? scope = null)
     {
         ip ??= NextPodIp();
-        var dir = Path.Combine(_root, $"{sa}-{ip}");
+        // Two pods of one service account may share an address (on a pod network's host address): each has its own files.
+        var dir = Path.Combine(_root, $"{sa}-{ip}-{Interlocked.Increment(ref _pods)}");
         Directory.CreateDirectory(dir);
         var certDir = Path.Combine(dir, "certs");
         if (role != ProxyRole.Network) (credentials ?? Ca.IssueWorkload(ns, sa)).WriteTo(certDir);

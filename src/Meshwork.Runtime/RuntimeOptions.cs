@@ -1,0 +1,22 @@
+using Meshwork.Api;
+using Meshwork.Runtime.Network;
+
+namespace Meshwork.Runtime;
+
+public sealed record RuntimeOptions
+{
+    public required StateDirectory State { get; init; }
+    public required IMeshApi Api { get; init; }
+    /// <summary>The meshwork binary (sidecars and the network proxy run it; its folder leads the pods' PATH).</summary>
+    public required string MeshworkExecutable { get; init; }
+    /// <summary>Start the network proxy that plays the plain network for pods without a sidecar.</summary>
+    public bool NetworkProxy { get; init; } = true;
+    /// <summary>Create the istio-ingressgateway (Deployment and LoadBalancer Service in istio-system) when absent.</summary>
+    public bool IngressGateway { get; init; }
+    public TimeSpan ResyncInterval { get; init; } = TimeSpan.FromSeconds(1);
+    /// <summary>The pod network mode; null: <see cref="PodNetworkModes.FromEnvironment"/>.</summary>
+    public PodNetworkMode? PodNetwork { get; init; }
+    public Action<string> Log { get; init; } = line => Console.Error.WriteLine(line);
+    /// <summary>Where the pods' and deployments' Kubernetes events go (the config API, for <c>up</c>).</summary>
+    public Meshwork.Api.Events.IEventRecorder Events { get; init; } = Meshwork.Api.Events.IEventRecorder.None;
+}
