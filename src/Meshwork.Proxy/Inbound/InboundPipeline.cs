@@ -35,7 +35,7 @@ internal sealed class InboundPipeline(
     InboundTarget target, ProxyState state, InboundRequestGate gate, HandoffListener http2, ProxyMetrics metrics, ProxyOptions options,
     DownstreamRefusals refusals, ILogger logger, bool passthrough = false)
 {
-    private readonly InboundHttp1Relay _http1 = new(target, gate, metrics, refusals, options.Limits.RequestHeadersTimeout, logger);
+    private readonly InboundHttp1Relay _http1 = new(target, gate, metrics, refusals, options.Limits, logger);
     private readonly InboundTcpRelay _tcp = new(target, gate, metrics, logger);
     private readonly PendingConnections _pending = new(options.Limits.MaxPending);
 
