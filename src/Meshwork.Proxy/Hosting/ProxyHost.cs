@@ -100,7 +100,7 @@ public sealed class ProxyHost : IAsyncDisposable
         var outboundRelay = new OutboundHttp1Relay(call, state, metrics, options.Limits.IdleTimeout, outboundLogger);
         var inboundLogger = loggerFactory.CreateLogger("Meshwork.Proxy.Inbound");
         var gate = new Inbound.Gate.InboundRequestGate(state, metrics, inboundLogger);
-        var refusals = new Inbound.Protection.DownstreamRefusals(metrics, loggerFactory.CreateLogger("Meshwork.Proxy.Refused"), state.Time);
+        var refusals = new Inbound.Protection.DownstreamRefusals(metrics, state, loggerFactory.CreateLogger("Meshwork.Proxy.Refused"));
         var inboundHttp = new InboundHttpHandler(gate, metrics, inboundLogger, options.Inbound);
         var admin = new AdminHandler(state, metrics, level, needsCertificate);
         var application = new ProxyHttpApplication(inboundHttp, admin, logger);
