@@ -24,9 +24,15 @@ namespace Meshwork.Proxy.Configuration;
 /// off by default; Meshwork sets 10 s, the TLS handshake's own bound, since mesh clients are proxies that
 /// write a head in one go and a slow head is an attack (slowloris), not a client.
 /// </param>
-public sealed record ConnectionLimits(int MaxConnections, int MaxPending, TimeSpan RequestHeadersTimeout)
+/// <param name="IdleTimeout">
+/// How long a kept-alive downstream connection (inbound or outbound, HTTP/1.1 or HTTP/2) may sit between
+/// requests before the proxy closes it: Envoy's HTTP connection manager idle_timeout, whose default of 1 h
+/// Istio keeps for sidecars. Each idle connection holds a descriptor and its buffers; together with
+/// <see cref="MaxConnections"/> this bounds what idle clients can hold, and for how long.
+/// </param>
+public sealed record ConnectionLimits(int MaxConnections, int MaxPending, TimeSpan RequestHeadersTimeout, TimeSpan IdleTimeout)
 {
-    public static ConnectionLimits Default { get; } = new(4096, 1024, TimeSpan.FromSeconds(10));
+    public static ConnectionLimits Default { get; } = new(4096, 1024, TimeSpan.FromSeconds(10), TimeSpan.FromHours(1));
 
     /// <summary>Reads the limits from the proxy's environment; a value that is not a positive number is an error.</summary>
     internal static ConnectionLimits Parse(Func<string, string?> get, List<string> errors)
@@ -38,6 +44,8 @@ public sealed record ConnectionLimits(int MaxConnections, int MaxPending, TimeSp
             limits = limits with { MaxPending = Positive(ProxyEnvironment.MaxPendingConnections, pending, limits.MaxPending, errors) };
         if (get(ProxyEnvironment.RequestHeadersTimeout) is { } timeout)
             limits = limits with { RequestHeadersTimeout = TimeSpan.FromSeconds(Positive(ProxyEnvironment.RequestHeadersTimeout, timeout, 10, errors)) };
+        if (get(ProxyEnvironment.IdleTimeout) is { } idle)
+            limits = limits with { IdleTimeout = TimeSpan.FromSeconds(Positive(ProxyEnvironment.IdleTimeout, idle, 3600, errors)) };
         return limits;
     }
 

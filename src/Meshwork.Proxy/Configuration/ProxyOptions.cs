@@ -60,6 +60,13 @@ public sealed record ProxyOptions
     public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
     /// <summary>Connections, pending connections and the request-head clock per listener (<see cref="ConnectionLimits"/>).</summary>
     public ConnectionLimits Limits { get; init; } = ConnectionLimits.Default;
+    /// <summary>
+    /// Longest snapshot line the proxy reads from the control plane (default 16 MiB, over three times the snapshot of a
+    /// mesh of 10,000 services); a longer one is NACKed unread and the last good snapshot stays, so a resource set that
+    /// expands into an enormous snapshot cannot take the proxy's memory.
+    /// </summary>
+    public long MaxSnapshotBytes { get; init; } = DefaultMaxSnapshotBytes;
+    public const long DefaultMaxSnapshotBytes = 16 * 1024 * 1024;
     /// <summary>Checks for a changed snapshot file or rotated certificate files (running without a control plane).</summary>
     public TimeSpan FilePollInterval { get; init; } = TimeSpan.FromSeconds(2);
     /// <summary>HTTP/2 to mTLS endpoints (<see cref="ProxyEnvironment.UpstreamHttp2"/>; off unless "1"); carried by each <see cref="FixedUpstream"/>.</summary>
@@ -169,6 +176,13 @@ public sealed record ProxyOptions
 
         var upstreamHttp2 = Get(ProxyEnvironment.UpstreamHttp2) == "1";
         var limits = ConnectionLimits.Parse(Get, errors);
+        var maxSnapshot = DefaultMaxSnapshotBytes;
+        if (Get(ProxyEnvironment.MaxSnapshotBytes) is { } maxSnapshotText
+            && (!long.TryParse(maxSnapshotText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out maxSnapshot) || maxSnapshot <= 0))
+        {
+            errors.Add($"{ProxyEnvironment.MaxSnapshotBytes}: '{maxSnapshotText}' is not a positive whole number of bytes");
+            maxSnapshot = DefaultMaxSnapshotBytes;
+        }
         return options with
         {
             Role = role,
@@ -193,6 +207,7 @@ public sealed record ProxyOptions
             Labels = labels,
             UpstreamHttp2 = upstreamHttp2,
             Limits = limits,
+            MaxSnapshotBytes = maxSnapshot,
         };
     }
 

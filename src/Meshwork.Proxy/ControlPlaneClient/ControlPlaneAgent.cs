@@ -183,8 +183,13 @@ internal sealed class ControlPlaneAgent(ProxyOptions options, ProxyState state, 
                     if (envelope is not null)
                     {
                         var (error, resync) = Apply(envelope, length, started);
-                        await AckAsync(client, envelope, error, resync, cancellationToken).ConfigureAwait(false);
+                        await AckAsync(client, envelope.Version, envelope.Nonce, error, resync, cancellationToken).ConfigureAwait(false);
                     }
+                    continue;
+                }
+                if (buffer.Length > options.MaxSnapshotBytes)
+                {
+                    await RefuseOversizedAsync(client, lines, buffer, cancellationToken).ConfigureAwait(false);
                     continue;
                 }
                 lines.AdvanceTo(buffer.Start, buffer.End);
@@ -195,6 +200,19 @@ internal sealed class ControlPlaneAgent(ProxyOptions options, ProxyState state, 
         {
             await lines.CompleteAsync().ConfigureAwait(false);
         }
+    }
+
+    /// <summary>NACKs a line longer than <see cref="ProxyOptions.MaxSnapshotBytes"/> without reading it whole; the last good config stays.</summary>
+    private async Task RefuseOversizedAsync(HttpClient client, PipeReader lines, ReadOnlySequence<byte> buffered, CancellationToken cancellationToken)
+    {
+        var (nonce, version) = OversizedSnapshotLine.ReadHead(buffered);
+        var length = buffered.Length;
+        lines.AdvanceTo(buffered.End);
+        length += await OversizedSnapshotLine.SkipRestAsync(lines, cancellationToken).ConfigureAwait(false);
+        var error = string.Create(CultureInfo.InvariantCulture,
+            $"the snapshot line is {length} bytes, over this proxy's limit of {options.MaxSnapshotBytes} bytes ({ProxyEnvironment.MaxSnapshotBytes})");
+        ProxyLog.SnapshotRejected(logger, version ?? "?", "control plane", error);
+        if (nonce is not null) await AckAsync(client, version ?? "", nonce, error, resync: false, cancellationToken).ConfigureAwait(false);
     }
 
     private static bool TryReadLine(ref ReadOnlySequence<byte> buffer, out ReadOnlySequence<byte> line)
@@ -271,9 +289,9 @@ internal sealed class ControlPlaneAgent(ProxyOptions options, ProxyState state, 
         return envelope;
     }
 
-    private async Task AckAsync(HttpClient client, SnapshotUpdate envelope, string? error, bool resync, CancellationToken cancellationToken)
+    private async Task AckAsync(HttpClient client, string version, string nonce, string? error, bool resync, CancellationToken cancellationToken)
     {
-        var ack = new SnapshotAck { ProxyId = options.ProxyId, Version = envelope.Version, Nonce = envelope.Nonce, Error = error, Resync = resync };
+        var ack = new SnapshotAck { ProxyId = options.ProxyId, Version = version, Nonce = nonce, Error = error, Resync = resync };
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(options.ControlPlane!, ControlPlanePaths.Acks))
         {
             Version = HttpVersion.Version20,
@@ -286,7 +304,7 @@ internal sealed class ControlPlaneAgent(ProxyOptions options, ProxyState state, 
         }
         catch (HttpRequestException e)
         {
-            ProxyLog.ReloadFailed(logger, $"ack for {envelope.Version}", e.Message);
+            ProxyLog.ReloadFailed(logger, $"ack for {version}", e.Message);
         }
     }
 

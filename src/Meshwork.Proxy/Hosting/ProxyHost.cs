@@ -97,10 +97,10 @@ public sealed class ProxyHost : IAsyncDisposable
         var connector = new UpstreamConnector(state, metrics, TimeSpan.FromSeconds(10), options.HandshakeTimeout, IPAddress.Parse(options.PodIp));
         var outboundLogger = loggerFactory.CreateLogger("Meshwork.Proxy.Outbound");
         var call = new UpstreamCall(connector, metrics);
-        var outboundRelay = new OutboundHttp1Relay(call, state, metrics, outboundLogger);
+        var outboundRelay = new OutboundHttp1Relay(call, state, metrics, options.Limits.IdleTimeout, outboundLogger);
         var inboundLogger = loggerFactory.CreateLogger("Meshwork.Proxy.Inbound");
         var gate = new Inbound.Gate.InboundRequestGate(state, metrics, inboundLogger);
-        var refusals = new Inbound.Protection.DownstreamRefusals(metrics, loggerFactory.CreateLogger("Meshwork.Proxy.Refused"), state.Time);
+        var refusals = new Inbound.Protection.DownstreamRefusals(metrics, state, loggerFactory.CreateLogger("Meshwork.Proxy.Refused"));
         var inboundHttp = new InboundHttpHandler(gate, metrics, inboundLogger, options.Inbound);
         var admin = new AdminHandler(state, metrics, level, needsCertificate);
         var application = new ProxyHttpApplication(inboundHttp, admin, logger);
@@ -111,6 +111,8 @@ public sealed class ProxyHost : IAsyncDisposable
         kestrelOptions.Limits.MinRequestBodyDataRate = null;
         kestrelOptions.Limits.MinResponseDataRate = null;
         kestrelOptions.Limits.Http2.MaxStreamsPerConnection = 1000;
+        // HTTP/2 connections handed over by the inbound pipeline idle out as the HTTP/1.1 relay's do.
+        kestrelOptions.Limits.KeepAliveTimeout = options.Limits.IdleTimeout;
         // Mesh clients send the app's ":scheme: http" over the mesh's mTLS (Envoy does, and so does our own
         // HTTP/2 upstream): the scheme is the application's, not the transport's, so Kestrel must not reset it.
         kestrelOptions.AllowAlternateSchemes = true;

@@ -35,7 +35,7 @@ internal sealed class InboundPipeline(
     InboundTarget target, ProxyState state, InboundRequestGate gate, HandoffListener http2, ProxyMetrics metrics, ProxyOptions options,
     DownstreamRefusals refusals, ILogger logger, bool passthrough = false)
 {
-    private readonly InboundHttp1Relay _http1 = new(target, gate, metrics, refusals, options.Limits.RequestHeadersTimeout, logger);
+    private readonly InboundHttp1Relay _http1 = new(target, gate, metrics, refusals, options.Limits, logger);
     private readonly InboundTcpRelay _tcp = new(target, gate, metrics, logger);
     private readonly PendingConnections _pending = new(options.Limits.MaxPending);
 
@@ -95,8 +95,7 @@ internal sealed class InboundPipeline(
             {
                 var failed = (ServerHandshake.Failed)handshake;
                 metrics.RecordHandshake("inbound", failed.Reason);
-                refusals.Refuse("inbound", port.Port, RefusalReason.HandshakeFailed, remote, $"TLS handshake: {failed.Reason.Label()}: {failed.Detail}");
-                RecordRefused(remote, RefusalReasons.HandshakePrefix + failed.Reason.Label());
+                refusals.Refuse("inbound", target.WorkloadPort, RefusalReason.HandshakePrefix + failed.Reason.Label(), remote, $"TLS handshake: {failed.Detail}");
                 // Reset, as before any application byte: the client reads a failure, never a clean end of stream.
                 ConnectionReset.Reset(socket);
                 return;
@@ -198,29 +197,11 @@ internal sealed class InboundPipeline(
     {
         refusals.Refuse("inbound", target.WorkloadPort, rejection switch
         {
-            InboundRejection.PlaintextOnStrictPort => RefusalReason.PlaintextOnStrictPort,
-            InboundRejection.TlsOnDisabledPort => RefusalReason.TlsOnDisabledPort,
+            InboundRejection.PlaintextOnStrictPort => RefusalReason.PlaintextOnStrict,
+            InboundRejection.TlsOnDisabledPort => RefusalReason.TlsOnDisable,
             InboundRejection.NoCertificate => RefusalReason.NoCertificate,
             _ => RefusalReason.UnknownPort,
         }, remote, detail);
-        RecordRefused(remote, rejection switch
-        {
-            InboundRejection.PlaintextOnStrictPort => RefusalReasons.PlaintextOnStrict,
-            InboundRejection.TlsOnDisabledPort => RefusalReasons.TlsOnDisable,
-            InboundRejection.NoCertificate => RefusalReasons.NoCertificate,
-            _ => RefusalReasons.UnknownPort,
-        });
         ConnectionReset.Reset(socket);
-    }
-
-    /// <summary>
-    /// Besides the listener-wide refusal count and log (<see cref="DownstreamRefusals"/>), counts a connection refused
-    /// before HTTP by its source, so that a caller that never makes a request still shows who it is.
-    /// The port is the workload port (the one a PeerAuthentication's portLevelMtls keys on).
-    /// </summary>
-    private void RecordRefused(IPEndPoint? remote, string reason)
-    {
-        var node = state.Config?.Snapshot.Node;
-        metrics.Refused.Record(reason, remote?.Address, node?.Workload ?? MetricLabels.Unknown, node?.Namespace ?? MetricLabels.Unknown, target.WorkloadPort);
     }
 }

@@ -24,7 +24,6 @@ internal sealed class ProxyMetrics
     private readonly ConcurrentDictionary<(int Labels, int Code, int Flags), RequestSeries> _requests = new();
     private readonly ConcurrentDictionary<(int Labels, int Flags), TcpSeries> _tcp = new();
     private readonly ConcurrentDictionary<(string Direction, string Result, string Reason), StrongBox> _handshakes = new();
-    private readonly ConcurrentDictionary<(string Listener, string Reason), StrongBox> _refusals = new();
     private int _nextId;
 
     public Func<DateTimeOffset?>? CertificateNotAfter { get; set; }
@@ -114,16 +113,6 @@ internal sealed class ProxyMetrics
     public long HandshakeCount(string direction, bool success) =>
         _handshakes.Where(kv => kv.Key.Direction == direction && kv.Key.Result == (success ? "success" : "failure")).Sum(kv => Interlocked.Read(ref kv.Value.Value));
 
-    /// <summary>Counts one downstream connection or request refused before it reached the app or an upstream.</summary>
-    public void RecordRefusal(string listener, string reason)
-    {
-        var box = _refusals.GetOrAdd((listener, reason), static _ => new StrongBox());
-        Interlocked.Increment(ref box.Value);
-    }
-
-    public long RefusalCount(string listener, string reason) =>
-        _refusals.TryGetValue((listener, reason), out var box) ? Interlocked.Read(ref box.Value) : 0;
-
     public void WritePrometheus(StringBuilder o)
     {
         var requests = _requests.ToArray();
@@ -149,10 +138,6 @@ internal sealed class ProxyMetrics
             o.Append("meshwork_tls_handshakes_total{direction=\"").Append(key.Direction).Append("\",result=\"").Append(key.Result)
              .Append("\",reason=\"").Append(key.Reason).Append("\"} ").Append(Interlocked.Read(ref box.Value)).Append('\n');
 
-        o.Append("# TYPE meshwork_downstream_refused_total counter\n");
-        foreach (var (key, box) in _refusals.ToArray())
-            o.Append("meshwork_downstream_refused_total{listener=\"").Append(key.Listener).Append("\",reason=\"").Append(key.Reason)
-             .Append("\"} ").Append(Interlocked.Read(ref box.Value)).Append('\n');
         Refused.WritePrometheus(o);
 
         o.Append("# TYPE meshwork_gc_allocated_bytes_total counter\n");

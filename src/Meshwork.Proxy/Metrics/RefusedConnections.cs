@@ -5,9 +5,10 @@ using System.Text;
 namespace Meshwork.Proxy.Metrics;
 
 /// <summary>
-/// Inbound connections this sidecar refused before any HTTP was read, by reason and source address:
-/// meshwork_refused_connections_total. A plaintext client of a STRICT port is reset, so it never makes
-/// a request metric; this is where it shows. The table is bounded: once <see cref="MaxSeries"/> series
+/// Downstream connections and requests this proxy refused before they reached the app or an upstream, by reason
+/// (<see cref="Inbound.Protection.RefusalReason"/>) and source address: meshwork_refused_connections_total, the
+/// one count of refusals (recorded by <see cref="Inbound.Protection.DownstreamRefusals"/>). A plaintext client of a
+/// STRICT port is reset, so it never makes a request metric; this is where it shows. The table is bounded: once <see cref="MaxSeries"/> series
 /// exist, new source addresses are counted under <see cref="OtherAddress"/>, so a scan of many
 /// addresses cannot grow the exposition without limit.
 /// </summary>
@@ -49,19 +50,4 @@ internal sealed class RefusedConnections
              .Append("} ").Append(Interlocked.Read(ref box.Value)).Append('\n');
         }
     }
-}
-
-/// <summary>The reason label of a refused inbound connection.</summary>
-internal static class RefusalReasons
-{
-    /// <summary>Plaintext on a port whose effective mTLS mode is STRICT.</summary>
-    public const string PlaintextOnStrict = "plaintext_on_strict";
-    /// <summary>A TLS ClientHello on a port whose mode is DISABLE.</summary>
-    public const string TlsOnDisable = "tls_on_disable";
-    /// <summary>A port the snapshot does not list (or no snapshot yet).</summary>
-    public const string UnknownPort = "unknown_port";
-    /// <summary>This sidecar has no workload certificate yet.</summary>
-    public const string NoCertificate = "no_certificate";
-    /// <summary>Prefix of a failed mTLS handshake's reason ("tls_untrusted_chain", "tls_no_client_certificate", …).</summary>
-    public const string HandshakePrefix = "tls_";
 }

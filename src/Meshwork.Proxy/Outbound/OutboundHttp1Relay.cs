@@ -18,7 +18,7 @@ namespace Meshwork.Proxy.Outbound;
 /// In the Network role (pods without a sidecar) it plays the plain network: plaintext always, and an upstream
 /// reset becomes a client reset.
 /// </summary>
-internal sealed class OutboundHttp1Relay(UpstreamCall call, ProxyState state, ProxyMetrics metrics, ILogger logger)
+internal sealed class OutboundHttp1Relay(UpstreamCall call, ProxyState state, ProxyMetrics metrics, TimeSpan idleTimeout, ILogger logger)
 {
     private static readonly byte[] PeerPrefix = System.Text.Encoding.ASCII.GetBytes(PeerMetadata.Prefix);
     private readonly ConnectTunnel _tunnel = new(call, state, metrics, logger);
@@ -52,12 +52,17 @@ internal sealed class OutboundHttp1Relay(UpstreamCall call, ProxyState state, Pr
         using var downOut = new HttpOutput(stream, RelaySide.Downstream);
         using var pending = new HttpOutput(Stream.Null, RelaySide.Upstream);
         var cache = new DestinationCache();
+        using var idle = new DownstreamIdleTimer(idleTimeout, stopping);
         try
         {
             while (true)
             {
                 int headLength;
-                try { headLength = await downIn.ReadHeadAsync(downIn.Buffered > 0 ? CancellationToken.None : stopping).ConfigureAwait(false); }
+                try
+                {
+                    if (!await idle.WaitForRequestAsync(downIn).ConfigureAwait(false)) break;
+                    headLength = await downIn.ReadHeadAsync(CancellationToken.None).ConfigureAwait(false);
+                }
                 catch (HttpWireException e)
                 {
                     await Http1Relay.RefuseAsync(downOut, e, CancellationToken.None).ConfigureAwait(false);

@@ -49,6 +49,10 @@ public static class ProxyEnvironment
     public const string MaxPendingConnections = "MESHWORK_PROXY_MAX_PENDING_CONNECTIONS";
     /// <summary>Seconds a client has from a request head's first byte to its end before a 408 (default 10).</summary>
     public const string RequestHeadersTimeout = "MESHWORK_PROXY_REQUEST_HEADERS_TIMEOUT";
+    /// <summary>Seconds a kept-alive downstream connection may idle between requests before it is closed (default 3600, Envoy's).</summary>
+    public const string IdleTimeout = "MESHWORK_PROXY_IDLE_TIMEOUT";
+    /// <summary>Longest snapshot line, in bytes, a proxy reads from the control plane (default 16 MiB); a longer one is NACKed unread.</summary>
+    public const string MaxSnapshotBytes = "MESHWORK_PROXY_MAX_SNAPSHOT_BYTES";
     /// <summary>Optional path of a snapshot JSON file: run without a control plane (tests, benchmarks).</summary>
     public const string SnapshotFile = "MESHWORK_SNAPSHOT_FILE";
     /// <summary>Pod labels as JSON object.</summary>

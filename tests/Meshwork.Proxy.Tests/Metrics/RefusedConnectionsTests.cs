@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using Meshwork.Proxy.Inbound.Protection;
 using Meshwork.Proxy.Metrics;
 
 namespace Meshwork.Proxy.Tests.Metrics;
@@ -19,21 +20,21 @@ public sealed class RefusedConnectionsTests
     {
         var refused = new RefusedConnections();
         for (var i = 0; i < RefusedConnections.MaxSeries + 100; i++)
-            refused.Record(RefusalReasons.PlaintextOnStrict, new IPAddress([10, 0, (byte)(i / 256), (byte)(i % 256)]), "httpbin", "foo", 8000);
+            refused.Record(RefusalReason.PlaintextOnStrict, new IPAddress([10, 0, (byte)(i / 256), (byte)(i % 256)]), "httpbin", "foo", 8000);
         // An address already in the table keeps its own series.
-        refused.Record(RefusalReasons.PlaintextOnStrict, IPAddress.Parse("10.0.0.0"), "httpbin", "foo", 8000);
+        refused.Record(RefusalReason.PlaintextOnStrict, IPAddress.Parse("10.0.0.0"), "httpbin", "foo", 8000);
 
         var lines = Lines(refused);
         Assert.Equal(RefusedConnections.MaxSeries + 1, lines.Length);
-        Assert.Equal(100, refused.Count(RefusalReasons.PlaintextOnStrict, RefusedConnections.OtherAddress));
-        Assert.Equal(2, refused.Count(RefusalReasons.PlaintextOnStrict, "10.0.0.0"));
+        Assert.Equal(100, refused.Count(RefusalReason.PlaintextOnStrict, RefusedConnections.OtherAddress));
+        Assert.Equal(2, refused.Count(RefusalReason.PlaintextOnStrict, "10.0.0.0"));
     }
 
     [Fact]
     public void An_IPv4_client_on_a_dual_stack_socket_is_shown_by_its_IPv4_address()
     {
         var refused = new RefusedConnections();
-        refused.Record(RefusalReasons.PlaintextOnStrict, IPAddress.Parse("127.0.0.9").MapToIPv6(), "httpbin", "foo", 8000);
+        refused.Record(RefusalReason.PlaintextOnStrict, IPAddress.Parse("127.0.0.9").MapToIPv6(), "httpbin", "foo", 8000);
         Assert.Contains("source_address=\"127.0.0.9\"", Assert.Single(Lines(refused)), StringComparison.Ordinal);
     }
 }

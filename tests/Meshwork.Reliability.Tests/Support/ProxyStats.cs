@@ -8,22 +8,29 @@ public static class ProxyStats
 {
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(30) };
 
-    /// <summary>meshwork_downstream_refused_total{listener="inbound",reason=…}, 0 when the series does not exist yet.</summary>
-    public static async Task<long> RefusedAsync(Pod pod, string reason, string listener = "inbound")
+    /// <summary>The handshake failures' reasons together ("tls_untrusted_chain", "tls_no_client_certificate", …).</summary>
+    public const string AnyHandshakeFailure = "tls_*";
+
+    /// <summary>
+    /// meshwork_refused_connections_total for <paramref name="reason"/> (a trailing * matches a prefix), all sources and
+    /// ports summed; 0 when no such series exists yet.
+    /// </summary>
+    public static async Task<long> RefusedAsync(Pod pod, string reason)
     {
         var text = await Http.GetStringAsync(new Uri(pod.Admin, "stats/prometheus"));
-        var prefix = $"meshwork_downstream_refused_total{{listener=\"{listener}\",reason=\"{reason}\"}} ";
-        var line = text.Split('\n').FirstOrDefault(l => l.StartsWith(prefix, StringComparison.Ordinal));
-        return line is null ? 0 : long.Parse(line[prefix.Length..], CultureInfo.InvariantCulture);
+        var label = reason.EndsWith('*') ? $"reason=\"{reason[..^1]}" : $"reason=\"{reason}\"";
+        return text.Split('\n')
+            .Where(l => l.StartsWith("meshwork_refused_connections_total{", StringComparison.Ordinal) && l.Contains(label, StringComparison.Ordinal))
+            .Sum(l => long.Parse(l[(l.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture));
     }
 
     /// <summary>Waits (bounded) until the refusal counter reaches <paramref name="atLeast"/>; returns the last value read.</summary>
-    public static async Task<long> RefusedAtLeastAsync(Pod pod, string reason, long atLeast, int seconds = 60, string listener = "inbound")
+    public static async Task<long> RefusedAtLeastAsync(Pod pod, string reason, long atLeast, int seconds = 60)
     {
         var deadline = DateTime.UtcNow.AddSeconds(seconds);
         while (true)
         {
-            var value = await RefusedAsync(pod, reason, listener);
+            var value = await RefusedAsync(pod, reason);
             if (value >= atLeast || DateTime.UtcNow > deadline) return value;
             await Task.Delay(200);
         }

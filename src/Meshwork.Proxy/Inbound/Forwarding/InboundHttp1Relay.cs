@@ -18,10 +18,11 @@ namespace Meshwork.Proxy.Inbound.Forwarding;
 /// applies), then the request goes to the app on a kept-alive connection with
 /// x-forwarded-client-cert set as Envoy sets it (any client-sent value dropped), and the response
 /// comes back as the app framed it. Same outcomes, bodies, metrics and logs as <see cref="InboundHttpHandler"/>,
-/// which still serves HTTP/2. Between requests a connection may idle; once a head's first byte arrives, the
-/// rest of it must follow within <c>headersTimeout</c> (Envoy's request_headers_timeout), else 408 and close.
+/// which still serves HTTP/2. Between requests a connection may idle up to <see cref="ConnectionLimits.IdleTimeout"/>;
+/// once a head's first byte arrives, the rest of it must follow within <see cref="ConnectionLimits.RequestHeadersTimeout"/>
+/// (Envoy's request_headers_timeout), else 408 and close.
 /// </summary>
-internal sealed class InboundHttp1Relay(InboundTarget target, InboundRequestGate gate, ProxyMetrics metrics, DownstreamRefusals refusals, TimeSpan headersTimeout, ILogger logger)
+internal sealed class InboundHttp1Relay(InboundTarget target, InboundRequestGate gate, ProxyMetrics metrics, DownstreamRefusals refusals, ConnectionLimits limits, ILogger logger)
 {
     private static readonly byte[] XfccName = "x-forwarded-client-cert"u8.ToArray();
     private static readonly byte[] PeerPrefix = Encoding.ASCII.GetBytes(PeerMetadata.Prefix);
@@ -33,7 +34,8 @@ internal sealed class InboundHttp1Relay(InboundTarget target, InboundRequestGate
     /// </summary>
     public async Task<bool> RunAsync(Stream downstream, InboundConnectionFeature connection, IPEndPoint? remote, IPEndPoint? local, CancellationToken cancellationToken, CancellationToken closeRequested)
     {
-        using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, closeRequested);
+        var headersTimeout = limits.RequestHeadersTimeout;
+        using var idle = new DownstreamIdleTimer(limits.IdleTimeout, cancellationToken, closeRequested);
         using var downIn = new HttpInput(downstream, RelaySide.Downstream);
         using var downOut = new HttpOutput(downstream, RelaySide.Downstream);
         using var pending = new HttpOutput(Stream.Null, RelaySide.Upstream);
@@ -47,8 +49,8 @@ internal sealed class InboundHttp1Relay(InboundTarget target, InboundRequestGate
             int headLength;
             try
             {
-                // Idle between requests: no clock until the next head's first byte.
-                if (downIn.Buffered == 0 && !await downIn.FillAsync(idle.Token).ConfigureAwait(false)) return false;
+                // Idle between requests: no head clock until the next head's first byte, only the idle timeout.
+                if (!await idle.WaitForRequestAsync(downIn).ConfigureAwait(false)) return false;
                 headClock.CancelAfter(headersTimeout);
                 headLength = await downIn.ReadHeadAsync(headClock.Token).ConfigureAwait(false);
                 if (!headClock.TryReset())
