@@ -15,7 +15,7 @@ public sealed partial class KubectlTests
         var names = Lines(await _kubectl.SucceedAsync("get", "crd", "--no-headers")).Select(l => Cells(l)[0]).Order().ToArray();
         Assert.Equal(
             ["authorizationpolicies.security.istio.io", "destinationrules.networking.istio.io", "gateways.networking.istio.io",
-             "peerauthentications.security.istio.io", "virtualservices.networking.istio.io"],
+             "peerauthentications.security.istio.io", "sidecars.networking.istio.io", "virtualservices.networking.istio.io"],
             names);
         Assert.Equal(["NAME", "CREATED", "AT"], Cells(Lines(await _kubectl.SucceedAsync("get", "crds"))[0]));
 
