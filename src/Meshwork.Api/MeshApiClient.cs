@@ -45,6 +45,9 @@ public sealed class MeshApiClient : IMeshApi, IDisposable
             // machine 5 s were not enough, and the bare cancellation that came out of it looked like Ctrl+C (exit 130).
             ConnectTimeout = TimeSpan.FromSeconds(30),
             PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
+            // A large body waits for the server's go-ahead (see SendAsync); the 1 s default sent the body anyway when a busy
+            // control plane answered later, and its 413 then arrived as a connection closed under the upload.
+            Expect100ContinueTimeout = TimeSpan.FromSeconds(15),
             SslOptions = new SslClientAuthenticationOptions
             {
                 RemoteCertificateValidationCallback = (_, certificate, chain, errors) => IsTrusted(certificate, chain, errors, roots),
