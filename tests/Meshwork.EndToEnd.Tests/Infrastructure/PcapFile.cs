@@ -3,8 +3,8 @@ using System.Net;
 
 namespace Meshwork.EndToEnd.Tests.Infrastructure;
 
-/// <summary>One captured TCP segment with a payload.</summary>
-public sealed record TcpSegment(IPEndPoint Source, IPEndPoint Destination, byte[] Payload);
+/// <summary>One captured TCP segment: with a payload, or the opening SYN of a connection (<see cref="Opens"/>).</summary>
+public sealed record TcpSegment(IPEndPoint Source, IPEndPoint Destination, byte[] Payload, bool Opens = false);
 
 /// <summary>
 /// Reads the TCP segments of IPv4 over Ethernet out of a classic pcap file as tcpdump -w writes it (the pcap file format,
@@ -47,9 +47,12 @@ public static class PcapFile
         if (total < ipHeader + 20) return null;
         var tcp = ip[ipHeader..total];
         var tcpHeader = (tcp[12] >> 4) * 4;
-        if (tcpHeader < 20 || tcpHeader > tcp.Length || tcpHeader == tcp.Length) return null;
+        if (tcpHeader < 20 || tcpHeader > tcp.Length) return null;
+        // RFC 9293 §3.1: SYN is bit 1 and ACK bit 4 of the flags byte; a SYN without ACK is a connection's first segment.
+        var opens = (tcp[13] & 0x12) == 0x02;
+        if (tcpHeader == tcp.Length && !opens) return null;
         var source = new IPEndPoint(new IPAddress(ip.Slice(12, 4)), BinaryPrimitives.ReadUInt16BigEndian(tcp));
         var destination = new IPEndPoint(new IPAddress(ip.Slice(16, 4)), BinaryPrimitives.ReadUInt16BigEndian(tcp[2..]));
-        return new TcpSegment(source, destination, tcp[tcpHeader..].ToArray());
+        return new TcpSegment(source, destination, tcp[tcpHeader..].ToArray(), opens);
     }
 }

@@ -25,9 +25,12 @@ public sealed class PodPacketCapture : IAsyncDisposable
     /// <summary>Starts tcpdump with <paramref name="filter"/> (pcap-filter(7)) in the namespace of <paramref name="podPid"/>; returns once it listens.</summary>
     public static async Task<PodPacketCapture> StartAsync(int podPid, string filter, string file)
     {
+        // The pod's named namespace, never the pid's namespace directly: should the pid have left its pod (or never
+        // entered it), tcpdump would listen on the machine's own eth0.
+        var pod = await PodNamespaceOfAsync(podPid);
         var info = new ProcessStartInfo("nsenter") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
         // -U writes each packet as it comes; -Z root keeps tcpdump from switching to a user that cannot write the file.
-        foreach (var arg in (string[])[$"--target={podPid.ToString(CultureInfo.InvariantCulture)}", "--net", "--", "tcpdump", "-i", "eth0", "-U", "-n", "-Z", "root", "-w", file, filter])
+        foreach (var arg in (string[])[$"--net=/run/netns/{pod}", "--", "tcpdump", "-i", "eth0", "-U", "-n", "-Z", "root", "-w", file, filter])
             info.ArgumentList.Add(arg);
         var process = Process.Start(info)!;
         var capture = new PodPacketCapture(process, file);
@@ -41,6 +44,20 @@ public sealed class PodPacketCapture : IAsyncDisposable
             throw new InvalidOperationException($"tcpdump did not start listening in the pod of pid {podPid}: {capture.Stderr}");
         }
         return capture;
+    }
+
+    /// <summary>The name under /run/netns of the pod network namespace (mw-*) that <paramref name="pid"/> is in (ip-netns(8) identify).</summary>
+    private static async Task<string> PodNamespaceOfAsync(int pid)
+    {
+        var info = new ProcessStartInfo("ip") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var arg in (string[])["netns", "identify", pid.ToString(CultureInfo.InvariantCulture)]) info.ArgumentList.Add(arg);
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        var names = (await stdout).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return names.SingleOrDefault(n => n.StartsWith("mw-", StringComparison.Ordinal))
+            ?? throw new InvalidOperationException($"pid {pid} is not in a pod's network namespace (ip netns identify: '{string.Join(' ', names)}' {await stderr})");
     }
 
     public string Stderr { get { lock (_stderr) return _stderr.ToString(); } }

@@ -135,7 +135,8 @@ public sealed class PodNetworkTcpClientTests(PostgresPodNetworkMesh mesh) : ICla
         var server = mesh.Pods(PostgresPodNetworkMesh.Namespace).Single(p => p.Deployment == "postgres");
         var client = mesh.Pods(PostgresPodNetworkMesh.Namespace).Single(p => p.Deployment == "client");
         var pid = server.Containers.Single(c => c.Name == "postgres").Pid!.Value;
-        await using var capture = await PodPacketCapture.StartAsync(pid, $"tcp and host {client.PodIp}", Path.Combine(mesh.StatePath, "db.pcap"));
+        // Everything on the server pod's wire: the streams are told apart by their opening SYNs below.
+        await using var capture = await PodPacketCapture.StartAsync(pid, $"tcp and host {server.PodIp}", Path.Combine(mesh.StatePath, "db.pcap"));
 
         CommandResult psql = null!, nc = null!;
         // The client's sidecar learns the Services from its first snapshot: the first tries may come before it.
@@ -152,10 +153,15 @@ public sealed class PodNetworkTcpClientTests(PostgresPodNetworkMesh mesh) : ICla
             }, TimeSpan.FromSeconds(120), () => Task.FromResult($"nc: {nc}\n{mesh.Logs()}"));
 
         var segments = await capture.StopAsync();
-        // Every stream the client pod opened towards the server pod, whatever port the mesh carried it on.
-        var streams = segments.Where(s => s.Source.Address.ToString() == client.PodIp)
+        // Every stream opened towards the server pod during the test, whatever port the mesh carried it on: the client's,
+        // and readiness probes (which carry no bytes). The server sidecar's own streams to the control plane open outwards.
+        var opened = segments.Where(s => s.Opens && s.Destination.Address.ToString() == server.PodIp)
+            .Select(s => (s.Source, s.Destination)).ToHashSet();
+        var streams = segments.Where(s => s.Payload.Length > 0 && opened.Contains((s.Source, s.Destination)))
             .GroupBy(s => (s.Destination.Port, s.Source.Port)).ToList();
-        Assert.True(streams.Count > 0, $"no connection from the client pod to {server.PodIp} was seen on the wire: {capture.Stderr}");
+        var seen = string.Join(", ", segments.Select(s => $"{s.Source}>{s.Destination}{(s.Opens ? " SYN" : "")}").Distinct().Take(40));
+        Assert.True(streams.Count > 0,
+            $"no stream towards the server pod {server.PodIp} (client pod {client.PodIp}) carried bytes on its wire; seen: {seen}; {capture.Stderr}");
         // RFC 8446 §5.1: every stream opens with a TLS record, a handshake (22) of version 3.x.
         Assert.All(streams, stream => Assert.True(
             stream.First().Payload is [22, 3, ..],

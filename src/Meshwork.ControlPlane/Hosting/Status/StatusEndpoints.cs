@@ -51,8 +51,11 @@ public static class StatusEndpoints
             return new ControlPlaneStatus(self.Id, store.Reachable, store, [me with { Leader = heartbeat?.IsLeader ?? true }]);
         }
         var rows = await heartbeat.Replicas.ListAsync(3 * ReplicaHeartbeat.Interval, cancellationToken).ConfigureAwait(false);
+        // The lease is exclusive: while this replica holds it, a leader flag in another row is what that replica wrote
+        // before it lost the lease (or died), and it would show two leaders until its heartbeat lapsed.
+        var selfLeads = heartbeat.IsLeader;
         var replicas = rows.Select(r => new ReplicaStatus(r.Id, r.Url, r.Host, r.Pid, r.StartedAt, Math.Round(r.HeartbeatAge.TotalSeconds, 1),
-            r.Id == self.Id ? proxies : r.ConnectedProxies, r.Id == self.Id ? heartbeat.IsLeader : r.Leader, r.Id == self.Id)).ToList();
+            r.Id == self.Id ? proxies : r.ConnectedProxies, r.Id == self.Id ? selfLeads : r.Leader && !selfLeads, r.Id == self.Id)).ToList();
         if (replicas.All(r => !r.Self)) replicas.Insert(0, me with { Leader = heartbeat.IsLeader });
         return new ControlPlaneStatus(self.Id, true, store, [.. replicas]);
     }
