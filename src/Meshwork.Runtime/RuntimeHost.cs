@@ -150,7 +150,7 @@ public sealed class RuntimeHost
         }
         List<PodWorker> orphans;
         lock (_gate) orphans = [.. _pods.Where(p => !wanted.Contains((p.Plan.Namespace, p.Plan.Deployment)))];
-        foreach (var orphan in orphans) StopPod(orphan);
+        foreach (var orphan in orphans) StopPod(orphan, drain: true);
         await PublishAsync(cancellationToken).ConfigureAwait(false);
         await FollowServicesAsync(cancellationToken).ConfigureAwait(false);
         WriteInfo(observedAt, progress.ToImmutable());
@@ -208,7 +208,7 @@ public sealed class RuntimeHost
         {
             foreach (var extra in current.OrderBy(p => p.Ready).ThenByDescending(p => p.CreatedAt).Take(current.Count - replicas).ToList())
             {
-                StopPod(extra);
+                StopPod(extra, drain: true);
                 current.Remove(extra);
             }
         }
@@ -218,7 +218,7 @@ public sealed class RuntimeHost
         if (old.Count > 0 && (ready >= replicas || error is not null))
         {
             foreach (var group in old.GroupBy(p => p.Plan.TemplateHash)) _events.Scaled(ns, name, group.Key, group.Count(), 0);
-            foreach (var pod in old) StopPod(pod);
+            foreach (var pod in old) StopPod(pod, drain: true);
             old.Clear();
         }
         return new DeploymentProgress { Namespace = ns, Name = name, Replicas = replicas, Ready = ready, Old = old.Count, Error = error };
@@ -277,30 +277,29 @@ public sealed class RuntimeHost
         Wake();
     }
 
-    private void StopPod(PodWorker worker)
+    /// <summary>
+    /// Stops a pod. <paramref name="drain"/> (a pod replaced, scaled down or orphaned while the mesh keeps running): the
+    /// Pod leaves the config API first, so the proxies' snapshots drop its endpoint, and its containers stop
+    /// <see cref="RuntimeOptions.DrainDuration"/> later, when no proxy routes a new request to it any more.
+    /// </summary>
+    private void StopPod(PodWorker worker, bool drain)
     {
         lock (_gate)
         {
             if (!_pods.Remove(worker)) return;
             _dirty.Remove(worker);
         }
-        _options.Log($"runtime: stopping pod {worker.Plan.Namespace}/{worker.Plan.Name}");
+        _options.Log($"runtime: stopping pod {worker.Plan.Namespace}/{worker.Plan.Name}" + (drain ? $" (draining for {_options.DrainDuration.TotalSeconds:0.#} s)" : ""));
         var task = Task.Run(async () =>
         {
+            var deleted = false;
+            if (drain)
+            {
+                deleted = await DeletePodResourceAsync(worker).ConfigureAwait(false);
+                await Task.Delay(_options.DrainDuration).ConfigureAwait(false);
+            }
             await worker.DisposeAsync().ConfigureAwait(false);
-            await _apiWrites.WaitAsync().ConfigureAwait(false);
-            try
-            {
-                await _api.DeleteAsync("Pod", worker.Plan.Namespace, worker.Plan.Name).ConfigureAwait(false);
-            }
-            catch (Exception e)
-            {
-                _options.Log($"runtime: could not delete pod {worker.Plan.Namespace}/{worker.Plan.Name}: {e.Message}");
-            }
-            finally
-            {
-                _apiWrites.Release();
-            }
+            if (!deleted) await DeletePodResourceAsync(worker).ConfigureAwait(false);
             RuntimeLeftovers.TryDeleteDirectory(worker.Plan.Directory);
             PodIsolation? isolation;
             lock (_gate)
@@ -321,6 +320,25 @@ public sealed class RuntimeHost
         {
             _stopping.RemoveAll(t => t.IsCompleted);
             _stopping.Add(task);
+        }
+    }
+
+    private async Task<bool> DeletePodResourceAsync(PodWorker worker)
+    {
+        await _apiWrites.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            await _api.DeleteAsync("Pod", worker.Plan.Namespace, worker.Plan.Name).ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception e)
+        {
+            _options.Log($"runtime: could not delete pod {worker.Plan.Namespace}/{worker.Plan.Name}: {e.Message}");
+            return false;
+        }
+        finally
+        {
+            _apiWrites.Release();
         }
     }
 
@@ -382,7 +400,7 @@ public sealed class RuntimeHost
     {
         List<PodWorker> pods;
         lock (_gate) pods = [.. _pods];
-        foreach (var pod in pods) StopPod(pod);
+        foreach (var pod in pods) StopPod(pod, drain: false);
         Task[] stopping;
         lock (_gate) stopping = [.. _stopping];
         await Task.WhenAll(stopping).ConfigureAwait(false);

@@ -14,6 +14,12 @@ public sealed record RuntimeOptions
     /// <summary>Create the istio-ingressgateway (Deployment and LoadBalancer Service in istio-system) when absent.</summary>
     public bool IngressGateway { get; init; }
     public TimeSpan ResyncInterval { get; init; } = TimeSpan.FromSeconds(1);
+    /// <summary>
+    /// How long a replaced or scaled-down pod keeps running once it has left the config API, so that every
+    /// proxy has stopped routing to it before it stops: Istio's terminationDrainDuration (5 s), the time a
+    /// Kubernetes endpoint removal takes to reach the sidecars before the pod's containers get SIGTERM.
+    /// </summary>
+    public TimeSpan DrainDuration { get; init; } = TimeSpan.FromSeconds(5);
     /// <summary>The pod network mode; null: <see cref="PodNetworkModes.FromEnvironment"/>.</summary>
     public PodNetworkMode? PodNetwork { get; init; }
     public Action<string> Log { get; init; } = line => Console.Error.WriteLine(line);
