@@ -64,8 +64,9 @@ public static class DashboardEndpoints
         });
         app.MapGet(Root, (HttpContext c, DashboardSessions sessions) => Refuse(c, sessions) ?? Asset(c, "index.html"));
         app.MapGet($"{Root}assets/{{name}}", (HttpContext c, DashboardSessions sessions, string name) => Refuse(c, sessions) ?? Asset(c, name));
-        app.MapGet($"{Root}api/graph", async (HttpContext c, DashboardSessions sessions, TrafficRing ring, PrometheusQuery prometheus, TimeProvider time) =>
-            Refuse(c, sessions) ?? await ObservabilityServices.GraphAsync(c, ring, prometheus, time).ConfigureAwait(false));
+        app.MapGet($"{Root}api/graph", async (HttpContext c, DashboardSessions sessions, TrafficRing ring, PrometheusQuery prometheus,
+            Registry.ProxyRegistry registry, TimeProvider time) =>
+            Refuse(c, sessions) ?? await ObservabilityServices.GraphAsync(c, ring, prometheus, registry, time).ConfigureAwait(false));
         app.MapGet($"{Root}api/workload", (HttpContext c, DashboardSessions sessions, IMeshStateSource mesh, Ca.IssuedCertificates issued) =>
             Refuse(c, sessions) ?? Workload(c, mesh, issued));
         return app;

@@ -34,8 +34,8 @@ public static class ObservabilityServices
         ArgumentNullException.ThrowIfNull(app);
         app.MapGet(PrometheusTargets.Path, (HttpContext c, ProxyRegistry registry) =>
             AdminGate.Refuse(c) ?? Results.Bytes(PrometheusTargets.Write(registry.Connected), "application/json"));
-        app.MapGet(TrafficGraph.Path, async (HttpContext c, TrafficRing ring, PrometheusQuery prometheus, TimeProvider time) =>
-            AdminGate.Refuse(c) ?? await GraphAsync(c, ring, prometheus, time).ConfigureAwait(false));
+        app.MapGet(TrafficGraph.Path, async (HttpContext c, TrafficRing ring, PrometheusQuery prometheus, ProxyRegistry registry, TimeProvider time) =>
+            AdminGate.Refuse(c) ?? await GraphAsync(c, ring, prometheus, registry, time).ConfigureAwait(false));
         return app;
     }
 
@@ -43,7 +43,7 @@ public static class ObservabilityServices
     /// The graph for ?window= and ?namespace=, for whoever the caller's gate let through: from
     /// Prometheus when the addon runs and answers, else from the control plane's own samples.
     /// </summary>
-    internal static async Task<IResult> GraphAsync(HttpContext context, TrafficRing ring, PrometheusQuery prometheus, TimeProvider time)
+    internal static async Task<IResult> GraphAsync(HttpContext context, TrafficRing ring, PrometheusQuery prometheus, ProxyRegistry registry, TimeProvider time)
     {
         if (!TryParseWindow(context.Request.Query["window"].ToString(), out var window))
         {
@@ -52,11 +52,26 @@ public static class ObservabilityServices
         }
         var ns = context.Request.Query["namespace"].ToString() is { Length: > 0 } given ? given : null;
         var now = time.GetUtcNow();
+        var hasSidecar = SidecarsReporting(registry);
         var graph = await prometheus.IncreaseAsync(window, context.RequestAborted).ConfigureAwait(false) is { } counted
             ? TrafficGraph.Of(counted, now - window, now, ns, TrafficGraph.FromPrometheus,
-                await prometheus.RefusedIncreaseAsync(window, context.RequestAborted).ConfigureAwait(false))
-            : TrafficGraph.Over(ring.Window(now - window), ns) ?? new TrafficGraph(now - window, now, [], [], TrafficGraph.FromProxies);
+                await prometheus.RefusedIncreaseAsync(window, context.RequestAborted).ConfigureAwait(false), hasSidecar)
+            : TrafficGraph.Over(ring.Window(now - window), ns, hasSidecar) ?? new TrafficGraph(now - window, now, [], [], TrafficGraph.FromProxies);
         return Results.Json(graph, TrafficGraphJson.Default.TrafficGraph);
+    }
+
+    /// <summary>
+    /// (namespace, workload) → whether a connected sidecar reports that workload's inbound requests. Not the Deployment's
+    /// injection setting: a pod started before its namespace was labelled runs without a sidecar, as seed 001's
+    /// web-frontend does, and only the proxies that call it can say what it answered.
+    /// </summary>
+    private static Func<string, string, bool> SidecarsReporting(ProxyRegistry registry)
+    {
+        var reporting = registry.Connected
+            .Where(p => p.Registration.Role == ProxyProtocol.Snapshots.ProxyRole.Sidecar)
+            .Select(p => (p.Registration.Namespace, p.Registration.Workload ?? p.Registration.Pod))
+            .ToHashSet();
+        return (@namespace, workload) => reporting.Contains((@namespace, workload));
     }
 
     /// <summary>"10m", "1h", "90s" or bare seconds, from one minute to <see cref="Retention"/>; empty means 10 minutes.</summary>

@@ -9,7 +9,7 @@ namespace Meshwork.ControlPlane.Observability;
 /// <summary>
 /// The graph's counts from Prometheus when the addon runs: found as Istio's addon is, through the
 /// Service istio-system/prometheus and a running pod it selects, and asked for the increase of
-/// istio_requests_total over the window. Any failure (no such service, no answer in time, an answer
+/// istio_requests_total over the window, by reporter. Any failure (no such service, no answer in time, an answer
 /// that does not parse) yields null, and the graph falls back to the control plane's own samples.
 /// </summary>
 public sealed class PrometheusQuery(IMeshStateSource mesh)
@@ -17,7 +17,7 @@ public sealed class PrometheusQuery(IMeshStateSource mesh)
     private static readonly TimeSpan QueryTimeout = TimeSpan.FromSeconds(3);
     private const int MaxBodyBytes = 16 * 1024 * 1024;
     private static readonly string[] ByLabels =
-        ["source_workload", "source_workload_namespace", "destination_workload", "destination_workload_namespace",
+        ["reporter", "source_workload", "source_workload_namespace", "destination_workload", "destination_workload_namespace",
          "destination_service", "connection_security_policy", "response_code"];
     private static readonly string[] RefusedByLabels = ["source_address", "destination_workload", "destination_workload_namespace", "reason"];
 
@@ -38,9 +38,9 @@ public sealed class PrometheusQuery(IMeshStateSource mesh)
         return pod is null ? null : new Uri($"http://{new IPEndPoint(IPAddress.Parse(pod.Status.PodIP!), port.TargetPort?.Number ?? port.Port)}");
     }
 
-    /// <summary>The requests per edge over <paramref name="window"/> ending now, or null when Prometheus cannot say.</summary>
+    /// <summary>The requests per edge over <paramref name="window"/> ending now, both reporters, or null when Prometheus cannot say.</summary>
     public Task<IReadOnlyDictionary<EdgeKey, EdgeCounters>?> IncreaseAsync(TimeSpan window, CancellationToken cancellationToken) =>
-        AskAsync($"sum by ({string.Join(',', ByLabels)}) (increase(istio_requests_total{{reporter=\"destination\"}}[{Range(window)}]))", Read, cancellationToken);
+        AskAsync($"sum by ({string.Join(',', ByLabels)}) (increase(istio_requests_total[{Range(window)}]))", Read, cancellationToken);
 
     /// <summary>The connections each destination refused before HTTP over <paramref name="window"/>, or null when Prometheus cannot say.</summary>
     public Task<IReadOnlyDictionary<RefusedKey, double>?> RefusedIncreaseAsync(TimeSpan window, CancellationToken cancellationToken) =>
@@ -71,10 +71,8 @@ public sealed class PrometheusQuery(IMeshStateSource mesh)
         var edges = new Dictionary<EdgeKey, EdgeCounters>();
         foreach (var (label, value) in rows)
         {
-            var key = new EdgeKey(label("source_workload"), label("source_workload_namespace"), label("destination_workload"),
-                label("destination_workload_namespace"), label("destination_service"), label("connection_security_policy"));
-            var error = label("response_code").StartsWith('5');
-            edges[key] = edges.GetValueOrDefault(key) + new EdgeCounters(value, error ? value : 0);
+            var reporter = label("reporter");
+            if (reporter is "destination" or "source") RequestCounters.Add(edges, label, value, reporter == "source");
         }
         return edges;
     }

@@ -8,7 +8,14 @@ namespace Meshwork.ControlPlane.Observability;
 /// </summary>
 public readonly record struct EdgeKey(
     string SourceWorkload, string SourceNamespace, string DestinationWorkload, string DestinationNamespace,
-    string DestinationService, string SecurityPolicy);
+    string DestinationService, string SecurityPolicy)
+{
+    /// <summary>
+    /// Reported by the caller's proxy (reporter="source") rather than the destination's. The graph uses such an edge only
+    /// where the destination has no sidecar to report it; its security policy is "unknown", so it never gets a padlock.
+    /// </summary>
+    public bool BySource { get; init; }
+}
 
 /// <summary>Requests and server errors (5xx) counted on an edge since the reporting proxy started.</summary>
 public readonly record struct EdgeCounters(double Requests, double Errors)
@@ -17,28 +24,36 @@ public readonly record struct EdgeCounters(double Requests, double Errors)
 }
 
 /// <summary>
-/// Reads the istio_requests_total lines of one proxy's Prometheus exposition into edge counters.
-/// Strict where it matters: a line it cannot read is skipped, never half-used.
+/// Reads the istio_requests_total lines of one proxy's Prometheus exposition into edge counters, both reporters
+/// (source-reported edges marked <see cref="EdgeKey.BySource"/>). Strict where it matters: a line it cannot read is
+/// skipped, never half-used.
 /// </summary>
 public static class RequestCounters
 {
     public static IReadOnlyDictionary<EdgeKey, EdgeCounters> Parse(string exposition)
     {
         var edges = new Dictionary<EdgeKey, EdgeCounters>();
-        foreach (var (labels, value) in Series(exposition, "istio_requests_total"))
+        foreach (var reporter in (ReadOnlySpan<string>)["destination", "source"])
         {
-            var key = new EdgeKey(
-                labels.GetValueOrDefault("source_workload", "unknown"), labels.GetValueOrDefault("source_workload_namespace", "unknown"),
-                labels.GetValueOrDefault("destination_workload", "unknown"), labels.GetValueOrDefault("destination_workload_namespace", "unknown"),
-                labels.GetValueOrDefault("destination_service", "unknown"), labels.GetValueOrDefault("connection_security_policy", "unknown"));
-            var error = labels.GetValueOrDefault("response_code", "").StartsWith('5');
-            edges[key] = edges.GetValueOrDefault(key) + new EdgeCounters(value, error ? value : 0);
+            foreach (var (labels, value) in Series(exposition, "istio_requests_total", reporter))
+            {
+                Add(edges, name => labels.GetValueOrDefault(name, "unknown"), value, reporter == "source");
+            }
         }
         return edges;
     }
 
-    /// <summary>The reporter="destination" lines of <paramref name="metric"/>: labels and value, lines that do not read skipped.</summary>
-    internal static IEnumerable<(Dictionary<string, string> Labels, double Value)> Series(string exposition, string metric)
+    /// <summary>Adds one series, read through <paramref name="label"/> ("unknown" when absent), to <paramref name="edges"/>; a 5xx is an error.</summary>
+    internal static void Add(Dictionary<EdgeKey, EdgeCounters> edges, Func<string, string> label, double value, bool bySource)
+    {
+        var key = new EdgeKey(label("source_workload"), label("source_workload_namespace"), label("destination_workload"),
+            label("destination_workload_namespace"), label("destination_service"), label("connection_security_policy")) { BySource = bySource };
+        var error = label("response_code").StartsWith('5');
+        edges[key] = edges.GetValueOrDefault(key) + new EdgeCounters(value, error ? value : 0);
+    }
+
+    /// <summary>The lines of <paramref name="metric"/> from <paramref name="reporter"/>: labels and value, lines that do not read skipped.</summary>
+    internal static IEnumerable<(Dictionary<string, string> Labels, double Value)> Series(string exposition, string metric, string reporter = "destination")
     {
         ArgumentNullException.ThrowIfNull(exposition);
         var prefix = metric + "{";
@@ -49,7 +64,7 @@ public static class RequestCounters
             if (close < prefix.Length
                 || !double.TryParse(line.AsSpan(close + 1).Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var value)
                 || TryReadLabels(line.AsSpan(prefix.Length, close - prefix.Length)) is not { } labels
-                || labels.GetValueOrDefault("reporter") != "destination")
+                || labels.GetValueOrDefault("reporter") != reporter)
             {
                 continue;
             }

@@ -38,13 +38,13 @@ public sealed record TrafficGraph(DateTimeOffset From, DateTimeOffset To, Immuta
     /// The graph of what the destinations counted over <paramref name="window"/> (samples, oldest first), as
     /// <see cref="Over(TrafficWindow?, string?)"/> reads the same samples from a ring.
     /// </summary>
-    public static TrafficGraph? Over(IReadOnlyList<TrafficSample> window, string? @namespace)
+    public static TrafficGraph? Over(IReadOnlyList<TrafficSample> window, string? @namespace, Func<string, string, bool>? hasSidecar = null)
     {
         ArgumentNullException.ThrowIfNull(window);
         if (window.Count == 0) return null;
         var ring = new TrafficRing(window.Count);
         foreach (var sample in window) ring.Add(sample);
-        return Over(ring.Window(DateTimeOffset.MinValue), @namespace);
+        return Over(ring.Window(DateTimeOffset.MinValue), @namespace, hasSidecar);
     }
 
     /// <summary>
@@ -54,15 +54,16 @@ public sealed record TrafficGraph(DateTimeOffset From, DateTimeOffset To, Immuta
     /// the last one, as Prometheus's rate() measures a series; a counter lower than before means the
     /// proxy restarted, so its whole value is new traffic. <paramref name="namespace"/> keeps edges
     /// with either end in it (null: all). Null when the window holds fewer than two samples.
+    /// <paramref name="hasSidecar"/> is as for <see cref="Of"/>.
     /// </summary>
-    public static TrafficGraph? Over(TrafficWindow? window, string? @namespace)
+    public static TrafficGraph? Over(TrafficWindow? window, string? @namespace, Func<string, string, bool>? hasSidecar = null)
     {
         if (window is null || window.Samples < 2) return null;
         var deltas = Increase(window.Requests, static (now, then) =>
             now.Requests >= then.Requests ? new EdgeCounters(now.Requests - then.Requests, Math.Max(0, now.Errors - then.Errors)) : now,
             static (a, b) => a + b, static d => d.Requests > 0);
         var refused = Increase(window.Refused, static (now, then) => now >= then ? now - then : now, static (a, b) => a + b, static d => d > 0);
-        return Of(deltas, window.From, window.To, @namespace, FromProxies, refused);
+        return Of(deltas, window.From, window.To, @namespace, FromProxies, refused, hasSidecar);
     }
 
     /// <summary>
@@ -93,9 +94,13 @@ public sealed record TrafficGraph(DateTimeOffset From, DateTimeOffset To, Immuta
     /// <remarks>
     /// <paramref name="refused"/>, the connections each destination refused before HTTP, become refused edges from
     /// <see cref="UnknownNode"/> straight to the workload (no service: nothing was routed), one per source address and reason.
+    /// <paramref name="hasSidecar"/> (namespace, workload) says whether a workload's own sidecar reports its inbound
+    /// requests. Edges the callers reported (<see cref="EdgeKey.BySource"/>) are drawn only into workloads without one,
+    /// as Kiali draws them from the caller's telemetry: elsewhere the destination's count is the edge, and the caller's
+    /// would count it twice. Null: no caller-reported edge is drawn.
     /// </remarks>
     public static TrafficGraph Of(IReadOnlyDictionary<EdgeKey, EdgeCounters> deltas, DateTimeOffset from, DateTimeOffset to, string? @namespace, string source,
-        IReadOnlyDictionary<RefusedKey, double>? refused = null)
+        IReadOnlyDictionary<RefusedKey, double>? refused = null, Func<string, string, bool>? hasSidecar = null)
     {
         ArgumentNullException.ThrowIfNull(deltas);
         var seconds = Math.Max(1, (to - from).TotalSeconds);
@@ -104,14 +109,18 @@ public sealed record TrafficGraph(DateTimeOffset From, DateTimeOffset To, Immuta
         foreach (var (key, delta) in deltas)
         {
             if (delta.Requests <= 0) continue;
+            if (key.BySource && (hasSidecar is null || hasSidecar(key.DestinationNamespace, key.DestinationWorkload))) continue;
             if (@namespace is not null && key.SourceNamespace != @namespace && key.DestinationNamespace != @namespace) continue;
             var caller = key.SourceWorkload == "unknown"
                 ? Add(nodes, new GraphNode(UnknownNode, "unknown", UnknownNode, ""))
                 : Add(nodes, new GraphNode($"workload:{key.SourceNamespace}/{key.SourceWorkload}", "workload", key.SourceWorkload, key.SourceNamespace));
             var service = Add(nodes, new GraphNode($"service:{key.DestinationService}", "service", ServiceName(key.DestinationService), key.DestinationNamespace));
-            var destination = Add(nodes, new GraphNode($"workload:{key.DestinationNamespace}/{key.DestinationWorkload}", "workload", key.DestinationWorkload, key.DestinationNamespace));
             var mtls = key.SecurityPolicy == "mutual_tls" ? delta.Requests : 0;
-            foreach (var hop in new[] { (caller, service), (service, destination) })
+            // A caller that could not name the workload behind the service (no endpoint metadata) draws its edge to the service only.
+            var hops = key.BySource && key.DestinationWorkload == "unknown"
+                ? new[] { (caller, service) }
+                : [(caller, service), (service, Add(nodes, new GraphNode($"workload:{key.DestinationNamespace}/{key.DestinationWorkload}", "workload", key.DestinationWorkload, key.DestinationNamespace)))];
+            foreach (var hop in hops)
             {
                 var sum = traffic.GetValueOrDefault(hop);
                 traffic[hop] = (sum.Requests + delta.Requests, sum.Errors + delta.Errors, sum.Mtls + mtls);

@@ -6,19 +6,21 @@ namespace Meshwork.ControlPlane.Tests.Observability;
 /// <summary>Prometheus's instant-vector answer read as edge counts.</summary>
 public sealed class PrometheusQueryTests
 {
-    private static string Series(string source, string csp, string code, string value) =>
-        $$"""{"metric":{"source_workload":"{{source}}","source_workload_namespace":"foo","destination_workload":"httpbin","destination_workload_namespace":"foo","destination_service":"httpbin.foo.svc.cluster.local","connection_security_policy":"{{csp}}","response_code":"{{code}}"},"value":[1700000000.1,"{{value}}"]}""";
+    private static string Series(string source, string csp, string code, string value, string reporter = "destination") =>
+        $$"""{"metric":{"reporter":"{{reporter}}","source_workload":"{{source}}","source_workload_namespace":"foo","destination_workload":"httpbin","destination_workload_namespace":"foo","destination_service":"httpbin.foo.svc.cluster.local","connection_security_policy":"{{csp}}","response_code":"{{code}}"},"value":[1700000000.1,"{{value}}"]}""";
 
     [Fact]
     public void Series_become_edges_with_5xx_as_errors_and_idle_series_left_out()
     {
         var answer = """{"status":"success","data":{"resultType":"vector","result":["""
-            + string.Join(',', Series("sleep", "mutual_tls", "200", "12"), Series("sleep", "mutual_tls", "503", "3"), Series("unknown", "none", "200", "0"))
+            + string.Join(',', Series("sleep", "mutual_tls", "200", "12"), Series("sleep", "mutual_tls", "503", "3"), Series("unknown", "none", "200", "0"),
+                Series("sleep", "unknown", "502", "4", reporter: "source"))
             + "]}}";
         using var document = JsonDocument.Parse(answer);
-        var (key, counters) = Assert.Single(PrometheusQuery.Read(document.RootElement)!);
-        Assert.Equal(new EdgeKey("sleep", "foo", "httpbin", "foo", "httpbin.foo.svc.cluster.local", "mutual_tls"), key);
-        Assert.Equal(new EdgeCounters(15, 3), counters);
+        var edges = PrometheusQuery.Read(document.RootElement)!;
+        Assert.Equal(2, edges.Count);
+        Assert.Equal(new EdgeCounters(15, 3), edges[new EdgeKey("sleep", "foo", "httpbin", "foo", "httpbin.foo.svc.cluster.local", "mutual_tls")]);
+        Assert.Equal(new EdgeCounters(4, 4), edges[new EdgeKey("sleep", "foo", "httpbin", "foo", "httpbin.foo.svc.cluster.local", "unknown") { BySource = true }]);
     }
 
     [Fact]

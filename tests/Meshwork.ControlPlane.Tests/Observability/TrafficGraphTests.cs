@@ -18,18 +18,37 @@ public sealed class TrafficGraphTests
         proxies.ToImmutableDictionary(p => p.Proxy, p => RequestCounters.Parse(p.Exposition)));
 
     [Fact]
-    public void Only_destination_series_count_and_5xx_are_errors()
+    public void Source_series_are_kept_apart_from_destination_series_and_5xx_are_errors()
     {
         var edges = RequestCounters.Parse(
             "# TYPE istio_requests_total counter\n" +
             Series("sleep", "foo", "mutual_tls", 200, 7) +
             Series("sleep", "foo", "mutual_tls", 503, 3) +
             Series("sleep", "foo", "unknown", 200, 100, reporter: "source") +
+            Series("sleep", "foo", "unknown", 200, 1, reporter: "other") +
             "istio_requests_total{reporter=\"destination\",source_workload=\"broken} 5\n" +
             "istio_requests_total{reporter=\"destination\"} not-a-number\n");
-        var (key, counters) = Assert.Single(edges);
-        Assert.Equal(new EdgeKey("sleep", "foo", "httpbin", "foo", "httpbin.foo.svc.cluster.local", "mutual_tls"), key);
-        Assert.Equal(new EdgeCounters(10, 3), counters);
+        Assert.Equal(2, edges.Count);
+        Assert.Equal(new EdgeCounters(10, 3), edges[new EdgeKey("sleep", "foo", "httpbin", "foo", "httpbin.foo.svc.cluster.local", "mutual_tls")]);
+        Assert.Equal(new EdgeCounters(100, 0), edges[new EdgeKey("sleep", "foo", "httpbin", "foo", "httpbin.foo.svc.cluster.local", "unknown") { BySource = true }]);
+    }
+
+    [Fact]
+    public void A_workload_without_a_sidecar_gets_its_edge_and_5xx_from_the_caller_and_a_sidecar_workload_is_not_counted_twice()
+    {
+        TrafficSample[] window = [
+            Sample(0, ("gateway", Series("istio-ingressgateway", "istio-system", "unknown", 200, 10, reporter: "source"))),
+            Sample(10, ("gateway", Series("istio-ingressgateway", "istio-system", "unknown", 200, 14, reporter: "source")
+                + Series("istio-ingressgateway", "istio-system", "unknown", 500, 6, reporter: "source"))),
+        ];
+        var graph = TrafficGraph.Over(window, null, hasSidecar: (_, _) => false)!;
+        var fromGateway = graph.Edges.Single(e => e.Source == "workload:istio-system/istio-ingressgateway");
+        Assert.Equal(("service:httpbin.foo.svc.cluster.local", 1.0, 0.6, false), (fromGateway.Target, fromGateway.RequestsPerSecond, fromGateway.ErrorRatio, fromGateway.Padlock));
+        Assert.Contains(graph.Edges, e => e.Source == "service:httpbin.foo.svc.cluster.local" && e.Target == "workload:foo/httpbin" && e.ErrorRatio == 0.6);
+
+        // httpbin's own sidecar reports these requests as destination: the caller's count is not drawn.
+        Assert.Empty(TrafficGraph.Over(window, null, hasSidecar: (ns, workload) => (ns, workload) == ("foo", "httpbin"))!.Edges);
+        Assert.Empty(TrafficGraph.Over(window, null)!.Edges);
     }
 
     [Fact]

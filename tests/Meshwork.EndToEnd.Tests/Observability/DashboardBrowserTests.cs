@@ -1,7 +1,11 @@
-using System.Text.RegularExpressions;
+using System.Globalization;
+using System.Security.Cryptography.X509Certificates;
 using Meshwork.EndToEnd.Tests.Infrastructure;
 using Meshwork.EndToEnd.Tests.Scenarios;
+using Meshwork.ProxyProtocol.ControlPlaneApi;
 using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+using Mw = Meshwork.EndToEnd.Tests.Infrastructure.Meshwork;
 
 namespace Meshwork.EndToEnd.Tests.Observability;
 
@@ -23,20 +27,20 @@ public sealed class DashboardMesh : MeshFixture
 /// <summary>
 /// Seed 001's proof by looking, in Debian's chromium driven by Playwright: the graph draws a padlock on
 /// the edge whose requests used mutual TLS and none on the legacy client's plaintext edge, which starts
-/// at the unknown node. Screenshots go to screenshots/ beside the test assembly.
+/// at the unknown node; the edge panel names the PeerAuthentication that decided, the workload page shows
+/// the certificate its sidecar holds; after STRICT the legacy edge goes quiet and a refused edge shows the
+/// address the legacy client still knocks from.
 /// </summary>
 [Collection(MeshCollection.Name)]
 public sealed class DashboardBrowserTests(DashboardMesh mesh) : IClassFixture<DashboardMesh>
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(120);
-    private const string Chromium = "/usr/bin/chromium";
+    private static readonly TimeSpan Patience = DashboardBrowser.Patience;
     private const string Httpbin = "http://httpbin.foo:8000/ip";
 
     [Fact]
-    public async Task The_graph_draws_padlocks_on_mutual_TLS_edges_and_none_on_the_legacy_clients_edge_from_unknown()
+    public async Task Padlocks_on_mTLS_edges_the_deciding_PeerAuthentication_the_certificate_and_after_STRICT_the_legacy_client_refused_at_its_address()
     {
         Assert.True(mesh.Up.ExitCode == 0, $"{mesh.Up}\n{mesh.Logs()}");
-        Assert.True(File.Exists(Chromium), $"{Chromium} is missing: apt-get install chromium");
         Assert.Equal("200", (await mesh.CurlUntilAsync("foo", Httpbin, "200", Patience)).Code);
         Assert.Equal("200", (await mesh.CurlUntilAsync("legacy", Httpbin, "200", Patience)).Code);
         for (var i = 0; i < 3; i++)
@@ -45,29 +49,15 @@ public sealed class DashboardBrowserTests(DashboardMesh mesh) : IClassFixture<Da
             Assert.Equal("200", (await mesh.CurlAsync("legacy", Httpbin)).Code);
         }
 
-        var printed = await mesh.MustAsync("dash", "kiali");
-        var link = Regex.Match(printed.Stdout, @"https://\S+/dashboard/login\?code=\S+").Value;
-        Assert.False(string.IsNullOrEmpty(link), printed.Stdout);
-
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = Chromium,
-            Headless = true,
-            Args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-        });
-        // The control plane's certificate chains to this mesh's own root, which the browser does not know.
-        await using var context = await browser.NewContextAsync(new BrowserNewContextOptions { IgnoreHTTPSErrors = true, ViewportSize = new ViewportSize { Width = 1400, Height = 800 } });
-        var page = await context.NewPageAsync();
-        await page.GotoAsync(link);
-        Assert.EndsWith("/dashboard/", page.Url, StringComparison.Ordinal);
+        await using var dashboard = await DashboardBrowser.OpenAsync(mesh);
+        var page = dashboard.Page;
 
         // The control plane needs two scrapes of the proxies; the page refreshes itself.
         var mtls = page.Locator("#edges tbody tr[data-source='workload:foo/sleep']");
         var plaintext = page.Locator("#edges tbody tr[data-source='unknown'][data-refused='false']");
         await mtls.First.WaitForAsync(new LocatorWaitForOptions { Timeout = (float)Patience.TotalMilliseconds });
         await plaintext.First.WaitForAsync(new LocatorWaitForOptions { Timeout = (float)Patience.TotalMilliseconds });
-        await Screenshot(page, "dashboard-mtls-migration.png");
+        await dashboard.ScreenshotAsync("dashboard-mtls-migration.png");
 
         Assert.Equal("true", await mtls.First.GetAttributeAsync("data-padlock"));
         Assert.Contains("🔒", await mtls.First.InnerTextAsync(), StringComparison.Ordinal);
@@ -84,13 +74,122 @@ public sealed class DashboardBrowserTests(DashboardMesh mesh) : IClassFixture<Da
         await page.SelectOptionAsync("#namespace", "foo");
         await page.WaitForFunctionAsync("() => document.querySelectorAll(\"#edges tbody tr[data-source='unknown']\").length > 0",
             null, new PageWaitForFunctionOptions { Timeout = (float)Patience.TotalMilliseconds });
-        await Screenshot(page, "dashboard-mtls-migration-foo.png");
+        await dashboard.ScreenshotAsync("dashboard-mtls-migration-foo.png");
+
+        // Before STRICT, the legacy client's edge panel: plaintext, no client principal, PERMISSIVE by the mesh default.
+        await plaintext.First.ClickAsync();
+        await Expect(Detail(page, "security")).ToHaveTextAsync("plaintext");
+        await Expect(Detail(page, "source-principal")).ToContainTextAsync("unknown");
+        await Expect(Detail(page, "decided-by")).ToContainTextAsync("PERMISSIVE");
+
+        // STRICT in foo: the legacy client is reset before HTTP. Over the last minute its plaintext edge goes
+        // quiet (no new requests) while a refused edge from unknown, with its address, shows it still knocking.
+        await mesh.MustAsync("apply", "-n", "foo", "-f", MeshFixture.Sample("mtls-migration/mtls-ns.yaml"));
+        var refused = await mesh.CurlUntilAsync("legacy", Httpbin, "000", Patience);
+        Assert.Equal(("000", 56), (refused.Code, refused.ExitCode));
+        Assert.Equal("200", (await mesh.CurlAsync("foo", Httpbin)).Code);
+        var legacyAddress = LegacyClientAddress();
+        await page.SelectOptionAsync("#window", "1m");
+        var refusedSelector = $"#edges tbody tr[data-refused='true'][data-address='{legacyAddress}']";
+        var afterStrict = $$"""
+            () => document.querySelectorAll("#edges tbody tr[data-source='unknown'][data-refused='false']").length === 0
+              && document.querySelectorAll("{{refusedSelector}}").length > 0
+              && document.querySelectorAll("#edges tbody tr[data-source='workload:foo/sleep']").length > 0
+            """;
+        // A minute of samples must pass before the plaintext requests leave the window; both clients keep calling.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(240);
+        while (!await page.EvaluateAsync<bool>(afterStrict) && DateTime.UtcNow < deadline)
+        {
+            await mesh.CurlAsync("legacy", Httpbin);
+            await mesh.CurlAsync("foo", Httpbin);
+            await Task.Delay(2000);
+        }
+        await dashboard.ScreenshotAsync("dashboard-mtls-migration-strict.png");
+        Assert.True(await page.EvaluateAsync<bool>(afterStrict), $"legacy client at {legacyAddress}:\n{await page.InnerTextAsync("#edges")}");
+        var refusedRow = page.Locator(refusedSelector).First;
+        Assert.Equal("workload:foo/httpbin", await refusedRow.GetAttributeAsync("data-target"));
+        Assert.Contains("plaintext_on_strict", await refusedRow.InnerTextAsync(), StringComparison.Ordinal);
+        Assert.True(await page.EvaluateAsync<bool>(
+            "address => window.meshworkGraph.edges().some(e => e.data('refused') && e.data('source') === 'unknown' && e.data('label').includes(address))",
+            legacyAddress));
+
+        // The refused edge's panel: who knocked, and the PeerAuthentication that made the port STRICT.
+        await refusedRow.ClickAsync();
+        await Expect(Detail(page, "refused")).ToContainTextAsync($"from {legacyAddress} (plaintext_on_strict)");
+        await Expect(Detail(page, "decided-by")).ToContainTextAsync("STRICT — decided by PeerAuthentication foo/default (namespace-wide)");
+
+        // The mTLS edge's panel: both principals, and the deciding PeerAuthentication for the port it reaches.
+        await page.Locator("#edges tbody tr[data-source='workload:foo/sleep']").First.ClickAsync();
+        await Expect(Detail(page, "security")).ToContainTextAsync("mTLS");
+        await Expect(Detail(page, "source-principal")).ToHaveTextAsync("spiffe://cluster.local/ns/foo/sa/sleep");
+        await Expect(Detail(page, "destination-principal")).ToHaveTextAsync("spiffe://cluster.local/ns/foo/sa/httpbin");
+        await Expect(Detail(page, "port-8080")).ToHaveTextAsync("STRICT — PeerAuthentication foo/default (namespace-wide)");
+        await Expect(Detail(page, "destination-rule")).ToContainTextAsync("auto mTLS");
+        await dashboard.ScreenshotAsync("dashboard-mtls-migration-edge.png");
+
+        // httpbin's workload page, opened by clicking its node in the drawn graph: the certificate its sidecar holds.
+        var held = SidecarLeaf("foo", "httpbin");
+        await ClickNodeUntilAsync(page, "workload:foo/httpbin", "httpbin.foo");
+        await Expect(Detail(page, "spiffe-id")).ToHaveTextAsync("spiffe://cluster.local/ns/foo/sa/httpbin");
+        await Expect(Detail(page, "sidecar")).ToHaveTextAsync("yes");
+        await Expect(Detail(page, "issuer")).ToHaveTextAsync(held.Issuer);
+        await Expect(Detail(page, "expiry")).ToHaveTextAsync(
+            held.NotAfter.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
+        await Expect(Detail(page, "port-8080")).ToHaveTextAsync("STRICT — PeerAuthentication foo/default (namespace-wide)");
+        await dashboard.ScreenshotAsync("dashboard-mtls-migration-workload.png");
     }
 
-    private static async Task Screenshot(IPage page, string name)
+    /// <summary>The value cell of the details panel's row <paramref name="key"/>.</summary>
+    private static ILocator Detail(IPage page, string key) => page.Locator($"#details tr[data-key='{key}'] td").First;
+
+    /// <summary>
+    /// The address the legacy client's connections reach httpbin's sidecar from, as that sidecar records it. In loopback
+    /// mode the client talks through its namespace's network proxy (its http_proxy), which connects from its own
+    /// address; in the pod network mode the client connects itself, from its pod IP.
+    /// </summary>
+    private string LegacyClientAddress()
     {
-        var directory = Path.Combine(AppContext.BaseDirectory, "screenshots");
-        Directory.CreateDirectory(directory);
-        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(directory, name), FullPage = true });
+        var pod = mesh.Pods("legacy").Single(p => p.Deployment == "sleep" && !p.Terminating);
+        if (Mw.PodNetwork != "loopback") return pod.PodIp;
+        var proxy = pod.DefaultContainer?.Environment.GetValueOrDefault("http_proxy");
+        Assert.False(string.IsNullOrEmpty(proxy), "the legacy client has no http_proxy in loopback mode");
+        return new Uri(proxy).Host;
+    }
+
+    /// <summary>The leaf certificate the sidecar of <paramref name="deployment"/> holds in its pod's certificate directory.</summary>
+    private X509Certificate2 SidecarLeaf(string @namespace, string deployment)
+    {
+        var pod = mesh.Pods(@namespace).Single(p => p.Deployment == deployment && !p.Terminating);
+        var directory = pod.Containers.Select(c => c.Environment.GetValueOrDefault(ProxyEnvironment.CertDirectory)).Single(d => d is not null);
+        return X509Certificate2.CreateFromPem(File.ReadAllText(Path.Combine(directory!, "cert-chain.pem")));
+    }
+
+    /// <summary>
+    /// Clicks the node's drawn position until the details panel opens on <paramref name="title"/>: the page redraws the
+    /// graph every few seconds, and a redraw between reading the position and clicking may move the node.
+    /// </summary>
+    private static async Task ClickNodeUntilAsync(IPage page, string id, string title)
+    {
+        var heading = page.Locator("#details h2");
+        var deadline = DateTime.UtcNow + Patience;
+        while (true)
+        {
+            var at = await page.EvaluateAsync<double[]>("""
+                id => {
+                  const node = window.meshworkGraph.getElementById(id);
+                  const box = document.getElementById('graph').getBoundingClientRect();
+                  return [box.left + node.renderedPosition('x'), box.top + node.renderedPosition('y')];
+                }
+                """, id);
+            await page.Mouse.ClickAsync((float)at[0], (float)at[1]);
+            try
+            {
+                await Expect(heading).ToHaveTextAsync(title, new LocatorAssertionsToHaveTextOptions { Timeout = 5000 });
+                return;
+            }
+            catch (PlaywrightException) when (DateTime.UtcNow < deadline)
+            {
+            }
+        }
     }
 }

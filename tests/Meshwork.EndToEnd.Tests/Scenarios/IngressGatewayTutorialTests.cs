@@ -10,41 +10,19 @@ namespace Meshwork.EndToEnd.Tests.Scenarios;
 [Collection(MeshCollection.Name)]
 public sealed class IngressGatewayTutorialTests : IAsyncLifetime
 {
-    private const string CustomersHost = "customers.default.svc.cluster.local";
+    private const string CustomersHost = CustomersScenario.CustomersHost;
     private readonly MeshFixture _mesh = new();
 
     public Task InitializeAsync() => Task.CompletedTask;
 
     public Task DisposeAsync() => _mesh.DisposeAsync();
 
-    private async Task<string> JsonPathUntilAsync(string template)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(90);
-        while (true)
-        {
-            var value = (await _mesh.MustAsync("get", "svc", "-n", "istio-system", "istio-ingressgateway", $"-ojsonpath={template}")).Stdout.Trim();
-            if (value.Length > 0 || DateTime.UtcNow > deadline) return value;
-            await Task.Delay(500);
-        }
-    }
-
     [Fact]
     public async Task The_gateway_serves_the_frontend_and_customers_and_strict_breaks_only_the_frontends_plaintext_call()
     {
-        await _mesh.UpAsync();
-        await _mesh.MustAsync("apply", "-f", MeshFixture.Sample("customers/gateway.yaml"));
-        await _mesh.MustAsync("apply", "-f", MeshFixture.Sample("customers/web-frontend.yaml"));
-        await _mesh.MustAsync("label", "namespace", "default", "istio-injection=enabled");
-        await _mesh.MustAsync("apply", "-f", MeshFixture.Sample("customers/customers-v1.yaml"));
-        await _mesh.MustAsync("rollout", "status", "deployment/istio-ingressgateway", "-n", "istio-system");
-        await _mesh.MustAsync("rollout", "status", "deployment/web-frontend");
-        await _mesh.MustAsync("rollout", "status", "deployment/customers-v1");
-
-        var gatewayIp = await JsonPathUntilAsync("{.status.loadBalancer.ingress[0].ip}");
+        var (gatewayIp, gateway) = await CustomersScenario.StartAsync(_mesh);
         // A loopback address (loopback mode) or the gateway pod's IP (pod network mode).
         Assert.Matches(@"^(127|10)\.\d+\.\d+\.\d+$", gatewayIp);
-        var port = await JsonPathUntilAsync("{.spec.ports[0].port}");
-        var gateway = port == "80" ? $"http://{gatewayIp}/" : $"http://{gatewayIp}:{port}/";
         var services = (await _mesh.MustAsync("get", "svc", "-n", "istio-system")).Stdout;
         Assert.Matches($@"(?m)^istio-ingressgateway\s+LoadBalancer\s+\S+\s+{System.Text.RegularExpressions.Regex.Escape(gatewayIp)}\s", services);
 
