@@ -290,6 +290,7 @@ public sealed class RuntimeHost
             _dirty.Remove(worker);
         }
         _options.Log($"runtime: stopping pod {worker.Plan.Namespace}/{worker.Plan.Name}" + (drain ? $" (draining for {_options.DrainDuration.TotalSeconds:0.#} s)" : ""));
+        if (drain) worker.MarkTerminating();
         var task = Task.Run(async () =>
         {
             var deleted = false;

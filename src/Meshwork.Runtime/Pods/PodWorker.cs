@@ -239,6 +239,16 @@ public sealed class PodWorker : IAsyncDisposable
         File.Move(temporary, path, overwrite: true);
     }
 
+    /// <summary>
+    /// The pod is on its way out (draining before its containers stop): its record says Terminating from now on, so
+    /// `get pods` and `rollout status` count it as old, as Kubernetes does from a pod's deletionTimestamp.
+    /// </summary>
+    public void MarkTerminating()
+    {
+        lock (_gate) _terminating = true;
+        Publish();
+    }
+
     /// <summary>Stops all containers: the app first, then its sidecar, so the app's last calls still go out.</summary>
     public async Task StopAsync()
     {
