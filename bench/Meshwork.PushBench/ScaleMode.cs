@@ -63,19 +63,7 @@ internal static class ScaleMode
         return (snapshots, Stopwatch.GetElapsedTime(started).TotalMilliseconds, RoundStats.Percentile(sizes, 0.5));
     }
 
-    private static ProxyRegistration Registration(int i, int namespaces) => new()
-    {
-        Role = ProxyRole.Sidecar,
-        Namespace = $"ns{i % namespaces}",
-        Pod = $"client-{i}",
-        Workload = "client",
-        ServiceAccount = "client",
-        PodIp = Address(i),
-        Labels = ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal,
-            [new KeyValuePair<string, string>("app", "client"), new("security.istio.io/tlsMode", "istio")]),
-        Ports = [8080],
-        Deltas = true,
-    };
+    private static ProxyRegistration Registration(int i, int namespaces) => BenchMesh.Sidecar($"ns{i % namespaces}", $"client-{i}", "client", Address(i));
 
     private static string Address(int i) => $"127.{1 + i / 62500}.{i / 250 % 250}.{i % 250 + 1}";
 
@@ -86,43 +74,15 @@ internal static class ScaleMode
     private static MeshState Mesh(int proxies, int services, int namespaces, bool strict, int extraPods)
     {
         var resources = new List<Resource>(proxies + 2 * services + extraPods + 1);
-        for (var i = 0; i < proxies; i++) resources.Add(Pod($"ns{i % namespaces}", $"client-{i}", "client", Address(i)));
+        for (var i = 0; i < proxies; i++) resources.Add(BenchMesh.Pod($"ns{i % namespaces}", $"client-{i}", "client", Address(i)));
         for (var s = 0; s < services; s++)
         {
             var ns = $"ns{s % namespaces}";
-            resources.Add(new Service
-            {
-                ApiVersion = "v1",
-                Metadata = new ObjectMeta { Name = $"svc-{s}", Namespace = ns },
-                Spec = new ServiceSpec
-                {
-                    Selector = new LabelSelector(ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal, [new KeyValuePair<string, string>("app", $"svc-{s}")])),
-                    Ports = [new ServicePort { Name = "http", Port = 80, TargetPort = IntOrString.Of(8080) }],
-                },
-            });
-            resources.Add(Pod(ns, $"svc-{s}-0", $"svc-{s}", Address(proxies + s)));
+            resources.Add(BenchMesh.Service(ns, $"svc-{s}", $"svc-{s}", 80));
+            resources.Add(BenchMesh.Pod(ns, $"svc-{s}-0", $"svc-{s}", Address(proxies + s)));
         }
-        for (var e = 0; e < extraPods; e++) resources.Add(Pod("ns0", $"svc-0-extra-{e}", "svc-0", Address(proxies + services + e)));
-        resources.Add(new PeerAuthentication
-        {
-            ApiVersion = "security.istio.io/v1",
-            Metadata = new ObjectMeta { Name = "default", Namespace = "istio-system" },
-            Spec = new PeerAuthenticationSpec { Mode = strict ? MtlsMode.Strict : MtlsMode.Permissive },
-        });
+        for (var e = 0; e < extraPods; e++) resources.Add(BenchMesh.Pod("ns0", $"svc-0-extra-{e}", "svc-0", Address(proxies + services + e)));
+        resources.Add(BenchMesh.MeshWideMtls(strict));
         return MeshState.From(resources);
     }
-
-    private static Pod Pod(string ns, string name, string app, string address) => new()
-    {
-        ApiVersion = "v1",
-        Metadata = new ObjectMeta
-        {
-            Name = name,
-            Namespace = ns,
-            Labels = ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal,
-                [new KeyValuePair<string, string>("app", app), new("security.istio.io/tlsMode", "istio")]),
-        },
-        Spec = new PodSpec { ServiceAccountName = app, Containers = [new Container { Name = app, Ports = [new ContainerPort { Port = 8080 }] }] },
-        Status = new PodStatus { Phase = "Running", PodIP = address, ContainerStatuses = [new ContainerStatus { Name = app, Ready = true }] },
-    };
 }

@@ -9,17 +9,17 @@ using Meshwork.ProxyProtocol;
 using Meshwork.ProxyProtocol.ControlPlaneApi;
 using Meshwork.ProxyProtocol.Snapshots;
 
-/// <summary>A proxy's control-plane client: one HTTP/2 connection, reads snapshots, ACKs each one.</summary>
-internal sealed class SimulatedProxy(Uri address, X509Certificate2 certificate, TrustBundle trust, ProxyRegistration registration) : IAsyncDisposable
+/// <summary>
+/// A proxy's control-plane client: one HTTP/2 connection, reads snapshots, ACKs each one. Its TLS is
+/// the sidecar's (ControlPlaneAgent): a certificate context built once, the control plane's root
+/// pinned through a custom-root chain policy, a 10 s connect timeout.
+/// </summary>
+internal sealed class SimulatedProxy(Uri address, SslStreamCertificateContext credential, TrustBundle trust, ProxyRegistration registration) : IAsyncDisposable
 {
     private readonly HttpClient _http = new(new SocketsHttpHandler
     {
-        SslOptions = new SslClientAuthenticationOptions
-        {
-            ClientCertificates = new X509CertificateCollection { certificate },
-            LocalCertificateSelectionCallback = (_, _, _, _, _) => certificate,
-            RemoteCertificateValidationCallback = (_, cert, _, _) => cert is not null && trust.Verify(new X509Certificate2(cert), [], DateTimeOffset.UtcNow, out _),
-        },
+        ConnectTimeout = TimeSpan.FromSeconds(10),
+        SslOptions = ClientTls(credential, trust),
     })
     {
         BaseAddress = address,
@@ -27,6 +27,25 @@ internal sealed class SimulatedProxy(Uri address, X509Certificate2 certificate, 
         DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
         Timeout = Timeout.InfiniteTimeSpan,
     };
+
+    private static SslClientAuthenticationOptions ClientTls(SslStreamCertificateContext credential, TrustBundle trust)
+    {
+        var options = new SslClientAuthenticationOptions
+        {
+            ClientCertificateContext = credential,
+            CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+            CertificateChainPolicy = new X509ChainPolicy
+            {
+                TrustMode = X509ChainTrustMode.CustomRootTrust,
+                RevocationMode = X509RevocationMode.NoCheck,
+                DisableCertificateDownloads = true,
+            },
+            RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
+                certificate is not null && (errors & ~SslPolicyErrors.RemoteCertificateNameMismatch) == SslPolicyErrors.None,
+        };
+        options.CertificateChainPolicy.CustomTrustStore.AddRange(trust.Roots.ToArray());
+        return options;
+    }
     private readonly CancellationTokenSource _stop = new();
     private readonly object _gate = new();
     private readonly List<(string Version, TaskCompletionSource<long> Done)> _waiters = [];
@@ -41,7 +60,7 @@ internal sealed class SimulatedProxy(Uri address, X509Certificate2 certificate, 
     public async Task ConnectAsync()
     {
         var first = WaitForNewAckAsync(null);
-        if (!await OpenAsync(registration)) throw new HttpRequestException("stream refused");
+        if (await OpenAsync(registration) is var outcome && outcome != Attempt.Admitted) throw new HttpRequestException($"stream refused: {outcome}");
         await first;
     }
 
@@ -49,13 +68,12 @@ internal sealed class SimulatedProxy(Uri address, X509Certificate2 certificate, 
     /// Reconnects as the sidecar does after its control plane restarted: after a wait spread between half
     /// a second and a second (the sidecar's jittered backoff), with the version it runs; a refused stream
     /// is retried after a backoff that doubles, jittered the same way. Completes once the proxy runs what
-    /// the control plane would send it (ACKed, or nothing needed to be sent); returns how many attempts
-    /// were refused.
+    /// the control plane would send it, with the Stopwatch timestamp of its ACK; every attempt is recorded
+    /// in <see cref="Attempts"/>, with how it ended.
     /// </summary>
-    public async Task<int> ReconnectAsync()
+    public async Task<long> ReconnectAsync()
     {
         if (_reader is not null) { try { await _reader; } catch (HttpRequestException) { } catch (IOException) { } }
-        var refused = 0;
         var current = AckedVersion;
         var next = WaitForNewAckAsync(current);
         var backoff = TimeSpan.FromSeconds(1);
@@ -63,15 +81,24 @@ internal sealed class SimulatedProxy(Uri address, X509Certificate2 certificate, 
         {
             // Equal jitter, as the sidecar's ReconnectJitter: between half the backoff and all of it.
             await Task.Delay(backoff / 2 + backoff / 2 * Random.Shared.NextDouble(), _stop.Token);
-            if (await OpenAsync(registration with { CurrentVersion = current })) break;
-            refused++;
+            var started = Stopwatch.GetTimestamp();
+            var outcome = await OpenAsync(registration with { CurrentVersion = current });
+            Attempts.Add(new Attempt(started, Stopwatch.GetTimestamp(), outcome));
+            if (outcome == Attempt.Admitted) break;
             backoff = backoff * 2 > TimeSpan.FromSeconds(30) ? TimeSpan.FromSeconds(30) : backoff * 2;
         }
-        await next;
-        return refused;
+        return await next;
     }
 
-    private async Task<bool> OpenAsync(ProxyRegistration body)
+    /// <summary>Every stream this proxy opened or tried to open, in order.</summary>
+    public List<Attempt> Attempts { get; } = [];
+
+    /// <summary>Stopwatch timestamp of the first line read on the last stream opened (0 before).</summary>
+    public long FirstLineAt => Interlocked.Read(ref _firstLineAt);
+    private long _firstLineAt;
+
+    /// <summary>Opens a stream; returns <see cref="Attempt.Admitted"/>, the HTTP status that refused it, or why no response came.</summary>
+    private async Task<string> OpenAsync(ProxyRegistration body)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, ControlPlanePaths.Stream)
         {
@@ -81,10 +108,16 @@ internal sealed class SimulatedProxy(Uri address, X509Certificate2 certificate, 
         };
         HttpResponseMessage response;
         try { response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, _stop.Token); }
-        catch (HttpRequestException) { return false; }
-        if (!response.IsSuccessStatusCode) { response.Dispose(); return false; }
+        catch (HttpRequestException e) { return $"no response ({e.HttpRequestError})"; }
+        catch (TaskCanceledException e) when (e.InnerException is TimeoutException) { return "no response (connect timeout)"; }
+        if (!response.IsSuccessStatusCode)
+        {
+            response.Dispose();
+            return $"HTTP {(int)response.StatusCode}";
+        }
+        Interlocked.Exchange(ref _firstLineAt, 0);
         _reader = ReadAsync(response);
-        return true;
+        return Attempt.Admitted;
     }
 
     /// <summary>Completes with the Stopwatch timestamp at which a version other than <paramref name="current"/> was ACKed.</summary>
@@ -105,6 +138,7 @@ internal sealed class SimulatedProxy(Uri address, X509Certificate2 certificate, 
                 while (await reader.ReadLineAsync(_stop.Token) is { } line)
                 {
                     if (line.Length == 0) continue;
+                    Interlocked.CompareExchange(ref _firstLineAt, Stopwatch.GetTimestamp(), 0);
                     Interlocked.Add(ref _bytes, line.Length);
                     var update = JsonSerializer.Deserialize(line, ProtocolJson.Default.SnapshotUpdate)!;
                     // Apply as the sidecar does: a delta goes on top of what runs, or the proxy asks for a resync.
@@ -149,4 +183,10 @@ internal sealed class SimulatedProxy(Uri address, X509Certificate2 certificate, 
         _http.Dispose();
         _stop.Dispose();
     }
+}
+
+/// <summary>One stream opened or refused: Stopwatch timestamps of the request and its answer, and how it ended.</summary>
+internal sealed record Attempt(long Started, long Ended, string Outcome)
+{
+    public const string Admitted = "admitted";
 }

@@ -101,7 +101,7 @@ public static partial class ControlPlaneHost
                 kestrel.Listen(options.ListenAddress, options.Port, listen =>
                 {
                     listen.Protocols = HttpProtocols.Http1AndHttp2;
-                    listen.UseHttps(new HttpsConnectionAdapterOptions
+                    kestrel.ApplicationServices.GetRequiredService<Push.TlsHandshakeGate>().UseHttps(listen, new HttpsConnectionAdapterOptions
                     {
                         ServerCertificate = serving.Leaf,
                         ServerCertificateChain = [.. serving.Intermediates],
@@ -109,6 +109,9 @@ public static partial class ControlPlaneHost
                         // against the current trust bundle themselves, where a refusal can be explained.
                         ClientCertificateMode = ClientCertificateMode.AllowCertificate,
                         ClientCertificateValidation = static (_, _, _) => true,
+                        // The callback above accepts any chain, so a revocation lookup during the handshake
+                        // would decide nothing and only cost time (mesh certificates name no CRL anyway).
+                        CheckCertificateRevocation = false,
                         HandshakeTimeout = TimeSpan.FromSeconds(10),
                     });
                 });

@@ -16,7 +16,8 @@ namespace Meshwork.ControlPlane.Push;
 /// tokens, the snapshot stream and ACKs, and the proxy registry. Expects in DI:
 /// <c>IMeshStateSource</c>, <c>CertificateAuthority</c>, <c>BootstrapTokenAuthority</c> and
 /// <c>IAdminAuthenticator</c>. Kestrel must allow (not require) client certificates on the HTTPS port
-/// and accept any chain: the endpoints check the chain against the mesh trust bundle themselves.
+/// and accept any chain: the endpoints check the chain against the mesh trust bundle themselves. The
+/// port's HTTPS goes through <see cref="TlsHandshakeGate.UseHttps"/>, so that a connect storm is handshaken a few at a time.
 /// </summary>
 public static class ProxyServices
 {
@@ -27,6 +28,7 @@ public static class ProxyServices
         services.TryAddSingleton(new PushOptions());
         services.TryAddSingleton<ProxyRegistry>();
         services.TryAddSingleton<ConnectAdmission>();
+        services.TryAddSingleton<TlsHandshakeGate>();
         services.TryAddSingleton<Ca.IssuedCertificates>();
         services.TryAddSingleton(sp => new ProxySnapshotFactory(() => sp.GetRequiredService<CertificateAuthority.CertificateAuthority>().TrustBundle));
         services.TryAddSingleton<SnapshotPusher>();

@@ -19,6 +19,10 @@ public sealed record PushOptions
     public int ConcurrentFirstSnapshots { get; init; } = 32;
     /// <summary>How long a new stream waits for its turn before it is refused with 503 (the proxy retries).</summary>
     public TimeSpan AdmissionWait { get; init; } = TimeSpan.FromSeconds(20);
+    /// <summary>TLS handshakes that may run at once on the control-plane port (0: no limit); the rest wait their turn before their handshake starts.</summary>
+    public int ConcurrentHandshakes { get; init; } = 16;
+    /// <summary>How long a new connection waits for its handshake to start before it is closed (the proxy retries).</summary>
+    public TimeSpan HandshakeQueueWait { get; init; } = TimeSpan.FromSeconds(30);
     /// <summary>Lifetime of bootstrap tokens issued through the API when the request names none.</summary>
     public TimeSpan? BootstrapTokenLifetime { get; init; }
 }
