@@ -19,7 +19,8 @@ namespace Meshwork.Api;
 /// <summary>
 /// The config API client the CLI, the runtime and the dashboard use. It finds the control plane
 /// through the state directory (server.json, admin-token, root-cert.pem) and trusts only the
-/// mesh root for the server's certificate — never the OS trust store.
+/// mesh root for the server's certificate — never the OS trust store. Given several control-plane
+/// replicas, it sends to one and moves to the next when that one cannot be reached.
 /// </summary>
 public sealed class MeshApiClient : IMeshApi, IDisposable
 {
@@ -28,11 +29,17 @@ public sealed class MeshApiClient : IMeshApi, IDisposable
 
     private readonly HttpClient _http;
     private readonly StateDirectory? _state;
+    private readonly ControlPlaneFailover _replicas;
 
     public MeshApiClient(Uri baseAddress, string adminToken, X509Certificate2Collection trustedRoots, StateDirectory? state = null)
+        : this(ControlPlaneAddresses.FromUri(baseAddress), adminToken, trustedRoots, state)
     {
-        ArgumentNullException.ThrowIfNull(baseAddress);
-        BaseAddress = baseAddress;
+    }
+
+    public MeshApiClient(ControlPlaneAddresses replicas, string adminToken, X509Certificate2Collection trustedRoots, StateDirectory? state = null)
+    {
+        ArgumentNullException.ThrowIfNull(replicas);
+        _replicas = new ControlPlaneFailover(replicas);
         _state = state;
         var roots = trustedRoots;
         var handler = new SocketsHttpHandler
@@ -53,19 +60,20 @@ public sealed class MeshApiClient : IMeshApi, IDisposable
                 RemoteCertificateValidationCallback = (_, certificate, chain, errors) => IsTrusted(certificate, chain, errors, roots),
             },
         };
-        _http = new HttpClient(handler) { BaseAddress = baseAddress, Timeout = Timeout.InfiniteTimeSpan };
+        _http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
         _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", adminToken);
     }
 
-    public Uri BaseAddress { get; }
+    /// <summary>The replica this client talks to now.</summary>
+    public Uri BaseAddress => _replicas.Current;
 
     /// <summary>Time limit of a non-watch request.</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
     /// <summary>
     /// A client for the control plane of <paramref name="state"/>. <paramref name="serverOverride"/>
-    /// (--server) replaces the URL in server.json; the admin token and the root still come from the
-    /// state directory. Throws a <see cref="MeshApiException"/> (ServiceUnavailable) saying what to run when
+    /// (--server: one URL, or the replicas' URLs separated by commas) replaces the URL in server.json;
+    /// the admin token and the root still come from the state directory. Throws a <see cref="MeshApiException"/> (ServiceUnavailable) saying what to run when
     /// no control plane is recorded there.
     /// </summary>
     public static MeshApiClient FromStateDirectory(StateDirectory state, string? serverOverride = null)
@@ -76,9 +84,9 @@ public sealed class MeshApiClient : IMeshApi, IDisposable
         {
             url = ReadServerUrl(state) ?? throw NotRunning(state, null);
         }
-        if (!Uri.TryCreate(url, UriKind.Absolute, out var baseAddress) || baseAddress.Scheme != Uri.UriSchemeHttps)
+        if (!ControlPlaneAddresses.TryParse(url, out var replicas, out var problem))
         {
-            throw new MeshApiException(400, "BadRequest", $"the control plane URL \"{url}\" is not an https:// URL");
+            throw new MeshApiException(400, "BadRequest", $"the control plane URL \"{url}\" is not an https:// URL or a comma-separated list of them: {problem}");
         }
         string token;
         var roots = new X509Certificate2Collection();
@@ -96,7 +104,7 @@ public sealed class MeshApiClient : IMeshApi, IDisposable
         {
             throw new MeshApiException(503, ServiceUnavailable, $"{state.RootCertFile} holds no certificate");
         }
-        return new MeshApiClient(baseAddress, token, roots, state);
+        return new MeshApiClient(replicas, token, roots, state);
     }
 
     public void Dispose() => _http.Dispose();
@@ -215,8 +223,7 @@ public sealed class MeshApiClient : IMeshApi, IDisposable
         var path = $"{PathFor(info, @namespace)}?watch=true";
         if (!string.IsNullOrEmpty(resourceVersion)) path += $"&resourceVersion={Uri.EscapeDataString(resourceVersion)}";
         if (!string.IsNullOrEmpty(labelSelector)) path += $"&labelSelector={Uri.EscapeDataString(labelSelector)}";
-        using var request = new HttpRequestMessage(HttpMethod.Get, path);
-        using var response = await SendRawAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        using var response = await SendRawAsync(replica => new HttpRequestMessage(HttpMethod.Get, new Uri(replica, path)), HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
         await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
         using var reader = new StreamReader(stream, Encoding.UTF8);
         while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
@@ -253,17 +260,21 @@ public sealed class MeshApiClient : IMeshApi, IDisposable
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(RequestTimeout);
-        using var request = new HttpRequestMessage(method, path);
-        if (jsonBody is not null)
+        HttpRequestMessage Build(Uri replica)
         {
-            request.Content = new StringContent(jsonBody, Encoding.UTF8, "application/json");
-            // A large body waits for the server's go-ahead (RFC 9110 §10.1.1): a server that refuses it (413) says
-            // so before the upload, instead of closing the connection under it.
-            if (jsonBody.Length > LargeBody) request.Headers.ExpectContinue = true;
+            var request = new HttpRequestMessage(method, new Uri(replica, path));
+            if (jsonBody is not null)
+            {
+                request.Content = new StringContent(jsonBody, Encoding.UTF8, "application/json");
+                // A large body waits for the server's go-ahead (RFC 9110 §10.1.1): a server that refuses it (413) says
+                // so before the upload, instead of closing the connection under it.
+                if (jsonBody.Length > LargeBody) request.Headers.ExpectContinue = true;
+            }
+            return request;
         }
         try
         {
-            using var response = await SendRawAsync(request, HttpCompletionOption.ResponseContentRead, timeout.Token).ConfigureAwait(false);
+            using var response = await SendRawAsync(Build, HttpCompletionOption.ResponseContentRead, timeout.Token).ConfigureAwait(false);
             return await response.Content.ReadAsStringAsync(timeout.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
@@ -272,28 +283,41 @@ public sealed class MeshApiClient : IMeshApi, IDisposable
         }
     }
 
-    private async Task<HttpResponseMessage> SendRawAsync(HttpRequestMessage request, HttpCompletionOption completion, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends the request <paramref name="build"/> makes for a replica. A replica that cannot be connected to
+    /// never saw the request, so the same request goes to the next one, each replica once.
+    /// </summary>
+    private async Task<HttpResponseMessage> SendRawAsync(Func<Uri, HttpRequestMessage> build, HttpCompletionOption completion, CancellationToken cancellationToken)
     {
         HttpResponseMessage response;
-        try
+        for (var attempt = 1; ; attempt++)
         {
-            response = await _http.SendAsync(request, completion, cancellationToken).ConfigureAwait(false);
-        }
-        catch (HttpRequestException e) when (e.InnerException is SocketException || e.HttpRequestError == HttpRequestError.ConnectionError)
-        {
-            throw _state is null
-                ? new MeshApiException(503, ServiceUnavailable, $"the control plane at {BaseAddress} does not answer: {e.Message}")
-                : NotRunning(_state, BaseAddress);
-        }
-        catch (HttpRequestException e) when (e.HttpRequestError == HttpRequestError.SecureConnectionError)
-        {
-            throw new MeshApiException(503, ServiceUnavailable,
-                $"the control plane at {BaseAddress} did not prove it is this mesh's control plane (its certificate does not chain to {(_state is null ? "the mesh root" : _state.RootCertFile)}): {e.Message}");
-        }
-        catch (HttpRequestException e)
-        {
-            // Whatever else broke the exchange (the server closed the connection mid-request, say): one line, no trace.
-            throw new MeshApiException(0, "ConnectionClosed", $"the request to the control plane at {BaseAddress} failed: {e.Message}");
+            var replica = _replicas.Current;
+            using var request = build(replica);
+            try
+            {
+                response = await _http.SendAsync(request, completion, cancellationToken).ConfigureAwait(false);
+                _replicas.Succeeded();
+                break;
+            }
+            catch (HttpRequestException e) when (e.InnerException is SocketException || e.HttpRequestError == HttpRequestError.ConnectionError)
+            {
+                _replicas.MoveOnFrom(replica);
+                if (attempt < _replicas.Addresses.Count) continue;
+                throw _state is null
+                    ? new MeshApiException(503, ServiceUnavailable, $"the control plane at {_replicas.Addresses} does not answer: {e.Message}")
+                    : NotRunning(_state, _replicas.Addresses);
+            }
+            catch (HttpRequestException e) when (e.HttpRequestError == HttpRequestError.SecureConnectionError)
+            {
+                throw new MeshApiException(503, ServiceUnavailable,
+                    $"the control plane at {replica} did not prove it is this mesh's control plane (its certificate does not chain to {(_state is null ? "the mesh root" : _state.RootCertFile)}): {e.Message}");
+            }
+            catch (HttpRequestException e)
+            {
+                // Whatever else broke the exchange (the server closed the connection mid-request, say): one line, no trace.
+                throw new MeshApiException(0, "ConnectionClosed", $"the request to the control plane at {replica} failed: {e.Message}");
+            }
         }
         if (response.IsSuccessStatusCode) return response;
         using (response)
@@ -343,7 +367,7 @@ public sealed class MeshApiClient : IMeshApi, IDisposable
 
     private static string? ReadServerUrl(StateDirectory state) => ServerInfo.Read(state)?.Url;
 
-    private static MeshApiException NotRunning(StateDirectory state, Uri? tried) => new(503, ServiceUnavailable,
+    private static MeshApiException NotRunning(StateDirectory state, ControlPlaneAddresses? tried) => new(503, ServiceUnavailable,
         $"no control plane is running for state directory {state.Root}{(tried is null ? "" : $" (nothing answers at {tried})")}: run `meshwork up` or `meshwork server`");
 
     /// <summary>Custom root trust: the server's chain must end at one of <paramref name="roots"/>, and the name must match.</summary>

@@ -26,7 +26,8 @@ public sealed record GatewayPort(IPEndPoint Listen, int Port);
 public sealed record ProxyOptions
 {
     public ProxyRole Role { get; init; } = ProxyRole.Sidecar;
-    public Uri? ControlPlane { get; init; }
+    /// <summary>The control-plane replicas, tried in order; the agent moves to the next when its replica goes away.</summary>
+    public ControlPlaneAddresses? ControlPlane { get; init; }
     public string? ControlPlaneRootFile { get; init; }
     public string? BootstrapToken { get; init; }
     public string? CertDirectory { get; init; }
@@ -109,14 +110,11 @@ public sealed record ProxyOptions
         var podIp = Get(ProxyEnvironment.PodIp) ?? "127.0.0.1";
         if (!IPAddress.TryParse(podIp, out _)) errors.Add($"{ProxyEnvironment.PodIp}: '{podIp}' is not an IP address");
 
-        Uri? controlPlane = null;
+        ControlPlaneAddresses? controlPlane = null;
         if (Get(ProxyEnvironment.ControlPlane) is { } cp)
         {
-            if (!Uri.TryCreate(cp, UriKind.Absolute, out controlPlane) || controlPlane.Scheme != Uri.UriSchemeHttps)
-            {
-                errors.Add($"{ProxyEnvironment.ControlPlane}: '{cp}' must be an https:// URL");
-                controlPlane = null;
-            }
+            if (ControlPlaneAddresses.TryParse(cp, out var addresses, out var problem)) controlPlane = addresses;
+            else errors.Add($"{ProxyEnvironment.ControlPlane}: {problem}");
         }
 
         string? token = Get(ProxyEnvironment.BootstrapToken);

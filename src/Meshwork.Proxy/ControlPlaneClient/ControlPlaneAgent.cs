@@ -24,12 +24,15 @@ namespace Meshwork.Proxy.ControlPlaneClient;
 /// The proxy's side of the control plane: obtain a certificate (CSR + bootstrap token; the key never
 /// leaves the proxy), hold one HTTP/2 stream of snapshots (apply, then ACK or NACK), reconnect with
 /// backoff while serving the last good state, and renew the certificate at half its lifetime with a
-/// CSR authenticated by the current certificate.
+/// CSR authenticated by the current certificate. With several control-plane replicas it talks to one
+/// at a time and moves to the next when that one fails (<see cref="ControlPlaneFailover"/>).
 /// </summary>
 internal sealed class ControlPlaneAgent(ProxyOptions options, ProxyState state, ILogger logger)
 {
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan FirstDelay = TimeSpan.FromSeconds(1);
     private readonly X509Certificate2Collection _controlPlaneRoots = LoadRoots(options.ControlPlaneRootFile);
+    private readonly ControlPlaneFailover _replicas = new(options.ControlPlane ?? throw new ProxyStartupException($"{ProxyEnvironment.ControlPlane} is not set"));
 
     private TrustBundle? _issuedBundle;
 
@@ -89,7 +92,8 @@ internal sealed class ControlPlaneAgent(ProxyOptions options, ProxyState state, 
         var current = state.Credentials;
         var renewal = current is not null && current.NotAfter > state.Time.GetUtcNow();
         using var client = CreateClient(presentCertificate: renewal);
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(options.ControlPlane!, ControlPlanePaths.Certificates))
+        var controlPlane = _replicas.Current;
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(controlPlane, ControlPlanePaths.Certificates))
         {
             Content = JsonContent.Create(new ProxyProtocol.ControlPlaneApi.CertificateRequest { Csr = csr }, ProtocolJson.Default.CertificateRequest),
         };
@@ -98,39 +102,55 @@ internal sealed class ControlPlaneAgent(ProxyOptions options, ProxyState state, 
             if (options.BootstrapToken is null) throw new InvalidOperationException("no bootstrap token (MESHWORK_BOOTSTRAP_TOKEN_FILE) to obtain a first certificate");
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", options.BootstrapToken);
         }
-        using var response = await client.SendAsync(request, cancellationToken).ConfigureAwait(false);
-        if (!response.IsSuccessStatusCode)
+        try
         {
-            var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-            throw new HttpRequestException($"certificate request refused: {(int)response.StatusCode} {body.Trim()}", null, response.StatusCode);
+            using var response = await client.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            if (!response.IsSuccessStatusCode)
+            {
+                var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+                throw new HttpRequestException($"certificate request refused: {(int)response.StatusCode} {body.Trim()}", null, response.StatusCode);
+            }
+            var issued = await response.Content.ReadFromJsonAsync(ProtocolJson.Default.CertificateResponse, cancellationToken).ConfigureAwait(false)
+                ?? throw new HttpRequestException("certificate response was empty");
+            if (!issued.TrustBundle.IsDefaultOrEmpty) _issuedBundle = TrustBundle.FromPem(issued.TrustBundle);
+            return issued.CertChain;
         }
-        var issued = await response.Content.ReadFromJsonAsync(ProtocolJson.Default.CertificateResponse, cancellationToken).ConfigureAwait(false)
-            ?? throw new HttpRequestException("certificate response was empty");
-        if (!issued.TrustBundle.IsDefaultOrEmpty) _issuedBundle = TrustBundle.FromPem(issued.TrustBundle);
-        return issued.CertChain;
+        catch (HttpRequestException e) when (!cancellationToken.IsCancellationRequested && (e.StatusCode is null || (int)e.StatusCode >= 500))
+        {
+            // Unreachable or failing (a refusal of the token would be the same on every replica): the
+            // renewer retries on its own schedule, and that attempt goes to the next replica.
+            _replicas.MoveOnFrom(controlPlane);
+            throw;
+        }
     }
 
     private async Task StreamLoopAsync(CancellationToken cancellationToken)
     {
-        var delay = TimeSpan.FromSeconds(1);
+        var delay = FirstDelay;
         while (!cancellationToken.IsCancellationRequested)
         {
+            var controlPlane = _replicas.Current;
             try
             {
-                await StreamOnceAsync(cancellationToken).ConfigureAwait(false);
-                delay = TimeSpan.FromSeconds(1);
-                ProxyLog.ControlPlaneUnavailable(logger, options.ControlPlane!, delay, "the snapshot stream ended");
+                await StreamOnceAsync(controlPlane, cancellationToken).ConfigureAwait(false);
+                delay = FirstDelay;
+                ProxyLog.ControlPlaneUnavailable(logger, controlPlane, delay, "the snapshot stream ended");
             }
             catch (Exception e) when (IsTransient(e, cancellationToken))
             {
-                ProxyLog.ControlPlaneUnavailable(logger, options.ControlPlane!, delay, e.Message);
+                var next = _replicas.MoveOnFrom(controlPlane);
+                // A replica not yet tried since the last success is tried after the first delay; the backoff
+                // grows only once every replica failed.
+                if (!_replicas.AllFailed) delay = FirstDelay;
+                if (next == controlPlane) ProxyLog.ControlPlaneUnavailable(logger, controlPlane, delay, e.Message);
+                else ProxyLog.ControlPlaneMoving(logger, controlPlane, next, delay, e.Message);
             }
             await Task.Delay(ReconnectJitter.Spread(delay, Random.Shared), state.Time, cancellationToken).ConfigureAwait(false);
             delay = Next(delay);
         }
     }
 
-    private async Task StreamOnceAsync(CancellationToken cancellationToken)
+    private async Task StreamOnceAsync(Uri controlPlane, CancellationToken cancellationToken)
     {
         using var client = CreateClient(presentCertificate: true);
         client.Timeout = Timeout.InfiniteTimeSpan;
@@ -148,7 +168,7 @@ internal sealed class ControlPlaneAgent(ProxyOptions options, ProxyState state, 
             CurrentVersion = state.Config?.Snapshot.Version,
             Deltas = true,
         };
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(options.ControlPlane!, ControlPlanePaths.Stream))
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(controlPlane, ControlPlanePaths.Stream))
         {
             Version = HttpVersion.Version20,
             VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
@@ -160,7 +180,8 @@ internal sealed class ControlPlaneAgent(ProxyOptions options, ProxyState state, 
             var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
             throw new HttpRequestException($"stream refused: {(int)response.StatusCode} {body.Trim()}", null, response.StatusCode);
         }
-        ProxyLog.ControlPlaneConnected(logger, options.ControlPlane!);
+        _replicas.Succeeded();
+        ProxyLog.ControlPlaneConnected(logger, controlPlane);
         await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
         // Lines are read as UTF-8 bytes in pooled segments and deserialized from there: a snapshot of
         // 10,000 services is a 4.6 MB line, which as a string (UTF-16, grown in a StringBuilder) cost
@@ -183,13 +204,13 @@ internal sealed class ControlPlaneAgent(ProxyOptions options, ProxyState state, 
                     if (envelope is not null)
                     {
                         var (error, resync) = Apply(envelope, length, started);
-                        await AckAsync(client, envelope.Version, envelope.Nonce, error, resync, cancellationToken).ConfigureAwait(false);
+                        await AckAsync(client, controlPlane, envelope.Version, envelope.Nonce, error, resync, cancellationToken).ConfigureAwait(false);
                     }
                     continue;
                 }
                 if (buffer.Length > options.MaxSnapshotBytes)
                 {
-                    await RefuseOversizedAsync(client, lines, buffer, cancellationToken).ConfigureAwait(false);
+                    await RefuseOversizedAsync(client, controlPlane, lines, buffer, cancellationToken).ConfigureAwait(false);
                     continue;
                 }
                 lines.AdvanceTo(buffer.Start, buffer.End);
@@ -203,7 +224,7 @@ internal sealed class ControlPlaneAgent(ProxyOptions options, ProxyState state, 
     }
 
     /// <summary>NACKs a line longer than <see cref="ProxyOptions.MaxSnapshotBytes"/> without reading it whole; the last good config stays.</summary>
-    private async Task RefuseOversizedAsync(HttpClient client, PipeReader lines, ReadOnlySequence<byte> buffered, CancellationToken cancellationToken)
+    private async Task RefuseOversizedAsync(HttpClient client, Uri controlPlane, PipeReader lines, ReadOnlySequence<byte> buffered, CancellationToken cancellationToken)
     {
         var (nonce, version) = OversizedSnapshotLine.ReadHead(buffered);
         var length = buffered.Length;
@@ -212,7 +233,7 @@ internal sealed class ControlPlaneAgent(ProxyOptions options, ProxyState state, 
         var error = string.Create(CultureInfo.InvariantCulture,
             $"the snapshot line is {length} bytes, over this proxy's limit of {options.MaxSnapshotBytes} bytes ({ProxyEnvironment.MaxSnapshotBytes})");
         ProxyLog.SnapshotRejected(logger, version ?? "?", "control plane", error);
-        if (nonce is not null) await AckAsync(client, version ?? "", nonce, error, resync: false, cancellationToken).ConfigureAwait(false);
+        if (nonce is not null) await AckAsync(client, controlPlane, version ?? "", nonce, error, resync: false, cancellationToken).ConfigureAwait(false);
     }
 
     private static bool TryReadLine(ref ReadOnlySequence<byte> buffer, out ReadOnlySequence<byte> line)
@@ -289,10 +310,11 @@ internal sealed class ControlPlaneAgent(ProxyOptions options, ProxyState state, 
         return envelope;
     }
 
-    private async Task AckAsync(HttpClient client, string version, string nonce, string? error, bool resync, CancellationToken cancellationToken)
+    /// <summary>ACKs to the replica that holds this proxy's stream: that replica waits for it.</summary>
+    private async Task AckAsync(HttpClient client, Uri controlPlane, string version, string nonce, string? error, bool resync, CancellationToken cancellationToken)
     {
         var ack = new SnapshotAck { ProxyId = options.ProxyId, Version = version, Nonce = nonce, Error = error, Resync = resync };
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(options.ControlPlane!, ControlPlanePaths.Acks))
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(controlPlane, ControlPlanePaths.Acks))
         {
             Version = HttpVersion.Version20,
             VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,

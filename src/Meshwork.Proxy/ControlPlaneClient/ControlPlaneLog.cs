@@ -27,4 +27,7 @@ internal static partial class ProxyLog
 
     [LoggerMessage(307, LogLevel.Information, "proxy {ProxyId} ({Role}) listening: {Listeners}")]
     public static partial void Listening(ILogger logger, string proxyId, string role, string listeners);
+
+    [LoggerMessage(309, LogLevel.Warning, "control plane {Url} unreachable; serving the last snapshot and certificate; trying replica {Next} in {Delay}: {Reason}")]
+    public static partial void ControlPlaneMoving(ILogger logger, Uri url, Uri next, TimeSpan delay, string reason);
 }

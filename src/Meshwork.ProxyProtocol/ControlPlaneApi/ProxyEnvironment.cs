@@ -6,7 +6,7 @@ namespace Meshwork.ProxyProtocol.ControlPlaneApi;
 /// </summary>
 public static class ProxyEnvironment
 {
-    /// <summary>https://host:port of the control plane.</summary>
+    /// <summary>https://host:port of the control plane, or of its replicas separated by commas (tried in order, the next when one goes away).</summary>
     public const string ControlPlane = "MESHWORK_CONTROL_PLANE";
     /// <summary>Path of the PEM root that the control plane's serving certificate chains to.</summary>
     public const string ControlPlaneRoot = "MESHWORK_CONTROL_PLANE_ROOT";

@@ -1,0 +1,181 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Security;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using System.Text.Json;
+using Meshwork.Api;
+using Meshwork.ControlPlane.Hosting.Status;
+using Meshwork.Testing.Postgres;
+
+namespace Meshwork.Cli.Tests.Server;
+
+/// <summary>
+/// Control-plane replicas as operators run them: one PostgreSQL, `meshwork server --store postgres://…`
+/// processes each with its own state directory, and the CLI run as a process against them. Every
+/// process started here is killed and every file removed on dispose.
+/// </summary>
+public sealed class ReplicaProcesses : IAsyncDisposable
+{
+    public static readonly string Executable = Path.Combine(AppContext.BaseDirectory, "meshwork");
+    private readonly List<Process> _processes = [];
+    private PostgresServer? _postgres;
+
+    public string Work { get; } = Directory.CreateTempSubdirectory("meshwork-replicas-").FullName;
+
+    public PostgresServer Postgres => _postgres ?? throw new InvalidOperationException("call StartPostgresAsync first");
+
+    public async Task StartPostgresAsync() => _postgres = await PostgresServer.StartAsync();
+
+    /// <summary>A fresh database and the CA key file every replica of it is given.</summary>
+    public async Task<(string Store, string KeyFile)> CreateMeshAsync()
+    {
+        var store = Postgres.Url(await Postgres.CreateDatabaseAsync());
+        var key = Path.Combine(Work, $"mesh-ca-{Guid.NewGuid():N}.key");
+        await File.WriteAllTextAsync(key, Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
+        return (store, key);
+    }
+
+    public sealed record Replica(string Name, StateDirectory State, Process Process)
+    {
+        public string Url => ServerInfo.Read(State)?.Url ?? throw new InvalidOperationException($"replica {Name} recorded no URL");
+    }
+
+    public async Task<Replica> StartServerAsync(string name, string store, string key)
+    {
+        var state = new StateDirectory(Path.Combine(Work, name));
+        var process = Start(["--state-dir", state.Root, "server", "--port", "0", "--store", store, "--ca-key-file", key], environment: null, out var stderr);
+        await EventuallyAsync(() => Task.FromResult(ServerInfo.Read(state) is not null || process.HasExited), $"replica {name} starts");
+        if (process.HasExited) Assert.Fail($"replica {name} exited with {process.ExitCode}: {stderr}");
+        return new Replica(name, state, process);
+    }
+
+    /// <summary>Starts `meshwork` with <paramref name="arguments"/> in the background; its stderr is kept (the last 64 KB) in <paramref name="stderr"/>.</summary>
+    public Process Start(IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment, out StringBuilder stderr)
+    {
+        var info = new ProcessStartInfo(Executable) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in arguments) info.ArgumentList.Add(argument);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) info.Environment[name] = value;
+        var process = Process.Start(info)!;
+        lock (_processes) _processes.Add(process);
+        var log = stderr = new StringBuilder();
+        void Keep(string? line)
+        {
+            if (line is null) return;
+            lock (log)
+            {
+                if (log.Length > 64_000) log.Remove(0, 32_000);
+                log.AppendLine(line);
+            }
+        }
+        process.ErrorDataReceived += (_, e) => Keep(e.Data);
+        process.OutputDataReceived += (_, e) => Keep(e.Data);
+        process.BeginErrorReadLine();
+        process.BeginOutputReadLine();
+        return process;
+    }
+
+    /// <summary>Writes a file in the work folder and returns its path.</summary>
+    public string Write(string name, string text)
+    {
+        var path = Path.Combine(Work, name);
+        File.WriteAllText(path, text);
+        return path;
+    }
+
+    public static async Task KillAsync(Process process)
+    {
+        process.Kill(); // SIGKILL
+        using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        await process.WaitForExitAsync(deadline.Token);
+    }
+
+    /// <summary>The status of the replica's <c>/readyz</c>, its certificate checked against the mesh root; 0 when it did not answer.</summary>
+    public static async Task<HttpStatusCode> ReadyAsync(Replica replica)
+    {
+        var roots = new X509Certificate2Collection();
+        roots.ImportFromPemFile(replica.State.RootCertFile);
+        using var handler = new SocketsHttpHandler
+        {
+            UseProxy = false,
+            SslOptions = new SslClientAuthenticationOptions
+            {
+                CertificateChainPolicy = new X509ChainPolicy { TrustMode = X509ChainTrustMode.CustomRootTrust, RevocationMode = X509RevocationMode.NoCheck },
+            },
+        };
+        handler.SslOptions.CertificateChainPolicy.CustomTrustStore.AddRange(roots);
+        using var http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(30) };
+        try
+        {
+            using var response = await http.GetAsync(new Uri(new Uri(replica.Url), "/readyz"));
+            return response.StatusCode;
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            return 0; // No answer (in time): neither ready nor not ready, so a poll goes on.
+        }
+    }
+
+    /// <summary>`meshwork status -o json` against the state directory's replica, or against <paramref name="server"/>.</summary>
+    public static async Task<ControlPlaneStatus> StatusAsync(StateDirectory state, string? server = null)
+    {
+        var result = server is null ? await RunAsync(state, "status", "-o", "json") : await RunAsync(state, "--server", server, "status", "-o", "json");
+        Assert.True(result.ExitCode is 0 or 2, $"meshwork status: exit {result.ExitCode}: {result.Stderr}");
+        return JsonSerializer.Deserialize(result.Stdout, StatusJson.Default.ControlPlaneStatus)!;
+    }
+
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(StateDirectory state, params string[] args)
+    {
+        var info = new ProcessStartInfo(Executable) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add("--state-dir");
+        info.ArgumentList.Add(state.Root);
+        foreach (var arg in args) info.ArgumentList.Add(arg);
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        try
+        {
+            await process.WaitForExitAsync(deadline.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+        return (process.ExitCode, await stdout, await stderr);
+    }
+
+    /// <summary>Polls <paramref name="condition"/> every half second until it holds; fails after <paramref name="seconds"/>.</summary>
+    public static async Task EventuallyAsync(Func<Task<bool>> condition, string what, int seconds = 180)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline) Assert.Fail($"not within {seconds} s: {what}");
+            await Task.Delay(500);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        List<Process> processes;
+        lock (_processes) processes = [.. _processes];
+        foreach (var process in processes)
+        {
+            try
+            {
+                if (!process.HasExited) process.Kill(entireProcessTree: true);
+                await process.WaitForExitAsync();
+            }
+            catch (InvalidOperationException)
+            {
+                // Never started or already reaped.
+            }
+            process.Dispose();
+        }
+        if (_postgres is not null) await _postgres.DisposeAsync();
+        try { Directory.Delete(Work, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}
