@@ -1,5 +1,6 @@
 using Meshwork.Api;
 using Meshwork.Runtime;
+using Meshwork.Runtime.Network;
 using Meshwork.Runtime.Pods;
 using Meshwork.Runtime.Processes;
 using Mw = Meshwork.EndToEnd.Tests.Infrastructure.Meshwork;
@@ -22,6 +23,9 @@ public class MeshFixture : IAsyncLifetime
 
     /// <summary>MESHWORK_POD_NETWORK for this mesh's commands (the runtime `up` starts inherits it).</summary>
     protected virtual string PodNetwork => Mw.PodNetwork;
+
+    /// <summary>True when each pod has its own network namespace, files and user (the pod network mode), false in loopback mode.</summary>
+    public bool IsolatesPods => PodNetworkModes.Resolve(PodNetwork, Posix.IsRoot) == PodNetworkMode.Namespaces;
 
     public Task<CommandResult> RunAsync(params string[] args) => Mw.RunInPodNetworkAsync(StatePath, PodNetwork, args);
 

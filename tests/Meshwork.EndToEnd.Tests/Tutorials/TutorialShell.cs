@@ -62,6 +62,9 @@ public sealed class TutorialShell
                     var bounded = await RunAsync($"timeout 30 bash -c '{line.AsTyped.Replace("'", "'\\''", StringComparison.Ordinal)}'");
                     Assert.True(line.Holds(bounded.Stdout), Failure(line, bounded));
                     break;
+                case LineCheck.Grows:
+                    await GrowsAsync(line);
+                    break;
                 default:
                     var last = new CommandResult(-1, "", "");
                     var deadline = DateTime.UtcNow + Patience;
@@ -71,6 +74,26 @@ public sealed class TutorialShell
             }
         }
         return pending;
+    }
+
+    /// <summary>
+    /// Reads the counter, sends the line's traffic, and reads it again until it has grown: the traffic is sent again
+    /// each round, as a request may ride a connection whose handshake was already counted.
+    /// </summary>
+    private async Task GrowsAsync(TutorialLine line)
+    {
+        var first = await RunAsync(line.AsTyped);
+        Assert.True(first.ExitCode == 0 && line.Counter(first.Stdout) is not null, Failure(line, first));
+        var before = line.Counter(first.Stdout)!.Value;
+        var last = first;
+        var deadline = DateTime.UtcNow + Patience;
+        do
+        {
+            await FollowAsync([line.Traffic!]);
+            last = await RunAsync(line.AsTyped);
+        }
+        while (!(line.Counter(last.Stdout) > before) && DateTime.UtcNow < deadline);
+        Assert.True(line.Counter(last.Stdout) > before, $"{Failure(line, last)}\nstill at most {before} after: {line.Traffic!.AsTyped}");
     }
 
     private string Failure(TutorialLine line, CommandResult result) =>
