@@ -7,9 +7,10 @@ namespace Meshwork.Policy;
 
 /// <summary>
 /// Which route of a VirtualService a sidecar's request takes, or that none does.
-/// <paramref name="Subset"/> is the chosen destination's subset (null: the whole service).
+/// <paramref name="Subset"/> is the chosen destination's subset (null: the whole service);
+/// <paramref name="DestinationHost"/> its host, fully qualified (null when no route was taken).
 /// </summary>
-public sealed record RouteChoice(VirtualService? VirtualService, int? Route, string? Subset, bool NoMatch, ImmutableArray<Reason> Reasons);
+public sealed record RouteChoice(VirtualService? VirtualService, int? Route, string? Subset, bool NoMatch, ImmutableArray<Reason> Reasons, string? DestinationHost = null);
 
 /// <summary>
 /// The mesh gateway's routing as a sidecar applies it (Istio): a VirtualService without gateways, or listing
@@ -41,7 +42,8 @@ public static class MeshRouting
             var split = route.Route.Length > 1 ? $" (a split of {route.Route.Length} destinations; the heaviest is explained)" : "";
             var to = destination is null ? "nowhere" : destination.Subset is null ? destination.Host : $"{destination.Host} subset {destination.Subset}";
             return new RouteChoice(vs, i, destination?.Subset, false,
-                [new Reason($"VirtualService {name} routes {method} {path}: route {i} is the first whose conditions hold ({matched}), to {to}{split}.", vs.Ref, field)]);
+                [new Reason($"VirtualService {name} routes {method} {path}: route {i} is the first whose conditions hold ({matched}), to {to}{split}.", vs.Ref, field)],
+                destination is null ? null : RouteHosts.Fqdn(destination.Host, vs.Metadata.Namespace!));
         }
         return new RouteChoice(vs, null, null, true,
             [new Reason($"VirtualService {name} routes {target.Hostname}, but none of its routes matches {method} {path}: the client sidecar answers 404 (flag NR).", vs.Ref, "spec.http")]);

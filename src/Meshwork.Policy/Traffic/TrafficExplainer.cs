@@ -64,11 +64,22 @@ public static class TrafficExplainer
             var choice = MeshRouting.Route(mesh, client!.Namespace, target, query.Method, query.Path, query.Headers, query.Port);
             reasons.AddRange(choice.Reasons);
             if (choice.NoMatch) return NoRoute(from, to, clientHasSidecar, clientIdentity, reasons, target);
+            if (choice.DestinationHost is { } routed && routed != target.Hostname && ServiceResolver.ResolveService(mesh, client.Namespace, routed) is null)
+            {
+                reasons.Add(new Reason($"No Service answers to {routed}, where the route sends the request: the client sidecar has no cluster for it (503, flag NC).",
+                    choice.VirtualService!.Ref, $"spec.http[{choice.Route}].route"));
+                return Unavailable(from, to, clientHasSidecar, clientIdentity, reasons, target.Hostname, target.Port.Port, target.Port.MeshProtocol)
+                    with { MissingRouteDestination = routed };
+            }
             if (choice.Subset is { } chosen)
             {
                 var (selected, subsetReasons) = SubsetEndpoints(mesh, client.Namespace, target, chosen, endpoints);
                 reasons.AddRange(subsetReasons);
-                if (selected is null) return Unavailable(from, to, clientHasSidecar, clientIdentity, reasons, target.Hostname, target.Port.Port, target.Port.MeshProtocol);
+                if (selected is null)
+                {
+                    return Unavailable(from, to, clientHasSidecar, clientIdentity, reasons, target.Hostname, target.Port.Port, target.Port.MeshProtocol)
+                        with { MissingRouteDestination = $"{target.Hostname} subset {chosen}" };
+                }
                 endpoints = selected.Value;
                 subset = chosen;
             }

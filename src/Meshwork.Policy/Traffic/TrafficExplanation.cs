@@ -92,6 +92,11 @@ public sealed record TrafficExplanation
     public required AuthorizationVerdict Authorization { get; init; }
     public required TrafficOutcome Outcome { get; init; }
     public required int HttpCode { get; init; }
+    /// <summary>
+    /// Where the matched VirtualService route sends the request when the client sidecar has no cluster for it (a host no
+    /// Service answers, or a subset no DestinationRule defines): it answers 503 (flag NC). Null otherwise.
+    /// </summary>
+    public string? MissingRouteDestination { get; init; }
     public ImmutableArray<Reason> Reasons { get; init; } = [];
     public ImmutableArray<EndpointExplanation> Endpoints { get; init; } = [];
 }

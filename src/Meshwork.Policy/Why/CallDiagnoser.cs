@@ -23,6 +23,11 @@ public static class CallDiagnoser
         ArgumentNullException.ThrowIfNull(query);
         ArgumentNullException.ThrowIfNull(live);
         var explanation = TrafficExplainer.Explain(mesh, query);
+        if (explanation.MissingRouteDestination is { } missing)
+        {
+            return Found(explanation, CallFailureCause.NoRoute, explanation.Reasons, null,
+                $"The VirtualService route for {explanation.Service} sends {query.Method} {query.Path} to {missing}, for which the client sidecar has no cluster: it answers 503 (flag NC).");
+        }
         if (explanation.Outcome == TrafficOutcome.NoRoute)
         {
             return Found(explanation, CallFailureCause.NoRoute, explanation.Reasons, null,
@@ -51,14 +56,16 @@ public static class CallDiagnoser
         if (mtls && !endpoint.HasSidecar)
         {
             return Found(explanation, CallFailureCause.PeerNotMeshed, evidence, endpoint,
-                $"{client} starts Istio mTLS ({endpoint.ClientTlsSource}), but {endpoint.Workload} has no sidecar to answer it.");
+                $"{Capitalized(client)} starts Istio mTLS ({endpoint.ClientTlsSource}), but {endpoint.Workload} has no sidecar to answer it.");
         }
         if (!mtls && endpoint.ServerMode == InboundMtls.Text(InboundTlsMode.Strict)
             && endpoint.ClientTls is TrafficExplainer.NoSidecar or "DISABLE")
         {
-            var sends = endpoint.ClientTls == TrafficExplainer.NoSidecar ? "has no sidecar and sends plaintext" : $"sends plaintext ({endpoint.ClientTlsSource} disables TLS)";
+            var sends = endpoint.ClientTls == TrafficExplainer.NoSidecar
+                ? "The client is not meshed: it has no sidecar and sends plaintext"
+                : $"{Capitalized(client)} sends plaintext ({endpoint.ClientTlsSource} disables TLS)";
             return Found(explanation, CallFailureCause.StrictAgainstPlaintext, evidence, endpoint,
-                $"{Capitalized(client)} {sends}, and port {endpoint.Port} of {endpoint.Workload} is STRICT ({endpoint.ServerModeSource}).");
+                $"{sends}, and port {endpoint.Port} of {endpoint.Workload} is STRICT ({endpoint.ServerModeSource}): its sidecar resets the connection.");
         }
         if (endpoint.HasSidecar && (mtls ? endpoint.ServerMode == "DISABLE" : endpoint.ClientTls is "SIMPLE" or "MUTUAL"))
         {
@@ -84,7 +91,7 @@ public static class CallDiagnoser
         }
         return Found(explanation, CallFailureCause.None, evidence, endpoint,
             endpoint.Outcome == TrafficOutcome.Ok
-                ? $"Nothing in the policies or the proxies' certificates stops this call: it should reach {endpoint.Workload} ({endpoint.HttpCode})."
+                ? $"Nothing is wrong: no policy and no certificate the proxies hold stops this call; it should reach {endpoint.Workload} ({endpoint.HttpCode})."
                 : $"The call ends {TrafficExplainer.Text(endpoint.Outcome)} ({endpoint.HttpCode}) at {endpoint.Workload}; see the evidence.");
     }
 
@@ -118,9 +125,18 @@ public static class CallDiagnoser
                 return (CallFailureCause.UntrustedCertificate,
                     $"The client's certificate (issuer {client.Leaf.Issuer}) does not chain to the trust bundle of {endpoint.Workload}: {clientError}");
             }
+            // A sidecar accepts peers of its own trust domain only, even when the chain verifies (SPIFFE trust domains).
+            if (TrustDomain(client.Leaf) is { } clientDomain && TrustDomain(server.Leaf) is { } serverDomain && clientDomain != serverDomain)
+            {
+                return (CallFailureCause.UntrustedCertificate,
+                    $"The client's certificate is of trust domain {clientDomain}, and the sidecar of {endpoint.Workload} is of trust domain {serverDomain}: each refuses a peer of another trust domain.");
+            }
         }
         return null;
     }
+
+    private static string? TrustDomain(X509Certificate2 leaf) =>
+        SpiffeId.TryParse(CertificateIdentity.GetSpiffeUri(leaf), out var id) ? id.TrustDomain : null;
 
     private static string Describe(X509Certificate2 leaf) =>
         $"{CertificateIdentity.GetSpiffeUri(leaf) ?? leaf.Subject} issued by {leaf.Issuer}, valid until {Stamp(leaf.NotAfter)}";

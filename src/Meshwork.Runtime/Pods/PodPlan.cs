@@ -34,6 +34,8 @@ public sealed record PodPlan
     public required string Deployment { get; init; }
     public required string TemplateHash { get; init; }
     public required IPAddress PodIp { get; init; }
+    /// <summary>The address the pod's connections come from (see <see cref="PodRecord.SourceAddress"/>); null: <see cref="PodIp"/>.</summary>
+    public IPAddress? SourceAddress { get; init; }
     public required bool Sidecar { get; init; }
     public required string Directory { get; init; }
     public required ImmutableSortedDictionary<string, string> Labels { get; init; }
@@ -273,6 +275,7 @@ public static class PodPlanner
             Deployment = deployment,
             TemplateHash = templateHash,
             PodIp = podIp,
+            SourceAddress = SourceAddressOf(settings, sidecar || gateway, podIp),
             Sidecar = sidecar,
             Directory = directory,
             Labels = labels,
@@ -282,6 +285,17 @@ public static class PodPlanner
             ProxyUid = settings.Isolation?.Users.ProxyUid,
         };
     }
+
+    /// <summary>
+    /// Where a destination sees the pod's connections come from. A pod's own proxy (sidecar or gateway) connects from the pod
+    /// address, and so does anything in a pod network namespace; in loopback mode an app without a proxy of its own calls
+    /// through its namespace's network proxy (its http_proxy), which connects from the network proxy's address.
+    /// </summary>
+    private static IPAddress SourceAddressOf(PodEnvironmentSettings settings, bool ownProxy, IPAddress podIp) =>
+        !ownProxy && settings.Isolation is null && settings.NetworkProxyUrl is { } url
+            && Uri.TryCreate(url, UriKind.Absolute, out var proxy) && IPAddress.TryParse(proxy.Host, out var networkProxy)
+            ? networkProxy
+            : podIp;
 
     private static ProbePlan? InsidePodIf(bool inside, ProbePlan? plan) => inside ? plan?.InsidePod() : plan;
 }

@@ -34,6 +34,12 @@ public sealed record PodRecord
     public required string Deployment { get; init; }
     public required string TemplateHash { get; init; }
     public required string PodIp { get; init; }
+    /// <summary>
+    /// The address this pod's connections come from, as a destination's sidecar records them (its refused connections, its
+    /// plaintext peers): the pod IP, except in loopback mode for a pod without a sidecar, whose calls leave through its
+    /// namespace's network proxy. Null in a record written before the runtime kept it: then the pod IP.
+    /// </summary>
+    public string? SourceAddress { get; init; }
     public bool Sidecar { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
     public ImmutableSortedDictionary<string, string> Labels { get; init; } = ImmutableSortedDictionary<string, string>.Empty;
@@ -47,6 +53,20 @@ public sealed record PodRecord
     /// <summary>The container `exec` and `logs` use when none is named: the first app container.</summary>
     [JsonIgnore]
     public ContainerRecord? DefaultContainer => Containers.FirstOrDefault(c => c.Name != SidecarInjection.SidecarContainerName) ?? Containers.FirstOrDefault();
+
+    /// <summary>Where a destination sees this pod's connections come from: <see cref="SourceAddress"/>, else the pod IP.</summary>
+    [JsonIgnore]
+    public string ConnectsFrom => SourceAddress ?? PodIp;
+
+    /// <summary>
+    /// The running pods whose connections a destination sees coming from <paramref name="address"/>: one pod, none (not a
+    /// pod of this mesh), or several (the pods without a sidecar of one namespace share its network proxy's address).
+    /// </summary>
+    public static IReadOnlyList<PodRecord> ConnectingFrom(IEnumerable<PodRecord> pods, string address)
+    {
+        ArgumentNullException.ThrowIfNull(pods);
+        return [.. pods.Where(p => !p.Terminating && p.ConnectsFrom == address)];
+    }
 
     private static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 

@@ -304,6 +304,7 @@ public sealed class PodWorker : IAsyncDisposable
                 Deployment = Plan.Deployment,
                 TemplateHash = Plan.TemplateHash,
                 PodIp = Plan.PodIp.ToString(),
+                SourceAddress = (Plan.SourceAddress ?? Plan.PodIp).ToString(),
                 Sidecar = Plan.Sidecar,
                 CreatedAt = CreatedAt,
                 Labels = Plan.Labels,

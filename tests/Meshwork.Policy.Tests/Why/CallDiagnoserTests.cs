@@ -56,6 +56,7 @@ public sealed class CallDiagnoserTests
         var d = Why(Mesh(), "foo", "httpbin.foo", 8000);
         Assert.Equal(CallFailureCause.None, d.Cause);
         Assert.Equal("foo/httpbin", d.Endpoint);
+        Assert.StartsWith("Nothing is wrong: ", d.Summary, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -89,6 +90,7 @@ public sealed class CallDiagnoserTests
         var d = Why(Mesh(Rule("foo", "sleep-legacy", "sleep.legacy.svc.cluster.local", "{mode: ISTIO_MUTUAL}")), "foo", "sleep.legacy", 80, "/");
         Assert.Equal(CallFailureCause.PeerNotMeshed, d.Cause);
         Assert.Equal("legacy/sleep", d.Endpoint);
+        Assert.StartsWith("The client's sidecar starts Istio mTLS (DestinationRule foo/sleep-legacy)", d.Summary, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -122,6 +124,67 @@ public sealed class CallDiagnoserTests
         var d = Why(Mesh(), "foo", "httpbin.foo", 8000, live: live);
         Assert.Equal(CallFailureCause.UntrustedCertificate, d.Cause);
         Assert.Contains("Foreign Intermediate CA", d.Summary, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_client_certificate_of_another_trust_domain_from_the_same_ca_is_an_untrusted_certificate()
+    {
+        var ca = TestCertificateAuthority.Create();
+        var live = new LiveCallState
+        {
+            Client = Held(ca.Issue(new LeafSpec { Identity = new SpiffeId("other.domain", "foo", "sleep") })),
+            Servers = ImmutableDictionary<string, ProxyCertificates>.Empty.Add("foo/httpbin", Held(ca.IssueWorkload("foo", "httpbin"))),
+        };
+        var d = Why(Mesh(), "foo", "httpbin.foo", 8000, live: live);
+        Assert.Equal(CallFailureCause.UntrustedCertificate, d.Cause);
+        Assert.Contains("trust domain other.domain", d.Summary, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_not_yet_valid_client_certificate_is_an_expired_certificate()
+    {
+        var ca = TestCertificateAuthority.Create();
+        var live = new LiveCallState
+        {
+            Client = Held(ca.IssueNotYetValid(ca.Id("foo", "sleep"))),
+            Servers = ImmutableDictionary<string, ProxyCertificates>.Empty.Add("foo/httpbin", Held(ca.IssueWorkload("foo", "httpbin"))),
+        };
+        var d = Why(Mesh(), "foo", "httpbin.foo", 8000, live: live);
+        Assert.Equal(CallFailureCause.ExpiredCertificate, d.Cause);
+        Assert.Contains("client's sidecar is not valid before", d.Summary, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Istio_mtls_required_by_a_destination_rule_towards_a_disabled_port_is_a_tls_mode_mismatch()
+    {
+        var d = Why(Mesh(Rule("foo", "httpbin-mtls", "httpbin.foo.svc.cluster.local", "{mode: ISTIO_MUTUAL}") + """
+
+            ---
+            apiVersion: security.istio.io/v1beta1
+            kind: PeerAuthentication
+            metadata: {name: httpbin-plain, namespace: foo}
+            spec:
+              selector: {matchLabels: {app: httpbin}}
+              mtls: {mode: DISABLE}
+            """), "foo", "httpbin.foo", 8000);
+        Assert.Equal(CallFailureCause.TlsModeMismatch, d.Cause);
+        Assert.Contains("DISABLE", d.Summary, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_virtual_service_route_to_a_subset_no_destination_rule_defines_is_no_route()
+    {
+        var d = Why(Mesh("""
+            apiVersion: networking.istio.io/v1beta1
+            kind: VirtualService
+            metadata: {name: httpbin-v3, namespace: foo}
+            spec:
+              hosts: [httpbin.foo.svc.cluster.local]
+              http:
+              - route: [{destination: {host: httpbin.foo.svc.cluster.local, subset: v3}}]
+            """), "foo", "httpbin.foo", 8000);
+        Assert.Equal(CallFailureCause.NoRoute, d.Cause);
+        Assert.Equal("httpbin.foo.svc.cluster.local subset v3", d.Explanation.MissingRouteDestination);
     }
 
     [Fact]
@@ -203,6 +266,41 @@ public sealed class CallDiagnoserTests
             """), "foo", "httpbin.foo", 8000, "/ip");
         Assert.Equal(CallFailureCause.NoRoute, d.Cause);
         Assert.Contains(d.Evidence, r => r.Resource == "VirtualService/foo/httpbin-headers");
+    }
+
+    [Fact]
+    public void A_virtual_service_route_to_a_host_no_service_answers_is_no_route_with_the_sidecars_503()
+    {
+        var d = Why(Mesh("""
+            apiVersion: networking.istio.io/v1beta1
+            kind: VirtualService
+            metadata: {name: httpbin-moved, namespace: foo}
+            spec:
+              hosts: [httpbin.foo.svc.cluster.local]
+              http:
+              - route: [{destination: {host: httpbin-v2}}]
+            """), "foo", "httpbin.foo", 8000);
+        Assert.Equal(CallFailureCause.NoRoute, d.Cause);
+        Assert.Equal("httpbin-v2.foo.svc.cluster.local", d.Explanation.MissingRouteDestination);
+        Assert.Equal(503, d.Explanation.HttpCode);
+        Assert.Contains("to httpbin-v2.foo.svc.cluster.local, for which the client sidecar has no cluster", d.Summary, StringComparison.Ordinal);
+        Assert.Contains(d.Evidence, r => r.Resource == "VirtualService/foo/httpbin-moved" && r.Field == "spec.http[0].route");
+    }
+
+    [Fact]
+    public void A_virtual_service_route_to_another_service_is_no_missing_destination()
+    {
+        var d = Why(Mesh("""
+            apiVersion: networking.istio.io/v1beta1
+            kind: VirtualService
+            metadata: {name: httpbin-to-sleep, namespace: foo}
+            spec:
+              hosts: [httpbin.foo.svc.cluster.local]
+              http:
+              - route: [{destination: {host: sleep.foo.svc.cluster.local}}]
+            """), "foo", "httpbin.foo", 8000);
+        Assert.Null(d.Explanation.MissingRouteDestination);
+        Assert.NotEqual(CallFailureCause.NoRoute, d.Cause);
     }
 
     [Fact]

@@ -12,7 +12,7 @@ internal sealed record PlaintextEdge(
 
 /// <summary>
 /// Reads the plaintext-peer tables of the sidecars in scope (admin <c>/plaintext_peers</c>) and names
-/// each caller by the pod that owns its address, or "unknown" when no pod of this mesh does.
+/// each caller by the one pod whose connections come from its address, or "unknown" when no single pod does.
 /// A sidecar that cannot be asked is reported, never silently skipped.
 /// </summary>
 internal static class PlaintextInventory
@@ -20,7 +20,7 @@ internal static class PlaintextInventory
     public static async Task<(IReadOnlyList<PlaintextEdge> Edges, IReadOnlyList<string> Unreachable)> CollectAsync(
         StateDirectory state, IReadOnlyList<PodRecord> destinations, CancellationToken cancellationToken)
     {
-        var byAddress = PodRecord.List(state).Where(p => !p.Terminating).GroupBy(p => p.PodIp).ToDictionary(g => g.Key, g => g.First());
+        var pods = PodRecord.List(state);
         var edges = new List<PlaintextEdge>();
         var unreachable = new List<string>();
         foreach (var pod in destinations.Where(p => p.Sidecar && !p.Terminating))
@@ -41,7 +41,8 @@ internal static class PlaintextInventory
                 foreach (var peer in json.RootElement.GetProperty("peers").EnumerateArray())
                 {
                     var address = peer.GetProperty("source").GetString() ?? "";
-                    var source = byAddress.GetValueOrDefault(address);
+                    // Pods without a sidecar that share their namespace's network proxy cannot be told apart: "unknown".
+                    var source = PodRecord.ConnectingFrom(pods, address) is [var only] ? only : null;
                     edges.Add(new PlaintextEdge(pod.Name, pod.Namespace, peer.GetProperty("port").GetInt32(),
                         source?.Name ?? "unknown", source?.Namespace, address, peer.GetProperty("connections").GetInt64(),
                         peer.GetProperty("first_seen").GetDateTimeOffset(), peer.GetProperty("last_seen").GetDateTimeOffset()));

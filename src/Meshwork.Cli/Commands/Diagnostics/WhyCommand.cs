@@ -48,7 +48,7 @@ internal static class WhyCommand
             var pod = PodRecord.Resolve(cli.State, client.Namespace, client.IsDeployment ? $"deploy/{client.Name}" : $"pod/{workload.Name}", out _);
             var live = await WhyLiveState.CollectAsync(cli.State, pod, TrafficExplainer.Explain(mesh, query), cli.Err, cancellationToken).ConfigureAwait(false);
             var diagnosis = CallDiagnoser.Diagnose(mesh, query, live);
-            var next = WhyNextCommand.For(diagnosis, fromText);
+            var next = WhyNextCommand.For(diagnosis, $"{(client.IsDeployment ? "deploy/" : "")}{client.Name}.{client.Namespace}");
             await cli.Out.WriteAsync(parse.GetValue(output) == "json" ? Json(diagnosis, next) : Text(diagnosis, next)).ConfigureAwait(false);
             return 0;
         }));

@@ -11,8 +11,9 @@ namespace Meshwork.Cli.Commands.Diagnostics;
 /// <summary>
 /// Gathers what the proxies at both ends of a call hold: the certificates in their pods (what
 /// <c>proxy-config secret</c> shows) and the connections each endpoint's sidecar refused from the
-/// client's address (its admin <c>/stats/prometheus</c>). A proxy that does not answer is a warning:
-/// the diagnosis then rests on the policies alone.
+/// address the client's connections come from (its admin <c>/stats/prometheus</c>), as the runtime records
+/// it: in loopback mode a client without a sidecar calls through its namespace's network proxy. A proxy
+/// that does not answer is a warning: the diagnosis then rests on the policies alone.
 /// </summary>
 internal static class WhyLiveState
 {
@@ -31,7 +32,7 @@ internal static class WhyLiveState
             try
             {
                 using var admin = ProxyAdmin.For(pod, TimeSpan.FromSeconds(10));
-                refused[endpoint.Workload] = RefusalMetrics.From(await admin.GetAsync("stats/prometheus", cancellationToken).ConfigureAwait(false), client.PodIp);
+                refused[endpoint.Workload] = RefusalMetrics.From(await admin.GetAsync("stats/prometheus", cancellationToken).ConfigureAwait(false), client.ConnectsFrom);
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException or ProxyAdminException)
             {
@@ -41,7 +42,7 @@ internal static class WhyLiveState
         return new LiveCallState
         {
             Now = DateTimeOffset.UtcNow,
-            ClientAddress = client?.PodIp,
+            ClientAddress = client?.ConnectsFrom,
             Client = client is null ? null : Certificates(state, client),
             Servers = servers.ToImmutable(),
             RefusedFromClient = refused.ToImmutable(),

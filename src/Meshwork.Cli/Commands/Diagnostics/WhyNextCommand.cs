@@ -6,7 +6,7 @@ namespace Meshwork.Cli.Commands.Diagnostics;
 internal static class WhyNextCommand
 {
     /// <param name="diagnosis">The diagnosis.</param>
-    /// <param name="from">The client as the user named it (deploy/sleep.legacy).</param>
+    /// <param name="from">The client with its namespace (deploy/sleep.legacy).</param>
     public static string For(CallDiagnosis diagnosis, string from)
     {
         ArgumentNullException.ThrowIfNull(diagnosis);
@@ -20,9 +20,15 @@ internal static class WhyNextCommand
                 : $"meshwork get virtualservices -n {serviceNamespace} -o yaml",
             CallFailureCause.NoEndpoint => $"meshwork get pods -n {serviceNamespace} --show-labels",
             CallFailureCause.PeerNotMeshed => $"meshwork x describe pod {pod} -n {ns}",
-            CallFailureCause.StrictAgainstPlaintext => $"meshwork x mtls preflight -n {ns}",
-            CallFailureCause.TlsModeMismatch => $"meshwork authn tls-check {from} {pod}.{ns}",
-            CallFailureCause.IdentityMismatch => $"meshwork x describe pod {pod} -n {ns}",
+            // A meshed client sends plaintext only because a DestinationRule says so: tls-check names it as a CONFLICT.
+            CallFailureCause.StrictAgainstPlaintext => diagnosis.Explanation.ClientHasSidecar
+                ? $"meshwork authn tls-check {from} {diagnosis.Explanation.Service}"
+                : $"meshwork x mtls preflight -n {ns}",
+            CallFailureCause.TlsModeMismatch => $"meshwork authn tls-check {from} {diagnosis.Explanation.Service}",
+            // The identities a client accepts come from a DestinationRule's subjectAltNames when one sets them.
+            CallFailureCause.IdentityMismatch => Resource(diagnosis, "DestinationRule") is { } dr
+                ? $"meshwork get destinationrule {dr.Name} -n {dr.Namespace} -o yaml"
+                : $"meshwork x describe pod {pod} -n {ns}",
             CallFailureCause.UntrustedCertificate => $"meshwork proxy-config secret {pod} -n {ns}",
             CallFailureCause.ExpiredCertificate => "meshwork x certs --expiring-within 24h",
             CallFailureCause.AuthorizationDenied => diagnosis.Policy?.Split('/') is [var pns, var name]
