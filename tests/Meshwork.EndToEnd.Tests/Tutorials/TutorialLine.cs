@@ -39,7 +39,10 @@ public sealed record TutorialLine(string Typed, LineCheck Check, IReadOnlyList<s
     public static TutorialLine Grows(string typed, string counter, TutorialLine traffic) => new(typed, LineCheck.Grows, [counter]) { Traffic = traffic };
 
     /// <summary>The line with the program name replaced, as a user of the mesh types it (getmesh's istioctl is istioctl).</summary>
-    public string AsTyped => Typed.Replace("getmesh istioctl ", "istioctl ", StringComparison.Ordinal).Replace("kubectl ", "meshwork ", StringComparison.Ordinal).Replace("istioctl ", "meshwork ", StringComparison.Ordinal);
+    public string AsTyped => WithRealKubectl.Replace("kubectl ", "meshwork ", StringComparison.Ordinal);
+
+    /// <summary>The line as a user with the real kubectl types it: kubectl stays, istioctl's lines are meshwork's.</summary>
+    public string WithRealKubectl => Typed.Replace("getmesh istioctl ", "istioctl ", StringComparison.Ordinal).Replace("istioctl ", "meshwork ", StringComparison.Ordinal);
 
     /// <summary>True when <paramref name="output"/> holds everything the tutorial shows, in order (on one line or several).</summary>
     public bool Holds(string output)
