@@ -229,6 +229,11 @@ public sealed class ProxyHost : IAsyncDisposable
             host._background.Add(Task.Run(() => BackgroundSupervisor.RunAsync("the snapshot file watcher",
                 ct => new LocalFileWatcher(options, state, logger).RunAsync(ct), logger, state.Time, host._stopping.Token)));
         }
+        host._background.Add(Task.Run(async () =>
+        {
+            try { await StartupMemoryTrim.RunAsync(state, needsCertificate, host._stopping.Token).ConfigureAwait(false); }
+            catch (OperationCanceledException) { }
+        }));
         return host;
     }
 

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Meshwork.Proxy.Http1;
 
 /// <summary>
@@ -19,6 +21,8 @@ internal sealed class DownstreamIdleTimer(TimeSpan timeout, CancellationToken st
     /// True when the next request's first bytes are buffered in <paramref name="input"/>; false when the client
     /// closed, the idle timeout elapsed (<see cref="TimedOut"/>), or the proxy is stopping.
     /// </summary>
+    /// <remarks>Its state machine comes from a pool: a kept-alive connection waits once per request, nearly always asynchronously.</remarks>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<bool> WaitForRequestAsync(HttpInput input)
     {
         if (input.Buffered > 0) return true;

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using Meshwork.Proxy.Forwarding;
 using Meshwork.Proxy.Hosting;
 using Meshwork.Proxy.Http1;
@@ -97,6 +98,7 @@ internal sealed class OutboundHttp1Relay(UpstreamCall call, ProxyState state, Pr
         public RequestDestination Destination;
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<Next> ServeRequestAsync(Socket socket, Stream stream, HttpInput downIn, HttpOutput downOut, HttpOutput pending, int headLength,
         RequestDestination? fixedDestination, int? gatewayPort, DestinationCache cache)
     {
@@ -184,6 +186,7 @@ internal sealed class OutboundHttp1Relay(UpstreamCall call, ProxyState state, Pr
     /// Connect (or reuse), send, relay the answer; sends the request again as the route's retry policy says (a request
     /// with a body only while none of it was sent); maps failures; records the metric.
     /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<Next> ExchangeAsync(HttpInput downIn, HttpOutput downOut, HttpOutput pending, Http1Relay.RequestFrame frame,
         ActiveConfig config, RouteTarget target, CompiledRoute? route, string method, long started, InjectedFault fault)
     {

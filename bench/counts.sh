@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# counts.sh - what a request costs each sidecar in counts that do not depend on how busy the host is:
+# syscalls per request (by name, from `strace -c -f` attached to each sidecar for the run), recvfrom calls
+# that found nothing to read (EAGAIN) per request, sends per request (on an mTLS hop, one send is one TLS
+# record for a small message), bytes allocated per request (meshwork_gc_allocated_bytes_total before and
+# after), and the sidecars' RSS idle and after the run. Times are not reported: on a shared host they are
+# noise; run bench/run.sh for those.
+#
+#   sudo bench/counts.sh [--entry fixed|http-proxy] [--requests N] [--conns C] [--perf]
+#
+# One Meshwork pair (bench/start-pair.sh) in front of an nginx upstream with the peers harness's ~100-byte
+# body; the load is wrk over C keep-alive connections (1 by default: one request at a time, so that no two
+# requests share a read or a wakeup) until the client sidecar has counted N requests. With --perf, a further
+# 10 s of the same load under `perf record` prints where each sidecar's CPU went (needs meshwork-proxy.dbg beside
+# the executable for names: publish with symbols).
+# Settings: MESHWORK_BIN / MESHWORK_PROXY_BIN as for bench/run.sh (built through the launcher when unset).
+set -euo pipefail
+export LC_ALL=C
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$HERE/.." && pwd)
+log() { printf '[counts %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+[[ $EUID -eq 0 ]] || { log "run as root (strace attaches to the sidecars)"; exit 1; }
+
+ENTRY=fixed; REQUESTS=20000; CONNS=1; PERF=0
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --entry) ENTRY=$2; shift 2 ;;
+    --requests) REQUESTS=$2; shift 2 ;;
+    --conns) CONNS=$2; shift 2 ;;
+    --perf) PERF=1; shift ;;
+    *) log "unknown argument: $1"; exit 2 ;;
+  esac
+done
+[[ $ENTRY == fixed || $ENTRY == http-proxy ]] || { log "--entry is fixed or http-proxy"; exit 2; }
+[[ $REQUESTS =~ ^[0-9]+$ && $CONNS =~ ^[0-9]+$ && $CONNS -ge 1 ]] || { log "--requests and --conns take whole numbers"; exit 2; }
+
+. "$HERE/common.sh"
+install_tools nginx wrk curl strace
+build_meshwork
+
+WORK=$(mktemp -d /tmp/meshwork-counts.XXXXXX)
+PAIR_PGID=""; NGINX_PID=""; STRACE_PIDS=()
+cleanup() {
+  local p
+  for p in "${STRACE_PIDS[@]}"; do kill -INT "$p" 2>/dev/null || true; done
+  [[ -n $PAIR_PGID ]] && kill -TERM -- "-$PAIR_PGID" 2>/dev/null || true
+  [[ -n $NGINX_PID ]] && kill -TERM "$NGINX_PID" 2>/dev/null || true
+  sleep 1
+  [[ -n $PAIR_PGID ]] && kill -KILL -- "-$PAIR_PGID" 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 143' INT TERM
+
+free_port() { local p; while true; do p=$(( 20000 + RANDOM % 20000 )); timeout 1 bash -c "exec 3<>/dev/tcp/127.0.0.1/$p" 2>/dev/null || { echo "$p"; return; }; done; }
+UPSTREAM_PORT=$(free_port); LISTEN_PORT=$(free_port); MTLS_PORT=$(free_port)
+BODY=$(printf 'peers-bench upstream body %0200d' 0 | head -c 100)
+
+# ---------------------------------------------------------------- upstream
+mkdir -p "$WORK/tmp"
+cat > "$WORK/nginx.conf" <<EOF
+worker_processes 1;
+daemon off;
+pid $WORK/nginx.pid;
+error_log $WORK/error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    keepalive_requests 1000000;
+    client_body_temp_path $WORK/tmp;
+    proxy_temp_path $WORK/tmp;
+    fastcgi_temp_path $WORK/tmp;
+    uwsgi_temp_path $WORK/tmp;
+    scgi_temp_path $WORK/tmp;
+    server { listen 127.0.0.1:$UPSTREAM_PORT; location / { return 200 "$BODY"; } }
+}
+EOF
+nginx -c "$WORK/nginx.conf" -p "$WORK" > /dev/null 2>&1 &
+NGINX_PID=$!
+
+# ---------------------------------------------------------------- pair
+mkdir -p "$WORK/entries"
+export LISTEN_PORT MTLS_PORT UPSTREAM_PORT BODY MESHWORK_PAIR_INFO="$WORK/info" MESHWORK_PAIR_ENTRY=$ENTRY MESHWORK_HTTP_PROXY_ENTRIES="$WORK/entries"
+setsid "$HERE/start-pair.sh" > "$WORK/pair.log" 2>&1 < /dev/null &
+PAIR_PGID=$!
+for _ in $(seq 1 1200); do grep -q '^pids ' "$WORK/info" 2>/dev/null && break; kill -0 "$PAIR_PGID" 2>/dev/null || break; sleep 0.1; done
+grep -q '^pids ' "$WORK/info" 2>/dev/null || { cat "$WORK/pair.log" >&2; log "the pair did not start"; exit 1; }
+read -r S_PID C_PID < <(sed -n 's/^pids server=\([0-9]*\) client=\([0-9]*\).*/\1 \2/p' "$WORK/info")
+read -r S_ADMIN C_ADMIN < <(sed -n 's/^admin server=\([0-9.:]*\) client=\([0-9.:]*\).*/\1 \2/p' "$WORK/info")
+URL="http://127.0.0.1:$LISTEN_PORT/"; WRK=(wrk)
+if [[ $ENTRY == http-proxy ]]; then
+  read -r _ PROXY ABSOLUTE < "$WORK/entries/$LISTEN_PORT"
+  export MESHWORK_WRK_ABSOLUTE_URL=$ABSOLUTE MESHWORK_WRK_REPORT_SCRIPT=""
+  URL="http://$PROXY/"; WRK=(wrk -s "$HERE/http-proxy-entry/absolute-form.lua")
+fi
+got=$(curl -s --max-time 10 "http://127.0.0.1:$LISTEN_PORT/") || true
+[[ $got == "$BODY" ]] || { log "the pair does not answer with the upstream's body"; exit 1; }
+
+metric() {  # metric ADMIN NAME_REGEX: the sum of a metric's series
+  curl -s --max-time 10 "http://$1/stats/prometheus" | awk -v re="^($2)[{ ]" '$0 ~ re { s += $NF } END { printf "%.0f\n", s }'
+}
+rss() { awk '/^VmRSS:/{print $2}' "/proc/$1/status"; }
+
+# Warm-up: the connections open and the hot paths run before anything is counted.
+"${WRK[@]}" -t1 -c"$CONNS" -d3s "$URL" > /dev/null
+sleep 2
+idle_s=$(rss "$S_PID"); idle_c=$(rss "$C_PID")
+# Where the idle client sidecar's resident memory is: per mapping (anonymous ones summed), largest first.
+idle_map=$(awk '/^[0-9a-f]+-[0-9a-f]+ / { name = (NF >= 6 ? $6 : "[anonymous]"); sub(/.*\//, "", name) }
+     /^Rss:/ { rss[name] += $2 } END { for (n in rss) if (rss[n] >= 512) printf "%s=%.1fMiB ", n, rss[n] / 1024 }' "/proc/$C_PID/smaps")
+req0=$(metric "$C_ADMIN" istio_requests_total)
+alloc_s0=$(metric "$S_ADMIN" meshwork_gc_allocated_bytes_total); alloc_c0=$(metric "$C_ADMIN" meshwork_gc_allocated_bytes_total)
+strace -c -f -q -o "$WORK/strace.server" -p "$S_PID" & STRACE_PIDS+=($!)
+strace -c -f -q -o "$WORK/strace.client" -p "$C_PID" & STRACE_PIDS+=($!)
+sleep 2
+# wrk counts time, not requests: run rounds until the client sidecar has counted enough.
+before=$req0
+while (( before - req0 < REQUESTS )); do
+  "${WRK[@]}" -t1 -c"$CONNS" -d5s "$URL" > "$WORK/wrk.out" 2>&1
+  now=$(metric "$C_ADMIN" istio_requests_total)
+  (( now > before )) || { cat "$WORK/wrk.out" >&2; log "a round of load added no request"; exit 1; }
+  before=$now
+done
+for p in "${STRACE_PIDS[@]}"; do kill -INT "$p"; wait "$p" 2>/dev/null || true; done
+STRACE_PIDS=()
+req=$(( $(metric "$C_ADMIN" istio_requests_total) - req0 ))
+alloc_s=$(( $(metric "$S_ADMIN" meshwork_gc_allocated_bytes_total) - alloc_s0 ))
+alloc_c=$(( $(metric "$C_ADMIN" meshwork_gc_allocated_bytes_total) - alloc_c0 ))
+
+# ---------------------------------------------------------------- report
+per_request() {  # per_request FILE: "syscall calls/request errors/request" for the busiest syscalls
+  awk -v n="$req" '$1 ~ /^[0-9.]+$/ && NF >= 5 { name = $NF; calls = $4; errs = (NF == 6 ? $5 : 0);
+      if (name != "total") printf "  %-16s %8.2f /req  %8.2f errors/req\n", name, calls / n, errs / n }' "$1" | sort -k2 -nr | head -12
+  awk -v n="$req" '$NF == "total" { printf "  %-16s %8.2f /req\n", "all syscalls", $(NF - 2) / n }' "$1"
+}
+echo "entry=$ENTRY conns=$CONNS requests=$req (counted by the client sidecar)"
+echo "client sidecar idle RSS by mapping: $idle_map"
+for side in client server; do
+  pid=$C_PID; alloc=$alloc_c; idle=$idle_c
+  [[ $side == server ]] && { pid=$S_PID; alloc=$alloc_s; idle=$idle_s; }
+  echo "$side sidecar: allocated $(( alloc / req )) B/req; RSS idle $(( idle / 1024 )) MiB, after the run $(( $(rss "$pid") / 1024 )) MiB"
+  per_request "$WORK/strace.$side"
+done
+if [[ $PERF == 1 ]]; then
+  PERF_PIDS=()
+  for side in client server; do
+    pid=$C_PID; [[ $side == server ]] && pid=$S_PID
+    perf record -q -F 499 -g -o "$WORK/perf.$side" -p "$pid" -- sleep 10 > /dev/null 2>&1 &
+    PERF_PIDS+=($!)
+  done
+  "${WRK[@]}" -t1 -c"$CONNS" -d10s "$URL" > /dev/null
+  wait "${PERF_PIDS[@]}"
+  for side in client server; do
+    echo "$side sidecar: CPU by function (perf, self time, top 25)"
+    perf report -q -i "$WORK/perf.$side" --no-children --sort sym --percent-limit 0.7 2>/dev/null | grep -v '^$' | grep '%' | head -25
+  done
+fi
