@@ -23,7 +23,7 @@ public sealed class KubectlMtlsTestTutorialTests : IAsyncLifetime
     public Task DisposeAsync() => _mesh.DisposeAsync();
 
     /// <summary>Seed 002's lines, with those that wait on this API listed as pending.</summary>
-    public static IEnumerable<TutorialLine> MtlsTest() => TutorialLinesTests.MtlsTest().Select(line => line.Typed switch
+    public static IEnumerable<TutorialLine> MtlsTest(bool podNetwork) => TutorialLinesTests.MtlsTest(podNetwork).Select(line => line.Typed switch
     {
         var typed when typed.StartsWith("kubectl port-forward ", StringComparison.Ordinal) => TutorialLine.Pending(typed, PortForwardOverWebSocket),
         var typed when typed.StartsWith("kubectl rollout restart deployment/istiod ", StringComparison.Ordinal) => TutorialLine.Pending(typed, IstiodRestartThroughTheApi),
@@ -50,9 +50,9 @@ public sealed class KubectlMtlsTestTutorialTests : IAsyncLifetime
             shell.Provide(file, $"mtls-test/{file}");
         }
 
-        var pending = await shell.FollowAsync(MtlsTest());
+        var pending = await shell.FollowAsync(MtlsTest(_mesh.IsolatesPods));
 
-        var pendingForMeshwork = TutorialLinesTests.MtlsTest().Where(l => l.Check == LineCheck.Pending).Select(l => l.Typed).ToHashSet();
+        var pendingForMeshwork = TutorialLinesTests.MtlsTest(_mesh.IsolatesPods).Where(l => l.Check == LineCheck.Pending).Select(l => l.Typed).ToHashSet();
         Assert.All(pending, line => Assert.True(pendingForMeshwork.Contains(line.Typed) || line.PendingOn is PortForwardOverWebSocket or IstiodRestartThroughTheApi, line.Typed));
         Assert.Equal(3, pending.Count(line => !pendingForMeshwork.Contains(line.Typed)));
     }

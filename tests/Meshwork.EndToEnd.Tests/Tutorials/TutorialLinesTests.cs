@@ -107,7 +107,7 @@ public sealed partial class TutorialLinesTests : IAsyncLifetime
     ];
 
     /// <summary>Why seed 001's curl lines are pending where the gateway could not bind port 80 (no root): it serves 8080 then.</summary>
-    private const string NeedsPort80 = "curl http://$GATEWAY_IP reaches port 80, which the ingress gateway binds only as root";
+    internal const string NeedsPort80 = "curl http://$GATEWAY_IP reaches port 80, which the ingress gateway binds only as root";
 
     private const string GatewayCurl = "curl http://$GATEWAY_IP";
 
