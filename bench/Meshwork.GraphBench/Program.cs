@@ -1,12 +1,10 @@
 using System.Collections.Immutable;
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using Meshwork.ControlPlane.Observability;
 
-// The dashboard's server side at scale: 200 workloads (one sidecar each, a Service each) and 1,000 graph
-// edges (800 caller → service, 200 service → workload), over 10 namespaces, half of the callers on mTLS.
+// The dashboard's server side at scale, in process, on SyntheticTraffic's mesh: 200 workloads and 1,000 graph edges.
 //   update: one scrape round parsed (200 expositions into counters) and the graph recomputed over the window
 //           from the ring (each proxy's series read at the window's ends), then serialised as the dashboard's api/graph answer;
 //   load:   the same answer over the longest window (Last 1h, 721 samples).
@@ -14,32 +12,12 @@ using Meshwork.ControlPlane.Observability;
 // the page's drawing (Cytoscape add + breadthfirst layout) on it. Prints medians of the runs.
 //
 //   dotnet run -c Release --project bench/Meshwork.GraphBench [-- out.json [runs]]
-const int Workloads = 200, CallerEdges = 800, Namespaces = 10;
+const int Workloads = SyntheticTraffic.Workloads;
 var output = args.Length > 0 ? args[0] : "graph-200x1000.json";
 var runs = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 20;
-string Name(int i) => $"app-{i:D3}";
-string Ns(int i) => $"ns-{i % Namespaces}";
-
-// Each destination workload's callers: CallerEdges distinct (caller, destination) pairs.
-var callers = Enumerable.Range(0, Workloads).Select(_ => new List<int>()).ToArray();
-for (var e = 0; e < CallerEdges; e++) callers[e % Workloads].Add((e * 7 + e / Workloads + 1) % Workloads);
-
-string Exposition(int destination, long tick)
-{
-    var o = new StringBuilder();
-    o.Append("# TYPE istio_requests_total counter\n");
-    foreach (var caller in callers[destination])
-    {
-        var csp = caller % 2 == 0 ? "mutual_tls" : "none";
-        foreach (var (code, share) in new[] { (200, 19L), (503, 1L) })
-        {
-            o.Append(CultureInfo.InvariantCulture, $"istio_requests_total{{reporter=\"destination\",source_workload=\"{Name(caller)}\",source_canonical_service=\"{Name(caller)}\",source_canonical_revision=\"latest\",source_workload_namespace=\"{Ns(caller)}\",source_principal=\"spiffe://cluster.local/ns/{Ns(caller)}/sa/{Name(caller)}\",source_app=\"{Name(caller)}\",source_version=\"v1\",source_cluster=\"Kubernetes\",")
-             .Append(CultureInfo.InvariantCulture, $"destination_workload=\"{Name(destination)}\",destination_workload_namespace=\"{Ns(destination)}\",destination_principal=\"spiffe://cluster.local/ns/{Ns(destination)}/sa/{Name(destination)}\",destination_app=\"{Name(destination)}\",destination_version=\"v1\",destination_service=\"{Name(destination)}.{Ns(destination)}.svc.cluster.local\",destination_canonical_service=\"{Name(destination)}\",destination_canonical_revision=\"latest\",destination_service_name=\"{Name(destination)}\",destination_service_namespace=\"{Ns(destination)}\",destination_cluster=\"Kubernetes\",")
-             .Append(CultureInfo.InvariantCulture, $"request_protocol=\"http\",response_code=\"{code}\",grpc_response_status=\"\",response_flags=\"-\",connection_security_policy=\"{csp}\"}} {tick * share}\n");
-        }
-    }
-    return o.ToString();
-}
+string Name(int i) => SyntheticTraffic.Name(i);
+string Ns(int i) => SyntheticTraffic.Namespace(i);
+string Exposition(int destination, long tick) => SyntheticTraffic.Exposition(destination, tick);
 
 TrafficSample Scrape(long tick, DateTimeOffset at, string[]? texts = null) => new(at,
     Enumerable.Range(0, Workloads).ToImmutableDictionary(d => $"{Name(d)}.{Ns(d)}", d => RequestCounters.Parse(texts?[d] ?? Exposition(d, tick))));

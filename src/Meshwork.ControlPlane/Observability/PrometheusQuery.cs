@@ -9,7 +9,8 @@ namespace Meshwork.ControlPlane.Observability;
 /// <summary>
 /// The graph's counts from Prometheus when the addon runs: found as Istio's addon is, through the
 /// Service istio-system/prometheus and a running pod it selects, and asked for the increase of
-/// istio_requests_total over the window, by reporter. Any failure (no such service, no answer in time, an answer
+/// istio_requests_total over the window, by reporter, a series born inside the window counted from zero as the
+/// control plane's own samples count it. Any failure (no such service, no answer in time, an answer
 /// that does not parse) yields null, and the graph falls back to the control plane's own samples.
 /// </summary>
 public sealed class PrometheusQuery(IMeshStateSource mesh)
@@ -40,13 +41,28 @@ public sealed class PrometheusQuery(IMeshStateSource mesh)
 
     /// <summary>The requests per edge over <paramref name="window"/> ending now, both reporters, or null when Prometheus cannot say.</summary>
     public Task<IReadOnlyDictionary<EdgeKey, EdgeCounters>?> IncreaseAsync(TimeSpan window, CancellationToken cancellationToken) =>
-        AskAsync($"sum by ({string.Join(',', ByLabels)}) (increase(istio_requests_total[{Range(window)}]))", Read, cancellationToken);
+        AskAsync(WindowIncrease("istio_requests_total", window, ByLabels), Read, cancellationToken);
 
     /// <summary>The connections each destination refused before HTTP over <paramref name="window"/>, or null when Prometheus cannot say.</summary>
     public Task<IReadOnlyDictionary<RefusedKey, double>?> RefusedIncreaseAsync(TimeSpan window, CancellationToken cancellationToken) =>
-        AskAsync($"sum by ({string.Join(',', RefusedByLabels)}) (increase({RefusedCounters.Metric}[{Range(window)}]))", ReadRefused, cancellationToken);
+        AskAsync(WindowIncrease(RefusedCounters.Metric, window, RefusedByLabels), ReadRefused, cancellationToken);
 
-    private static string Range(TimeSpan window) => ((int)window.TotalSeconds).ToString(CultureInfo.InvariantCulture) + "s";
+    /// <summary>
+    /// The increase of the counter <paramref name="metric"/> over <paramref name="window"/>, summed by <paramref name="by"/>.
+    /// </summary>
+    /// <remarks>
+    /// increase() needs two samples of a series and measures from the first one, so a series that a proxy creates with its
+    /// first request (every istio_requests_total series) never shows that request, nor any when it gets no second one: one
+    /// curl would draw no edge. A series with fewer samples in the window than its target had successful scrapes (up is 1
+    /// per successful scrape) was born inside the window, after a scrape that did not have it: all of its count is new, so
+    /// its last value is the increase, as the control plane's own samples count an edge a proxy did not have before.
+    /// </remarks>
+    internal static string WindowIncrease(string metric, TimeSpan window, IEnumerable<string> by)
+    {
+        var range = ((int)window.TotalSeconds).ToString(CultureInfo.InvariantCulture) + "s";
+        var born = $"(count_over_time({metric}[{range}]) < on(job, instance) group_left sum_over_time(up[{range}]))";
+        return $"sum by ({string.Join(',', by)}) ((increase({metric}[{range}]) unless {born}) or (last_over_time({metric}[{range}]) and {born}))";
+    }
 
     private async Task<T?> AskAsync<T>(string query, Func<JsonElement, T?> read, CancellationToken cancellationToken) where T : class
     {

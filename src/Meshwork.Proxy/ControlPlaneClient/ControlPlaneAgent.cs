@@ -162,7 +162,9 @@ internal sealed class ControlPlaneAgent(ProxyOptions options, ProxyState state, 
             Workload = options.Workload,
             ServiceAccount = options.ServiceAccount,
             PodIp = options.PodIp,
-            MetricsAddress = options.AdminAddress?.ToString(),
+            // Where the control plane and Prometheus scrape: the metrics listener on the pod IP when there is one (the pod
+            // network mode, where the admin listener is the pod's own localhost), else the admin listener.
+            MetricsAddress = (options.MetricsAddress ?? options.AdminAddress)?.ToString(),
             Labels = options.Labels,
             Ports = [.. options.Inbound.Select(t => t.WorkloadPort)],
             CurrentVersion = state.Config?.Snapshot.Version,

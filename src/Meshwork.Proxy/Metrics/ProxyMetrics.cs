@@ -24,6 +24,7 @@ internal sealed class ProxyMetrics
     private readonly ConcurrentDictionary<(int Labels, int Code, int Flags), RequestSeries> _requests = new();
     private readonly ConcurrentDictionary<(int Labels, int Flags), TcpSeries> _tcp = new();
     private readonly ConcurrentDictionary<(string Direction, string Result, string Reason), StrongBox> _handshakes = new();
+    private readonly ConcurrentDictionary<(string Host, int Port, string Counter), StrongBox> _clusterSsl = new();
     private int _nextId;
 
     public Func<DateTimeOffset?>? CertificateNotAfter { get; set; }
@@ -105,6 +106,22 @@ internal sealed class ProxyMetrics
         var box = _handshakes.GetOrAdd(key, static _ => new StrongBox());
         Interlocked.Increment(ref box.Value);
     }
+
+    /// <summary>
+    /// Counts one TLS origination towards the upstream cluster <paramref name="host"/>:<paramref name="port"/>: in
+    /// meshwork_tls_handshakes_total, and under the cluster's Envoy counter for <see cref="EnvoySslStats"/>.
+    /// </summary>
+    public void RecordOutboundHandshake(string host, int port, HandshakeFailure? failure)
+    {
+        RecordHandshake("outbound", failure);
+        var counter = failure is { } f ? EnvoySslStats.CounterOf("failure", f.Label()) : EnvoySslStats.CounterOf("success", HandshakeFailureLabels.Success);
+        var box = _clusterSsl.GetOrAdd((host, port, counter), static _ => new StrongBox());
+        Interlocked.Increment(ref box.Value);
+    }
+
+    /// <summary>Every upstream cluster's Envoy ssl counter that has counted: host, port, counter name and count.</summary>
+    public IEnumerable<(string Host, int Port, string Counter, long Count)> ClusterSsl() =>
+        _clusterSsl.ToArray().Select(kv => (kv.Key.Host, kv.Key.Port, kv.Key.Counter, Interlocked.Read(ref kv.Value.Value)));
 
     /// <summary>Every handshake counter: direction, result, reason label and count.</summary>
     public IEnumerable<(string Direction, string Result, string Reason, long Count)> Handshakes() =>

@@ -50,8 +50,8 @@ public sealed record ProxyRegistration
     public string? Workload { get; init; }
     public string? ServiceAccount { get; init; }
     public string? PodIp { get; init; }
-    /// <summary>"address:port" of the admin listener that serves /stats/prometheus, for the control plane's
-    /// Prometheus service discovery.</summary>
+    /// <summary>"address:port" of the listener that serves /stats/prometheus to the control plane's scrapes and its
+    /// Prometheus service discovery: the metrics listener (15090 on the pod IP) when the proxy has one, else the admin one.</summary>
     public string? MetricsAddress { get; init; }
     public ImmutableSortedDictionary<string, string> Labels { get; init; } = ImmutableSortedDictionary<string, string>.Empty;
     /// <summary>Workload ports the sidecar serves inbound.</summary>

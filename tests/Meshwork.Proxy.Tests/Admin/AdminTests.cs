@@ -49,8 +49,29 @@ public sealed class AdminTests : IAsyncLifetime
         Assert.Contains("listener.0.0.0.0_15006.ssl.handshake: 2", ssl);
         Assert.Contains("listener.0.0.0.0_15006.ssl.fail_verify_no_cert: 1", ssl);
         Assert.Contains("listener.0.0.0.0_15006.ssl.fail_verify_san: 0", ssl);
-        Assert.Contains("cluster.outbound.ssl.handshake: 0", ssl);
+        // This pod dialled no upstream over TLS: no cluster has ssl counters yet.
+        Assert.DoesNotContain(ssl, l => l.StartsWith("cluster.", StringComparison.Ordinal));
         Assert.Contains("# TYPE istio_requests_total counter", (await Curl.RunAsync($"{_pod.Admin}stats?format=prometheus")).Body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Stats_grep_ssl_counts_the_client_sidecars_handshakes_on_Envoys_upstream_cluster_name()
+    {
+        var app = await _mesh.StartAppAsync();
+        var server = await _mesh.StartPodAsync("bar", "httpbin", inbound: [(Mesh.Inbound(8000, InboundTlsMode.Strict), app.Port)]);
+        var client = await _mesh.StartPodAsync("foo", "sleep", outbound:
+            [Mesh.Service("httpbin", "bar", 8000, UpstreamTlsMode.IstioMutual, [server.SpiffeId], (server, 8000))]);
+        const string Cluster = "cluster.outbound|8000||httpbin.bar.svc.cluster.local.ssl.";
+        async Task<List<string>> SslAsync() =>
+            (await Curl.RunAsync($"{client.Admin}stats")).Body.Split('\n').Where(l => l.Contains("ssl", StringComparison.Ordinal)).ToList();
+
+        Assert.DoesNotContain(await SslAsync(), l => l.StartsWith(Cluster, StringComparison.Ordinal));
+        Assert.Equal("200", (await Curl.RunAsync("-x", client.OutboundProxy.ToString(), "http://httpbin.bar:8000/ip")).HttpCode);
+        // The upstream connection may be kept for the next request, as Envoy keeps it: one handshake so far.
+        var ssl = await SslAsync();
+        Assert.Contains(Cluster + "handshake: 1", ssl);
+        Assert.Contains(Cluster + "fail_verify_san: 0", ssl);
+        Assert.Contains(Cluster + "fail_verify_no_cert: 0", ssl);
     }
 
     [Fact]

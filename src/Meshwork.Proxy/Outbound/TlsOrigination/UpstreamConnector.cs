@@ -71,7 +71,7 @@ internal sealed class UpstreamConnector(ProxyState state, ProxyMetrics metrics, 
         if (tls is null || (mutual && tls.Credentials is null))
         {
             await network.DisposeAsync().ConfigureAwait(false);
-            metrics.RecordHandshake("outbound", HandshakeFailure.NoLocalCertificate);
+            metrics.RecordOutboundHandshake(service.Hostname, port.Port, HandshakeFailure.NoLocalCertificate);
             throw new UpstreamException(UpstreamStage.Tls, "this proxy has no workload certificate yet, so it cannot originate mTLS", tlsFailure: HandshakeFailure.NoLocalCertificate);
         }
         // Secure naming: ISTIO_MUTUAL always checks the server's identity (an empty list accepts none);
@@ -82,11 +82,11 @@ internal sealed class UpstreamConnector(ProxyState state, ProxyMetrics metrics, 
             expected, handshakeTimeout, cancellationToken).ConfigureAwait(false);
         if (handshake is ClientHandshake.Established established)
         {
-            metrics.RecordHandshake("outbound", null);
+            metrics.RecordOutboundHandshake(service.Hostname, port.Port, null);
             return established.Stream;
         }
         var failed = (ClientHandshake.Failed)handshake;
-        metrics.RecordHandshake("outbound", failed.Reason);
+        metrics.RecordOutboundHandshake(service.Hostname, port.Port, failed.Reason);
         var reason = failed.Reason switch
         {
             HandshakeFailure.IdentityMismatch => $"secure naming: {failed.Detail} expected for {service.Hostname}:{port.Port}",

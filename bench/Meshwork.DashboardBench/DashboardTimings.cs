@@ -1,0 +1,75 @@
+using System.Diagnostics;
+using Microsoft.Playwright;
+
+/// <summary>
+/// The dashboard in Debian's chromium, driven by Playwright as the browser tests drive it, timed as a user waits for it:
+/// load is from opening the one-time login link to the graph and its edge table drawn with every edge; update is one
+/// of the page's own refreshes (api/graph fetched, graph laid out and table rebuilt) until the next frame is painted.
+/// </summary>
+internal sealed class DashboardTimings : IAsyncDisposable
+{
+    public const string Chromium = "/usr/bin/chromium";
+    private static readonly TimeSpan Patience = TimeSpan.FromMinutes(2);
+
+    private readonly IPlaywright _playwright;
+    private readonly IBrowser _browser;
+
+    private DashboardTimings(IPlaywright playwright, IBrowser browser) => (_playwright, _browser) = (playwright, browser);
+
+    public static async Task<DashboardTimings> LaunchAsync()
+    {
+        if (!File.Exists(Chromium)) throw new FileNotFoundException($"{Chromium} is missing: apt-get install chromium", Chromium);
+        var playwright = await Playwright.CreateAsync();
+        var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = Chromium,
+            Headless = true,
+            Args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+        });
+        return new DashboardTimings(playwright, browser);
+    }
+
+    /// <summary>Opens <paramref name="login"/> in a fresh browser context; returns the milliseconds until all <paramref name="edges"/> are drawn, and the page.</summary>
+    public async Task<(double Milliseconds, IPage Page)> LoadAsync(Uri login, int edges)
+    {
+        // The control plane's certificate chains to the mesh's own root, which the browser does not know.
+        var context = await _browser.NewContextAsync(new BrowserNewContextOptions { IgnoreHTTPSErrors = true, ViewportSize = new ViewportSize { Width = 1400, Height = 800 } });
+        var page = await context.NewPageAsync();
+        var started = Stopwatch.GetTimestamp();
+        await page.GotoAsync(login.ToString());
+        await page.WaitForFunctionAsync($"() => document.body.dataset.edges === '{edges}' && document.querySelectorAll('#edges tbody tr').length === {edges}",
+            null, new PageWaitForFunctionOptions { Timeout = (float)Patience.TotalMilliseconds, PollingInterval = 10 });
+        await page.EvaluateAsync(NextFrame);
+        return (Stopwatch.GetElapsedTime(started).TotalMilliseconds, page);
+    }
+
+    /// <summary>The milliseconds one of the page's refreshes takes, from its request to the painted frame, and the part that is the fetch.</summary>
+    public static async Task<(double Refresh, double Fetch)> UpdateAsync(IPage page)
+    {
+        var refresh = await page.EvaluateAsync<double>($$"""
+            async () => {
+              const started = performance.now();
+              await refresh();
+              await ({{NextFrame}})();
+              return performance.now() - started;
+            }
+            """);
+        var fetch = await page.EvaluateAsync<double>("""
+            async () => {
+              const started = performance.now();
+              await (await fetch(`api/graph?window=${document.getElementById('window').value}`, { credentials: 'same-origin' })).json();
+              return performance.now() - started;
+            }
+            """);
+        return (refresh, fetch);
+    }
+
+    /// <summary>Resolves once the browser has painted the frame after the current one.</summary>
+    private const string NextFrame = "() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)))";
+
+    public async ValueTask DisposeAsync()
+    {
+        await _browser.DisposeAsync();
+        _playwright.Dispose();
+    }
+}

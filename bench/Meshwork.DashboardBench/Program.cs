@@ -1,0 +1,82 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Meshwork.Api;
+using Meshwork.CertificateAuthority;
+using Meshwork.ControlPlane.Dashboard;
+using Meshwork.ControlPlane.Hosting;
+using Meshwork.ControlPlane.Observability;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+// The dashboard as a user meets it, at the acceptance's scale: the real control plane (`meshwork server`'s composition
+// root, SQLite store, its own scraper) with SyntheticTraffic's 200 sidecars holding their snapshot streams and serving
+// their metrics (1,000 graph edges), and the page in Debian's chromium through the one-time login link.
+//   load:   login link opened → graph and edge table drawn with all 1,000 edges (a new browser context each run);
+//   update: one of the page's refreshes (api/graph over Last 10m → layout, table → next painted frame).
+// Prints medians against the acceptance's target (under 1 s each).
+//
+//   dotnet run -c Release --project bench/Meshwork.DashboardBench [-- runs]
+var runs = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 10;
+var state = new StateDirectory(Directory.CreateTempSubdirectory("meshwork-dashboardbench-").FullName);
+try
+{
+    await using var controlPlane = await ControlPlaneHost.StartAsync(
+        new ControlPlaneOptions { StateDirectory = state, Port = 0, ConfigureLogging = logging => logging.ClearProviders() }, CancellationToken.None);
+    var connect = Stopwatch.StartNew();
+    await using var sidecars = await SyntheticSidecars.StartAsync(controlPlane.Url, controlPlane.Services.GetRequiredService<CertificateAuthority>());
+    Console.WriteLine($"{SyntheticTraffic.Workloads} sidecars connected in {connect.ElapsedMilliseconds} ms");
+
+    // The control plane's graph needs two scrapes of every sidecar (one every ProxyScraper.Interval).
+    using var api = MeshApiClient.FromStateDirectory(state);
+    var ready = Stopwatch.StartNew();
+    var edges = 0;
+    while (edges != SyntheticTraffic.GraphEdges)
+    {
+        if (ready.Elapsed > TimeSpan.FromMinutes(2)) throw new TimeoutException($"the graph has {edges} edges, not {SyntheticTraffic.GraphEdges}, after two minutes");
+        await Task.Delay(ProxyScraper.Interval);
+        using var graph = JsonDocument.Parse(await api.SendAsync(HttpMethod.Get, $"{TrafficGraph.Path}?window=10m", null));
+        edges = graph.RootElement.GetProperty("edges").GetArrayLength();
+    }
+    Console.WriteLine($"graph: {edges} edges after {ready.Elapsed.TotalSeconds:F0} s of scrapes");
+
+    await using var browser = await DashboardTimings.LaunchAsync();
+    var loads = new List<double>();
+    var refreshes = new List<double>();
+    var fetches = new List<double>();
+    for (var run = 0; run < runs; run++)
+    {
+        var login = JsonSerializer.Deserialize(await api.SendAsync(HttpMethod.Post, DashboardLogin.Path, "{}"), DashboardJson.Default.DashboardLogin)!;
+        var link = new Uri(controlPlane.Url, login.LoginPath);
+        var (load, page) = await browser.LoadAsync(link, SyntheticTraffic.GraphEdges);
+        loads.Add(load);
+        var (refresh, fetch) = await DashboardTimings.UpdateAsync(page);
+        refreshes.Add(refresh);
+        fetches.Add(fetch);
+        await page.Context.CloseAsync();
+    }
+
+    Console.WriteLine($"runs: {runs}, cores: {Environment.ProcessorCount}, load average: {LoadAverage()}");
+    Console.WriteLine();
+    Console.WriteLine($"| dashboard, {SyntheticTraffic.Workloads} workloads and {SyntheticTraffic.GraphEdges} edges | target | median | worst |");
+    Console.WriteLine("|---|---:|---:|---:|");
+    Console.WriteLine($"| load: login link → graph and table drawn | < 1000 ms | {Median(loads):F0} ms | {loads.Max():F0} ms |");
+    Console.WriteLine($"| update: a refresh → next painted frame | < 1000 ms | {Median(refreshes):F0} ms | {refreshes.Max():F0} ms |");
+    Console.WriteLine($"|   of which api/graph fetched and parsed | | {Median(fetches):F0} ms | {fetches.Max():F0} ms |");
+}
+finally
+{
+    try { Directory.Delete(state.Root, recursive: true); } catch (IOException) { }
+}
+
+static double Median(List<double> values)
+{
+    var sorted = values.Order().ToList();
+    return sorted[sorted.Count / 2];
+}
+
+static string LoadAverage()
+{
+    try { return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)); }
+    catch (IOException) { return "unknown"; }
+}
