@@ -23,7 +23,10 @@ public class MeshFixture : IAsyncLifetime
     /// <summary>MESHWORK_POD_NETWORK for this mesh's commands (the runtime `up` starts inherits it).</summary>
     protected virtual string PodNetwork => Mw.PodNetwork;
 
-    public Task<CommandResult> RunAsync(params string[] args) => Mw.RunInPodNetworkAsync(StatePath, PodNetwork, args);
+    /// <summary>More environment for this mesh's commands, and so for the control plane they start (none by default).</summary>
+    protected virtual IReadOnlyDictionary<string, string> CommandEnvironment { get; } = new Dictionary<string, string>();
+
+    public Task<CommandResult> RunAsync(params string[] args) => Mw.RunInPodNetworkAsync(StatePath, PodNetwork, CommandEnvironment, args);
 
     /// <summary>Runs a meshwork command that must succeed.</summary>
     public async Task<CommandResult> MustAsync(params string[] args)
