@@ -11,7 +11,7 @@
 # Settings: SOAK_SECONDS (1800), SOAK_RATE (1000 req/s), SOAK_SAMPLE (10 s), SOAK_CONNECTIONS (50),
 #   SOAK_WARMUP (60 s: samples before it are not compared; the heap and the pools settle first),
 #   MESHWORK_BIN / MESHWORK_PROXY_BIN / MESHWORK_BUILD_SLOT as for bench/run.sh.
-# Prints one line per sample, then for each sidecar whether RSS, descriptors and heap stayed flat (the last
+# Prints one line per sample (with the machine's load average: the box may be shared), then for each sidecar whether RSS, descriptors and heap stayed flat (the last
 # sample against the first after the warm-up: RSS and heap within 20 % or 16 MiB, descriptors within 16), the
 # requests sent and every error. Exits 1 when something grew or a request failed.
 set -euo pipefail
@@ -85,14 +85,25 @@ curl -sf -o /dev/null --max-time 10 "http://127.0.0.1:$LISTEN_PORT/" || { cat "$
 log "pair up: client sidecar pid $C_PID (admin $C_ADMIN), server sidecar pid $S_PID (admin $S_ADMIN); entry 127.0.0.1:$LISTEN_PORT"
 
 # ---------------------------------------------------------------- the load: wrk paced to RATE req/s
-# Each connection waits CONNECTIONS/RATE s before each request (wrk's delay()), so the offered rate is at
-# most RATE; the achieved rate is printed. Non-2xx answers and socket errors are counted as errors.
+# Each connection waits about CONNECTIONS/RATE s before each request (wrk's delay()). A fixed pause would
+# offer less than RATE (each request's latency adds to it), so every wrk thread keeps to its share of RATE
+# over the seconds since it started: ahead of that schedule a connection waits the whole pause, behind it
+# half. The achieved rate is printed. Non-2xx answers and socket errors are counted as errors.
+THREADS=2
 cat > "$WORK/pace.lua" <<LUA
 local pause = $CONNECTIONS * 1000 / $RATE
-function delay() return pause end
+local share = $RATE / $THREADS
+local started, sent = nil, 0
+function delay()
+  local now = os.time()
+  started = started or now
+  sent = sent + 1
+  if sent > (now - started + 1) * share then return pause end
+  return pause / 2
+end
 LUA
 log "load: $RATE req/s over $CONNECTIONS connections for $SECONDS_TOTAL s; sampling every $SAMPLE s"
-wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_TOTAL}s" --timeout 10s --latency -s "$WORK/pace.lua" "http://127.0.0.1:$LISTEN_PORT/" > "$WORK/wrk.out" 2>&1 &
+wrk -t"$THREADS" -c"$CONNECTIONS" -d"${SECONDS_TOTAL}s" --timeout 10s --latency -s "$WORK/pace.lua" "http://127.0.0.1:$LISTEN_PORT/" > "$WORK/wrk.out" 2>&1 &
 WRK_PID=$!
 
 # ---------------------------------------------------------------- sampling
@@ -100,17 +111,17 @@ rss_kib() { awk '/^VmRSS:/{print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 fds() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
 heap_kib() { curl -sf --max-time 5 "http://$1/stats/prometheus" | awk '$1=="meshwork_gc_heap_bytes"{printf "%d", $2/1024}' || echo 0; }
 requests() { curl -sf --max-time 5 "http://$1/stats/prometheus" | awk '/^istio_requests_total\{/{n+=$NF} END{printf "%d", n}' || echo 0; }
-printf '%6s  %10s %6s %10s  %10s %6s %10s  %10s\n' t client_rss fds heap server_rss fds heap requests
+printf '%6s  %10s %6s %10s  %10s %6s %10s  %10s %6s\n' t client_rss fds heap server_rss fds heap requests load1
 declare -a SAMPLES=()
 start=$(date +%s)
 while kill -0 "$WRK_PID" 2>/dev/null; do
   sleep "$SAMPLE"
   kill -0 "$WRK_PID" 2>/dev/null || break
   t=$(( $(date +%s) - start ))
-  line="$t $(rss_kib "$C_PID") $(fds "$C_PID") $(heap_kib "$C_ADMIN") $(rss_kib "$S_PID") $(fds "$S_PID") $(heap_kib "$S_ADMIN") $(requests "$S_ADMIN")"
+  line="$t $(rss_kib "$C_PID") $(fds "$C_PID") $(heap_kib "$C_ADMIN") $(rss_kib "$S_PID") $(fds "$S_PID") $(heap_kib "$S_ADMIN") $(requests "$S_ADMIN") $(cut -d' ' -f1 /proc/loadavg)"
   SAMPLES+=("$line")
-  read -r a b c d e f g h <<< "$line"
-  printf '%5ss  %8s K %6s %8s K  %8s K %6s %8s K  %10s\n' "$a" "$b" "$c" "$d" "$e" "$f" "$g" "$h"
+  read -r a b c d e f g h l <<< "$line"
+  printf '%5ss  %8s K %6s %8s K  %8s K %6s %8s K  %10s %6s\n' "$a" "$b" "$c" "$d" "$e" "$f" "$g" "$h" "$l"
 done
 wait "$WRK_PID" || true
 WRK_PID=""
@@ -127,8 +138,8 @@ done
 if [[ -z $first || $first == "$last" ]]; then
   log "too few samples after the warm-up ($WARMUP s) to judge growth"; status=1
 else
-  read -r t0 crss0 cfd0 cheap0 srss0 sfd0 sheap0 req0 <<< "$first"
-  read -r t1 crss1 cfd1 cheap1 srss1 sfd1 sheap1 req1 <<< "$last"
+  read -r t0 crss0 cfd0 cheap0 srss0 sfd0 sheap0 req0 load0 <<< "$first"
+  read -r t1 crss1 cfd1 cheap1 srss1 sfd1 sheap1 req1 load1 <<< "$last"
   flat_kib() {  # flat_kib NAME BEFORE AFTER: within 20 % or 16 MiB
     local growth=$(( $3 - $2 )) allowed=$(( $2 / 5 > 16384 ? $2 / 5 : 16384 ))
     if (( growth <= allowed )); then echo "$1 flat: $2 K -> $3 K"; else echo "$1 GREW: $2 K -> $3 K (+$growth K)"; status=1; fi
@@ -137,7 +148,7 @@ else
     local growth=$(( $3 - $2 ))
     if (( growth <= 16 )); then echo "$1 flat: $2 -> $3"; else echo "$1 GREW: $2 -> $3 (+$growth)"; status=1; fi
   }
-  echo "from ${t0}s to ${t1}s (after a ${WARMUP}s warm-up):"
+  echo "from ${t0}s to ${t1}s (after a ${WARMUP}s warm-up; the machine's 1-minute load average ${load0} then, ${load1} at the end, on $(nproc) cores):"
   flat_kib "  client sidecar RSS " "$crss0" "$crss1"; flat_count "  client sidecar fds " "$cfd0" "$cfd1"; flat_kib "  client sidecar heap" "$cheap0" "$cheap1"
   flat_kib "  server sidecar RSS " "$srss0" "$srss1"; flat_count "  server sidecar fds " "$sfd0" "$sfd1"; flat_kib "  server sidecar heap" "$sheap0" "$sheap1"
   echo "  requests through the server sidecar: $(( req1 - req0 )) in $(( t1 - t0 )) s ($(( (req1 - req0) / (t1 - t0 > 0 ? t1 - t0 : 1) )) req/s)"

@@ -1,3 +1,4 @@
+using System.Net.Security;
 using System.Collections.Frozen;
 using System.Collections.Immutable;
 using System.Diagnostics;
@@ -53,7 +54,7 @@ internal sealed class SyntheticSidecars : IAsyncDisposable
             var identity = new SpiffeId("cluster.local", SyntheticTraffic.Namespace(i), SyntheticTraffic.Name(i));
             var (key, csr) = CsrFactory.Create(identity);
             var leaf = WorkloadCredentials.FromSignedChain(key, ca.Sign(csr, identity), ca.TrustBundle).Leaf;
-            proxies.Add(new SimulatedProxy(controlPlane, leaf, ca.TrustBundle, Registration(i, $"127.0.0.1:{ports[i]}")));
+            proxies.Add(new SimulatedProxy(controlPlane, SslStreamCertificateContext.Create(leaf, additionalCertificates: null, offline: true), ca.TrustBundle, Registration(i, $"127.0.0.1:{ports[i]}")));
         }
         // A few TLS handshakes at a time, as the push benchmark connects: the subject is the dashboard, not a storm.
         using var handshakes = new SemaphoreSlim(16);

@@ -18,8 +18,9 @@ namespace Meshwork.CertificateAuthority;
 /// directory (mode 0600); that key is what binds a token to one control plane.</para>
 /// <para>Tokens live <see cref="DefaultLifetime"/> (10 minutes) unless the issuer asks otherwise, up to
 /// <see cref="MaxLifetime"/>: long enough for a proxy to start and send its first CSR, short enough that a
-/// leaked token is soon useless. Renewals then authenticate with the workload certificate itself. A token
-/// may be used more than once while it is valid, so a proxy whose first CSR response was lost can retry.</para>
+/// leaked token is soon useless. Renewals then authenticate with the workload certificate itself. A token buys
+/// one certificate (<see cref="Redeem"/>): the runtime writes a fresh one for every proxy start, and again when a
+/// proxy's certificate expired while the control plane was away.</para>
 /// <para>The token proves an identity; the caller must pass exactly that identity to
 /// <see cref="CertificateAuthority.Sign"/>, so a token for ns/foo/sa/sleep can never yield ns/foo/sa/httpbin.</para>
 /// </remarks>
@@ -35,10 +36,12 @@ public sealed partial class BootstrapTokenAuthority
     private readonly byte[] _key;
     private readonly string _keyId;
     private readonly TimeProvider _time;
+    private readonly RedeemedTokens _redeemed;
 
-    private BootstrapTokenAuthority(byte[] key, TimeProvider time)
+    private BootstrapTokenAuthority(byte[] key, TimeProvider time, RedeemedTokens redeemed)
     {
         _key = key;
+        _redeemed = redeemed;
         _keyId = Convert.ToHexStringLower(SHA256.HashData(key).AsSpan(0, 8));
         _time = time;
     }
@@ -71,12 +74,13 @@ public sealed partial class BootstrapTokenAuthority
             key = RandomNumberGenerator.GetBytes(32);
             AtomicFile.WriteAllText(path, Convert.ToBase64String(key) + "\n", AtomicFile.Private);
         }
-        return new BootstrapTokenAuthority(key, time ?? TimeProvider.System);
+        time ??= TimeProvider.System;
+        return new BootstrapTokenAuthority(key, time, RedeemedTokens.Load(Path.Combine(stateDirectory, RedeemedTokens.FileName), time.GetUtcNow()));
     }
 
     /// <summary>An authority with a fresh in-memory key (tests; a control plane that keeps no state).</summary>
     public static BootstrapTokenAuthority CreateEphemeral(TimeProvider? time = null) =>
-        new(RandomNumberGenerator.GetBytes(32), time ?? TimeProvider.System);
+        new(RandomNumberGenerator.GetBytes(32), time ?? TimeProvider.System, RedeemedTokens.InMemory());
 
     public (string Token, DateTimeOffset ExpiresAt) Issue(string @namespace, string serviceAccount, TimeSpan? lifetime = null)
     {
@@ -109,8 +113,25 @@ public sealed partial class BootstrapTokenAuthority
         return (signedPart + "." + Base64Url.EncodeToString(Mac(signedPart)), expiresAt);
     }
 
-    /// <summary>Returns the (namespace, service account) the token proves; throws CaException(NotAuthenticated) otherwise.</summary>
+    /// <summary>Returns the (namespace, service account) the token proves (a token already redeemed proves nothing); throws CaException(NotAuthenticated) otherwise.</summary>
     public (string Namespace, string ServiceAccount) Validate(string token)
+    {
+        var payload = Check(token);
+        return (payload.Namespace, payload.ServiceAccount);
+    }
+
+    /// <summary>
+    /// Validates the token and marks it used, once: a second redemption of the same token (a replay, or a token
+    /// read from where a proxy found it) throws CaException(NotAuthenticated), before or after a restart.
+    /// </summary>
+    public (string Namespace, string ServiceAccount) Redeem(string token)
+    {
+        var payload = Check(token);
+        if (!_redeemed.TryRedeem(payload.TokenId, payload.ExpiresAt, _time.GetUtcNow(), out var refusal)) throw Refuse(refusal!);
+        return (payload.Namespace, payload.ServiceAccount);
+    }
+
+    private Payload Check(string token)
     {
         // Messages never repeat the token: it is a credential.
         if (string.IsNullOrEmpty(token) || !token.StartsWith(Prefix, StringComparison.Ordinal))
@@ -143,7 +164,9 @@ public sealed partial class BootstrapTokenAuthority
             throw Refuse($"the bootstrap token expired at {expires:u} (now {now.UtcDateTime:u}); ask for a new token");
         if (DateTimeOffset.FromUnixTimeSeconds(payload.IssuedAt) > now + ClockSkew)
             throw Refuse("the bootstrap token was issued in the future; check this host's clock");
-        return (payload.Namespace, payload.ServiceAccount);
+        // A used token proves nothing any more: refused here, before any rate limit counts it as its identity's.
+        if (_redeemed.IsRedeemed(payload.TokenId, now)) throw Refuse(RedeemedTokens.AlreadyUsed);
+        return payload;
     }
 
     /// <summary>Validates the token and returns the SPIFFE identity it proves in <paramref name="trustDomain"/>.</summary>
@@ -163,7 +186,7 @@ public sealed partial class BootstrapTokenAuthority
     [GeneratedRegex("^(?=.{1,253}$)[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")]
     private static partial Regex ServiceAccountPattern();
 
-    private sealed record Payload(string KeyId, string Namespace, string ServiceAccount, long IssuedAt, long ExpiresAt)
+    private sealed record Payload(string KeyId, string Namespace, string ServiceAccount, long IssuedAt, long ExpiresAt, string TokenId)
     {
         public static Payload Parse(byte[] json)
         {
@@ -174,7 +197,8 @@ public sealed partial class BootstrapTokenAuthority
                 root.GetProperty("ns").GetString() ?? throw new FormatException(),
                 root.GetProperty("sa").GetString() ?? throw new FormatException(),
                 root.GetProperty("iat").GetInt64(),
-                root.GetProperty("exp").GetInt64());
+                root.GetProperty("exp").GetInt64(),
+                root.GetProperty("jti").GetString() is { Length: > 0 } id ? id : throw new FormatException());
         }
     }
 }

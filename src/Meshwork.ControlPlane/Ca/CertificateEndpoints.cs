@@ -53,6 +53,14 @@ public sealed partial class CertificateEndpoints(
             return CaErrorStatus.ToResult(CaErrorKind.TtlTooLong, "validitySeconds must be 0 (the default) or positive");
         }
 
+        // A bootstrap token buys one certificate: redeemed (and recorded) just before the signature, so a
+        // request refused earlier (rate limit, unreadable body) leaves the token usable.
+        if (bearer is not null && Redeem(bearer) is { } reused)
+        {
+            LogRefused(MeshCallerAuthenticator.ByToken, reused);
+            return CaErrorStatus.ToResult(CaErrorKind.NotAuthenticated, $"{MeshCallerAuthenticator.ByToken}: {reused}");
+        }
+
         try
         {
             var ttl = request.ValiditySeconds > 0 ? TimeSpan.FromSeconds(request.ValiditySeconds) : (TimeSpan?)null;
@@ -81,6 +89,20 @@ public sealed partial class CertificateEndpoints(
         var lifetime = request.ValiditySeconds > 0 ? TimeSpan.FromSeconds(request.ValiditySeconds) : options.BootstrapTokenLifetime;
         var (token, expiresAt) = tokens.Issue(request.Namespace, request.ServiceAccount, lifetime);
         return Results.Json(new BootstrapTokenResponse { Token = token, ExpiresAt = expiresAt }, ProtocolJson.Default.BootstrapTokenResponse);
+    }
+
+    /// <summary>Marks the token used; null when that worked, else why not (already used, or expired meanwhile).</summary>
+    private string? Redeem(string token)
+    {
+        try
+        {
+            tokens.Redeem(token);
+            return null;
+        }
+        catch (CaException e) when (e.Kind == CaErrorKind.NotAuthenticated)
+        {
+            return e.Message;
+        }
     }
 
     internal static async Task<T?> ReadAsync<T>(HttpRequest request, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type) where T : class

@@ -47,6 +47,7 @@ public static partial class ControlPlaneHost
         {
             await EnsureInitialNamespacesAsync(store, cancellationToken).ConfigureAwait(false);
             var caOptions = new CaOptions { TrustDomain = options.TrustDomain, Time = options.Time };
+            if (options.WorkloadCertificateTtl is { } ttl) caOptions = caOptions with { DefaultTtl = ttl };
             // As istiod: --cacerts, else the cacerts secret in istio-system, else the self-signed root.
             var (cacertsDirectory, cacertsWarning) = options.CacertsDirectory is { } given
                 ? (given, null)

@@ -36,6 +36,12 @@ public sealed record ControlPlaneOptions
 
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
+    /// <summary>
+    /// Lifetime of the workload certificates this control plane signs when a CSR asks for none (istiod's
+    /// DEFAULT_WORKLOAD_CERT_TTL); null for the CA's default, 24 h. Short lifetimes exercise rotation and expiry.
+    /// </summary>
+    public TimeSpan? WorkloadCertificateTtl { get; init; }
+
     /// <summary>Runs commands in pods' containers for <c>kubectl exec</c>; the program that runs the local runtime beside the control plane supplies it. Null refuses exec.</summary>
     public ConfigApi.PodExec.IContainerCommands? ContainerCommands { get; init; }
 

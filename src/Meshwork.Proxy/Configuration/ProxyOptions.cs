@@ -30,6 +30,8 @@ public sealed record ProxyOptions
     public ControlPlaneAddresses? ControlPlane { get; init; }
     public string? ControlPlaneRootFile { get; init; }
     public string? BootstrapToken { get; init; }
+    /// <summary>Where the runtime writes the bootstrap token; read again whenever a token is needed (tokens are one-time).</summary>
+    public string? BootstrapTokenFile { get; init; }
     public string? CertDirectory { get; init; }
     public ImmutableArray<InboundTarget> Inbound { get; init; } = [];
     public IPEndPoint? OutboundAddress { get; init; }
@@ -187,6 +189,7 @@ public sealed record ProxyOptions
             ControlPlane = controlPlane,
             ControlPlaneRootFile = Get(ProxyEnvironment.ControlPlaneRoot),
             BootstrapToken = token,
+            BootstrapTokenFile = Get(ProxyEnvironment.BootstrapTokenFile),
             CertDirectory = certDir,
             Inbound = inbound,
             OutboundAddress = outbound,

@@ -13,6 +13,7 @@ using System.Text.Json;
 using Meshwork.Identity;
 using Meshwork.Proxy.Configuration;
 using Meshwork.Proxy.Hosting;
+using Meshwork.Proxy.Identity;
 using Meshwork.ProxyProtocol;
 using Meshwork.ProxyProtocol.ControlPlaneApi;
 using Meshwork.ProxyProtocol.Snapshots;
@@ -40,12 +41,20 @@ internal sealed class ControlPlaneAgent(ProxyOptions options, ProxyState state, 
     {
         var identity = new SpiffeId(options.TrustDomain, options.PodNamespace, options.ServiceAccount ?? "default");
         var initial = LoadFromDisk(identity);
-        if (initial is not null) state.SetCredentials(initial);
+        using var expiry = new CertificateExpiryAlarm(state.Time, logger);
+        if (initial is not null)
+        {
+            state.SetCredentials(initial);
+            expiry.Watch(initial);
+        }
         // Identity's renewer owns the schedule (half the lifetime, jitter, backoff); this class owns the wire.
+        // Retries back off no further than the stream's reconnects: a proxy whose certificate expired while
+        // the control plane was away asks again soon after it returns.
         await using var renewer = new CredentialRenewer(identity, RequestChainAsync, new CredentialRenewerOptions
         {
             Time = state.Time,
             TrustBundle = () => state.Config?.TrustBundle ?? _issuedBundle,
+            MaxRetryDelay = MaxBackoff,
         }, initial);
         renewer.CredentialsChanged += (_, credentials) =>
         {
@@ -55,6 +64,7 @@ internal sealed class ControlPlaneAgent(ProxyOptions options, ProxyState state, 
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException) { ProxyLog.ReloadFailed(logger, dir, e.Message); }
             }
             state.SetCredentials(credentials);
+            expiry.Watch(credentials);
             ProxyLog.CertificateLoaded(logger, credentials.Identity.Uri, credentials.Leaf.SerialNumber, credentials.NotAfter, "issued by the control plane");
         };
         renewer.RenewalFailed += (_, e) => ProxyLog.RenewalFailed(logger, renewer.NextAttemptAt is { } at ? at - state.Time.GetUtcNow() : TimeSpan.Zero, e.Message);
@@ -99,8 +109,9 @@ internal sealed class ControlPlaneAgent(ProxyOptions options, ProxyState state, 
         };
         if (!renewal)
         {
-            if (options.BootstrapToken is null) throw new InvalidOperationException("no bootstrap token (MESHWORK_BOOTSTRAP_TOKEN_FILE) to obtain a first certificate");
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", options.BootstrapToken);
+            var token = BootstrapTokenFile.Current(options)
+                ?? throw new InvalidOperationException("no bootstrap token (MESHWORK_BOOTSTRAP_TOKEN_FILE) to obtain a certificate");
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         }
         try
         {

@@ -25,9 +25,12 @@ internal static partial class ProxyLog
     [LoggerMessage(306, LogLevel.Warning, "could not reload {What}: {Reason}")]
     public static partial void ReloadFailed(ILogger logger, string what, string reason);
 
+    [LoggerMessage(309, LogLevel.Warning, "workload certificate {Identity} serial {Serial} expired at {NotAfter:o} without a successor (the control plane is away): peers refuse it until a new one is issued with a fresh bootstrap token; serving the last snapshot meanwhile")]
+    public static partial void CertificateExpired(ILogger logger, string identity, string serial, DateTimeOffset notAfter);
+
     [LoggerMessage(307, LogLevel.Information, "proxy {ProxyId} ({Role}) listening: {Listeners}")]
     public static partial void Listening(ILogger logger, string proxyId, string role, string listeners);
 
-    [LoggerMessage(309, LogLevel.Warning, "control plane {Url} unreachable; serving the last snapshot and certificate; trying replica {Next} in {Delay}: {Reason}")]
+    [LoggerMessage(310, LogLevel.Warning, "control plane {Url} unreachable; serving the last snapshot and certificate; trying replica {Next} in {Delay}: {Reason}")]
     public static partial void ControlPlaneMoving(ILogger logger, Uri url, Uri next, TimeSpan delay, string reason);
 }

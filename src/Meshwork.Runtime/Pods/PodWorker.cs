@@ -18,7 +18,7 @@ public sealed class PodWorker : IAsyncDisposable
         Timeout = TimeSpan.FromSeconds(2),
     };
 
-    private readonly Func<CancellationToken, Task<string>>? _bootstrapToken;
+    private readonly ProxyBootstrapToken? _bootstrapToken;
     private readonly Action<PodWorker> _changed;
     private readonly Action<string> _log;
     private readonly RuntimeEvents _events;
@@ -48,7 +48,7 @@ public sealed class PodWorker : IAsyncDisposable
         _events = events ?? new RuntimeEvents(Meshwork.Api.Events.IEventRecorder.None);
         Plan = plan;
         CreatedAt = DateTimeOffset.UtcNow;
-        _bootstrapToken = bootstrapToken;
+        _bootstrapToken = bootstrapToken is null ? null : new ProxyBootstrapToken(plan, bootstrapToken, log);
         _changed = changed;
         _log = log;
         _containers = plan.Containers.ToDictionary(c => c.Name, c => new ContainerState(c));
@@ -93,8 +93,7 @@ public sealed class PodWorker : IAsyncDisposable
             {
                 if (container.Plan.IsSidecar && _bootstrapToken is not null)
                 {
-                    var token = await _bootstrapToken(stopping).ConfigureAwait(false);
-                    WriteSecretFile(Plan.TokenFile, token, Plan.ProxyUid);
+                    await _bootstrapToken.WriteFreshAsync(stopping).ConfigureAwait(false);
                 }
                 process = ProcessLauncher.Start(container.Plan.Launch);
             }
@@ -172,6 +171,8 @@ public sealed class PodWorker : IAsyncDisposable
                 }
             }
             if (changed) Publish();
+            if (_bootstrapToken is not null && _containers.Values.Any(c => c.Plan.IsSidecar && c.Process is not null))
+                await _bootstrapToken.RefreshIfSpentAsync(stopping).ConfigureAwait(false);
             await Delay(TimeSpan.FromMilliseconds(Ready ? 1000 : 200), stopping).ConfigureAwait(false);
         }
     }
@@ -221,22 +222,6 @@ public sealed class PodWorker : IAsyncDisposable
         {
             return false;
         }
-    }
-
-    private static void WriteSecretFile(string path, string content, int? owner)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var temporary = path + ".tmp";
-        File.Delete(temporary);
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        using (var stream = new FileStream(temporary, options))
-        using (var writer = new StreamWriter(stream))
-        {
-            writer.Write(content);
-        }
-        if (owner is int uid) Posix.Chown(temporary, uid, uid);
-        File.Move(temporary, path, overwrite: true);
     }
 
     /// <summary>

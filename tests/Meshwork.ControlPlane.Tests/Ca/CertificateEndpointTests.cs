@@ -95,6 +95,21 @@ public sealed class CertificateEndpointTests
     }
 
     [Fact]
+    public async Task A_bootstrap_token_buys_one_certificate_and_a_reused_one_is_refused_401()
+    {
+        await using var server = await ProxyServerFixture.StartAsync(MeshState.Empty);
+        var (token, _) = server.Tokens.Issue("foo", "httpbin");
+        using var client = server.Client();
+
+        using var first = await client.SendAsync(CsrRequest(Csr("foo", "httpbin"), token), Guard.Token);
+        using var again = await client.SendAsync(CsrRequest(Csr("foo", "httpbin"), token), Guard.Token);
+
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, again.StatusCode);
+        Assert.Contains("already used", await again.Content.ReadAsStringAsync(Guard.Token));
+    }
+
+    [Fact]
     public async Task A_garbage_CSR_is_refused_400()
     {
         await using var server = await ProxyServerFixture.StartAsync(MeshState.Empty);
@@ -118,7 +133,8 @@ public sealed class CertificateEndpointTests
         var statuses = new List<HttpStatusCode>();
         for (var i = 0; i < 3; i++)
         {
-            using var response = await client.SendAsync(CsrRequest(Csr("foo", "httpbin"), token), Guard.Token);
+            // A fresh token each time: a token buys one certificate.
+            using var response = await client.SendAsync(CsrRequest(Csr("foo", "httpbin"), i == 0 ? token : server.Tokens.Issue("foo", "httpbin").Token), Guard.Token);
             statuses.Add(response.StatusCode);
         }
         using var otherResponse = await client.SendAsync(CsrRequest(Csr("foo", "sleep"), other), Guard.Token);

@@ -11,7 +11,7 @@ namespace Meshwork.EndToEnd.Tests.FaultsUnderLoad;
 /// steady load: requests go from this process through sleep's sidecar (its http_proxy) to httpbin.foo over mTLS,
 /// as sleep's own calls would.
 /// </summary>
-public sealed class MeshUnderLoad : MeshFixture
+public class MeshUnderLoad : MeshFixture
 {
     public static readonly Uri Target = new("http://httpbin.foo:8000/ip");
     private static readonly TimeSpan Patience = TimeSpan.FromMinutes(3);
@@ -62,9 +62,10 @@ public sealed class MeshUnderLoad : MeshFixture
         return load;
     }
 
-    private async Task<int> OneRequestAsync()
+    /// <summary>One GET of <see cref="Target"/> through sleep's sidecar (its http_proxy, found now unless given): the status code, 0 when it failed.</summary>
+    public async Task<int> OneRequestAsync(Uri? sleepProxy = null)
     {
-        using var handler = new SocketsHttpHandler { Proxy = new System.Net.WebProxy(SleepProxy()), UseProxy = true };
+        using var handler = new SocketsHttpHandler { Proxy = new System.Net.WebProxy(sleepProxy ?? SleepProxy()), UseProxy = true };
         using var http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(20) };
         try { return (int)(await http.GetAsync(Target)).StatusCode; }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { return 0; }

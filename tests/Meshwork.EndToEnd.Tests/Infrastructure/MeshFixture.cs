@@ -27,7 +27,10 @@ public class MeshFixture : IAsyncLifetime
     /// <summary>True when each pod has its own network namespace, files and user (the pod network mode), false in loopback mode.</summary>
     public bool IsolatesPods => PodNetworkModes.Resolve(PodNetwork, Posix.IsRoot) == PodNetworkMode.Namespaces;
 
-    public Task<CommandResult> RunAsync(params string[] args) => Mw.RunInPodNetworkAsync(StatePath, PodNetwork, args);
+    /// <summary>More environment for this mesh's commands, and so for the control plane they start (none by default).</summary>
+    protected virtual IReadOnlyDictionary<string, string> CommandEnvironment { get; } = new Dictionary<string, string>();
+
+    public Task<CommandResult> RunAsync(params string[] args) => Mw.RunInPodNetworkAsync(StatePath, PodNetwork, CommandEnvironment, args);
 
     /// <summary>Runs a meshwork command that must succeed.</summary>
     public async Task<CommandResult> MustAsync(params string[] args)

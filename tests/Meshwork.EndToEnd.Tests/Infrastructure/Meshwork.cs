@@ -23,8 +23,12 @@ public static class Meshwork
         RunInPodNetworkAsync(stateDirectory, PodNetwork, args);
 
     public static Task<CommandResult> RunInPodNetworkAsync(string stateDirectory, string podNetwork, params string[] args) =>
+        RunInPodNetworkAsync(stateDirectory, podNetwork, new Dictionary<string, string>(), args);
+
+    /// <summary>As above, with more environment (what `up` passes on to the control plane it starts).</summary>
+    public static Task<CommandResult> RunInPodNetworkAsync(string stateDirectory, string podNetwork, IReadOnlyDictionary<string, string> environment, params string[] args) =>
         RunProcessAsync(Executable, ["--state-dir", stateDirectory, .. args], TimeSpan.FromMinutes(4),
-            new Dictionary<string, string> { ["MESHWORK_POD_NETWORK"] = podNetwork });
+            new Dictionary<string, string>(environment) { ["MESHWORK_POD_NETWORK"] = podNetwork });
 
     public static async Task<CommandResult> RunProcessAsync(string fileName, IEnumerable<string> args, TimeSpan timeout, IReadOnlyDictionary<string, string>? environment = null)
     {

@@ -36,6 +36,38 @@ public sealed class BootstrapTokenTests : IDisposable
     }
 
     [Fact]
+    public void A_token_is_redeemed_once_and_stays_redeemed_across_a_restart()
+    {
+        var tokens = Authority();
+        var (token, _) = tokens.Issue("foo", "sleep");
+        var (other, _) = tokens.Issue("foo", "sleep");
+
+        Assert.Equal(("foo", "sleep"), tokens.Redeem(token));
+        var reused = Assert.Throws<CaException>(() => tokens.Redeem(token));
+        Assert.Equal(CaErrorKind.NotAuthenticated, reused.Kind);
+        Assert.Contains("already used", reused.Message);
+        Assert.Contains("already used", Assert.Throws<CaException>(() => tokens.Validate(token)).Message);
+
+        var restarted = Authority();
+        Assert.Contains("already used", Assert.Throws<CaException>(() => restarted.Redeem(token)).Message);
+        Assert.Equal(("foo", "sleep"), restarted.Redeem(other));
+        Assert.Equal(Files.OwnerOnly, Files.Mode(Path.Combine(_state.Path, "bootstrap-tokens.redeemed")));
+    }
+
+    [Fact]
+    public void Redeemed_ids_are_forgotten_once_their_tokens_expired()
+    {
+        var tokens = Authority();
+        var (token, _) = tokens.Issue("foo", "sleep", TimeSpan.FromMinutes(5));
+        tokens.Redeem(token);
+        _clock.Advance(TimeSpan.FromMinutes(6));
+
+        Authority();
+        Assert.Equal("", File.ReadAllText(Path.Combine(_state.Path, "bootstrap-tokens.redeemed")));
+        Assert.Contains("expired", Assert.Throws<CaException>(() => tokens.Redeem(token)).Message);
+    }
+
+    [Fact]
     public void An_expired_token_is_refused()
     {
         var tokens = Authority();

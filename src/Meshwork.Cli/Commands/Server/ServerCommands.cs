@@ -23,7 +23,12 @@ public static class ServerCommands
             Description = "With --store: the 256-bit key (base64 or hex) that encrypts the mesh's CA key in the store; the same file on every replica (default: $MESHWORK_CA_KEY_FILE)",
             DefaultValueFactory = _ => Environment.GetEnvironmentVariable("MESHWORK_CA_KEY_FILE") is { Length: > 0 } file ? file : null,
         };
-        var command = new Command("server", "Run the control plane in the foreground") { port, listen, cacerts, trustDomain, store, caKeyFile };
+        var certTtl = new Option<string?>("--workload-cert-ttl")
+        {
+            Description = "Lifetime of the workload certificates it signs, such as 24h or 30s (istiod's DEFAULT_WORKLOAD_CERT_TTL; default: $MESHWORK_WORKLOAD_CERT_TTL, else 24h)",
+            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("MESHWORK_WORKLOAD_CERT_TTL") is { Length: > 0 } ttl ? ttl : null,
+        };
+        var command = new Command("server", "Run the control plane in the foreground") { port, listen, cacerts, trustDomain, store, caKeyFile, certTtl };
         command.SetAction(async (parse, ct) =>
         {
             var output = parse.InvocationConfiguration.Output;
@@ -31,6 +36,13 @@ public static class ServerCommands
             if (!IPAddress.TryParse(parse.GetValue(listen), out var address))
             {
                 await error.WriteLineAsync($"error: --listen \"{parse.GetValue(listen)}\" is not an IP address").ConfigureAwait(false);
+                return 1;
+            }
+            TimeSpan? workloadCertTtl;
+            try { workloadCertTtl = parse.GetValue(certTtl) is { } ttl ? DurationArgument.Parse(ttl, "--workload-cert-ttl") : null; }
+            catch (Resources.CliUsageException e)
+            {
+                await error.WriteLineAsync($"error: {e.Message}").ConfigureAwait(false);
                 return 1;
             }
             var state = GlobalOptions.ResolveStateDirectory(parse);
@@ -43,6 +55,7 @@ public static class ServerCommands
                 TrustDomain = parse.GetValue(trustDomain) ?? "cluster.local",
                 StoreUrl = parse.GetValue(store),
                 CaKeyFile = parse.GetValue(caKeyFile) is { } key ? Path.GetFullPath(key) : null,
+                WorkloadCertificateTtl = workloadCertTtl,
                 ContainerCommands = new RuntimeContainerCommands(state),
             };
             RunningControlPlane running;
