@@ -29,8 +29,10 @@ public sealed class PodPacketCapture : IAsyncDisposable
         // entered it), tcpdump would listen on the machine's own eth0.
         var pod = await PodNamespaceOfAsync(podPid);
         var info = new ProcessStartInfo("nsenter") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        // -U writes each packet as it comes; -Z root keeps tcpdump from switching to a user that cannot write the file.
-        foreach (var arg in (string[])[$"--net=/run/netns/{pod}", "--", "tcpdump", "-i", "eth0", "-U", "-n", "-Z", "root", "-w", file, filter])
+        // --immediate-mode hands each packet over as it arrives: otherwise the kernel keeps packets in a block for up to
+        // a second, and a capture stopped sooner loses them all ("0 packets captured", N "received by filter").
+        // -U writes each packet to the file as it comes; -Z root keeps tcpdump from switching to a user that cannot write the file.
+        foreach (var arg in (string[])[$"--net=/run/netns/{pod}", "--", "tcpdump", "-i", "eth0", "--immediate-mode", "-U", "-n", "-Z", "root", "-w", file, filter])
             info.ArgumentList.Add(arg);
         var process = Process.Start(info)!;
         var capture = new PodPacketCapture(process, file);
@@ -67,6 +69,15 @@ public sealed class PodPacketCapture : IAsyncDisposable
         if (line is null) return;
         lock (_stderr) _stderr.AppendLine(line);
         if (line.Contains("listening on", StringComparison.Ordinal)) _listening.TrySetResult();
+    }
+
+    /// <summary>What the capture has written so far, while it goes on (a packet cut short at the end is left out).</summary>
+    public async Task<IReadOnlyList<TcpSegment>> ReadSoFarAsync()
+    {
+        await using var stream = new FileStream(_file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        using var copy = new MemoryStream();
+        await stream.CopyToAsync(copy);
+        return copy.Length < 24 ? [] : PcapFile.ReadTcp(copy.ToArray());
     }
 
     /// <summary>Stops the capture (SIGTERM: tcpdump flushes and closes the file) and reads what it saw.</summary>

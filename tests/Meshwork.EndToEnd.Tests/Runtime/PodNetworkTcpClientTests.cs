@@ -152,13 +152,21 @@ public sealed class PodNetworkTcpClientTests(PostgresPodNetworkMesh mesh) : ICla
                 return nc.Stdout.Contains(EchoText, StringComparison.Ordinal);
             }, TimeSpan.FromSeconds(120), () => Task.FromResult($"nc: {nc}\n{mesh.Logs()}"));
 
-        var segments = await capture.StopAsync();
         // Every stream opened towards the server pod during the test, whatever port the mesh carried it on: the client's,
         // and readiness probes (which carry no bytes). The server sidecar's own streams to the control plane open outwards.
-        var opened = segments.Where(s => s.Opens && s.Destination.Address.ToString() == server.PodIp)
-            .Select(s => (s.Source, s.Destination)).ToHashSet();
-        var streams = segments.Where(s => s.Payload.Length > 0 && opened.Contains((s.Source, s.Destination)))
-            .GroupBy(s => (s.Destination.Port, s.Source.Port)).ToList();
+        static List<IGrouping<(int, int), TcpSegment>> StreamsTowards(string server, IReadOnlyList<TcpSegment> segments)
+        {
+            var opened = segments.Where(s => s.Opens && s.Destination.Address.ToString() == server)
+                .Select(s => (s.Source, s.Destination)).ToHashSet();
+            return [.. segments.Where(s => s.Payload.Length > 0 && opened.Contains((s.Source, s.Destination)))
+                .GroupBy(s => (s.Destination.Port, s.Source.Port))];
+        }
+        // Both exchanges are over, but their packets reach the file a moment later: wait (30 s at most) until two streams
+        // are written; the assertions below say what was missing if they never are.
+        var written = DateTime.UtcNow.AddSeconds(30);
+        while (StreamsTowards(server.PodIp, await capture.ReadSoFarAsync()).Count < 2 && DateTime.UtcNow < written) await Task.Delay(200);
+        var segments = await capture.StopAsync();
+        var streams = StreamsTowards(server.PodIp, segments);
         var seen = string.Join(", ", segments.Select(s => $"{s.Source}>{s.Destination}{(s.Opens ? " SYN" : "")}").Distinct().Take(40));
         Assert.True(streams.Count > 0,
             $"no stream towards the server pod {server.PodIp} (client pod {client.PodIp}) carried bytes on its wire; seen: {seen}; {capture.Stderr}");
