@@ -9,6 +9,9 @@ namespace Meshwork.ControlPlane.Hosting;
 public interface IAdminAuthenticator
 {
     bool IsAdmin(HttpContext context);
+
+    /// <summary>Whether the request carries the read-only service-discovery token (<see cref="DiscoveryToken"/>), which opens Prometheus's target list only.</summary>
+    bool IsDiscoveryReader(HttpContext context);
 }
 
 /// <summary>
@@ -18,8 +21,13 @@ public interface IAdminAuthenticator
 public sealed class AdminTokenAuthenticator : IAdminAuthenticator
 {
     private readonly byte[] _token;
+    private readonly byte[] _discoveryToken;
 
-    private AdminTokenAuthenticator(string token) => _token = Encoding.ASCII.GetBytes(token);
+    private AdminTokenAuthenticator(string token)
+    {
+        _token = Encoding.ASCII.GetBytes(token);
+        _discoveryToken = Encoding.ASCII.GetBytes(DiscoveryToken.Derive(token));
+    }
 
     public static AdminTokenAuthenticator LoadOrCreate(StateDirectory state)
     {
@@ -34,13 +42,17 @@ public sealed class AdminTokenAuthenticator : IAdminAuthenticator
         return new AdminTokenAuthenticator(token);
     }
 
-    public bool IsAdmin(HttpContext context)
+    public bool IsAdmin(HttpContext context) => Presents(context, _token);
+
+    public bool IsDiscoveryReader(HttpContext context) => Presents(context, _discoveryToken);
+
+    private static bool Presents(HttpContext context, byte[] token)
     {
         var header = context.Request.Headers.Authorization.ToString();
         const string prefix = "Bearer ";
         if (!header.StartsWith(prefix, StringComparison.OrdinalIgnoreCase)) return false;
         var presented = Encoding.ASCII.GetBytes(header[prefix.Length..].Trim());
-        return CryptographicOperations.FixedTimeEquals(presented, _token);
+        return CryptographicOperations.FixedTimeEquals(presented, token);
     }
 
     private static string Base64UrlEncode(byte[] bytes) =>

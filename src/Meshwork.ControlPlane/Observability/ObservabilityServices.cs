@@ -12,7 +12,7 @@ namespace Meshwork.ControlPlane.Observability;
 /// <summary>
 /// What the control plane offers for observing the mesh: Prometheus service discovery over the
 /// connected proxies, and the traffic graph from the samples it scrapes itself. Both need the admin
-/// credential. Expects <see cref="ProxyRegistry"/> in DI (<see cref="ProxyServices"/> adds it).
+/// credential; the target list also opens to the read-only discovery token Prometheus holds. Expects <see cref="ProxyRegistry"/> in DI (<see cref="ProxyServices"/> adds it).
 /// </summary>
 public static class ObservabilityServices
 {
@@ -33,7 +33,7 @@ public static class ObservabilityServices
     {
         ArgumentNullException.ThrowIfNull(app);
         app.MapGet(PrometheusTargets.Path, (HttpContext c, ProxyRegistry registry) =>
-            AdminGate.Refuse(c) ?? Results.Bytes(PrometheusTargets.Write(registry.Connected), "application/json"));
+            AdminGate.RefuseUnlessDiscoveryReader(c) ?? Results.Bytes(PrometheusTargets.Write(registry.Connected), "application/json"));
         app.MapGet(TrafficGraph.Path, async (HttpContext c, TrafficRing ring, PrometheusQuery prometheus, ProxyRegistry registry, TimeProvider time) =>
             AdminGate.Refuse(c) ?? await GraphAsync(c, ring, prometheus, registry, time).ConfigureAwait(false));
         return app;

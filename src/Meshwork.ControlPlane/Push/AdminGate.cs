@@ -11,14 +11,20 @@ namespace Meshwork.ControlPlane.Push;
 /// </summary>
 internal static class AdminGate
 {
-    public static IResult? Refuse(HttpContext context)
+    public static IResult? Refuse(HttpContext context) => Refuse(context, discoveryReaders: false);
+
+    /// <summary>Prometheus's target list: the admin token, or the read-only discovery token that opens nothing else.</summary>
+    public static IResult? RefuseUnlessDiscoveryReader(HttpContext context) => Refuse(context, discoveryReaders: true);
+
+    private static IResult? Refuse(HttpContext context, bool discoveryReaders)
     {
         if (MeshCallerAuthenticator.BearerToken(context.Request) is null)
         {
             return Results.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Unauthorized",
                 detail: "this endpoint needs the admin token (Authorization: Bearer <state-dir>/admin-token)");
         }
-        return context.RequestServices.GetRequiredService<IAdminAuthenticator>().IsAdmin(context)
+        var authenticator = context.RequestServices.GetRequiredService<IAdminAuthenticator>();
+        return authenticator.IsAdmin(context) || (discoveryReaders && authenticator.IsDiscoveryReader(context))
             ? null
             : Results.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Forbidden", detail: "the bearer token is not the admin token of this control plane");
     }

@@ -1,6 +1,9 @@
 using System.Net;
 using System.Text.Json;
+using Meshwork.Api;
 using Meshwork.ControlPlane.Observability;
+using Meshwork.ControlPlane.Registry;
+using Meshwork.ProxyProtocol.ControlPlaneApi;
 using Meshwork.ControlPlane.Tests.Push;
 
 namespace Meshwork.ControlPlane.Tests.Observability;
@@ -50,6 +53,25 @@ public sealed class PrometheusTargetsTests
         var cert = await server.EnrollAsync("foo", "httpbin");
         using var proxy = server.Client(cert);
         Assert.Equal(HttpStatusCode.Unauthorized, (await proxy.GetAsync(PrometheusTargets.Path, Guard.Token)).StatusCode);
+    }
+
+    [Fact]
+    public async Task The_discovery_token_lists_the_targets_and_opens_nothing_else()
+    {
+        await using var server = await ProxyServerFixture.StartAsync(HttpbinProxy.Mesh());
+        using var discovery = server.Client();
+        discovery.DefaultRequestHeaders.Authorization = new("Bearer", DiscoveryToken.Derive(ProxyServerFixture.AdminToken));
+        Assert.Equal("[]", await discovery.GetStringAsync(PrometheusTargets.Path, Guard.Token));
+
+        // Not the traffic graph, not the proxy list, and no bootstrap token for a workload identity.
+        Assert.Equal(HttpStatusCode.Forbidden, (await discovery.GetAsync($"{TrafficGraph.Path}?window=10m", Guard.Token)).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await discovery.GetAsync(ProxyStatus.StatusPath, Guard.Token)).StatusCode);
+        using var body = new StringContent("""{"namespace":"foo","serviceAccount":"httpbin"}""", System.Text.Encoding.UTF8, "application/json");
+        Assert.Equal(HttpStatusCode.Forbidden, (await discovery.PostAsync(ControlPlanePaths.BootstrapTokens, body, Guard.Token)).StatusCode);
+        // A token derived from another admin token is nobody's.
+        using var other = server.Client();
+        other.DefaultRequestHeaders.Authorization = new("Bearer", DiscoveryToken.Derive("another-admin-token"));
+        Assert.Equal(HttpStatusCode.Forbidden, (await other.GetAsync(PrometheusTargets.Path, Guard.Token)).StatusCode);
     }
 
     [Theory]
