@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Meshwork.Api;
 using Meshwork.Model.Resources;
+using Meshwork.Runtime.Addons;
 using Meshwork.Runtime.Events;
 using Meshwork.Runtime.Network;
 using Meshwork.Runtime.Pods;
@@ -245,6 +246,7 @@ public sealed partial class RuntimeHost
                 ? Settings with { Isolation = isolation }
                 : Settings with { NetworkProxyUrl = sidecar ? null : _networkProxies.UrlFor(ns) };
             plan = PodPlanner.Plan(settings, ns, name, deployment, hash, template, sidecar, address, () => LoopbackAddressPool.FreePort());
+            AddonPodFiles.Stage(plan, _options.State, isolation?.Users.AppUid);
             if (isolation is not null) _podNetwork!.Prepare(plan, isolation, _options.State.RootCertFile);
         }
         catch (Exception e)

@@ -2,14 +2,15 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Meshwork.Api;
+using Meshwork.Runtime.Processes;
 
 namespace Meshwork.Runtime.Addons;
 
 /// <summary>
 /// Istio's samples/addons/prometheus.yaml for the local runtime: Debian's <c>prometheus</c> run as a
-/// Deployment in istio-system (so the runtime starts, restarts and stops it like any pod) behind a
-/// Service <c>prometheus</c> on port 9090, scraping every proxy the control plane lists through its
-/// HTTP service-discovery endpoint.
+/// Deployment in istio-system (so the runtime starts, restarts and stops it like any pod, in its own
+/// sandbox in the pod network mode) behind a Service <c>prometheus</c> on port 9090, scraping every
+/// proxy the control plane lists through its HTTP service-discovery endpoint.
 /// </summary>
 public static class PrometheusAddon
 {
@@ -22,14 +23,34 @@ public static class PrometheusAddon
     /// <summary>How often Prometheus scrapes the proxies and asks the control plane for the proxy list.</summary>
     public static readonly TimeSpan ScrapeInterval = TimeSpan.FromSeconds(5);
 
-    /// <summary>&lt;state&gt;/addons/prometheus: the generated configuration and Prometheus's own data.</summary>
-    public static string Directory(StateDirectory state)
+    /// <summary>
+    /// &lt;state&gt;/addons/prometheus: what Prometheus's pod is given (its configuration, the discovery token, the mesh
+    /// root), which the runtime copies into the pod's own folder as <see cref="AddonPodFiles.Folder"/>/ (see there).
+    /// </summary>
+    public static string Directory(StateDirectory state) => AddonPodFiles.Source(state, Name);
+
+    public const string ConfigFileName = "prometheus.yml";
+    public const string TokenFileName = "discovery-token";
+    public const string RootCertFileName = "root-cert.pem";
+
+    /// <summary>
+    /// Writes the files of <see cref="Directory"/>, each readable by the runtime's user only: the configuration, the
+    /// read-only discovery token (never the admin token: a pod holds no credential that could administer the mesh),
+    /// and the mesh root the control plane's serving certificate chains to.
+    /// </summary>
+    public static void WriteFiles(StateDirectory state, string controlPlaneUrl)
     {
         ArgumentNullException.ThrowIfNull(state);
-        return Path.Combine(state.Root, "addons", Name);
+        var folder = Directory(state);
+        System.IO.Directory.CreateDirectory(folder);
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        PrivateFile.Write(Path.Combine(folder, ConfigFileName), Config(controlPlaneUrl));
+        PrivateFile.Write(Path.Combine(folder, TokenFileName), DiscoveryToken.Derive(File.ReadAllText(state.AdminTokenFile)) + "\n");
+        PrivateFile.Write(Path.Combine(folder, RootCertFileName), File.ReadAllText(state.RootCertFile));
     }
 
-    public static string ConfigFile(StateDirectory state) => Path.Combine(Directory(state), "prometheus.yml");
+    /// <summary>istiod's address for Prometheus: the pods' own way to the control plane in the pod network mode, else the host's.</summary>
+    public static string ControlPlaneUrl(bool podNetwork, string hostUrl) => podNetwork ? Pods.PodIsolation.ControlPlaneUrl : hostUrl;
 
     /// <summary>The <c>prometheus</c> executable on <paramref name="searchPath"/> (PATH's syntax), or null.</summary>
     public static string? FindBinary(string? searchPath)
@@ -43,13 +64,12 @@ public static class PrometheusAddon
     }
 
     /// <summary>
-    /// Prometheus's configuration: one job over the control plane's service discovery, which Prometheus
-    /// reaches over HTTPS trusting only the mesh root and authenticates with the admin token file
-    /// (read by Prometheus itself, never copied).
+    /// Prometheus's configuration: one job over the control plane's service discovery, which Prometheus reaches over
+    /// HTTPS trusting only the mesh root and authenticates with the discovery token. Its files are named relative to
+    /// the configuration's own folder (Prometheus resolves them so), which is the same in every pod network mode.
     /// </summary>
-    public static string Config(StateDirectory state, string controlPlaneUrl)
+    public static string Config(string controlPlaneUrl)
     {
-        ArgumentNullException.ThrowIfNull(state);
         ArgumentException.ThrowIfNullOrEmpty(controlPlaneUrl);
         var interval = $"{ScrapeInterval.TotalSeconds.ToString(CultureInfo.InvariantCulture)}s";
         var discovery = $"{controlPlaneUrl.TrimEnd('/')}/meshwork/v1/prometheus/targets";
@@ -68,23 +88,24 @@ public static class PrometheusAddon
             .AppendLine("    authorization:")
             // Named, not defaulted: Debian's Prometheus 2.42 sends the bare token when the type is left out.
             .AppendLine("      type: Bearer")
-            .AppendLine($"      credentials_file: {Quote(state.AdminTokenFile)}")
+            .AppendLine($"      credentials_file: {TokenFileName}")
             .AppendLine("    tls_config:")
-            .AppendLine($"      ca_file: {Quote(state.RootCertFile)}")
+            .AppendLine($"      ca_file: {RootCertFileName}")
             .ToString();
     }
 
     /// <summary>The Service and Deployment, as a manifest <c>meshwork apply</c> reads.</summary>
-    public static string Manifest(StateDirectory state, string binary)
+    public static string Manifest(string binary)
     {
-        ArgumentNullException.ThrowIfNull(state);
         ArgumentException.ThrowIfNullOrEmpty(binary);
         var port = Port.ToString(CultureInfo.InvariantCulture);
+        // Relative to the pod's folder, its working directory in every mode; the data lives and goes with the pod, as
+        // the emptyDir of Istio's addon does.
         string[] command =
         [
             binary,
-            $"--config.file={ConfigFile(state)}",
-            $"--storage.tsdb.path={Path.Combine(Directory(state), "data")}",
+            $"--config.file={AddonPodFiles.Folder}/{ConfigFileName}",
+            $"--storage.tsdb.path={AddonPodFiles.Folder}/data",
             "--storage.tsdb.retention.time=1d",
             // The runtime gives a pod without a sidecar its address and ports as HOST and PORT_<n>.
             $"--web.listen-address=$(HOST):$(PORT_{port})",
@@ -123,6 +144,7 @@ public static class PrometheusAddon
                     app: {Name}
                   annotations:
                     sidecar.istio.io/inject: "false"
+                    {AddonPodFiles.Annotation}: {Name}
                 spec:
                   containers:
                   - name: {Name}

@@ -31,7 +31,7 @@ internal sealed class ProxyBootstrapToken(PodPlan plan, Func<CancellationToken, 
     public async Task WriteFreshAsync(CancellationToken cancellationToken)
     {
         var token = await mint(cancellationToken).ConfigureAwait(false);
-        WriteSecretFile(plan.TokenFile, token, plan.ProxyUid);
+        PrivateFile.Write(plan.TokenFile, token, plan.ProxyUid);
     }
 
     /// <summary>While the proxy runs: writes a fresh token when its certificate is gone or expired and its token is spent.</summary>
@@ -81,21 +81,5 @@ internal sealed class ProxyBootstrapToken(PodPlan plan, Func<CancellationToken, 
             // Being rewritten by the proxy: read on the next pass.
             return _certificateNotAfter;
         }
-    }
-
-    private static void WriteSecretFile(string path, string content, int? owner)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var temporary = path + ".tmp";
-        File.Delete(temporary);
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        using (var stream = new FileStream(temporary, options))
-        using (var writer = new StreamWriter(stream))
-        {
-            writer.Write(content);
-        }
-        if (owner is int uid) Posix.Chown(temporary, uid, uid);
-        File.Move(temporary, path, overwrite: true);
     }
 }

@@ -1,13 +1,15 @@
 using Meshwork.Api;
 using Meshwork.Model.Yaml;
+using Meshwork.Runtime;
 using Meshwork.Runtime.Addons;
+using Meshwork.Runtime.Network;
 
 namespace Meshwork.Cli.Commands.Observability;
 
 /// <summary>`meshwork up --addons NAME,...`: Istio's samples/addons, run by the local runtime.</summary>
 internal static class AddonInstaller
 {
-    public static readonly IReadOnlyList<string> Known = [PrometheusAddon.Name];
+    public static IReadOnlyList<string> Known => AddonPodFiles.Known;
 
     /// <summary>"prometheus" or "a,b" per word; unknown names are an error before anything is applied.</summary>
     public static IReadOnlyList<string>? Parse(IEnumerable<string> words, TextWriter error)
@@ -20,7 +22,7 @@ internal static class AddonInstaller
         return null;
     }
 
-    /// <summary>Writes each addon's configuration into the state directory and applies its resources.</summary>
+    /// <summary>Writes each addon's files into the state directory (its pod is given them) and applies its resources.</summary>
     public static async Task<bool> InstallAsync(StateDirectory state, IMeshApi api, IReadOnlyList<string> names, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
         foreach (var name in names)
@@ -36,16 +38,17 @@ internal static class AddonInstaller
                 await error.WriteLineAsync($"error: no control plane is recorded in {state.Root}").ConfigureAwait(false);
                 return false;
             }
-            Directory.CreateDirectory(PrometheusAddon.Directory(state));
-            await File.WriteAllTextAsync(PrometheusAddon.ConfigFile(state), PrometheusAddon.Config(state, server.Url), cancellationToken).ConfigureAwait(false);
-            var read = ManifestReader.Read(PrometheusAddon.Manifest(state, binary), $"addon {name}");
+            // In the pod network mode Prometheus is a pod like the sidecars and reaches istiod as they do.
+            var podNetwork = RuntimeInfo.ReadLive(state)?.PodNetwork == nameof(PodNetworkMode.Namespaces);
+            PrometheusAddon.WriteFiles(state, PrometheusAddon.ControlPlaneUrl(podNetwork, server.Url));
+            var read = ManifestReader.Read(PrometheusAddon.Manifest(binary), $"addon {name}");
             if (read.HasErrors)
             {
                 foreach (var diagnostic in read.Diagnostics) await error.WriteLineAsync(diagnostic.ToString()).ConfigureAwait(false);
                 return false;
             }
             await api.ApplyAsync(read.Resources, cancellationToken).ConfigureAwait(false);
-            await output.WriteLineAsync($"meshwork: addon {name}: service/{PrometheusAddon.Name} -n {PrometheusAddon.Namespace} (port {PrometheusAddon.Port}), config {PrometheusAddon.ConfigFile(state)}").ConfigureAwait(false);
+            await output.WriteLineAsync($"meshwork: addon {name}: service/{PrometheusAddon.Name} -n {PrometheusAddon.Namespace} (port {PrometheusAddon.Port}), files {PrometheusAddon.Directory(state)}").ConfigureAwait(false);
         }
         return true;
     }
