@@ -76,6 +76,7 @@ public sealed class PrometheusAddonTests(PrometheusMesh mesh) : IClassFixture<Pr
 
     private const string Httpbin = "http://httpbin.foo:8000/ip";
     private const int LegacyRequests = 4;
+    private const string PrometheusNamespace = "istio-system";
 
     [Fact]
     public async Task Prometheus_counts_mutual_tls_requests_and_exactly_the_legacy_clients_plaintext_ones()
@@ -137,6 +138,34 @@ public sealed class PrometheusAddonTests(PrometheusMesh mesh) : IClassFixture<Pr
         Assert.True(mesh.Up.ExitCode == 0, $"{mesh.Up}\n{mesh.Logs()}");
         var services = await mesh.MustAsync("get", "svc", "-n", "istio-system");
         Assert.Matches(@"(?m)^prometheus\s.*\b9090/TCP\b", services.Stdout);
+    }
+
+    [Fact]
+    public async Task The_prometheus_pod_holds_a_discovery_token_that_lists_the_targets_and_opens_nothing_else()
+    {
+        Assert.True(mesh.Up.ExitCode == 0, $"{mesh.Up}\n{mesh.Logs()}");
+        // From inside the pod, to the control plane its configuration names, with the files it was given.
+        const string Script = """
+            url=$(sed -n 's|^  - url: "\(https://[^/]*\)/.*|\1|p' addon/prometheus.yml)
+            token=$(cat addon/discovery-token)
+            for path in /meshwork/v1/prometheus/targets /api/v1/namespaces /meshwork/v1/proxies '/meshwork/v1/graph?window=10m'; do
+              curl -s -o /dev/null -m 10 --cacert addon/root-cert.pem -H "Authorization: Bearer $token" -w '%{http_code} ' "$url$path"
+            done
+            """;
+        var answers = await mesh.MustAsync("exec", "-n", PrometheusNamespace, "deploy/prometheus", "--", "sh", "-c", Script);
+        Assert.Equal("200 401 403 403", answers.Stdout.Trim());
+
+        var token = (await mesh.MustAsync("exec", "-n", PrometheusNamespace, "deploy/prometheus", "--", "cat", "addon/discovery-token")).Stdout.Trim();
+        Assert.NotEqual((await File.ReadAllTextAsync(mesh.State.AdminTokenFile)).Trim(), token);
+        if (!mesh.IsolatesPods) return;
+
+        // Its own user alone reads it: not another pod, and it reads no admin token either.
+        var pod = mesh.Pods(PrometheusNamespace).Single(p => p.Deployment == "prometheus" && !p.Terminating);
+        var tokenFile = Path.Combine(mesh.State.PodDirectory(PrometheusNamespace, pod.Name), "addon", "discovery-token");
+        var fromLegacy = await mesh.RunAsync("exec", "-n", "legacy", "deploy/sleep", "-c", "sleep", "--", "cat", tokenFile);
+        Assert.True(fromLegacy.ExitCode != 0 && !fromLegacy.Stdout.Contains(token, StringComparison.Ordinal), fromLegacy.ToString());
+        var adminToken = await mesh.RunAsync("exec", "-n", PrometheusNamespace, "deploy/prometheus", "--", "cat", mesh.State.AdminTokenFile);
+        Assert.NotEqual(0, adminToken.ExitCode);
     }
 
     private int? PrometheusPid() =>
