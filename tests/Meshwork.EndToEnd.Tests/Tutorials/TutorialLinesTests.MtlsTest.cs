@@ -9,10 +9,6 @@ public sealed partial class TutorialLinesTests
     private const string NeedsPodNetwork =
         "the pod's own localhost:15000 and /etc/certs: the pod network mode only (loopback mode shares the host's)";
 
-    /// <summary>Why the Prometheus line is pending in the pod network mode, where the addon's pod cannot start yet.</summary>
-    private const string NoPrometheusInPods =
-        "the Prometheus addon in the pod network mode: its pod sees neither its configuration nor the token and address of the control plane";
-
     /// <summary>The inbound handshakes of httpbin's sidecar, as Envoy names the counter of Istio's inbound listener.</summary>
     private const string InboundHandshakes = "listener.0.0.0.0_15006.ssl.handshake";
 
@@ -92,9 +88,7 @@ public sealed partial class TutorialLinesTests
         // Verification.
         TutorialLine.Once("istioctl x describe pod deploy/httpbin -n mtls-test", "Workload mTLS mode: STRICT", "SPIFFE ID: spiffe://cluster.local/ns/mtls-test/sa/httpbin"),
         TutorialLine.Until("istioctl authn tls-check deploy/curl-client.mtls-test deploy/httpbin.mtls-test", "httpbin.mtls-test.svc.cluster.local:8000", "OK", "STRICT", "ISTIO_MUTUAL"),
-        podNetwork
-            ? TutorialLine.Pending("kubectl port-forward -n istio-system svc/prometheus 9090:9090", NoPrometheusInPods)
-            : TutorialLine.Bounded("kubectl port-forward -n istio-system svc/prometheus 9090:9090", "Forwarding from 127.0.0.1:9090 -> 9090"),
+        TutorialLine.Bounded("kubectl port-forward -n istio-system svc/prometheus 9090:9090", "Forwarding from 127.0.0.1:9090 -> 9090"),
         TutorialLine.Until(SecretTable + " -o json | \\\n  jq -r '.dynamicActiveSecrets[0].secret.tlsCertificate.certificateChain.inlineBytes' | \\\n" +
             "  base64 -d | openssl x509 -text -noout", "Issuer:", HttpbinSan),
         // Troubleshooting.
@@ -122,8 +116,7 @@ public sealed partial class TutorialLinesTests
     [Fact]
     public async Task Seed_002_mtls_test_exercises_run_line_by_line_and_analyze_passes_their_final_state()
     {
-        string[] addons = _mesh.IsolatesPods ? [] : ["--addons", "prometheus"];
-        await _mesh.MustAsync(["up", "--port", "0", .. addons]);
+        await _mesh.MustAsync("up", "--port", "0", "--addons", "prometheus");
         var shell = new TutorialShell(_mesh);
         foreach (var file in new[] { "01-test-services.yaml", "02-strict-mtls-global.yaml", "03-non-mesh-pod.yaml", "04-namespace-mtls.yaml", "05-service-mtls.yaml",
             "06-port-specific-mtls.yaml", "07-migration-step1-permissive.yaml", "08-migration-step2-strict.yaml", "create-custom-ca.sh" })
@@ -132,8 +125,8 @@ public sealed partial class TutorialLinesTests
         }
 
         var pending = await shell.FollowAsync(MtlsTest(_mesh.IsolatesPods));
-        // Loopback mode: the seven lines that read the pod's own world. Pod network mode: the Prometheus line alone.
-        IEnumerable<string> expected = _mesh.IsolatesPods ? [NoPrometheusInPods] : Enumerable.Repeat(NeedsPodNetwork, 7);
+        // Loopback mode: the seven lines that read the pod's own world. Pod network mode: none.
+        IEnumerable<string> expected = _mesh.IsolatesPods ? [] : Enumerable.Repeat(NeedsPodNetwork, 7);
         Assert.Equal(expected, pending.Select(line => line.PendingOn!));
         await _mesh.MustAsync("analyze", "-A");
     }
