@@ -33,7 +33,6 @@ public sealed class ControlPlaneAwayPastCertificateLifeTests(MeshWithShortLivedC
     {
         var sleep = mesh.ReadyPod("sleep");
         var httpbin = mesh.ReadyPod("httpbin");
-        var proxy = mesh.SleepProxy();
         var tokenFile = Path.Combine(mesh.State.PodDirectory("foo", sleep.Name), "bootstrap-token");
         var tokenBefore = (await File.ReadAllTextAsync(tokenFile)).Trim();
         var snapshotBefore = Line(await StatsAsync(sleep), "meshwork_snapshot_info{");
@@ -50,7 +49,7 @@ public sealed class ControlPlaneAwayPastCertificateLifeTests(MeshWithShortLivedC
 
             await mesh.MustAsync("rollout", "restart", "deployment/istiod", "-n", "istio-system");
             await Mw.EventuallyAsync(async () => await ExpirySecondsAsync(sleep) > 0 && await ExpirySecondsAsync(httpbin) > 0
-                    && await mesh.OneRequestAsync(proxy) == 200,
+                    && await mesh.OneRequestAsync() == 200,
                 Patience, async () => $"sleep: {await ExpirySecondsAsync(sleep)} s, httpbin: {await ExpirySecondsAsync(httpbin)} s to expiry\n{mesh.Logs()}");
         }, settle: TimeSpan.FromSeconds(3));
         output.WriteLine($"control plane SIGKILLed and away until both certificates ({MeshWithShortLivedCertificates.Lifetime.TotalSeconds:0} s) expired, restarted: {load.Summary}");
@@ -69,10 +68,10 @@ public sealed class ControlPlaneAwayPastCertificateLifeTests(MeshWithShortLivedC
         Assert.Contains("already used", body);
     }
 
-    private static async Task<string> StatsAsync(PodRecord pod)
+    private async Task<string> StatsAsync(PodRecord pod)
     {
         using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(20) };
-        try { return await http.GetStringAsync(new Uri($"http://{pod.PodIp}:{PodEnvironmentSettings.SidecarAdminPort}/stats/prometheus")); }
+        try { return await http.GetStringAsync(new Uri($"http://{pod.PodIp}:{mesh.StatsPort}/stats/prometheus")); }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { return ""; }
     }
 
@@ -80,7 +79,7 @@ public sealed class ControlPlaneAwayPastCertificateLifeTests(MeshWithShortLivedC
         stats.Split('\n').FirstOrDefault(l => l.StartsWith(prefix, StringComparison.Ordinal));
 
     /// <summary>meshwork_cert_expiry_seconds of the pod's sidecar; 0 when it could not be read.</summary>
-    private static async Task<double> ExpirySecondsAsync(PodRecord pod) =>
+    private async Task<double> ExpirySecondsAsync(PodRecord pod) =>
         Line(await StatsAsync(pod), "meshwork_cert_expiry_seconds ") is { } line
             ? double.Parse(line["meshwork_cert_expiry_seconds ".Length..], CultureInfo.InvariantCulture)
             : 0;

@@ -49,7 +49,7 @@ public sealed class PodPacketCapture : IAsyncDisposable
     }
 
     /// <summary>The name under /run/netns of the pod network namespace (mw-*) that <paramref name="pid"/> is in (ip-netns(8) identify).</summary>
-    private static async Task<string> PodNamespaceOfAsync(int pid)
+    internal static async Task<string> PodNamespaceOfAsync(int pid)
     {
         var info = new ProcessStartInfo("ip") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
         foreach (var arg in (string[])["netns", "identify", pid.ToString(CultureInfo.InvariantCulture)]) info.ArgumentList.Add(arg);

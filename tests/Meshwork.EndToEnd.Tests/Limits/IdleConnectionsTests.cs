@@ -12,7 +12,7 @@ namespace Meshwork.EndToEnd.Tests.Limits;
 
 /// <summary>
 /// 10,000 idle kept-alive connections against one sidecar (the native meshwork-proxy of httpbin's pod, its own
-/// process): each sends a request and then nothing. The sidecar holds as many as its listener's connection limit
+/// process), from outside the mesh (this host in loopback mode, the legacy pod in the pod network mode): each sends a request and then nothing. The sidecar holds as many as its listener's connection limit
 /// (MESHWORK_PROXY_MAX_CONNECTIONS, 4096 by default) and resets the rest at accept, so its memory is bounded by
 /// configuration; the figures (held, refused, RSS, descriptors) are printed. Once they close, it serves again.
 /// </summary>
@@ -39,7 +39,7 @@ public sealed class IdleConnectionsTests(MeshUnderLoad mesh, ITestOutputHelper o
         {
             for (var opened = 0; opened < Connections; opened += Batch)
             {
-                foreach (var socket in await Task.WhenAll(Enumerable.Range(0, Batch).Select(_ => OpenServedAsync(endPoint))))
+                foreach (var socket in await Task.WhenAll(Enumerable.Range(0, Batch).Select(_ => OpenServedAsync(endPoint, mesh))))
                 {
                     if (socket is null) refused++;
                     else held.Add(socket);
@@ -65,17 +65,18 @@ public sealed class IdleConnectionsTests(MeshUnderLoad mesh, ITestOutputHelper o
             foreach (var socket in held) socket.Dispose();
         }
         // Once they are gone, a new client is served again.
-        await Mw.EventuallyAsync(async () => await OpenServedAsync(endPoint) is { } socket && Dispose(socket), TimeSpan.FromMinutes(1), () => Task.FromResult(mesh.Logs()));
+        await Mw.EventuallyAsync(async () => await OpenServedAsync(endPoint, mesh) is { } socket && Dispose(socket), TimeSpan.FromMinutes(1), () => Task.FromResult(mesh.Logs()));
     }
 
     /// <summary>A connection that sent one request and read its 200: now idle on the sidecar. Null when it was reset or closed.</summary>
-    private static async Task<Socket?> OpenServedAsync(IPEndPoint endPoint)
+    private static async Task<Socket?> OpenServedAsync(IPEndPoint endPoint, MeshUnderLoad mesh)
     {
-        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        Socket socket;
+        try { socket = await mesh.ConnectFromOutsideTheMeshAsync(endPoint, timeout.Token); }
+        catch (Exception e) when (e is SocketException or OperationCanceledException or TimeoutException) { return null; }
         try
         {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-            await socket.ConnectAsync(endPoint, timeout.Token);
             await socket.SendAsync(Request, SocketFlags.None, timeout.Token);
             var buffer = new byte[2048];
             var received = 0;

@@ -78,6 +78,7 @@ public sealed class PodNetworkBypassTests(StrictPodNetworkMesh mesh) : IClassFix
 /// The same attempts in the loopback mode, which has no privileges to isolate pods: they succeed, and this test
 /// pins that down so the difference stays documented. `up` and `get pods` say so plainly.
 /// </summary>
+[Trait(PodNetworkPass.Trait, PodNetworkPass.LoopbackMode)]
 [Collection(MeshCollection.Name)]
 public sealed class LoopbackBypassTests(StrictLoopbackMesh mesh) : IClassFixture<StrictLoopbackMesh>
 {

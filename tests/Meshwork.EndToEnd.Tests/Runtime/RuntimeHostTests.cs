@@ -13,6 +13,7 @@ namespace Meshwork.EndToEnd.Tests.Runtime;
 /// The runtime against an in-memory config API: real processes (the sample httpbin, sleep), real
 /// curl, real `meshwork exec`; no control plane and no proxies.
 /// </summary>
+[Trait(PodNetworkPass.Trait, PodNetworkPass.LoopbackMode)]
 public sealed partial class RuntimeHostTests : IAsyncLifetime
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);

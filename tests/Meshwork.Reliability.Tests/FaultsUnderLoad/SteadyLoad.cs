@@ -4,7 +4,7 @@ using System.Net;
 namespace Meshwork.Reliability.Tests.FaultsUnderLoad;
 
 /// <summary>
-/// A steady, bounded load of GETs through a client sidecar's outbound proxy: a few workers, each sending one
+/// A steady, bounded load of GETs through a client sidecar (its outbound proxy, or its capture from inside the pod): a few workers, each sending one
 /// request at a time with a short pause, every outcome counted and every failure kept with its reason.
 /// </summary>
 public sealed class SteadyLoad
@@ -19,10 +19,13 @@ public sealed class SteadyLoad
 
     public string Summary => $"{Sent} sent, {Failed} failed" + (_failures.IsEmpty ? "" : ": " + string.Join("; ", _failures.Select(f => $"{f.Value}× {f.Key}")));
 
-    public async Task RunAsync(Uri outboundProxy, Uri target, int workers, TimeSpan pause, CancellationToken stop)
+    public Task RunAsync(Uri outboundProxy, Uri target, int workers, TimeSpan pause, CancellationToken stop) =>
+        RunAsync(new SocketsHttpHandler { Proxy = new WebProxy(outboundProxy), UseProxy = true }, target, workers, pause, stop);
+
+    /// <summary>As above, through <paramref name="handler"/> (disposed at the end): a client that reaches the sidecar its own way.</summary>
+    public async Task RunAsync(HttpMessageHandler handler, Uri target, int workers, TimeSpan pause, CancellationToken stop)
     {
-        using var handler = new SocketsHttpHandler { Proxy = new WebProxy(outboundProxy), UseProxy = true };
-        using var http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(30) };
+        using var http = new HttpClient(handler, disposeHandler: true) { Timeout = TimeSpan.FromSeconds(30) };
         await Task.WhenAll(Enumerable.Range(0, workers).Select(_ => WorkAsync(http, target, pause, stop)));
     }
 
