@@ -78,8 +78,8 @@ internal static class WriteRules
     }
 
     /// <summary>
-    /// The object as it will be stored at <paramref name="revision"/>: uid and creationTimestamp
-    /// kept from <paramref name="existing"/> (or new), generation bumped when the object's content
+    /// The object as it will be stored at <paramref name="revision"/>: uid, creationTimestamp and
+    /// (when the write names none) managedFields kept from <paramref name="existing"/> (or new), generation bumped when the object's content
     /// outside metadata and status changed.
     /// </summary>
     public static Resource Stamp(Resource resource, Resource? existing, long revision, DateTimeOffset now)
@@ -90,6 +90,11 @@ internal static class WriteRules
             Uid = existing?.Metadata.Uid ?? Guid.NewGuid().ToString(),
             CreationTimestamp = existing?.Metadata.CreationTimestamp ?? TruncateToSeconds(now),
             Generation = existing is null ? 1 : existing.Metadata.Generation,
+            // A write that names no field managers keeps the object's (Kubernetes does the same when an
+            // update leaves metadata.managedFields out), so a later server-side apply still sees them.
+            ManagedFields = resource.Metadata.ManagedFields.IsDefaultOrEmpty && existing is not null
+                ? existing.Metadata.ManagedFields
+                : resource.Metadata.ManagedFields,
         };
         var stamped = resource with { Metadata = metadata };
         if (existing is not null && !JsonNode.DeepEquals(Content(stamped), Content(existing)))

@@ -21,6 +21,7 @@ public static partial class ConfigApiEndpoints
     /// </summary>
     private static async Task<IResult> PatchAsync(HttpContext context, IResourceStore store, KindInfo kind, ResourceKey key)
     {
+        if (IsServerSideApply(context.Request)) return await ServerSideApplyAsync(context, store, kind, key).ConfigureAwait(false);
         var (body, tooLarge) = await ReadBodyAsync(context).ConfigureAwait(false);
         if (tooLarge is not null) return tooLarge;
         var current = await store.FindAsync(key, context.RequestAborted).ConfigureAwait(false);

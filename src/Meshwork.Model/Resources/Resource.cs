@@ -20,6 +20,8 @@ public sealed record ObjectMeta
     public string? ResourceVersion { get; init; }
     public string? Uid { get; init; }
     public long Generation { get; init; }
+    /// <summary>Server-side apply's record of which manager owns which fields; empty until one applies.</summary>
+    public ImmutableArray<ManagedFieldsEntry> ManagedFields { get; init; } = [];
 
     /// <summary>Structural: lists and maps compare by content.</summary>
     public bool Equals(ObjectMeta? other) =>
@@ -31,7 +33,8 @@ public sealed record ObjectMeta
             && CreationTimestamp == other.CreationTimestamp
             && ResourceVersion == other.ResourceVersion
             && Uid == other.Uid
-            && Generation == other.Generation;
+            && Generation == other.Generation
+            && Equality.Seq(ManagedFields, other.ManagedFields);
 
     public override int GetHashCode()
     {
@@ -44,6 +47,7 @@ public sealed record ObjectMeta
         hash.Add(ResourceVersion);
         hash.Add(Uid);
         hash.Add(Generation);
+        hash.Add(Equality.Hash(ManagedFields));
         return hash.ToHashCode();
     }
 }

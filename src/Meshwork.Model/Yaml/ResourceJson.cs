@@ -93,6 +93,16 @@ public static partial class ResourceJson
         Put(o, "resourceVersion", m.ResourceVersion);
         Put(o, "uid", m.Uid);
         if (m.Generation != 0) o["generation"] = m.Generation;
+        if (!m.ManagedFields.IsDefaultOrEmpty) o["managedFields"] = Array(m.ManagedFields, ManagedFieldsJson);
+        return o;
+    }
+
+    private static JsonObject ManagedFieldsJson(ManagedFieldsEntry entry)
+    {
+        var o = new JsonObject { ["manager"] = entry.Manager, ["operation"] = entry.Operation, ["apiVersion"] = entry.ApiVersion };
+        if (entry.Time is { } time) o["time"] = Timestamp(time);
+        o["fieldsType"] = "FieldsV1";
+        o["fieldsV1"] = JsonNode.Parse(entry.FieldsV1);
         return o;
     }
 

@@ -12,7 +12,8 @@ namespace Meshwork.ControlPlane.ConfigApi.OpenApi;
 /// query parameter. It then sends <c>fieldValidation=Strict</c> and leaves validation to the
 /// server's manifest reader, which names unknown fields, rather than downloading a schema to
 /// validate against. The request bodies list JSON, merge and JSON patches but not strategic merge,
-/// so kubectl computes strategic patches of core kinds from its own compiled-in types.
+/// so kubectl computes strategic patches of core kinds from its own compiled-in types. Each kind's
+/// schema (<see cref="MeshKindSchemas"/>) is what <c>kubectl explain</c> prints.
 /// </summary>
 public static class OpenApiV3Documents
 {
@@ -54,12 +55,9 @@ public static class OpenApiV3Documents
         foreach (var kind in DiscoveryDocuments.KindsIn(group, version))
         {
             var schemaName = SchemaName(kind, version);
-            schemas[schemaName] = new JsonObject
-            {
-                ["type"] = "object",
-                ["description"] = $"{kind.Kind} ({kind.FullyQualifiedPlural}), as the config API serves it.",
-                ["x-kubernetes-group-version-kind"] = new JsonArray(Gvk(kind, version)),
-            };
+            var schema = MeshKindSchemas.For(kind);
+            schema["x-kubernetes-group-version-kind"] = new JsonArray(Gvk(kind, version));
+            schemas[schemaName] = schema;
             var collection = kind.Namespaced ? $"{prefix}/namespaces/{{namespace}}/{kind.Plural}" : $"{prefix}/{kind.Plural}";
             paths[collection] = new JsonObject
             {
@@ -70,7 +68,7 @@ public static class OpenApiV3Documents
             {
                 ["get"] = Operation(kind, version, "get", schemaName, null),
                 ["put"] = Operation(kind, version, "put", schemaName, ["application/json", "application/yaml"]),
-                ["patch"] = Operation(kind, version, "patch", schemaName, ["application/json-patch+json", "application/merge-patch+json"]),
+                ["patch"] = Operation(kind, version, "patch", schemaName, ["application/json-patch+json", "application/merge-patch+json", ConfigApiEndpoints.ApplyPatchContentType]),
                 ["delete"] = Operation(kind, version, "delete", schemaName, null),
             };
         }
