@@ -3,7 +3,10 @@
 # syscalls per request (by name, from `strace -c -f` attached to each sidecar for the run), recvfrom calls
 # that found nothing to read (EAGAIN) per request, sends per request (on an mTLS hop, one send is one TLS
 # record for a small message), bytes allocated per request (meshwork_gc_allocated_bytes_total before and
-# after), and the sidecars' RSS idle and after the run. Times are not reported: on a shared host they are
+# after), per request from `perf stat` attached to each sidecar for a second run of N requests without strace:
+# instructions in user space and in the kernel where the host has hardware counters (a VM often has none),
+# context switches and page faults, and CPU time (the one figure here that a busy host skews), and the
+# sidecars' RSS idle and after the run. Times are not reported: on a shared host they are
 # noise; run bench/run.sh for those.
 #
 #   sudo bench/counts.sh [--entry fixed|http-proxy] [--requests N] [--conns C] [--perf]
@@ -100,6 +103,15 @@ metric() {  # metric ADMIN NAME_REGEX: the sum of a metric's series
   curl -s --max-time 10 "http://$1/stats/prometheus" | awk -v re="^($2)[{ ]" '$0 ~ re { s += $NF } END { printf "%.0f\n", s }'
 }
 rss() { awk '/^VmRSS:/{print $2}' "/proc/$1/status"; }
+load_requests() {  # load_requests FROM: wrk counts time, not requests: rounds until the client sidecar has counted REQUESTS since FROM
+  local before=$1 now
+  while (( before - $1 < REQUESTS )); do
+    "${WRK[@]}" -t1 -c"$CONNS" -d5s "$URL" > "$WORK/wrk.out" 2>&1
+    now=$(metric "$C_ADMIN" istio_requests_total)
+    (( now > before )) || { cat "$WORK/wrk.out" >&2; log "a round of load added no request"; exit 1; }
+    before=$now
+  done
+}
 
 # Warm-up: the connections open and the hot paths run before anything is counted.
 "${WRK[@]}" -t1 -c"$CONNS" -d3s "$URL" > /dev/null
@@ -113,19 +125,30 @@ alloc_s0=$(metric "$S_ADMIN" meshwork_gc_allocated_bytes_total); alloc_c0=$(metr
 strace -c -f -q -o "$WORK/strace.server" -p "$S_PID" & STRACE_PIDS+=($!)
 strace -c -f -q -o "$WORK/strace.client" -p "$C_PID" & STRACE_PIDS+=($!)
 sleep 2
-# wrk counts time, not requests: run rounds until the client sidecar has counted enough.
-before=$req0
-while (( before - req0 < REQUESTS )); do
-  "${WRK[@]}" -t1 -c"$CONNS" -d5s "$URL" > "$WORK/wrk.out" 2>&1
-  now=$(metric "$C_ADMIN" istio_requests_total)
-  (( now > before )) || { cat "$WORK/wrk.out" >&2; log "a round of load added no request"; exit 1; }
-  before=$now
-done
+load_requests "$req0"
 for p in "${STRACE_PIDS[@]}"; do kill -INT "$p"; wait "$p" 2>/dev/null || true; done
 STRACE_PIDS=()
 req=$(( $(metric "$C_ADMIN" istio_requests_total) - req0 ))
 alloc_s=$(( $(metric "$S_ADMIN" meshwork_gc_allocated_bytes_total) - alloc_s0 ))
 alloc_c=$(( $(metric "$C_ADMIN" meshwork_gc_allocated_bytes_total) - alloc_c0 ))
+rss_after_s=$(rss "$S_PID"); rss_after_c=$(rss "$C_PID")
+
+# perf stat per request: a second run of the same load with `perf stat` attached (no strace, whose stops
+# add kernel work of their own). The counts include the sidecars' idle work over the run (timers, the
+# control plane's stream): small beside N requests.
+STAT_PIDS=()
+if command -v perf > /dev/null; then
+  for side in client server; do
+    pid=$C_PID; [[ $side == server ]] && pid=$S_PID
+    perf stat -x, -e instructions:u,instructions:k,context-switches,page-faults,task-clock -o "$WORK/stat.$side" -p "$pid" > /dev/null 2>&1 &
+    STAT_PIDS+=($!)
+  done
+  sleep 1
+  ireq0=$(metric "$C_ADMIN" istio_requests_total)
+  load_requests "$ireq0"
+  for p in "${STAT_PIDS[@]}"; do kill -INT "$p"; wait "$p" 2>/dev/null || true; done
+  ireq=$(( $(metric "$C_ADMIN" istio_requests_total) - ireq0 ))
+fi
 
 # ---------------------------------------------------------------- report
 per_request() {  # per_request FILE: "syscall calls/request errors/request" for the busiest syscalls
@@ -136,9 +159,11 @@ per_request() {  # per_request FILE: "syscall calls/request errors/request" for 
 echo "entry=$ENTRY conns=$CONNS requests=$req (counted by the client sidecar)"
 echo "client sidecar idle RSS by mapping: $idle_map"
 for side in client server; do
-  pid=$C_PID; alloc=$alloc_c; idle=$idle_c
-  [[ $side == server ]] && { pid=$S_PID; alloc=$alloc_s; idle=$idle_s; }
-  echo "$side sidecar: allocated $(( alloc / req )) B/req; RSS idle $(( idle / 1024 )) MiB, after the run $(( $(rss "$pid") / 1024 )) MiB"
+  alloc=$alloc_c; idle=$idle_c; after=$rss_after_c
+  [[ $side == server ]] && { alloc=$alloc_s; idle=$idle_s; after=$rss_after_s; }
+  echo "$side sidecar: allocated $(( alloc / req )) B/req; RSS idle $(( idle / 1024 )) MiB, after the run $(( after / 1024 )) MiB"
+  [[ -s $WORK/stat.$side ]] && awk -F, -v n="$ireq" '$1 ~ /^[0-9.]+$/ { v = $1 / n; if ($3 == "task-clock") { $3 = "CPU us"; v *= 1000 }
+      printf "  %-16s %10.2f /req (perf stat, %d requests)\n", $3, v, n }' "$WORK/stat.$side"
   per_request "$WORK/strace.$side"
 done
 if [[ $PERF == 1 ]]; then
@@ -152,6 +177,6 @@ if [[ $PERF == 1 ]]; then
   wait "${PERF_PIDS[@]}"
   for side in client server; do
     echo "$side sidecar: CPU by function (perf, self time, top 25)"
-    perf report -q -i "$WORK/perf.$side" --no-children --sort sym --percent-limit 0.7 2>/dev/null | grep -v '^$' | grep '%' | head -25
+    perf report -q -i "$WORK/perf.$side" --no-children --sort sym -g none --percent-limit 0.7 2>/dev/null | grep -v '^$' | grep '%' | head -25
   done
 fi

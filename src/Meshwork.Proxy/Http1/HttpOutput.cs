@@ -8,10 +8,22 @@ namespace Meshwork.Proxy.Http1;
 /// <summary>A write buffer over a stream: a message head and a small body leave in one write (one TLS record).</summary>
 internal sealed class HttpOutput : IDisposable
 {
-    private byte[] _buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
+    /// <summary>The buffer of a connection's writer: a small response and its head in one write.</summary>
+    public const int ConnectionBufferSize = 16 * 1024;
+    /// <summary>
+    /// The buffer of a request head held for the upstream (and for a retry): most heads are a few hundred bytes,
+    /// so a kept-alive connection does not hold 16 KiB for one; a larger head grows it.
+    /// </summary>
+    public const int HeadBufferSize = 2 * 1024;
+    private byte[] _buffer;
     private int _length;
 
-    public HttpOutput(Stream stream, RelaySide side) { Stream = stream; Side = side; }
+    public HttpOutput(Stream stream, RelaySide side, int initialSize = ConnectionBufferSize)
+    {
+        Stream = stream;
+        Side = side;
+        _buffer = ArrayPool<byte>.Shared.Rent(initialSize);
+    }
 
     public Stream Stream { get; }
     public RelaySide Side { get; }
@@ -108,7 +120,7 @@ internal sealed class HttpOutput : IDisposable
         if (_buffer.Length > 64 * 1024)
         {
             ArrayPool<byte>.Shared.Return(_buffer);
-            _buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
+            _buffer = ArrayPool<byte>.Shared.Rent(ConnectionBufferSize);
         }
     }
 

@@ -51,7 +51,7 @@ internal sealed class OutboundHttp1Relay(UpstreamCall call, ProxyState state, Pr
     {
         using var downIn = new HttpInput(stream, RelaySide.Downstream);
         using var downOut = new HttpOutput(stream, RelaySide.Downstream);
-        using var pending = new HttpOutput(Stream.Null, RelaySide.Upstream);
+        using var pending = new HttpOutput(Stream.Null, RelaySide.Upstream, HttpOutput.HeadBufferSize);
         var cache = new DestinationCache();
         using var idle = new DownstreamIdleTimer(idleTimeout, stopping);
         try

@@ -38,7 +38,7 @@ internal sealed class InboundHttp1Relay(InboundTarget target, InboundRequestGate
         using var idle = new DownstreamIdleTimer(limits.IdleTimeout, cancellationToken, closeRequested);
         using var downIn = new HttpInput(downstream, RelaySide.Downstream);
         using var downOut = new HttpOutput(downstream, RelaySide.Downstream);
-        using var pending = new HttpOutput(Stream.Null, RelaySide.Upstream);
+        using var pending = new HttpOutput(Stream.Null, RelaySide.Upstream, HttpOutput.HeadBufferSize);
         var xfccField = connection.ForwardedClientCert is { } xfcc ? Encoding.ASCII.GetBytes($"x-forwarded-client-cert: {xfcc}\r\n") : [];
         // One timer per connection, re-armed for each head (no allocation per request).
         var headClock = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

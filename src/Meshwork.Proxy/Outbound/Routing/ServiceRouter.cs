@@ -24,7 +24,8 @@ internal sealed record RouteTarget(OutboundService Service, OutboundPort Port, E
 /// </summary>
 internal sealed class ServiceRouter
 {
-    private readonly FrozenDictionary<string, OutboundService> _byName;
+    /// <summary>Every name of a service, with the key of its targets (its FQDN in lower case, made once per snapshot, not per request).</summary>
+    private readonly FrozenDictionary<string, NamedService> _byName;
     private readonly FrozenDictionary<(string Host, int Port), RouteTarget> _targets;
     private readonly FrozenDictionary<(string Host, int Port, string Subset), RouteTarget> _subsets;
 
@@ -33,19 +34,20 @@ internal sealed class ServiceRouter
     public ServiceRouter(ImmutableArray<OutboundService> services, string ownNamespace)
     {
         Services = services.IsDefault ? [] : services;
-        var names = new Dictionary<string, OutboundService>(StringComparer.OrdinalIgnoreCase);
+        var names = new Dictionary<string, NamedService>(StringComparer.OrdinalIgnoreCase);
         var targets = new Dictionary<(string, int), RouteTarget>();
         var subsets = new Dictionary<(string, int, string), RouteTarget>();
         foreach (var service in Services)
         {
             var fqdn = service.Hostname.TrimEnd('.').ToLowerInvariant();
-            names.TryAdd(fqdn, service);
+            var named = new NamedService(service, fqdn);
+            names.TryAdd(fqdn, named);
             var name = service.Name.ToLowerInvariant();
             var ns = service.Namespace.ToLowerInvariant();
-            names.TryAdd($"{name}.{ns}.svc.cluster.local", service);
-            names.TryAdd($"{name}.{ns}.svc", service);
-            names.TryAdd($"{name}.{ns}", service);
-            if (string.Equals(ns, ownNamespace, StringComparison.OrdinalIgnoreCase)) names[name] = service;
+            names.TryAdd($"{name}.{ns}.svc.cluster.local", named);
+            names.TryAdd($"{name}.{ns}.svc", named);
+            names.TryAdd($"{name}.{ns}", named);
+            if (string.Equals(ns, ownNamespace, StringComparison.OrdinalIgnoreCase)) names[name] = named;
             foreach (var port in service.Ports)
             {
                 targets[(fqdn, port.Port)] = new RouteTarget(service, port, new EndpointPicker(port.Endpoints));
@@ -71,7 +73,13 @@ internal sealed class ServiceRouter
 
     /// <summary>The service a host names, as cluster DNS resolves it from this proxy's namespace.</summary>
     public bool TryResolveService(string host, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out OutboundService? service)
-        => _byName.TryGetValue(host.TrimEnd('.'), out service);
+    {
+        service = _byName.TryGetValue(host.TrimEnd('.'), out var named) ? named.Service : null;
+        return service is not null;
+    }
+
+    /// <summary>A service and the key of its targets: its FQDN without the root dot, in lower case.</summary>
+    private readonly record struct NamedService(OutboundService Service, string Key);
 
     /// <summary>
     /// The target of a route destination: service FQDN, port (0: <paramref name="calledPort"/> when the service has it,
@@ -80,12 +88,12 @@ internal sealed class ServiceRouter
     public bool TryDestination(string fqdn, int port, string? subset, int calledPort, out RouteTarget? target, out string? error)
     {
         target = null;
-        if (!_byName.TryGetValue(fqdn, out var service))
+        if (!_byName.TryGetValue(fqdn, out var named))
         {
             error = $"the route's destination {fqdn} is not a known service";
             return false;
         }
-        var key = service.Hostname.TrimEnd('.').ToLowerInvariant();
+        var (service, key) = named;
         if (port == 0) port = service.Ports.Any(p => p.Port == calledPort) || service.Ports.Length != 1 ? calledPort : service.Ports[0].Port;
         if (subset is null ? _targets.TryGetValue((key, port), out target) : _subsets.TryGetValue((key, port, subset), out target))
         {
@@ -102,13 +110,14 @@ internal sealed class ServiceRouter
     public bool TryResolve(string host, int port, out RouteTarget? target, out string? error)
     {
         host = host.TrimEnd('.');
-        if (!_byName.TryGetValue(host, out var service))
+        if (!_byName.TryGetValue(host, out var named))
         {
             target = null;
             error = $"no service is known by the name '{host}' (names are resolved from this proxy's namespace: name, name.namespace, name.namespace.svc.cluster.local)";
             return false;
         }
-        if (!_targets.TryGetValue((service.Hostname.TrimEnd('.').ToLowerInvariant(), port), out target))
+        var (service, key) = named;
+        if (!_targets.TryGetValue((key, port), out target))
         {
             error = $"service {service.Hostname} has no port {port} (ports: {string.Join(", ", service.Ports.Select(p => p.Port))})";
             return false;
