@@ -16,8 +16,11 @@ using Microsoft.Extensions.Logging;
 //   update: one of the page's refreshes (api/graph over Last 10m → layout, table → next painted frame).
 // Prints medians against the acceptance's target (under 1 s each).
 //
-//   dotnet run -c Release --project bench/Meshwork.DashboardBench [-- runs]
+// With `profile`, one more load and refresh follow, with Chromium's counters and CPU profile (BrowserProfile).
+//
+//   dotnet run -c Release --project bench/Meshwork.DashboardBench [-- runs [profile]]
 var runs = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 10;
+var profile = args.Contains("profile");
 var state = new StateDirectory(Directory.CreateTempSubdirectory("meshwork-dashboardbench-").FullName);
 try
 {
@@ -39,6 +42,16 @@ try
         edges = graph.RootElement.GetProperty("edges").GetArrayLength();
     }
     Console.WriteLine($"graph: {edges} edges after {ready.Elapsed.TotalSeconds:F0} s of scrapes");
+    // The server's share: the graph built, serialized and sent over loopback, without a browser.
+    var served = new List<double>();
+    var bytes = 0;
+    for (var i = 0; i < 5; i++)
+    {
+        var started = Stopwatch.GetTimestamp();
+        bytes = (await api.SendAsync(HttpMethod.Get, $"{TrafficGraph.Path}?window=10m", null)).Length;
+        served.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+    }
+    Console.WriteLine($"api/graph: {bytes} characters of JSON, served in {Median(served):F0} ms (median of 5)");
 
     await using var browser = await DashboardTimings.LaunchAsync();
     var loads = new List<double>();
@@ -53,6 +66,16 @@ try
         var (refresh, fetch) = await DashboardTimings.UpdateAsync(page);
         refreshes.Add(refresh);
         fetches.Add(fetch);
+        await page.Context.CloseAsync();
+    }
+
+    if (profile)
+    {
+        var login = JsonSerializer.Deserialize(await api.SendAsync(HttpMethod.Post, DashboardLogin.Path, "{}"), DashboardJson.Default.DashboardLogin)!;
+        var (_, page) = await browser.LoadAsync(new Uri(controlPlane.Url, login.LoginPath), SyntheticTraffic.GraphEdges, profile: true);
+        var profiler = await BrowserProfile.StartAsync(page);
+        var (refresh, fetch) = await DashboardTimings.UpdateAsync(page);
+        await profiler.StopAsync($"update ({refresh:F0} ms, then a fetch alone {fetch:F0} ms)");
         await page.Context.CloseAsync();
     }
 
