@@ -53,7 +53,10 @@ public sealed partial class RuntimeHost
         RuntimeLeftovers.Remove(_options.State, _options.Log);
         if (_mode == PodNetworkMode.Namespaces)
         {
-            _podNetwork = PodNetworkController.Start(_options.State.Root, () => ControlPlaneAddress.Listener(_options.State), _options.Log);
+            // One relay per replica known at start; with none known yet (server.json still to come), the one control plane.
+            var replicas = ControlPlaneAddress.Replicas(_options.State, _options.ControlPlane)?.Count ?? 1;
+            _podNetwork = PodNetworkController.Start(_options.State.Root, replicas,
+                replica => ControlPlaneAddress.Listener(_options.State, _options.ControlPlane, replica), _options.Log);
         }
         else
         {
@@ -116,7 +119,7 @@ public sealed partial class RuntimeHost
         MeshworkExecutable = _options.MeshworkExecutable,
         ProxyCommand = ProxyCommand.Resolve(_options.MeshworkExecutable, Environment.GetEnvironmentVariable(ProxyCommand.OverrideVariable)),
         State = _options.State,
-        ControlPlaneUrl = ControlPlaneAddress.Url(_options.State),
+        ControlPlaneUrl = ControlPlaneAddress.Replicas(_options.State, _options.ControlPlane)?.ToString(),
         HostEnvironment = PodEnvironmentSettings.InheritFromHost(),
     };
 

@@ -9,6 +9,11 @@ public sealed record RuntimeOptions
     public required IMeshApi Api { get; init; }
     /// <summary>The meshwork binary (sidecars and the network proxy run it; its folder leads the pods' PATH).</summary>
     public required string MeshworkExecutable { get; init; }
+    /// <summary>
+    /// The control-plane replicas (--server), every one of which the pods' proxies are given; null: the one
+    /// control plane of the state directory's server.json.
+    /// </summary>
+    public Meshwork.ProxyProtocol.ControlPlaneApi.ControlPlaneAddresses? ControlPlane { get; init; }
     /// <summary>Start the network proxy that plays the plain network for pods without a sidecar.</summary>
     public bool NetworkProxy { get; init; } = true;
     /// <summary>Create the istio-ingressgateway (Deployment and LoadBalancer Service in istio-system) when absent.</summary>

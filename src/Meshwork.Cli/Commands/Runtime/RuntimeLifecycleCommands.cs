@@ -5,6 +5,7 @@ using Meshwork.Api.Events;
 using Meshwork.Cli.Commands.Observability;
 using Meshwork.Model.Resources;
 using Meshwork.Model.Yaml;
+using Meshwork.ProxyProtocol.ControlPlaneApi;
 using Meshwork.Runtime;
 using Meshwork.Runtime.Network;
 
@@ -161,13 +162,25 @@ internal static class RuntimeLifecycleCommands
             using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; stop.Cancel(); });
             using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => { context.Cancel = true; stop.Cancel(); });
             void Log(string line) => Console.WriteLine($"{DateTimeOffset.UtcNow:HH:mm:ss.fff} {line}");
-            var api = MeshApiClient.FromStateDirectory(state, parse.GetValue(GlobalOptions.Server));
+            var server = parse.GetValue(GlobalOptions.Server);
+            ControlPlaneAddresses? replicas = null;
+            if (!string.IsNullOrEmpty(server))
+            {
+                if (!ControlPlaneAddresses.TryParse(server, out var parsed, out var problem))
+                {
+                    Console.Error.WriteLine($"error: --server: {problem}");
+                    return 1;
+                }
+                replicas = parsed;
+            }
+            var api = MeshApiClient.FromStateDirectory(state, server);
             await using var events = new ApiEventRecorder(api, Log);
             var host = new RuntimeHost(new RuntimeOptions
             {
                 State = state,
                 Api = api,
                 MeshworkExecutable = RuntimeCommands.MeshworkExecutable,
+                ControlPlane = replicas,
                 // Istio's default install has an ingress gateway; MESHWORK_INGRESS_GATEWAY=0 leaves it out.
                 IngressGateway = IngressGateway.Enabled,
                 Log = Log,
