@@ -39,10 +39,10 @@ public sealed class PodNetworkController : IAsyncDisposable
     /// Creates the node's pod network and one control-plane relay per replica: relay <c>i</c> forwards to
     /// <paramref name="controlPlane"/>(<c>i</c>), looked up per connection (a replica may move).
     /// </summary>
-    public static PodNetworkController Start(string stateRoot, int replicas, Func<int, EndPoint?> controlPlane, Action<string> log)
+    public static PodNetworkController Start(string stateRoot, int replicas, Func<int, EndPoint?> controlPlane, IReadOnlyCollection<Ipv4Range> reserved, Action<string> log)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(replicas, 1);
-        var network = NamespacePodNetwork.Create(stateRoot, Ipv4Range.Parse(ServiceSpec.ClusterIpRange), log);
+        var network = NamespacePodNetwork.Create(stateRoot, Ipv4Range.Parse(ServiceSpec.ClusterIpRange), reserved, log);
         var relays = ImmutableArray.CreateBuilder<ControlPlaneRelay>(replicas);
         try
         {
@@ -60,6 +60,9 @@ public sealed class PodNetworkController : IAsyncDisposable
             throw;
         }
     }
+
+    /// <summary>The /24 this node's pods take their addresses from.</summary>
+    public Ipv4Range PodRange => _network.PodRange;
 
     /// <summary>Removes what a crashed earlier run of this mesh left (namespaces, veths, bridge).</summary>
     public static void RemoveLeftovers(string stateRoot, Action<string> log) =>

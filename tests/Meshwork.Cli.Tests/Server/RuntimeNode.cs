@@ -25,6 +25,12 @@ public sealed class RuntimeNode : IAsyncDisposable
     public StateDirectory State { get; }
     public Process Process { get; }
 
+    private static readonly Dictionary<string, string> Environment = new()
+    {
+        [PodNetworkModes.EnvironmentVariable] = "netns",
+        ["MESHWORK_INGRESS_GATEWAY"] = "0",
+    };
+
     /// <summary>Starts a runtime for the mesh whose admin token and root <paramref name="replica"/> holds, against <paramref name="replicas"/>.</summary>
     public static RuntimeNode Start(ReplicaProcesses mesh, StateDirectory replica, string replicas, string name)
     {
@@ -32,11 +38,17 @@ public sealed class RuntimeNode : IAsyncDisposable
         Directory.CreateDirectory(state.Root);
         File.Copy(replica.AdminTokenFile, state.AdminTokenFile);
         File.Copy(replica.RootCertFile, state.RootCertFile);
-        var process = mesh.Start(["--state-dir", state.Root, "--server", replicas, "runtime"], new Dictionary<string, string>
-        {
-            [PodNetworkModes.EnvironmentVariable] = "netns",
-            ["MESHWORK_INGRESS_GATEWAY"] = "0",
-        }, out var log);
+        var process = mesh.Start(["--state-dir", state.Root, "--server", replicas, "runtime"], Environment, out var log);
+        return new RuntimeNode(state, process, log);
+    }
+
+    /// <summary>`meshwork node join` as an operator types it on a new host: the replicas, the admin token and the mesh root.</summary>
+    public static RuntimeNode Join(ReplicaProcesses mesh, StateDirectory replica, string replicas, string name)
+    {
+        var state = new StateDirectory(Path.Combine(mesh.Work, name));
+        var token = File.ReadAllText(replica.AdminTokenFile).Trim();
+        var process = mesh.Start(["--state-dir", state.Root, "node", "join", "--server", replicas, "--token", token,
+            "--root-cert", replica.RootCertFile, "--name", name], Environment, out var log);
         return new RuntimeNode(state, process, log);
     }
 
