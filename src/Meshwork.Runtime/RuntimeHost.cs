@@ -4,7 +4,9 @@ using Meshwork.Model.Resources;
 using Meshwork.Runtime.Addons;
 using Meshwork.Runtime.Events;
 using Meshwork.Runtime.Network;
+using Meshwork.Runtime.Nodes;
 using Meshwork.Runtime.Pods;
+using Meshwork.Runtime.Scheduling;
 
 namespace Meshwork.Runtime;
 
@@ -54,16 +56,26 @@ public sealed partial class RuntimeHost
         RuntimeLeftovers.Remove(_options.State, _options.Log);
         if (_mode == PodNetworkMode.Namespaces)
         {
-            _podNetwork = PodNetworkController.Start(_options.State.Root, () => ControlPlaneAddress.Listener(_options.State), _options.Log);
+            // One relay per replica known at start; with none known yet (server.json still to come), the one control plane.
+            var replicas = ControlPlaneAddress.Replicas(_options.State, _options.ControlPlane)?.Count ?? 1;
+            var reserved = _options.NodeName is { } self ? await NodeRegistration.OtherPodRangesAsync(_api, self, cancellationToken).ConfigureAwait(false) : [];
+            _podNetwork = PodNetworkController.Start(_options.State.Root, replicas,
+                replica => ControlPlaneAddress.Listener(_options.State, _options.ControlPlane, replica), reserved, _options.Log);
         }
         else
         {
             _options.Log($"runtime: {PodNetworkModes.NotIsolatedNote}");
         }
-        await RuntimeLeftovers.DeleteStalePodObjectsAsync(_api, _options.Log, cancellationToken).ConfigureAwait(false);
+        await RuntimeLeftovers.DeleteStalePodObjectsAsync(_api, _options.NodeName, _options.Log, cancellationToken).ConfigureAwait(false);
         if (_options.IngressGateway) await IngressGateway.CreateMissingAsync(_api, _options.Log, cancellationToken).ConfigureAwait(false);
         using var watches = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var watchTasks = new[] { "Deployment", "Namespace" }.Select(kind => Task.Run(() => WatchAsync(kind, watches.Token))).ToList();
+        if (_options.NodeName is { } name)
+        {
+            var node = new NodeRegistration(_api, name, _options.NodeAddress, _podNetwork?.PodRange.ToString(), _options.Log);
+            watchTasks.Add(Task.Run(() => node.RunAsync(watches.Token)));
+            watchTasks.Add(Task.Run(() => WatchAsync("Node", watches.Token)));
+        }
         try
         {
             while (!cancellationToken.IsCancellationRequested)
@@ -117,19 +129,20 @@ public sealed partial class RuntimeHost
         MeshworkExecutable = _options.MeshworkExecutable,
         ProxyCommand = ProxyCommand.Resolve(_options.MeshworkExecutable, Environment.GetEnvironmentVariable(ProxyCommand.OverrideVariable)),
         State = _options.State,
-        ControlPlaneUrl = ControlPlaneAddress.Url(_options.State),
+        ControlPlaneUrl = ControlPlaneAddress.Replicas(_options.State, _options.ControlPlane)?.ToString(),
         HostEnvironment = PodEnvironmentSettings.InheritFromHost(),
     };
 
     private async Task ReconcileOnceAsync(CancellationToken cancellationToken)
     {
-        ImmutableArray<Resource> deployments, namespaces;
+        ImmutableArray<Resource> deployments, namespaces, nodes = [];
         // Taken before the lists are requested: whatever was applied before this moment is in them.
         var observedAt = DateTimeOffset.UtcNow;
         try
         {
             deployments = await _api.ListAsync("Deployment", null, null, cancellationToken).ConfigureAwait(false);
             namespaces = await _api.ListAsync("Namespace", null, null, cancellationToken).ConfigureAwait(false);
+            if (_options.NodeName is not null) nodes = await _api.ListAsync("Node", null, null, cancellationToken).ConfigureAwait(false);
             if (_lastApiError is not null) _options.Log("runtime: config API reachable again");
             _lastApiError = null;
         }
@@ -147,7 +160,7 @@ public sealed partial class RuntimeHost
         {
             var ns = deployment.Metadata.Namespace ?? "default";
             wanted.Add((ns, deployment.Metadata.Name));
-            progress.Add(ReconcileDeployment(ns, deployment, byNamespace.GetValueOrDefault(ns)));
+            progress.Add(ReconcileDeployment(ns, deployment, byNamespace.GetValueOrDefault(ns), Placed(ns, deployment, nodes.OfType<Node>(), observedAt)));
         }
         List<PodWorker> orphans;
         lock (_gate) orphans = [.. _pods.Where(p => !wanted.Contains((p.Plan.Namespace, p.Plan.Deployment)))];
@@ -176,12 +189,21 @@ public sealed partial class RuntimeHost
         _podNetwork?.Update(services, running);
     }
 
-    private DeploymentProgress ReconcileDeployment(string ns, Deployment deployment, Namespace? @namespace)
+    /// <summary>How many of the Deployment's replicas this runtime runs (all of them on a single host), or why it runs none.</summary>
+    private (int Replicas, string? Unschedulable) Placed(string ns, Deployment deployment, IEnumerable<Node> nodes, DateTimeOffset now)
+    {
+        var replicas = Math.Max(0, deployment.Spec.Replicas);
+        if (_options.NodeName is not { } self) return (replicas, null);
+        var placement = PodPlacement.Place(ns, deployment.Metadata.Name, replicas, deployment.Spec.Template.Spec, nodes, now);
+        return (placement.CountOn(self), placement.Unschedulable);
+    }
+
+    private DeploymentProgress ReconcileDeployment(string ns, Deployment deployment, Namespace? @namespace, (int Replicas, string? Unschedulable) placed)
     {
         var name = deployment.Metadata.Name;
         var template = deployment.Spec.Template;
         var hash = PodNaming.TemplateHash(template);
-        var replicas = Math.Max(0, deployment.Spec.Replicas);
+        var replicas = placed.Replicas;
         List<PodWorker> current, old;
         lock (_gate)
         {
@@ -190,7 +212,7 @@ public sealed partial class RuntimeHost
             old = [.. mine.Where(p => p.Plan.TemplateHash != hash)];
         }
         var key = $"{ns}/{name}/{hash}";
-        string? error = _planErrors.GetValueOrDefault(key);
+        string? error = _planErrors.GetValueOrDefault(key) ?? placed.Unschedulable;
         var before = current.Count;
         for (var i = current.Count; i < replicas && error is null; i++)
         {
@@ -247,6 +269,7 @@ public sealed partial class RuntimeHost
                 : Settings with { NetworkProxyUrl = sidecar ? null : _networkProxies.UrlFor(ns) };
             plan = PodPlanner.Plan(settings, ns, name, deployment, hash, template, sidecar, address, () => LoopbackAddressPool.FreePort());
             AddonPodFiles.Stage(plan, _options.State, isolation?.Users.AppUid);
+            if (_options.NodeName is { } node) plan = plan with { Spec = plan.Spec with { NodeName = node } };
             if (isolation is not null) _podNetwork!.Prepare(plan, isolation, _options.State.RootCertFile);
         }
         catch (Exception e)

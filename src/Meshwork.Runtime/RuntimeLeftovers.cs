@@ -45,13 +45,17 @@ internal static class RuntimeLeftovers
         }
     }
 
-    /// <summary>Pod objects of an earlier run: their processes are gone, so are they.</summary>
-    public static async Task DeleteStalePodObjectsAsync(IMeshApi api, Action<string> log, CancellationToken cancellationToken)
+    /// <summary>
+    /// Pod objects of an earlier run of this runtime: their processes are gone, so are they. A node's runtime removes
+    /// only the pods that name it (<paramref name="nodeName"/>); the other nodes' pods run on.
+    /// </summary>
+    public static async Task DeleteStalePodObjectsAsync(IMeshApi api, string? nodeName, Action<string> log, CancellationToken cancellationToken)
     {
         try
         {
             foreach (var pod in await api.ListAsync("Pod", null, null, cancellationToken).ConfigureAwait(false))
             {
+                if (pod is Meshwork.Model.Resources.Pod { Spec.NodeName: var node } && node != nodeName) continue;
                 await api.DeleteAsync("Pod", pod.Metadata.Namespace, pod.Metadata.Name, cancellationToken).ConfigureAwait(false);
             }
         }

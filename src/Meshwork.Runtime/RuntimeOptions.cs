@@ -9,6 +9,18 @@ public sealed record RuntimeOptions
     public required IMeshApi Api { get; init; }
     /// <summary>The meshwork binary (sidecars and the network proxy run it; its folder leads the pods' PATH).</summary>
     public required string MeshworkExecutable { get; init; }
+    /// <summary>
+    /// The control-plane replicas (--server), every one of which the pods' proxies are given; null: the one
+    /// control plane of the state directory's server.json.
+    /// </summary>
+    public Meshwork.ProxyProtocol.ControlPlaneApi.ControlPlaneAddresses? ControlPlane { get; init; }
+    /// <summary>
+    /// The Node this runtime is (`meshwork node join`): it runs only the replicas placed on it and names itself in
+    /// its pods' spec.nodeName. Null: the single-host runtime of `meshwork up`, which runs every replica.
+    /// </summary>
+    public string? NodeName { get; init; }
+    /// <summary>The node's address, where the other nodes reach its pods (its Node's InternalIP).</summary>
+    public string? NodeAddress { get; init; }
     /// <summary>Start the network proxy that plays the plain network for pods without a sidecar.</summary>
     public bool NetworkProxy { get; init; } = true;
     /// <summary>Create the istio-ingressgateway (Deployment and LoadBalancer Service in istio-system) when absent.</summary>

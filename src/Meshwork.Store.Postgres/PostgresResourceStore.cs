@@ -155,6 +155,20 @@ public sealed class PostgresResourceStore : ResourceStoreBase
         return (await ReadStateAsync(connection, null, forUpdate: false, cancellationToken).ConfigureAwait(false)).Revision;
     }
 
+    protected override async Task<bool> RecordRedemptionAsync(string tokenId, long expiresAt, long now, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using (var forget = new NpgsqlCommand(RedeemedTokenRows.ForgetExpired, connection))
+        {
+            forget.Parameters.AddWithValue("now", now);
+            await forget.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        await using var record = new NpgsqlCommand(RedeemedTokenRows.Record, connection);
+        record.Parameters.AddWithValue("id", tokenId);
+        record.Parameters.AddWithValue("expires", expiresAt);
+        return await record.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+    }
+
     protected override async Task<EventPage> ReadEventsAsync(long afterRevision, int limit, CancellationToken cancellationToken)
     {
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);

@@ -155,6 +155,20 @@ public sealed class SqliteResourceStore : ResourceStoreBase
         return new EventPage(events, state.CompactedThrough);
     }
 
+    protected override async Task<bool> RecordRedemptionAsync(string tokenId, long expiresAt, long now, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var forget = connection.CreateCommand();
+        forget.CommandText = RedeemedTokenRows.ForgetExpired;
+        forget.Parameters.AddWithValue("@now", now);
+        await forget.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await using var record = connection.CreateCommand();
+        record.CommandText = RedeemedTokenRows.Record;
+        record.Parameters.AddWithValue("@id", tokenId);
+        record.Parameters.AddWithValue("@expires", expiresAt);
+        return await record.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+    }
+
     private async Task<SqliteConnection> OpenConnectionAsync(CancellationToken cancellationToken)
     {
         var connection = new SqliteConnection(_connectionString);

@@ -69,4 +69,11 @@ public interface IResourceStore : IAsyncDisposable
     /// commits, until cancelled. Expired when the feed no longer holds revisions that old.
     /// </summary>
     IAsyncEnumerable<StoreEvent> WatchAsync(long fromRevision, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Records bootstrap token <paramref name="tokenId"/> as used until <paramref name="expiresAt"/>, for every
+    /// replica that shares the store: true the first time, false when it is already recorded (and its expiry
+    /// has not passed). This is what makes a token one-time across replicas and restarts.
+    /// </summary>
+    Task<bool> TryRedeemTokenAsync(string tokenId, DateTimeOffset expiresAt, CancellationToken cancellationToken = default);
 }

@@ -51,6 +51,14 @@ public abstract class ResourceStoreBase : IResourceStore
     protected abstract Task<ResourceList> ReadListAsync(string? kind, string? @namespace, CancellationToken cancellationToken);
     protected abstract Task<long> ReadRevisionAsync(CancellationToken cancellationToken);
     protected abstract Task<EventPage> ReadEventsAsync(long afterRevision, int limit, CancellationToken cancellationToken);
+    /// <summary>
+    /// Inserts the token's row unless one with a later expiry than <paramref name="now"/> is there (times in Unix
+    /// seconds), forgetting rows whose expiry passed; true when it inserted (or replaced an expired row).
+    /// </summary>
+    protected abstract Task<bool> RecordRedemptionAsync(string tokenId, long expiresAt, long now, CancellationToken cancellationToken);
+
+    /// <summary>Token ids are the issuer's random hex; anything longer is not one.</summary>
+    public const int MaxTokenIdLength = 64;
 
     public virtual ValueTask DisposeAsync()
     {
@@ -61,6 +69,13 @@ public abstract class ResourceStoreBase : IResourceStore
     public Task<Resource?> FindAsync(ResourceKey key, CancellationToken cancellationToken = default) => ReadAsync(key, cancellationToken);
 
     public Task<long> GetRevisionAsync(CancellationToken cancellationToken = default) => ReadRevisionAsync(cancellationToken);
+
+    public Task<bool> TryRedeemTokenAsync(string tokenId, DateTimeOffset expiresAt, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(tokenId);
+        if (tokenId.Length > MaxTokenIdLength) throw new ArgumentException($"a token id has at most {MaxTokenIdLength} characters", nameof(tokenId));
+        return RecordRedemptionAsync(tokenId, expiresAt.ToUnixTimeSeconds(), Time.GetUtcNow().ToUnixTimeSeconds(), cancellationToken);
+    }
 
     public async Task<ResourceList> ListAsync(ListOptions options, CancellationToken cancellationToken = default)
     {

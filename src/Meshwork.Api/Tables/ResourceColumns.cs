@@ -24,6 +24,7 @@ public static class ResourceColumns
         columns.AddRange(kind.Kind switch
         {
             "Namespace" => ["NAME", "STATUS", "AGE"],
+            "Node" => wide ? ["NAME", "STATUS", "ROLES", "AGE", "VERSION", "INTERNAL-IP", "POD-CIDR"] : ["NAME", "STATUS", "ROLES", "AGE", "VERSION"],
             "Pod" => wide ? ["NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP", "NODE", "NOMINATED NODE", "READINESS GATES"] : ["NAME", "READY", "STATUS", "RESTARTS", "AGE"],
             "Service" => wide ? ["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE", "SELECTOR"] : ["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"],
             "Deployment" => wide ? ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE", "CONTAINERS", "IMAGES", "SELECTOR"] : ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"],
@@ -57,7 +58,13 @@ public static class ResourceColumns
                 var total = statuses.Length > 0 ? statuses.Length : pod.Spec.Containers.Length;
                 cells.AddRange([name, $"{statuses.Count(s => s.Ready)}/{total}", pod.Status.Reason ?? pod.Status.Phase,
                     statuses.Sum(s => s.RestartCount).ToString(CultureInfo.InvariantCulture), age]);
-                if (wide) cells.AddRange([pod.Status.PodIP ?? "<none>", pod.Status.PodIP is null ? "<none>" : Environment.MachineName, "<none>", "<none>"]);
+                // A pod of the single-host runtime names no node: it runs on this host.
+                var node = pod.Spec.NodeName ?? (pod.Status.PodIP is null ? "<none>" : Environment.MachineName);
+                if (wide) cells.AddRange([pod.Status.PodIP ?? "<none>", node, "<none>", "<none>"]);
+                break;
+            case Node n:
+                cells.AddRange([name, n.IsReady(context.Now) ? "Ready" : "NotReady", "<none>", age, "meshwork"]);
+                if (wide) cells.AddRange([n.Status.InternalIp ?? "<none>", n.Spec.PodCidr ?? "<none>"]);
                 break;
             case Service service:
                 var type = service.Spec.Type;

@@ -19,7 +19,7 @@ namespace Meshwork.CertificateAuthority;
 /// <para>Tokens live <see cref="DefaultLifetime"/> (10 minutes) unless the issuer asks otherwise, up to
 /// <see cref="MaxLifetime"/>: long enough for a proxy to start and send its first CSR, short enough that a
 /// leaked token is soon useless. Renewals then authenticate with the workload certificate itself. A token buys
-/// one certificate (<see cref="Redeem"/>): the runtime writes a fresh one for every proxy start, and again when a
+/// one certificate (<see cref="RedeemAsync"/>): the runtime writes a fresh one for every proxy start, and again when a
 /// proxy's certificate expired while the control plane was away.</para>
 /// <para>The token proves an identity; the caller must pass exactly that identity to
 /// <see cref="CertificateAuthority.Sign"/>, so a token for ns/foo/sa/sleep can never yield ns/foo/sa/httpbin.</para>
@@ -37,11 +37,13 @@ public sealed partial class BootstrapTokenAuthority
     private readonly string _keyId;
     private readonly TimeProvider _time;
     private readonly RedeemedTokens _redeemed;
+    private readonly IRedeemedTokenLedger _ledger;
 
-    private BootstrapTokenAuthority(byte[] key, TimeProvider time, RedeemedTokens redeemed)
+    private BootstrapTokenAuthority(byte[] key, TimeProvider time, IRedeemedTokenLedger? ledger)
     {
         _key = key;
-        _redeemed = redeemed;
+        _redeemed = new RedeemedTokens(time);
+        _ledger = ledger ?? _redeemed;
         _keyId = Convert.ToHexStringLower(SHA256.HashData(key).AsSpan(0, 8));
         _time = time;
     }
@@ -49,8 +51,11 @@ public sealed partial class BootstrapTokenAuthority
     /// <summary>Short id of this control plane's token key, safe to show (it is a hash prefix).</summary>
     public string KeyId => _keyId;
 
-    /// <summary>Loads the signing key from <paramref name="stateDirectory"/>, creating it (0600) on first start.</summary>
-    public static BootstrapTokenAuthority LoadOrCreate(string stateDirectory, TimeProvider? time = null)
+    /// <summary>
+    /// Loads the signing key from <paramref name="stateDirectory"/>, creating it (0600) on first start. Redeemed
+    /// tokens are recorded in <paramref name="ledger"/> (the store); without one, only in this process.
+    /// </summary>
+    public static BootstrapTokenAuthority LoadOrCreate(string stateDirectory, TimeProvider? time = null, IRedeemedTokenLedger? ledger = null)
     {
         var directory = CaFiles.SelfSignedDirectory(stateDirectory);
         var path = Path.Combine(directory, KeyFile);
@@ -74,13 +79,12 @@ public sealed partial class BootstrapTokenAuthority
             key = RandomNumberGenerator.GetBytes(32);
             AtomicFile.WriteAllText(path, Convert.ToBase64String(key) + "\n", AtomicFile.Private);
         }
-        time ??= TimeProvider.System;
-        return new BootstrapTokenAuthority(key, time, RedeemedTokens.Load(Path.Combine(stateDirectory, RedeemedTokens.FileName), time.GetUtcNow()));
+        return new BootstrapTokenAuthority(key, time ?? TimeProvider.System, ledger);
     }
 
     /// <summary>An authority with a fresh in-memory key (tests; a control plane that keeps no state).</summary>
     public static BootstrapTokenAuthority CreateEphemeral(TimeProvider? time = null) =>
-        new(RandomNumberGenerator.GetBytes(32), time ?? TimeProvider.System, RedeemedTokens.InMemory());
+        new(RandomNumberGenerator.GetBytes(32), time ?? TimeProvider.System, null);
 
     public (string Token, DateTimeOffset ExpiresAt) Issue(string @namespace, string serviceAccount, TimeSpan? lifetime = null)
     {
@@ -121,13 +125,26 @@ public sealed partial class BootstrapTokenAuthority
     }
 
     /// <summary>
-    /// Validates the token and marks it used, once: a second redemption of the same token (a replay, or a token
-    /// read from where a proxy found it) throws CaException(NotAuthenticated), before or after a restart.
+    /// Validates the token and marks it used in the ledger, once: a second redemption of the same token (a replay,
+    /// or a token read from where a proxy found it) throws CaException(NotAuthenticated), on any replica of the
+    /// ledger's store, before or after a restart. A ledger that cannot answer refuses (CaNotReady): fail closed.
     /// </summary>
-    public (string Namespace, string ServiceAccount) Redeem(string token)
+    public async Task<(string Namespace, string ServiceAccount)> RedeemAsync(string token, CancellationToken cancellationToken = default)
     {
         var payload = Check(token);
-        if (!_redeemed.TryRedeem(payload.TokenId, payload.ExpiresAt, _time.GetUtcNow(), out var refusal)) throw Refuse(refusal!);
+        var expiresAt = DateTimeOffset.FromUnixTimeSeconds(payload.ExpiresAt);
+        bool first;
+        try
+        {
+            first = await _ledger.TryRedeemAsync(payload.TokenId, expiresAt, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            throw new CaException(CaErrorKind.CaNotReady, $"the use of the bootstrap token cannot be recorded, so it is not accepted now: {e.Message}", e);
+        }
+        // Remembered here too, so that this replica refuses it early next time.
+        _redeemed.TryRedeem(payload.TokenId, payload.ExpiresAt, _time.GetUtcNow(), out _);
+        if (!first) throw Refuse(RedeemedTokens.AlreadyUsed);
         return (payload.Namespace, payload.ServiceAccount);
     }
 

@@ -1,52 +1,25 @@
-using System.Globalization;
-using Meshwork.Identity;
-
 namespace Meshwork.CertificateAuthority;
 
 /// <summary>
-/// The ids of bootstrap tokens already exchanged for a certificate, each kept until its token expires: what
-/// makes a token one-time. Kept in a file of the state directory (mode 0600, one "expiry id" line per token),
-/// so a token redeemed before a control-plane restart stays redeemed after it. The file is this replica's own:
-/// it lives beside, not in, the CA directory that replicas share.
+/// The ids of bootstrap tokens this process saw redeemed, each kept until its token expires. It refuses a used token
+/// early (before a rate limit counts it as its identity's), and is the ledger of a control plane without a store;
+/// the store's ledger is the one that makes a token one-time across replicas and restarts.
 /// </summary>
 /// <remarks>
 /// One-time is Meshwork's choice (Istio accepts reusable, expiring service-account JWTs): a token read from a
 /// pod's directory or a log is worth nothing once its proxy started. The set is bounded; when it is full of
 /// unexpired ids a new redemption is refused (fail closed) rather than an old id forgotten.
 /// </remarks>
-internal sealed class RedeemedTokens
+public sealed class RedeemedTokens : IRedeemedTokenLedger
 {
-    public const string FileName = "bootstrap-tokens.redeemed";
     public const int Capacity = 100_000;
     public const string AlreadyUsed = "the bootstrap token was already used: tokens are one-time (the runtime writes a fresh one for every proxy start); ask for a new token";
 
     private readonly Dictionary<string, long> _expiries = new(StringComparer.Ordinal);
-    private readonly string? _path;
+    private readonly TimeProvider _time;
     private readonly object _gate = new();
 
-    private RedeemedTokens(string? path) => _path = path;
-
-    /// <summary>An in-memory set (a control plane that keeps no state).</summary>
-    public static RedeemedTokens InMemory() => new(null);
-
-    /// <summary>Reads the ids still unexpired at <paramref name="now"/> from <paramref name="path"/> and rewrites the file with those only.</summary>
-    public static RedeemedTokens Load(string path, DateTimeOffset now)
-    {
-        var set = new RedeemedTokens(path);
-        if (File.Exists(path))
-        {
-            foreach (var line in File.ReadLines(path))
-            {
-                var space = line.IndexOf(' ', StringComparison.Ordinal);
-                // A torn last line (a crash mid-append) is skipped; its token was not answered with a certificate.
-                if (space <= 0 || !long.TryParse(line.AsSpan(0, space), NumberStyles.None, CultureInfo.InvariantCulture, out var expires)) continue;
-                var id = line[(space + 1)..].Trim();
-                if (id.Length > 0 && expires > now.ToUnixTimeSeconds() && set._expiries.Count < Capacity) set._expiries[id] = expires;
-            }
-        }
-        AtomicFile.WriteAllText(path, string.Concat(set._expiries.Select(e => Line(e.Key, e.Value))), AtomicFile.Private);
-        return set;
-    }
+    public RedeemedTokens(TimeProvider? time = null) => _time = time ?? TimeProvider.System;
 
     /// <summary>Whether token <paramref name="id"/> was redeemed (and has not expired since).</summary>
     public bool IsRedeemed(string id, DateTimeOffset now)
@@ -70,12 +43,17 @@ internal sealed class RedeemedTokens
                 refusal = $"more than {Capacity} bootstrap tokens were redeemed within their lifetime; refusing until some expire";
                 return false;
             }
-            // On disk before the answer: a certificate is never issued for a redemption a restart could forget.
-            if (_path is not null) File.AppendAllText(_path, Line(id, expiresAt));
             _expiries[id] = expiresAt;
             refusal = null;
             return true;
         }
+    }
+
+    /// <summary>As the ledger of a control plane without a store: a full set is an error (fail closed), not a reuse.</summary>
+    public Task<bool> TryRedeemAsync(string tokenId, DateTimeOffset expiresAt, CancellationToken cancellationToken)
+    {
+        if (TryRedeem(tokenId, expiresAt.ToUnixTimeSeconds(), _time.GetUtcNow(), out var refusal)) return Task.FromResult(true);
+        return refusal == AlreadyUsed ? Task.FromResult(false) : throw new InvalidOperationException(refusal);
     }
 
     private void Prune(DateTimeOffset now)
@@ -86,6 +64,4 @@ internal sealed class RedeemedTokens
             if (expires <= seconds) _expiries.Remove(id);
         }
     }
-
-    private static string Line(string id, long expiresAt) => string.Create(CultureInfo.InvariantCulture, $"{expiresAt} {id}\n");
 }

@@ -55,10 +55,10 @@ public sealed partial class CertificateEndpoints(
 
         // A bootstrap token buys one certificate: redeemed (and recorded) just before the signature, so a
         // request refused earlier (rate limit, unreadable body) leaves the token usable.
-        if (bearer is not null && Redeem(bearer) is { } reused)
+        if (bearer is not null && await RedeemAsync(bearer, context.RequestAborted).ConfigureAwait(false) is { } refused)
         {
-            LogRefused(MeshCallerAuthenticator.ByToken, reused);
-            return CaErrorStatus.ToResult(CaErrorKind.NotAuthenticated, $"{MeshCallerAuthenticator.ByToken}: {reused}");
+            LogRefused(MeshCallerAuthenticator.ByToken, refused.Message);
+            return CaErrorStatus.ToResult(refused.Kind, $"{MeshCallerAuthenticator.ByToken}: {refused.Message}");
         }
 
         try
@@ -91,17 +91,20 @@ public sealed partial class CertificateEndpoints(
         return Results.Json(new BootstrapTokenResponse { Token = token, ExpiresAt = expiresAt }, ProtocolJson.Default.BootstrapTokenResponse);
     }
 
-    /// <summary>Marks the token used; null when that worked, else why not (already used, or expired meanwhile).</summary>
-    private string? Redeem(string token)
+    /// <summary>
+    /// Marks the token used in the store (every replica's); null when that worked, else why not: already used (here
+    /// or on another replica), expired meanwhile, or the store could not record it (then nothing is signed).
+    /// </summary>
+    private async Task<CaException?> RedeemAsync(string token, CancellationToken cancellationToken)
     {
         try
         {
-            tokens.Redeem(token);
+            await tokens.RedeemAsync(token, cancellationToken).ConfigureAwait(false);
             return null;
         }
-        catch (CaException e) when (e.Kind == CaErrorKind.NotAuthenticated)
+        catch (CaException e) when (e.Kind is CaErrorKind.NotAuthenticated or CaErrorKind.CaNotReady)
         {
-            return e.Message;
+            return e;
         }
     }
 

@@ -74,6 +74,9 @@ public static partial class ConfigApiEndpoints
         // Namespaces are cluster-scoped: /api/v1/namespaces[/{name}].
         app.MapMethods("/api/v1/namespaces", collectionVerbs, (Delegate)((HttpContext c) => CollectionAsync(c, "", "v1", "namespaces", null)));
         app.MapMethods("/api/v1/namespaces/{name}", itemVerbs, (HttpContext c, string name) => ItemAsync(c, "", "v1", "namespaces", null, name));
+        // So are Nodes, which the joined hosts register: /api/v1/nodes[/{name}].
+        app.MapMethods("/api/v1/nodes", collectionVerbs, (Delegate)((HttpContext c) => CollectionAsync(c, "", "v1", "nodes", null)));
+        app.MapMethods("/api/v1/nodes/{name}", itemVerbs, (HttpContext c, string name) => ItemAsync(c, "", "v1", "nodes", null, name));
 
         app.MapMethods("/api/v1/namespaces/{ns}/{plural}", collectionVerbs, (HttpContext c, string ns, string plural) => CollectionAsync(c, "", "v1", plural, ns));
         app.MapMethods("/api/v1/namespaces/{ns}/{plural}/{name}", itemVerbs, (HttpContext c, string ns, string plural, string name) => ItemAsync(c, "", "v1", plural, ns, name));

@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using Meshwork.Api;
 using Meshwork.CertificateAuthority;
+using Meshwork.ControlPlane.Ca;
 using Meshwork.ControlPlane.ConfigApi;
 using Meshwork.ControlPlane.ConfigApi.Events;
 using Meshwork.Identity;
@@ -68,7 +69,7 @@ public static partial class ControlPlaneHost
             ca ??= CertificateAuthority.CertificateAuthority.LoadOrCreateSelfSigned(state.Root, caOptions);
             PrivateFile.Write(state.RootCertFile, string.Concat(ca.TrustBundle.ToPem().Select(p => p.EndsWith('\n') ? p : p + "\n")), isPublic: true);
             var admin = AdminTokenAuthenticator.LoadOrCreate(state);
-            var bootstrapTokens = BootstrapTokenAuthority.LoadOrCreate(state.Root, options.Time);
+            var bootstrapTokens = BootstrapTokenAuthority.LoadOrCreate(state.Root, options.Time, new StoreRedeemedTokens(store));
             // Proxies pin the control plane's root when they start. After a switch to a plugged-in CA the
             // control plane keeps presenting a certificate of the self-signed root they pinned (the trust
             // bundle still carries it), so running proxies reconnect and renew onto the new CA.

@@ -164,18 +164,26 @@ public sealed record PodSpec
 {
     public string ServiceAccountName { get; init; } = "default";
     public ImmutableArray<Container> Containers { get; init; } = [];
+    /// <summary>The node the pod runs on: in a template, the one node it may run on; in a Pod, where it was placed.</summary>
+    public string? NodeName { get; init; }
+    /// <summary>Labels a node must carry to run the pod (<c>kubernetes.io/hostname</c> is the node's name).</summary>
+    public ImmutableSortedDictionary<string, string> NodeSelector { get; init; } = ImmutableSortedDictionary<string, string>.Empty;
 
     /// <summary>Structural: lists and maps compare by content.</summary>
     public bool Equals(PodSpec? other) =>
         other is not null
             && ServiceAccountName == other.ServiceAccountName
-            && Equality.Seq(Containers, other.Containers);
+            && Equality.Seq(Containers, other.Containers)
+            && NodeName == other.NodeName
+            && Equality.Map(NodeSelector, other.NodeSelector);
 
     public override int GetHashCode()
     {
         var hash = new HashCode();
         hash.Add(ServiceAccountName);
         hash.Add(Equality.Hash(Containers));
+        hash.Add(NodeName);
+        hash.Add(Equality.Hash(NodeSelector));
         return hash.ToHashCode();
     }
 }

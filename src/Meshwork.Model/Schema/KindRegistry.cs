@@ -47,6 +47,7 @@ public static class KindRegistry
         new("Secret", "", ["v1"], "secrets", [], Namespaced: true),
         new("Service", "", ["v1"], "services", ["svc"], Namespaced: true) { Categories = ["all"] },
         new("Pod", "", ["v1"], "pods", ["po"], Namespaced: true) { Categories = ["all"] },
+        new("Node", "", ["v1"], "nodes", ["no"], Namespaced: false),
         new("Deployment", "apps", ["v1"], "deployments", ["deploy"], Namespaced: true) { Categories = ["all"] },
         new("PeerAuthentication", Security, ["v1", "v1beta1"], "peerauthentications", ["pa"], Namespaced: true) { Categories = ["istio-io", "security-istio-io"] },
         new("AuthorizationPolicy", Security, ["v1", "v1beta1"], "authorizationpolicies", ["ap"], Namespaced: true) { Categories = ["istio-io", "security-istio-io"] },

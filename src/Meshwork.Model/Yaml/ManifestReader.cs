@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Meshwork.Model.Resources;
 using Meshwork.Model.Yaml.Reading;
+using Node = Meshwork.Model.Yaml.Reading.Node;
 
 namespace Meshwork.Model.Yaml;
 

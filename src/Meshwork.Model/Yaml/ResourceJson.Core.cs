@@ -81,6 +81,27 @@ public static partial class ResourceJson
             if (c.LivenessProbe is { } liveness) container["livenessProbe"] = Probe(liveness);
             return container;
         }));
+        Put(o, "nodeName", spec.NodeName);
+        Put(o, "nodeSelector", StringMap(spec.NodeSelector));
+        return o;
+    }
+
+    private static JsonObject NodeSpec(NodeSpec spec)
+    {
+        var o = new JsonObject();
+        Put(o, "podCIDR", spec.PodCidr);
+        return o;
+    }
+
+    /// <summary>Kubernetes' shape: the address in status.addresses, the heartbeat as the Ready condition's.</summary>
+    private static JsonObject NodeStatus(NodeStatus status)
+    {
+        var o = new JsonObject();
+        if (status.InternalIp is { } ip) o["addresses"] = new JsonArray(new JsonObject { ["type"] = "InternalIP", ["address"] = ip });
+        if (status.LastHeartbeatTime is { } heartbeat)
+        {
+            o["conditions"] = new JsonArray(new JsonObject { ["type"] = "Ready", ["status"] = "True", ["lastHeartbeatTime"] = Timestamp(heartbeat) });
+        }
         return o;
     }
 

@@ -57,6 +57,10 @@ public static partial class ResourceJson
                 o["spec"] = PodSpec(pod.Spec);
                 if (pod.Status != new PodStatus()) o["status"] = PodStatus(pod.Status);
                 break;
+            case Node node:
+                o["spec"] = NodeSpec(node.Spec);
+                if (node.Status != new NodeStatus()) o["status"] = NodeStatus(node.Status);
+                break;
             case PeerAuthentication pa:
                 o["spec"] = PeerAuthenticationSpec(pa.Spec);
                 break;

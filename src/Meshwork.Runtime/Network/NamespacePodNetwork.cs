@@ -33,8 +33,11 @@ public sealed class NamespacePodNetwork : IDisposable
     public Ipv4Range ServiceRange { get; }
     public IPAddress Gateway => PodRange.Address(1);
 
-    /// <summary>Removes what a previous run of this mesh left, claims a pod range and creates the bridge.</summary>
-    public static NamespacePodNetwork Create(string stateRoot, Ipv4Range serviceRange, Action<string> log)
+    /// <summary>
+    /// Removes what a previous run of this mesh left, claims a pod range (none of <paramref name="reserved"/>: the
+    /// ranges of the mesh's other nodes) and creates the bridge.
+    /// </summary>
+    public static NamespacePodNetwork Create(string stateRoot, Ipv4Range serviceRange, IReadOnlyCollection<Ipv4Range> reserved, Action<string> log)
     {
         var names = MeshNetworkNames.For(stateRoot);
         RemoveLeftovers(names, log);
@@ -43,7 +46,7 @@ public sealed class NamespacePodNetwork : IDisposable
         Directory.CreateDirectory(Path.Combine(names.RunDirectory, "stage"));
         var routes = AddressRanges.ParseRoutes(NetworkCommands.Run("ip", ["-4", "route", "show", "table", "all"]));
         FileStream? held = null;
-        var range = AddressRanges.ChoosePodRange([.. routes, serviceRange], names.Id, candidate => (held = TryLock(candidate)) is not null)
+        var range = AddressRanges.ChoosePodRange([.. routes, serviceRange, .. reserved], names.Id, candidate => (held = TryLock(candidate)) is not null)
             ?? throw new PodNetworkException($"no /24 of {AddressRanges.PodPool} is free of the machine's routes for the pod network");
         var network = new NamespacePodNetwork(names, range, serviceRange, held!, log);
         try

@@ -14,7 +14,7 @@ namespace Meshwork.Runtime.Network;
 public sealed class PodNetworkController : IAsyncDisposable
 {
     private readonly NamespacePodNetwork _network;
-    private readonly ControlPlaneRelay _relay;
+    private readonly ImmutableArray<ControlPlaneRelay> _relays;
     private readonly Action<string> _log;
     private readonly object _gate = new();
     private readonly Dictionary<string, PodState> _pods = new(StringComparer.Ordinal);
@@ -28,27 +28,41 @@ public sealed class PodNetworkController : IAsyncDisposable
         public string? Rules { get; set; }
     }
 
-    private PodNetworkController(NamespacePodNetwork network, ControlPlaneRelay relay, Action<string> log)
+    private PodNetworkController(NamespacePodNetwork network, ImmutableArray<ControlPlaneRelay> relays, Action<string> log)
     {
         _network = network;
-        _relay = relay;
+        _relays = relays;
         _log = log;
     }
 
-    public static PodNetworkController Start(string stateRoot, Func<EndPoint?> controlPlane, Action<string> log)
+    /// <summary>
+    /// Creates the node's pod network and one control-plane relay per replica: relay <c>i</c> forwards to
+    /// <paramref name="controlPlane"/>(<c>i</c>), looked up per connection (a replica may move).
+    /// </summary>
+    public static PodNetworkController Start(string stateRoot, int replicas, Func<int, EndPoint?> controlPlane, IReadOnlyCollection<Ipv4Range> reserved, Action<string> log)
     {
-        var network = NamespacePodNetwork.Create(stateRoot, Ipv4Range.Parse(ServiceSpec.ClusterIpRange), log);
+        ArgumentOutOfRangeException.ThrowIfLessThan(replicas, 1);
+        var network = NamespacePodNetwork.Create(stateRoot, Ipv4Range.Parse(ServiceSpec.ClusterIpRange), reserved, log);
+        var relays = ImmutableArray.CreateBuilder<ControlPlaneRelay>(replicas);
         try
         {
-            var relay = new ControlPlaneRelay(new IPEndPoint(network.Gateway, PodIsolation.ControlPlanePort), controlPlane);
-            return new PodNetworkController(network, relay, log);
+            for (var i = 0; i < replicas; i++)
+            {
+                var replica = i;
+                relays.Add(new ControlPlaneRelay(new IPEndPoint(network.Gateway, PodIsolation.RelayPort(replica)), () => controlPlane(replica)));
+            }
+            return new PodNetworkController(network, relays.MoveToImmutable(), log);
         }
         catch
         {
+            foreach (var relay in relays) relay.DisposeAsync().AsTask().GetAwaiter().GetResult();
             network.Dispose();
             throw;
         }
     }
+
+    /// <summary>The /24 this node's pods take their addresses from.</summary>
+    public Ipv4Range PodRange => _network.PodRange;
 
     /// <summary>Removes what a crashed earlier run of this mesh left (namespaces, veths, bridge).</summary>
     public static void RemoveLeftovers(string stateRoot, Action<string> log) =>
@@ -62,6 +76,7 @@ public sealed class PodNetworkController : IAsyncDisposable
         {
             Network = attachment,
             Users = PodUsers.For(_network.PodRange, attachment.Slot),
+            ControlPlaneUrl = PodIsolation.ControlPlaneUrls(_relays.Length),
             StagingDirectory = Path.Combine(_network.Names.RunDirectory, "stage"),
         };
     }
@@ -164,7 +179,7 @@ public sealed class PodNetworkController : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _relay.DisposeAsync().ConfigureAwait(false);
+        foreach (var relay in _relays) await relay.DisposeAsync().ConfigureAwait(false);
         _network.Dispose();
     }
 }

@@ -12,11 +12,21 @@ public sealed record PodIsolation
     public const string ControlPlaneHost = "istiod.istio-system.svc";
     public const int ControlPlanePort = 15012;
 
+    /// <summary>
+    /// The runtime relays one port per control-plane replica it knows, from <see cref="ControlPlanePort"/> up:
+    /// the sidecar gets them all and moves to the next when its replica goes away.
+    /// </summary>
+    public static int RelayPort(int replica) => ControlPlanePort + replica;
+
     public required PodNetworkAttachment Network { get; init; }
     public required PodUsers Users { get; init; }
     public required string StagingDirectory { get; init; }
 
-    public static string ControlPlaneUrl => $"https://{ControlPlaneHost}:{ControlPlanePort}";
+    /// <summary>The control-plane replicas as the sidecar reaches them from inside the pod: one relay port each.</summary>
+    public required string ControlPlaneUrl { get; init; }
+
+    public static string ControlPlaneUrls(int replicas) =>
+        string.Join(',', Enumerable.Range(0, replicas).Select(i => $"https://{ControlPlaneHost}:{RelayPort(i)}"));
 
     /// <summary>The public root certificate, copied into the pod's folder (the state directory is hidden from pods).</summary>
     public static string RootCertFile(string podDirectory) => Path.Combine(podDirectory, "root-cert.pem");

@@ -30,7 +30,7 @@ internal static class ProxyContainerEnvironment
         {
             // Inside the pod the state directory is hidden and 127.0.0.1 is the pod's own.
             env[ProxyEnvironment.ControlPlaneRoot] = PodIsolation.RootCertFile(directory);
-            env[ProxyEnvironment.ControlPlane] = PodIsolation.ControlPlaneUrl;
+            env[ProxyEnvironment.ControlPlane] = settings.Isolation.ControlPlaneUrl;
         }
         foreach (var (key, value) in PodEnvironmentSettings.ProxyRuntimeSettings) env.TryAdd(key, value);
         return env;

@@ -14,6 +14,10 @@ public sealed class InMemoryResourceStore(TimeProvider? time = null, int eventRe
     private readonly List<StoreEvent> _events = [];
     private volatile State _state = new(ImmutableSortedDictionary.Create<ResourceKey, Resource>(KeyOrder.Instance), 0);
     private long _compactedThrough;
+    private readonly Dictionary<string, long> _redeemed = new(StringComparer.Ordinal);
+
+    /// <summary>Redeemed tokens kept at most; when that many are unexpired a new redemption is refused (fail closed).</summary>
+    public const int RedeemedCapacity = 100_000;
 
     private sealed record State(ImmutableSortedDictionary<ResourceKey, Resource> Objects, long Revision);
 
@@ -36,6 +40,27 @@ public sealed class InMemoryResourceStore(TimeProvider? time = null, int eventRe
     }
 
     protected override Task<long> ReadRevisionAsync(CancellationToken cancellationToken) => Task.FromResult(_state.Revision);
+
+    protected override Task<bool> RecordRedemptionAsync(string tokenId, long expiresAt, long now, CancellationToken cancellationToken)
+    {
+        lock (_redeemed)
+        {
+            if (_redeemed.TryGetValue(tokenId, out var expires) && expires > now) return Task.FromResult(false);
+            if (_redeemed.Count >= RedeemedCapacity)
+            {
+                foreach (var (id, at) in _redeemed.ToArray())
+                {
+                    if (at <= now) _redeemed.Remove(id);
+                }
+            }
+            if (_redeemed.Count >= RedeemedCapacity)
+            {
+                throw new InvalidOperationException($"more than {RedeemedCapacity} bootstrap tokens were redeemed within their lifetime; refusing until some expire");
+            }
+            _redeemed[tokenId] = expiresAt;
+            return Task.FromResult(true);
+        }
+    }
 
     protected override Task<EventPage> ReadEventsAsync(long afterRevision, int limit, CancellationToken cancellationToken)
     {

@@ -94,18 +94,7 @@ public sealed class ReplicaProcesses : IAsyncDisposable
     /// <summary>The status of the replica's <c>/readyz</c>, its certificate checked against the mesh root; 0 when it did not answer.</summary>
     public static async Task<HttpStatusCode> ReadyAsync(Replica replica)
     {
-        var roots = new X509Certificate2Collection();
-        roots.ImportFromPemFile(replica.State.RootCertFile);
-        using var handler = new SocketsHttpHandler
-        {
-            UseProxy = false,
-            SslOptions = new SslClientAuthenticationOptions
-            {
-                CertificateChainPolicy = new X509ChainPolicy { TrustMode = X509ChainTrustMode.CustomRootTrust, RevocationMode = X509RevocationMode.NoCheck },
-            },
-        };
-        handler.SslOptions.CertificateChainPolicy.CustomTrustStore.AddRange(roots);
-        using var http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(30) };
+        using var http = MeshClient(replica.State);
         try
         {
             using var response = await http.GetAsync(new Uri(new Uri(replica.Url), "/readyz"));
@@ -115,6 +104,23 @@ public sealed class ReplicaProcesses : IAsyncDisposable
         {
             return 0; // No answer (in time): neither ready nor not ready, so a poll goes on.
         }
+    }
+
+    /// <summary>An HTTPS client that trusts the mesh root of <paramref name="state"/> only (30 s per request).</summary>
+    public static HttpClient MeshClient(StateDirectory state)
+    {
+        var roots = new X509Certificate2Collection();
+        roots.ImportFromPemFile(state.RootCertFile);
+        var handler = new SocketsHttpHandler
+        {
+            UseProxy = false,
+            SslOptions = new SslClientAuthenticationOptions
+            {
+                CertificateChainPolicy = new X509ChainPolicy { TrustMode = X509ChainTrustMode.CustomRootTrust, RevocationMode = X509RevocationMode.NoCheck },
+            },
+        };
+        handler.SslOptions.CertificateChainPolicy.CustomTrustStore.AddRange(roots);
+        return new HttpClient(handler, disposeHandler: true) { Timeout = TimeSpan.FromSeconds(30) };
     }
 
     /// <summary>`meshwork status -o json` against the state directory's replica, or against <paramref name="server"/>.</summary>

@@ -9,7 +9,7 @@ namespace Meshwork.ControlPlane.Tests.Store;
 /// What every store backend must do. A backend's test class derives from this and says how to
 /// make a fresh, empty store.
 /// </summary>
-public abstract class ResourceStoreComplianceTests : IAsyncLifetime
+public abstract partial class ResourceStoreComplianceTests : IAsyncLifetime
 {
     private IResourceStore? _store;
 

@@ -36,35 +36,53 @@ public sealed class BootstrapTokenTests : IDisposable
     }
 
     [Fact]
-    public void A_token_is_redeemed_once_and_stays_redeemed_across_a_restart()
+    public async Task A_token_is_redeemed_once_and_a_replica_sharing_the_ledger_refuses_it_too()
     {
-        var tokens = Authority();
+        var ledger = new RedeemedTokens(_clock);
+        var tokens = BootstrapTokenAuthority.LoadOrCreate(_state.Path, _clock, ledger);
         var (token, _) = tokens.Issue("foo", "sleep");
         var (other, _) = tokens.Issue("foo", "sleep");
 
-        Assert.Equal(("foo", "sleep"), tokens.Redeem(token));
-        var reused = Assert.Throws<CaException>(() => tokens.Redeem(token));
+        Assert.Equal(("foo", "sleep"), await tokens.RedeemAsync(token));
+        var reused = await Assert.ThrowsAsync<CaException>(() => tokens.RedeemAsync(token));
         Assert.Equal(CaErrorKind.NotAuthenticated, reused.Kind);
         Assert.Contains("already used", reused.Message);
         Assert.Contains("already used", Assert.Throws<CaException>(() => tokens.Validate(token)).Message);
 
-        var restarted = Authority();
-        Assert.Contains("already used", Assert.Throws<CaException>(() => restarted.Redeem(token)).Message);
-        Assert.Equal(("foo", "sleep"), restarted.Redeem(other));
-        Assert.Equal(Files.OwnerOnly, Files.Mode(Path.Combine(_state.Path, "bootstrap-tokens.redeemed")));
+        // Another replica (or this one restarted) with the same key and ledger: the store is what they share.
+        var replica = BootstrapTokenAuthority.LoadOrCreate(_state.Path, _clock, ledger);
+        Assert.Contains("already used", (await Assert.ThrowsAsync<CaException>(() => replica.RedeemAsync(token))).Message);
+        Assert.Equal(("foo", "sleep"), await replica.RedeemAsync(other));
     }
 
     [Fact]
-    public void Redeemed_ids_are_forgotten_once_their_tokens_expired()
+    public async Task A_ledger_that_cannot_record_the_use_refuses_the_token_and_it_stays_usable()
+    {
+        var tokens = BootstrapTokenAuthority.LoadOrCreate(_state.Path, _clock, new UnreachableLedger());
+        var (token, _) = tokens.Issue("foo", "sleep");
+
+        var refused = await Assert.ThrowsAsync<CaException>(() => tokens.RedeemAsync(token));
+
+        Assert.Equal(CaErrorKind.CaNotReady, refused.Kind);
+        Assert.Equal(("foo", "sleep"), tokens.Validate(token));
+    }
+
+    /// <summary>A store that is down: every write fails.</summary>
+    private sealed class UnreachableLedger : IRedeemedTokenLedger
+    {
+        public Task<bool> TryRedeemAsync(string tokenId, DateTimeOffset expiresAt, CancellationToken cancellationToken) =>
+            throw new IOException("the store cannot be reached");
+    }
+
+    [Fact]
+    public async Task A_redeemed_token_once_expired_is_refused_as_expired()
     {
         var tokens = Authority();
         var (token, _) = tokens.Issue("foo", "sleep", TimeSpan.FromMinutes(5));
-        tokens.Redeem(token);
+        await tokens.RedeemAsync(token);
         _clock.Advance(TimeSpan.FromMinutes(6));
 
-        Authority();
-        Assert.Equal("", File.ReadAllText(Path.Combine(_state.Path, "bootstrap-tokens.redeemed")));
-        Assert.Contains("expired", Assert.Throws<CaException>(() => tokens.Redeem(token)).Message);
+        Assert.Contains("expired", (await Assert.ThrowsAsync<CaException>(() => tokens.RedeemAsync(token))).Message);
     }
 
     [Fact]

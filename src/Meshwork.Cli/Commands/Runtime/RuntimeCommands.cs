@@ -3,7 +3,7 @@ using Meshwork.Cli.Commands.Demo;
 
 namespace Meshwork.Cli.Commands.Runtime;
 
-/// <summary>The local runtime's verbs: up, down, exec, logs, kube-inject, rollout, demo (and the hidden runtime).</summary>
+/// <summary>The local runtime's verbs: up, down, node join, exec, logs, kube-inject, rollout, demo (and the hidden runtime).</summary>
 public static class RuntimeCommands
 {
     public static IEnumerable<Command> Create() =>
@@ -11,6 +11,7 @@ public static class RuntimeCommands
         RuntimeLifecycleCommands.Up(),
         RuntimeLifecycleCommands.Down(),
         RuntimeLifecycleCommands.Runtime(),
+        NodeCommands.Create(),
         ExecCommands.Exec(),
         ExecCommands.Logs(),
         RuntimeManifestCommands.KubeInject(),

@@ -149,42 +149,8 @@ internal static class RuntimeLifecycleCommands
     public static Command Runtime()
     {
         var command = new Command("runtime", "Run the local runtime in the foreground (what `meshwork up` starts)") { Hidden = true };
-        command.SetAction(async (parse, cancellationToken) =>
-        {
-            var state = GlobalOptions.ResolveStateDirectory(parse);
-            if (RuntimeInfo.ReadLive(state) is { } other && other.Pid != Environment.ProcessId)
-            {
-                Console.Error.WriteLine($"error: a runtime already runs for {state.Root} (pid {other.Pid})");
-                return 1;
-            }
-            var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; stop.Cancel(); });
-            using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => { context.Cancel = true; stop.Cancel(); });
-            void Log(string line) => Console.WriteLine($"{DateTimeOffset.UtcNow:HH:mm:ss.fff} {line}");
-            var api = MeshApiClient.FromStateDirectory(state, parse.GetValue(GlobalOptions.Server));
-            await using var events = new ApiEventRecorder(api, Log);
-            var host = new RuntimeHost(new RuntimeOptions
-            {
-                State = state,
-                Api = api,
-                MeshworkExecutable = RuntimeCommands.MeshworkExecutable,
-                // Istio's default install has an ingress gateway; MESHWORK_INGRESS_GATEWAY=0 leaves it out.
-                IngressGateway = IngressGateway.Enabled,
-                Log = Log,
-                Events = events,
-            });
-            var run = host.RunAsync(stop.Token);
-            // The command line's own SIGTERM handling returns from Main after a short grace period;
-            // the pods (in sessions of their own) must still be stopped before this process ends.
-            AppDomain.CurrentDomain.ProcessExit += (_, _) =>
-            {
-                stop.Cancel();
-                try { run.Wait(TimeSpan.FromSeconds(60)); } catch (AggregateException) { }
-            };
-            await run;
-            Console.WriteLine($"{DateTimeOffset.UtcNow:HH:mm:ss.fff} runtime: stopped");
-            return 0;
-        });
+        command.SetAction((parse, cancellationToken) =>
+            ForegroundRuntime.RunAsync(GlobalOptions.ResolveStateDirectory(parse), parse.GetValue(GlobalOptions.Server), node: null, cancellationToken));
         return command;
     }
 }

@@ -257,8 +257,10 @@ internal static class CoreReaders
         {
             ServiceAccountName = serviceAccount ?? alias ?? "default",
             Containers = m.Objects("containers", Container),
+            NodeName = m.String("nodeName"),
+            NodeSelector = m.StringMap("nodeSelector"),
         };
-        m.Unsupported("initContainers", "ephemeralContainers", "volumes", "nodeSelector", "nodeName", "affinity", "tolerations",
+        m.Unsupported("initContainers", "ephemeralContainers", "volumes", "affinity", "tolerations",
             "restartPolicy", "terminationGracePeriodSeconds", "activeDeadlineSeconds", "dnsPolicy", "dnsConfig", "hostNetwork",
             "hostPID", "hostIPC", "hostUsers", "shareProcessNamespace", "securityContext", "imagePullSecrets", "hostname", "subdomain",
             "hostAliases", "schedulerName", "priorityClassName", "priority", "preemptionPolicy", "readinessGates", "runtimeClassName",

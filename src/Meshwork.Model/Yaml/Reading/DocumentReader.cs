@@ -57,6 +57,7 @@ internal static class DocumentReader
             "Service" => CoreReaders.Service(top, version, meta),
             "Deployment" => CoreReaders.Deployment(top, version, meta),
             "Pod" => CoreReaders.Pod(top, version, meta),
+            "Node" => NodeReader.Node(top, version, meta),
             "PeerAuthentication" => SecurityReaders.PeerAuthentication(top, version, meta),
             "AuthorizationPolicy" => SecurityReaders.AuthorizationPolicy(top, version, meta),
             "DestinationRule" => NetworkingReaders.DestinationRule(top, version, meta),
