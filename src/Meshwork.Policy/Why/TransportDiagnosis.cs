@@ -71,6 +71,9 @@ internal static class TransportDiagnosis
         {
             CallFailureCause.NoHealthyUpstream =>
                 $"The client's sidecar found no healthy endpoint of {service} ({counted}): every endpoint is unready or failing.",
+            // URX alone: every attempt the route allowed failed, by a refused connection or an answer the route retries.
+            CallFailureCause.UpstreamConnectFailure when !o.Flags.Split(',').Contains("UF", StringComparer.Ordinal) =>
+                $"{who} used up its retries towards {upstream} ({counted}): each attempt was refused or answered with a status the route retries.",
             CallFailureCause.UpstreamConnectFailure => atServer
                 ? $"{who} could not connect to {upstream} ({counted}): the application does not listen there or refuses the connection."
                 : $"{who} could not connect to {upstream} ({counted}): the connection was refused or reset before the request was sent.",

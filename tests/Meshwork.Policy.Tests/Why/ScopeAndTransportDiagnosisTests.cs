@@ -126,7 +126,7 @@ public sealed class ScopeAndTransportDiagnosisTests
     [Theory]
     [InlineData(503, "UF", CallFailureCause.UpstreamConnectFailure, "could not connect to foo/httpbin port 8080")]
     [InlineData(503, "UF,URX", CallFailureCause.UpstreamConnectFailure, "flags UF,URX")]
-    [InlineData(503, "URX", CallFailureCause.UpstreamConnectFailure, "the connection was refused or reset")]
+    [InlineData(503, "URX", CallFailureCause.UpstreamConnectFailure, "used up its retries towards foo/httpbin port 8080")]
     [InlineData(503, "UC", CallFailureCause.UpstreamReset, "saw foo/httpbin port 8080 reset the connection")]
     [InlineData(504, "UT", CallFailureCause.UpstreamTimeout, "the route's timeout passed")]
     [InlineData(503, "UH", CallFailureCause.NoHealthyUpstream, "no healthy endpoint of httpbin.foo.svc.cluster.local")]
