@@ -32,10 +32,7 @@ internal static class EndpointSelector
     }
 
     /// <summary>Ready as the endpoints controller sees it: running, with every container reporting ready.</summary>
-    public static bool IsReady(Pod pod)
-        => pod.Status.Phase == "Running"
-            && pod.Status.ContainerStatuses.Length > 0
-            && pod.Status.ContainerStatuses.All(c => c.Ready);
+    public static bool IsReady(Pod pod) => Meshwork.Policy.PodReadiness.IsReady(pod);
 
     /// <summary>Sorts IPv4 addresses numerically (127.0.0.10 after 127.0.0.9), so that output order reads naturally.</summary>
     private static UInt128 AddressKey(string address)

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Security.Cryptography.X509Certificates;
 using Meshwork.Identity;
 using Meshwork.Model.Mesh;
+using Meshwork.Model.Resources;
 using Meshwork.Policy.Traffic;
 using Meshwork.ProxyProtocol.Snapshots;
 
@@ -23,6 +24,11 @@ public static class CallDiagnoser
         ArgumentNullException.ThrowIfNull(query);
         ArgumentNullException.ThrowIfNull(live);
         var explanation = TrafficExplainer.Explain(mesh, query);
+        // The client's sidecar decides first whether it knows the Service at all: routing happens only inside its scope.
+        if (ScopeDiagnosis.Find(mesh, query.Client, explanation) is { } scoped)
+        {
+            return Found(explanation, CallFailureCause.OutOfScope, explanation.Reasons.AddRange(scoped.Evidence), null, scoped.Summary);
+        }
         if (explanation.MissingRouteDestination is { } missing)
         {
             return Found(explanation, CallFailureCause.NoRoute, explanation.Reasons, null,
@@ -41,8 +47,19 @@ public static class CallDiagnoser
                 : $"{explanation.Service} port {explanation.ServicePort} has no endpoint to send the request to.";
             return Found(explanation, cause, explanation.Reasons, null, summary);
         }
-        // A request reaches one endpoint; diagnose the first one that fails, or the first one.
-        var endpoint = explanation.Endpoints.FirstOrDefault(e => e.Outcome != TrafficOutcome.Ok) ?? explanation.Endpoints[0];
+        var unready = explanation.Endpoints
+            .Select(e => (Endpoint: e, Why: PodOf(mesh, e.Workload) is { } pod ? PodReadiness.WhyNotReady(pod) : null))
+            .Where(u => u.Why is not null)
+            .ToList();
+        if (unready.Count == explanation.Endpoints.Length)
+        {
+            return Found(explanation, CallFailureCause.NoHealthyUpstream,
+                explanation.Reasons.AddRange(unready.Select(u => new Reason($"Pod {u.Endpoint.Workload} is not ready: {u.Why}."))), null,
+                $"{explanation.Service} port {explanation.ServicePort} has {unready.Count} endpoint(s) and none is ready: the client's sidecar has no healthy upstream and answers 503 (flag UH).");
+        }
+        // A request reaches one ready endpoint; diagnose the first one that fails, or the first one.
+        var ready = explanation.Endpoints.Where(e => unready.All(u => u.Endpoint != e)).ToList();
+        var endpoint = ready.FirstOrDefault(e => e.Outcome != TrafficOutcome.Ok) ?? ready[0];
         var evidence = endpoint.Reasons.ToBuilder();
         var refused = live.RefusedFromClient.GetValueOrDefault(endpoint.Workload, []);
         foreach (var r in refused)
@@ -89,6 +106,10 @@ public static class CallDiagnoser
             return Found(explanation, CallFailureCause.AuthorizationDenied, evidence, endpoint,
                 $"The sidecar of {endpoint.Workload} denies the request: {by}.") with { Policy = authz.Policy, Rule = authz.Rule };
         }
+        if (TransportDiagnosis.Find(live, endpoint, explanation.Service ?? explanation.To, evidence) is { } transport)
+        {
+            return Found(explanation, transport.Cause, evidence, endpoint, transport.Summary) with { Reporter = transport.Reporter };
+        }
         return Found(explanation, CallFailureCause.None, evidence, endpoint,
             endpoint.Outcome == TrafficOutcome.Ok
                 ? $"Nothing is wrong: no policy and no certificate the proxies hold stops this call; it should reach {endpoint.Workload} ({endpoint.HttpCode})."
@@ -134,6 +155,12 @@ public static class CallDiagnoser
         }
         return null;
     }
+
+    /// <summary>The running pod behind an endpoint ("namespace/pod"); null when the mesh has Deployments only.</summary>
+    private static Pod? PodOf(MeshState mesh, string workload) =>
+        workload.Split('/', 2) is [var ns, var name]
+            ? mesh.Pods.FirstOrDefault(p => (p.Metadata.Namespace ?? "default") == ns && p.Metadata.Name == name)
+            : null;
 
     private static string? TrustDomain(X509Certificate2 leaf) =>
         SpiffeId.TryParse(CertificateIdentity.GetSpiffeUri(leaf), out var id) ? id.TrustDomain : null;

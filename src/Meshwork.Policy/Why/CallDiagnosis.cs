@@ -17,6 +17,11 @@ public sealed record CallDiagnosis
     /// <summary>"ns/name" of the deciding AuthorizationPolicy and its rule, for <see cref="CallFailureCause.AuthorizationDenied"/>.</summary>
     public string? Policy { get; init; }
     public int? Rule { get; init; }
+    /// <summary>
+    /// For a transport cause, the proxy that counted it, in Istio's reporter words: "source" (the client's sidecar) or
+    /// "destination" (the endpoint's sidecar); its log shows each failure.
+    /// </summary>
+    public string? Reporter { get; init; }
     public ImmutableArray<Reason> Evidence { get; init; } = [];
     public required TrafficExplanation Explanation { get; init; }
 }

@@ -10,7 +10,7 @@ namespace Meshwork.EndToEnd.Tests.Diagnostics;
 /// really ran), and a next command that runs. The mesh itself confirms the calls fail as diagnosed.
 /// </summary>
 [Collection(MeshCollection.Name)]
-public sealed class WhyTests : IAsyncLifetime
+public sealed partial class WhyTests : IAsyncLifetime
 {
     private readonly MeshFixture _mesh = new();
 
@@ -195,5 +195,8 @@ public sealed class WhyTests : IAsyncLifetime
         Assert.True(empty.Cause == "no-endpoint", empty.ToString());
         Assert.Equal("meshwork get pods -n foo --show-labels", empty.Next);
         Assert.Contains(httpbin.Name, await RunNextAsync(empty));
+
+        await TransportFailuresAsync();
+        await SidecarScopeAsync();
     }
 }

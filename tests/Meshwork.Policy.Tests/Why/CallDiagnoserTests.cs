@@ -1,7 +1,6 @@
 using System.Collections.Immutable;
 using Meshwork.Identity;
 using Meshwork.Model.Mesh;
-using Meshwork.Model.Yaml;
 using Meshwork.Policy.Traffic;
 using Meshwork.Policy.Why;
 using Meshwork.Testing;
@@ -15,21 +14,9 @@ namespace Meshwork.Policy.Tests.Why;
 /// </summary>
 public sealed class CallDiagnoserTests
 {
-    private static readonly string Setup = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Scenarios", "mtls-migration", "00-setup.yaml"));
+    private const string FooStrict = MigrationMesh.FooStrict;
 
-    private const string FooStrict = """
-        apiVersion: security.istio.io/v1beta1
-        kind: PeerAuthentication
-        metadata: {name: default, namespace: foo}
-        spec: {mtls: {mode: STRICT}}
-        """;
-
-    private static MeshState Mesh(string overlay = "")
-    {
-        var read = ManifestReader.Read(overlay.Length == 0 ? Setup : Setup + "\n---\n" + overlay, "mesh.yaml", "default");
-        Assert.False(read.HasErrors, string.Join('\n', read.Diagnostics));
-        return MeshState.From(read.Resources);
-    }
+    private static MeshState Mesh(string overlay = "") => MigrationMesh.With(overlay);
 
     /// <summary>A DestinationRule with one trafficPolicy.tls, in YAML flow style.</summary>
     private static string Rule(string ns, string name, string host, string tls) => $$"""

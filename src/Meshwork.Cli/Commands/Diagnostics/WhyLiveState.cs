@@ -10,9 +10,10 @@ namespace Meshwork.Cli.Commands.Diagnostics;
 
 /// <summary>
 /// Gathers what the proxies at both ends of a call hold: the certificates in their pods (what
-/// <c>proxy-config secret</c> shows) and the connections each endpoint's sidecar refused from the
+/// <c>proxy-config secret</c> shows), the connections each endpoint's sidecar refused from the
 /// address the client's connections come from (its admin <c>/stats/prometheus</c>), as the runtime records
-/// it: in loopback mode a client without a sidecar calls through its namespace's network proxy. A proxy
+/// it: in loopback mode a client without a sidecar calls through its namespace's network proxy, and the
+/// response codes and flags both sidecars counted for the call. A proxy
 /// that does not answer is a warning: the diagnosis then rests on the policies alone.
 /// </summary>
 internal static class WhyLiveState
@@ -22,22 +23,23 @@ internal static class WhyLiveState
     {
         var servers = ImmutableDictionary.CreateBuilder<string, ProxyCertificates>();
         var refused = ImmutableDictionary.CreateBuilder<string, ImmutableArray<RefusedConnections>>();
+        var serverObserved = ImmutableDictionary.CreateBuilder<string, ImmutableArray<ObservedCalls>>();
+        var tcp = explanation.Protocol is "tcp" or "tls";
         foreach (var endpoint in explanation.Endpoints.Where(e => e.HasSidecar))
         {
             var slash = endpoint.Workload.IndexOf('/', StringComparison.Ordinal);
             var pod = PodRecord.List(state, endpoint.Workload[..slash]).FirstOrDefault(p => p.Name == endpoint.Workload[(slash + 1)..] && !p.Terminating);
             if (pod is null) continue;
             if (Certificates(state, pod) is { } held) servers[endpoint.Workload] = held;
-            if (client is null) continue;
-            try
-            {
-                using var admin = ProxyAdmin.For(pod, TimeSpan.FromSeconds(10));
-                refused[endpoint.Workload] = RefusalMetrics.From(await admin.GetAsync("stats/prometheus", cancellationToken).ConfigureAwait(false), client.ConnectsFrom);
-            }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException or ProxyAdminException)
-            {
-                await warnings.WriteLineAsync($"warning: cannot read the refused connections of {endpoint.Workload}: {e.Message}").ConfigureAwait(false);
-            }
+            if (client is null || await StatsAsync(pod, endpoint.Workload, warnings, cancellationToken).ConfigureAwait(false) is not { } stats) continue;
+            refused[endpoint.Workload] = RefusalMetrics.From(stats, client.ConnectsFrom);
+            if (client.Sidecar) serverObserved[endpoint.Workload] = ObservedCallMetrics.FromWorkload(stats, tcp, client.Deployment, client.Namespace);
+        }
+        var clientObserved = ImmutableArray<ObservedCalls>.Empty;
+        if (client is { Sidecar: true } && explanation.Service is { } service
+            && await StatsAsync(client, $"{client.Namespace}/{client.Name}", warnings, cancellationToken).ConfigureAwait(false) is { } clientStats)
+        {
+            clientObserved = ObservedCallMetrics.ToService(clientStats, tcp, service);
         }
         return new LiveCallState
         {
@@ -46,7 +48,24 @@ internal static class WhyLiveState
             Client = client is null ? null : Certificates(state, client),
             Servers = servers.ToImmutable(),
             RefusedFromClient = refused.ToImmutable(),
+            ClientObserved = clientObserved,
+            ServerObserved = serverObserved.ToImmutable(),
         };
+    }
+
+    /// <summary>A sidecar's admin <c>/stats/prometheus</c>; null, after a warning, when it does not answer.</summary>
+    private static async Task<string?> StatsAsync(PodRecord pod, string workload, TextWriter warnings, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var admin = ProxyAdmin.For(pod, TimeSpan.FromSeconds(10));
+            return await admin.GetAsync("stats/prometheus", cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or ProxyAdminException)
+        {
+            await warnings.WriteLineAsync($"warning: cannot read the counters of {workload}'s sidecar: {e.Message}").ConfigureAwait(false);
+            return null;
+        }
     }
 
     /// <summary>The certificate chain and trust bundle a pod's sidecar holds; null when it has none yet.</summary>

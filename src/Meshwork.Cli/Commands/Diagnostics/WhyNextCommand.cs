@@ -15,10 +15,19 @@ internal static class WhyNextCommand
         return diagnosis.Cause switch
         {
             CallFailureCause.NoService => "meshwork get services -A",
+            CallFailureCause.OutOfScope => Resource(diagnosis, "Sidecar") is { } sidecar
+                ? $"meshwork get sidecar {sidecar.Name} -n {sidecar.Namespace} -o yaml"
+                : "meshwork get sidecars -A -o yaml",
             CallFailureCause.NoRoute => Resource(diagnosis, "VirtualService") is { } vs
                 ? $"meshwork get virtualservice {vs.Name} -n {vs.Namespace} -o yaml"
                 : $"meshwork get virtualservices -n {serviceNamespace} -o yaml",
             CallFailureCause.NoEndpoint => $"meshwork get pods -n {serviceNamespace} --show-labels",
+            CallFailureCause.NoHealthyUpstream => $"meshwork get pods -n {serviceNamespace}",
+            // The sidecar that counted the failure logs each one with its flag and the upstream's error.
+            CallFailureCause.UpstreamConnectFailure or CallFailureCause.UpstreamReset or CallFailureCause.UpstreamTimeout
+                or CallFailureCause.DownstreamReset => diagnosis.Reporter == "source" && Split(diagnosis.Explanation.From) is var (cns, cpod)
+                ? $"meshwork logs {cpod} -c istio-proxy -n {cns}"
+                : $"meshwork logs {pod} -c istio-proxy -n {ns}",
             CallFailureCause.PeerNotMeshed => $"meshwork x describe pod {pod} -n {ns}",
             // A meshed client sends plaintext only because a DestinationRule says so: tls-check names it as a CONFLICT.
             CallFailureCause.StrictAgainstPlaintext => diagnosis.Explanation.ClientHasSidecar
