@@ -49,8 +49,11 @@ public static class PrometheusAddon
         PrivateFile.Write(Path.Combine(folder, RootCertFileName), File.ReadAllText(state.RootCertFile));
     }
 
-    /// <summary>istiod's address for Prometheus: the pods' own way to the control plane in the pod network mode, else the host's.</summary>
-    public static string ControlPlaneUrl(bool podNetwork, string hostUrl) => podNetwork ? Pods.PodIsolation.ControlPlaneUrl : hostUrl;
+    /// <summary>
+    /// istiod's address for Prometheus: the pods' own way to the control plane in the pod network mode (the first
+    /// replica's relay: an http_sd_configs entry takes one URL), else the host's.
+    /// </summary>
+    public static string ControlPlaneUrl(bool podNetwork, string hostUrl) => podNetwork ? Pods.PodIsolation.ControlPlaneUrls(1) : hostUrl;
 
     /// <summary>The <c>prometheus</c> executable on <paramref name="searchPath"/> (PATH's syntax), or null.</summary>
     public static string? FindBinary(string? searchPath)
