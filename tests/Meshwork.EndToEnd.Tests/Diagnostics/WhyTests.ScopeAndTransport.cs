@@ -57,13 +57,23 @@ public sealed partial class WhyTests
         Assert.Equal("meshwork get pods -n foo", unready.Next);
         Assert.Contains("stuck-", await RunNextAsync(unready));
 
-        // sleep's Service port 80 reaches a pod where nothing listens: the connection fails behind a sidecar, which counts it
-        // (flag UF or URX) where it happens, the client's sidecar (loopback mode: no listener for the undeclared port) or sleep.foo's.
+        // sleep's Service port 80 reaches a pod where nothing listens. In loopback mode the client's sidecar finds no
+        // listener for the undeclared port and counts the failed connect (UF, or URX once its retries are used up). In the
+        // pod network mode the connection reaches sleep.foo's sidecar, which relays an undeclared port as TCP (Istio's
+        // InboundPassthrough): the app refuses, the relay resets, and the client's sidecar counts a reset before any
+        // answer (UC).
         Assert.Equal("503", (await _mesh.CurlUntilAsync("bar", "http://sleep.foo/", "503", TimeSpan.FromSeconds(120))).Code);
         var refused = await WhyAsync("deploy/sleep.bar", "http://sleep.foo/");
-        Assert.True(refused.Cause == "upstream-connect-failure", refused.ToString());
-        // Refused once (UF), or on every attempt the client's retries allowed (URX).
-        Assert.Matches("could not connect to|used up its retries towards", refused.Summary);
+        if (_mesh.IsolatesPods)
+        {
+            Assert.True(refused.Cause == "upstream-reset", refused.ToString());
+            Assert.Contains("reset the connection before it answered", refused.Summary, StringComparison.Ordinal);
+        }
+        else
+        {
+            Assert.True(refused.Cause == "upstream-connect-failure", refused.ToString());
+            Assert.Matches("could not connect to|used up its retries towards", refused.Summary);
+        }
         Assert.Contains(refused.Evidence, e => e.StartsWith("Live: ", StringComparison.Ordinal) && e.Contains("answered 503 with flags U", StringComparison.Ordinal));
         Assert.Matches(@"^meshwork logs sleep-\S+ -c istio-proxy -n (foo|bar)$", refused.Next);
         await RunNextAsync(refused);
