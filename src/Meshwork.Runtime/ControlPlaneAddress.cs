@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text.Json;
 using Meshwork.Api;
 using Meshwork.ProxyProtocol.ControlPlaneApi;
 
@@ -14,7 +13,7 @@ internal static class ControlPlaneAddress
 {
     /// <summary>The replicas, in the order the proxies try them; null while none is known.</summary>
     public static ControlPlaneAddresses? Replicas(StateDirectory state, ControlPlaneAddresses? known) =>
-        known ?? (ControlPlaneAddresses.TryParse(Url(state), out var recorded, out _) ? recorded : null);
+        known ?? (ControlPlaneAddresses.TryParse(ServerInfo.Read(state)?.Url, out var recorded, out _) ? recorded : null);
 
     /// <summary>
     /// Where replica <paramref name="index"/> of <see cref="Replicas"/> listens, for the pods' relay; null while it
@@ -27,19 +26,5 @@ internal static class ControlPlaneAddress
         return IPAddress.TryParse(url.Host.Trim('[', ']'), out var address)
             ? new IPEndPoint(address.Equals(IPAddress.Any) ? IPAddress.Loopback : address, url.Port)
             : new DnsEndPoint(url.Host, url.Port);
-    }
-
-    /// <summary>The control plane's URL as server.json gives it; null while there is none.</summary>
-    public static string? Url(StateDirectory state)
-    {
-        try
-        {
-            using var document = JsonDocument.Parse(File.ReadAllText(state.ServerInfoFile));
-            return document.RootElement.TryGetProperty("url", out var url) ? url.GetString() : null;
-        }
-        catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException)
-        {
-            return null;
-        }
     }
 }

@@ -15,6 +15,7 @@ internal sealed class HttpOutput : IDisposable
     /// so a kept-alive connection does not hold 16 KiB for one; a larger head grows it.
     /// </summary>
     public const int HeadBufferSize = 2 * 1024;
+    private readonly int _initialSize;
     private byte[] _buffer;
     private int _length;
 
@@ -22,6 +23,7 @@ internal sealed class HttpOutput : IDisposable
     {
         Stream = stream;
         Side = side;
+        _initialSize = initialSize;
         _buffer = ArrayPool<byte>.Shared.Rent(initialSize);
     }
 
@@ -114,13 +116,13 @@ internal sealed class HttpOutput : IDisposable
     private static bool IsTransportFailure(Exception e) =>
         e is IOException or ObjectDisposedException or System.Net.Sockets.SocketException or NotSupportedException;
 
-    /// <summary>After a large message, back to a buffer of the usual size.</summary>
+    /// <summary>After a large message, back to a buffer of the size this writer started with.</summary>
     private void Shrink()
     {
         if (_buffer.Length > 64 * 1024)
         {
             ArrayPool<byte>.Shared.Return(_buffer);
-            _buffer = ArrayPool<byte>.Shared.Rent(ConnectionBufferSize);
+            _buffer = ArrayPool<byte>.Shared.Rent(_initialSize);
         }
     }
 
