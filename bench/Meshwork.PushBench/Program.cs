@@ -21,7 +21,6 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -53,17 +52,15 @@ try
     var app = await StartServerAsync(ca, mesh, stateDirectory, new PushOptions(), port: 0);
     var address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
 
-    var credentials = new Dictionary<string, SslStreamCertificateContext>();
+    // Every proxy its own key and certificate, as sidecars have: the control plane sees a thousand
+    // certificates it has not verified yet, not ten it has.
     var simulated = new List<SimulatedProxy>();
     for (var i = 0; i < proxies; i++)
     {
-        var ns = $"ns{i % namespaces}";
-        if (!credentials.TryGetValue(ns, out var credential))
-        {
-            var (key, csr) = CsrFactory.Create(new SpiffeId("cluster.local", ns, "httpbin"));
-            var leaf = WorkloadCredentials.FromSignedChain(key, ca.Sign(csr, new SpiffeId("cluster.local", ns, "httpbin")), ca.TrustBundle).Leaf;
-            credentials[ns] = credential = SslStreamCertificateContext.Create(leaf, additionalCertificates: null, offline: true);
-        }
+        var identity = new SpiffeId("cluster.local", $"ns{i % namespaces}", "httpbin");
+        var (key, csr) = CsrFactory.Create(identity);
+        var leaf = WorkloadCredentials.FromSignedChain(key, ca.Sign(csr, identity), ca.TrustBundle).Leaf;
+        var credential = SslStreamCertificateContext.Create(leaf, additionalCertificates: null, offline: true);
         simulated.Add(new SimulatedProxy(address, credential, ca.TrustBundle, Registration(i, namespaces) with { Deltas = deltas }));
     }
 
@@ -194,14 +191,7 @@ static async Task<WebApplication> StartServerAsync(CertificateAuthority ca, IMes
     builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, port, listen =>
     {
         listen.Protocols = HttpProtocols.Http2;
-        kestrel.ApplicationServices.GetRequiredService<TlsHandshakeGate>().UseHttps(listen, new HttpsConnectionAdapterOptions
-        {
-            ServerCertificate = serving.Leaf,
-            ClientCertificateMode = ClientCertificateMode.AllowCertificate,
-            ClientCertificateValidation = (_, _, _) => true,
-            CheckCertificateRevocation = false,
-            HandshakeTimeout = TimeSpan.FromSeconds(10),
-        });
+        kestrel.ApplicationServices.GetRequiredService<TlsHandshakeGate>().UseHttps(listen, ControlPlaneHttps.Options(serving, () => ca.TrustBundle));
     }));
     builder.Services.AddSingleton(mesh);
     builder.Services.AddSingleton(options);

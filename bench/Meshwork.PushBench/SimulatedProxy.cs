@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Diagnostics;
+using System.IO.Pipelines;
 using System.Net;
 using System.Net.Http.Json;
 using System.Net.Security;
@@ -131,36 +133,25 @@ internal sealed class SimulatedProxy(Uri address, SslStreamCertificateContext cr
     private async Task ReadAsync(HttpResponseMessage response)
     {
         using (response)
-        using (var reader = new StreamReader(await response.Content.ReadAsStreamAsync(_stop.Token)))
         {
+            // As the sidecar reads them: UTF-8 lines in pooled segments, deserialized from there.
+            var lines = PipeReader.Create(await response.Content.ReadAsStreamAsync(_stop.Token), new StreamPipeReaderOptions(bufferSize: 64 * 1024));
             try
             {
-                while (await reader.ReadLineAsync(_stop.Token) is { } line)
+                while (true)
                 {
-                    if (line.Length == 0) continue;
-                    Interlocked.CompareExchange(ref _firstLineAt, Stopwatch.GetTimestamp(), 0);
-                    Interlocked.Add(ref _bytes, line.Length);
-                    var update = JsonSerializer.Deserialize(line, ProtocolJson.Default.SnapshotUpdate)!;
-                    // Apply as the sidecar does: a delta goes on top of what runs, or the proxy asks for a resync.
-                    string? error = null;
-                    var next = update.Snapshot ?? SnapshotDeltaApplier.Apply(_running, update.Delta!, out error);
-                    if (next is not null) _running = next;
-                    var ack = new SnapshotAck { ProxyId = registration.Pod + "." + registration.Namespace, Version = update.Version, Nonce = update.Nonce, Error = error, Resync = next is null };
-                    using (var acked = await _http.PostAsJsonAsync(ControlPlanePaths.Acks, ack, ProtocolJson.Default.SnapshotAck, _stop.Token))
+                    var read = await lines.ReadAsync(_stop.Token);
+                    var buffer = read.Buffer;
+                    if (!TryReadLine(ref buffer, out var line))
                     {
-                        acked.EnsureSuccessStatusCode();
+                        lines.AdvanceTo(buffer.Start, buffer.End);
+                        if (read.IsCompleted) return;
+                        continue;
                     }
-                    if (next is null) continue;
-                    var at = Stopwatch.GetTimestamp();
-                    AckedVersion = next.Version;
-                    lock (_gate)
-                    {
-                        foreach (var waiter in _waiters.Where(w => w.Version != next.Version).ToList())
-                        {
-                            waiter.Done.TrySetResult(at);
-                            _waiters.Remove(waiter);
-                        }
-                    }
+                    var length = line.Length;
+                    var update = length == 0 ? null : Deserialize(line);
+                    lines.AdvanceTo(buffer.Start);
+                    if (update is not null) await ApplyAsync(update, length);
                 }
             }
             catch (OperationCanceledException) when (_stop.IsCancellationRequested)
@@ -170,7 +161,51 @@ internal sealed class SimulatedProxy(Uri address, SslStreamCertificateContext cr
             {
                 // The control plane went away (a restart): ReconnectAsync opens the next stream.
             }
+            finally
+            {
+                await lines.CompleteAsync();
+            }
         }
+    }
+
+    private async Task ApplyAsync(SnapshotUpdate update, long length)
+    {
+        Interlocked.CompareExchange(ref _firstLineAt, Stopwatch.GetTimestamp(), 0);
+        Interlocked.Add(ref _bytes, length);
+        // Apply as the sidecar does: a delta goes on top of what runs, or the proxy asks for a resync.
+        string? error = null;
+        var next = update.Snapshot ?? SnapshotDeltaApplier.Apply(_running, update.Delta!, out error);
+        if (next is not null) _running = next;
+        var ack = new SnapshotAck { ProxyId = registration.Pod + "." + registration.Namespace, Version = update.Version, Nonce = update.Nonce, Error = error, Resync = next is null };
+        using (var acked = await _http.PostAsJsonAsync(ControlPlanePaths.Acks, ack, ProtocolJson.Default.SnapshotAck, _stop.Token))
+        {
+            acked.EnsureSuccessStatusCode();
+        }
+        if (next is null) return;
+        var at = Stopwatch.GetTimestamp();
+        AckedVersion = next.Version;
+        lock (_gate)
+        {
+            foreach (var waiter in _waiters.Where(w => w.Version != next.Version).ToList())
+            {
+                waiter.Done.TrySetResult(at);
+                _waiters.Remove(waiter);
+            }
+        }
+    }
+
+    private static bool TryReadLine(ref ReadOnlySequence<byte> buffer, out ReadOnlySequence<byte> line)
+    {
+        var reader = new SequenceReader<byte>(buffer);
+        if (!reader.TryReadTo(out line, (byte)'\n')) return false;
+        buffer = buffer.Slice(reader.Position);
+        return true;
+    }
+
+    private static SnapshotUpdate Deserialize(ReadOnlySequence<byte> line)
+    {
+        var reader = new Utf8JsonReader(line);
+        return JsonSerializer.Deserialize(ref reader, ProtocolJson.Default.SnapshotUpdate)!;
     }
 
     public async ValueTask DisposeAsync()

@@ -16,7 +16,6 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -76,6 +75,7 @@ public static partial class ControlPlaneHost
             var servingCa = !ca.IsSelfSigned && File.Exists(Path.Combine(CaFiles.SelfSignedDirectory(state.Root), CaFiles.CaKey))
                 ? CertificateAuthority.CertificateAuthority.LoadOrCreateSelfSigned(state.Root, caOptions)
                 : ca;
+            CertificateAuthority.CertificateAuthority trustSource = ca;
             var serving = servingCa.IssueServingCertificate(
                 new SpiffeId(options.TrustDomain, "istio-system", "istiod"),
                 ["localhost", "istiod", "istiod.istio-system.svc", "istiod.istio-system.svc.cluster.local"],
@@ -103,19 +103,10 @@ public static partial class ControlPlaneHost
                 kestrel.Listen(options.ListenAddress, options.Port, listen =>
                 {
                     listen.Protocols = HttpProtocols.Http1AndHttp2;
-                    kestrel.ApplicationServices.GetRequiredService<Push.TlsHandshakeGate>().UseHttps(listen, new HttpsConnectionAdapterOptions
-                    {
-                        ServerCertificate = serving.Leaf,
-                        ServerCertificateChain = [.. serving.Intermediates],
-                        // Proxies authenticate with mesh certificates; the endpoints that need one verify it
-                        // against the current trust bundle themselves, where a refusal can be explained.
-                        ClientCertificateMode = ClientCertificateMode.AllowCertificate,
-                        ClientCertificateValidation = static (_, _, _) => true,
-                        // The callback above accepts any chain, so a revocation lookup during the handshake
-                        // would decide nothing and only cost time (mesh certificates name no CRL anyway).
-                        CheckCertificateRevocation = false,
-                        HandshakeTimeout = TimeSpan.FromSeconds(10),
-                    });
+                    // Proxies authenticate with mesh certificates; the endpoints that need one verify it
+                    // against the current trust bundle themselves, where a refusal can be explained.
+                    kestrel.ApplicationServices.GetRequiredService<Push.TlsHandshakeGate>().UseHttps(listen,
+                        Push.ControlPlaneHttps.Options(serving, () => trustSource.TrustBundle));
                 });
             });
             builder.Services.AddRoutingCore();

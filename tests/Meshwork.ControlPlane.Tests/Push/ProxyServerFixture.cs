@@ -18,7 +18,6 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -68,14 +67,9 @@ internal sealed class ProxyServerFixture : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, listen =>
         {
             listen.Protocols = HttpProtocols.Http1AndHttp2;
-            listen.UseHttps(new HttpsConnectionAdapterOptions
-            {
-                ServerCertificate = serving.Leaf,
-                // The setting the control plane host needs: ask for a client certificate, accept
-                // any chain; the endpoints verify it against the mesh trust bundle themselves.
-                ClientCertificateMode = ClientCertificateMode.AllowCertificate,
-                ClientCertificateValidation = (_, _, _) => true,
-            });
+            // The control plane host's TLS: a client certificate asked for, any chain accepted; the
+            // endpoints verify it against the mesh trust bundle themselves.
+            listen.UseHttps(ControlPlaneHttps.Options(serving, () => ca.TrustBundle));
         }));
         builder.Services.AddSingleton<IMeshStateSource>(mesh);
         builder.Services.AddSingleton(ca);
