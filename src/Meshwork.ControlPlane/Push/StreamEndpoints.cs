@@ -109,11 +109,9 @@ public sealed partial class StreamEndpoints(
             }
             if (connection.AlreadySent(snapshot)) continue;
             var (nonce, deltaBase) = connection.RecordSent(snapshot, time.GetUtcNow());
-            var line = deltaBase is not null && SnapshotDiff.Between(deltaBase, snapshot) is { } diff
-                ? StreamLines.Delta(nonce, diff)
-                : StreamLines.Full(nonce, snapshot);
             // The line and its newline go out in one flush: one write to the connection per update.
-            body.Write(line);
+            if (deltaBase is not null && SnapshotDiff.Between(deltaBase, snapshot) is { } diff) StreamLines.WriteDelta(body, nonce, diff);
+            else StreamLines.WriteFull(body, nonce, snapshot);
             body.Write(NewLine);
             var flushed = await body.FlushAsync(cancellationToken).ConfigureAwait(false);
             admitted.Dispose();

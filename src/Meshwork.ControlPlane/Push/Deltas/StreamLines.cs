@@ -18,11 +18,21 @@ public static class StreamLines
     private static readonly JsonWriterOptions Options = new() { SkipValidation = false };
 
     /// <summary>A full snapshot line: <c>{"nonce":…,"snapshot":{…}}</c>, no trailing newline.</summary>
-    public static byte[] Full(string nonce, ProxySnapshot snapshot)
+    public static byte[] Full(string nonce, ProxySnapshot snapshot) => ToArray(output => WriteFull(output, nonce, snapshot));
+
+    /// <summary>A delta line: <c>{"nonce":…,"delta":{…}}</c>, only the parts that changed, no trailing newline.</summary>
+    public static byte[] Delta(string nonce, DiffResult diff) => ToArray(output => WriteDelta(output, nonce, diff));
+
+    /// <summary>
+    /// Writes the full snapshot line straight into <paramref name="output"/> (the stream's pipe): a full line is
+    /// as large as the snapshot (hundreds of KB with a thousand endpoints), and a copy of it per proxy would be a
+    /// large-object allocation each, which in a reconnect storm is a thousand of them at once.
+    /// </summary>
+    public static void WriteFull(IBufferWriter<byte> output, string nonce, ProxySnapshot snapshot)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
         var json = ProtocolJson.Default;
-        return Write(nonce, "snapshot", writer =>
+        Write(output, nonce, "snapshot", writer =>
         {
             // Declaration order of ProxySnapshot (SnapshotParts.Properties), as the generated serializer writes it.
             writer.WriteString("version", snapshot.Version);
@@ -47,13 +57,13 @@ public static class StreamLines
         });
     }
 
-    /// <summary>A delta line: <c>{"nonce":…,"delta":{…}}</c>, only the parts that changed, no trailing newline.</summary>
-    public static byte[] Delta(string nonce, DiffResult diff)
+    /// <summary>Writes the delta line straight into <paramref name="output"/>.</summary>
+    public static void WriteDelta(IBufferWriter<byte> output, string nonce, DiffResult diff)
     {
         ArgumentNullException.ThrowIfNull(diff);
         var delta = diff.Delta;
         var json = ProtocolJson.Default;
-        return Write(nonce, "delta", writer =>
+        Write(output, nonce, "delta", writer =>
         {
             writer.WriteString("baseVersion", delta.BaseVersion);
             writer.WriteString("version", delta.Version);
@@ -79,20 +89,24 @@ public static class StreamLines
         });
     }
 
-    private static byte[] Write(string nonce, string kind, Action<Utf8JsonWriter> body)
+    private static byte[] ToArray(Action<IBufferWriter<byte>> write)
     {
         var buffer = new ArrayBufferWriter<byte>();
-        using (var writer = new Utf8JsonWriter(buffer, Options))
-        {
-            writer.WriteStartObject();
-            writer.WriteString("nonce", nonce);
-            writer.WritePropertyName(kind);
-            writer.WriteStartObject();
-            body(writer);
-            writer.WriteEndObject();
-            writer.WriteEndObject();
-        }
+        write(buffer);
         return buffer.WrittenSpan.ToArray();
+    }
+
+    private static void Write(IBufferWriter<byte> output, string nonce, string kind, Action<Utf8JsonWriter> body)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        using var writer = new Utf8JsonWriter(output, Options);
+        writer.WriteStartObject();
+        writer.WriteString("nonce", nonce);
+        writer.WritePropertyName(kind);
+        writer.WriteStartObject();
+        body(writer);
+        writer.WriteEndObject();
+        writer.WriteEndObject();
     }
 
     private static void Raw<T>(Utf8JsonWriter writer, string name, ImmutableArray<T> items, JsonTypeInfo<T> info)
