@@ -1,3 +1,5 @@
+using System.Collections.Immutable;
+
 namespace Meshwork.Policy;
 
 /// <summary>One step of "why": a sentence a user can act on, and the resource and field behind it.</summary>
@@ -7,4 +9,7 @@ namespace Meshwork.Policy;
 public sealed record Reason(string Sentence, string? Resource = null, string? Field = null)
 {
     public override string ToString() => Sentence;
+
+    /// <summary>The reasons gathered, or none when the caller did not ask for them (a null builder: nothing was written).</summary>
+    internal static ImmutableArray<Reason> Gathered(ImmutableArray<Reason>.Builder? reasons) => reasons is null ? [] : reasons.ToImmutable();
 }

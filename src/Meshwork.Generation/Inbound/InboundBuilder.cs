@@ -28,7 +28,7 @@ internal static class InboundBuilder
             // Istio treats a port as opaque only when a Service declares it so; everything else is
             // sniffed, and Meshwork's sniffing serves HTTP.
             var isTcp = services.Count > 0 && services.Any(s => s.Protocol == "tcp");
-            var mtls = InboundMtls.Effective(mesh, workload, port);
+            var mtls = InboundMtls.Effective(mesh, workload, port, explain: false);
             ports.Add(new InboundPort
             {
                 Port = port,
@@ -51,7 +51,7 @@ internal static class InboundBuilder
     {
         var mesh = index.Mesh;
         var workload = ProxyWorkload(proxy);
-        var mtls = InboundMtls.Effective(mesh, workload, PassthroughPort);
+        var mtls = InboundMtls.Effective(mesh, workload, PassthroughPort, explain: false);
         return new InboundPort
         {
             Port = PassthroughPort,

@@ -93,7 +93,7 @@ internal static class OutboundBuilder
             }
             else
             {
-                var decision = ClientTls.Decide(mesh, clientNamespace, target, Workload.FromPod(pod.Pod), targetPort, subset);
+                var decision = ClientTls.Decide(mesh, clientNamespace, target, Workload.FromPod(pod.Pod), targetPort, subset, explain: false);
                 tls = decision.Mode;
                 // A DestinationRule decides for every endpoint alike; auto mTLS differs per endpoint,
                 // and then the port's source stays "auto".

@@ -12,11 +12,15 @@ public sealed record MtlsDecision(InboundTlsMode Mode, string Source, ImmutableA
 public static class InboundMtls
 {
     /// <summary>Istio's ComposePeerAuthentication: mesh &lt; namespace &lt; workload &lt; portLevelMtls; UNSET inherits; default PERMISSIVE.</summary>
-    public static MtlsDecision Effective(MeshState mesh, Workload workload, int port)
+    public static MtlsDecision Effective(MeshState mesh, Workload workload, int port) => Effective(mesh, workload, port, explain: true);
+
+    /// <summary>The same decision; with <paramref name="explain"/> false its reasons are empty and never written (generation keeps only the mode and source).</summary>
+    public static MtlsDecision Effective(MeshState mesh, Workload workload, int port, bool explain)
     {
         ArgumentNullException.ThrowIfNull(mesh);
         ArgumentNullException.ThrowIfNull(workload);
-        var reasons = ImmutableArray.CreateBuilder<Reason>();
+        // Null when not explaining: "reasons?.Add(...)" then skips building the sentence as well.
+        var reasons = explain ? ImmutableArray.CreateBuilder<Reason>() : null;
         var (mode, source) = NamespaceLevel(mesh, workload.Namespace, reasons);
         var root = mesh.Mesh.RootNamespace;
 
@@ -29,7 +33,7 @@ public static class InboundMtls
             {
                 if (selector.Matches(workload.Labels))
                 {
-                    reasons.Add(new Reason(
+                    reasons?.Add(new Reason(
                         $"{Describe(pa)} is ignored: a PeerAuthentication with a selector in the root namespace {root} never applies (move it to the workload's namespace, or drop the selector to make it mesh-wide).",
                         pa.Ref, "spec.selector"));
                 }
@@ -46,18 +50,18 @@ public static class InboundMtls
             {
                 if (!ReferenceEquals(other, chosen))
                 {
-                    reasons.Add(new Reason($"{Describe(other)} also selects {workload.Ref} but is newer than {Describe(chosen)}, so it is ignored (the oldest workload policy wins as a whole).", other.Ref, "metadata.creationTimestamp"));
+                    reasons?.Add(new Reason($"{Describe(other)} also selects {workload.Ref} but is newer than {Describe(chosen)}, so it is ignored (the oldest workload policy wins as a whole).", other.Ref, "metadata.creationTimestamp"));
                 }
             }
             if (chosen.Spec.Mode != MtlsMode.Unset)
             {
                 mode = ToInbound(chosen.Spec.Mode);
                 source = $"PeerAuthentication {Name(chosen)} (workload)";
-                reasons.Add(new Reason($"{Describe(chosen)} selects {workload.Ref} and sets {Text(mode)}, overriding the namespace and mesh.", chosen.Ref, "spec.mtls.mode"));
+                reasons?.Add(new Reason($"{Describe(chosen)} selects {workload.Ref} and sets {Text(mode)}, overriding the namespace and mesh.", chosen.Ref, "spec.mtls.mode"));
             }
             else
             {
-                reasons.Add(new Reason($"{Describe(chosen)} selects {workload.Ref} but leaves the mode UNSET, so it inherits {Text(mode)}.", chosen.Ref, "spec.mtls.mode"));
+                reasons?.Add(new Reason($"{Describe(chosen)} selects {workload.Ref} but leaves the mode UNSET, so it inherits {Text(mode)}.", chosen.Ref, "spec.mtls.mode"));
             }
 
             if (chosen.Spec.PortLevelMtls.TryGetValue(port, out var portMode))
@@ -66,11 +70,11 @@ public static class InboundMtls
                 {
                     mode = ToInbound(portMode);
                     source = $"PeerAuthentication {Name(chosen)} (workload, port {port})";
-                    reasons.Add(new Reason($"{Describe(chosen)} sets {Text(mode)} for workload port {port}.", chosen.Ref, $"spec.portLevelMtls[{port}].mode"));
+                    reasons?.Add(new Reason($"{Describe(chosen)} sets {Text(mode)} for workload port {port}.", chosen.Ref, $"spec.portLevelMtls[{port}].mode"));
                 }
                 else
                 {
-                    reasons.Add(new Reason($"{Describe(chosen)} lists port {port} with mode UNSET, so the port takes the workload mode {Text(mode)}.", chosen.Ref, $"spec.portLevelMtls[{port}].mode"));
+                    reasons?.Add(new Reason($"{Describe(chosen)} lists port {port} with mode UNSET, so the port takes the workload mode {Text(mode)}.", chosen.Ref, $"spec.portLevelMtls[{port}].mode"));
                 }
             }
         }
@@ -78,24 +82,27 @@ public static class InboundMtls
         {
             if (pa.Spec.Selector is { IsEmpty: false } || pa.Spec.PortLevelMtls.IsEmpty) continue;
             if (pa.Metadata.Namespace != workload.Namespace && pa.Metadata.Namespace != root) continue;
-            reasons.Add(new Reason($"{Describe(pa)} has portLevelMtls without a selector; port-level settings only apply from a workload policy, so they are ignored.", pa.Ref, "spec.portLevelMtls"));
+            reasons?.Add(new Reason($"{Describe(pa)} has portLevelMtls without a selector; port-level settings only apply from a workload policy, so they are ignored.", pa.Ref, "spec.portLevelMtls"));
         }
-        return new MtlsDecision(mode, source, reasons.ToImmutable());
+        return new MtlsDecision(mode, source, Reason.Gathered(reasons));
     }
 
     /// <summary>
     /// The mode a namespace's workloads get before any workload-level policy: the namespace policy,
     /// else the mesh policy, else PERMISSIVE. Auto mTLS looks only at this level (ISTIO-SEMANTICS §2.3).
     /// </summary>
-    public static MtlsDecision NamespaceLevel(MeshState mesh, string @namespace)
+    public static MtlsDecision NamespaceLevel(MeshState mesh, string @namespace) => NamespaceLevel(mesh, @namespace, explain: true);
+
+    /// <summary>The same; with <paramref name="explain"/> false its reasons are empty and never written.</summary>
+    public static MtlsDecision NamespaceLevel(MeshState mesh, string @namespace, bool explain)
     {
         ArgumentNullException.ThrowIfNull(mesh);
-        var reasons = ImmutableArray.CreateBuilder<Reason>();
+        var reasons = explain ? ImmutableArray.CreateBuilder<Reason>() : null;
         var (mode, source) = NamespaceLevel(mesh, @namespace, reasons);
-        return new MtlsDecision(mode, source, reasons.ToImmutable());
+        return new MtlsDecision(mode, source, Reason.Gathered(reasons));
     }
 
-    private static (InboundTlsMode Mode, string Source) NamespaceLevel(MeshState mesh, string @namespace, ImmutableArray<Reason>.Builder reasons)
+    private static (InboundTlsMode Mode, string Source) NamespaceLevel(MeshState mesh, string @namespace, ImmutableArray<Reason>.Builder? reasons)
     {
         var root = mesh.Mesh.RootNamespace;
         var mode = InboundTlsMode.Permissive;
@@ -104,17 +111,17 @@ public static class InboundMtls
         var meshPolicy = OldestScoped(mesh, root, "mesh-wide", reasons);
         if (meshPolicy is null)
         {
-            reasons.Add(new Reason($"No mesh-wide PeerAuthentication (root namespace {root}, no selector), so the mesh default is PERMISSIVE."));
+            reasons?.Add(new Reason($"No mesh-wide PeerAuthentication (root namespace {root}, no selector), so the mesh default is PERMISSIVE."));
         }
         else if (meshPolicy.Spec.Mode == MtlsMode.Unset)
         {
-            reasons.Add(new Reason($"{Describe(meshPolicy)} is mesh-wide but leaves the mode UNSET, which means PERMISSIVE.", meshPolicy.Ref, "spec.mtls.mode"));
+            reasons?.Add(new Reason($"{Describe(meshPolicy)} is mesh-wide but leaves the mode UNSET, which means PERMISSIVE.", meshPolicy.Ref, "spec.mtls.mode"));
         }
         else
         {
             mode = ToInbound(meshPolicy.Spec.Mode);
             source = $"PeerAuthentication {Name(meshPolicy)} (mesh-wide)";
-            reasons.Add(new Reason($"{Describe(meshPolicy)} sets {Text(mode)} mesh-wide.", meshPolicy.Ref, "spec.mtls.mode"));
+            reasons?.Add(new Reason($"{Describe(meshPolicy)} sets {Text(mode)} mesh-wide.", meshPolicy.Ref, "spec.mtls.mode"));
         }
 
         if (@namespace == root) return (mode, source);
@@ -122,19 +129,19 @@ public static class InboundMtls
         if (nsPolicy is null) return (mode, source);
         if (nsPolicy.Spec.Mode == MtlsMode.Unset)
         {
-            reasons.Add(new Reason($"{Describe(nsPolicy)} is namespace-wide but leaves the mode UNSET, so namespace {@namespace} inherits {Text(mode)}.", nsPolicy.Ref, "spec.mtls.mode"));
+            reasons?.Add(new Reason($"{Describe(nsPolicy)} is namespace-wide but leaves the mode UNSET, so namespace {@namespace} inherits {Text(mode)}.", nsPolicy.Ref, "spec.mtls.mode"));
         }
         else
         {
             mode = ToInbound(nsPolicy.Spec.Mode);
             source = $"PeerAuthentication {Name(nsPolicy)} (namespace-wide)";
-            reasons.Add(new Reason($"{Describe(nsPolicy)} sets {Text(mode)} for namespace {@namespace}.", nsPolicy.Ref, "spec.mtls.mode"));
+            reasons?.Add(new Reason($"{Describe(nsPolicy)} sets {Text(mode)} for namespace {@namespace}.", nsPolicy.Ref, "spec.mtls.mode"));
         }
         return (mode, source);
     }
 
     /// <summary>The oldest selector-less policy in <paramref name="namespace"/>; newer ones are reported as ignored.</summary>
-    private static PeerAuthentication? OldestScoped(MeshState mesh, string @namespace, string scope, ImmutableArray<Reason>.Builder reasons)
+    private static PeerAuthentication? OldestScoped(MeshState mesh, string @namespace, string scope, ImmutableArray<Reason>.Builder? reasons)
     {
         var candidates = new List<PeerAuthentication>();
         foreach (var pa in mesh.PeerAuthentications)
@@ -146,7 +153,7 @@ public static class InboundMtls
         {
             if (!ReferenceEquals(pa, oldest))
             {
-                reasons.Add(new Reason($"{Describe(pa)} is ignored: {Describe(oldest!)} is an older {scope} policy, and only the oldest one applies.", pa.Ref, "metadata.creationTimestamp"));
+                reasons?.Add(new Reason($"{Describe(pa)} is ignored: {Describe(oldest!)} is an older {scope} policy, and only the oldest one applies.", pa.Ref, "metadata.creationTimestamp"));
             }
         }
         return oldest;

@@ -84,6 +84,10 @@ public class ClientTlsTests
         Assert.Equal(c.Expected, decision.Mode);
         Assert.Equal(c.Source, decision.Source);
         Assert.NotEmpty(decision.Reasons);
+        // Generation asks for the decision without its explanation: the same decision, no sentences.
+        var unexplained = ClientTls.Decide(mesh, c.ClientNs, target, endpoint, port, c.Subset, explain: false);
+        Assert.Equal((decision.Mode, decision.Source, decision.Sni), (unexplained.Mode, unexplained.Source, unexplained.Sni));
+        Assert.Empty(unexplained.Reasons);
     }
 
     [Fact]

@@ -57,6 +57,10 @@ public class InboundMtlsTests
         Assert.Equal(c.Expected, decision.Mode);
         Assert.EndsWith(c.Source, decision.Source, StringComparison.Ordinal);
         Assert.NotEmpty(decision.Reasons);
+        // Generation asks for the decision without its explanation: the same decision, no sentences.
+        var unexplained = InboundMtls.Effective(Mesh(c.Resources), Httpbin, c.Port, explain: false);
+        Assert.Equal((decision.Mode, decision.Source), (unexplained.Mode, unexplained.Source));
+        Assert.Empty(unexplained.Reasons);
     }
 
     [Fact]
