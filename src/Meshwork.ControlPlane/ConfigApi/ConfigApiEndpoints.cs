@@ -9,6 +9,7 @@ using Meshwork.ControlPlane.ConfigApi.Events;
 using Meshwork.ControlPlane.ConfigApi.Patching;
 using Meshwork.ControlPlane.ConfigApi.PodExec;
 using Meshwork.ControlPlane.ConfigApi.PodLogs;
+using Meshwork.ControlPlane.ConfigApi.PortForward;
 using Meshwork.ControlPlane.ConfigApi.Protobuf;
 using Meshwork.ControlPlane.ConfigApi.Tables;
 using Meshwork.ControlPlane.Hosting;
@@ -68,6 +69,7 @@ public static partial class ConfigApiEndpoints
         app.MapDiscovery();
         app.MapPodLogs();
         app.MapPodExec();
+        app.MapPodPortForward();
         app.MapEvents();
         app.MapCustomResourceDefinitions(app.ServiceProvider.GetRequiredService<TimeProvider>().GetUtcNow());
 

@@ -53,8 +53,12 @@ public sealed class KubectlRunner(string kubeconfig, string home)
     }
 
     /// <summary>Starts kubectl and leaves it running (for <c>get -w</c>); the caller reads its output and kills it.</summary>
-    public Process Start(params string[] args)
+    public Process Start(params string[] args) => Start(new Dictionary<string, string>(), args);
+
+    /// <summary>As <see cref="Start(string[])"/>, with <paramref name="environment"/> added to kubectl's (a feature switch, say).</summary>
+    public Process Start(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
+        ArgumentNullException.ThrowIfNull(environment);
         Assert.True(Executable.Length > 0,
             "kubectl is not on PATH: these tests run the real kubectl against the config API; install the kubectl package (see .ci/run)");
         var start = new ProcessStartInfo(Executable)
@@ -68,6 +72,7 @@ public sealed class KubectlRunner(string kubeconfig, string home)
         start.Environment["KUBECONFIG"] = kubeconfig;
         start.Environment["HOME"] = home;
         start.Environment.Remove("KUBECTL_EXTERNAL_DIFF");
+        foreach (var (name, value) in environment) start.Environment[name] = value;
         return Process.Start(start)!;
     }
 
