@@ -143,8 +143,9 @@ rss_after_s=$(rss "$S_PID"); rss_after_c=$(rss "$C_PID")
 threads() {  # threads PID: "tid name voluntary nonvoluntary" per thread
   local t
   for t in /proc/"$1"/task/*; do
-    awk -v tid="${t##*/}" -v name="$(tr ' ' '_' < "$t/comm" 2>/dev/null)" '/^voluntary_ctxt_switches/ { v = $2 } /^nonvoluntary_ctxt_switches/ { n = $2 }
-        END { if (v != "") print tid, name, v, n }' "$t/status" 2>/dev/null
+    # A thread may end between the listing and the reads: it is left out.
+    awk -v tid="${t##*/}" -v name="$(tr ' ' '_' 2>/dev/null < "$t/comm" || true)" '/^voluntary_ctxt_switches/ { v = $2 } /^nonvoluntary_ctxt_switches/ { n = $2 }
+        END { if (v != "") print tid, name, v, n }' "$t/status" 2>/dev/null || true
   done
 }
 STAT_PIDS=()
