@@ -5,7 +5,8 @@
 # record for a small message), bytes allocated per request (meshwork_gc_allocated_bytes_total before and
 # after), per request from `perf stat` attached to each sidecar for a second run of N requests without strace:
 # instructions in user space and in the kernel where the host has hardware counters (a VM often has none),
-# context switches and page faults, and CPU time (the one figure here that a busy host skews), and the
+# context switches and page faults, and CPU time (the one figure here that a busy host skews), context
+# switches per request by thread (which threads a request wakes: every hop off the socket thread shows), and the
 # sidecars' RSS idle and after the run. Times are not reported: on a shared host they are
 # noise; run bench/run.sh for those.
 #
@@ -103,6 +104,7 @@ metric() {  # metric ADMIN NAME_REGEX: the sum of a metric's series
   curl -s --max-time 10 "http://$1/stats/prometheus" | awk -v re="^($2)[{ ]" '$0 ~ re { s += $NF } END { printf "%.0f\n", s }'
 }
 rss() { awk '/^VmRSS:/{print $2}' "/proc/$1/status"; }
+hwm() { awk '/^VmHWM:/{print $2}' "/proc/$1/status"; }  # the peak RSS since start
 load_requests() {  # load_requests FROM: wrk counts time, not requests: rounds until the client sidecar has counted REQUESTS since FROM
   local before=$1 now
   while (( before - $1 < REQUESTS )); do
@@ -136,6 +138,16 @@ rss_after_s=$(rss "$S_PID"); rss_after_c=$(rss "$C_PID")
 # perf stat per request: a second run of the same load with `perf stat` attached (no strace, whose stops
 # add kernel work of their own). The counts include the sidecars' idle work over the run (timers, the
 # control plane's stream): small beside N requests.
+# The same run also counts each thread's context switches (/proc/PID/task/*/status): which threads wake per
+# request, and so which hops off the socket thread the request path makes.
+threads() {  # threads PID: "tid name voluntary nonvoluntary" per thread
+  local t
+  for t in /proc/"$1"/task/*; do
+    # A thread may end between the listing and the reads: it is left out.
+    awk -v tid="${t##*/}" -v name="$(tr ' ' '_' 2>/dev/null < "$t/comm" || true)" '/^voluntary_ctxt_switches/ { v = $2 } /^nonvoluntary_ctxt_switches/ { n = $2 }
+        END { if (v != "") print tid, name, v, n }' "$t/status" 2>/dev/null || true
+  done
+}
 STAT_PIDS=()
 if command -v perf > /dev/null; then
   for side in client server; do
@@ -144,11 +156,13 @@ if command -v perf > /dev/null; then
     STAT_PIDS+=($!)
   done
   sleep 1
-  ireq0=$(metric "$C_ADMIN" istio_requests_total)
-  load_requests "$ireq0"
-  for p in "${STAT_PIDS[@]}"; do kill -INT "$p"; wait "$p" 2>/dev/null || true; done
-  ireq=$(( $(metric "$C_ADMIN" istio_requests_total) - ireq0 ))
 fi
+threads "$C_PID" > "$WORK/threads0.client"; threads "$S_PID" > "$WORK/threads0.server"
+ireq0=$(metric "$C_ADMIN" istio_requests_total)
+load_requests "$ireq0"
+threads "$C_PID" > "$WORK/threads1.client"; threads "$S_PID" > "$WORK/threads1.server"
+for p in "${STAT_PIDS[@]}"; do kill -INT "$p"; wait "$p" 2>/dev/null || true; done
+ireq=$(( $(metric "$C_ADMIN" istio_requests_total) - ireq0 ))
 
 # ---------------------------------------------------------------- report
 per_request() {  # per_request FILE: "syscall calls/request errors/request" for the busiest syscalls
@@ -161,9 +175,17 @@ echo "client sidecar idle RSS by mapping: $idle_map"
 for side in client server; do
   alloc=$alloc_c; idle=$idle_c; after=$rss_after_c
   [[ $side == server ]] && { alloc=$alloc_s; idle=$idle_s; after=$rss_after_s; }
-  echo "$side sidecar: allocated $(( alloc / req )) B/req; RSS idle $(( idle / 1024 )) MiB, after the run $(( after / 1024 )) MiB"
+  admin=$C_ADMIN; [[ $side == server ]] && admin=$S_ADMIN
+  pid=$C_PID; [[ $side == server ]] && pid=$S_PID
+  echo "$side sidecar: allocated $(( alloc / req )) B/req; RSS idle $(( idle / 1024 )) MiB, after the run $(( after / 1024 )) MiB, peak $(( $(hwm "$pid") / 1024 )) MiB;" \
+    "GC heap $(( $(metric "$admin" meshwork_gc_heap_bytes) / 1048576 )) MiB, committed $(( $(metric "$admin" meshwork_gc_committed_bytes) / 1048576 )) MiB"
   [[ -s $WORK/stat.$side ]] && awk -F, -v n="$ireq" '$1 ~ /^[0-9.]+$/ { v = $1 / n; if ($3 == "task-clock") { $3 = "CPU us"; v *= 1000 }
       printf "  %-16s %10.2f /req (perf stat, %d requests)\n", $3, v, n }' "$WORK/stat.$side"
+  echo "  context switches per request by thread (voluntary/involuntary; threads of one name summed, $ireq requests):"
+  awk -v n="$ireq" 'NR == FNR { v0[$1] = $3; n0[$1] = $4; next }
+      { name[$2] = 1; count[$2]++; v[$2] += $3 - v0[$1]; nv[$2] += $4 - n0[$1] }
+      END { for (t in name) if (v[t] + nv[t] > 0) printf "    %-24s x%-3d %8.3f / %8.3f\n", t, count[t], v[t] / n, nv[t] / n }' \
+      "$WORK/threads0.$side" "$WORK/threads1.$side" | sort -k3 -nr
   per_request "$WORK/strace.$side"
 done
 if [[ $PERF == 1 ]]; then

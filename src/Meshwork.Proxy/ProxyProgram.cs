@@ -30,7 +30,7 @@ public static class ProxyProgram
         ProxyHost host;
         try
         {
-            host = await ProxyHost.StartAsync(options, cancellationToken: stop.Token);
+            host = await ProxyHost.StartAsync(options, cancellationToken: stop.Token, ownsProcess: true);
         }
         catch (ProxyStartupException e)
         {

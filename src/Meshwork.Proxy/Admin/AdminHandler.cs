@@ -2,7 +2,6 @@ using System.Text;
 using System.Text.Json;
 using Meshwork.Proxy.Hosting;
 using Meshwork.Proxy.Metrics;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
 namespace Meshwork.Proxy.Admin;
@@ -25,61 +24,43 @@ internal sealed class AdminHandler(ProxyState state, ProxyMetrics metrics, LogLe
     /// <summary>Set once by the host after it has bound its listeners, for the listener dump.</summary>
     public BoundListeners? Listeners { get => _listeners; set => _listeners = value; }
 
-    public async Task HandleAsync(HttpContext context)
+    public AdminResponse Handle(AdminRequest request)
     {
-        var path = context.Request.Path.Value ?? "/";
-        switch (path)
+        switch (request.Path)
         {
             case "/ready":
             case "/healthz/ready":
                 var reason = state.NotReadyReason(needsCertificate);
-                await WriteAsync(context, reason is null ? 200 : 503, "text/plain", reason is null ? "LIVE\n" : $"not ready: {reason}\n").ConfigureAwait(false);
-                return;
-            case "/stats" when context.Request.Query["format"] != "prometheus":
+                return AdminResponse.Text(reason is null ? 200 : 503, reason is null ? "LIVE\n" : $"not ready: {reason}\n");
+            case "/stats" when !(request.TryGet("format", out var format) && format == "prometheus"):
                 // Envoy's plain "name: value" form; ?format=prometheus is Envoy's other spelling of /stats/prometheus.
                 var stats = new StringBuilder(1024);
                 EnvoySslStats.Write(stats, metrics);
-                await WriteAsync(context, 200, "text/plain", stats.ToString()).ConfigureAwait(false);
-                return;
+                return AdminResponse.Text(200, stats.ToString());
             case "/stats":
             case "/stats/prometheus":
             case "/metrics":
-                await WritePrometheusAsync(context).ConfigureAwait(false);
-                return;
+                return Prometheus();
             case "/config_dump":
-                await WriteAsync(context, 200, "application/json",
-                    EnvoyConfigDump.Write(state, _listeners, includeEds: context.Request.Query.ContainsKey("include_eds"))).ConfigureAwait(false);
-                return;
+                return AdminResponse.Json(EnvoyConfigDump.Write(state, _listeners, includeEds: request.Has("include_eds")));
             case "/plaintext_peers":
-                await WriteAsync(context, 200, "application/json", PlaintextPeersJson.Write(state.PlaintextPeers.Snapshot())).ConfigureAwait(false);
-                return;
+                return AdminResponse.Json(PlaintextPeersJson.Write(state.PlaintextPeers.Snapshot()));
             case "/certs":
-                await WriteAsync(context, 200, "application/json", Certs()).ConfigureAwait(false);
-                return;
+                return AdminResponse.Json(Certs());
             case "/logging":
-                if (context.Request.Query.TryGetValue("level", out var level))
+                if (request.TryGet("level", out var level))
                 {
                     // Envoy changes state only on POST, so that a link or a prefetch cannot change it.
-                    if (!HttpMethods.IsPost(context.Request.Method))
-                    {
-                        await WriteAsync(context, 405, "text/plain", "This endpoint requires POST\n").ConfigureAwait(false);
-                        return;
-                    }
-                    if (!TryParseLevel(level.ToString(), out var parsed))
-                    {
-                        await WriteAsync(context, 400, "text/plain", $"unknown level '{level}': use trace, debug, info, warning, error, critical, off\n").ConfigureAwait(false);
-                        return;
-                    }
+                    if (request.Method != "POST") return AdminResponse.Text(405, "This endpoint requires POST\n");
+                    if (!TryParseLevel(level, out var parsed))
+                        return AdminResponse.Text(400, $"unknown level '{level}': use trace, debug, info, warning, error, critical, off\n");
                     logLevel.Level = parsed;
                 }
-                await WriteAsync(context, 200, "text/plain", $"active loggers:\n  meshwork: {LevelName(logLevel.Level)}\n").ConfigureAwait(false);
-                return;
+                return AdminResponse.Text(200, $"active loggers:\n  meshwork: {LevelName(logLevel.Level)}\n");
             case "/":
-                await WriteAsync(context, 200, "text/plain", "meshwork proxy admin: /ready /stats /stats/prometheus /config_dump /certs /plaintext_peers /logging?level=debug\n").ConfigureAwait(false);
-                return;
+                return AdminResponse.Text(200, "meshwork proxy admin: /ready /stats /stats/prometheus /config_dump /certs /plaintext_peers /logging?level=debug\n");
             default:
-                await WriteAsync(context, 404, "text/plain", $"no admin endpoint {path}\n").ConfigureAwait(false);
-                return;
+                return AdminResponse.Text(404, $"no admin endpoint {request.Path}\n");
         }
     }
 
@@ -87,18 +68,17 @@ internal sealed class AdminHandler(ProxyState state, ProxyMetrics metrics, LogLe
     /// The metrics listener (Istio's :15090 on the pod IP, which Prometheus scrapes): <c>GET /stats/prometheus</c> and
     /// nothing else, so that what the pod's peers can reach reads counters and changes nothing.
     /// </summary>
-    public Task HandleMetricsAsync(HttpContext context)
-    {
-        if (HttpMethods.IsGet(context.Request.Method) && context.Request.Path.Value == "/stats/prometheus") return WritePrometheusAsync(context);
-        return WriteAsync(context, 404, "text/plain", "the metrics listener serves GET /stats/prometheus only\n");
-    }
+    public AdminResponse HandleMetrics(AdminRequest request) =>
+        request is { Method: "GET", Path: "/stats/prometheus" }
+            ? Prometheus()
+            : AdminResponse.Text(404, "the metrics listener serves GET /stats/prometheus only\n");
 
-    private Task WritePrometheusAsync(HttpContext context)
+    private AdminResponse Prometheus()
     {
         var sb = new StringBuilder(16 * 1024);
         metrics.WritePrometheus(sb);
         ProxyStateMetrics.Write(sb, state);
-        return WriteAsync(context, 200, "text/plain; version=0.0.4", sb.ToString());
+        return new AdminResponse(200, "text/plain; version=0.0.4", sb.ToString());
     }
 
     private string Certs()
@@ -143,15 +123,6 @@ internal sealed class AdminHandler(ProxyState state, ProxyMetrics metrics, LogLe
         writer.WriteString("notAfter", cert.NotAfter.ToUniversalTime().ToString("o"));
         writer.WriteString("pem", cert.ExportCertificatePem());
         writer.WriteEndObject();
-    }
-
-    private static async Task WriteAsync(HttpContext context, int status, string contentType, string body)
-    {
-        context.Response.StatusCode = status;
-        context.Response.ContentType = contentType;
-        var bytes = Encoding.UTF8.GetBytes(body);
-        context.Response.ContentLength = bytes.Length;
-        await context.Response.Body.WriteAsync(bytes, context.RequestAborted).ConfigureAwait(false);
     }
 
     internal static bool TryParseLevel(string text, out LogLevel level)

@@ -294,9 +294,13 @@ internal static class Http1Relay
     public static ValueTask RefuseAsync(HttpOutput down, HttpWireException error, CancellationToken cancellationToken) =>
         WriteLocalResponseAsync(down, error.Status, $"meshwork: malformed request: {error.Message}", close: true, cancellationToken);
 
-    /// <summary>Writes a complete local response (an error the proxy itself gives).</summary>
+    /// <summary>
+    /// Writes a complete local response (an error the proxy itself gives, or an admin endpoint's answer: then with its
+    /// <paramref name="contentType"/>, and for a HEAD request, <paramref name="headOnly"/>, the head alone, RFC 9110 §9.3.2).
+    /// </summary>
     /// <remarks>Written into the output buffer as it goes (no strings or arrays made); a send that fails is ignored.</remarks>
-    public static ValueTask WriteLocalResponseAsync(HttpOutput down, int status, string body, bool close, CancellationToken cancellationToken)
+    public static ValueTask WriteLocalResponseAsync(HttpOutput down, int status, string body, bool close, CancellationToken cancellationToken,
+        string contentType = "text/plain", bool headOnly = false)
     {
         var newline = !body.EndsWith('\n');
         down.Discard();
@@ -304,11 +308,16 @@ internal static class Http1Relay
         down.AppendDecimal(status);
         down.Append(" "u8);
         down.AppendAscii(Reason(status));
-        down.Append("\r\ncontent-type: text/plain\r\ncontent-length: "u8);
+        down.Append("\r\ncontent-type: "u8);
+        down.AppendAscii(contentType);
+        down.Append("\r\ncontent-length: "u8);
         down.AppendDecimal(LocalBodyBytes(body));
         down.Append(close ? "\r\nconnection: close\r\n\r\n"u8 : "\r\n\r\n"u8);
-        down.AppendUtf8(body);
-        if (newline) down.Append("\n"u8);
+        if (!headOnly)
+        {
+            down.AppendUtf8(body);
+            if (newline) down.Append("\n"u8);
+        }
         var flush = down.FlushAsync(cancellationToken);
         return flush.IsCompletedSuccessfully ? ValueTask.CompletedTask : IgnoreSendFailureAsync(flush);
     }
@@ -338,6 +347,9 @@ internal static class Http1Relay
 
     private static string Reason(int status) => status switch
     {
+        200 => "OK",
+        405 => "Method Not Allowed",
+        413 => "Content Too Large",
         400 => "Bad Request",
         431 => "Request Header Fields Too Large",
         501 => "Not Implemented",

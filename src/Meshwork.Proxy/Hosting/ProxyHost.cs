@@ -13,7 +13,6 @@ using Meshwork.Proxy.Outbound.TlsOrigination;
 using Meshwork.ProxyProtocol;
 using Meshwork.ProxyProtocol.Snapshots;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -25,20 +24,23 @@ public sealed class ProxyStartupException(string message, Exception? inner = nul
 
 /// <summary>
 /// The proxy's composition root: loads what it needs (failing before binding on bad input), binds
-/// the inbound, outbound and admin listeners on one Kestrel server, and starts the control-plane
-/// client or the file watcher. Tests host it in-process.
+/// the inbound, outbound and admin listeners on the proxy's own sockets (Kestrel serves only the inbound
+/// HTTP/2 connections, started by the first), and starts the control-plane client or the file watcher.
+/// Tests host it in-process.
 /// </summary>
 public sealed class ProxyHost : IAsyncDisposable
 {
-    private readonly KestrelServer _server;
+    private readonly Http2Stage _http2;
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<Task> _background = [];
-    /// <summary>The data path's listeners, on the proxy's own sockets: inbound ports first, then the outbound ones.</summary>
+    /// <summary>The proxy's listeners, on its own sockets: inbound ports first, then the outbound ones, then the admin and metrics listeners.</summary>
     private readonly List<Transport.SocketListener> _socketListeners = [];
     private readonly ILoggerFactory _loggerFactory;
     private readonly bool _ownsLoggerFactory;
 
     internal ProxyState State { get; }
+    /// <summary>Whether Kestrel's HTTP/2 stage runs: only once an inbound HTTP/2 connection came.</summary>
+    internal bool Http2Started => _http2.Started;
     internal ProxyMetrics Metrics { get; }
     internal LogLevelSwitch LogLevel { get; }
     public ProxyOptions Options { get; }
@@ -51,13 +53,15 @@ public sealed class ProxyHost : IAsyncDisposable
     public IPEndPoint? MetricsEndPoint { get; private set; }
     public IReadOnlyDictionary<int, IPEndPoint> InboundEndPoints { get; private set; } = new Dictionary<int, IPEndPoint>();
 
-    private ProxyHost(ProxyOptions options, KestrelServer server, ProxyState state, ProxyMetrics metrics, LogLevelSwitch level, ILoggerFactory loggerFactory, bool ownsLoggerFactory)
+    private ProxyHost(ProxyOptions options, Http2Stage http2, ProxyState state, ProxyMetrics metrics, LogLevelSwitch level, ILoggerFactory loggerFactory, bool ownsLoggerFactory)
     {
-        Options = options; _server = server; State = state; Metrics = metrics; LogLevel = level;
+        Options = options; _http2 = http2; State = state; Metrics = metrics; LogLevel = level;
         _loggerFactory = loggerFactory; _ownsLoggerFactory = ownsLoggerFactory;
     }
 
-    public static async Task<ProxyHost> StartAsync(ProxyOptions options, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
+    /// <param name="ownsProcess">The proxy is the process (its executable's entry point started it), not hosted in another:
+    /// then it may release the process's start-up pages once ready (<see cref="CleanPagesTrim"/>).</param>
+    public static async Task<ProxyHost> StartAsync(ProxyOptions options, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default, bool ownsProcess = false)
     {
         var level = new LogLevelSwitch(Microsoft.Extensions.Logging.LogLevel.Information);
         var ownsFactory = loggerFactory is null;
@@ -103,36 +107,17 @@ public sealed class ProxyHost : IAsyncDisposable
         var refusals = new Inbound.Protection.DownstreamRefusals(metrics, state, loggerFactory.CreateLogger("Meshwork.Proxy.Refused"));
         var inboundHttp = new InboundHttpHandler(gate, metrics, inboundLogger, options.Inbound);
         var admin = new AdminHandler(state, metrics, level, needsCertificate);
-        var application = new ProxyHttpApplication(inboundHttp, admin, logger);
-
-        var services = new ServiceCollection().AddSingleton(loggerFactory).BuildServiceProvider();
-        var kestrelOptions = new KestrelServerOptions { AddServerHeader = false, ApplicationServices = services };
-        kestrelOptions.Limits.MaxRequestBodySize = null;
-        kestrelOptions.Limits.MinRequestBodyDataRate = null;
-        kestrelOptions.Limits.MinResponseDataRate = null;
-        kestrelOptions.Limits.Http2.MaxStreamsPerConnection = 1000;
-        // HTTP/2 connections handed over by the inbound pipeline idle out as the HTTP/1.1 relay's do.
-        kestrelOptions.Limits.KeepAliveTimeout = options.Limits.IdleTimeout;
-        // Mesh clients send the app's ":scheme: http" over the mesh's mTLS (Envoy does, and so does our own
-        // HTTP/2 upstream): the scheme is the application's, not the transport's, so Kestrel must not reset it.
-        kestrelOptions.AllowAlternateSchemes = true;
+        var application = new ProxyHttpApplication(inboundHttp, logger);
 
         var podIp = IPAddress.Parse(options.PodIp);
-        // DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 (the sidecar's launch sets it) also makes Kestrel run its
-        // connection pipes inline on the socket thread: one event loop, no thread-pool hop per read or write.
-        var inline = Environment.GetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS") == "1";
-        var transport = new Transport.ProxyTransportFactory(new SocketTransportFactory(Microsoft.Extensions.Options.Options.Create(new SocketTransportOptions { UnsafePreferInlineScheduling = inline }), loggerFactory));
         // Inbound ports run on the proxy's own sockets (sniff, TLS by mode, HTTP/1.1 relay or TCP relay); Kestrel
-        // only serves the HTTP/2 connections the pipeline hands over, and the admin listener.
-        var http2Handoff = new Transport.HandoffEndPoint("inbound-http2");
-        kestrelOptions.Listen(http2Handoff, listen =>
-        {
-            listen.Protocols = HttpProtocols.Http2;
-        });
+        // only serves the HTTP/2 connections the pipeline hands over, and is built when the first one comes.
+        var http2Handoff = new Transport.HandoffListener(new Transport.HandoffEndPoint("inbound-http2"));
+        var http2Stage = new Http2Stage(http2Handoff, () => BuildKestrel(options, http2Handoff, loggerFactory), application);
         var inboundListeners = new List<(int? Port, IPEndPoint Listen, Func<System.Net.Sockets.Socket, CancellationToken, Task> Serve)>();
         foreach (var target in options.Inbound)
         {
-            var pipeline = new InboundPipeline(target, state, gate, transport.Handoff(http2Handoff), metrics, options, refusals, inboundLogger);
+            var pipeline = new InboundPipeline(target, state, gate, http2Stage, metrics, options, refusals, inboundLogger);
             inboundListeners.Add((target.WorkloadPort, new IPEndPoint(podIp, target.WorkloadPort), pipeline.OnSocketAsync));
         }
         var outboundAddress = options.OutboundAddress ?? new IPEndPoint(podIp, 15001);
@@ -146,15 +131,13 @@ public sealed class ProxyHost : IAsyncDisposable
             var capture = new Capture.InboundCapture(
                 inboundListeners.ToFrozenDictionary(i => i.Port!.Value, i => i.Serve),
                 proxyPorts.ToFrozenSet(),
-                target => new InboundPipeline(target, state, gate, transport.Handoff(http2Handoff), metrics, options, refusals, inboundLogger, passthrough: true).OnSocketAsync,
+                target => new InboundPipeline(target, state, gate, http2Stage, metrics, options, refusals, inboundLogger, passthrough: true).OnSocketAsync,
                 inboundLogger);
             inboundListeners = [(null, captureAddress, capture.ServeAsync)];
             var transparent = new Capture.TransparentOutbound(outboundRelay, outboundRelay.Tunnel,
                 new Capture.PassthroughRelay(metrics, TimeSpan.FromSeconds(10), outboundLogger), new Capture.BlackHole(metrics), state, options.SniffTimeout, outboundLogger);
             serveOutbound = transparent.ServeAsync;
         }
-        ListenOptions adminListen;
-        ListenOptions? metricsListen = null;
         // The outbound listeners (the app's http_proxy on :15001, with CONNECT, and the fixed listeners) run on
         // the proxy's own sockets: no Kestrel pipes or HttpClient on the path every app request takes.
         var outboundListeners = new List<(IPEndPoint Listen, Func<System.Net.Sockets.Socket, CancellationToken, Task> Serve)>
@@ -174,23 +157,19 @@ public sealed class ProxyHost : IAsyncDisposable
             outboundListeners.Add((fixedUpstream.Listen, (socket, stopping) => outboundRelay.ServeAsync(socket, destination, stopping)));
         }
         outboundListeners.AddRange(Gateway.GatewayListeners.For(options, outboundRelay, state, loggerFactory.CreateLogger("Meshwork.Proxy.Gateway")));
-        if (options.MetricsAddress is { } metricsAddress) metricsListen = ListenHttp1(kestrelOptions, metricsAddress, ListenerFeature.Metrics);
-        adminListen = ListenHttp1(kestrelOptions, adminAddress, ListenerFeature.Admin);
+        // The admin listeners run on the proxy's own HTTP/1.1 codec too: the pod's admin port (every path), and the
+        // metrics port its peers may scrape (GET /stats/prometheus only).
+        var adminListeners = new List<(string Name, IPEndPoint Listen, Func<System.Net.Sockets.Socket, CancellationToken, Task> Serve)>
+        {
+            ("admin", adminAddress, new AdminServer(admin.Handle, options.Limits).ServeAsync),
+        };
+        if (options.MetricsAddress is { } metricsAddress) adminListeners.Add(("metrics", metricsAddress, new AdminServer(admin.HandleMetrics, options.Limits).ServeAsync));
 
-        var server = new KestrelServer(Microsoft.Extensions.Options.Options.Create(kestrelOptions), transport, loggerFactory);
-        var host = new ProxyHost(options, server, state, metrics, level, loggerFactory, ownsFactory);
-        try
-        {
-            await server.StartAsync(application, cancellationToken).ConfigureAwait(false);
-        }
-        catch (IOException e)
-        {
-            server.Dispose();
-            throw new ProxyStartupException($"cannot bind the proxy's listeners: {e.Message}", e);
-        }
+        var host = new ProxyHost(options, http2Stage, state, metrics, level, loggerFactory, ownsFactory);
         var inboundEndPoints = new Dictionary<int, IPEndPoint>();
         IEnumerable<(string Name, int? Port, IPEndPoint Listen, Func<System.Net.Sockets.Socket, CancellationToken, Task> Serve)> data =
-            [.. inboundListeners.Select(i => ("inbound", i.Port, i.Listen, i.Serve)), .. outboundListeners.Select(o => ("outbound", (int?)null, o.Listen, o.Serve))];
+            [.. inboundListeners.Select(i => ("inbound", i.Port, i.Listen, i.Serve)), .. outboundListeners.Select(o => ("outbound", (int?)null, o.Listen, o.Serve)),
+             .. adminListeners.Select(a => (a.Name, (int?)null, a.Listen, a.Serve))];
         foreach (var (name, port, listen, serve) in data)
         {
             try
@@ -208,8 +187,9 @@ public sealed class ProxyHost : IAsyncDisposable
             }
         }
         host.OutboundEndPoint = host._socketListeners[inboundListeners.Count].EndPoint;
-        host.AdminEndPoint = adminListen.IPEndPoint!;
-        host.MetricsEndPoint = metricsListen?.IPEndPoint;
+        var adminAt = inboundListeners.Count + outboundListeners.Count;
+        host.AdminEndPoint = host._socketListeners[adminAt].EndPoint;
+        host.MetricsEndPoint = options.MetricsAddress is null ? null : host._socketListeners[adminAt + 1].EndPoint;
         host.InboundEndPoints = inboundEndPoints;
         if (options.Capture) host.InboundCaptureEndPoint = host._socketListeners[0].EndPoint;
         admin.Listeners = new BoundListeners(host.OutboundEndPoint, inboundEndPoints);
@@ -231,27 +211,28 @@ public sealed class ProxyHost : IAsyncDisposable
         }
         host._background.Add(Task.Run(async () =>
         {
-            try { await StartupMemoryTrim.RunAsync(state, needsCertificate, host._stopping.Token).ConfigureAwait(false); }
+            try { await StartupMemoryTrim.RunAsync(state, needsCertificate, releaseFilePages: ownsProcess, logger, host._stopping.Token).ConfigureAwait(false); }
             catch (OperationCanceledException) { }
         }));
         return host;
     }
 
-    /// <summary>A Kestrel HTTP/1.1 listener whose connections carry <paramref name="kind"/>, so the application knows which one took a request.</summary>
-    private static ListenOptions ListenHttp1(KestrelServerOptions kestrelOptions, IPEndPoint address, ListenerFeature kind)
+    /// <summary>Kestrel for the inbound HTTP/2 connections handed over through <paramref name="handoff"/>; it binds no socket.</summary>
+    private static KestrelServer BuildKestrel(ProxyOptions options, Transport.HandoffListener handoff, ILoggerFactory loggerFactory)
     {
-        ListenOptions? made = null;
-        kestrelOptions.Listen(address, listen =>
-        {
-            listen.Protocols = HttpProtocols.Http1;
-            listen.Use(next => connection =>
-            {
-                connection.Features.Set(kind);
-                return next(connection);
-            });
-            made = listen;
-        });
-        return made!;
+        var services = new ServiceCollection().AddSingleton(loggerFactory).BuildServiceProvider();
+        var kestrelOptions = new KestrelServerOptions { AddServerHeader = false, ApplicationServices = services };
+        kestrelOptions.Limits.MaxRequestBodySize = null;
+        kestrelOptions.Limits.MinRequestBodyDataRate = null;
+        kestrelOptions.Limits.MinResponseDataRate = null;
+        kestrelOptions.Limits.Http2.MaxStreamsPerConnection = 1000;
+        // HTTP/2 connections handed over by the inbound pipeline idle out as the HTTP/1.1 relay's do.
+        kestrelOptions.Limits.KeepAliveTimeout = options.Limits.IdleTimeout;
+        // Mesh clients send the app's ":scheme: http" over the mesh's mTLS (Envoy does, and so does our own
+        // HTTP/2 upstream): the scheme is the application's, not the transport's, so Kestrel must not reset it.
+        kestrelOptions.AllowAlternateSchemes = true;
+        kestrelOptions.Listen(handoff.EndPoint, listen => listen.Protocols = HttpProtocols.Http2);
+        return new KestrelServer(Microsoft.Extensions.Options.Options.Create(kestrelOptions), new Transport.ProxyTransportFactory(handoff), loggerFactory);
     }
 
     internal static ProxySnapshot ReadSnapshotFile(string path)
@@ -282,7 +263,7 @@ public sealed class ProxyHost : IAsyncDisposable
         if (_stopping.IsCancellationRequested) return;
         await _stopping.CancelAsync().ConfigureAwait(false);
         foreach (var listener in _socketListeners) await listener.DisposeAsync().ConfigureAwait(false);
-        await _server.StopAsync(cancellationToken).ConfigureAwait(false);
+        await _http2.StopAsync(cancellationToken).ConfigureAwait(false);
         try { await Task.WhenAll(_background).ConfigureAwait(false); }
         catch (OperationCanceledException) { }
     }
@@ -290,7 +271,7 @@ public sealed class ProxyHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await StopAsync().ConfigureAwait(false);
-        _server.Dispose();
+        _http2.Dispose();
         if (_ownsLoggerFactory) _loggerFactory.Dispose();
         _stopping.Dispose();
     }

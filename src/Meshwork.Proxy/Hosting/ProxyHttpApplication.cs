@@ -1,4 +1,3 @@
-using Meshwork.Proxy.Admin;
 using Meshwork.Proxy.Inbound;
 using Meshwork.Proxy.Inbound.Forwarding;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -8,23 +7,12 @@ using Microsoft.Extensions.Logging;
 
 namespace Meshwork.Proxy.Hosting;
 
-internal enum ListenerKind { Inbound, Admin, Metrics }
-
-/// <summary>Which listener a connection arrived on; set by the first connection middleware.</summary>
-internal sealed class ListenerFeature(ListenerKind kind)
-{
-    public ListenerKind Kind { get; } = kind;
-    public static readonly ListenerFeature Admin = new(ListenerKind.Admin);
-    public static readonly ListenerFeature Inbound = new(ListenerKind.Inbound);
-    public static readonly ListenerFeature Metrics = new(ListenerKind.Metrics);
-}
-
 /// <summary>
-/// Kestrel's application, for the requests Kestrel still parses: inbound HTTP/2 (h2 and h2c) and the admin
-/// listener. No host, no middleware pipeline. Every HTTP/1.1 data path runs on the proxy's own relay.
+/// Kestrel's application, for the requests Kestrel still parses: inbound HTTP/2 (h2 and h2c), on connections the
+/// inbound pipeline handed over. No host, no middleware pipeline. Every HTTP/1.1 path, the admin listeners included,
+/// runs on the proxy's own codec.
 /// </summary>
-internal sealed class ProxyHttpApplication(
-    InboundHttpHandler inbound, AdminHandler admin, ILogger logger) : IHttpApplication<HttpContext>
+internal sealed class ProxyHttpApplication(InboundHttpHandler inbound, ILogger logger) : IHttpApplication<HttpContext>
 {
     public HttpContext CreateContext(IFeatureCollection contextFeatures) => new DefaultHttpContext(contextFeatures);
 
@@ -32,21 +20,8 @@ internal sealed class ProxyHttpApplication(
     {
         try
         {
-            switch (context.Features.Get<ListenerFeature>()?.Kind)
-            {
-                case ListenerKind.Inbound when context.Features.Get<InboundConnectionFeature>() is { } connection:
-                    await inbound.HandleAsync(context, connection).ConfigureAwait(false);
-                    break;
-                case ListenerKind.Admin:
-                    await admin.HandleAsync(context).ConfigureAwait(false);
-                    break;
-                case ListenerKind.Metrics:
-                    await admin.HandleMetricsAsync(context).ConfigureAwait(false);
-                    break;
-                default:
-                    context.Abort();
-                    break;
-            }
+            if (context.Features.Get<InboundConnectionFeature>() is { } connection) await inbound.HandleAsync(context, connection).ConfigureAwait(false);
+            else context.Abort();
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {

@@ -32,7 +32,7 @@ namespace Meshwork.Proxy.Inbound;
 /// the snapshot's <see cref="ProxySnapshot.InboundPassthrough"/> (the workload-level mode, TCP) stands for the port.
 /// </remarks>
 internal sealed class InboundPipeline(
-    InboundTarget target, ProxyState state, InboundRequestGate gate, HandoffListener http2, ProxyMetrics metrics, ProxyOptions options,
+    InboundTarget target, ProxyState state, InboundRequestGate gate, Http2Stage http2, ProxyMetrics metrics, ProxyOptions options,
     DownstreamRefusals refusals, ILogger logger, bool passthrough = false)
 {
     private readonly InboundHttp1Relay _http1 = new(target, gate, metrics, refusals, options.Limits, logger);
@@ -176,7 +176,6 @@ internal sealed class InboundPipeline(
     private async Task HandOffAsync(Socket socket, Stream stream, InboundConnectionFeature connection, System.Security.Cryptography.X509Certificates.X509Certificate2? peerLeaf)
     {
         var handedOff = new HandedOffConnection(socket, stream);
-        handedOff.Features.Set(Hosting.ListenerFeature.Inbound);
         handedOff.Features.Set(connection);
         if (peerLeaf is not null)
         {
@@ -184,9 +183,9 @@ internal sealed class InboundPipeline(
             handedOff.Features.Set<ITlsConnectionFeature>(tls);
             handedOff.Features.Set<Microsoft.AspNetCore.Server.Kestrel.Core.Features.ITlsApplicationProtocolFeature>(tls);
         }
-        if (!http2.TryHandOff(handedOff))
+        if (!await http2.HandOffAsync(handedOff).ConfigureAwait(false))
         {
-            // The proxy is stopping.
+            // The proxy is stopping (or the HTTP/2 stage could not start).
             await handedOff.DisposeAsync().ConfigureAwait(false);
             return;
         }

@@ -159,8 +159,13 @@ internal sealed class ProxyMetrics
 
         o.Append("# TYPE meshwork_gc_allocated_bytes_total counter\n");
         o.Append("meshwork_gc_allocated_bytes_total ").Append(GC.GetTotalAllocatedBytes(precise: false)).Append('\n');
+        var gc = GC.GetGCMemoryInfo();
         o.Append("# TYPE meshwork_gc_heap_bytes gauge\n");
-        o.Append("meshwork_gc_heap_bytes ").Append(GC.GetGCMemoryInfo().HeapSizeBytes).Append('\n');
+        o.Append("meshwork_gc_heap_bytes ").Append(gc.HeapSizeBytes).Append('\n');
+        // What the GC holds from the system (resident once touched), beside what its objects use: the rest of a
+        // sidecar's anonymous memory is native (TLS, sockets, thread stacks).
+        o.Append("# TYPE meshwork_gc_committed_bytes gauge\n");
+        o.Append("meshwork_gc_committed_bytes ").Append(gc.TotalCommittedBytes).Append('\n');
 
         if (CertificateNotAfter?.Invoke() is { } notAfter)
         {

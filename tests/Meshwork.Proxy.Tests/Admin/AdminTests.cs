@@ -165,4 +165,37 @@ public sealed class AdminTests : IAsyncLifetime
         Assert.Equal("405", get.HttpCode);
         Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Debug, _pod.Proxy.LogLevel.Level);
     }
+
+    [Fact]
+    public async Task Admin_requests_are_kept_alive_a_HEAD_gets_the_head_alone_and_a_body_is_refused()
+    {
+        using var admin = await RawHttpConnection.OpenAsync(_pod.Proxy.AdminEndPoint);
+        await admin.SendAsync("GET /ready HTTP/1.1\r\nHost: localhost\r\n\r\n");
+        var ready = await admin.ReadResponseAsync();
+        Assert.Equal(200, ready?.Status);
+        Assert.Equal("LIVE\n", ready!.Body);
+
+        await admin.SendAsync("HEAD /certs HTTP/1.1\r\nHost: localhost\r\n\r\n");
+        var head = await admin.ReadResponseAsync(bodyless: true);
+        Assert.Equal(200, head?.Status);
+        Assert.Contains("content-type: application/json\r\n", head!.Head, StringComparison.OrdinalIgnoreCase);
+
+        await admin.SendAsync("GET /nowhere HTTP/1.1\r\nHost: localhost\r\n\r\n");
+        Assert.Equal(404, (await admin.ReadResponseAsync())?.Status);
+
+        // No admin endpoint reads a body: a chunked one (of unknown length) is refused and the connection closed.
+        await admin.SendAsync("POST /logging?level=debug HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n");
+        Assert.Equal(413, (await admin.ReadResponseAsync())?.Status);
+        Assert.True(await admin.IsClosedAsync());
+        Assert.NotEqual(Microsoft.Extensions.Logging.LogLevel.Debug, _pod.Proxy.LogLevel.Level);
+    }
+
+    [Fact]
+    public async Task A_malformed_admin_request_is_answered_400_and_the_connection_closed()
+    {
+        using var admin = await RawHttpConnection.OpenAsync(_pod.Proxy.AdminEndPoint);
+        await admin.SendAsync("GET /ready HTTP/1.1\nHost: localhost\n\n");
+        Assert.Equal(400, (await admin.ReadResponseAsync())?.Status);
+        Assert.True(await admin.IsClosedAsync());
+    }
 }

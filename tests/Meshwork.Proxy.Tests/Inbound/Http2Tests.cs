@@ -21,6 +21,9 @@ public sealed class Http2Tests : IAsyncLifetime
     {
         var server = await _mesh.StartPodAsync("foo", "httpbin", inbound: [(Mesh.Inbound(8000, InboundTlsMode.Strict), _app.Port)]);
         var client = _mesh.Ca.IssueWorkload("foo", "sleep");
+        // HTTP/1.1, what mesh clients speak, runs on the proxy's own relay: Kestrel starts with the first h2 connection.
+        await MeshClient.GetAsync(server.Ip, server.InboundPort(8000), client, _mesh.Ca.TrustBundle, "/ip");
+        Assert.False(server.Proxy.Http2Started, "an HTTP/1.1 request started the HTTP/2 stage");
         using var handler = new SocketsHttpHandler
         {
             SslOptions = new SslClientAuthenticationOptions
@@ -34,6 +37,7 @@ public sealed class Http2Tests : IAsyncLifetime
         using var response = await http.GetAsync($"https://{server.Ip}:{server.InboundPort(8000)}/headers");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(HttpVersion.Version20, response.Version);
+        Assert.True(server.Proxy.Http2Started);
         using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         Assert.Contains("URI=spiffe://cluster.local/ns/foo/sa/sleep", json.RootElement.GetProperty("headers").GetProperty("x-forwarded-client-cert").GetString());
     }

@@ -94,7 +94,8 @@ internal sealed class ServiceRouter
             return false;
         }
         var (service, key) = named;
-        if (port == 0) port = service.Ports.Any(p => p.Port == calledPort) || service.Ports.Length != 1 ? calledPort : service.Ports[0].Port;
+        // The service's targets hold every one of its ports: a lookup, not a scan with a closure per routed request.
+        if (port == 0) port = _targets.ContainsKey((key, calledPort)) || service.Ports.Length != 1 ? calledPort : service.Ports[0].Port;
         if (subset is null ? _targets.TryGetValue((key, port), out target) : _subsets.TryGetValue((key, port, subset), out target))
         {
             error = null;
