@@ -34,6 +34,7 @@ public sealed partial class RuntimeHost
     private readonly DateTimeOffset _startedAt = DateTimeOffset.UtcNow;
     private readonly NetworkProxies _networkProxies;
     private string? _lastApiError;
+    private ImmutableArray<PodEndpoint> _podsElsewhere = [];
 
     public RuntimeHost(RuntimeOptions options)
     {
@@ -54,13 +55,15 @@ public sealed partial class RuntimeHost
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         RuntimeLeftovers.Remove(_options.State, _options.Log);
+        var node = _options.NodeName is { } nodeName ? new NodeRegistration(_api, nodeName, _options.NodeAddress, _options.Log) : null;
         if (_mode == PodNetworkMode.Namespaces)
         {
             // One relay per replica known at start; with none known yet (server.json still to come), the one control plane.
             var replicas = ControlPlaneAddress.Replicas(_options.State, _options.ControlPlane)?.Count ?? 1;
             var reserved = _options.NodeName is { } self ? await NodeRegistration.OtherPodRangesAsync(_api, self, cancellationToken).ConfigureAwait(false) : [];
             _podNetwork = PodNetworkController.Start(_options.State.Root, replicas,
-                replica => ControlPlaneAddress.Listener(_options.State, _options.ControlPlane, replica), reserved, _options.Log);
+                replica => ControlPlaneAddress.Listener(_options.State, _options.ControlPlane, replica), reserved,
+                node is null ? null : range => node.TryClaim(range, cancellationToken), _options.Log);
         }
         else
         {
@@ -70,9 +73,8 @@ public sealed partial class RuntimeHost
         if (_options.IngressGateway) await IngressGateway.CreateMissingAsync(_api, _options.Log, cancellationToken).ConfigureAwait(false);
         using var watches = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var watchTasks = new[] { "Deployment", "Namespace" }.Select(kind => Task.Run(() => WatchAsync(kind, watches.Token))).ToList();
-        if (_options.NodeName is { } name)
+        if (node is not null)
         {
-            var node = new NodeRegistration(_api, name, _options.NodeAddress, _podNetwork?.PodRange.ToString(), _options.Log);
             watchTasks.Add(Task.Run(() => node.RunAsync(watches.Token)));
             watchTasks.Add(Task.Run(() => WatchAsync("Node", watches.Token)));
         }
@@ -153,6 +155,7 @@ public sealed partial class RuntimeHost
             WriteInfo(null, []);
             return;
         }
+        if (_options.NodeName is { } self) _podNetwork?.RouteToNodes(nodes.OfType<Node>(), self, _options.NodeAddress, observedAt);
         var byNamespace = namespaces.OfType<Namespace>().ToDictionary(n => n.Metadata.Name, StringComparer.Ordinal);
         var progress = ImmutableArray.CreateBuilder<DeploymentProgress>();
         var wanted = new HashSet<(string, string)>();
@@ -186,7 +189,27 @@ public sealed partial class RuntimeHost
             running = [.. _pods.Where(p => !p.Terminating).Select(p => p.Plan)];
         }
         await LoadBalancerAddresses.PublishAsync(_api, services, pods, _options.Log, cancellationToken).ConfigureAwait(false);
-        _podNetwork?.Update(services, running);
+        if (_podNetwork is null) return;
+        _podNetwork.Update(services, running, await PodsElsewhereAsync(cancellationToken).ConfigureAwait(false));
+    }
+
+    /// <summary>
+    /// The running pods of the mesh's other nodes, which this node's pods without a sidecar reach through their Services
+    /// (kube-proxy's endpoints span every node); none on a single host. While the pods cannot be listed (a replica
+    /// going away), the last list holds.
+    /// </summary>
+    private async Task<ImmutableArray<PodEndpoint>> PodsElsewhereAsync(CancellationToken cancellationToken)
+    {
+        if (_options.NodeName is not { } self) return [];
+        ImmutableArray<Resource> pods;
+        try { pods = await _api.ListAsync("Pod", null, null, cancellationToken).ConfigureAwait(false); }
+        catch (Exception e) when (e is not OperationCanceledException) { return _podsElsewhere; }
+        return _podsElsewhere = [.. pods.OfType<Pod>()
+            .Where(p => p.Spec.NodeName is { } node && node != self && p.Status.Phase == "Running")
+            .Select(p => System.Net.IPAddress.TryParse(p.Status.PodIP, out var ip)
+                ? new PodEndpoint(p.Metadata.Namespace ?? "default", p.Metadata.Labels, ip, p.Spec.Containers)
+                : null)
+            .OfType<PodEndpoint>()];
     }
 
     /// <summary>How many of the Deployment's replicas this runtime runs (all of them on a single host), or why it runs none.</summary>

@@ -97,11 +97,13 @@ public abstract class ResourceStoreBase : IResourceStore
         var namespacesInBatch = prepared.OfType<Namespace>().Select(n => n.Metadata.Name).ToHashSet(StringComparer.Ordinal);
         await RequireNamespacesAsync(tx, prepared, namespacesInBatch, cancellationToken).ConfigureAwait(false);
         var clusterIps = prepared.Any(r => r is Service) ? await ClusterIpsAsync(tx, cancellationToken).ConfigureAwait(false) : null;
+        var podRanges = prepared.Any(r => r is Node) ? await PodRangesAsync(tx, cancellationToken).ConfigureAwait(false) : null;
         for (var i = 0; i < prepared.Count; i++)
         {
             var key = ResourceKey.Of(prepared[i]);
             var existing = await tx.GetAsync(key, cancellationToken).ConfigureAwait(false);
             var resource = clusterIps is null ? prepared[i] : clusterIps.Assign(prepared[i], existing, prepared.Count == 1 ? null : i);
+            podRanges?.Check(resource, prepared.Count == 1 ? null : i);
             if (existing is not null && resource.Metadata.ResourceVersion is { } expected && expected != existing.Metadata.ResourceVersion)
             {
                 throw StoreException.Conflict(key, expected, existing.Metadata.ResourceVersion);
@@ -134,6 +136,7 @@ public abstract class ResourceStoreBase : IResourceStore
             throw StoreException.AlreadyExists(key);
         }
         if (resource is Service) resource = (await ClusterIpsAsync(tx, cancellationToken).ConfigureAwait(false)).Assign(resource, null);
+        if (resource is Node) (await PodRangesAsync(tx, cancellationToken).ConfigureAwait(false)).Check(resource);
         var next = WriteRules.Stamp(resource, null, tx.Revision + 1, Time.GetUtcNow());
         await tx.WriteAsync(new StoreEvent(tx.Revision + 1, StoreEventType.Added, next), cancellationToken).ConfigureAwait(false);
         await CommitAsync(tx, tx.Revision + 1, cancellationToken).ConfigureAwait(false);
@@ -154,6 +157,7 @@ public abstract class ResourceStoreBase : IResourceStore
             if (expected != existing.Metadata.ResourceVersion) throw StoreException.Conflict(key, expected, existing.Metadata.ResourceVersion);
         }
         if (resource is Service) resource = (await ClusterIpsAsync(tx, cancellationToken).ConfigureAwait(false)).Assign(resource, existing);
+        if (resource is Node) (await PodRangesAsync(tx, cancellationToken).ConfigureAwait(false)).Check(resource);
         var next = WriteRules.Stamp(resource, existing, tx.Revision + 1, Time.GetUtcNow());
         if (existing is not null && WriteRules.IsUnchanged(next, existing))
         {
@@ -173,6 +177,10 @@ public abstract class ResourceStoreBase : IResourceStore
         var services = await tx.ListKindAsync("Service", cancellationToken).ConfigureAwait(false);
         return new ClusterIpAllocation(ServiceSpec.ClusterIpRange, services.OfType<Service>().Select(s => s.Spec.ClusterIp));
     }
+
+    /// <summary>The pod ranges stored Nodes hold, read in the write transaction (see <see cref="ClusterIpsAsync"/>).</summary>
+    private static async Task<PodRangeAllocation> PodRangesAsync(IStoreWriteTransaction tx, CancellationToken cancellationToken) =>
+        new(await tx.ListKindAsync("Node", cancellationToken).ConfigureAwait(false));
 
     public async Task<ImmutableArray<Resource>> DeleteAsync(ResourceKey key, string? expectedResourceVersion = null, CancellationToken cancellationToken = default)
     {

@@ -7,7 +7,9 @@ namespace Meshwork.Runtime.Network;
 /// pod /24, and per pod a network namespace joined to it by a veth pair, with its loopback, one
 /// address, routes to the pod and Service ranges only (no default route, so nothing leaves the
 /// machine) and iptables rules of its own. The root namespace gains only the bridge and its
-/// connected route; no forwarding or NAT is enabled on the machine's interfaces.
+/// connected route; no forwarding or NAT is enabled on the machine's interfaces. On a node of a
+/// mesh of several hosts, pods also route the whole pod pool through their node, whose routes
+/// (<see cref="NodeRoutes"/>) lead to the other nodes' ranges.
 /// </summary>
 public sealed class NamespacePodNetwork : IDisposable
 {
@@ -17,13 +19,15 @@ public sealed class NamespacePodNetwork : IDisposable
     private readonly Dictionary<int, PodNetworkAttachment> _pods = [];
     private readonly FileStream _rangeLock;
     private readonly Action<string> _log;
+    private readonly bool _acrossNodes;
     private bool _disposed;
 
-    private NamespacePodNetwork(MeshNetworkNames names, Ipv4Range podRange, Ipv4Range serviceRange, FileStream rangeLock, Action<string> log)
+    private NamespacePodNetwork(MeshNetworkNames names, Ipv4Range podRange, Ipv4Range serviceRange, bool acrossNodes, FileStream rangeLock, Action<string> log)
     {
         Names = names;
         PodRange = podRange;
         ServiceRange = serviceRange;
+        _acrossNodes = acrossNodes;
         _rangeLock = rangeLock;
         _log = log;
     }
@@ -35,9 +39,11 @@ public sealed class NamespacePodNetwork : IDisposable
 
     /// <summary>
     /// Removes what a previous run of this mesh left, claims a pod range (none of <paramref name="reserved"/>: the
-    /// ranges of the mesh's other nodes) and creates the bridge.
+    /// ranges of the mesh's other nodes) and creates the bridge. On a node of a shared mesh,
+    /// <paramref name="claimInMesh"/> claims the range for this node in the mesh's store, false when another node
+    /// holds it (then the next range is tried).
     /// </summary>
-    public static NamespacePodNetwork Create(string stateRoot, Ipv4Range serviceRange, IReadOnlyCollection<Ipv4Range> reserved, Action<string> log)
+    public static NamespacePodNetwork Create(string stateRoot, Ipv4Range serviceRange, IReadOnlyCollection<Ipv4Range> reserved, Func<Ipv4Range, bool>? claimInMesh, Action<string> log)
     {
         var names = MeshNetworkNames.For(stateRoot);
         RemoveLeftovers(names, log);
@@ -46,9 +52,27 @@ public sealed class NamespacePodNetwork : IDisposable
         Directory.CreateDirectory(Path.Combine(names.RunDirectory, "stage"));
         var routes = AddressRanges.ParseRoutes(NetworkCommands.Run("ip", ["-4", "route", "show", "table", "all"]));
         FileStream? held = null;
-        var range = AddressRanges.ChoosePodRange([.. routes, serviceRange, .. reserved], names.Id, candidate => (held = TryLock(candidate)) is not null)
-            ?? throw new PodNetworkException($"no /24 of {AddressRanges.PodPool} is free of the machine's routes for the pod network");
-        var network = new NamespacePodNetwork(names, range, serviceRange, held!, log);
+        bool Claim(Ipv4Range candidate)
+        {
+            if ((held = TryLock(candidate)) is null) return false;
+            var claimed = false;
+            try
+            {
+                claimed = claimInMesh is null || claimInMesh(candidate);
+                return claimed;
+            }
+            finally
+            {
+                if (!claimed)
+                {
+                    held.Dispose();
+                    held = null;
+                }
+            }
+        }
+        var range = AddressRanges.ChoosePodRange([.. routes, serviceRange, .. reserved], names.Id, Claim)
+            ?? throw new PodNetworkException($"no /24 of {AddressRanges.PodPool} is free of the machine's routes and the mesh's other nodes for the pod network");
+        var network = new NamespacePodNetwork(names, range, serviceRange, claimInMesh is not null, held!, log);
         try
         {
             NetworkCommands.Run("ip", ["link", "add", names.Bridge, "type", "bridge"]);
@@ -104,6 +128,8 @@ public sealed class NamespacePodNetwork : IDisposable
             NetworkCommands.Run("ip", ["-n", ns, "addr", "add", $"{pod.PodIp}/{PodRange.PrefixLength}", "dev", "eth0"]);
             NetworkCommands.Run("ip", ["-n", ns, "link", "set", "eth0", "up"]);
             NetworkCommands.Run("ip", ["-n", ns, "route", "add", ServiceRange.ToString(), "via", Gateway.ToString(), "dev", "eth0"]);
+            // The other nodes' pods are reached through this node, which routes their ranges to their hosts.
+            if (_acrossNodes) NetworkCommands.Run("ip", ["-n", ns, "route", "add", AddressRanges.PodPool.ToString(), "via", Gateway.ToString(), "dev", "eth0"]);
             // Ports below 1024 belong to the pod as they do in a container (the gateway binds :80 as its own user).
             NetworkCommands.Run("nsenter", [$"--net={pod.NamespacePath}", "--", "sysctl", "-q", "-w", "net.ipv4.ip_unprivileged_port_start=0"]);
             return pod;

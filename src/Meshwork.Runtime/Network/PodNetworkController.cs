@@ -16,6 +16,7 @@ public sealed class PodNetworkController : IAsyncDisposable
     private readonly NamespacePodNetwork _network;
     private readonly ImmutableArray<ControlPlaneRelay> _relays;
     private readonly Action<string> _log;
+    private readonly NodeRoutes _nodeRoutes;
     private readonly object _gate = new();
     private readonly Dictionary<string, PodState> _pods = new(StringComparer.Ordinal);
     private ServiceDirectory _directory = new([], []);
@@ -33,16 +34,19 @@ public sealed class PodNetworkController : IAsyncDisposable
         _network = network;
         _relays = relays;
         _log = log;
+        _nodeRoutes = new NodeRoutes(network.PodRange, log);
     }
 
     /// <summary>
     /// Creates the node's pod network and one control-plane relay per replica: relay <c>i</c> forwards to
-    /// <paramref name="controlPlane"/>(<c>i</c>), looked up per connection (a replica may move).
+    /// <paramref name="controlPlane"/>(<c>i</c>), looked up per connection (a replica may move). A node of a shared
+    /// mesh claims its pod range with <paramref name="claimInMesh"/> (see <see cref="NamespacePodNetwork.Create"/>).
     /// </summary>
-    public static PodNetworkController Start(string stateRoot, int replicas, Func<int, EndPoint?> controlPlane, IReadOnlyCollection<Ipv4Range> reserved, Action<string> log)
+    public static PodNetworkController Start(string stateRoot, int replicas, Func<int, EndPoint?> controlPlane, IReadOnlyCollection<Ipv4Range> reserved,
+        Func<Ipv4Range, bool>? claimInMesh, Action<string> log)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(replicas, 1);
-        var network = NamespacePodNetwork.Create(stateRoot, Ipv4Range.Parse(ServiceSpec.ClusterIpRange), reserved, log);
+        var network = NamespacePodNetwork.Create(stateRoot, Ipv4Range.Parse(ServiceSpec.ClusterIpRange), reserved, claimInMesh, log);
         var relays = ImmutableArray.CreateBuilder<ControlPlaneRelay>(replicas);
         try
         {
@@ -117,10 +121,17 @@ public sealed class PodNetworkController : IAsyncDisposable
         lock (_gate) _pods.Remove(plan.Directory);
     }
 
-    /// <summary>Brings every pod's hosts file and Service translation up to date.</summary>
-    public void Update(IEnumerable<Service> services, IEnumerable<PodPlan> running)
+    /// <summary>Routes this node's namespace to the other nodes' pod ranges (see <see cref="NodeRoutes"/>).</summary>
+    public void RouteToNodes(IEnumerable<Node> nodes, string self, string? selfAddress, DateTimeOffset now) =>
+        _nodeRoutes.Follow(nodes, self, selfAddress, now);
+
+    /// <summary>
+    /// Brings every pod's hosts file and Service translation up to date: the endpoints are this node's running pods
+    /// and <paramref name="elsewhere"/>, the running pods of the mesh's other nodes.
+    /// </summary>
+    public void Update(IEnumerable<Service> services, IEnumerable<PodPlan> running, IEnumerable<PodEndpoint> elsewhere)
     {
-        var endpoints = running.Select(p => new PodEndpoint(p.Namespace, p.Labels, p.PodIp, p.Spec.Containers)).ToList();
+        var endpoints = running.Select(p => new PodEndpoint(p.Namespace, p.Labels, p.PodIp, p.Spec.Containers)).Concat(elsewhere).ToList();
         var directory = ServiceDirectory.Build(services, endpoints);
         List<PodState> pods;
         lock (_gate)
@@ -180,6 +191,7 @@ public sealed class PodNetworkController : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         foreach (var relay in _relays) await relay.DisposeAsync().ConfigureAwait(false);
+        _nodeRoutes.Dispose();
         _network.Dispose();
     }
 }

@@ -8,13 +8,37 @@ namespace Meshwork.Runtime.Nodes;
 /// <summary>
 /// A node's runtime as a Node object: registered with its pod range and address, its heartbeat renewed every
 /// <see cref="HeartbeatInterval"/> (so the other nodes place replicas on it), and removed when it stops, so
-/// that they take its replicas at once rather than after <see cref="Node.HeartbeatTimeout"/>.
+/// that they take its replicas at once rather than after <see cref="Node.HeartbeatTimeout"/>. The pod range is
+/// claimed by the first write of the Node (<see cref="TryClaim"/>): the store refuses a range another node holds.
 /// </summary>
-public sealed class NodeRegistration(IMeshApi api, string name, string? address, string? podCidr, Action<string> log)
+public sealed class NodeRegistration(IMeshApi api, string name, string? address, Action<string> log)
 {
     public static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(10);
 
     private string? _lastError;
+    private string? _podCidr;
+
+    /// <summary>
+    /// Writes this node's Node with <paramref name="range"/> as its pod range: false when the store refuses the range
+    /// as another node's (two hosts that chose it at the same instant: one write wins, the other tries the next).
+    /// Any other failure (the config API unreachable) is thrown: the node cannot start without its range.
+    /// </summary>
+    public bool TryClaim(Ipv4Range range, CancellationToken cancellationToken)
+    {
+        var node = ToResource(DateTimeOffset.UtcNow) with { Spec = new NodeSpec { PodCidr = range.ToString() } };
+        try
+        {
+            // Called while the pod network is chosen, before the runtime's loop: one request, waited for.
+            api.PutAsync(node, cancellationToken).GetAwaiter().GetResult();
+        }
+        catch (MeshApiException e) when (e.StatusCode == 422 && e.Causes.Any(c => c.Field.EndsWith("spec.podCIDR", StringComparison.Ordinal)))
+        {
+            log($"runtime: node {name}: pod range {range} is taken ({e.Message}); trying the next");
+            return false;
+        }
+        _podCidr = node.Spec.PodCidr;
+        return true;
+    }
 
     /// <summary>The pod ranges other nodes registered, which this node's pod network must not take.</summary>
     public static async Task<ImmutableArray<Ipv4Range>> OtherPodRangesAsync(IMeshApi api, string self, CancellationToken cancellationToken)
@@ -30,7 +54,7 @@ public sealed class NodeRegistration(IMeshApi api, string name, string? address,
     {
         ApiVersion = "v1",
         Metadata = new ObjectMeta { Name = name, Labels = ImmutableSortedDictionary.Create<string, string>(StringComparer.Ordinal).Add(Node.HostnameLabel, name) },
-        Spec = new NodeSpec { PodCidr = podCidr },
+        Spec = new NodeSpec { PodCidr = _podCidr },
         Status = new NodeStatus { InternalIp = address, LastHeartbeatTime = now },
     };
 

@@ -40,7 +40,15 @@ public sealed class PodWorker : IAsyncDisposable
         public Process? ProbedProcess { get; set; }
         public ProbeCounter? Readiness { get; set; }
         public ProbeCounter? Liveness { get; set; }
+        /// <summary>Failed sidecar readiness checks in a row since the last success (touched by the probe loop only).</summary>
+        public int SidecarFailures { get; set; }
     }
+
+    /// <summary>
+    /// A ready sidecar turns not ready after this many failed checks in a row (the kubelet's default failureThreshold),
+    /// so that one slow answer on a busy host does not take the pod out of its Services' endpoints.
+    /// </summary>
+    private const int SidecarFailureThreshold = 3;
 
     /// <param name="events">Where the kubelet's events of this pod go; null for a process the API does not show as a pod.</param>
     public PodWorker(PodPlan plan, Func<CancellationToken, Task<string>>? bootstrapToken, Action<PodWorker> changed, Action<string> log, RuntimeEvents? events = null)
@@ -188,6 +196,7 @@ public sealed class PodWorker : IAsyncDisposable
             container.ProbedProcess = process;
             container.Readiness = plan.Readiness is { } r ? new ProbeCounter(r.Probe, now, passing: false) : null;
             container.Liveness = plan.Liveness is { } l ? new ProbeCounter(l.Probe, now, passing: true) : null;
+            container.SidecarFailures = 0;
         }
         if (plan.Liveness is { } liveness && container.Liveness is { } alive && alive.IsDue(now)
             && !alive.Record(Reported(await ContainerProber.ProbeAsync(liveness, World(plan, Pid(process)), stopping).ConfigureAwait(false), plan.Name, "Liveness"), DateTime.UtcNow))
@@ -197,7 +206,16 @@ public sealed class PodWorker : IAsyncDisposable
             try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
             return false;
         }
-        if (plan.ReadinessUrl is not null) return await SidecarReadyAsync(plan.ReadinessUrl, stopping).ConfigureAwait(false);
+        if (plan.ReadinessUrl is not null)
+        {
+            if (await SidecarReadyAsync(plan.ReadinessUrl, stopping).ConfigureAwait(false))
+            {
+                container.SidecarFailures = 0;
+                return true;
+            }
+            container.SidecarFailures++;
+            return container.Ready && container.SidecarFailures < SidecarFailureThreshold;
+        }
         if (plan.Readiness is not { } readiness || container.Readiness is not { } counter) return true;
         return counter.IsDue(now)
             ? counter.Record(Reported(await ContainerProber.ProbeAsync(readiness, World(plan, Pid(process)), stopping).ConfigureAwait(false), plan.Name, "Readiness"), DateTime.UtcNow)

@@ -7,6 +7,7 @@ using System.Text;
 using System.Text.Json;
 using Meshwork.Api;
 using Meshwork.ControlPlane.Hosting.Status;
+using Meshwork.Runtime.Network;
 using Meshwork.Testing.Postgres;
 
 namespace Meshwork.Cli.Tests.Server;
@@ -42,20 +43,33 @@ public sealed class ReplicaProcesses : IAsyncDisposable
         public string Url => ServerInfo.Read(State)?.Url ?? throw new InvalidOperationException($"replica {Name} recorded no URL");
     }
 
-    public async Task<Replica> StartServerAsync(string name, string store, string key)
+    /// <summary>
+    /// Starts replica <paramref name="name"/> (again, after a kill: same state directory), on a free port of this machine's
+    /// loopback, or in <paramref name="host"/> on its address and the default port, so that a restart keeps its URL.
+    /// </summary>
+    public async Task<Replica> StartServerAsync(string name, string store, string key, HostNetwork.Host? host = null)
     {
         var state = new StateDirectory(Path.Combine(Work, name));
-        var process = Start(["--state-dir", state.Root, "server", "--port", "0", "--store", store, "--ca-key-file", key], environment: null, out var stderr);
+        // What a killed replica left would read as this one having started.
+        if (File.Exists(state.ServerInfoFile)) File.Delete(state.ServerInfoFile);
+        string[] listen = host is null ? ["--port", "0"] : ["--listen", host.Address.ToString(), "--port", "15443"];
+        var process = Start(["--state-dir", state.Root, "server", .. listen, "--store", store, "--ca-key-file", key], environment: null, out var stderr, host?.Name);
         await EventuallyAsync(() => Task.FromResult(ServerInfo.Read(state) is not null || process.HasExited), $"replica {name} starts");
         if (process.HasExited) Assert.Fail($"replica {name} exited with {process.ExitCode}: {stderr}");
         return new Replica(name, state, process);
     }
 
-    /// <summary>Starts `meshwork` with <paramref name="arguments"/> in the background; its stderr is kept (the last 64 KB) in <paramref name="stderr"/>.</summary>
-    public Process Start(IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment, out StringBuilder stderr)
+    /// <summary>
+    /// Starts `meshwork` with <paramref name="arguments"/> in the background (in network namespace <paramref name="netns"/>
+    /// when given); its stderr is kept (the last 64 KB) in <paramref name="stderr"/>.
+    /// </summary>
+    public Process Start(IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment, out StringBuilder stderr, string? netns = null) =>
+        StartProgram(Executable, arguments, environment, out stderr, netns);
+
+    /// <summary>Starts <paramref name="program"/> as <see cref="Start"/> does; it is killed on dispose.</summary>
+    public Process StartProgram(string program, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment, out StringBuilder stderr, string? netns = null)
     {
-        var info = new ProcessStartInfo(Executable) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in arguments) info.ArgumentList.Add(argument);
+        var info = Launch(netns, program, arguments);
         foreach (var (name, value) in environment ?? new Dictionary<string, string>()) info.Environment[name] = value;
         var process = Process.Start(info)!;
         lock (_processes) _processes.Add(process);
@@ -123,20 +137,20 @@ public sealed class ReplicaProcesses : IAsyncDisposable
         return new HttpClient(handler, disposeHandler: true) { Timeout = TimeSpan.FromSeconds(30) };
     }
 
-    /// <summary>`meshwork status -o json` against the state directory's replica, or against <paramref name="server"/>.</summary>
-    public static async Task<ControlPlaneStatus> StatusAsync(StateDirectory state, string? server = null)
+    /// <summary>`meshwork status -o json` against the state directory's replica, or against <paramref name="server"/> (from <paramref name="netns"/>).</summary>
+    public static async Task<ControlPlaneStatus> StatusAsync(StateDirectory state, string? server = null, string? netns = null)
     {
-        var result = server is null ? await RunAsync(state, "status", "-o", "json") : await RunAsync(state, "--server", server, "status", "-o", "json");
+        var result = server is null ? await RunInAsync(netns, state, "status", "-o", "json") : await RunInAsync(netns, state, "--server", server, "status", "-o", "json");
         Assert.True(result.ExitCode is 0 or 2, $"meshwork status: exit {result.ExitCode}: {result.Stderr}");
         return JsonSerializer.Deserialize(result.Stdout, StatusJson.Default.ControlPlaneStatus)!;
     }
 
-    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(StateDirectory state, params string[] args)
+    public static Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(StateDirectory state, params string[] args) => RunInAsync(null, state, args);
+
+    /// <summary>The CLI with <paramref name="args"/>, run in network namespace <paramref name="netns"/> (null: this process's).</summary>
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunInAsync(string? netns, StateDirectory state, params string[] args)
     {
-        var info = new ProcessStartInfo(Executable) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add("--state-dir");
-        info.ArgumentList.Add(state.Root);
-        foreach (var arg in args) info.ArgumentList.Add(arg);
+        var info = Launch(netns, Executable, ["--state-dir", state.Root, .. args]);
         using var process = Process.Start(info)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
@@ -151,6 +165,20 @@ public sealed class ReplicaProcesses : IAsyncDisposable
             throw;
         }
         return (process.ExitCode, await stdout, await stderr);
+    }
+
+    /// <summary>How <paramref name="program"/> is started: directly, or in network namespace <paramref name="netns"/> through nsenter (which execs it).</summary>
+    private static ProcessStartInfo Launch(string? netns, string program, IEnumerable<string> arguments)
+    {
+        var info = new ProcessStartInfo(netns is null ? program : "nsenter") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (netns is not null)
+        {
+            info.ArgumentList.Add($"--net={MeshNetworkNames.NamespacePath(netns)}");
+            info.ArgumentList.Add("--");
+            info.ArgumentList.Add(program);
+        }
+        foreach (var argument in arguments) info.ArgumentList.Add(argument);
+        return info;
     }
 
     /// <summary>Polls <paramref name="condition"/> every half second until it holds; fails after <paramref name="seconds"/>.</summary>

@@ -42,13 +42,17 @@ public sealed class RuntimeNode : IAsyncDisposable
         return new RuntimeNode(state, process, log);
     }
 
-    /// <summary>`meshwork node join` as an operator types it on a new host: the replicas, the admin token and the mesh root.</summary>
-    public static RuntimeNode Join(ReplicaProcesses mesh, StateDirectory replica, string replicas, string name)
+    /// <summary>
+    /// `meshwork node join` as an operator types it on a new host: the replicas, the admin token and the mesh root; run in
+    /// <paramref name="host"/>'s network namespace, with its address, when given.
+    /// </summary>
+    public static RuntimeNode Join(ReplicaProcesses mesh, StateDirectory replica, string replicas, string name, HostNetwork.Host? host = null)
     {
         var state = new StateDirectory(Path.Combine(mesh.Work, name));
         var token = File.ReadAllText(replica.AdminTokenFile).Trim();
+        string[] address = host is null ? [] : ["--address", host.Address.ToString()];
         var process = mesh.Start(["--state-dir", state.Root, "node", "join", "--server", replicas, "--token", token,
-            "--root-cert", replica.RootCertFile, "--name", name], Environment, out var log);
+            "--root-cert", replica.RootCertFile, "--name", name, .. address], Environment, out var log, host?.Name);
         return new RuntimeNode(state, process, log);
     }
 

@@ -28,7 +28,7 @@ public sealed class NamespacePodNetworkTests : IDisposable
         var names = MeshNetworkNames.For(_state);
         var service = Ipv4Range.Parse("10.96.0.0/12");
         PodNetworkAttachment a, b;
-        using (var network = NamespacePodNetwork.Create(_state, service, [], _ => { }))
+        using (var network = NamespacePodNetwork.Create(_state, service, [], claimInMesh: null, _ => { }))
         {
             a = network.AddPod();
             b = network.AddPod();
@@ -80,7 +80,7 @@ public sealed class NamespacePodNetworkTests : IDisposable
         Directory.CreateDirectory(certs);
         File.WriteAllText(Path.Combine(pod, "hosts"), "10.96.0.10\thttpbin.foo\n");
         File.WriteAllText(Path.Combine(certs, "cert-chain.pem"), "CHAIN");
-        using var network = NamespacePodNetwork.Create(_state, Ipv4Range.Parse("10.96.0.0/12"), [], _ => { });
+        using var network = NamespacePodNetwork.Create(_state, Ipv4Range.Parse("10.96.0.0/12"), [], claimInMesh: null, _ => { });
         var attachment = network.AddPod();
         var sandbox = new ContainerSandbox
         {
@@ -124,7 +124,7 @@ public sealed class NamespacePodNetworkTests : IDisposable
         File.WriteAllText(program, "#!/bin/sh\necho hello-from-repo\n");
         File.SetUnixFileMode(program, (UnixFileMode)0b111_101_101);
         Assert.Contains(PodSandbox.Masks(state, [pod, programs]), mask => home == mask || home.StartsWith(mask + "/", StringComparison.Ordinal));
-        using var network = NamespacePodNetwork.Create(_state, Ipv4Range.Parse("10.96.0.0/12"), [], _ => { });
+        using var network = NamespacePodNetwork.Create(_state, Ipv4Range.Parse("10.96.0.0/12"), [], claimInMesh: null, _ => { });
         var attachment = network.AddPod();
         var sandbox = new ContainerSandbox
         {

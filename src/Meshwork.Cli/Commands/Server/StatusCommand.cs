@@ -8,16 +8,17 @@ using Meshwork.ControlPlane.Hosting.Status;
 namespace Meshwork.Cli.Commands.Server;
 
 /// <summary>
-/// <c>meshwork status</c>: whether the control plane is ready, its store's health, and every replica
-/// with its heartbeat, the proxies connected to it and which one leads. Exit 0 when ready, 1 when the
-/// control plane cannot be asked, 2 when it answers but is not ready.
+/// <c>meshwork status</c>: whether the control plane is ready, its store's health, every replica
+/// with its heartbeat, the proxies connected to it and which one leads, and every node with its pod
+/// range and pods. Exit 0 when ready, 1 when the control plane cannot be asked, 2 when it answers but
+/// is not ready.
 /// </summary>
 internal static class StatusCommand
 {
     public static Command Create()
     {
         var output = new Option<string?>("--output", "-o") { Description = "json" };
-        var command = new Command("status", "Show the control plane's replicas, connected proxies per replica and the store's health") { output };
+        var command = new Command("status", "Show the control plane's replicas, connected proxies per replica, the nodes and the store's health") { output };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var state = GlobalOptions.ResolveStateDirectory(parse);
@@ -60,11 +61,25 @@ internal static class StatusCommand
             r.Self ? "now" : $"{r.HeartbeatAgeSeconds.ToString("0.#", CultureInfo.InvariantCulture)}s ago",
             r.ConnectedProxies.ToString(CultureInfo.InvariantCulture), r.Leader ? "yes" : "",
         }));
+        AppendTable(text, rows);
+        if (status.Nodes is not { Length: > 0 } nodes) return text.ToString();
+        var nodeRows = new List<string[]> { new[] { "NODE", "STATUS", "POD RANGE", "ADDRESS", "PODS", "HEARTBEAT" } };
+        nodeRows.AddRange(nodes.Select(n => new[]
+        {
+            n.Name, n.Ready ? "Ready" : "NotReady", n.PodCidr ?? "<none>", n.InternalIp ?? "<none>", n.Pods.ToString(CultureInfo.InvariantCulture),
+            n.HeartbeatAgeSeconds is { } age ? $"{age.ToString("0.#", CultureInfo.InvariantCulture)}s ago" : "never",
+        }));
+        text.Append('\n');
+        AppendTable(text, nodeRows);
+        return text.ToString();
+    }
+
+    private static void AppendTable(StringBuilder text, List<string[]> rows)
+    {
         var widths = Enumerable.Range(0, rows[0].Length).Select(c => rows.Max(r => r[c].Length)).ToArray();
         foreach (var row in rows)
         {
             text.Append(string.Join("   ", row.Select((cell, c) => cell.PadRight(widths[c]))).TrimEnd()).Append('\n');
         }
-        return text.ToString();
     }
 }

@@ -3,8 +3,8 @@ using System.Text.Json.Serialization;
 
 namespace Meshwork.ControlPlane.Hosting.Status;
 
-/// <summary>What <c>meshwork status</c> shows: the store's health and every replica of the control plane.</summary>
-public sealed record ControlPlaneStatus(string Replica, bool Ready, StoreStatus Store, ReplicaStatus[] Replicas)
+/// <summary>What <c>meshwork status</c> shows: the store's health, every replica of the control plane and every node of the mesh.</summary>
+public sealed record ControlPlaneStatus(string Replica, bool Ready, StoreStatus Store, ReplicaStatus[] Replicas, NodeSummary[] Nodes)
 {
     public const string Path = "/meshwork/v1/status";
 }
@@ -14,6 +14,12 @@ public sealed record StoreStatus(string Backend, string Location, bool Reachable
 
 /// <summary>One replica as its last heartbeat left it (the answering replica is <see cref="Self"/>).</summary>
 public sealed record ReplicaStatus(string Id, string Url, string Host, int Pid, DateTimeOffset StartedAt, double HeartbeatAgeSeconds, int ConnectedProxies, bool Leader, bool Self);
+
+/// <summary>
+/// One node (<c>meshwork node join</c>) as its Node object says: Ready while its heartbeat is recent, its pod range and
+/// address, and how many pods name it in spec.nodeName.
+/// </summary>
+public sealed record NodeSummary(string Name, bool Ready, string? PodCidr, string? InternalIp, double? HeartbeatAgeSeconds, int Pods);
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(ControlPlaneStatus))]

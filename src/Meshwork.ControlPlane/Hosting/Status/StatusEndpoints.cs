@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Meshwork.ControlPlane.Hosting.Replication;
+using Meshwork.Store;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -11,7 +12,7 @@ namespace Meshwork.ControlPlane.Hosting.Status;
 /// <c>/readyz</c>: 200 only while the store answers (a load balancer or a proxy picks another
 /// replica otherwise), 503 with the reason. <c>/healthz</c> stays the liveness check: a replica
 /// whose store is away is alive and keeps serving its proxies their last snapshots.
-/// <see cref="ControlPlaneStatus.Path"/> (admin): the store's health and every replica.
+/// <see cref="ControlPlaneStatus.Path"/> (admin): the store's health, every replica and every node.
 /// </summary>
 public static class StatusEndpoints
 {
@@ -45,10 +46,16 @@ public static class StatusEndpoints
         var proxies = services.GetRequiredService<Registry.ProxyRegistry>().Connected.Count;
         var me = new ReplicaStatus(self.Id, self.Url, Environment.MachineName, Environment.ProcessId, self.StartedAt, 0, proxies, true, true);
         var heartbeat = services.GetService<ReplicaHeartbeat>();
-        if (heartbeat is null || !store.Reachable)
+        if (!store.Reachable)
         {
-            // One host, or a store that does not answer: this replica is all that can be told.
-            return new ControlPlaneStatus(self.Id, store.Reachable, store, [me with { Leader = heartbeat?.IsLeader ?? true }]);
+            // A store that does not answer: this replica is all that can be told.
+            return new ControlPlaneStatus(self.Id, false, store, [me with { Leader = heartbeat?.IsLeader ?? true }], []);
+        }
+        var nodes = await NodeSummaries.ReadAsync(services.GetRequiredService<IResourceStore>(), DateTimeOffset.UtcNow, cancellationToken).ConfigureAwait(false);
+        if (heartbeat is null)
+        {
+            // One host: this replica is the control plane.
+            return new ControlPlaneStatus(self.Id, true, store, [me], nodes);
         }
         var rows = await heartbeat.Replicas.ListAsync(3 * ReplicaHeartbeat.Interval, cancellationToken).ConfigureAwait(false);
         // The lease is exclusive: while this replica holds it, a leader flag in another row is what that replica wrote
@@ -57,6 +64,6 @@ public static class StatusEndpoints
         var replicas = rows.Select(r => new ReplicaStatus(r.Id, r.Url, r.Host, r.Pid, r.StartedAt, Math.Round(r.HeartbeatAge.TotalSeconds, 1),
             r.Id == self.Id ? proxies : r.ConnectedProxies, r.Id == self.Id ? selfLeads : r.Leader && !selfLeads, r.Id == self.Id)).ToList();
         if (replicas.All(r => !r.Self)) replicas.Insert(0, me with { Leader = heartbeat.IsLeader });
-        return new ControlPlaneStatus(self.Id, true, store, [.. replicas]);
+        return new ControlPlaneStatus(self.Id, true, store, [.. replicas], nodes);
     }
 }
