@@ -29,8 +29,11 @@ internal sealed class DashboardTimings : IAsyncDisposable
         return new DashboardTimings(playwright, browser);
     }
 
-    /// <summary>Opens <paramref name="login"/> in a fresh browser context; returns the milliseconds until all <paramref name="edges"/> are drawn, and the page.</summary>
-    public async Task<(double Milliseconds, IPage Page)> LoadAsync(Uri login, int edges, bool profile = false)
+    /// <summary>
+    /// Opens <paramref name="login"/> in a fresh browser context; returns the milliseconds until all <paramref name="edges"/> are
+    /// drawn and the next frame is painted, where they went, and the page.
+    /// </summary>
+    public async Task<(double Milliseconds, LoadSplit Split, IPage Page)> LoadAsync(Uri login, int edges, bool profile = false)
     {
         // The control plane's certificate chains to the mesh's own root, which the browser does not know.
         var context = await _browser.NewContextAsync(new BrowserNewContextOptions { IgnoreHTTPSErrors = true, ViewportSize = new ViewportSize { Width = 1400, Height = 800 } });
@@ -40,10 +43,10 @@ internal sealed class DashboardTimings : IAsyncDisposable
         await page.GotoAsync(login.ToString());
         await page.WaitForFunctionAsync($"() => document.body.dataset.edges === '{edges}' && document.querySelectorAll('#edges tbody tr').length === {edges}",
             null, new PageWaitForFunctionOptions { Timeout = (float)Patience.TotalMilliseconds, PollingInterval = 10 });
-        await page.EvaluateAsync(NextFrame);
+        var split = await LoadSplit.ReadAsync(page);
         var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         if (profiler is not null) await profiler.StopAsync($"load ({elapsed:F0} ms)");
-        return (elapsed, page);
+        return (elapsed, split, page);
     }
 
     /// <summary>The milliseconds one of the page's refreshes takes, from its request to the painted frame, and the part that is the fetch.</summary>
