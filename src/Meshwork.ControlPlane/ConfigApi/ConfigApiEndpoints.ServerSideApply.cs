@@ -75,6 +75,7 @@ public static partial class ConfigApiEndpoints
         resource = parsed with { Metadata = parsed.Metadata with { ManagedFields = merged.ManagedFields } };
         // Applying what is already there changes nothing: no write, no new resourceVersion.
         if (current is not null && resource.Equals(current)) return Json(ResourceJson.Serialize(current), StatusCodes.Status200OK);
+        if (await RefuseIstiodRestartAsync(context, kind, current, resource).ConfigureAwait(false) is { } restartRefused) return restartRefused;
         if (DryRun.IsRequested(context.Request)) return Json(ResourceJson.Serialize(resource), current is null ? StatusCodes.Status201Created : StatusCodes.Status200OK);
         if (current is null)
         {
@@ -84,6 +85,7 @@ public static partial class ConfigApiEndpoints
         }
         var stored = await store.PutAsync(resource, context.RequestAborted).ConfigureAwait(false);
         ConfigApiLog.Written(Logger(context), "Applied", stored.Ref, stored.Metadata.ResourceVersion);
+        await IstiodWrittenAsync(context, stored).ConfigureAwait(false);
         return Json(ResourceJson.Serialize(stored), StatusCodes.Status200OK);
     }
 }

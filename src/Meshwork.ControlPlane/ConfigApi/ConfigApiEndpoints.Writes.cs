@@ -48,9 +48,11 @@ public static partial class ConfigApiEndpoints
         var (resource, error) = ParseOne(context, patched.ToJsonString(), kind, key.Namespace, key.Name);
         if (error is not null) return error;
         if (resource!.Equals(current)) return Json(ResourceJson.Serialize(current), StatusCodes.Status200OK);
+        if (await RefuseIstiodRestartAsync(context, kind, current, resource).ConfigureAwait(false) is { } refused) return refused;
         if (DryRun.IsRequested(context.Request)) return Json(ResourceJson.Serialize(resource), StatusCodes.Status200OK);
         var stored = await store.PutAsync(resource, context.RequestAborted).ConfigureAwait(false);
         ConfigApiLog.Written(Logger(context), "Patched", stored.Ref, stored.Metadata.ResourceVersion);
+        await IstiodWrittenAsync(context, stored).ConfigureAwait(false);
         return Json(ResourceJson.Serialize(stored), StatusCodes.Status200OK);
     }
 

@@ -166,9 +166,15 @@ public static partial class ConfigApiEndpoints
             {
                 var (resource, error) = await ReadOneAsync(context, kind, @namespace, name).ConfigureAwait(false);
                 if (error is not null) return error;
+                if (ControlPlaneDeployment.Is(resource!)
+                    && await RefuseIstiodRestartAsync(context, kind, await store.FindAsync(key, context.RequestAborted).ConfigureAwait(false), resource!).ConfigureAwait(false) is { } refused)
+                {
+                    return refused;
+                }
                 if (DryRun.IsRequested(context.Request)) return Json(ResourceJson.Serialize(resource!), StatusCodes.Status200OK);
                 var stored = await store.PutAsync(resource!, context.RequestAborted).ConfigureAwait(false);
                 ConfigApiLog.Written(Logger(context), "Replaced", stored.Ref, stored.Metadata.ResourceVersion);
+                await IstiodWrittenAsync(context, stored).ConfigureAwait(false);
                 return Json(ResourceJson.Serialize(stored), StatusCodes.Status200OK);
             }
             if (HttpMethods.IsPatch(context.Request.Method))
