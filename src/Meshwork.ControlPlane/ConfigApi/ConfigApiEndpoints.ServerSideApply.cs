@@ -62,6 +62,10 @@ public static partial class ConfigApiEndpoints
         var live = current is null ? null : ResourceJson.ToJsonObject(current);
         var now = context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
         var decision = ServerSideApplier.Apply(live, current?.Metadata.ManagedFields ?? [], applied, manager, IsTrue(context.Request.Query["force"]), now);
+        if (decision is ApplyDecision.Refused { } taken && live is not null && ServerSideApplier.ConflictsAllowedByLastApplied(live, taken.Conflicts, manager))
+        {
+            decision = ServerSideApplier.Apply(live, current!.Metadata.ManagedFields, applied, manager, force: true, now);
+        }
         if (decision is ApplyDecision.Refused refused)
         {
             var message = ServerSideApplier.ConflictMessage(refused.Conflicts);
