@@ -51,7 +51,7 @@ public static class CaSource
             {
                 text = (text.EndsWith('\n') ? text : text + "\n") + previous;
             }
-            PrivateFile.Write(Path.Combine(pending, file), text);
+            AtomicFile.WriteAllText(Path.Combine(pending, file), text, AtomicFile.Private);
         }
         var load = LoadPluggedIn(pending, caOptions, "secret istio-system/cacerts");
         if (load.Ca is null)
@@ -69,7 +69,7 @@ public static class CaSource
     {
         ArgumentNullException.ThrowIfNull(state);
         ArgumentNullException.ThrowIfNull(bundle);
-        PrivateFile.Write(state.RootCertFile, string.Concat(bundle.ToPem().Select(p => p.EndsWith('\n') ? p : p + "\n")), isPublic: true);
+        AtomicFile.WriteAllText(state.RootCertFile, string.Concat(bundle.ToPem().Select(p => p.EndsWith('\n') ? p : p + "\n")), AtomicFile.Public);
     }
 
     private static CaLoad LoadPluggedIn(string directory, CaOptions caOptions, string source)

@@ -147,8 +147,8 @@ public static partial class ControlPlaneHost
             var url = ServedUrl(app, options);
             replica.Url = url.ToString().TrimEnd('/');
             var info = new ServerInfo(url.ToString().TrimEnd('/'), Environment.ProcessId);
-            PrivateFile.Write(state.ServerInfoFile, info.ToJson(), isPublic: true);
-            PrivateFile.Write(state.KubeconfigFile, Kubeconfig.Render(info.Url, File.ReadAllText(state.RootCertFile), File.ReadAllText(state.AdminTokenFile).Trim()));
+            AtomicFile.WriteAllText(state.ServerInfoFile, info.ToJson(), AtomicFile.Public);
+            AtomicFile.WriteAllText(state.KubeconfigFile, Kubeconfig.Render(info.Url, File.ReadAllText(state.RootCertFile), File.ReadAllText(state.AdminTokenFile).Trim()), AtomicFile.Private);
             var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ControlPlaneHost).FullName!);
             if (cacertsWarning is not null) Log.CacertsIgnored(logger, cacertsWarning);
             Log.Listening(logger, info.Url, state.Root, options.TrustDomain);
