@@ -116,9 +116,9 @@ public sealed class LocalMesh(StateDirectory state, string meshworkExecutable, A
     }
 
     /// <summary>
-    /// `rollout restart deployment/istiod -n istio-system`: stops the control plane and starts it again on
-    /// the same port, so proxies reconnect where they were told to, and it reloads its CA (the cacerts
-    /// secret in istio-system, as istiod does on restart). Pods keep running meanwhile.
+    /// Stops the control plane (when it still runs) and starts it again on the same port, so proxies reconnect
+    /// where they were told to; it takes up its CA as it starts (the cacerts secret in istio-system, as istiod
+    /// does). `rollout restart deployment/istiod` uses it when the recorded control plane is gone. Pods keep running.
     /// </summary>
     public async Task<ServerInfo> RestartServerAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {

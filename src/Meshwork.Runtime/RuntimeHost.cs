@@ -159,7 +159,8 @@ public sealed partial class RuntimeHost
         var byNamespace = namespaces.OfType<Namespace>().ToDictionary(n => n.Metadata.Name, StringComparer.Ordinal);
         var progress = ImmutableArray.CreateBuilder<DeploymentProgress>();
         var wanted = new HashSet<(string, string)>();
-        foreach (var deployment in deployments.OfType<Deployment>().OrderBy(d => d.Metadata.Namespace).ThenBy(d => d.Metadata.Name))
+        // istiod's Deployment is the control plane's own record of itself: its pod is the control plane, which runs apart.
+        foreach (var deployment in deployments.OfType<Deployment>().Where(d => !ControlPlaneDeployment.Is(d)).OrderBy(d => d.Metadata.Namespace).ThenBy(d => d.Metadata.Name))
         {
             var ns = deployment.Metadata.Namespace ?? "default";
             wanted.Add((ns, deployment.Metadata.Name));

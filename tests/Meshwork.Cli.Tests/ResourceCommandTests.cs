@@ -248,7 +248,7 @@ public sealed partial class ResourceCommandTests : IAsyncLifetime
 
         Assert.Equal("namespace \"foo\" deleted\n", deleted.Out);
         Assert.Contains("No resources found", (await MeshworkAsync("get", "svc", "-A")).Err);
-        Assert.Contains("No resources found", (await MeshworkAsync("get", "deploy", "-A")).Err);
+        Assert.Contains("No resources found", (await MeshworkAsync("get", "deploy", "-n", "foo")).Err);
     }
 
     [Fact]

@@ -75,8 +75,11 @@ public static class ResourceColumns
                 var selector = deployment.Spec.Selector.IsEmpty ? new LabelSelector(deployment.Spec.Template.Labels) : deployment.Spec.Selector;
                 var pods = context.Pods.Where(p => p.Metadata.Namespace == deployment.Metadata.Namespace && !selector.IsEmpty && selector.Matches(p.Metadata.Labels)).ToList();
                 var ready = pods.Count(IsReady);
-                cells.AddRange([name, $"{ready}/{deployment.Spec.Replicas}", Math.Min(pods.Count, deployment.Spec.Replicas).ToString(CultureInfo.InvariantCulture),
-                    ready.ToString(CultureInfo.InvariantCulture), age]);
+                var upToDate = Math.Min(pods.Count, deployment.Spec.Replicas);
+                // Pods that are not in the store (istiod's: the control plane itself) are counted by the Deployment's own status, as kubectl prints it.
+                if (pods.Count == 0 && deployment.Status.Replicas > 0) (ready, upToDate) = (deployment.Status.ReadyReplicas, deployment.Status.UpdatedReplicas);
+                cells.AddRange([name, $"{ready}/{deployment.Spec.Replicas}", upToDate.ToString(CultureInfo.InvariantCulture),
+                    (pods.Count == 0 ? deployment.Status.AvailableReplicas : ready).ToString(CultureInfo.InvariantCulture), age]);
                 if (wide)
                 {
                     var containers = deployment.Spec.Template.Spec.Containers;

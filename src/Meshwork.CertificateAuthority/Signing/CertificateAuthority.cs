@@ -20,35 +20,34 @@ public sealed class CertificateAuthority
     private static readonly Oid ClientAuth = new("1.3.6.1.5.5.7.3.2", "TLS Web Client Authentication");
 
     private readonly CaOptions _options;
-    private readonly string? _selfSignedDirectory;
     private readonly Lock _rotationLock = new();
 
-    // Everything signing needs, swapped whole when the self-signed root is rotated; Sign reads it once.
+    // Everything signing needs, swapped whole when the self-signed root is rotated or another CA is adopted; Sign reads it once.
     private volatile SigningState _state;
 
-    private sealed record SigningState(KeyCertBundle Bundle, X509SignatureGenerator Generator, HashAlgorithmName Hash, X509Extension AuthorityKeyId)
+    /// <param name="SelfSignedDirectory">Where a self-signed root lives (and is rotated); null for a plugged-in CA, which its operator owns.</param>
+    private sealed record SigningState(KeyCertBundle Bundle, X509SignatureGenerator Generator, HashAlgorithmName Hash, X509Extension AuthorityKeyId, string? SelfSignedDirectory)
     {
-        public static SigningState For(KeyCertBundle bundle)
+        public static SigningState For(KeyCertBundle bundle, string? selfSignedDirectory)
         {
             var signing = bundle.SigningCertificate;
             var authorityKeyId = X509AuthorityKeyIdentifierExtension.CreateFromCertificate(signing, includeKeyIdentifier: true, includeIssuerAndSerial: false);
             if (signing.GetECDsaPrivateKey() is { } ec)
             {
                 var hash = ec.KeySize switch { > 384 => HashAlgorithmName.SHA512, > 256 => HashAlgorithmName.SHA384, _ => HashAlgorithmName.SHA256 };
-                return new SigningState(bundle, X509SignatureGenerator.CreateForECDsa(ec), hash, authorityKeyId);
+                return new SigningState(bundle, X509SignatureGenerator.CreateForECDsa(ec), hash, authorityKeyId, selfSignedDirectory);
             }
-            return new SigningState(bundle, X509SignatureGenerator.CreateForRSA(signing.GetRSAPrivateKey()!, RSASignaturePadding.Pkcs1), HashAlgorithmName.SHA256, authorityKeyId);
+            return new SigningState(bundle, X509SignatureGenerator.CreateForRSA(signing.GetRSAPrivateKey()!, RSASignaturePadding.Pkcs1), HashAlgorithmName.SHA256, authorityKeyId, selfSignedDirectory);
         }
     }
 
     private CertificateAuthority(KeyCertBundle bundle, CaOptions options, string? selfSignedDirectory = null)
     {
         _options = options;
-        _selfSignedDirectory = selfSignedDirectory;
-        _state = SigningState.For(bundle);
+        _state = SigningState.For(bundle, selfSignedDirectory);
     }
 
-    /// <summary>Raised after the trust bundle changed (self-signed root rotation), so the control plane can push it.</summary>
+    /// <summary>Raised after the trust bundle changed (self-signed root rotation, another CA adopted), so the control plane can push it.</summary>
     public event EventHandler<TrustBundle>? TrustBundleChanged;
 
     /// <summary>Loads the CA from <paramref name="stateDirectory"/>/ca, creating a self-signed 10-year root on first start.</summary>
@@ -144,10 +143,10 @@ public sealed class CertificateAuthority
     /// <returns>True when the root was rotated.</returns>
     public bool RotateSelfSignedRootIfDue()
     {
-        if (_selfSignedDirectory is null) return false;
         KeyCertBundle rotated;
         lock (_rotationLock)
         {
+            if (_state.SelfSignedDirectory is not { } directory) return false;
             var current = _state.Bundle;
             var root = current.SigningCertificate;
             var now = _options.Time.GetUtcNow();
@@ -157,13 +156,37 @@ public sealed class CertificateAuthority
 
             var renewed = ReissueRoot(root, now, _options);
             var roots = current.TrustBundle.Roots.Where(r => r.NotAfter.ToUniversalTime() > now.UtcDateTime).Prepend(renewed).ToList();
-            rotated = KeyCertBundle.Create(renewed, [], roots, now, _selfSignedDirectory);
-            rotated.WriteTo(_selfSignedDirectory);
-            _state = SigningState.For(rotated);
+            rotated = KeyCertBundle.Create(renewed, [], roots, now, directory);
+            rotated.WriteTo(directory);
+            _state = SigningState.For(rotated, directory);
         }
         TrustBundleChanged?.Invoke(this, rotated.TrustBundle);
         return true;
     }
+
+    /// <summary>
+    /// Signs from now on as <paramref name="loaded"/> does (its keys, chain, trust bundle and rotation), as a
+    /// restarted istiod signs with the CA it loaded: whoever holds this instance keeps holding it, and
+    /// certificates already issued stay valid for as long as the new trust bundle carries their root.
+    /// </summary>
+    /// <returns>True when the trust bundle changed (then <see cref="TrustBundleChanged"/> was raised).</returns>
+    public bool Adopt(CertificateAuthority loaded)
+    {
+        ArgumentNullException.ThrowIfNull(loaded);
+        if (!string.Equals(loaded.TrustDomain, TrustDomain, StringComparison.Ordinal))
+            throw new CaException(CaErrorKind.BadCaConfiguration, $"a CA of trust domain '{loaded.TrustDomain}' cannot replace one of '{TrustDomain}'");
+        bool changed;
+        lock (_rotationLock)
+        {
+            changed = !SameRoots(_state.Bundle.TrustBundle, loaded._state.Bundle.TrustBundle);
+            _state = loaded._state;
+        }
+        if (changed) TrustBundleChanged?.Invoke(this, loaded.TrustBundle);
+        return changed;
+    }
+
+    private static bool SameRoots(TrustBundle a, TrustBundle b) =>
+        a.Roots.Length == b.Roots.Length && a.Roots.Zip(b.Roots).All(p => p.First.RawData.AsSpan().SequenceEqual(p.Second.RawData));
 
     private static X509Certificate2 ReissueRoot(X509Certificate2 root, DateTimeOffset now, CaOptions options)
     {

@@ -62,6 +62,10 @@ public static partial class ConfigApiEndpoints
         var live = current is null ? null : ResourceJson.ToJsonObject(current);
         var now = context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
         var decision = ServerSideApplier.Apply(live, current?.Metadata.ManagedFields ?? [], applied, manager, IsTrue(context.Request.Query["force"]), now);
+        if (decision is ApplyDecision.Refused { } taken && live is not null && ServerSideApplier.ConflictsAllowedByLastApplied(live, taken.Conflicts, manager))
+        {
+            decision = ServerSideApplier.Apply(live, current!.Metadata.ManagedFields, applied, manager, force: true, now);
+        }
         if (decision is ApplyDecision.Refused refused)
         {
             var message = ServerSideApplier.ConflictMessage(refused.Conflicts);
@@ -75,6 +79,7 @@ public static partial class ConfigApiEndpoints
         resource = parsed with { Metadata = parsed.Metadata with { ManagedFields = merged.ManagedFields } };
         // Applying what is already there changes nothing: no write, no new resourceVersion.
         if (current is not null && resource.Equals(current)) return Json(ResourceJson.Serialize(current), StatusCodes.Status200OK);
+        if (await RefuseIstiodRestartAsync(context, kind, current, resource).ConfigureAwait(false) is { } restartRefused) return restartRefused;
         if (DryRun.IsRequested(context.Request)) return Json(ResourceJson.Serialize(resource), current is null ? StatusCodes.Status201Created : StatusCodes.Status200OK);
         if (current is null)
         {
@@ -84,6 +89,7 @@ public static partial class ConfigApiEndpoints
         }
         var stored = await store.PutAsync(resource, context.RequestAborted).ConfigureAwait(false);
         ConfigApiLog.Written(Logger(context), "Applied", stored.Ref, stored.Metadata.ResourceVersion);
+        await IstiodWrittenAsync(context, stored).ConfigureAwait(false);
         return Json(ResourceJson.Serialize(stored), StatusCodes.Status200OK);
     }
 }

@@ -45,12 +45,15 @@ public static partial class ConfigApiEndpoints
             // A patch that removes resourceVersion still applies to the version it was computed against.
             metadata["resourceVersion"] = current.Metadata.ResourceVersion;
         }
-        var (resource, error) = ParseOne(context, patched.ToJsonString(), kind, key.Namespace, key.Name);
+        var (parsed, error) = ParseOne(context, patched.ToJsonString(), kind, key.Namespace, key.Name);
         if (error is not null) return error;
-        if (resource!.Equals(current)) return Json(ResourceJson.Serialize(current), StatusCodes.Status200OK);
-        if (DryRun.IsRequested(context.Request)) return Json(ResourceJson.Serialize(resource), StatusCodes.Status200OK);
-        var stored = await store.PutAsync(resource, context.RequestAborted).ConfigureAwait(false);
+        if (parsed!.Equals(current)) return Json(ResourceJson.Serialize(current), StatusCodes.Status200OK);
+        var (resource, refused) = WithUpdateManagers(context, kind, current, parsed);
+        if ((refused ?? await RefuseIstiodRestartAsync(context, kind, current, resource!).ConfigureAwait(false)) is { } refusal) return refusal;
+        if (DryRun.IsRequested(context.Request)) return Json(ResourceJson.Serialize(resource!), StatusCodes.Status200OK);
+        var stored = await store.PutAsync(resource!, context.RequestAborted).ConfigureAwait(false);
         ConfigApiLog.Written(Logger(context), "Patched", stored.Ref, stored.Metadata.ResourceVersion);
+        await IstiodWrittenAsync(context, stored).ConfigureAwait(false);
         return Json(ResourceJson.Serialize(stored), StatusCodes.Status200OK);
     }
 

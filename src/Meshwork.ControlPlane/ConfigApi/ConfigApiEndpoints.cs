@@ -103,8 +103,10 @@ public static partial class ConfigApiEndpoints
         {
             if (HttpMethods.IsPost(context.Request.Method))
             {
-                var (resource, error) = await ReadOneAsync(context, kind, @namespace, null).ConfigureAwait(false);
+                var (read, error) = await ReadOneAsync(context, kind, @namespace, null).ConfigureAwait(false);
                 if (error is not null) return error;
+                var (resource, refused) = WithUpdateManagers(context, kind, null, read!);
+                if (refused is not null) return refused;
                 if (DryRun.IsRequested(context.Request))
                 {
                     var existing = await store.FindAsync(ResourceKey.Of(resource!), context.RequestAborted).ConfigureAwait(false);
@@ -166,11 +168,15 @@ public static partial class ConfigApiEndpoints
         {
             if (HttpMethods.IsPut(context.Request.Method))
             {
-                var (resource, error) = await ReadOneAsync(context, kind, @namespace, name).ConfigureAwait(false);
+                var (read, error) = await ReadOneAsync(context, kind, @namespace, name).ConfigureAwait(false);
                 if (error is not null) return error;
+                var current = await store.FindAsync(key, context.RequestAborted).ConfigureAwait(false);
+                var (resource, refused) = WithUpdateManagers(context, kind, current, read!);
+                if ((refused ?? await RefuseIstiodRestartAsync(context, kind, current, resource!).ConfigureAwait(false)) is { } refusal) return refusal;
                 if (DryRun.IsRequested(context.Request)) return Json(ResourceJson.Serialize(resource!), StatusCodes.Status200OK);
                 var stored = await store.PutAsync(resource!, context.RequestAborted).ConfigureAwait(false);
                 ConfigApiLog.Written(Logger(context), "Replaced", stored.Ref, stored.Metadata.ResourceVersion);
+                await IstiodWrittenAsync(context, stored).ConfigureAwait(false);
                 return Json(ResourceJson.Serialize(stored), StatusCodes.Status200OK);
             }
             if (HttpMethods.IsPatch(context.Request.Method))

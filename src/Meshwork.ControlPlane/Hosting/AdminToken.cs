@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Meshwork.Api;
+using Meshwork.Identity;
 using Microsoft.AspNetCore.Http;
 
 namespace Meshwork.ControlPlane.Hosting;
@@ -38,7 +39,7 @@ public sealed class AdminTokenAuthenticator : IAdminAuthenticator
             if (existing.Length > 0) return new AdminTokenAuthenticator(existing);
         }
         var token = Base64UrlEncode(RandomNumberGenerator.GetBytes(32));
-        PrivateFile.Write(path, token + "\n");
+        AtomicFile.WriteAllText(path, token + "\n", AtomicFile.Private);
         return new AdminTokenAuthenticator(token);
     }
 
@@ -57,35 +58,4 @@ public sealed class AdminTokenAuthenticator : IAdminAuthenticator
 
     private static string Base64UrlEncode(byte[] bytes) =>
         Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-}
-
-/// <summary>Writes files atomically (temp file + rename), with mode 0600 or 0644.</summary>
-internal static class PrivateFile
-{
-    public static void Write(string path, string contents, bool isPublic = false)
-    {
-        var directory = Path.GetDirectoryName(path)!;
-        Directory.CreateDirectory(directory);
-        var temp = Path.Combine(directory, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = isPublic
-                ? UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead
-                : UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-        try
-        {
-            using (var stream = new FileStream(temp, options))
-            using (var writer = new StreamWriter(stream, new UTF8Encoding(false)))
-            {
-                writer.Write(contents);
-            }
-            File.Move(temp, path, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp)) File.Delete(temp);
-        }
-    }
 }

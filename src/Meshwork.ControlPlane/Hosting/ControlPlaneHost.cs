@@ -1,5 +1,4 @@
 using System.Net;
-using System.Security.Cryptography.X509Certificates;
 using Meshwork.Api;
 using Meshwork.CertificateAuthority;
 using Meshwork.ControlPlane.Ca;
@@ -48,25 +47,9 @@ public static partial class ControlPlaneHost
             await EnsureInitialNamespacesAsync(store, cancellationToken).ConfigureAwait(false);
             var caOptions = new CaOptions { TrustDomain = options.TrustDomain, Time = options.Time };
             if (options.WorkloadCertificateTtl is { } ttl) caOptions = caOptions with { DefaultTtl = ttl };
-            // As istiod: --cacerts, else the cacerts secret in istio-system, else the self-signed root.
-            var (cacertsDirectory, cacertsWarning) = options.CacertsDirectory is { } given
-                ? (given, null)
-                : await CacertsFromSecretAsync(store, state, cancellationToken).ConfigureAwait(false);
-            CertificateAuthority.CertificateAuthority? ca = null;
-            if (cacertsDirectory is not null)
-            {
-                try
-                {
-                    ca = CertificateAuthority.CertificateAuthority.LoadPluggedIn(cacertsDirectory, caOptions);
-                }
-                catch (CaException e) when (options.CacertsDirectory is null)
-                {
-                    // A bad secret must not keep the control plane down: the user could not delete it.
-                    cacertsWarning = $"secret istio-system/cacerts: {e.Message}; signing with the self-signed root instead";
-                }
-            }
-            ca ??= CertificateAuthority.CertificateAuthority.LoadOrCreateSelfSigned(state.Root, caOptions);
-            PrivateFile.Write(state.RootCertFile, string.Concat(ca.TrustBundle.ToPem().Select(p => p.EndsWith('\n') ? p : p + "\n")), isPublic: true);
+            var istiod = await EnsureControlPlaneDeploymentAsync(store, cancellationToken).ConfigureAwait(false);
+            var (ca, cacertsWarning) = await LoadCaAsync(options, caOptions, store, cancellationToken).ConfigureAwait(false);
+            CaSource.WriteRootCertificates(state, ca.TrustBundle);
             var admin = AdminTokenAuthenticator.LoadOrCreate(state);
             var bootstrapTokens = BootstrapTokenAuthority.LoadOrCreate(state.Root, options.Time, new StoreRedeemedTokens(store));
             // Proxies pin the control plane's root when they start. After a switch to a plugged-in CA the
@@ -115,6 +98,9 @@ public static partial class ControlPlaneHost
             builder.Services.AddSingleton(state);
             builder.Services.AddSingleton(options.Time);
             builder.Services.AddSingleton(ca);
+            builder.Services.AddSingleton(caOptions);
+            builder.Services.AddSingleton<IstiodRestart>();
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<IstiodRestart>());
             builder.Services.AddSingleton(bootstrapTokens);
             builder.Services.AddSingleton<IAdminAuthenticator>(admin);
             builder.Services.AddSingleton<IResourceStore>(store);
@@ -140,6 +126,7 @@ public static partial class ControlPlaneHost
             app = builder.Build();
             var mesh = app.Services.GetRequiredService<StoreMeshStateSource>();
             await mesh.StartAsync(cancellationToken).ConfigureAwait(false);
+            app.Services.GetRequiredService<IstiodRestart>().Started(istiod);
             app.UseConfigApiAuthentication();
             app.UseWebSockets(ConfigApi.PodExec.PodExecEndpoint.WebSocketOptions);
             app.MapConfigApi();
@@ -152,8 +139,8 @@ public static partial class ControlPlaneHost
             var url = ServedUrl(app, options);
             replica.Url = url.ToString().TrimEnd('/');
             var info = new ServerInfo(url.ToString().TrimEnd('/'), Environment.ProcessId);
-            PrivateFile.Write(state.ServerInfoFile, info.ToJson(), isPublic: true);
-            PrivateFile.Write(state.KubeconfigFile, Kubeconfig.Render(info.Url, File.ReadAllText(state.RootCertFile), File.ReadAllText(state.AdminTokenFile).Trim()));
+            AtomicFile.WriteAllText(state.ServerInfoFile, info.ToJson(), AtomicFile.Public);
+            AtomicFile.WriteAllText(state.KubeconfigFile, Kubeconfig.Render(info.Url, File.ReadAllText(state.RootCertFile), File.ReadAllText(state.AdminTokenFile).Trim()), AtomicFile.Private);
             var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ControlPlaneHost).FullName!);
             if (cacertsWarning is not null) Log.CacertsIgnored(logger, cacertsWarning);
             Log.Listening(logger, info.Url, state.Root, options.TrustDomain);
@@ -167,49 +154,38 @@ public static partial class ControlPlaneHost
         }
     }
 
-    private static readonly string[] CacertsFiles = ["ca-cert.pem", "ca-key.pem", "root-cert.pem", "cert-chain.pem"];
-
     /// <summary>
-    /// Writes the Secret istio-system/cacerts (Istio's way to plug in a CA, <c>kubectl create secret
-    /// generic cacerts --from-file=...</c>) to &lt;state&gt;/ca/cacerts-secret and returns that directory,
-    /// or why the secret cannot be used (then the self-signed root is kept).
+    /// The CA as istiod takes it up when it starts (see <see cref="CaSource"/>). A cacerts secret that cannot
+    /// be used does not keep the control plane down, since the user could not delete it through the API then:
+    /// the self-signed root signs, with a warning. A --cacerts directory that cannot be used stops the start.
     /// </summary>
-    private static async Task<(string? Directory, string? Warning)> CacertsFromSecretAsync(IResourceStore store, StateDirectory state, CancellationToken cancellationToken)
+    private static async Task<(CertificateAuthority.CertificateAuthority Ca, string? Warning)> LoadCaAsync(
+        ControlPlaneOptions options, CaOptions caOptions, IResourceStore store, CancellationToken cancellationToken)
     {
-        if (await store.FindAsync(new ResourceKey("Secret", "istio-system", "cacerts"), cancellationToken).ConfigureAwait(false) is not Secret secret)
-        {
-            return (null, null);
-        }
-        var missing = CacertsFiles.Where(f => !secret.Data.ContainsKey(f)).ToList();
-        if (missing.Count > 0)
-        {
-            return (null, $"secret istio-system/cacerts lacks {string.Join(", ", missing)}; signing with the self-signed root instead");
-        }
-        var directory = Path.Combine(state.CaDirectory, "cacerts-secret");
-        CreatePrivateDirectory(state.CaDirectory);
-        CreatePrivateDirectory(directory);
-        foreach (var file in CacertsFiles)
-        {
-            var text = System.Text.Encoding.UTF8.GetString(secret.Data[file].AsSpan());
-            // Switching from the self-signed root: the trust bundle carries both roots, as Istio's root
-            // transition does by hand (a combined root-cert.pem), so that running workloads whose
-            // certificates the old root issued keep being accepted until they renew onto the new CA.
-            if (file == CaFiles.RootCert && PreviousSelfSignedRoots(state) is { Length: > 0 } previous)
-            {
-                text = (text.EndsWith('\n') ? text : text + "\n") + previous;
-            }
-            PrivateFile.Write(Path.Combine(directory, file), text);
-        }
-        return (directory, null);
+        var secret = options.CacertsDirectory is null
+            ? await store.FindAsync(CaSource.CacertsSecret, cancellationToken).ConfigureAwait(false) as Secret
+            : null;
+        var load = CaSource.Load(options, caOptions, secret);
+        if (load.Ca is { } ca) return (ca, null);
+        if (options.CacertsDirectory is not null) throw new CaException(CaErrorKind.BadCaConfiguration, load.Problem!);
+        return (CertificateAuthority.CertificateAuthority.LoadOrCreateSelfSigned(options.StateDirectory.Root, caOptions),
+            $"{load.Problem}; signing with the self-signed root instead");
     }
 
-    /// <summary>The self-signed root(s) this state directory's control plane signed with before, still valid; "" when none.</summary>
-    private static string PreviousSelfSignedRoots(StateDirectory state)
+    /// <summary>istiod's Deployment, written at the first start (see <see cref="ControlPlaneDeployment"/>); the stored one after that.</summary>
+    private static async Task<Deployment> EnsureControlPlaneDeploymentAsync(IResourceStore store, CancellationToken cancellationToken)
     {
-        var file = Path.Combine(CaFiles.SelfSignedDirectory(state.Root), CaFiles.RootCert);
-        if (!File.Exists(file)) return "";
-        var valid = Pem.ReadCertificates(File.ReadAllText(file)).Where(r => r.NotAfter.ToUniversalTime() > DateTime.UtcNow).ToList();
-        return valid.Count == 0 ? "" : Pem.Write(valid);
+        var key = new ResourceKey("Deployment", ControlPlaneDeployment.Namespace, ControlPlaneDeployment.Name);
+        if (await store.FindAsync(key, cancellationToken).ConfigureAwait(false) is Deployment stored) return stored;
+        try
+        {
+            return (Deployment)await store.CreateAsync(ControlPlaneDeployment.Create(), cancellationToken).ConfigureAwait(false);
+        }
+        catch (StoreException e) when (e.Kind == StoreErrorKind.AlreadyExists)
+        {
+            // Created concurrently by another replica.
+            return await store.FindAsync(key, cancellationToken).ConfigureAwait(false) as Deployment ?? ControlPlaneDeployment.Create();
+        }
     }
 
     private static async Task EnsureInitialNamespacesAsync(IResourceStore store, CancellationToken cancellationToken)
@@ -249,7 +225,7 @@ public static partial class ControlPlaneHost
         return addresses;
     }
 
-    private static void CreatePrivateDirectory(string path)
+    internal static void CreatePrivateDirectory(string path)
     {
         if (Directory.Exists(path)) return;
         if (OperatingSystem.IsWindows()) Directory.CreateDirectory(path);

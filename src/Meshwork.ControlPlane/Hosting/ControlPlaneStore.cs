@@ -1,6 +1,7 @@
 using System.Text;
 using Meshwork.Api;
 using Meshwork.CertificateAuthority;
+using Meshwork.Identity;
 using Meshwork.Store;
 using Meshwork.Store.Postgres;
 using Meshwork.Store.Postgres.Secrets;
@@ -65,7 +66,7 @@ internal static class ControlPlaneStore
                 {
                     Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
                 }
-                PrivateFile.Write(PathInState(options.StateDirectory, name), Encoding.UTF8.GetString(value));
+                AtomicFile.WriteAllBytes(PathInState(options.StateDirectory, name), value, AtomicFile.Private);
             }
         }
         catch

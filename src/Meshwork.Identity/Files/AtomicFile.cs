@@ -3,8 +3,10 @@ using System.Text;
 namespace Meshwork.Identity;
 
 /// <summary>
-/// Writes a file so that a reader sees either the old or the new content, never a mix: write a temporary
-/// file in the same directory, flush it to disk, then rename it over the target (rename is atomic on POSIX).
+/// The one writer of the mesh's files that must be whole when read (keys, tokens, certificates, the state
+/// directory's records): a reader sees either the old or the new content, never a mix. The content goes to a
+/// temporary file in the same directory, created with its final mode and flushed to disk, which is then
+/// renamed over the target (rename(2) replaces atomically on POSIX).
 /// </summary>
 public static class AtomicFile
 {
@@ -14,10 +16,22 @@ public static class AtomicFile
     /// <summary>0644, for certificates.</summary>
     public const UnixFileMode Public = Private | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
 
-    public static void WriteAllText(string path, string contents, UnixFileMode mode) =>
-        WriteAllBytes(path, Encoding.UTF8.GetBytes(contents), mode);
+    /// <param name="path">The file to write.</param>
+    /// <param name="contents">Written as UTF-8, without a byte order mark.</param>
+    /// <param name="mode">The file's mode, from its creation on.</param>
+    /// <param name="beforeRename">The owner hook: called with the temporary file, whole and flushed, before it takes the target's place.</param>
+    public static void WriteAllText(string path, string contents, UnixFileMode mode, Action<string>? beforeRename = null) =>
+        WriteAllBytes(path, Encoding.UTF8.GetBytes(contents), mode, beforeRename);
 
-    public static void WriteAllBytes(string path, ReadOnlySpan<byte> contents, UnixFileMode mode)
+    /// <param name="path">The file to write.</param>
+    /// <param name="contents">The bytes.</param>
+    /// <param name="mode">The file's mode, from its creation on.</param>
+    /// <param name="beforeRename">
+    /// The owner hook: called with the temporary file, whole and flushed, before it takes the target's place, so that
+    /// a file handed to another user (chown) never appears under its path as anyone else's. When it throws, the
+    /// target is left as it was.
+    /// </param>
+    public static void WriteAllBytes(string path, ReadOnlySpan<byte> contents, UnixFileMode mode, Action<string>? beforeRename = null)
     {
         var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
         Directory.CreateDirectory(directory);
@@ -32,6 +46,7 @@ public static class AtomicFile
                 stream.Write(contents);
                 stream.Flush(flushToDisk: true);
             }
+            beforeRename?.Invoke(temp);
             File.Move(temp, path, overwrite: true);
         }
         catch

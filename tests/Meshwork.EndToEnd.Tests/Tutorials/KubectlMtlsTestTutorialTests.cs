@@ -12,21 +12,16 @@ namespace Meshwork.EndToEnd.Tests.Tutorials;
 [Collection(MeshCollection.Name)]
 public sealed class KubectlMtlsTestTutorialTests : IAsyncLifetime
 {
-    internal const string IstiodRestartThroughTheApi = "kubectl rollout restart deployment/istiod: the control plane restarting itself when its Deployment is restarted through the API";
-
     private readonly MeshFixture _mesh = new();
 
     public Task InitializeAsync() => Task.CompletedTask;
 
     public Task DisposeAsync() => _mesh.DisposeAsync();
 
-    /// <summary>Seed 002's lines, with those that wait on this API listed as pending.</summary>
+    /// <summary>Seed 002's lines as a kubectl user types them: none waits on this API any more.</summary>
     public static IEnumerable<TutorialLine> MtlsTest(bool podNetwork) => TutorialLinesTests.MtlsTest(podNetwork).Select(line => line.Typed switch
     {
         var typed when typed.StartsWith("kubectl port-forward ", StringComparison.Ordinal) => ThroughTheForwardedPort(line),
-        var typed when typed.StartsWith("kubectl rollout restart deployment/istiod ", StringComparison.Ordinal) => TutorialLine.Pending(typed, IstiodRestartThroughTheApi),
-        // Exercise 8's Issuer check through the secret holds only once istiod restarted onto the plugged-in CA.
-        var typed when line.Shows.Contains("CN = Intermediate CA") => TutorialLine.Pending(typed, IstiodRestartThroughTheApi),
         // The sample's plain-pod is a Deployment (the runtime runs Deployments), so its pod has a generated name:
         // kubectl, unlike meshwork exec, takes a pod's name, so the line names the pod as a Kubernetes user would.
         var typed when typed.Contains(PlainPodByName, StringComparison.Ordinal) => line with { Typed = typed.Replace(PlainPodByName, PlainPodBySelector, StringComparison.Ordinal) },
@@ -61,7 +56,6 @@ public sealed class KubectlMtlsTestTutorialTests : IAsyncLifetime
         var pending = await shell.FollowAsync(MtlsTest(_mesh.IsolatesPods));
 
         var pendingForMeshwork = TutorialLinesTests.MtlsTest(_mesh.IsolatesPods).Where(l => l.Check == LineCheck.Pending).Select(l => l.Typed).ToHashSet();
-        Assert.All(pending, line => Assert.True(pendingForMeshwork.Contains(line.Typed) || line.PendingOn is IstiodRestartThroughTheApi, line.Typed));
-        Assert.Equal(2, pending.Count(line => !pendingForMeshwork.Contains(line.Typed)));
+        Assert.All(pending, line => Assert.True(pendingForMeshwork.Contains(line.Typed), line.Typed));
     }
 }

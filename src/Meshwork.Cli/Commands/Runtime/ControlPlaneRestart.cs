@@ -6,26 +6,34 @@ using Meshwork.Runtime;
 namespace Meshwork.Cli.Commands.Runtime;
 
 /// <summary>
-/// `rollout restart deployment/istiod -n istio-system`: the control plane plays istiod, so restarting
-/// it restarts the control plane process, which reloads its CA (a cacerts secret plugged in since).
-/// It says which CA signs now and what that means for the running workloads.
+/// `rollout restart deployment/istiod -n istio-system`: the control plane plays istiod. A live one is restarted
+/// through the API as kubectl does it (it takes up its CA again, a cacerts secret plugged in since, in place);
+/// one recorded but gone is started again on its port, as Kubernetes replaces a pod that died, and takes up its
+/// CA as it starts. It says which CA signs now and what that means for the running workloads.
 /// </summary>
 internal static class ControlPlaneRestart
 {
-    public static async Task<int> RunAsync(StateDirectory state, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(StateDirectory state, Func<Task<int>> restartThroughApi, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
         var before = Roots(state);
-        try
+        if (ServerInfo.Read(state) is not null && await LiveServer.ReadAsync(state, cancellationToken) is null)
         {
-            var mesh = new LocalMesh(state, RuntimeCommands.MeshworkExecutable, line => stdout.WriteLine($"meshwork: {line}"));
-            var server = await mesh.RestartServerAsync(TimeSpan.FromSeconds(90), cancellationToken);
-            stdout.WriteLine("deployment.apps/istiod restarted");
-            stdout.WriteLine($"meshwork: control plane {server.Url} (pid {server.Pid})");
+            try
+            {
+                var mesh = new LocalMesh(state, RuntimeCommands.MeshworkExecutable, line => stdout.WriteLine($"meshwork: {line}"));
+                var server = await mesh.RestartServerAsync(TimeSpan.FromSeconds(90), cancellationToken);
+                stdout.WriteLine("deployment.apps/istiod restarted");
+                stdout.WriteLine($"meshwork: control plane {server.Url} (pid {server.Pid})");
+            }
+            catch (LocalMeshException e)
+            {
+                stderr.WriteLine($"error: {e.Message}");
+                return 1;
+            }
         }
-        catch (LocalMeshException e)
+        else if (await restartThroughApi() is var code and not 0)
         {
-            stderr.WriteLine($"error: {e.Message}");
-            return 1;
+            return code;
         }
         var after = Roots(state);
         var added = after.Where(r => !before.Any(b => b.RawData.AsSpan().SequenceEqual(r.RawData))).ToList();

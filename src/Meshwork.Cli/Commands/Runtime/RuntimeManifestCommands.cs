@@ -55,35 +55,11 @@ internal static class RuntimeManifestCommands
             var state = GlobalOptions.ResolveStateDirectory(parse);
             if (DeploymentName(parse.GetValue(target)!) is not { } name) return 1;
             var @namespace = parse.GetValue(ns) ?? "default";
-            if (@namespace == "istio-system" && name == "istiod") return await ControlPlaneRestart.RunAsync(state, Console.Out, Console.Error, cancellationToken);
-            try
-            {
-                var api = RuntimeApi.Connect(state, parse.GetValue(GlobalOptions.Server));
-                if (await api.GetAsync("Deployment", @namespace, name, cancellationToken) is not Deployment deployment)
-                {
-                    Console.Error.WriteLine($"Error from server (NotFound): deployments.apps \"{name}\" not found");
-                    return 1;
-                }
-                var template = deployment.Spec.Template;
-                var restarted = deployment with
-                {
-                    Spec = deployment.Spec with
-                    {
-                        Template = template with
-                        {
-                            Annotations = template.Annotations.SetItem(RestartedAtAnnotation, DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture)),
-                        },
-                    },
-                };
-                await api.PutAsync(restarted, cancellationToken);
-                Console.WriteLine($"deployment.apps/{name} restarted");
-                return 0;
-            }
-            catch (Exception e) when (e is MeshApiException or HttpRequestException or NotSupportedException)
-            {
-                Console.Error.WriteLine($"error: {e.Message}");
-                return 1;
-            }
+            var server = parse.GetValue(GlobalOptions.Server);
+            Task<int> ThroughApi() => RestartThroughApiAsync(state, server, @namespace, name, cancellationToken);
+            return @namespace == ControlPlaneDeployment.Namespace && name == ControlPlaneDeployment.Name
+                ? await ControlPlaneRestart.RunAsync(state, ThroughApi, Console.Out, Console.Error, cancellationToken)
+                : await ThroughApi();
         });
 
         var statusNs = GlobalOptions.Namespace;
@@ -109,6 +85,39 @@ internal static class RuntimeManifestCommands
             }
         });
         return new Command("rollout", "Manage the rollout of a deployment") { restart, status };
+    }
+
+    /// <summary>What kubectl rollout restart does: a new restartedAt annotation on the pod template, which rolls the pods.</summary>
+    private static async Task<int> RestartThroughApiAsync(StateDirectory state, string? server, string @namespace, string name, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var api = RuntimeApi.Connect(state, server);
+            if (await api.GetAsync("Deployment", @namespace, name, cancellationToken) is not Deployment deployment)
+            {
+                Console.Error.WriteLine($"Error from server (NotFound): deployments.apps \"{name}\" not found");
+                return 1;
+            }
+            var template = deployment.Spec.Template;
+            var restarted = deployment with
+            {
+                Spec = deployment.Spec with
+                {
+                    Template = template with
+                    {
+                        Annotations = template.Annotations.SetItem(RestartedAtAnnotation, DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture)),
+                    },
+                },
+            };
+            await api.PutAsync(restarted, cancellationToken);
+            Console.WriteLine($"deployment.apps/{name} restarted");
+            return 0;
+        }
+        catch (Exception e) when (e is MeshApiException or HttpRequestException or NotSupportedException)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 1;
+        }
     }
 
     private static string? DeploymentName(string target)

@@ -26,6 +26,8 @@ public sealed class FieldSet
 
     public FieldSet Except(IEnumerable<FieldPath> paths) => new(_paths.Except(paths));
 
+    public FieldSet Union(IEnumerable<FieldPath> paths) => new(_paths.Union(paths));
+
     /// <summary>
     /// The fields an applied configuration sets: everything but what identifies the object or the
     /// server writes (apiVersion, kind, metadata's name, namespace and bookkeeping, status).
@@ -110,6 +112,18 @@ public sealed class FieldPath(ImmutableArray<string> segments) : IComparable<Fie
     public ImmutableArray<string> Segments { get; } = segments;
 
     public FieldPath Child(string name) => new(Segments.Add(name));
+
+    /// <summary>Two fields overlap when one is the other or lies inside it.</summary>
+    public bool Overlaps(FieldPath other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        var shorter = Math.Min(Segments.Length, other.Segments.Length);
+        for (var i = 0; i < shorter; i++)
+        {
+            if (!string.Equals(Segments[i], other.Segments[i], StringComparison.Ordinal)) return false;
+        }
+        return true;
+    }
 
     /// <summary>The value at this path in <paramref name="root"/>, or null when any step is missing.</summary>
     public JsonNode? ValueIn(JsonObject root)

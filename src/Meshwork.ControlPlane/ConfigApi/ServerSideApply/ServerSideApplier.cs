@@ -43,7 +43,7 @@ public static class ServerSideApplier
                 if (JsonNode.DeepEquals(path.ValueIn(live), path.ValueIn(applied))) continue;
                 for (var i = 0; i < owners.Count; i++)
                 {
-                    if (i != mine && owners[i].Fields.Paths.Any(owned => Overlap(owned, path))) conflicts.Add(new FieldConflict(owners[i].Entry, path));
+                    if (i != mine && owners[i].Fields.Paths.Any(owned => owned.Overlaps(path))) conflicts.Add(new FieldConflict(owners[i].Entry, path));
                 }
             }
         }
@@ -62,13 +62,13 @@ public static class ServerSideApplier
         var taken = conflicts.Select(c => c.Path).ToList();
         for (var i = 0; i < owners.Count; i++)
         {
-            if (i != mine) owners[i] = (owners[i].Entry, owners[i].Fields.Except(owners[i].Fields.Paths.Where(p => taken.Any(t => Overlap(p, t))).ToList()));
+            if (i != mine) owners[i] = (owners[i].Entry, owners[i].Fields.Except(owners[i].Fields.Paths.Where(p => taken.Any(t => p.Overlaps(t))).ToList()));
         }
         if (mine >= 0)
         {
             foreach (var dropped in owners[mine].Fields.Paths.Where(p => !appliedFields.Contains(p)))
             {
-                if (!owners.Where((_, i) => i != mine).Any(o => o.Fields.Paths.Any(owned => Overlap(owned, dropped)))) dropped.Remove(result);
+                if (!owners.Where((_, i) => i != mine).Any(o => o.Fields.Paths.Any(owned => owned.Overlaps(dropped)))) dropped.Remove(result);
             }
         }
         foreach (var path in appliedFields.Paths) path.Set(result, path.ValueIn(applied));
@@ -99,19 +99,36 @@ public static class ServerSideApplier
         return new ApplyDecision.Merged(result, entries.ToImmutable());
     }
 
+    /// <summary>The annotation in which client-side apply keeps the configuration it applied last.</summary>
+    public const string LastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration";
+
+    /// <summary>
+    /// Kubernetes' way from client-side to server-side apply without conflicts: an apply by kubectl's own manager
+    /// (<c>kubectl</c>) may take the fields that <paramref name="live"/>'s last-applied-configuration sets, since
+    /// kubectl applied them before; any other conflict stands. Other managers get no such allowance.
+    /// </summary>
+    public static bool ConflictsAllowedByLastApplied(JsonObject live, IEnumerable<FieldConflict> conflicts, string manager)
+    {
+        ArgumentNullException.ThrowIfNull(live);
+        ArgumentNullException.ThrowIfNull(conflicts);
+        if (manager != "kubectl" || live["metadata"]?["annotations"]?[LastAppliedAnnotation] is not JsonValue value || !value.TryGetValue<string>(out var text)) return false;
+        JsonObject? lastApplied;
+        try
+        {
+            lastApplied = JsonNode.Parse(text) as JsonObject;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return false;
+        }
+        if (lastApplied is null) return false;
+        var allowed = FieldSet.Of(lastApplied);
+        return conflicts.All(c => allowed.Contains(c.Path));
+    }
+
     private static bool IsApplier(ManagedFieldsEntry entry, string manager) =>
         entry.Manager == manager && entry.Operation == ManagedFieldsEntry.ApplyOperation;
 
-    /// <summary>Two fields overlap when one is the other or lies inside it.</summary>
-    private static bool Overlap(FieldPath a, FieldPath b)
-    {
-        var shorter = Math.Min(a.Segments.Length, b.Segments.Length);
-        for (var i = 0; i < shorter; i++)
-        {
-            if (!string.Equals(a.Segments[i], b.Segments[i], StringComparison.Ordinal)) return false;
-        }
-        return true;
-    }
 
     /// <summary>
     /// The Status message Kubernetes answers a conflicting apply with (409, reason Conflict), naming
@@ -134,6 +151,7 @@ public static class ServerSideApplier
             : $"{name} using {owner.ApiVersion}";
     }
 
-    private static DateTimeOffset TruncateToSeconds(DateTimeOffset time) =>
+    /// <summary>managedFields times have whole seconds, as Kubernetes writes them (RFC 3339 without fractions).</summary>
+    internal static DateTimeOffset TruncateToSeconds(DateTimeOffset time) =>
         new(time.UtcTicks - time.UtcTicks % TimeSpan.TicksPerSecond, TimeSpan.Zero);
 }
