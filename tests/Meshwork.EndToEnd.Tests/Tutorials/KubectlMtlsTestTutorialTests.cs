@@ -5,9 +5,8 @@ namespace Meshwork.EndToEnd.Tests.Tutorials;
 
 /// <summary>
 /// Seed 002 with the machine's real kubectl: its own mesh (with Prometheus), since exercise 8 plugs a
-/// CA into the control plane. The lines kubectl cannot run against the config API yet are listed as
-/// pending with what they wait for; the lines that wait on the pod network stay pending as they are
-/// for meshwork.
+/// CA into the control plane. Every line runs as meshwork's own tutorial test runs it; the lines that
+/// wait on the pod network stay pending as they are for meshwork.
 /// </summary>
 [Collection(MeshCollection.Name)]
 public sealed class KubectlMtlsTestTutorialTests : IAsyncLifetime
