@@ -9,8 +9,8 @@ namespace Meshwork.Proxy.Admin;
 /// Serves an admin listener (the pod's own :15000, or the read-only metrics listener) with the proxy's strict HTTP/1.1
 /// codec, the one every data-path request is parsed with: requests kept alive one at a time, a connection idle past
 /// <see cref="ConnectionLimits.IdleTimeout"/> closed, a head not complete <see cref="ConnectionLimits.RequestHeadersTimeout"/>
-/// after its first byte answered 408. No admin endpoint reads a body: one of up to <see cref="MaxBody"/> bytes is read
-/// and dropped, a larger one refused with 413 and the connection closed.
+/// after its first byte answered 408. No admin endpoint reads a body: one of up to <see cref="MaxBody"/> bytes, arriving
+/// within the same timeout, is read and dropped, a larger one refused with 413 and the connection closed.
 /// </summary>
 internal sealed class AdminServer(Func<AdminRequest, AdminResponse> handle, ConnectionLimits limits)
 {
@@ -69,7 +69,10 @@ internal sealed class AdminServer(Func<AdminRequest, AdminResponse> handle, Conn
         }
         if (framing == BodyFraming.ContentLength)
         {
-            await input.CopyExactAsync(bodyLength, dropped, CancellationToken.None).ConfigureAwait(false);
+            // The body is bounded in time as the head is: a trickled body would otherwise hold the connection
+            // for the whole idle timeout (the metrics listener is reachable from the pod network).
+            using var bodyClock = new CancellationTokenSource(limits.RequestHeadersTimeout);
+            await input.CopyExactAsync(bodyLength, dropped, bodyClock.Token).ConfigureAwait(false);
             dropped.Discard();
         }
         var response = parsed ? handle(request) : AdminResponse.Text(400, "admin requests take an origin-form target (/path?query)\n");

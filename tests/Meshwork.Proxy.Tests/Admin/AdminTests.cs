@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Meshwork.Proxy.Configuration;
 using Meshwork.Proxy.Tests.Support;
 using Meshwork.ProxyProtocol.Snapshots;
 
@@ -188,6 +189,17 @@ public sealed class AdminTests : IAsyncLifetime
         Assert.Equal(413, (await admin.ReadResponseAsync())?.Status);
         Assert.True(await admin.IsClosedAsync());
         Assert.NotEqual(Microsoft.Extensions.Logging.LogLevel.Debug, _pod.Proxy.LogLevel.Level);
+    }
+
+    [Fact]
+    public async Task An_admin_body_that_never_finishes_arriving_closes_the_connection_after_the_headers_timeout()
+    {
+        var pod = await _mesh.StartPodAsync("foo", "trickle", limits: ConnectionLimits.Default with { RequestHeadersTimeout = TimeSpan.FromSeconds(1) });
+        using var admin = await RawHttpConnection.OpenAsync(pod.Proxy.AdminEndPoint);
+        // Two of the hundred bytes announced, then nothing: the idle timeout (an hour) must not be what ends it.
+        await admin.SendAsync("POST /logging?level=debug HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100\r\n\r\nab");
+        Assert.True(await admin.IsClosedAsync());
+        Assert.NotEqual(Microsoft.Extensions.Logging.LogLevel.Debug, pod.Proxy.LogLevel.Level);
     }
 
     [Fact]
