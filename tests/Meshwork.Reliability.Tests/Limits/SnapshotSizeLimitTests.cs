@@ -62,6 +62,8 @@ public sealed class SnapshotSizeLimitTests : IAsyncLifetime
         // The stream goes on: the next snapshot that fits applies.
         controlPlane.Push(good with { Version = "v2", Inbound = [good.Inbound[0] with { Mode = InboundTlsMode.Strict }] });
         Assert.True(await Eventually.TrueAsync(() => proxy.State.Config!.Snapshot.Version == "v2", seconds: 120));
+        // The proxy applies a snapshot before it sends the ACK: wait for the ACK to arrive as well.
+        Assert.True(await Eventually.TrueAsync(() => controlPlane.Acks.Any(a => a.Version == "v2"), seconds: 120));
         Assert.Null(controlPlane.Acks.Single(a => a.Version == "v2").Error);
     }
 }
