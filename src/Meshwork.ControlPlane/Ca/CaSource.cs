@@ -22,6 +22,20 @@ public static class CaSource
 
     private static readonly string[] CacertsFiles = [CaFiles.CaCert, CaFiles.CaKey, CaFiles.RootCert, CaFiles.CertChain];
 
+    /// <summary>
+    /// Loads the CA from its source as istiod takes it up, at start and on a restart: the --cacerts directory when
+    /// given, else the stored <c>cacerts</c> secret, else the self-signed root.
+    /// </summary>
+    public static async Task<CaLoad> LoadAsync(ControlPlaneOptions options, CaOptions caOptions, IResourceStore store, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(store);
+        var secret = options.CacertsDirectory is null
+            ? await store.FindAsync(CacertsSecret, cancellationToken).ConfigureAwait(false) as Secret
+            : null;
+        return Load(options, caOptions, secret);
+    }
+
     /// <summary>Loads the CA from its source; a source that cannot be used is a <see cref="CaLoad.Problem"/>, never a fallback.</summary>
     public static CaLoad Load(ControlPlaneOptions options, CaOptions caOptions, Secret? cacerts)
     {

@@ -43,7 +43,7 @@ public sealed partial class IstiodRestart(
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            return (await LoadAsync(cancellationToken).ConfigureAwait(false)).Problem;
+            return (await CaSource.LoadAsync(options, caOptions, store, cancellationToken).ConfigureAwait(false)).Problem;
         }
         finally
         {
@@ -61,7 +61,7 @@ public sealed partial class IstiodRestart(
             if (istiod.Spec.Template == _running) return null;
             // Tried once per template, as a pod that fails to start is not started again until the next change.
             _running = istiod.Spec.Template;
-            var load = await LoadAsync(cancellationToken).ConfigureAwait(false);
+            var load = await CaSource.LoadAsync(options, caOptions, store, cancellationToken).ConfigureAwait(false);
             if (load.Ca is not { } loaded)
             {
                 LogRefused(load.Problem!);
@@ -77,14 +77,6 @@ public sealed partial class IstiodRestart(
         {
             _gate.Release();
         }
-    }
-
-    private async Task<CaLoad> LoadAsync(CancellationToken cancellationToken)
-    {
-        var secret = options.CacertsDirectory is null
-            ? await store.FindAsync(CaSource.CacertsSecret, cancellationToken).ConfigureAwait(false) as Secret
-            : null;
-        return CaSource.Load(options, caOptions, secret);
     }
 
     /// <summary>Follows istiod's Deployment as the store changes, for the writes another replica took.</summary>

@@ -162,10 +162,7 @@ public static partial class ControlPlaneHost
     private static async Task<(CertificateAuthority.CertificateAuthority Ca, string? Warning)> LoadCaAsync(
         ControlPlaneOptions options, CaOptions caOptions, IResourceStore store, CancellationToken cancellationToken)
     {
-        var secret = options.CacertsDirectory is null
-            ? await store.FindAsync(CaSource.CacertsSecret, cancellationToken).ConfigureAwait(false) as Secret
-            : null;
-        var load = CaSource.Load(options, caOptions, secret);
+        var load = await CaSource.LoadAsync(options, caOptions, store, cancellationToken).ConfigureAwait(false);
         if (load.Ca is { } ca) return (ca, null);
         if (options.CacertsDirectory is not null) throw new CaException(CaErrorKind.BadCaConfiguration, load.Problem!);
         return (CertificateAuthority.CertificateAuthority.LoadOrCreateSelfSigned(options.StateDirectory.Root, caOptions),
