@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Diagnostics;
-using System.IO.Pipelines;
 using System.Net;
 using System.Net.Http.Json;
 using System.Net.Security;
@@ -49,6 +48,8 @@ internal sealed class SimulatedProxy(Uri address, SslStreamCertificateContext cr
         return options;
     }
     private readonly CancellationTokenSource _stop = new();
+    // As the sidecar's agent: the ACK address is made once, not parsed again for every ACK.
+    private readonly Uri _acks = new(address, ControlPlanePaths.Acks);
     private readonly object _gate = new();
     private readonly List<(string Version, TaskCompletionSource<long> Done)> _waiters = [];
     private Task? _reader;
@@ -135,7 +136,7 @@ internal sealed class SimulatedProxy(Uri address, SslStreamCertificateContext cr
         using (response)
         {
             // As the sidecar reads them: UTF-8 lines in pooled segments, deserialized from there.
-            var lines = PipeReader.Create(await response.Content.ReadAsStreamAsync(_stop.Token), new StreamPipeReaderOptions(bufferSize: 64 * 1024));
+            var lines = StreamReading.Lines(await response.Content.ReadAsStreamAsync(_stop.Token), leaveOpen: false);
             try
             {
                 while (true)
@@ -177,7 +178,7 @@ internal sealed class SimulatedProxy(Uri address, SslStreamCertificateContext cr
         var next = update.Snapshot ?? SnapshotDeltaApplier.Apply(_running, update.Delta!, out error);
         if (next is not null) _running = next;
         var ack = new SnapshotAck { ProxyId = registration.Pod + "." + registration.Namespace, Version = update.Version, Nonce = update.Nonce, Error = error, Resync = next is null };
-        using (var acked = await _http.PostAsJsonAsync(ControlPlanePaths.Acks, ack, ProtocolJson.Default.SnapshotAck, _stop.Token))
+        using (var acked = await _http.PostAsJsonAsync(_acks, ack, ProtocolJson.Default.SnapshotAck, _stop.Token))
         {
             acked.EnsureSuccessStatusCode();
         }

@@ -195,11 +195,13 @@ internal sealed class ControlPlaneAgent(ProxyOptions options, ProxyState state, 
         }
         _replicas.Succeeded();
         ProxyLog.ControlPlaneConnected(logger, controlPlane);
+        // Built once per stream: every update is ACKed there, and a URI costs a parse each time it is made.
+        var acks = new Uri(controlPlane, ControlPlanePaths.Acks);
         await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
         // Lines are read as UTF-8 bytes in pooled segments and deserialized from there: a snapshot of
         // 10,000 services is a 4.6 MB line, which as a string (UTF-16, grown in a StringBuilder) cost
         // four times that in transient heap and did not fit the sidecar's heap limit.
-        var lines = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, leaveOpen: true));
+        var lines = StreamReading.Lines(stream, leaveOpen: true);
         try
         {
             while (true)
@@ -217,13 +219,13 @@ internal sealed class ControlPlaneAgent(ProxyOptions options, ProxyState state, 
                     if (envelope is not null)
                     {
                         var (error, resync) = Apply(envelope, length, started);
-                        await AckAsync(client, controlPlane, envelope.Version, envelope.Nonce, error, resync, cancellationToken).ConfigureAwait(false);
+                        await AckAsync(client, acks, envelope.Version, envelope.Nonce, error, resync, cancellationToken).ConfigureAwait(false);
                     }
                     continue;
                 }
                 if (buffer.Length > options.MaxSnapshotBytes)
                 {
-                    await RefuseOversizedAsync(client, controlPlane, lines, buffer, cancellationToken).ConfigureAwait(false);
+                    await RefuseOversizedAsync(client, acks, lines, buffer, cancellationToken).ConfigureAwait(false);
                     continue;
                 }
                 lines.AdvanceTo(buffer.Start, buffer.End);
@@ -237,7 +239,7 @@ internal sealed class ControlPlaneAgent(ProxyOptions options, ProxyState state, 
     }
 
     /// <summary>NACKs a line longer than <see cref="ProxyOptions.MaxSnapshotBytes"/> without reading it whole; the last good config stays.</summary>
-    private async Task RefuseOversizedAsync(HttpClient client, Uri controlPlane, PipeReader lines, ReadOnlySequence<byte> buffered, CancellationToken cancellationToken)
+    private async Task RefuseOversizedAsync(HttpClient client, Uri acks, PipeReader lines, ReadOnlySequence<byte> buffered, CancellationToken cancellationToken)
     {
         var (nonce, version) = OversizedSnapshotLine.ReadHead(buffered);
         var length = buffered.Length;
@@ -246,7 +248,7 @@ internal sealed class ControlPlaneAgent(ProxyOptions options, ProxyState state, 
         var error = string.Create(CultureInfo.InvariantCulture,
             $"the snapshot line is {length} bytes, over this proxy's limit of {options.MaxSnapshotBytes} bytes ({ProxyEnvironment.MaxSnapshotBytes})");
         ProxyLog.SnapshotRejected(logger, version ?? "?", "control plane", error);
-        if (nonce is not null) await AckAsync(client, controlPlane, version ?? "", nonce, error, resync: false, cancellationToken).ConfigureAwait(false);
+        if (nonce is not null) await AckAsync(client, acks, version ?? "", nonce, error, resync: false, cancellationToken).ConfigureAwait(false);
     }
 
     private static bool TryReadLine(ref ReadOnlySequence<byte> buffer, out ReadOnlySequence<byte> line)
@@ -323,11 +325,11 @@ internal sealed class ControlPlaneAgent(ProxyOptions options, ProxyState state, 
         return envelope;
     }
 
-    /// <summary>ACKs to the replica that holds this proxy's stream: that replica waits for it.</summary>
-    private async Task AckAsync(HttpClient client, Uri controlPlane, string version, string nonce, string? error, bool resync, CancellationToken cancellationToken)
+    /// <summary>ACKs to <paramref name="acks"/>, on the replica that holds this proxy's stream: that replica waits for it.</summary>
+    private async Task AckAsync(HttpClient client, Uri acks, string version, string nonce, string? error, bool resync, CancellationToken cancellationToken)
     {
         var ack = new SnapshotAck { ProxyId = options.ProxyId, Version = version, Nonce = nonce, Error = error, Resync = resync };
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(controlPlane, ControlPlanePaths.Acks))
+        using var request = new HttpRequestMessage(HttpMethod.Post, acks)
         {
             Version = HttpVersion.Version20,
             VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
