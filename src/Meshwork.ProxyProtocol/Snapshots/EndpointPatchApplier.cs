@@ -74,10 +74,11 @@ public static class EndpointPatchApplier
         ArgumentNullException.ThrowIfNull(patch);
         error = null;
         var list = new List<UpstreamEndpoint>(endpoints.IsDefault ? [] : endpoints);
-        var keys = new HashSet<string>(StringComparer.Ordinal);
+        // Keys as (address, port) values: the list's entries are looked up without a string made for each.
+        var keys = new HashSet<(string Address, int Port)>(list.Count);
         foreach (var endpoint in list)
         {
-            if (!keys.Add(SnapshotParts.EndpointKey(endpoint)))
+            if (!keys.Add(Key(endpoint)))
             {
                 error = $"'{patch.Hostname}' lists endpoint {SnapshotParts.EndpointKey(endpoint)} twice here, so it cannot be edited by key";
                 return default;
@@ -85,25 +86,45 @@ public static class EndpointPatchApplier
         }
         foreach (var gone in patch.Removed.IsDefault ? [] : patch.Removed)
         {
-            if (!keys.Remove(gone))
+            if (!TryParseKey(gone, out var key) || !keys.Remove(key))
             {
                 error = $"delta removes endpoint {gone} of '{patch.Hostname}', which this proxy does not have";
                 return default;
             }
         }
-        list.RemoveAll(e => !keys.Contains(SnapshotParts.EndpointKey(e)));
+        if (!patch.Removed.IsDefaultOrEmpty) list.RemoveAll(e => !keys.Contains(Key(e)));
         var previous = -1;
         foreach (var placed in patch.Added.IsDefault ? [] : patch.Added)
         {
-            var key = SnapshotParts.EndpointKey(placed.Endpoint);
-            if (placed.Index <= previous || placed.Index > list.Count || !keys.Add(key))
+            if (placed.Index <= previous || placed.Index > list.Count || !keys.Add(Key(placed.Endpoint)))
             {
-                error = $"delta adds endpoint {key} of '{patch.Hostname}' at index {placed.Index}, which does not fit the list this proxy has";
+                error = $"delta adds endpoint {SnapshotParts.EndpointKey(placed.Endpoint)} of '{patch.Hostname}' at index {placed.Index}, which does not fit the list this proxy has";
                 return default;
             }
             list.Insert(placed.Index, placed.Endpoint);
             previous = placed.Index;
         }
         return [.. list];
+    }
+
+    private static (string Address, int Port) Key(UpstreamEndpoint endpoint) => (endpoint.Address, endpoint.Port);
+
+    /// <summary>
+    /// The (address, port) of a key written by <see cref="SnapshotParts.EndpointKey"/>: the port follows the last
+    /// colon (an IPv6 address has colons of its own) and must read back as written, so that "a:05" is not "a:5".
+    /// </summary>
+    private static bool TryParseKey(string key, out (string Address, int Port) parsed)
+    {
+        parsed = default;
+        var colon = key.LastIndexOf(':');
+        if (colon < 0) return false;
+        var port = key.AsSpan(colon + 1);
+        if (!int.TryParse(port, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var number)
+            || !port.SequenceEqual(number.ToString(System.Globalization.CultureInfo.InvariantCulture)))
+        {
+            return false;
+        }
+        parsed = (key[..colon], number);
+        return true;
     }
 }
