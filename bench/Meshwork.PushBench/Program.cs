@@ -161,10 +161,14 @@ static async Task RoundAsync(IServiceProvider server, List<SimulatedProxy> simul
     var before = simulated.Select(p => p.AckedVersion).ToArray();
     var bytesBefore = simulated.Select(p => p.BytesReceived).ToArray();
     var waits = simulated.Select((p, i) => p.WaitForNewAckAsync(before[i])).ToArray();
+    var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+    var allocatedBefore = GC.GetTotalAllocatedBytes(precise: false);
     var started = Stopwatch.GetTimestamp();
     var startedAt = DateTimeOffset.UtcNow;
     mesh.Set(next);
     var acked = await Task.WhenAll(waits);
+    stats.CpuMilliseconds.Add((Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMilliseconds);
+    stats.AllocatedBytes.Add(GC.GetTotalAllocatedBytes(precise: false) - allocatedBefore);
     var perProxy = acked.Select(t => Stopwatch.GetElapsedTime(started, t).TotalMilliseconds).ToList();
     stats.Latencies.AddRange(perProxy);
     stats.AllAcked.Add(perProxy.Max());

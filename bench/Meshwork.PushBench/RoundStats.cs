@@ -10,6 +10,9 @@ internal sealed class RoundStats
     public List<double> PushDone { get; } = [];
     public List<double> Written { get; } = [];
     public List<double> Recorded { get; } = [];
+    /// <summary>Per round: the process's CPU time (user + system, every thread: control plane and simulated proxies) and bytes allocated, from the change to the last ACK.</summary>
+    public List<double> CpuMilliseconds { get; } = [];
+    public List<double> AllocatedBytes { get; } = [];
 
     /// <summary>Prints the figures, each line starting with <paramref name="prefix"/> (bench/scaling.sh reads the unprefixed ones).</summary>
     public void Print(string prefix, int proxies)
@@ -20,6 +23,8 @@ internal sealed class RoundStats
         Console.WriteLine($"{prefix}where the time goes (medians over rounds; per proxy p50/p99): push started {Percentile(PushStarted, 0.5):F0} ms, "
             + $"all generated and queued {Percentile(PushDone, 0.5):F0} ms, line written {Percentile(Written, 0.5):F0}/{Percentile(Written, 0.99):F0} ms, "
             + $"ACK recorded by the server {Percentile(Recorded, 0.5):F0}/{Percentile(Recorded, 0.99):F0} ms, ACK seen by the proxy {Percentile(Latencies, 0.5):F0}/{Percentile(Latencies, 0.99):F0} ms");
+        Console.WriteLine($"{prefix}process CPU per change (median over rounds): {Percentile(CpuMilliseconds, 0.5):F0} ms, {Percentile(CpuMilliseconds, 0.5) * 1000 / proxies:F0} µs per proxy; "
+            + $"allocated {Percentile(AllocatedBytes, 0.5) / proxies:F0} bytes per proxy");
     }
 
     public double P99 => Percentile(Latencies, 0.99);
