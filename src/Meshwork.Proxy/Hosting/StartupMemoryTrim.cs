@@ -12,9 +12,10 @@ namespace Meshwork.Proxy.Hosting;
 /// </summary>
 /// <remarks>
 /// It runs as soon as the proxy is ready, not a while after: an idle sidecar is measured, and lives, from then on.
-/// The rest of the first push (secrets, a second snapshot) and the first connections may follow within a second
-/// and bring start-up code and garbage back; a second pass then releases them, only when the resident set grew
-/// by <see cref="RegrowthWorthASecondPass"/> since the first.
+/// The rest of the first push (secrets, a second snapshot) and the first connections (their handshakes run code the
+/// steady state does not) follow within seconds and bring start-up code and garbage back; so for
+/// <see cref="StartUpChecks"/> seconds after readiness, a further pass releases them whenever the resident set grew by
+/// <see cref="RegrowthWorthAnotherPass"/> since the last one.
 /// </remarks>
 internal static class StartupMemoryTrim
 {
@@ -22,9 +23,10 @@ internal static class StartupMemoryTrim
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(50);
     /// <summary>A proxy not ready by then is left alone: the collection is an optimisation, not a step of start-up.</summary>
     private static readonly TimeSpan GiveUpAfter = TimeSpan.FromMinutes(2);
-    /// <summary>After readiness, the rest of the first push (secrets, a second snapshot) is usually in within this.</summary>
-    private static readonly TimeSpan Settle = TimeSpan.FromSeconds(1);
-    private const long RegrowthWorthASecondPass = 1024 * 1024;
+    /// <summary>How often the resident set is looked at after readiness, and how many times.</summary>
+    private static readonly TimeSpan Check = TimeSpan.FromSeconds(1);
+    private const int StartUpChecks = 5;
+    private const long RegrowthWorthAnotherPass = 1024 * 1024;
 
     public static async Task RunAsync(ProxyState state, bool needsCertificate, bool releaseFilePages, Microsoft.Extensions.Logging.ILogger logger, CancellationToken stopping)
     {
@@ -36,9 +38,16 @@ internal static class StartupMemoryTrim
             waited += Poll;
         }
         Release(releaseFilePages, logger);
-        var afterFirst = ResidentBytes();
-        await Task.Delay(Settle, state.Time, stopping).ConfigureAwait(false);
-        if (ResidentBytes() - afterFirst >= RegrowthWorthASecondPass) Release(releaseFilePages, logger);
+        // The resident set is the proxy's own only when the process is: a proxy hosted in another process collects once.
+        if (!releaseFilePages) return;
+        var afterLast = ResidentBytes();
+        for (var check = 0; check < StartUpChecks; check++)
+        {
+            await Task.Delay(Check, state.Time, stopping).ConfigureAwait(false);
+            if (ResidentBytes() - afterLast < RegrowthWorthAnotherPass) continue;
+            Release(releaseFilePages, logger);
+            afterLast = ResidentBytes();
+        }
     }
 
     private static void Release(bool releaseFilePages, Microsoft.Extensions.Logging.ILogger logger)
@@ -55,7 +64,7 @@ internal static class StartupMemoryTrim
 
     /// <summary>
     /// The process's resident set from /proc/self/statm (proc(5): its second field, in pages), falling back to the GC's
-    /// committed bytes where /proc is missing: either way, what grew since the first pass.
+    /// committed bytes where /proc is missing: either way, what grew since the last pass.
     /// </summary>
     private static long ResidentBytes()
     {
