@@ -28,6 +28,10 @@ internal sealed class HttpInput : IDisposable
     /// Not an async method itself: a read the stream completes at once costs no state machine, and one it
     /// completes later awaits in <see cref="FillLaterAsync"/>, whose box is pooled. Failures still surface
     /// from the returned task, never from the call.
+    /// No zero-byte read goes first to wait for readiness: on Linux, .NET's socket engine tries a read at once whenever
+    /// the socket's last operation succeeded, and answers a zero-byte read with a one-byte MSG_PEEK recvfrom, so the peek
+    /// fails with EAGAIN where the read would have, and a successful peek is added before every real read
+    /// (strace of a loopback echo: 0.50 EAGAIN per read either way, 1.50 → 2.00 recvfrom per read).
     /// </remarks>
     public ValueTask<bool> FillAsync(CancellationToken cancellationToken)
     {
