@@ -30,23 +30,28 @@ internal sealed class DashboardTimings : IAsyncDisposable
     }
 
     /// <summary>
-    /// Opens <paramref name="login"/> in a fresh browser context; returns the milliseconds until all <paramref name="edges"/> are
-    /// drawn and the next frame is painted, where they went, and the page.
+    /// Opens <paramref name="login"/> in a fresh browser context showing <paramref name="variant"/>'s page; returns the milliseconds until all <paramref name="edges"/> are
+    /// drawn and the next frame is painted, the browser's CPU seconds meanwhile (<see cref="BrowserCpu"/>), where they went, and the page.
     /// </summary>
-    public async Task<(double Milliseconds, LoadSplit Split, IPage Page)> LoadAsync(Uri login, int edges, bool profile = false)
+    public async Task<(double Milliseconds, double CpuSeconds, LoadSplit Split, IPage Page)> LoadAsync(Uri login, int edges, PageVariant variant, bool profile = false)
     {
         // The control plane's certificate chains to the mesh's own root, which the browser does not know.
         var context = await _browser.NewContextAsync(new BrowserNewContextOptions { IgnoreHTTPSErrors = true, ViewportSize = new ViewportSize { Width = 1400, Height = 800 } });
+        await variant.ApplyAsync(context);
         var page = await context.NewPageAsync();
+        // A page that throws never draws its edges: say why before the wait runs out.
+        page.PageError += (_, error) => Console.Error.WriteLine($"{variant.Name}: page error: {error}");
         var profiler = profile ? await BrowserProfile.StartAsync(page) : null;
+        var cpu = BrowserCpu.Seconds();
         var started = Stopwatch.GetTimestamp();
         await page.GotoAsync(login.ToString());
         await page.WaitForFunctionAsync($"() => document.body.dataset.edges === '{edges}' && document.querySelectorAll('#edges tbody tr').length === {edges}",
             null, new PageWaitForFunctionOptions { Timeout = (float)Patience.TotalMilliseconds, PollingInterval = 10 });
         var split = await LoadSplit.ReadAsync(page);
         var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        cpu = BrowserCpu.Seconds() - cpu;
         if (profiler is not null) await profiler.StopAsync($"load ({elapsed:F0} ms)");
-        return (elapsed, split, page);
+        return (elapsed, cpu, split, page);
     }
 
     /// <summary>The milliseconds one of the page's refreshes takes, from its request to the painted frame, and the part that is the fetch.</summary>

@@ -28,6 +28,8 @@ public static class DashboardEndpoints
         ["graph.js"] = "text/javascript; charset=utf-8",
         ["details.js"] = "text/javascript; charset=utf-8",
         ["layout.js"] = "text/javascript; charset=utf-8",
+        ["edge-layer.js"] = "text/javascript; charset=utf-8",
+        ["graph-request.js"] = "text/javascript; charset=utf-8",
         ["edge-table.js"] = "text/javascript; charset=utf-8",
         ["dashboard.css"] = "text/css; charset=utf-8",
         ["cytoscape.min.js"] = "text/javascript; charset=utf-8",

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Security.Cryptography.X509Certificates;
+using System.Text.RegularExpressions;
 using Meshwork.EndToEnd.Tests.Infrastructure;
 using Meshwork.EndToEnd.Tests.Scenarios;
 using Meshwork.ProxyProtocol.ControlPlaneApi;
@@ -69,6 +70,9 @@ public sealed class DashboardBrowserTests(DashboardMesh mesh) : IClassFixture<Da
             "() => window.meshworkGraph.edges().filter(e => e.data('source') === 'unknown').every(e => !e.data('padlock') && !e.data('label').includes('🔒'))"));
         Assert.True(await page.EvaluateAsync<bool>(
             "() => window.meshworkGraph.edges().filter(e => e.data('source') === 'workload:foo/sleep').every(e => e.data('padlock') && e.data('label').startsWith('🔒 mTLS'))"));
+        // And what is drawn agrees: the edge layer drew sleep's edge solid green (mTLS), the legacy client's dashed red.
+        await WaitForDrawnAsync(page, "workload:foo/sleep", "false", "mtls");
+        await WaitForDrawnAsync(page, "unknown", "false", "plaintext");
 
         // The namespace filter: legacy's sleep calls into foo, so foo keeps both edges.
         await page.SelectOptionAsync("#namespace", "foo");
@@ -112,14 +116,16 @@ public sealed class DashboardBrowserTests(DashboardMesh mesh) : IClassFixture<Da
         Assert.True(await page.EvaluateAsync<bool>(
             "address => window.meshworkGraph.edges().some(e => e.data('refused') && e.data('source') === 'unknown' && e.data('label').includes(address))",
             legacyAddress));
+        await WaitForDrawnAsync(page, "unknown", "true", "refused");
 
         // The refused edge's panel: who knocked, and the PeerAuthentication that made the port STRICT.
         await refusedRow.ClickAsync();
         await Expect(Detail(page, "refused")).ToContainTextAsync($"from {legacyAddress} (plaintext_on_strict)");
         await Expect(Detail(page, "decided-by")).ToContainTextAsync("STRICT — decided by PeerAuthentication foo/default (namespace-wide)");
 
-        // The mTLS edge's panel: both principals, and the deciding PeerAuthentication for the port it reaches.
-        await page.Locator("#edges tbody tr[data-source='workload:foo/sleep']").First.ClickAsync();
+        // The mTLS edge's panel, opened by clicking the edge where the graph drew it: both principals, and the deciding
+        // PeerAuthentication for the port it reaches.
+        await ClickEdgeUntilAsync(page, "workload:foo/sleep");
         await Expect(Detail(page, "security")).ToContainTextAsync("mTLS");
         await Expect(Detail(page, "source-principal")).ToHaveTextAsync("spiffe://cluster.local/ns/foo/sa/sleep");
         await Expect(Detail(page, "destination-principal")).ToHaveTextAsync("spiffe://cluster.local/ns/foo/sa/httpbin");
@@ -162,6 +168,51 @@ public sealed class DashboardBrowserTests(DashboardMesh mesh) : IClassFixture<Da
         var pod = mesh.Pods(@namespace).Single(p => p.Deployment == deployment && !p.Terminating);
         var directory = pod.Containers.Select(c => c.Environment.GetValueOrDefault(ProxyEnvironment.CertDirectory)).Single(d => d is not null);
         return X509Certificate2.CreateFromPem(File.ReadAllText(Path.Combine(directory!, "cert-chain.pem")));
+    }
+
+    /// <summary>
+    /// Waits until the graph has edges from <paramref name="source"/> (refused or not) and the edge layer drew every one
+    /// of them in <paramref name="style"/> (mtls, plaintext or refused); the layer draws in the frame after a refresh.
+    /// </summary>
+    private static async Task WaitForDrawnAsync(IPage page, string source, string refused, string style)
+    {
+        const string Drawn = """
+            ([source, refused, style]) => {
+              const edges = window.meshworkGraph.edges().filter(e => e.data('source') === source && String(e.data('refused')) === refused);
+              return edges.length > 0 && edges.every(e => window.meshworkGraphEdges.drawnEdge(e.id())?.style === style);
+            }
+            """;
+        await page.WaitForFunctionAsync(Drawn, new[] { source, refused, style }, new PageWaitForFunctionOptions { Timeout = (float)Patience.TotalMilliseconds });
+    }
+
+    /// <summary>
+    /// Clicks the middle of the drawn traffic edge from <paramref name="source"/> until the details panel opens on it: the
+    /// page redraws the graph every few seconds, and a redraw between reading the position and clicking may move it.
+    /// </summary>
+    private static async Task ClickEdgeUntilAsync(IPage page, string source)
+    {
+        var heading = page.Locator("#details h2");
+        var deadline = DateTime.UtcNow + Patience;
+        while (true)
+        {
+            var at = await page.EvaluateAsync<double[]>("""
+                source => {
+                  const edge = window.meshworkGraph.edges().filter(e => e.data('source') === source && !e.data('refused'))[0];
+                  const drawn = edge && window.meshworkGraphEdges.drawnEdge(edge.id());
+                  const box = document.getElementById('graph').getBoundingClientRect();
+                  return drawn ? [box.left + drawn.x, box.top + drawn.y] : [];
+                }
+                """, source);
+            if (at.Length == 2) await page.Mouse.ClickAsync((float)at[0], (float)at[1]);
+            try
+            {
+                await Expect(heading).ToHaveTextAsync(new Regex($"^{Regex.Escape(source)} → "), new LocatorAssertionsToHaveTextOptions { Timeout = 5000 });
+                return;
+            }
+            catch (PlaywrightException) when (DateTime.UtcNow < deadline)
+            {
+            }
+        }
     }
 
     /// <summary>

@@ -23,30 +23,37 @@ function markFirstLoad(name) {
 
 const cy = cytoscape({
   container: document.getElementById('graph'),
-  // Edges are redrawn from a texture while the user pans or zooms, not one by one.
+  // Nodes are redrawn from a texture while the user pans or zooms, not one by one.
   textureOnViewport: true,
-  hideEdgesOnViewport: true,
   style: [
     { selector: 'node', style: { 'background-color': '#2563eb' } },
     { selector: 'node.labelled', style: { label: 'data(label)', 'font-size': 11, 'text-valign': 'bottom', 'text-margin-y': 4 } },
     { selector: 'node[kind = "service"]', style: { shape: 'triangle', 'background-color': '#7c3aed' } },
     { selector: 'node[kind = "unknown"]', style: { shape: 'diamond', 'background-color': '#6b7280' } },
-    // Straight edges: bezier bundling costs a pass over every parallel pair.
-    // Every property here is applied to each of a thousand edges at load: the label's own only where it is drawn.
-    { selector: 'edge', style: { width: 2, 'curve-style': 'straight', 'target-arrow-shape': 'triangle' } },
+    // Edge lines and arrowheads are the edge layer's (edge-layer.js): Cytoscape keeps its edges in the model only, and
+    // draws their labels (over an invisible line) once they are readable. Clicks on edges are the layer's too.
+    { selector: 'edge', style: { display: 'none' } },
     { selector: 'edge.labelled', style: {
+      display: 'element', events: 'no', width: window.meshworkEdgeLayer.styles.mtls.width, 'line-opacity': 0, 'curve-style': 'straight',
       label: 'data(label)', 'font-size': 11, 'text-background-color': '#fff', 'text-background-opacity': 0.9, 'text-background-padding': 2 } },
-    { selector: 'edge[?padlock]', style: { 'line-color': '#15803d', 'target-arrow-color': '#15803d', color: '#15803d' } },
-    { selector: 'edge[!padlock]', style: { 'line-color': '#dc2626', 'target-arrow-color': '#dc2626', 'line-style': 'dashed', color: '#b91c1c' } },
-    // A refused edge skips the service rank: it bows, so that it never runs over the edges through the service.
-    { selector: 'edge[?refused]', style: {
-      'line-color': '#ea580c', 'target-arrow-color': '#ea580c', 'target-arrow-shape': 'tee', 'line-style': 'dotted', width: 3, color: '#c2410c',
-      'curve-style': 'unbundled-bezier', 'control-point-distances': -60, 'control-point-weights': 0.5 } },
+    // Only labelled edges take a label's properties: each property of a rule that matches every edge is applied to a
+    // thousand edges at load.
+    { selector: 'edge.labelled[?padlock]', style: { color: '#15803d' } },
+    { selector: 'edge.labelled[!padlock]', style: { color: '#b91c1c' } },
+    // A refused edge's label sits on the layer's bowed line.
+    { selector: 'edge.labelled[?refused]', style: {
+      color: '#c2410c', 'curve-style': 'unbundled-bezier', 'control-point-distances': window.meshworkEdgeLayer.refusedBow, 'control-point-weights': 0.5 } },
   ],
 });
 window.meshworkGraph = cy;
 let current = { nodes: [], edges: [], byId: new Map() };
-cy.on('tap', 'edge', (event) => window.meshworkDetails.showEdge(current.byId.get(event.target.id()), current));
+const edgeLayer = window.meshworkEdgeLayer.create(cy, document.getElementById('graph-edges'));
+window.meshworkGraphEdges = edgeLayer;
+cy.on('tap', (event) => {
+  if (event.target !== cy) return;
+  const id = edgeLayer.edgeAt(event.position);
+  if (id) window.meshworkDetails.showEdge(current.byId.get(id), current);
+});
 window.meshworkEdgeTable.onSelect((id) => window.meshworkDetails.showEdge(current.byId.get(id), current));
 cy.on('tap', 'node[kind = "workload"]', (event) => window.meshworkDetails.showWorkload(event.target.id()));
 
@@ -90,6 +97,9 @@ function drawGraph(graph, names) {
   const edgeIds = new Set(graph.edges.map(edgeId));
   const layoutChanged = cy.nodes().length !== nodeIds.size || cy.nodes().some((n) => !nodeIds.has(n.id()));
   const positions = layoutChanged ? window.meshworkLayout.layeredLayout(graph.nodes, graph.edges) : null;
+  // The viewport and the labels' classes are settled before the elements are added, so that the first frame is drawn
+  // at its final zoom: no fit over the drawn elements' bounds after the fact, and no second frame for it.
+  if (positions) fitViewport(positions);
   const added = [];
   // On the first draw the graph is empty: nothing to look up or remove.
   const empty = cy.elements().empty();
@@ -119,11 +129,27 @@ function drawGraph(graph, names) {
     }
     cy.add(added);
   });
+  edgeLayer.setEdges(graph.edges.map((edge) => ({ id: edgeId(edge), edge })));
   if (added.length > 0 && !firstLoadMarks.has('graph-painted')) cy.one('render', () => markFirstLoad('graph-painted'));
-  if (layoutChanged) {
-    cy.fit(cy.nodes(), 30);
-    labelWhenReadable();
+}
+
+// The zoom and pan that fit the laid-out nodes in the graph's box with a margin, as cy.fit would fit them once drawn.
+const FIT_PADDING = 30;
+function fitViewport(positions) {
+  if (positions.size === 0) return;
+  let [left, top, right, bottom] = [Infinity, Infinity, -Infinity, -Infinity];
+  for (const { x, y } of positions.values()) {
+    left = Math.min(left, x);
+    top = Math.min(top, y);
+    right = Math.max(right, x);
+    bottom = Math.max(bottom, y);
   }
+  const radius = window.meshworkEdgeLayer.nodeRadius;
+  [left, top, right, bottom] = [left - radius, top - radius, right + radius, bottom + radius];
+  const fit = Math.min((cy.width() - 2 * FIT_PADDING) / (right - left), (cy.height() - 2 * FIT_PADDING) / (bottom - top));
+  const zoom = Math.max(cy.minZoom(), Math.min(cy.maxZoom(), fit));
+  cy.viewport({ zoom, pan: { x: (cy.width() - zoom * (left + right)) / 2, y: (cy.height() - zoom * (top + bottom)) / 2 } });
+  labelWhenReadable();
 }
 
 function rowCells(edge, rowNames) {
@@ -164,15 +190,12 @@ function render(graph) {
 }
 
 async function refresh() {
-  const query = new URLSearchParams({ window: windowSelect.value });
-  if (namespaceSelect.value) query.set('namespace', namespaceSelect.value);
   try {
-    const response = await fetch(`api/graph?${query}`, { credentials: 'same-origin' });
-    if (response.ok) {
-      const graph = await response.json();
+    const { status, graph } = await window.meshworkGraphRequest();
+    if (graph) {
       markFirstLoad('graph-parsed');
       render(graph);
-    } else document.getElementById('updated').textContent = `error ${response.status}`;
+    } else document.getElementById('updated').textContent = `error ${status}`;
   } catch (e) {
     document.getElementById('updated').textContent = `error: ${e.message}`;
   }
