@@ -80,14 +80,16 @@ internal sealed class SimulatedProxy(Uri address, SslStreamCertificateContext cr
     {
         if (_reader is not null) { try { await _reader; } catch (HttpRequestException) { } catch (IOException) { } }
         var current = AckedVersion;
-        // As the sidecar's HeldSnapshotCache: the part hashes of what runs, once per reconnect.
-        var held = SendHeld && _running is { } running ? SnapshotPartHashes.Held(running) : null;
+        HeldSnapshot? held = null;
         var next = WaitForNewAckAsync(current);
         var backoff = TimeSpan.FromSeconds(1);
         while (true)
         {
             // Equal jitter, as the sidecar's ReconnectJitter: between half the backoff and all of it.
             await Task.Delay(backoff / 2 + backoff / 2 * Random.Shared.NextDouble(), _stop.Token);
+            // As the sidecar's HeldSnapshotCache: the part hashes of what runs, once, on this proxy's own time
+            // (a thread-pool thread after its wait, as a sidecar in its own process), not one proxy after another.
+            if (SendHeld && held is null && _running is { } running) held = SnapshotPartHashes.Held(running);
             var started = Stopwatch.GetTimestamp();
             var outcome = await OpenAsync(registration with { CurrentVersion = current, Held = held });
             Attempts.Add(new Attempt(started, Stopwatch.GetTimestamp(), outcome));
