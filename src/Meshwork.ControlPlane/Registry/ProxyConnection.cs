@@ -48,7 +48,9 @@ public sealed class ProxyConnection
     internal ProxyConnection(string id, ProxyRegistration registration, SpiffeId identity, DateTimeOffset connectedAt)
     {
         Id = id;
-        Registration = registration;
+        // The held parts are used once, for the first line, and may be a megabyte (10,000 services): not kept with the
+        // registration, which lives as long as the stream and is hashed as a generation input on every push.
+        Registration = registration.Held is null ? registration : registration with { Held = null };
         Identity = identity;
         ConnectedAt = connectedAt;
         // A proxy that reconnects says what it runs; an equal snapshot is then not resent.

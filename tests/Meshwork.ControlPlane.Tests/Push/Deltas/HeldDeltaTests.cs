@@ -93,6 +93,20 @@ public sealed class HeldDeltaTests
     }
 
     [Fact]
+    public void The_held_parts_are_offered_for_the_first_line_only_and_not_kept_with_the_registration()
+    {
+        var steps = Sequence().Select(m => Generate(m)).ToList();
+        var connection = new Meshwork.ControlPlane.Registry.ProxyRegistry(TimeProvider.System, new Meshwork.ControlPlane.Push.PushOptions())
+            .Connect(Holding(steps[0]), new Meshwork.Identity.SpiffeId("cluster.local", "foo", "httpbin"));
+
+        Assert.Null(connection.Registration.Held);
+        Assert.True(connection.Offer(steps[1], revision: 1));
+        Assert.NotNull(connection.RecordSent(steps[1], DateTimeOffset.UnixEpoch).Held);
+        Assert.True(connection.Offer(steps[2], revision: 2));
+        Assert.Null(connection.RecordSent(steps[2], DateTimeOffset.UnixEpoch).Held);
+    }
+
+    [Fact]
     public async Task A_registration_over_the_bound_is_refused_with_413()
     {
         await using var server = await ProxyServerFixture.StartAsync(Initial());
