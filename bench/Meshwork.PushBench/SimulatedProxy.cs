@@ -17,6 +17,9 @@ using Meshwork.ProxyProtocol.Snapshots;
 /// </summary>
 internal sealed class SimulatedProxy(Uri address, SslStreamCertificateContext credential, TrustBundle trust, ProxyRegistration registration) : IAsyncDisposable
 {
+    /// <summary>Whether a reconnect sends the parts the proxy holds (as the sidecar does), or only the version it runs.</summary>
+    public bool SendHeld { get; set; } = true;
+
     private readonly HttpClient _http = new(new SocketsHttpHandler
     {
         ConnectTimeout = TimeSpan.FromSeconds(10),
@@ -78,14 +81,18 @@ internal sealed class SimulatedProxy(Uri address, SslStreamCertificateContext cr
     {
         if (_reader is not null) { try { await _reader; } catch (HttpRequestException) { } catch (IOException) { } }
         var current = AckedVersion;
+        HeldSnapshot? held = null;
         var next = WaitForNewAckAsync(current);
         var backoff = TimeSpan.FromSeconds(1);
         while (true)
         {
             // Equal jitter, as the sidecar's ReconnectJitter: between half the backoff and all of it.
             await Task.Delay(backoff / 2 + backoff / 2 * Random.Shared.NextDouble(), _stop.Token);
+            // As the sidecar's HeldSnapshotCache: the part hashes of what runs, once, on this proxy's own time
+            // (a thread-pool thread after its wait, as a sidecar in its own process), not one proxy after another.
+            if (SendHeld && held is null && _running is { } running) held = SnapshotPartHashes.Held(running);
             var started = Stopwatch.GetTimestamp();
-            var outcome = await OpenAsync(registration with { CurrentVersion = current });
+            var outcome = await OpenAsync(registration with { CurrentVersion = current, Held = held });
             Attempts.Add(new Attempt(started, Stopwatch.GetTimestamp(), outcome));
             if (outcome == Attempt.Admitted) break;
             backoff = backoff * 2 > TimeSpan.FromSeconds(30) ? TimeSpan.FromSeconds(30) : backoff * 2;
@@ -95,6 +102,10 @@ internal sealed class SimulatedProxy(Uri address, SslStreamCertificateContext cr
 
     /// <summary>Every stream this proxy opened or tried to open, in order.</summary>
     public List<Attempt> Attempts { get; } = [];
+
+    /// <summary>Bytes of snapshot lines read on the last stream opened.</summary>
+    public long LastStreamBytes => Interlocked.Read(ref _streamBytes);
+    private long _streamBytes;
 
     /// <summary>Stopwatch timestamp of the first line read on the last stream opened (0 before).</summary>
     public long FirstLineAt => Interlocked.Read(ref _firstLineAt);
@@ -119,6 +130,7 @@ internal sealed class SimulatedProxy(Uri address, SslStreamCertificateContext cr
             return $"HTTP {(int)response.StatusCode}";
         }
         Interlocked.Exchange(ref _firstLineAt, 0);
+        Interlocked.Exchange(ref _streamBytes, 0);
         _reader = ReadAsync(response);
         return Attempt.Admitted;
     }
@@ -173,6 +185,7 @@ internal sealed class SimulatedProxy(Uri address, SslStreamCertificateContext cr
     {
         Interlocked.CompareExchange(ref _firstLineAt, Stopwatch.GetTimestamp(), 0);
         Interlocked.Add(ref _bytes, length);
+        Interlocked.Add(ref _streamBytes, length);
         // Apply as the sidecar does: a delta goes on top of what runs, or the proxy asks for a resync.
         string? error = null;
         var next = update.Snapshot ?? SnapshotDeltaApplier.Apply(_running, update.Delta!, out error);

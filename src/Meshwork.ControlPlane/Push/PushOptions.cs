@@ -19,8 +19,12 @@ public sealed record PushOptions
     public int ConcurrentFirstSnapshots { get; init; } = 32;
     /// <summary>How long a new stream waits for its turn before it is refused with 503 (the proxy retries).</summary>
     public TimeSpan AdmissionWait { get; init; } = TimeSpan.FromSeconds(20);
-    /// <summary>TLS handshakes that may run at once on the control-plane port (0: no limit); the rest wait their turn before their handshake starts.</summary>
-    public int ConcurrentHandshakes { get; init; } = 16;
+    /// <summary>
+    /// TLS handshakes that may run at once on the control-plane port (0: no limit); the rest wait their turn before their
+    /// handshake starts. Eight per core (16 on two): a handshake is CPU work, so more at once only share the cores and
+    /// finish later together, and fewer leave a core idle while a handshake waits for its peer's next flight.
+    /// </summary>
+    public int ConcurrentHandshakes { get; init; } = 8 * Environment.ProcessorCount;
     /// <summary>How long a new connection waits for its handshake to start before it is closed (the proxy retries).</summary>
     public TimeSpan HandshakeQueueWait { get; init; } = TimeSpan.FromSeconds(30);
     /// <summary>Lifetime of bootstrap tokens issued through the API when the request names none.</summary>

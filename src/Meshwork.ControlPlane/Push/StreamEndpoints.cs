@@ -41,7 +41,13 @@ public sealed partial class StreamEndpoints(
             await WriteProblemAsync(context, StatusCodes.Status401Unauthorized, "Unauthorized", $"a mesh client certificate is required: {caller.Failure}").ConfigureAwait(false);
             return;
         }
-        var registration = await CertificateEndpoints.ReadAsync(context.Request, ProtocolJson.Default.ProxyRegistration).ConfigureAwait(false);
+        var (registration, tooLarge) = await RegistrationBody.ReadAsync(context).ConfigureAwait(false);
+        if (tooLarge)
+        {
+            await WriteProblemAsync(context, StatusCodes.Status413PayloadTooLarge, "PayloadTooLarge",
+                $"the registration is over {ProxyRegistration.MaxBytes} bytes; leave out the held parts to be sent a full snapshot").ConfigureAwait(false);
+            return;
+        }
         if (registration is null || string.IsNullOrWhiteSpace(registration.Pod) || string.IsNullOrWhiteSpace(registration.Namespace))
         {
             await WriteProblemAsync(context, StatusCodes.Status400BadRequest, "BadRequest", "the body must be a ProxyRegistration with role, namespace and pod").ConfigureAwait(false);
@@ -108,9 +114,11 @@ public sealed partial class StreamEndpoints(
                 continue;
             }
             if (connection.AlreadySent(snapshot)) continue;
-            var (nonce, deltaBase) = connection.RecordSent(snapshot, time.GetUtcNow());
+            var (nonce, deltaBase, held) = connection.RecordSent(snapshot, time.GetUtcNow());
             // The line and its newline go out in one flush: one write to the connection per update.
-            if (deltaBase is not null && SnapshotDiff.Between(deltaBase, snapshot) is { } diff) StreamLines.WriteDelta(body, nonce, diff);
+            var diff = deltaBase is not null ? SnapshotDiff.Between(deltaBase, snapshot)
+                : held is not null ? HeldDiff.Between(connection.Registration.CurrentVersion, held, snapshot) : null;
+            if (diff is not null) StreamLines.WriteDelta(body, nonce, diff);
             else StreamLines.WriteFull(body, nonce, snapshot);
             body.Write(NewLine);
             var flushed = await body.FlushAsync(cancellationToken).ConfigureAwait(false);

@@ -41,12 +41,16 @@ public sealed class ProxyConnection
     private ProxySnapshot? _acked;
     private readonly Queue<ProxySnapshot> _unanswered = new();
     private bool _needsFull = true;
+    // What the proxy said it holds when it connected, usable once: for the stream's first line.
+    private HeldSnapshot? _held;
     private const int UnansweredKept = 4;
 
     internal ProxyConnection(string id, ProxyRegistration registration, SpiffeId identity, DateTimeOffset connectedAt)
     {
         Id = id;
-        Registration = registration;
+        // The held parts are used once, for the first line, and may be a megabyte (10,000 services): not kept with the
+        // registration, which lives as long as the stream and is hashed as a generation input on every push.
+        Registration = registration.Held is null ? registration : registration with { Held = null };
         Identity = identity;
         ConnectedAt = connectedAt;
         // A proxy that reconnects says what it runs; an equal snapshot is then not resent.
@@ -55,6 +59,7 @@ public sealed class ProxyConnection
             LastSentVersion = current;
             AckedVersion = current;
             _offeredVersion = current;
+            _held = registration.Deltas ? registration.Held : null;
         }
     }
 
@@ -153,14 +158,17 @@ public sealed class ProxyConnection
     /// <summary>
     /// Records <paramref name="snapshot"/> as being written to the stream. Returns the nonce it is sent
     /// with and the snapshot a delta may be computed against: null when it must go whole (the proxy
-    /// reads full snapshots only, this is the stream's first, or the proxy asked for a resync).
+    /// reads full snapshots only, this is the stream's first, or the proxy asked for a resync). For the
+    /// stream's first line, also the parts the proxy said it holds (a delta may be computed against those).
     /// </summary>
-    internal (string Nonce, ProxySnapshot? Base) RecordSent(ProxySnapshot snapshot, DateTimeOffset at)
+    internal (string Nonce, ProxySnapshot? Base, HeldSnapshot? Held) RecordSent(ProxySnapshot snapshot, DateTimeOffset at)
     {
         lock (_gate)
         {
             var nonce = (++_nonce).ToString(System.Globalization.CultureInfo.InvariantCulture);
             var deltaBase = Registration.Deltas && !_needsFull ? _base : null;
+            var held = deltaBase is null && _base is null ? _held : null;
+            _held = null;
             _needsFull = false;
             _base = snapshot;
             _unanswered.Enqueue(snapshot);
@@ -168,7 +176,7 @@ public sealed class ProxyConnection
             LastSentVersion = snapshot.Version;
             LastSentNonce = nonce;
             LastSentAt = at;
-            return (nonce, deltaBase);
+            return (nonce, deltaBase, held);
         }
     }
 

@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text.Json;
 using Meshwork.ProxyProtocol;
 using Meshwork.ProxyProtocol.Snapshots;
 
@@ -15,26 +13,23 @@ namespace Meshwork.Generation.Hashing;
 public static class SnapshotVersion
 {
     /// <summary>Hex characters kept: 64 bits is plenty to tell one proxy's snapshots apart.</summary>
-    public const int Length = 16;
+    public const int Length = SnapshotPartHashes.VersionLength;
 
     public static string Compute(ProxySnapshot snapshot)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
         var json = ProtocolJson.Default;
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        // Every part in SnapshotParts.Properties except the version itself, in that order.
-        hash.AppendData(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(snapshot.Node, json.ProxyNode)));
-        hash.AppendData(EncodedList.Of(snapshot.Inbound, json.InboundPort).Hash);
-        hash.AppendData(EncodedList.Of(snapshot.Outbound, json.OutboundService).Hash);
-        hash.AppendData(EncodedList.Of(snapshot.TrustBundle, json.String).Hash);
-        hash.AppendData(EncodedList.Of(snapshot.TrustDomains, json.String).Hash);
-        hash.AppendData(EncodedList.Of(snapshot.Gateways, json.GatewayListener).Hash);
-        hash.AppendData(EncodedList.Of(snapshot.HttpRoutes, json.VirtualHostRoutes).Hash);
-        hash.AppendData(SHA256.HashData(snapshot.InboundPassthrough is { } passthrough
-            ? JsonSerializer.SerializeToUtf8Bytes(passthrough, json.InboundPort) : []));
-        // Last, and only when present: snapshots without a scope keep the versions they had before scopes existed.
-        if (snapshot.Scope is { } scope) hash.AppendData(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(scope, json.OutboundScope)));
-        return Hex(hash.GetHashAndReset());
+        // The parts' hashes combined as SnapshotPartHashes defines it (a reconnecting proxy's held parts are checked against it).
+        return SnapshotPartHashes.Version(
+            SnapshotPartHashes.Item(snapshot.Node, json.ProxyNode),
+            EncodedList.Of(snapshot.Inbound, json.InboundPort).Hash,
+            EncodedList.Of(snapshot.Outbound, json.OutboundService).Hash,
+            EncodedList.Of(snapshot.TrustBundle, json.String).Hash,
+            EncodedList.Of(snapshot.TrustDomains, json.String).Hash,
+            EncodedList.Of(snapshot.Gateways, json.GatewayListener).Hash,
+            EncodedList.Of(snapshot.HttpRoutes, json.VirtualHostRoutes).Hash,
+            SnapshotPartHashes.Passthrough(snapshot.InboundPassthrough),
+            snapshot.Scope is { } scope ? SnapshotPartHashes.Item(scope, json.OutboundScope) : null);
     }
 
     internal static string Hex(ReadOnlySpan<byte> hash) => Convert.ToHexStringLower(hash[..(Length / 2)]);

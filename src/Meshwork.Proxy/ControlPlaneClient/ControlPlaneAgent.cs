@@ -35,6 +35,7 @@ internal sealed class ControlPlaneAgent(ProxyOptions options, ProxyState state, 
     private readonly X509Certificate2Collection _controlPlaneRoots = LoadRoots(options.ControlPlaneRootFile);
     private readonly ControlPlaneFailover _replicas = new(options.ControlPlane ?? throw new ProxyStartupException($"{ProxyEnvironment.ControlPlane} is not set"));
 
+    private readonly HeldSnapshotCache _held = new();
     private TrustBundle? _issuedBundle;
 
     public async Task RunAsync(CancellationToken cancellationToken)
@@ -165,6 +166,7 @@ internal sealed class ControlPlaneAgent(ProxyOptions options, ProxyState state, 
     {
         using var client = CreateClient(presentCertificate: true);
         client.Timeout = Timeout.InfiniteTimeSpan;
+        var running = state.Config?.Snapshot;
         var registration = new ProxyRegistration
         {
             Role = options.Role,
@@ -178,7 +180,8 @@ internal sealed class ControlPlaneAgent(ProxyOptions options, ProxyState state, 
             MetricsAddress = (options.MetricsAddress ?? options.AdminAddress)?.ToString(),
             Labels = options.Labels,
             Ports = [.. options.Inbound.Select(t => t.WorkloadPort)],
-            CurrentVersion = state.Config?.Snapshot.Version,
+            CurrentVersion = running?.Version,
+            Held = _held.For(running),
             Deltas = true,
         };
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(controlPlane, ControlPlanePaths.Stream))

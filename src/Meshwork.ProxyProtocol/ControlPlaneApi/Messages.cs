@@ -59,6 +59,18 @@ public sealed record ProxyRegistration
     /// <summary>The version the proxy already runs (after a reconnect), so an unchanged snapshot is not resent.</summary>
     public string? CurrentVersion { get; init; }
     /// <summary>
+    /// With <see cref="CurrentVersion"/> and <see cref="Deltas"/>: the parts of that snapshot by content hash, so that a
+    /// control plane that never sent it (restarted, another replica) sends only what differs. A proxy leaves it out when
+    /// it would take the registration over <see cref="MaxBytes"/>, and then gets the snapshot whole.
+    /// </summary>
+    public HeldSnapshot? Held { get; init; }
+
+    /// <summary>
+    /// The largest registration body the control plane reads (a larger one is refused with 413): 2 MiB, room for
+    /// the held parts of a proxy that knows 10,000 outbound services (about 100 bytes each: hostname and hash).
+    /// </summary>
+    public const int MaxBytes = 2 * 1024 * 1024;
+    /// <summary>
     /// The proxy reads <see cref="SnapshotUpdate"/> lines: after the first full snapshot it is sent only what
     /// changed (<see cref="SnapshotDelta"/>), as incremental xDS does. Proxies that leave it false get full snapshots.
     /// </summary>

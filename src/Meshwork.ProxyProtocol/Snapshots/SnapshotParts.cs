@@ -10,7 +10,11 @@ namespace Meshwork.ProxyProtocol.Snapshots;
 /// </summary>
 public static class SnapshotParts
 {
-    /// <summary>Every property of <see cref="ProxySnapshot"/>; a new one must be hashed, diffed and written too.</summary>
+    /// <summary>
+    /// Every property of <see cref="ProxySnapshot"/>; a new one must be hashed, diffed and written too, and held
+    /// (<see cref="HeldSnapshot"/>, <see cref="SnapshotPartHashes.Held"/>, and the control plane's HeldDiff), or a
+    /// reconnecting proxy's parts no longer make its version and it is always sent its snapshot whole.
+    /// </summary>
     public static readonly ImmutableArray<string> Properties =
         [nameof(ProxySnapshot.Version), nameof(ProxySnapshot.Node), nameof(ProxySnapshot.Inbound), nameof(ProxySnapshot.Outbound),
          nameof(ProxySnapshot.TrustBundle), nameof(ProxySnapshot.TrustDomains), nameof(ProxySnapshot.Gateways), nameof(ProxySnapshot.HttpRoutes),
