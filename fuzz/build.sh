@@ -8,8 +8,8 @@ cd "$root"
 dotnet tool restore >/dev/null
 rm -rf "$bin"
 dotnet publish fuzz/Meshwork.Fuzz -c Release -o "$bin" -p:MESHWORK_BUILD_SLOT=fuzz --nologo -v quiet
-# The parsers under test, and the YAML library the manifest reader is built on.
-for assembly in Meshwork.Proxy Meshwork.Model Meshwork.CertificateAuthority Meshwork.Identity YamlDotNet; do
+# The parsers under test (the control plane's for port-forward's SPDY frames), and the YAML library the manifest reader is built on.
+for assembly in Meshwork.Proxy Meshwork.Model Meshwork.CertificateAuthority Meshwork.Identity Meshwork.ControlPlane YamlDotNet; do
   dotnet sharpfuzz "$bin/$assembly.dll" >/dev/null
 done
 echo "fuzz targets built and instrumented in ${bin#"$root"/}"

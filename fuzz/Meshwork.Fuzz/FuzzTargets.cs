@@ -12,5 +12,6 @@ internal static class FuzzTargets
         ["tls-sniffer"] = new TlsSnifferTarget(),
         ["manifest"] = new ManifestTarget(),
         ["csr"] = new CsrTarget(),
+        ["spdy-frames"] = new SpdyFramesTarget(),
     };
 }

@@ -116,7 +116,7 @@ public static partial class ControlPlaneHost
             builder.Services.AddSingleton<StoreMeshStateSource>();
             builder.Services.AddSingleton<IMeshStateSource>(sp => sp.GetRequiredService<StoreMeshStateSource>());
             if (options.ContainerCommands is { } containerCommands) builder.Services.AddSingleton(containerCommands);
-            if (options.PodAddresses is { } podAddresses) builder.Services.AddSingleton(podAddresses);
+            if (options.PodPorts is { } podPorts) builder.Services.AddSingleton(podPorts);
             builder.Services.AddSingleton(new ConfigApiOptions { MaxRequestBodyBytes = options.MaxRequestBodyBytes });
             builder.Services.AddSingleton<EventLog>();
             Push.ProxyServices.Add(builder.Services);

@@ -45,8 +45,8 @@ public sealed record ControlPlaneOptions
     /// <summary>Runs commands in pods' containers for <c>kubectl exec</c>; the program that runs the local runtime beside the control plane supplies it. Null refuses exec.</summary>
     public ConfigApi.PodExec.IContainerCommands? ContainerCommands { get; init; }
 
-    /// <summary>Finds pods' addresses for <c>kubectl port-forward</c>; the program that runs the local runtime beside the control plane supplies it. Null refuses port-forward.</summary>
-    public ConfigApi.PortForward.IPodAddresses? PodAddresses { get; init; }
+    /// <summary>Dials pods' ports on their own localhost for <c>kubectl port-forward</c>; the program that runs the local runtime beside the control plane supplies it. Null refuses port-forward.</summary>
+    public ConfigApi.PortForward.IPodPorts? PodPorts { get; init; }
 
     /// <summary>Replaces the default logging (console, Information) when set; tests route logs elsewhere or drop them.</summary>
     public Action<ILoggingBuilder>? ConfigureLogging { get; init; }

@@ -32,6 +32,13 @@ internal sealed class ControlPlaneAgent(ProxyOptions options, ProxyState state, 
 {
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan FirstDelay = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// The wait before another replica is tried once the stream's own failed: a spread only, so that the proxies of a
+    /// replica that died do not all reach the next one in the same instant. The next replica is not the one that
+    /// failed, so waiting out the backoff first would only leave the proxy longer on its last snapshot.
+    /// </summary>
+    private static readonly TimeSpan MoveDelay = TimeSpan.FromMilliseconds(200);
     private readonly X509Certificate2Collection _controlPlaneRoots = LoadRoots(options.ControlPlaneRootFile);
     private readonly ControlPlaneFailover _replicas = new(options.ControlPlane ?? throw new ProxyStartupException($"{ProxyEnvironment.ControlPlane} is not set"));
 
@@ -142,23 +149,25 @@ internal sealed class ControlPlaneAgent(ProxyOptions options, ProxyState state, 
         while (!cancellationToken.IsCancellationRequested)
         {
             var controlPlane = _replicas.Current;
+            var wait = delay;
             try
             {
                 await StreamOnceAsync(controlPlane, cancellationToken).ConfigureAwait(false);
-                delay = FirstDelay;
-                ProxyLog.ControlPlaneUnavailable(logger, controlPlane, delay, "the snapshot stream ended");
+                delay = wait = FirstDelay;
+                ProxyLog.ControlPlaneUnavailable(logger, controlPlane, wait, "the snapshot stream ended");
             }
             catch (Exception e) when (IsTransient(e, cancellationToken))
             {
                 var next = _replicas.MoveOnFrom(controlPlane);
-                // A replica not yet tried since the last success is tried after the first delay; the backoff
-                // grows only once every replica failed.
-                if (!_replicas.AllFailed) delay = FirstDelay;
-                if (next == controlPlane) ProxyLog.ControlPlaneUnavailable(logger, controlPlane, delay, e.Message);
-                else ProxyLog.ControlPlaneMoving(logger, controlPlane, next, delay, e.Message);
+                // A replica not yet tried since the last success is tried at once (after the spread); the backoff
+                // starts from the first delay again, and grows only once every replica failed.
+                if (!_replicas.AllFailed) (delay, wait) = (FirstDelay, MoveDelay);
+                else wait = delay;
+                if (next == controlPlane) ProxyLog.ControlPlaneUnavailable(logger, controlPlane, wait, e.Message);
+                else ProxyLog.ControlPlaneMoving(logger, controlPlane, next, wait, e.Message);
             }
-            await Task.Delay(ReconnectJitter.Spread(delay, Random.Shared), state.Time, cancellationToken).ConfigureAwait(false);
-            delay = Next(delay);
+            await Task.Delay(ReconnectJitter.Spread(wait, Random.Shared), state.Time, cancellationToken).ConfigureAwait(false);
+            if (wait == delay) delay = Next(delay);
         }
     }
 

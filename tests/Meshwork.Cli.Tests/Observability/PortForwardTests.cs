@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Meshwork.Cli.Commands.Observability;
+using Meshwork.Runtime.Pods;
 
 namespace Meshwork.Cli.Tests.Observability;
 
@@ -45,7 +46,7 @@ public sealed class PortForwardTests
 
         var listener = PortForwarder.Listen(0);
         using var stop = new CancellationTokenSource();
-        var forwarding = new PortForwarder((IPEndPoint)upstream.LocalEndpoint, TextWriter.Null).RunAsync(listener, stop.Token);
+        var forwarding = new PortForwarder(new PodLocalPort { Target = (IPEndPoint)upstream.LocalEndpoint }, TextWriter.Null).RunAsync(listener, stop.Token);
         using (var client = new TcpClient())
         {
             await client.ConnectAsync((IPEndPoint)listener.LocalEndpoint, timeout.Token);

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using Meshwork.ControlPlane.Registry;
 using Xunit.Abstractions;
 using static Meshwork.Cli.Tests.Server.LoopbackSidecar;
 using static Meshwork.Cli.Tests.Server.ReplicaProcesses;
@@ -16,13 +17,8 @@ public sealed class ReplicaFailoverProcessTests(ITestOutputHelper output) : Side
     [Fact]
     public async Task A_sidecar_moves_to_the_surviving_replica_keeps_serving_meanwhile_and_receives_a_policy_applied_through_it()
     {
-        var (store, key) = await Mesh.CreateMeshAsync();
-        var a = await Mesh.StartServerAsync("a", store, key);
-        var b = await Mesh.StartServerAsync("b", store, key);
+        var (a, b, sidecar) = await StartSidecarOnTwoReplicasAsync();
         var replicas = $"{a.Url},{b.Url}";
-        Assert.Equal(0, (await RunAsync(a.State, "--server", replicas, "apply", "-f", Mesh.Write("namespace.yaml", Manifests.FooNamespace))).ExitCode);
-
-        var sidecar = await LoopbackSidecar.StartAsync(Mesh, a.State, replicas, App.Port);
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
         await EventuallyAsync(async () => await ProbeAsync(http, sidecar.WorkloadUrl) == "200", $"the workload answers through its sidecar (PERMISSIVE)\n{sidecar}");
 
@@ -48,5 +44,44 @@ public sealed class ReplicaFailoverProcessTests(ITestOutputHelper output) : Side
         await EventuallyAsync(async () => await ProbeAsync(http, sidecar.WorkloadUrl) == Refused, $"plaintext is refused after STRICT\n{sidecar}");
         Assert.False(sidecar.Process.HasExited, $"the sidecar exited:\n{sidecar}");
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(sidecar.ReadyUrl)).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_sidecar_whose_replica_is_killed_is_SYNCED_on_the_other_replica_with_a_change_applied_there()
+    {
+        var (a, b, sidecar) = await StartSidecarOnTwoReplicasAsync();
+        await EventuallyAsync(async () => (await ProxiesAsync(a)).Any(p => p.Status == "SYNCED"), $"the sidecar is SYNCED on replica a\n{sidecar}");
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        await EventuallyAsync(async () => await ProbeAsync(http, sidecar.WorkloadUrl) == "200", $"the workload answers through its sidecar (PERMISSIVE)\n{sidecar}");
+
+        var killedAt = DateTimeOffset.UtcNow;
+        await KillAsync(a.Process);
+        // The change goes through the survivor alone, so only a proxy that moved there can receive it.
+        var applied = await RunAsync(b.State, "--server", b.Url, "apply", "-f", Mesh.Write("strict.yaml", Manifests.FooStrict));
+        Assert.True(applied.ExitCode == 0, $"apply through replica b: exit {applied.ExitCode}: {applied.Stderr}");
+
+        // The change reached the sidecar (plaintext is refused under STRICT): only replica b, where it was applied, can
+        // have sent it. A generous bound for a loaded box, and no more than that about time.
+        await EventuallyAsync(async () => await ProbeAsync(http, sidecar.WorkloadUrl) == Refused, $"plaintext is refused after STRICT\n{sidecar}\n{b}", seconds: 120);
+
+        // And replica b records the sidecar's stream, opened after the kill, as SYNCED: it ACKed what b sent last.
+        ProxyStatus? moved = null;
+        await EventuallyAsync(async () =>
+        {
+            moved = (await ProxiesAsync(b)).FirstOrDefault(p => p.Status == "SYNCED" && p.ConnectedAt > killedAt);
+            return moved is not null;
+        }, $"the sidecar is SYNCED on replica b\n{sidecar}\n{b}", seconds: 120);
+        output.WriteLine($"the sidecar streamed from replica b {(moved!.ConnectedAt - killedAt).TotalSeconds:F1} s after replica a was killed");
+    }
+
+    /// <summary>Replicas a and b on one store, namespace foo, and a sidecar given both (a first).</summary>
+    private async Task<(Replica A, Replica B, LoopbackSidecar Sidecar)> StartSidecarOnTwoReplicasAsync()
+    {
+        var (store, key) = await Mesh.CreateMeshAsync();
+        var a = await Mesh.StartServerAsync("a", store, key);
+        var b = await Mesh.StartServerAsync("b", store, key);
+        var replicas = $"{a.Url},{b.Url}";
+        Assert.Equal(0, (await RunAsync(a.State, "--server", replicas, "apply", "-f", Mesh.Write("namespace.yaml", Manifests.FooNamespace))).ExitCode);
+        return (a, b, await LoopbackSidecar.StartAsync(Mesh, a.State, replicas, App.Port));
     }
 }

@@ -7,6 +7,7 @@ using System.Text;
 using System.Text.Json;
 using Meshwork.Api;
 using Meshwork.ControlPlane.Hosting.Status;
+using Meshwork.ControlPlane.Registry;
 using Meshwork.Runtime.Network;
 using Meshwork.Testing.Postgres;
 
@@ -38,9 +39,15 @@ public sealed class ReplicaProcesses : IAsyncDisposable
         return (store, key);
     }
 
-    public sealed record Replica(string Name, StateDirectory State, Process Process)
+    public sealed record Replica(string Name, StateDirectory State, Process Process, StringBuilder Log)
     {
         public string Url => ServerInfo.Read(State)?.Url ?? throw new InvalidOperationException($"replica {Name} recorded no URL");
+
+        /// <summary>The replica's output so far (its last 64 KB), for a failure's message.</summary>
+        public override string ToString()
+        {
+            lock (Log) return $"replica {Name}:\n{Log}";
+        }
     }
 
     /// <summary>
@@ -56,7 +63,7 @@ public sealed class ReplicaProcesses : IAsyncDisposable
         var process = Start(["--state-dir", state.Root, "server", .. listen, "--store", store, "--ca-key-file", key], environment: null, out var stderr, host?.Name);
         await EventuallyAsync(() => Task.FromResult(ServerInfo.Read(state) is not null || process.HasExited), $"replica {name} starts");
         if (process.HasExited) Assert.Fail($"replica {name} exited with {process.ExitCode}: {stderr}");
-        return new Replica(name, state, process);
+        return new Replica(name, state, process, stderr);
     }
 
     /// <summary>
@@ -146,6 +153,14 @@ public sealed class ReplicaProcesses : IAsyncDisposable
     }
 
     public static Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(StateDirectory state, params string[] args) => RunInAsync(null, state, args);
+
+    /// <summary>The proxies streaming from <paramref name="replica"/> (`meshwork proxy-status -o json` against it, from <paramref name="netns"/>).</summary>
+    public static async Task<ProxyStatus[]> ProxiesAsync(Replica replica, string? netns = null)
+    {
+        var result = await RunInAsync(netns, replica.State, "--server", replica.Url, "proxy-status", "-o", "json");
+        if (result.ExitCode != 0) return [];
+        return [.. (JsonSerializer.Deserialize(result.Stdout, RegistryJson.Default.ProxyStatusArray) ?? []).Where(p => p.DisconnectedAt is null)];
+    }
 
     /// <summary>The CLI with <paramref name="args"/>, run in network namespace <paramref name="netns"/> (null: this process's).</summary>
     public static async Task<(int ExitCode, string Stdout, string Stderr)> RunInAsync(string? netns, StateDirectory state, params string[] args)

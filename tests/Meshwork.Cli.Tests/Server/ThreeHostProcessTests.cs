@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
-using Meshwork.ControlPlane.Registry;
 using Xunit.Abstractions;
 using static Meshwork.Cli.Tests.Server.ReplicaProcesses;
 
@@ -77,7 +75,7 @@ public sealed class ThreeHostProcessTests(ITestOutputHelper output) : IAsyncLife
         Assert.Contains("URI=spiffe://cluster.local/ns/foo/sa/sleep", headers.Stdout, StringComparison.Ordinal);
 
         // Every sidecar streams from the first replica of its list.
-        await EventuallyAsync(async () => (await ProxiesAsync(hosts[0], a)).Count(p => p.Status == "SYNCED") == 4, "the four sidecars stream from replica a");
+        await EventuallyAsync(async () => (await ProxiesAsync(a, hosts[0].Name)).Count(p => p.Status == "SYNCED") == 4, "the four sidecars stream from replica a");
 
         // Between hosts: sleep.foo on node-1 calls httpbin.foo on node-2, through both sidecars, with mTLS.
         await using var load = PodCurlLoad.Start(_nodes[0].State, "foo", "sleep", "http://httpbin.foo:8000/ip", LoadPerSecond, requests: 120_000);
@@ -92,9 +90,9 @@ public sealed class ThreeHostProcessTests(ITestOutputHelper output) : IAsyncLife
         output.WriteLine($"{DateTimeOffset.UtcNow:HH:mm:ss.fff} STRICT applied through replica b");
 
         // Every proxy moves to replica b; the time each took is what the proxies' streams show there.
-        await EventuallyAsync(async () => (await ProxiesAsync(hosts[1], b)).Count(p => p.ConnectedAt > killedAt) == 4,
+        await EventuallyAsync(async () => (await ProxiesAsync(b, hosts[1].Name)).Count(p => p.ConnectedAt > killedAt) == 4,
             $"the four sidecars stream from replica b\n{string.Join('\n', _nodes)}");
-        foreach (var proxy in (await ProxiesAsync(hosts[1], b)).OrderBy(p => p.ConnectedAt))
+        foreach (var proxy in (await ProxiesAsync(b, hosts[1].Name)).OrderBy(p => p.ConnectedAt))
         {
             output.WriteLine($"{proxy.Pod}.{proxy.Namespace}: on replica b {(proxy.ConnectedAt - killedAt).TotalSeconds:F1} s after replica a was killed");
         }
@@ -112,7 +110,7 @@ public sealed class ThreeHostProcessTests(ITestOutputHelper output) : IAsyncLife
             foreach (var from in new[] { "foo", "bar" }) Assert.Equal("200", await CurlAsync(sleepOn[from], from, to));
         }
         // And every proxy holds the snapshot replica b sent it last (b pushed STRICT to the destinations above).
-        await EventuallyAsync(async () => (await ProxiesAsync(hosts[1], b)).Count(p => p.Status == "SYNCED") == 4, "every proxy is SYNCED on replica b");
+        await EventuallyAsync(async () => (await ProxiesAsync(b, hosts[1].Name)).Count(p => p.Status == "SYNCED") == 4, "every proxy is SYNCED on replica b");
 
         output.WriteLine((await RunInAsync(hosts[1].Name, a.State, "--server", b.Url, "status")).Stdout);
 
@@ -162,13 +160,5 @@ public sealed class ThreeHostProcessTests(ITestOutputHelper output) : IAsyncLife
         var result = await RunAsync(node.State, "exec", "-n", from, "deploy/sleep", "--",
             "curl", "-s", "-o", "/dev/null", "--max-time", "10", "-w", "%{http_code}", $"http://httpbin.{to}:8000/ip");
         return result.Stdout.Trim();
-    }
-
-    /// <summary>The proxies streaming from <paramref name="replica"/> (`meshwork proxy-status -o json` from its host).</summary>
-    private static async Task<ProxyStatus[]> ProxiesAsync(HostNetwork.Host host, Replica replica)
-    {
-        var result = await RunInAsync(host.Name, replica.State, "--server", replica.Url, "proxy-status", "-o", "json");
-        if (result.ExitCode != 0) return [];
-        return [.. (JsonSerializer.Deserialize(result.Stdout, RegistryJson.Default.ProxyStatusArray) ?? []).Where(p => p.DisconnectedAt is null)];
     }
 }

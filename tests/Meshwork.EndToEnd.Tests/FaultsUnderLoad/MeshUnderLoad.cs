@@ -55,7 +55,7 @@ public class MeshUnderLoad : MeshFixture
     /// <summary>A plaintext TCP connection from outside the mesh: from the legacy pod (pod network mode) or this host (loopback mode).</summary>
     public async Task<Socket> ConnectFromOutsideTheMeshAsync(IPEndPoint endPoint, CancellationToken cancel)
     {
-        // NetnsSockets bounds its connect at 30 s.
+        // PodClient bounds its connect at 30 s.
         if (IsolatesPods) return await (await LegacyClientAsync()).ConnectAsync(endPoint);
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         try

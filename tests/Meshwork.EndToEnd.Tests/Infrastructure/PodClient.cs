@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Meshwork.Api;
-using Meshwork.Proxy.Tests.Capture;
+using Meshwork.Runtime.Network;
 using Meshwork.Runtime.Pods;
 
 namespace Meshwork.EndToEnd.Tests.Infrastructure;
@@ -32,7 +32,11 @@ public sealed class PodClient
     }
 
     /// <summary>A TCP connection from inside the pod (30 s at most to connect).</summary>
-    public Task<Socket> ConnectAsync(IPEndPoint endPoint) => NetnsSockets.ConnectAsync(_networkNamespace, endPoint);
+    public async Task<Socket> ConnectAsync(IPEndPoint endPoint)
+    {
+        using var connect = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        return await NetworkNamespaceSockets.ConnectAsync(MeshNetworkNames.NamespacePath(_networkNamespace), endPoint, connect.Token);
+    }
 
     /// <summary>An HTTP client handler that connects from inside the pod, with no proxy: as an app of the pod that ignores http_proxy.</summary>
     public SocketsHttpHandler HttpHandler() => new()

@@ -1,7 +1,5 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using Meshwork.EndToEnd.Tests.Infrastructure;
 using Meshwork.EndToEnd.Tests.Scenarios;
 using Mw = Meshwork.EndToEnd.Tests.Infrastructure.Meshwork;
@@ -15,11 +13,11 @@ namespace Meshwork.EndToEnd.Tests.Observability;
 /// </summary>
 public sealed class PrometheusMesh : MeshFixture
 {
-    private Process? _forward;
+    private ForwardedPort? _forward;
 
     public CommandResult Up { get; private set; } = new(-1, "", "");
     /// <summary>http://127.0.0.1:PORT of the port-forward, or null when the mesh did not come up.</summary>
-    public Uri? Prometheus { get; private set; }
+    public Uri? Prometheus => _forward?.Url;
 
     public override async Task InitializeAsync()
     {
@@ -28,38 +26,14 @@ public sealed class PrometheusMesh : MeshFixture
         await ApplyInjectedAsync(Sample("mtls-migration/httpbin.yaml"), "foo");
         await ApplyInjectedAsync(Sample("mtls-migration/sleep.yaml"), "foo");
         await MustAsync("apply", "-n", "legacy", "-f", Sample("mtls-migration/sleep.yaml"));
-        (_forward, Prometheus) = await PortForwardAsync();
-    }
-
-    private async Task<(Process, Uri)> PortForwardAsync()
-    {
-        var info = new ProcessStartInfo(Mw.Executable) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in new[] { "--state-dir", StatePath, "port-forward", "-n", "istio-system", "svc/prometheus", ":9090" }) info.ArgumentList.Add(arg);
         // The Prometheus pod may still be starting: the forward needs a ready pod behind the Service.
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
-        while (true)
-        {
-            var process = Process.Start(info)!;
-            using var first = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-            var line = await process.StandardOutput.ReadLineAsync(first.Token);
-            var match = line is null ? null : Regex.Match(line, @"^Forwarding from 127\.0\.0\.1:(\d+) -> 9090$");
-            if (match is { Success: true }) return (process, new Uri($"http://127.0.0.1:{match.Groups[1].Value}"));
-            var error = await process.StandardError.ReadToEndAsync(first.Token);
-            await process.WaitForExitAsync(first.Token);
-            process.Dispose();
-            if (DateTime.UtcNow > deadline) throw new InvalidOperationException($"port-forward did not start: {line}\n{error}\n{Logs()}");
-            await Task.Delay(500);
-        }
+        _forward = await ForwardedPort.StartAsync(Mw.Executable, ["--state-dir", StatePath, "port-forward", "-n", "istio-system", "svc/prometheus", ":9090"],
+            9090, TimeSpan.FromSeconds(90));
     }
 
     public override async Task DisposeAsync()
     {
-        if (_forward is { } forward)
-        {
-            try { forward.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
-            await forward.WaitForExitAsync();
-            forward.Dispose();
-        }
+        if (_forward is { } forward) await forward.DisposeAsync();
         await base.DisposeAsync();
     }
 }

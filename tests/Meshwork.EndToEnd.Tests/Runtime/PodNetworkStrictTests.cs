@@ -1,5 +1,7 @@
+using System.Net;
 using Meshwork.EndToEnd.Tests.Infrastructure;
 using Meshwork.EndToEnd.Tests.Scenarios;
+using Mw = Meshwork.EndToEnd.Tests.Infrastructure.Meshwork;
 
 namespace Meshwork.EndToEnd.Tests.Runtime;
 
@@ -57,5 +59,58 @@ public sealed class PodNetworkStrictTests(StrictPodNetworkMesh mesh) : IClassFix
         var proxy = await ExecAsync("foo", "istio-proxy", "id", "-un");
         Assert.Equal((0, "istio-proxy"), (proxy.ExitCode, proxy.Stdout.Trim()));
         Assert.DoesNotContain("istio-proxy", File.ReadAllText("/etc/passwd"), StringComparison.Ordinal);
+    }
+
+    /// <summary>How long a port-forward may take to start, and httpbin to answer through it, on a loaded box.</summary>
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(120);
+
+    [PodNetworkFact]
+    public async Task Meshwork_port_forward_reaches_httpbin_itself_on_the_pods_localhost_past_its_STRICT_sidecar()
+    {
+        await using var forward = await ForwardedPort.StartAsync(Mw.Executable,
+            ["--state-dir", mesh.StatePath, "port-forward", "-n", "foo", "deploy/httpbin", ":8080"], 8080, Patience);
+        await AssertHttpbinItselfAnswersAsync(forward);
+    }
+
+    [PodNetworkFact]
+    public async Task Kubectl_port_forward_reaches_httpbin_itself_on_the_pods_localhost_past_its_STRICT_sidecar()
+    {
+        var home = Directory.CreateDirectory(Path.Combine(mesh.StatePath, "kubectl-home")).FullName;
+        await using var forward = await ForwardedPort.StartAsync("kubectl",
+            ["port-forward", "--address", "127.0.0.1", "-n", "foo", "deploy/httpbin", ":8080"], 8080, Patience,
+            new Dictionary<string, string> { ["KUBECONFIG"] = mesh.State.KubeconfigFile, ["HOME"] = home });
+        await AssertHttpbinItselfAnswersAsync(forward);
+    }
+
+    /// <summary>
+    /// A plaintext GET through the forward gets httpbin's 200, which STRICT would refuse at the sidecar, with no client
+    /// certificate header the sidecar would have added: the connection reached the app on the pod's localhost, as the
+    /// kubelet's port-forward does (Istio's sidecar never sees it).
+    /// </summary>
+    private async Task AssertHttpbinItselfAnswersAsync(ForwardedPort forward)
+    {
+        using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(30) };
+        var deadline = DateTime.UtcNow + Patience;
+        string last;
+        while (true)
+        {
+            try
+            {
+                using var response = await http.GetAsync(new Uri(forward.Url, "/headers"));
+                var body = await response.Content.ReadAsStringAsync();
+                if (response.StatusCode == HttpStatusCode.OK)
+                {
+                    Assert.DoesNotContain("X-Forwarded-Client-Cert", body, StringComparison.OrdinalIgnoreCase);
+                    return;
+                }
+                last = $"{(int)response.StatusCode}: {body}";
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                last = e.Message;
+            }
+            if (DateTime.UtcNow > deadline) Assert.Fail($"httpbin did not answer 200 through the port-forward within {Patience}: {last}\n{mesh.Logs()}");
+            await Task.Delay(500);
+        }
     }
 }

@@ -7,6 +7,7 @@ using Meshwork.Proxy.Tests.Support;
 using Meshwork.ProxyProtocol;
 using Meshwork.ProxyProtocol.ControlPlaneApi;
 using Meshwork.ProxyProtocol.Snapshots;
+using Meshwork.Runtime.Network;
 
 namespace Meshwork.Proxy.Tests.Capture;
 
@@ -116,7 +117,8 @@ public sealed class CaptureMesh : IAsyncLifetime
     {
         try
         {
-            using var socket = await NetnsSockets.ConnectAsync(from.Netns, new IPEndPoint(IPAddress.Parse(ip), port));
+            using var connect = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            using var socket = await NetworkNamespaceSockets.ConnectAsync(from.NamespacePath, new IPEndPoint(IPAddress.Parse(ip), port), connect.Token);
             await socket.SendAsync(Encoding.ASCII.GetBytes($"GET {path} HTTP/1.1\r\nHost: {ip}:{port}\r\nConnection: close\r\n\r\n"));
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
             var answer = new MemoryStream();

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Meshwork.Runtime.Network;
 
 namespace Meshwork.Proxy.Tests.Capture;
 
@@ -24,9 +25,9 @@ public sealed class PodApp : IDisposable
 
     public int Accepted => Volatile.Read(ref _accepted);
 
-    public static PodApp Http(PodNamespace pod, int port) => new(NetnsSockets.Listen(pod.Netns, new IPEndPoint(IPAddress.Any, port)), http: true);
+    public static PodApp Http(PodNamespace pod, int port) => new(NetworkNamespaceSockets.Listen(pod.NamespacePath, new IPEndPoint(IPAddress.Any, port)), http: true);
 
-    public static PodApp TcpEcho(PodNamespace pod, int port) => new(NetnsSockets.Listen(pod.Netns, new IPEndPoint(IPAddress.Any, port)), http: false);
+    public static PodApp TcpEcho(PodNamespace pod, int port) => new(NetworkNamespaceSockets.Listen(pod.NamespacePath, new IPEndPoint(IPAddress.Any, port)), http: false);
 
     private async Task AcceptLoopAsync()
     {

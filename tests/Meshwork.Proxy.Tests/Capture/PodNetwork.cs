@@ -8,6 +8,9 @@ namespace Meshwork.Proxy.Tests.Capture;
 public sealed record PodNamespace(string Netns, string Ip)
 {
     public IPAddress Address => IPAddress.Parse(Ip);
+
+    /// <summary>/run/netns/NAME, where the test makes sockets inside the pod.</summary>
+    public string NamespacePath => Meshwork.Runtime.Network.MeshNetworkNames.NamespacePath(Netns);
 }
 
 /// <summary>

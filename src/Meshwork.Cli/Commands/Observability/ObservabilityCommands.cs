@@ -73,7 +73,7 @@ internal static class ObservabilityCommands
     {
         var state = GlobalOptions.ResolveStateDirectory(parse);
         var api = RuntimeApi.Connect(state, parse.GetValue(GlobalOptions.Server));
-        System.Net.IPEndPoint? endpoint;
+        Meshwork.Runtime.Pods.PodLocalPort? endpoint;
         string? error;
         try
         {

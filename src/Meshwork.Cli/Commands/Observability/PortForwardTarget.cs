@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net;
 using Meshwork.Api;
 using Meshwork.Model.Resources;
 using Meshwork.Runtime.Pods;
@@ -9,11 +8,11 @@ namespace Meshwork.Cli.Commands.Observability;
 /// <summary>
 /// Where <c>port-forward</c> connects: for svc/NAME, a ready pod the Service selects, on the target port
 /// of the Service port asked for (as kube-proxy picks an endpoint); for a pod or deploy/NAME, the pod's
-/// address on the port asked for.
+/// port asked for. Either way on the pod's own localhost, as the kubelet connects (<see cref="PodLocalPort"/>).
 /// </summary>
 public static class PortForwardTarget
 {
-    public static async Task<(IPEndPoint? Target, string? Error)> ResolveAsync(
+    public static async Task<(PodLocalPort? Target, string? Error)> ResolveAsync(
         StateDirectory state, IMeshApi api, string @namespace, string target, int remotePort, CancellationToken cancellationToken)
     {
         var slash = target.IndexOf('/', StringComparison.Ordinal);
@@ -21,7 +20,7 @@ public static class PortForwardTarget
         if (kind is not ("svc" or "service" or "services"))
         {
             var pod = PodRecord.Resolve(state, @namespace, target, out var error);
-            return pod is null ? (null, error) : (Endpoint(pod, remotePort), null);
+            return pod is null ? (null, error) : Local(pod, remotePort);
         }
         var name = target[(slash + 1)..];
         if (await api.GetAsync("Service", @namespace, name, cancellationToken).ConfigureAwait(false) is not Service service)
@@ -45,11 +44,11 @@ public static class PortForwardTarget
         {
             return (null, $"error: no ready pod selected by service {@namespace}/{name}");
         }
-        return (Endpoint(selected, port.TargetPort?.Number ?? port.Port), null);
+        return Local(selected, port.TargetPort?.Number ?? port.Port);
     }
 
-    private static IPEndPoint? Endpoint(PodRecord pod, int port) =>
-        IPAddress.TryParse(pod.PodIp, out var address) ? new IPEndPoint(address, port) : null;
+    private static (PodLocalPort?, string?) Local(PodRecord pod, int port) =>
+        PodLocalPort.Find(pod, port, out var refusal) is { } local ? (local, null) : (null, $"error: {refusal}");
 
     /// <summary>kubectl's port spec: "LOCAL:REMOTE", or "PORT" for both, or ":REMOTE" for any free local port.</summary>
     public static bool TryParsePorts(string spec, out int local, out int remote)

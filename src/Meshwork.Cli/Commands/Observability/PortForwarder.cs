@@ -1,13 +1,15 @@
 using System.Net;
 using System.Net.Sockets;
+using Meshwork.Runtime.Pods;
 
 namespace Meshwork.Cli.Commands.Observability;
 
 /// <summary>
-/// A TCP forwarder from a local loopback port to one address, as <c>kubectl port-forward</c> gives:
-/// each accepted connection is joined to a new connection to the target until either side closes.
+/// A TCP forwarder from a local loopback port to a pod's port, as <c>kubectl port-forward</c> gives:
+/// each accepted connection is joined to a new connection to the pod's own localhost
+/// (<see cref="PodLocalPort"/>) until either side closes.
 /// </summary>
-public sealed class PortForwarder(IPEndPoint target, TextWriter log)
+public sealed class PortForwarder(PodLocalPort target, TextWriter log)
 {
     private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(10);
 
@@ -52,14 +54,14 @@ public sealed class PortForwarder(IPEndPoint target, TextWriter log)
     private async Task ForwardAsync(Socket client, CancellationToken cancellationToken)
     {
         using (client)
-        using (var upstream = new Socket(target.AddressFamily, SocketType.Stream, ProtocolType.Tcp))
         {
+            Socket? upstream = null;
             try
             {
                 using (var connect = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
                 {
                     connect.CancelAfter(ConnectTimeout);
-                    await upstream.ConnectAsync(target, connect.Token).ConfigureAwait(false);
+                    upstream = await target.ConnectAsync(connect.Token).ConfigureAwait(false);
                 }
                 await using var near = new NetworkStream(client, ownsSocket: false);
                 await using var far = new NetworkStream(upstream, ownsSocket: false);
@@ -67,7 +69,11 @@ public sealed class PortForwarder(IPEndPoint target, TextWriter log)
             }
             catch (Exception e) when (e is SocketException or IOException or OperationCanceledException)
             {
-                if (!cancellationToken.IsCancellationRequested) await log.WriteLineAsync($"Handling connection for {target.Port}: {e.Message}").ConfigureAwait(false);
+                if (!cancellationToken.IsCancellationRequested) await log.WriteLineAsync($"Handling connection for {target.Target.Port}: {e.Message}").ConfigureAwait(false);
+            }
+            finally
+            {
+                upstream?.Dispose();
             }
         }
     }

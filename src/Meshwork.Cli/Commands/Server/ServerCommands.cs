@@ -57,7 +57,7 @@ public static class ServerCommands
                 CaKeyFile = parse.GetValue(caKeyFile) is { } key ? Path.GetFullPath(key) : null,
                 WorkloadCertificateTtl = workloadCertTtl,
                 ContainerCommands = new RuntimeContainerCommands(state),
-                PodAddresses = new RuntimePodAddresses(state),
+                PodPorts = new RuntimePodPorts(state),
             };
             RunningControlPlane running;
             try

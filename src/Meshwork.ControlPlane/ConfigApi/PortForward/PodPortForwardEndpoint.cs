@@ -45,13 +45,13 @@ public static class PodPortForwardEndpoint
         {
             return KubeStatus.Failure(KubeStatus.NotFound, $"pods \"{name}\" not found", podKind, name);
         }
-        if (context.RequestServices.GetService<IPodAddresses>() is not { } addresses)
+        if (context.RequestServices.GetService<IPodPorts>() is not { } ports)
         {
             return KubeStatus.Failure(KubeStatus.BadRequest, "port-forward needs the local runtime beside this control plane (meshwork up)", podKind, name);
         }
-        if (addresses.Find(ns, name, out var refusal) is not { } address)
+        if (ports.Refusal(ns, name) is { } refusal)
         {
-            return KubeStatus.Failure(KubeStatus.BadRequest, refusal ?? $"pod {name} has no address on this host", podKind, name);
+            return KubeStatus.Failure(KubeStatus.BadRequest, refusal, podKind, name);
         }
 
         var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(PodPortForwardEndpoint).FullName!);
@@ -68,7 +68,7 @@ public static class PodPortForwardEndpoint
             // to name; client-go requires it echoed all the same, so the handshake answer carries it by hand.
             context.Response.Headers.SecWebSocketProtocol = TunnelProtocol;
             using var socket = await context.WebSockets.AcceptWebSocketAsync().ConfigureAwait(false);
-            await ServeAsync(new WebSocketTunnel(socket), ns, name, address, TunnelProtocol, logger, ended.Token).ConfigureAwait(false);
+            await ServeAsync(new WebSocketTunnel(socket), ns, name, ports, TunnelProtocol, logger, ended.Token).ConfigureAwait(false);
             await CloseAsync(socket).ConfigureAwait(false);
             return Results.Empty;
         }
@@ -83,17 +83,17 @@ public static class PodPortForwardEndpoint
             context.Response.Headers.Upgrade = SpdyUpgrade;
             context.Response.Headers[ProtocolVersionHeader] = StreamProtocol;
             await using var connection = await upgrade.UpgradeAsync().ConfigureAwait(false);
-            await ServeAsync(connection, ns, name, address, SpdyUpgrade, logger, ended.Token).ConfigureAwait(false);
+            await ServeAsync(connection, ns, name, ports, SpdyUpgrade, logger, ended.Token).ConfigureAwait(false);
             return Results.Empty;
         }
         return KubeStatus.Failure(KubeStatus.BadRequest,
             $"port-forward is served over a WebSocket ({TunnelProtocol}, kubectl 1.31 or later) or an HTTP/1.1 upgrade to {SpdyUpgrade}", podKind, name);
     }
 
-    private static async Task ServeAsync(Stream transport, string ns, string pod, System.Net.IPAddress address, string protocol, ILogger logger, CancellationToken cancellationToken)
+    private static async Task ServeAsync(Stream transport, string ns, string pod, IPodPorts ports, string protocol, ILogger logger, CancellationToken cancellationToken)
     {
         PortForwardLog.Started(logger, ns, pod, protocol);
-        var session = new PortForwardSession(transport, address, pod, logger);
+        var session = new PortForwardSession(transport, ports, ns, pod, logger);
         await session.RunAsync(cancellationToken).ConfigureAwait(false);
         PortForwardLog.Ended(logger, ns, pod, session.Forwarded);
     }

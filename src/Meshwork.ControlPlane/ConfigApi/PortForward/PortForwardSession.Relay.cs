@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Net;
 using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Text;
@@ -7,7 +6,7 @@ using Meshwork.ControlPlane.ConfigApi.PortForward.Spdy;
 
 namespace Meshwork.ControlPlane.ConfigApi.PortForward;
 
-/// <summary>The relay of one forwarded connection: dial the pod's port, copy both ways, end both streams as the kubelet does.</summary>
+/// <summary>The relay of one forwarded connection: dial the pod's port on its own localhost, copy both ways, end both streams as the kubelet does.</summary>
 public sealed partial class PortForwardSession
 {
     private static readonly TimeSpan ConnectLimit = TimeSpan.FromSeconds(10);
@@ -47,21 +46,27 @@ public sealed partial class PortForwardSession
     private async Task ForwardAsync(StreamPair pair, CancellationToken session)
     {
         var data = pair.Data!;
-        var target = new IPEndPoint(_podAddress, data.Port);
-        using var socket = new Socket(target.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        // The kubelet's words, which kubectl prints after "an error occurred forwarding LOCAL -> REMOTE".
+        var failure = $"error forwarding port {Text(data.Port)} to pod {_pod}";
+        if (_ports.Find(_namespace, _pod, data.Port, out var refusal) is not { } dialer)
+        {
+            await FailAsync(pair, $"{failure}: {refusal}", session).ConfigureAwait(false);
+            return;
+        }
+        Socket socket;
         try
         {
             using var connect = CancellationTokenSource.CreateLinkedTokenSource(pair.Relay);
             connect.CancelAfter(ConnectLimit);
-            await socket.ConnectAsync(target, connect.Token).ConfigureAwait(false);
+            socket = await dialer.ConnectAsync(connect.Token).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is SocketException || (e is OperationCanceledException && !pair.Relay.IsCancellationRequested))
+        catch (Exception e) when (e is SocketException or IOException || (e is OperationCanceledException && !pair.Relay.IsCancellationRequested))
         {
-            var reason = e is SocketException refused ? refused.Message : $"no answer within {ConnectLimit.TotalSeconds:0} s";
-            // The kubelet's words, which kubectl prints after "an error occurred forwarding LOCAL -> REMOTE".
-            await FailAsync(pair, $"error forwarding port {Text(data.Port)} to pod {_pod}: dial tcp {target}: {reason}", session).ConfigureAwait(false);
+            var reason = e is OperationCanceledException ? $"no answer within {ConnectLimit.TotalSeconds:0} s" : e.Message;
+            await FailAsync(pair, $"{failure}: dial tcp {dialer.Target}: {reason}", session).ConfigureAwait(false);
             return;
         }
+        using var owned = socket;
         var upload = UploadAsync(data, socket, pair.Relay);
         await DownloadAsync(socket, data, pair.Relay).ConfigureAwait(false);
         try

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Globalization;
-using System.Net;
 using System.Net.WebSockets;
 using Meshwork.ControlPlane.ConfigApi.PortForward.Spdy;
 using Microsoft.Extensions.Logging;
@@ -11,7 +10,7 @@ namespace Meshwork.ControlPlane.ConfigApi.PortForward;
 /// One <c>kubectl port-forward</c> connection, served as the kubelet serves it
 /// (k8s.io/kubelet cri/streaming/portforward): SPDY/3 over the upgraded connection or tunnelled in a
 /// WebSocket; every local connection kubectl accepts opens a pair of streams, and once both are open
-/// the pod's port is dialled and the bytes relayed both ways (<see cref="PortForwardSession"/>'s relay
+/// the pod's port is dialled on the pod's own localhost and the bytes relayed both ways (<see cref="PortForwardSession"/>'s relay
 /// part). Pings are answered; SETTINGS and WINDOW_UPDATE change nothing, since kubectl's SPDY library
 /// keeps no flow-control windows and neither does this side: a bounded buffer per stream and a reader
 /// that waits for it stand in for them.
@@ -29,7 +28,8 @@ public sealed partial class PortForwardSession
 
     private readonly SpdyFrameReader _reader;
     private readonly SpdyFrameWriter _writer;
-    private readonly IPAddress _podAddress;
+    private readonly IPodPorts _ports;
+    private readonly string _namespace;
     private readonly string _pod;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<uint, ForwardStream> _streams = new();
@@ -37,12 +37,13 @@ public sealed partial class PortForwardSession
     private readonly List<Task> _pairTasks = [];
     private uint _lastStreamId;
 
-    public PortForwardSession(Stream transport, IPAddress podAddress, string pod, ILogger logger)
+    public PortForwardSession(Stream transport, IPodPorts ports, string @namespace, string pod, ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(transport);
         _reader = new SpdyFrameReader(transport);
         _writer = new SpdyFrameWriter(transport);
-        _podAddress = podAddress;
+        _ports = ports;
+        _namespace = @namespace;
         _pod = pod;
         _logger = logger;
     }

@@ -35,7 +35,7 @@ public sealed class KubectlPortForwardTests : IAsyncLifetime
         _serving = EchoAsync(_stop.Token);
         _home = Directory.CreateTempSubdirectory("meshwork-kubectl-pf-").FullName;
         var state = new StateDirectory(Path.Combine(_home, "state"));
-        _cp = await ControlPlaneFixture.StartAsync(ControlPlaneFixture.Options(state) with { PodAddresses = new LoopbackPods() });
+        _cp = await ControlPlaneFixture.StartAsync(ControlPlaneFixture.Options(state) with { PodPorts = new LoopbackPods() });
         _kubectl = new KubectlRunner(_cp.State.KubeconfigFile, _home);
         var pod = Path.Combine(_home, "pod.yaml");
         await File.WriteAllTextAsync(pod, $"""
@@ -213,13 +213,29 @@ public sealed class KubectlPortForwardTests : IAsyncLifetime
         await Task.WhenAll(connections.Select(c => c.ContinueWith(_ => { }, TaskScheduler.Default)));
     }
 
-    /// <summary>Every pod lives on 127.0.0.1 here.</summary>
-    private sealed class LoopbackPods : IPodAddresses
+    /// <summary>Every pod's localhost is this host's 127.0.0.1 here.</summary>
+    private sealed class LoopbackPods : IPodPorts
     {
-        public IPAddress? Find(string @namespace, string pod, out string? refusal)
+        public string? Refusal(string @namespace, string pod) => null;
+
+        public PodPortDialer? Find(string @namespace, string pod, int port, out string? refusal)
         {
             refusal = null;
-            return IPAddress.Loopback;
+            var target = new IPEndPoint(IPAddress.Loopback, port);
+            return new PodPortDialer(target.ToString(), async cancellationToken =>
+            {
+                var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+                try
+                {
+                    await socket.ConnectAsync(target, cancellationToken);
+                    return socket;
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            });
         }
     }
 }
