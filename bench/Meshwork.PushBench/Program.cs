@@ -173,6 +173,8 @@ static async Task RoundAsync(IServiceProvider server, List<SimulatedProxy> simul
     var waits = simulated.Select((p, i) => p.WaitForNewAckAsync(before[i])).ToArray();
     var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
     var allocatedBefore = GC.GetTotalAllocatedBytes(precise: false);
+    var pauseBefore = GC.GetTotalPauseDuration();
+    var gen2Before = GC.CollectionCount(2);
     var started = Stopwatch.GetTimestamp();
     var startedAt = DateTimeOffset.UtcNow;
     mesh.Set(next);
@@ -182,6 +184,7 @@ static async Task RoundAsync(IServiceProvider server, List<SimulatedProxy> simul
     var perProxy = acked.Select(t => Stopwatch.GetElapsedTime(started, t).TotalMilliseconds).ToList();
     stats.Latencies.AddRange(perProxy);
     stats.AllAcked.Add(perProxy.Max());
+    stats.Rounds.Add((RoundStats.Percentile(perProxy, 0.99), (GC.GetTotalPauseDuration() - pauseBefore).TotalMilliseconds, GC.CollectionCount(2) - gen2Before));
     stats.Bytes.AddRange(simulated.Select((p, i) => (double)(p.BytesReceived - bytesBefore[i])));
     // The server's side of the same round, from its own clock readings.
     if (server.GetRequiredService<SnapshotPusher>().LastPush is { } push)

@@ -13,6 +13,9 @@ internal sealed class RoundStats
     /// <summary>Per round: the process's CPU time (user + system, every thread: control plane and simulated proxies) and bytes allocated, from the change to the last ACK.</summary>
     public List<double> CpuMilliseconds { get; } = [];
     public List<double> AllocatedBytes { get; } = [];
+    /// <summary>Per round: its p99, and the garbage collector's pauses and full collections in it (one process holds the
+    /// control plane and every simulated proxy: a pause stops both, for every proxy at once).</summary>
+    public List<(double P99, double GcPauseMilliseconds, int FullCollections)> Rounds { get; } = [];
 
     /// <summary>Prints the figures, each line starting with <paramref name="prefix"/> (bench/scaling.sh reads the unprefixed ones).</summary>
     public void Print(string prefix, int proxies)
@@ -25,6 +28,7 @@ internal sealed class RoundStats
             + $"ACK recorded by the server {Percentile(Recorded, 0.5):F0}/{Percentile(Recorded, 0.99):F0} ms, ACK seen by the proxy {Percentile(Latencies, 0.5):F0}/{Percentile(Latencies, 0.99):F0} ms");
         Console.WriteLine($"{prefix}process CPU per change (median over rounds): {Percentile(CpuMilliseconds, 0.5):F0} ms, {Percentile(CpuMilliseconds, 0.5) * 1000 / proxies:F0} µs per proxy; "
             + $"allocated {Percentile(AllocatedBytes, 0.5) / proxies:F0} bytes per proxy");
+        Console.WriteLine($"{prefix}per round: " + string.Join("; ", Rounds.Select(r => $"p99 {r.P99:F0} ms, GC paused {r.GcPauseMilliseconds:F0} ms, {r.FullCollections} full collections")));
     }
 
     public double P99 => Percentile(Latencies, 0.99);
