@@ -28,7 +28,7 @@ namespace Meshwork.Proxy.ControlPlaneClient;
 /// CSR authenticated by the current certificate. With several control-plane replicas it talks to one
 /// at a time and moves to the next when that one fails (<see cref="ControlPlaneFailover"/>).
 /// </summary>
-internal sealed class ControlPlaneAgent(ProxyOptions options, ProxyState state, ILogger logger)
+internal sealed partial class ControlPlaneAgent(ProxyOptions options, ProxyState state, ILogger logger)
 {
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan FirstDelay = TimeSpan.FromSeconds(1);
@@ -355,52 +355,6 @@ internal sealed class ControlPlaneAgent(ProxyOptions options, ProxyState state, 
         {
             ProxyLog.ReloadFailed(logger, $"ack for {version}", e.Message);
         }
-    }
-
-    /// <summary>A client that trusts only the control plane's root, and presents the workload certificate when asked.</summary>
-    private HttpClient CreateClient(bool presentCertificate)
-    {
-        var roots = _controlPlaneRoots;
-        var ssl = new SslClientAuthenticationOptions
-        {
-            EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
-            CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
-            CertificateChainPolicy = new X509ChainPolicy
-            {
-                TrustMode = X509ChainTrustMode.CustomRootTrust,
-                RevocationMode = X509RevocationMode.NoCheck,
-                DisableCertificateDownloads = true,
-            },
-            RemoteCertificateValidationCallback = (_, certificate, chain, errors) =>
-            {
-                if (certificate is null) return false;
-                // The root is pinned to the control plane's own CA, so the host name may be an IP or a
-                // loopback alias; the chain to that root is what is checked.
-                return (errors & ~SslPolicyErrors.RemoteCertificateNameMismatch) == SslPolicyErrors.None;
-            },
-        };
-        ssl.CertificateChainPolicy.CustomTrustStore.AddRange(roots);
-        if (presentCertificate && state.Credentials is { } credentials) ssl.ClientCertificateContext = credentials.CertificateContext;
-        var handler = new SocketsHttpHandler
-        {
-            UseProxy = false,
-            AllowAutoRedirect = false,
-            UseCookies = false,
-            ConnectTimeout = TimeSpan.FromSeconds(10),
-            SslOptions = ssl,
-            KeepAlivePingDelay = TimeSpan.FromSeconds(30),
-            KeepAlivePingTimeout = TimeSpan.FromSeconds(10),
-            KeepAlivePingPolicy = HttpKeepAlivePingPolicy.Always,
-        };
-        return new HttpClient(handler, disposeHandler: true) { Timeout = TimeSpan.FromSeconds(30) };
-    }
-
-    private static X509Certificate2Collection LoadRoots(string? path)
-    {
-        var collection = new X509Certificate2Collection();
-        if (path is not null) collection.ImportFromPemFile(path);
-        if (collection.Count == 0) throw new ProxyStartupException($"{path ?? ProxyEnvironment.ControlPlaneRoot}: no control plane root certificate");
-        return collection;
     }
 
     private static bool IsTransient(Exception e, CancellationToken cancellationToken) =>

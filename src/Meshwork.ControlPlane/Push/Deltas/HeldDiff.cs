@@ -24,9 +24,9 @@ public static class HeldDiff
         if (!SnapshotParts.InCanonicalOrder(target.Inbound) || !SnapshotParts.InCanonicalOrder(target.Outbound)) return null;
 
         var json = ProtocolJson.Default;
-        var (inbound, inboundRemoved) = Keyed(parts.Inbound, target.Inbound, EncodedList.Of(target.Inbound, json.InboundPort).ItemHashes,
+        var (inbound, inboundRemoved) = KeyedChanges.Between(parts.Inbound, target.Inbound, EncodedList.Of(target.Inbound, json.InboundPort).ItemHashes,
             p => p.Port.ToString(CultureInfo.InvariantCulture));
-        var (outbound, outboundRemoved) = Keyed(parts.Outbound, target.Outbound, EncodedList.Of(target.Outbound, json.OutboundService).ItemHashes,
+        var (outbound, outboundRemoved) = KeyedChanges.Between(parts.Outbound, target.Outbound, EncodedList.Of(target.Outbound, json.OutboundService).ItemHashes,
             SnapshotParts.OutboundKey);
         var delta = new SnapshotDelta
         {
@@ -95,22 +95,6 @@ public static class HeldDiff
     private static string Reproduced(Parts parts) => SnapshotPartHashes.Version(parts.Node,
         SnapshotPartHashes.List(parts.Inbound.Select(p => p.Hash)), SnapshotPartHashes.List(parts.Outbound.Select(p => p.Hash)),
         parts.TrustBundle, parts.TrustDomains, parts.Gateways, parts.HttpRoutes, parts.InboundPassthrough, parts.Scope);
-
-    /// <summary>Items of <paramref name="target"/> the proxy lacks or holds with other content, and the held keys the target no longer has.</summary>
-    private static (ImmutableArray<T> Updated, ImmutableArray<string> Removed) Keyed<T>(
-        ImmutableArray<(string Key, byte[] Hash)> held, ImmutableArray<T> target, IReadOnlyList<byte[]> targetHashes, Func<T, string> key)
-    {
-        target = target.IsDefault ? [] : target;
-        var before = new Dictionary<string, byte[]>(held.Length, StringComparer.Ordinal);
-        foreach (var (k, hash) in held) before[k] = hash;
-        var updated = ImmutableArray.CreateBuilder<T>();
-        for (var i = 0; i < target.Length; i++)
-        {
-            if (before.Remove(key(target[i]), out var old) && Same(old, targetHashes[i])) continue;
-            updated.Add(target[i]);
-        }
-        return (updated.ToImmutable(), [.. held.Select(p => p.Key).Where(before.ContainsKey)]);
-    }
 
     private static ImmutableArray<T>? Whole<T>(byte[] held, ImmutableArray<T> target, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> info)
         => Same(held, EncodedList.Of(target, info).Hash) ? null : target;

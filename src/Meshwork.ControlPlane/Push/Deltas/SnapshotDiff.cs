@@ -100,19 +100,9 @@ public static class SnapshotDiff
         current = current.IsDefault ? [] : current;
         target = target.IsDefault ? [] : target;
         var currentHashes = EncodedList.Of(current, info).ItemHashes;
-        var targetHashes = EncodedList.Of(target, info).ItemHashes;
-        var before = new Dictionary<TKey, byte[]>(current.Length);
-        for (var i = 0; i < current.Length; i++) before[key(current[i])] = currentHashes[i];
-        var updated = ImmutableArray.CreateBuilder<T>();
-        for (var i = 0; i < target.Length; i++)
-        {
-            var k = key(target[i]);
-            if (before.Remove(k, out var old) && old.AsSpan().SequenceEqual(targetHashes[i])) continue;
-            updated.Add(target[i]);
-        }
-        // What is left in "before" is gone; listed in the base's order so that equal diffs are equal values.
-        var removed = current.Select(key).Where(before.ContainsKey).ToImmutableArray();
-        return (updated.ToImmutable(), removed);
+        var before = new (TKey, byte[])[current.Length];
+        for (var i = 0; i < current.Length; i++) before[i] = (key(current[i]), currentHashes[i]);
+        return KeyedChanges.Between(before, target, EncodedList.Of(target, info).ItemHashes, key);
     }
 
     private sealed record OutboundDiff(ImmutableArray<OutboundService> Updated, ImmutableArray<string> Removed, ImmutableArray<EndpointPatch> Patches,
