@@ -141,43 +141,66 @@ internal static class Http1Relay
     /// network failures: the result says which side failed and at what stage. A final response head that
     /// <paramref name="retry"/> sends again is not relayed (<see cref="ExchangeResult.RetriableAnswer"/>).
     /// </summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public static async ValueTask<ExchangeResult> ExchangeAsync(HttpInput downIn, HttpOutput downOut, RequestFrame request, UpstreamConnection up, CancellationToken cancellationToken,
+    /// <remarks>
+    /// A request without a body whose head the stream takes at once (nearly every GET) goes straight to the response,
+    /// with no async frame of its own: one state machine fewer allocated and resumed per request.
+    /// </remarks>
+    public static ValueTask<ExchangeResult> ExchangeAsync(HttpInput downIn, HttpOutput downOut, RequestFrame request, UpstreamConnection up, CancellationToken cancellationToken,
         FieldEdits? responseEdits = null, Outbound.Routing.RetryPolicy? retry = null)
     {
-        var hasBody = request.Framing != BodyFraming.None;
-        long requestBody = 0;
-        // Request: head and (relayed) body.
+        if (request.Framing != BodyFraming.None)
+            return SendBodyThenReceiveAsync(downIn, downOut, request, up, cancellationToken, responseEdits, retry);
+        var headSent = up.Output.FlushAsync(cancellationToken);
+        return headSent.IsCompletedSuccessfully
+            ? ReceiveResponseAsync(downOut, request, up, responseEdits, retry, cancellationToken)
+            : ReceiveAfterHeadAsync(headSent, downOut, request, up, responseEdits, retry, cancellationToken);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private static async ValueTask<ExchangeResult> ReceiveAfterHeadAsync(ValueTask headSent, HttpOutput downOut, RequestFrame request, UpstreamConnection up,
+        FieldEdits? responseEdits, Outbound.Routing.RetryPolicy? retry, CancellationToken cancellationToken)
+    {
+        try { await headSent.ConfigureAwait(false); }
+        catch (Exception e) when (e is RelayException or OperationCanceledException) { return RequestFailed(e, request, up); }
+        return await ReceiveResponseAsync(downOut, request, up, responseEdits, retry, cancellationToken).ConfigureAwait(false);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private static async ValueTask<ExchangeResult> SendBodyThenReceiveAsync(HttpInput downIn, HttpOutput downOut, RequestFrame request, UpstreamConnection up,
+        CancellationToken cancellationToken, FieldEdits? responseEdits, Outbound.Routing.RetryPolicy? retry)
+    {
+        long requestBody;
         try
         {
-            if (request.ExpectContinue && hasBody)
+            if (request.ExpectContinue)
             {
                 // Answer the expectation here: the body follows at once, and the upstream never sees Expect.
                 downOut.Append("HTTP/1.1 100 Continue\r\n\r\n"u8);
                 await downOut.FlushAsync(cancellationToken).ConfigureAwait(false);
             }
-            if (hasBody) requestBody = await downIn.CopyBodyAsync(request.Framing, request.ContentLength, up.Output, cancellationToken).ConfigureAwait(false);
+            requestBody = await downIn.CopyBodyAsync(request.Framing, request.ContentLength, up.Output, cancellationToken).ConfigureAwait(false);
             await up.Output.FlushAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (HttpWireException e)
-        {
-            // The request body's framing is broken: what was not sent yet never leaves, and the upstream connection is dropped.
-            up.Output.Discard();
-            return new(400, UpstreamStage.DownstreamProtocolError, $"meshwork: malformed request: {e.Message}", false, false, true, false);
-        }
-        catch (RelayException e) when (e.Side == RelaySide.Downstream)
-        {
-            return new(499, UpstreamStage.Downstream, "the client went away", false, false, true, false);
-        }
-        catch (RelayException e)
-        {
-            return new(503, UpstreamStage.ResponseHeaders, ResetBeforeHeaders(e), false, false, hasBody, up.Reused && !hasBody, IsReset(e));
-        }
-        catch (OperationCanceledException)
-        {
-            return new(499, UpstreamStage.Downstream, "the client went away", false, false, true, false);
-        }
+        catch (Exception e) when (e is HttpWireException or RelayException or OperationCanceledException) { return RequestFailed(e, request, up); }
         return await ReceiveResponseAsync(downOut, request, up, responseEdits, retry, cancellationToken).ConfigureAwait(false) with { RequestBodyBytes = requestBody };
+    }
+
+    /// <summary>What a failure while sending the request (head or body) comes to.</summary>
+    private static ExchangeResult RequestFailed(Exception e, RequestFrame request, UpstreamConnection up)
+    {
+        var hasBody = request.Framing != BodyFraming.None;
+        switch (e)
+        {
+            case HttpWireException wire:
+                // The request body's framing is broken: what was not sent yet never leaves, and the upstream connection is dropped.
+                up.Output.Discard();
+                return new(400, UpstreamStage.DownstreamProtocolError, $"meshwork: malformed request: {wire.Message}", false, false, true, false);
+            case RelayException { Side: RelaySide.Upstream } relay:
+                return new(503, UpstreamStage.ResponseHeaders, ResetBeforeHeaders(relay), false, false, hasBody, up.Reused && !hasBody, IsReset(relay));
+            default:
+                // The client went away (its side failed, or the exchange was cancelled).
+                return new(499, UpstreamStage.Downstream, "the client went away", false, false, true, false);
+        }
     }
 
     /// <summary>The response half of <see cref="ExchangeAsync"/>: the head (interim 1xx ones passed on), then the body.</summary>

@@ -5,14 +5,14 @@ namespace Meshwork.Proxy.Http1;
 /// <summary>
 /// The idle timeout of a kept-alive downstream connection (Envoy's HTTP connection manager
 /// <c>common_http_protocol_options.idle_timeout</c>, 1 h by default): between two requests the client has
-/// this long to send the next request's first byte, else the connection is closed. One timer per
-/// connection, re-armed for each wait and disarmed while a request is in flight, so a long request or a
-/// slow response never counts as idle and no allocation is made per request.
+/// this long to send the next request's first byte, else the connection is closed. Only the waits between
+/// requests are timed, so a long request or a slow response never counts as idle; one <see cref="LazyTimeout"/>
+/// per connection, so a request costs neither an allocation nor a timer re-arm.
 /// </summary>
 /// <remarks>A wait also ends when <paramref name="stopping"/> or <paramref name="closing"/> is cancelled (the proxy stopping, the connection closing).</remarks>
 internal sealed class DownstreamIdleTimer(TimeSpan timeout, CancellationToken stopping, CancellationToken closing = default) : IDisposable
 {
-    private readonly CancellationTokenSource _idle = CancellationTokenSource.CreateLinkedTokenSource(stopping, closing);
+    private readonly LazyTimeout _idle = new(timeout, stopping, closing);
 
     /// <summary>True once a wait ended because the connection stayed idle for the whole timeout.</summary>
     public bool TimedOut { get; private set; }
@@ -26,19 +26,19 @@ internal sealed class DownstreamIdleTimer(TimeSpan timeout, CancellationToken st
     public async ValueTask<bool> WaitForRequestAsync(HttpInput input)
     {
         if (input.Buffered > 0) return true;
-        _idle.CancelAfter(timeout);
+        _idle.Start();
         try
         {
             return await input.FillAsync(_idle.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
-            TimedOut = !stopping.IsCancellationRequested && !closing.IsCancellationRequested;
+            TimedOut = _idle.Expired;
             return false;
         }
         finally
         {
-            if (!_idle.IsCancellationRequested) _idle.CancelAfter(Timeout.InfiniteTimeSpan);
+            _idle.Stop();
         }
     }
 

@@ -40,10 +40,8 @@ internal sealed class InboundHttp1Relay(InboundTarget target, InboundRequestGate
         using var downOut = new HttpOutput(downstream, RelaySide.Downstream);
         using var pending = new HttpOutput(Stream.Null, RelaySide.Upstream, HttpOutput.HeadBufferSize);
         var xfccField = connection.ForwardedClientCert is { } xfcc ? Encoding.ASCII.GetBytes($"x-forwarded-client-cert: {xfcc}\r\n") : [];
-        // One timer per connection, re-armed for each head (no allocation per request).
-        var headClock = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        try
-        {
+        // One clock per connection, started for each head (no allocation or timer re-arm per request).
+        using var headClock = new LazyTimeout(headersTimeout, cancellationToken);
         while (true)
         {
             int headLength;
@@ -51,14 +49,10 @@ internal sealed class InboundHttp1Relay(InboundTarget target, InboundRequestGate
             {
                 // Idle between requests: no head clock until the next head's first byte, only the idle timeout.
                 if (!await idle.WaitForRequestAsync(downIn).ConfigureAwait(false)) return false;
-                headClock.CancelAfter(headersTimeout);
+                headClock.Start();
                 headLength = await downIn.ReadHeadAsync(headClock.Token).ConfigureAwait(false);
-                if (!headClock.TryReset())
-                {
-                    // The clock ran out as the head completed: a fresh one for the next head.
-                    headClock.Dispose();
-                    headClock = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                }
+                // A head that completed as the clock ran out is served; the next head gets a fresh clock.
+                headClock.Stop();
             }
             catch (HttpWireException e)
             {
@@ -66,7 +60,7 @@ internal sealed class InboundHttp1Relay(InboundTarget target, InboundRequestGate
                 await Http1Relay.RefuseAsync(downOut, e, cancellationToken).ConfigureAwait(false);
                 return false;
             }
-            catch (OperationCanceledException) when (headClock.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            catch (OperationCanceledException) when (headClock.Expired)
             {
                 refusals.Refuse("inbound", connection.Port.Port, RefusalReason.RequestHeadersTimeout, remote,
                     $"the request head was not complete {headersTimeout.TotalSeconds:0.#} s after its first byte");
@@ -164,8 +158,6 @@ internal sealed class InboundHttp1Relay(InboundTarget target, InboundRequestGate
             if (result.DownstreamMustClose) return false;
             next:;
         }
-        }
-        finally { headClock.Dispose(); }
     }
 
     private async ValueTask<Stream> ConnectAsync(CancellationToken cancellationToken)
