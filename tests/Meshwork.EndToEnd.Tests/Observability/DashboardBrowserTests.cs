@@ -67,9 +67,9 @@ public sealed class DashboardBrowserTests(DashboardMesh mesh) : IClassFixture<Da
         // The drawn graph agrees with the table: the unknown node, and padlocked edges only where mTLS was used.
         Assert.True(await page.EvaluateAsync<bool>("() => window.meshworkGraph.getElementById('unknown').length === 1"));
         Assert.True(await page.EvaluateAsync<bool>(
-            "() => window.meshworkGraph.edges().filter(e => e.data('source') === 'unknown').every(e => !e.data('padlock') && !e.data('label').includes('🔒'))"));
+            "() => window.meshworkGraphEdges.edges().filter(e => e.source === 'unknown').every(e => !e.padlock && !e.label.includes('🔒'))"));
         Assert.True(await page.EvaluateAsync<bool>(
-            "() => window.meshworkGraph.edges().filter(e => e.data('source') === 'workload:foo/sleep').every(e => e.data('padlock') && e.data('label').startsWith('🔒 mTLS'))"));
+            "() => window.meshworkGraphEdges.edges().filter(e => e.source === 'workload:foo/sleep').every(e => e.padlock && e.label.startsWith('🔒 mTLS'))"));
         // And what is drawn agrees: the edge layer drew sleep's edge solid green (mTLS), the legacy client's dashed red.
         await WaitForDrawnAsync(page, "workload:foo/sleep", "false", "mtls");
         await WaitForDrawnAsync(page, "unknown", "false", "plaintext");
@@ -114,7 +114,7 @@ public sealed class DashboardBrowserTests(DashboardMesh mesh) : IClassFixture<Da
         Assert.Equal("workload:foo/httpbin", await refusedRow.GetAttributeAsync("data-target"));
         Assert.Contains("plaintext_on_strict", await refusedRow.InnerTextAsync(), StringComparison.Ordinal);
         Assert.True(await page.EvaluateAsync<bool>(
-            "address => window.meshworkGraph.edges().some(e => e.data('refused') && e.data('source') === 'unknown' && e.data('label').includes(address))",
+            "address => window.meshworkGraphEdges.edges().some(e => e.refused && e.source === 'unknown' && e.label.includes(address))",
             legacyAddress));
         await WaitForDrawnAsync(page, "unknown", "true", "refused");
 
@@ -178,8 +178,8 @@ public sealed class DashboardBrowserTests(DashboardMesh mesh) : IClassFixture<Da
     {
         const string Drawn = """
             ([source, refused, style]) => {
-              const edges = window.meshworkGraph.edges().filter(e => e.data('source') === source && String(e.data('refused')) === refused);
-              return edges.length > 0 && edges.every(e => window.meshworkGraphEdges.drawnEdge(e.id())?.style === style);
+              const edges = window.meshworkGraphEdges.edges().filter(e => e.source === source && String(e.refused) === refused);
+              return edges.length > 0 && edges.every(e => window.meshworkGraphEdges.drawnEdge(e.id)?.style === style);
             }
             """;
         await page.WaitForFunctionAsync(Drawn, new[] { source, refused, style }, new PageWaitForFunctionOptions { Timeout = (float)Patience.TotalMilliseconds });
@@ -197,8 +197,8 @@ public sealed class DashboardBrowserTests(DashboardMesh mesh) : IClassFixture<Da
         {
             var at = await page.EvaluateAsync<double[]>("""
                 source => {
-                  const edge = window.meshworkGraph.edges().filter(e => e.data('source') === source && !e.data('refused'))[0];
-                  const drawn = edge && window.meshworkGraphEdges.drawnEdge(edge.id());
+                  const edge = window.meshworkGraphEdges.edges().filter(e => e.source === source && !e.refused)[0];
+                  const drawn = edge && window.meshworkGraphEdges.drawnEdge(edge.id);
                   const box = document.getElementById('graph').getBoundingClientRect();
                   return drawn ? [box.left + drawn.x, box.top + drawn.y] : [];
                 }
