@@ -133,6 +133,24 @@ public sealed class DashboardBrowserTests(DashboardMesh mesh) : IClassFixture<Da
         await Expect(Detail(page, "destination-rule")).ToContainTextAsync("auto mTLS");
         await dashboard.ScreenshotAsync("dashboard-mtls-migration-edge.png");
 
+        // Edge labels are drawn by the edge layer only while readable: sleep's edge is labelled at this small graph's zoom,
+        // unlabelled once the graph is zoomed out to where its 11 px text would be under 8 px on screen, and labelled again
+        // at the zoom the user had.
+        const string SleepEdgeLabelled = """
+            labelled => {
+              const edge = window.meshworkGraphEdges.edges().find(e => e.source === 'workload:foo/sleep' && !e.refused);
+              return edge !== undefined && window.meshworkGraphEdges.drawnEdge(edge.id)?.labelled === labelled;
+            }
+            """;
+        var waitLabel = new PageWaitForFunctionOptions { Timeout = (float)Patience.TotalMilliseconds };
+        await page.WaitForFunctionAsync(SleepEdgeLabelled, true, waitLabel);
+        var zoom = await page.EvaluateAsync<double>("() => window.meshworkGraph.zoom()");
+        // In braces: the page returns nothing, not Cytoscape's core object (whose serialization crashes the renderer).
+        await page.EvaluateAsync("() => { window.meshworkGraph.zoom(0.5); }");
+        await page.WaitForFunctionAsync(SleepEdgeLabelled, false, waitLabel);
+        await page.EvaluateAsync("zoom => { window.meshworkGraph.zoom(zoom); }", zoom);
+        await page.WaitForFunctionAsync(SleepEdgeLabelled, true, waitLabel);
+
         // httpbin's workload page, opened by clicking its node in the drawn graph: the certificate its sidecar holds.
         var held = SidecarLeaf("foo", "httpbin");
         await ClickNodeUntilAsync(page, "workload:foo/httpbin", "httpbin.foo");

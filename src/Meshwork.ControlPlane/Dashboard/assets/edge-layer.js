@@ -129,7 +129,7 @@ function createEdgeLayer(cy, canvas) {
       if (edge.source.empty() || edge.target.empty() || edge.source.removed() || edge.target.removed()) continue;
       const g = geometry(edge.source.position(), edge.target.position(), edge.style === 'refused' ? REFUSED_BOW : 0);
       if (!g) continue;
-      next.set(edge.id, { style: edge.style, label: edge.label, geometry: g });
+      next.set(edge.id, { style: edge.style, label: edge.label, labelled: false, geometry: g });
       byStyle[edge.style].push(g);
     }
     drawn = next;
@@ -146,9 +146,11 @@ function createEdgeLayer(cy, canvas) {
     context.font = LABEL_FONT;
     context.textAlign = 'center';
     context.textBaseline = 'middle';
-    for (const { style, label, geometry: g } of drawn.values()) {
+    for (const entry of drawn.values()) {
+      const { style, label, geometry: g } = entry;
       const { x, y } = midpoint(g);
       if (x < left || x > right || y < top || y > bottom) continue;
+      entry.labelled = true;
       const width = context.measureText(label).width;
       context.fillStyle = 'rgba(255, 255, 255, 0.9)';
       context.fillRect(x - width / 2 - LABEL_PADDING, y - LABEL_HEIGHT / 2 - LABEL_PADDING, width + 2 * LABEL_PADDING, LABEL_HEIGHT + 2 * LABEL_PADDING);
@@ -235,14 +237,15 @@ function createEdgeLayer(cy, canvas) {
       }
       return nearest;
     },
-    // What was last drawn for an edge: its style and its midpoint in pixels from the graph's top left corner; null if not drawn.
+    // What was last drawn for an edge: its style, its label and whether that was drawn, and its midpoint in pixels from the
+    // graph's top left corner; null if the edge was not drawn.
     drawnEdge(id) {
       const entry = drawn.get(id);
       if (!entry) return null;
       const middle = midpoint(entry.geometry);
       const zoom = cy.zoom();
       const pan = cy.pan();
-      return { style: entry.style, label: entry.label, x: middle.x * zoom + pan.x, y: middle.y * zoom + pan.y };
+      return { style: entry.style, label: entry.label, labelled: entry.labelled, x: middle.x * zoom + pan.x, y: middle.y * zoom + pan.y };
     },
   };
 }
