@@ -26,10 +26,10 @@ using Microsoft.Extensions.Logging;
 //
 //   dotnet run -c Release --project bench/Meshwork.DashboardBench [-- runs [profile] [trace] [embedded] [assets=DIR ...]]
 //
-// Last measured on 5 Dec 2026 under load (2 cores shared with other builds and tests, load average 35–85; README), page
-// before and after the edge layer interleaved, three rounds: browser CPU per load 3.94 → 3.51 s, 3.66 → 3.41 s and
-// 3.98 → 4.23 s, load 5.7–8.5 s either way: under such load the two pages cannot be told apart; only api/graph's request
-// moved, from once the scripts have run to 0.4–1.7 s before. On a quiet box before: load 2.2 s, refresh 74 ms.
+// Last measured on 5 Dec 2026 under load (2 cores shared with other builds and tests; README), the page before and after
+// Cytoscape stopped holding the edges, interleaved, four rounds: browser CPU per load 1.52 -> 1.19 s, 1.69 -> 1.15 s,
+// 1.35 -> 1.33 s and 1.47 -> 1.07 s; load 1,032 -> 926 ms at load average 10, 1.30 s -> 847 ms at 20-34; the embedded page
+// 1.20 s at 20-34. The trace (`trace`) puts the first frames on the renderer's main thread, not raster or compositing.
 var runs = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 10;
 var profile = args.Contains("profile");
 var trace = args.Contains("trace");
