@@ -11,6 +11,7 @@ internal sealed class BrowserProfile
 {
     private static readonly string[] Counters = ["TaskDuration", "ScriptDuration", "RecalcStyleDuration", "LayoutDuration"];
 
+    private static int _saved;
     private readonly ICDPSession _session;
     private Dictionary<string, double> _before = [];
 
@@ -33,7 +34,10 @@ internal sealed class BrowserProfile
     {
         var profile = await _session.SendAsync("Profiler.stop");
         var after = await CountersAsync();
-        Console.WriteLine($"{title}:");
+        // Saved whole too: DevTools' Performance panel opens a .cpuprofile file.
+        var path = Path.Combine(Path.GetTempPath(), $"meshwork-dashboard-{Environment.ProcessId}-{++_saved}.cpuprofile");
+        await File.WriteAllTextAsync(path, profile!.Value.GetProperty("profile").GetRawText());
+        Console.WriteLine($"{title}: profile in {path}");
         Console.WriteLine("  renderer: " + string.Join(", ", Counters.Select(c =>
             $"{c.Replace("Duration", "", StringComparison.Ordinal).ToLowerInvariant()} {(after[c] - _before[c]) * 1000:F0} ms")));
         foreach (var (function, ms) in SelfTimes(profile!.Value.GetProperty("profile")).OrderByDescending(f => f.Value).Take(top))

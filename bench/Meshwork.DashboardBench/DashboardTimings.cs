@@ -33,7 +33,7 @@ internal sealed class DashboardTimings : IAsyncDisposable
     /// Opens <paramref name="login"/> in a fresh browser context showing <paramref name="variant"/>'s page; returns the milliseconds until all <paramref name="edges"/> are
     /// drawn and the next frame is painted, the browser's CPU seconds meanwhile (<see cref="BrowserCpu"/>), where they went, and the page.
     /// </summary>
-    public async Task<(double Milliseconds, double CpuSeconds, LoadSplit Split, IPage Page)> LoadAsync(Uri login, int edges, PageVariant variant, bool profile = false)
+    public async Task<(double Milliseconds, double CpuSeconds, LoadSplit Split, IPage Page)> LoadAsync(Uri login, int edges, PageVariant variant, bool profile = false, bool trace = false)
     {
         // The control plane's certificate chains to the mesh's own root, which the browser does not know.
         var context = await _browser.NewContextAsync(new BrowserNewContextOptions { IgnoreHTTPSErrors = true, ViewportSize = new ViewportSize { Width = 1400, Height = 800 } });
@@ -42,6 +42,7 @@ internal sealed class DashboardTimings : IAsyncDisposable
         // A page that throws never draws its edges: say why before the wait runs out.
         page.PageError += (_, error) => Console.Error.WriteLine($"{variant.Name}: page error: {error}");
         var profiler = profile ? await BrowserProfile.StartAsync(page) : null;
+        var tracer = trace ? await BrowserTrace.StartAsync(_browser) : null;
         var cpu = BrowserCpu.Seconds();
         var started = Stopwatch.GetTimestamp();
         await page.GotoAsync(login.ToString());
@@ -51,6 +52,7 @@ internal sealed class DashboardTimings : IAsyncDisposable
         var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         cpu = BrowserCpu.Seconds() - cpu;
         if (profiler is not null) await profiler.StopAsync($"load ({elapsed:F0} ms)");
+        if (tracer is not null) await tracer.StopAsync($"{variant.Name}: load ({elapsed:F0} ms)");
         return (elapsed, cpu, split, page);
     }
 

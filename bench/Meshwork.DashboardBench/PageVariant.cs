@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 
 /// <summary>
@@ -17,20 +18,25 @@ internal sealed record PageVariant(string Name, string? Directory)
         [".css"] = "text/css; charset=utf-8",
     };
 
-    /// <summary>One variant per `assets=DIR` argument, named by its directory; the embedded page when there is none.</summary>
-    public static IReadOnlyList<PageVariant> FromArguments(IEnumerable<string> args)
+    /// <summary>
+    /// One variant per `assets=DIR` argument, named by its directory, in their order, and the embedded page as served
+    /// (no request routed) first if `embedded` is among the arguments or there is no `assets=`.
+    /// </summary>
+    public static IReadOnlyList<PageVariant> FromArguments(IReadOnlyCollection<string> args)
     {
         List<PageVariant> variants = [.. args.Where(a => a.StartsWith("assets=", StringComparison.Ordinal))
             .Select(a => Path.GetFullPath(a["assets=".Length..]))
             .Select(d => System.IO.Directory.Exists(d) ? new PageVariant(d, d) : throw new DirectoryNotFoundException(d))];
-        return variants.Count > 0 ? variants : [Embedded];
+        return variants.Count == 0 || args.Contains("embedded") ? [Embedded, .. variants] : variants;
     }
 
     /// <summary>Routes the page and its assets of <paramref name="context"/> to this variant's directory, if it has one.</summary>
     public async Task ApplyAsync(IBrowserContext context)
     {
         if (Directory is null) return;
-        await context.RouteAsync(url => IsRouted(new Uri(url).AbsolutePath), async route =>
+        // A pattern, not a predicate: Playwright's driver matches it itself, so api/graph and the other requests reach the
+        // control plane untouched, where a predicate would send every request through this process first.
+        await context.RouteAsync(RoutedPaths(), async route =>
         {
             var path = new Uri(route.Request.Url).AbsolutePath;
             if (path == "/dashboard/login")
@@ -45,8 +51,8 @@ internal sealed record PageVariant(string Name, string? Directory)
                 }
                 path = "/dashboard/";
             }
-            var file = FileOf(path)!;
-            if (!File.Exists(file))
+            var file = FileOf(path);
+            if (file is null || !File.Exists(file))
             {
                 await route.FulfillAsync(new RouteFulfillOptions { Status = 404 });
                 return;
@@ -61,7 +67,8 @@ internal sealed record PageVariant(string Name, string? Directory)
         });
     }
 
-    private bool IsRouted(string path) => path == "/dashboard/login" || FileOf(path) is not null;
+    /// <summary>The login, the page and its assets (the paths <see cref="FileOf"/> maps), at any origin.</summary>
+    private static Regex RoutedPaths() => new(@"^https?://[^/]+/dashboard/(login\?.*|assets/[^/?]+|)$");
 
     /// <summary>The file a request path under /dashboard/ maps to (the page itself or one of its assets); null for the rest.</summary>
     private string? FileOf(string path)

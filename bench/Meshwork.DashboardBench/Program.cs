@@ -18,18 +18,24 @@ using Microsoft.Extensions.Logging;
 // Navigation and Resource Timing and the User Timing marks graph.js sets on its first load: page served, scripts run,
 // api/graph fetched and parsed, graph elements added, edge table built, graph painted, next frame painted).
 //
-// With `profile`, one more load and refresh follow, with Chromium's counters and CPU profile (BrowserProfile).
+// With `profile`, one more load and refresh follow, with Chromium's counters and CPU profile (BrowserProfile); with
+// `trace`, one more load with Chromium's trace of paint, raster and compositing (BrowserTrace) and the canvases' sizes.
 // With `assets=DIR` (repeatable), the page's files from each DIR are measured instead of the embedded page, runs
-// interleaved (PageVariant): a change to the page against the page before it, under the same load, in one process.
+// interleaved (PageVariant): a change to the page against the page before it, under the same load, in one process;
+// with `embedded` too, the embedded page (served by the control plane itself, nothing routed) takes its turn as well.
 //
-//   dotnet run -c Release --project bench/Meshwork.DashboardBench [-- runs [profile] [assets=DIR ...]]
+//   dotnet run -c Release --project bench/Meshwork.DashboardBench [-- runs [profile] [trace] [embedded] [assets=DIR ...]]
 //
-// Last measured on 5 Dec 2026 under load (2 cores shared with other builds and tests, load average 35–85; README), page
-// before and after the edge layer interleaved, three rounds: browser CPU per load 3.94 → 3.51 s, 3.66 → 3.41 s and
-// 3.98 → 4.23 s, load 5.7–8.5 s either way: under such load the two pages cannot be told apart; only api/graph's request
-// moved, from once the scripts have run to 0.4–1.7 s before. On a quiet box before: load 2.2 s, refresh 74 ms.
+// Last measured on 5 Dec 2026 under load (2 cores shared with other builds and tests; README), the page before and after
+// Cytoscape stopped holding the edges, interleaved, four rounds: browser CPU per load 1.52 -> 1.19 s, 1.69 -> 1.15 s,
+// 1.35 -> 1.33 s and 1.47 -> 1.07 s; load 1,032 -> 926 ms at load average 10, 1.30 s -> 847 ms at 20-34; the embedded page
+// 1.20 s at 20-34. The trace (`trace`) puts the first frames on the renderer's main thread, not raster or compositing.
 var runs = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 10;
 var profile = args.Contains("profile");
+var trace = args.Contains("trace");
+// The page's canvases (Cytoscape's layers and the edge layer), their backing store against their box, and the pixel ratio.
+const string CanvasSizes = "() => `devicePixelRatio ${devicePixelRatio}; ` + [...document.querySelectorAll('canvas')].map((c) => `${c.id || c.dataset.id || 'canvas'} ${c.width}x${c.height} (box ${c.clientWidth}x${c.clientHeight}${getComputedStyle(c).display === 'none' ? ', hidden' : ''})`).join('; ')";
+
 var variants = PageVariant.FromArguments(args);
 var state = new StateDirectory(Directory.CreateTempSubdirectory("meshwork-dashboardbench-").FullName);
 try
@@ -88,6 +94,17 @@ try
             var profiler = await BrowserProfile.StartAsync(page);
             var (refresh, fetch) = await DashboardTimings.UpdateAsync(page);
             await profiler.StopAsync($"{variant.Name}: update ({refresh:F0} ms, then a fetch alone {fetch:F0} ms)");
+            await page.Context.CloseAsync();
+        }
+    }
+
+    if (trace)
+    {
+        foreach (var variant in variants)
+        {
+            var login = JsonSerializer.Deserialize(await api.SendAsync(HttpMethod.Post, DashboardLogin.Path, "{}"), DashboardJson.Default.DashboardLogin)!;
+            var (_, _, _, page) = await browser.LoadAsync(new Uri(controlPlane.Url, login.LoginPath), SyntheticTraffic.GraphEdges, variant, trace: true);
+            Console.WriteLine($"  canvases: {await page.EvaluateAsync<string>(CanvasSizes)}");
             await page.Context.CloseAsync();
         }
     }

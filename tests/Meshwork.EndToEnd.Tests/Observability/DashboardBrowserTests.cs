@@ -67,9 +67,9 @@ public sealed class DashboardBrowserTests(DashboardMesh mesh) : IClassFixture<Da
         // The drawn graph agrees with the table: the unknown node, and padlocked edges only where mTLS was used.
         Assert.True(await page.EvaluateAsync<bool>("() => window.meshworkGraph.getElementById('unknown').length === 1"));
         Assert.True(await page.EvaluateAsync<bool>(
-            "() => window.meshworkGraph.edges().filter(e => e.data('source') === 'unknown').every(e => !e.data('padlock') && !e.data('label').includes('🔒'))"));
+            "() => window.meshworkGraphEdges.edges().filter(e => e.source === 'unknown').every(e => !e.padlock && !e.label.includes('🔒'))"));
         Assert.True(await page.EvaluateAsync<bool>(
-            "() => window.meshworkGraph.edges().filter(e => e.data('source') === 'workload:foo/sleep').every(e => e.data('padlock') && e.data('label').startsWith('🔒 mTLS'))"));
+            "() => window.meshworkGraphEdges.edges().filter(e => e.source === 'workload:foo/sleep').every(e => e.padlock && e.label.startsWith('🔒 mTLS'))"));
         // And what is drawn agrees: the edge layer drew sleep's edge solid green (mTLS), the legacy client's dashed red.
         await WaitForDrawnAsync(page, "workload:foo/sleep", "false", "mtls");
         await WaitForDrawnAsync(page, "unknown", "false", "plaintext");
@@ -114,7 +114,7 @@ public sealed class DashboardBrowserTests(DashboardMesh mesh) : IClassFixture<Da
         Assert.Equal("workload:foo/httpbin", await refusedRow.GetAttributeAsync("data-target"));
         Assert.Contains("plaintext_on_strict", await refusedRow.InnerTextAsync(), StringComparison.Ordinal);
         Assert.True(await page.EvaluateAsync<bool>(
-            "address => window.meshworkGraph.edges().some(e => e.data('refused') && e.data('source') === 'unknown' && e.data('label').includes(address))",
+            "address => window.meshworkGraphEdges.edges().some(e => e.refused && e.source === 'unknown' && e.label.includes(address))",
             legacyAddress));
         await WaitForDrawnAsync(page, "unknown", "true", "refused");
 
@@ -132,6 +132,24 @@ public sealed class DashboardBrowserTests(DashboardMesh mesh) : IClassFixture<Da
         await Expect(Detail(page, "port-8080")).ToHaveTextAsync("STRICT — PeerAuthentication foo/default (namespace-wide)");
         await Expect(Detail(page, "destination-rule")).ToContainTextAsync("auto mTLS");
         await dashboard.ScreenshotAsync("dashboard-mtls-migration-edge.png");
+
+        // Edge labels are drawn by the edge layer only while readable: sleep's edge is labelled at this small graph's zoom,
+        // unlabelled once the graph is zoomed out to where its 11 px text would be under 8 px on screen, and labelled again
+        // at the zoom the user had.
+        const string SleepEdgeLabelled = """
+            labelled => {
+              const edge = window.meshworkGraphEdges.edges().find(e => e.source === 'workload:foo/sleep' && !e.refused);
+              return edge !== undefined && window.meshworkGraphEdges.drawnEdge(edge.id)?.labelled === labelled;
+            }
+            """;
+        var waitLabel = new PageWaitForFunctionOptions { Timeout = (float)Patience.TotalMilliseconds };
+        await page.WaitForFunctionAsync(SleepEdgeLabelled, true, waitLabel);
+        var zoom = await page.EvaluateAsync<double>("() => window.meshworkGraph.zoom()");
+        // In braces: the page returns nothing, not Cytoscape's core object (whose serialization crashes the renderer).
+        await page.EvaluateAsync("() => { window.meshworkGraph.zoom(0.5); }");
+        await page.WaitForFunctionAsync(SleepEdgeLabelled, false, waitLabel);
+        await page.EvaluateAsync("zoom => { window.meshworkGraph.zoom(zoom); }", zoom);
+        await page.WaitForFunctionAsync(SleepEdgeLabelled, true, waitLabel);
 
         // httpbin's workload page, opened by clicking its node in the drawn graph: the certificate its sidecar holds.
         var held = SidecarLeaf("foo", "httpbin");
@@ -178,8 +196,8 @@ public sealed class DashboardBrowserTests(DashboardMesh mesh) : IClassFixture<Da
     {
         const string Drawn = """
             ([source, refused, style]) => {
-              const edges = window.meshworkGraph.edges().filter(e => e.data('source') === source && String(e.data('refused')) === refused);
-              return edges.length > 0 && edges.every(e => window.meshworkGraphEdges.drawnEdge(e.id())?.style === style);
+              const edges = window.meshworkGraphEdges.edges().filter(e => e.source === source && String(e.refused) === refused);
+              return edges.length > 0 && edges.every(e => window.meshworkGraphEdges.drawnEdge(e.id)?.style === style);
             }
             """;
         await page.WaitForFunctionAsync(Drawn, new[] { source, refused, style }, new PageWaitForFunctionOptions { Timeout = (float)Patience.TotalMilliseconds });
@@ -197,8 +215,8 @@ public sealed class DashboardBrowserTests(DashboardMesh mesh) : IClassFixture<Da
         {
             var at = await page.EvaluateAsync<double[]>("""
                 source => {
-                  const edge = window.meshworkGraph.edges().filter(e => e.data('source') === source && !e.data('refused'))[0];
-                  const drawn = edge && window.meshworkGraphEdges.drawnEdge(edge.id());
+                  const edge = window.meshworkGraphEdges.edges().filter(e => e.source === source && !e.refused)[0];
+                  const drawn = edge && window.meshworkGraphEdges.drawnEdge(edge.id);
                   const box = document.getElementById('graph').getBoundingClientRect();
                   return drawn ? [box.left + drawn.x, box.top + drawn.y] : [];
                 }

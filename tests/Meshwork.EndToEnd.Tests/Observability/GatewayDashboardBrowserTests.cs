@@ -50,7 +50,7 @@ public sealed class GatewayDashboardBrowserTests : IAsyncLifetime
         Assert.NotEqual("0%", await Cell(toFrontend, 3));
         Assert.Equal("false", await toFrontend.First.GetAttributeAsync("data-padlock"));
         Assert.True(await dashboard.Page.EvaluateAsync<bool>(
-            "([source, target]) => window.meshworkGraph.edges().some(e => e.data('source') === source && e.data('target') === target && e.data('label').includes('% err'))",
+            "([source, target]) => window.meshworkGraphEdges.edges().some(e => e.source === source && e.target === target && e.label.includes('% err'))",
             new[] { GatewayNode, FrontendService }));
         // The gateway's own mTLS calls to customers keep their padlock and their 200s.
         Assert.Equal("true", await toCustomers.First.GetAttributeAsync("data-padlock"));

@@ -1,9 +1,10 @@
-// The graph's edge lines and arrowheads, drawn on a canvas of our own under Cytoscape's, one path per style: every
-// padlocked edge in one solid green stroke, every plaintext edge in one dashed red stroke, every refused edge in one
-// dotted orange stroke, and the arrowheads of each style in one fill or stroke. Cytoscape drawing a thousand edges one
-// by one (a path, a dash pattern, an arrowhead and a label box each) cost the first frame most of a second; Cytoscape
-// keeps every edge in its model (data for the panel and the table), draws the nodes, and draws edge labels once the
-// user zooms in far enough to read them (graph.js).
+// The graph's edges, drawn on a canvas of our own under Cytoscape's, one path per style: every padlocked edge in one
+// solid green stroke, every plaintext edge in one dashed red stroke, every refused edge in one dotted orange stroke,
+// and the arrowheads of each style in one fill or stroke; their labels too, once the user zooms in far enough to read
+// them (graph.js decides when). Cytoscape drawing a thousand edges one by one (a path, a dash pattern, an arrowhead and
+// a label box each) cost the first frame most of a second, and holding them in its model, even undrawn, cost a load
+// 0.2-0.3 s more (each edge styled with all of Cytoscape's properties, and bounded, before its first frame): Cytoscape
+// holds and draws the nodes only, and this layer is where the page's edges are.
 //
 // Each edge's last drawn geometry is kept, so that a click on the graph finds the edge under it and a test can ask
 // what was drawn for an edge (its style, its midpoint on screen).
@@ -13,16 +14,20 @@
 const NODE_RADIUS = 15;
 const ARROW_LENGTH = 9;
 const ARROW_HALF_WIDTH = 4.5;
-// A refused edge bows aside by this much (Cytoscape's control-point-distances for its label, graph.js), so that it
+// A refused edge bows aside by this much (its label sits on the bow), so that it
 // never runs over the edges through the service it skips.
 const REFUSED_BOW = -60;
 // A click this close to an edge, in screen pixels, selects it.
 const CLICK_TOLERANCE = 6;
+// Labels as Cytoscape drew them on edges: 11 px text (scaled with the graph) on a white box, in the style's text colour.
+const LABEL_FONT = '11px "Helvetica Neue", Helvetica, sans-serif';
+const LABEL_HEIGHT = 11;
+const LABEL_PADDING = 2;
 
 const EDGE_STYLES = {
-  mtls: { color: '#15803d', width: 2, dash: [], arrow: 'triangle' },
-  plaintext: { color: '#dc2626', width: 2, dash: [6, 3], arrow: 'triangle' },
-  refused: { color: '#ea580c', width: 3, dash: [1, 1], arrow: 'tee' },
+  mtls: { color: '#15803d', width: 2, dash: [], arrow: 'triangle', text: '#15803d' },
+  plaintext: { color: '#dc2626', width: 2, dash: [6, 3], arrow: 'triangle', text: '#b91c1c' },
+  refused: { color: '#ea580c', width: 3, dash: [1, 1], arrow: 'tee', text: '#c2410c' },
 };
 
 function edgeStyle(edge) {
@@ -83,8 +88,9 @@ function distanceToEdge(p, g) {
 
 function createEdgeLayer(cy, canvas) {
   const context = canvas.getContext('2d');
-  // [{ id, style, source, target }] with source and target Cytoscape's node elements.
+  // [{ id, style, label, data, source, target }] with data as api/graph gave it, source and target Cytoscape's nodes.
   let edges = [];
+  let labelsShown = false;
   // id → { style, geometry } as last drawn, in model coordinates.
   let drawn = new Map();
   // Set when the edges changed and no frame has drawn them yet.
@@ -109,7 +115,7 @@ function createEdgeLayer(cy, canvas) {
     const ratio = resize();
     const zoom = cy.zoom();
     const pan = cy.pan();
-    const state = `${canvas.width}x${canvas.height} ${zoom} ${pan.x},${pan.y} ${positionsVersion}`;
+    const state = `${canvas.width}x${canvas.height} ${zoom} ${pan.x},${pan.y} ${positionsVersion} ${labelsShown}`;
     if (!stale && state === drawnFor) return;
     stale = false;
     drawnFor = state;
@@ -119,15 +125,37 @@ function createEdgeLayer(cy, canvas) {
     const next = new Map();
     const byStyle = { mtls: [], plaintext: [], refused: [] };
     for (const edge of edges) {
-      if (edge.source.removed() || edge.target.removed()) continue;
+      // An edge whose end is not in the graph (or no longer) is not drawn.
+      if (edge.source.empty() || edge.target.empty() || edge.source.removed() || edge.target.removed()) continue;
       const g = geometry(edge.source.position(), edge.target.position(), edge.style === 'refused' ? REFUSED_BOW : 0);
       if (!g) continue;
-      next.set(edge.id, { style: edge.style, geometry: g });
+      next.set(edge.id, { style: edge.style, label: edge.label, labelled: false, geometry: g });
       byStyle[edge.style].push(g);
     }
     drawn = next;
     for (const [name, list] of Object.entries(byStyle)) {
       if (list.length > 0) drawStyle(EDGE_STYLES[name], list, zoom);
+    }
+    if (labelsShown) drawLabels(zoom, pan);
+  }
+
+  // Each label centred on its edge's midpoint, over the lines; only those whose middle is on screen.
+  function drawLabels(zoom, pan) {
+    const [left, top] = [-pan.x / zoom, -pan.y / zoom];
+    const [right, bottom] = [left + canvas.clientWidth / zoom, top + canvas.clientHeight / zoom];
+    context.font = LABEL_FONT;
+    context.textAlign = 'center';
+    context.textBaseline = 'middle';
+    for (const entry of drawn.values()) {
+      const { style, label, geometry: g } = entry;
+      const { x, y } = midpoint(g);
+      if (x < left || x > right || y < top || y > bottom) continue;
+      entry.labelled = true;
+      const width = context.measureText(label).width;
+      context.fillStyle = 'rgba(255, 255, 255, 0.9)';
+      context.fillRect(x - width / 2 - LABEL_PADDING, y - LABEL_HEIGHT / 2 - LABEL_PADDING, width + 2 * LABEL_PADDING, LABEL_HEIGHT + 2 * LABEL_PADDING);
+      context.fillStyle = EDGE_STYLES[style].text;
+      context.fillText(label, x, y);
     }
   }
 
@@ -179,10 +207,21 @@ function createEdgeLayer(cy, canvas) {
   }
 
   return {
-    // edges: [{ id, edge }] with edge as api/graph gives it (source, target, padlock, refused). Drawn in the next frame.
+    // edges: [{ id, edge, label }] with edge as api/graph gives it (source, target, padlock, refused). Drawn in the next frame.
     setEdges(list) {
-      edges = list.map(({ id, edge }) => ({ id, style: edgeStyle(edge), source: cy.getElementById(edge.source), target: cy.getElementById(edge.target) }));
+      edges = list.map(({ id, edge, label }) => ({
+        id, style: edgeStyle(edge), label, data: edge, source: cy.getElementById(edge.source), target: cy.getElementById(edge.target) }));
       requestDraw();
+    },
+    // Labels drawn or not; drawn again in the next frame if that changed.
+    showLabels(shown) {
+      if (shown === labelsShown) return;
+      labelsShown = shown;
+      requestDraw();
+    },
+    // The graph's edges as last set: [{ id, source, target, padlock, refused, label }].
+    edges() {
+      return edges.map(({ id, label, data }) => ({ id, source: data.source, target: data.target, padlock: data.padlock, refused: data.refused, label }));
     },
     // The id of the drawn edge nearest to a point in model coordinates, if one is within a click's reach.
     edgeAt(point) {
@@ -198,16 +237,17 @@ function createEdgeLayer(cy, canvas) {
       }
       return nearest;
     },
-    // What was last drawn for an edge: its style and its midpoint in pixels from the graph's top left corner; null if not drawn.
+    // What was last drawn for an edge: its style, its label and whether that was drawn, and its midpoint in pixels from the
+    // graph's top left corner; null if the edge was not drawn.
     drawnEdge(id) {
       const entry = drawn.get(id);
       if (!entry) return null;
       const middle = midpoint(entry.geometry);
       const zoom = cy.zoom();
       const pan = cy.pan();
-      return { style: entry.style, x: middle.x * zoom + pan.x, y: middle.y * zoom + pan.y };
+      return { style: entry.style, label: entry.label, labelled: entry.labelled, x: middle.x * zoom + pan.x, y: middle.y * zoom + pan.y };
     },
   };
 }
 
-window.meshworkEdgeLayer = { create: createEdgeLayer, styles: EDGE_STYLES, refusedBow: REFUSED_BOW, nodeRadius: NODE_RADIUS };
+window.meshworkEdgeLayer = { create: createEdgeLayer, nodeRadius: NODE_RADIUS };

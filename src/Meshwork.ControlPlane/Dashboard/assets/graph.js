@@ -3,8 +3,9 @@
 // Beyond Kiali: connections a sidecar refused before HTTP (a plaintext caller of a STRICT port, say)
 // are a refused edge from the unknown node, with the caller's address: who is still knocking.
 //
-// A refresh changes only what changed: elements and table rows are keyed by edge, a label or a cell
-// is written only when its text differs, and the layout runs only when the set of nodes changes.
+// Cytoscape holds and draws the nodes; the edges, their lines and labels, are the edge layer's (edge-layer.js).
+// A refresh changes only what changed: nodes and table rows are keyed, a cell is written only when its text
+// differs, and the layout runs only when the set of nodes changes.
 'use strict';
 
 const REFRESH_MS = 5000;
@@ -30,19 +31,6 @@ const cy = cytoscape({
     { selector: 'node.labelled', style: { label: 'data(label)', 'font-size': 11, 'text-valign': 'bottom', 'text-margin-y': 4 } },
     { selector: 'node[kind = "service"]', style: { shape: 'triangle', 'background-color': '#7c3aed' } },
     { selector: 'node[kind = "unknown"]', style: { shape: 'diamond', 'background-color': '#6b7280' } },
-    // Edge lines and arrowheads are the edge layer's (edge-layer.js): Cytoscape keeps its edges in the model only, and
-    // draws their labels (over an invisible line) once they are readable. Clicks on edges are the layer's too.
-    { selector: 'edge', style: { display: 'none' } },
-    { selector: 'edge.labelled', style: {
-      display: 'element', events: 'no', width: window.meshworkEdgeLayer.styles.mtls.width, 'line-opacity': 0, 'curve-style': 'straight',
-      label: 'data(label)', 'font-size': 11, 'text-background-color': '#fff', 'text-background-opacity': 0.9, 'text-background-padding': 2 } },
-    // Only labelled edges take a label's properties: each property of a rule that matches every edge is applied to a
-    // thousand edges at load.
-    { selector: 'edge.labelled[?padlock]', style: { color: '#15803d' } },
-    { selector: 'edge.labelled[!padlock]', style: { color: '#b91c1c' } },
-    // A refused edge's label sits on the layer's bowed line.
-    { selector: 'edge.labelled[?refused]', style: {
-      color: '#c2410c', 'curve-style': 'unbundled-bezier', 'control-point-distances': window.meshworkEdgeLayer.refusedBow, 'control-point-weights': 0.5 } },
   ],
 });
 window.meshworkGraph = cy;
@@ -57,22 +45,19 @@ cy.on('tap', (event) => {
 window.meshworkEdgeTable.onSelect((id) => window.meshworkDetails.showEdge(current.byId.get(id), current));
 cy.on('tap', 'node[kind = "workload"]', (event) => window.meshworkDetails.showWorkload(event.target.id()));
 
-// Labels are styled only while they are readable (11 px text at least 6 px on screen for nodes, 8 px for edges): a
-// label, drawn or not, is measured for every element, and 1,400 of them too small to read cost a load its first second.
+// Labels are drawn only while they are readable (11 px text at least 6 px on screen for nodes, 8 px for edges): a
+// node's label, drawn or not, is measured by Cytoscape, and those of 1,400 elements too small to read cost a load its
+// first second.
 const NODE_LABEL_ZOOM = 6 / 11;
 const EDGE_LABEL_ZOOM = 8 / 11;
 let nodeLabelsShown = false;
-let edgeLabelsShown = false;
 function labelWhenReadable() {
   const zoom = cy.zoom();
   if ((zoom >= NODE_LABEL_ZOOM) !== nodeLabelsShown) {
     nodeLabelsShown = !nodeLabelsShown;
     cy.nodes().toggleClass('labelled', nodeLabelsShown);
   }
-  if ((zoom >= EDGE_LABEL_ZOOM) !== edgeLabelsShown) {
-    edgeLabelsShown = !edgeLabelsShown;
-    cy.edges().toggleClass('labelled', edgeLabelsShown);
-  }
+  edgeLayer.showLabels(zoom >= EDGE_LABEL_ZOOM);
 }
 cy.on('zoom', labelWhenReadable);
 
@@ -94,7 +79,6 @@ function edgeId(edge) {
 
 function drawGraph(graph, names) {
   const nodeIds = new Set(graph.nodes.map((n) => n.id));
-  const edgeIds = new Set(graph.edges.map(edgeId));
   const layoutChanged = cy.nodes().length !== nodeIds.size || cy.nodes().some((n) => !nodeIds.has(n.id()));
   const positions = layoutChanged ? window.meshworkLayout.layeredLayout(graph.nodes, graph.edges) : null;
   // The viewport and the labels' classes are settled before the elements are added, so that the first frame is drawn
@@ -105,10 +89,7 @@ function drawGraph(graph, names) {
   const empty = cy.elements().empty();
   const none = cy.collection();
   cy.batch(() => {
-    if (!empty) {
-      cy.remove(cy.edges().filter((e) => !edgeIds.has(e.id())));
-      cy.remove(cy.nodes().filter((n) => !nodeIds.has(n.id())));
-    }
+    if (!empty) cy.remove(cy.nodes().filter((n) => !nodeIds.has(n.id())));
     for (const node of graph.nodes) {
       const element = empty ? none : cy.getElementById(node.id);
       if (element.length === 0) {
@@ -116,20 +97,9 @@ function drawGraph(graph, names) {
           classes: nodeLabelsShown ? 'labelled' : '' });
       } else if (positions) element.position(positions.get(node.id));
     }
-    for (const edge of graph.edges) {
-      const id = edgeId(edge);
-      const label = edgeLabel(edge);
-      const element = empty ? none : cy.getElementById(id);
-      if (element.length === 0) {
-        added.push({ group: 'edges', data: { id, source: edge.source, target: edge.target, padlock: edge.padlock, refused: edge.refused, label },
-          classes: edgeLabelsShown ? 'labelled' : '' });
-      } else if (element.data('label') !== label || element.data('padlock') !== edge.padlock) {
-        element.data({ padlock: edge.padlock, label });
-      }
-    }
     cy.add(added);
   });
-  edgeLayer.setEdges(graph.edges.map((edge) => ({ id: edgeId(edge), edge })));
+  edgeLayer.setEdges(graph.edges.map((edge) => ({ id: edgeId(edge), edge, label: edgeLabel(edge) })));
   if (added.length > 0 && !firstLoadMarks.has('graph-painted')) cy.one('render', () => markFirstLoad('graph-painted'));
 }
 
