@@ -16,8 +16,12 @@ namespace Meshwork.Generation.Hashing;
 /// </summary>
 public sealed class EncodedList
 {
-    /// <summary>A per-thread scratch buffer larger than this is let go after use rather than kept for the next list.</summary>
-    private const int ScratchKept = 1024 * 1024;
+    /// <summary>
+    /// A per-thread scratch buffer larger than this is let go after use rather than kept for the next list: enough for a
+    /// namespace's outbound list of a thousand endpoints (the buffer doubles past 256 KB for it), and a bound on what every
+    /// thread that ever encoded keeps.
+    /// </summary>
+    private const int ScratchKept = 512 * 1024;
 
     [ThreadStatic] private static Scratch? t_scratch;
 
