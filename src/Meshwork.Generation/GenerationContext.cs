@@ -11,15 +11,24 @@ namespace Meshwork.Generation;
 /// Work shared by every proxy generated from one mesh state. A client's outbound view depends
 /// only on the mesh and the client's namespace (DestinationRule lookup is by namespace), so it is
 /// computed once per namespace rather than once per proxy — Istio's PushContext caches the same
-/// way. Holds no clock and no I/O: generating with or without a context gives equal snapshots.
+/// way — and the Services no DestinationRule reaches once for every namespace (<see cref="SharedOutbound"/>). Holds no clock and no I/O: generating with or without a context gives equal snapshots.
 /// </summary>
 public sealed class GenerationContext(MeshState mesh)
 {
     private readonly ConcurrentDictionary<(string Namespace, OutboundMode Mode), Lazy<ImmutableArray<OutboundService>>> _outbound = new();
 
+    /// <summary>Service entries that no DestinationRule makes differ between client namespaces, built once for all of them.</summary>
+    private readonly SharedOutbound _sharedOutbound = new();
+
     private readonly Lazy<MeshIndex> _index = new(() => new MeshIndex(mesh ?? throw new ArgumentNullException(nameof(mesh))));
 
     public MeshState Mesh { get; } = mesh ?? throw new ArgumentNullException(nameof(mesh));
+
+    /// <summary>The trust domain and its aliases, without repeats: one array for every proxy, so that it is hashed once.</summary>
+    internal ImmutableArray<string> TrustDomains => _trustDomains.Value;
+
+    private readonly Lazy<ImmutableArray<string>> _trustDomains = new(() =>
+        [mesh.Mesh.TrustDomain, .. mesh.Mesh.TrustDomainAliases.Where(a => a != mesh.Mesh.TrustDomain).Distinct(StringComparer.Ordinal)]);
 
     /// <summary>Pods and Deployments indexed by label, built once for every proxy of this mesh state.</summary>
     internal MeshIndex Index => _index.Value;
@@ -42,11 +51,11 @@ public sealed class GenerationContext(MeshState mesh)
         if (scope.Sidecar is not { } sidecar) return all;
         // "." resolves to the client namespace, so (namespace, Sidecar) decides the hosts.
         return _scoped.GetOrAdd((clientNamespace, sidecar), _ =>
-            new Lazy<ImmutableArray<OutboundService>>(() => [.. all.Where(s => scope.Includes(s.Namespace, s.Hostname))])).Value;
+            new Lazy<ImmutableArray<OutboundService>>(() => _sharedOutbound.Intern([.. all.Where(s => scope.Includes(s.Namespace, s.Hostname))]))).Value;
     }
 
     internal ImmutableArray<OutboundService> Outbound(string clientNamespace, OutboundMode mode)
         // The plain network sees every namespace alike.
         => _outbound.GetOrAdd((mode == OutboundMode.PlainNetwork ? "" : clientNamespace, mode), key =>
-            new Lazy<ImmutableArray<OutboundService>>(() => OutboundBuilder.Build(Index, key.Namespace, key.Mode))).Value;
+            new Lazy<ImmutableArray<OutboundService>>(() => _sharedOutbound.Intern(OutboundBuilder.Build(Index, key.Namespace, key.Mode, _sharedOutbound)))).Value;
 }

@@ -15,6 +15,7 @@ internal sealed class MeshIndex
     private readonly Dictionary<(string Namespace, string Key, string Value), List<Pod>> _podsByLabel = [];
     private readonly Dictionary<(string Namespace, string Name), Pod> _podsByName = [];
     private readonly Dictionary<(string Namespace, string Key, string Value), List<(int Order, Deployment Deployment)>> _deploymentsByFirstLabel = [];
+    private readonly Dictionary<string, List<Service>> _servicesByNamespace = new(StringComparer.Ordinal);
 
     public MeshIndex(MeshState mesh)
     {
@@ -27,6 +28,10 @@ internal sealed class MeshIndex
             var ns = pod.Metadata.Namespace ?? "default";
             foreach (var (key, value) in pod.Metadata.Labels) Add(_podsByLabel, (ns, key, value), pod);
             if (pod.Metadata.Namespace is { } exact) _podsByName.TryAdd((exact, pod.Metadata.Name), pod);
+        }
+        foreach (var service in mesh.Services)
+        {
+            if (service.Metadata.Namespace is { } ns) Add(_servicesByNamespace, ns, service);
         }
         var order = 0;
         foreach (var deployment in mesh.Deployments)
@@ -53,6 +58,9 @@ internal sealed class MeshIndex
         if (selector.MatchLabels.Count == 1) return candidates;
         return [.. candidates.Where(p => selector.Matches(p.Metadata.Labels))];
     }
+
+    /// <summary>The Services whose namespace is exactly <paramref name="namespace"/>, in mesh order (every proxy of a namespace asks, so a mesh of 10,000 Services is not scanned per proxy).</summary>
+    public IReadOnlyList<Service> ServicesIn(string @namespace) => _servicesByNamespace.TryGetValue(@namespace, out var services) ? services : [];
 
     /// <summary>The pod named <paramref name="pod"/> in <paramref name="namespace"/>, first in mesh order; null when none.</summary>
     public Pod? PodNamed(string @namespace, string pod) => _podsByName.GetValueOrDefault((@namespace, pod));

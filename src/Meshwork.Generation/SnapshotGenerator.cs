@@ -27,18 +27,19 @@ public static class SnapshotGenerator
         ArgumentNullException.ThrowIfNull(context);
         var mesh = context.Mesh;
         var trustBundle = trustBundlePem.IsDefault ? [] : trustBundlePem;
-        ImmutableArray<string> trustDomains = [mesh.Mesh.TrustDomain, .. mesh.Mesh.TrustDomainAliases.Where(a => a != mesh.Mesh.TrustDomain).Distinct(StringComparer.Ordinal)];
+        var trustDomains = context.TrustDomains;
 
         var node = NodeBuilder.Build(proxy, context.Index);
         var scope = proxy.Role == ProxyRole.Sidecar ? SidecarScope.For(mesh, proxy.Namespace, proxy.Labels) : null;
+        var workload = InboundBuilder.ProxyWorkload(proxy);
         var snapshot = proxy.Role switch
         {
             ProxyRole.Sidecar => new ProxySnapshot
             {
                 Version = "",
                 Node = node,
-                Inbound = InboundBuilder.Build(proxy, context.Index),
-                InboundPassthrough = InboundBuilder.BuildPassthrough(proxy, context.Index),
+                Inbound = InboundBuilder.Build(proxy, context.Index, workload),
+                InboundPassthrough = InboundBuilder.BuildPassthrough(context.Index, workload),
                 Outbound = context.Outbound(proxy.Namespace, scope!),
                 Scope = OutboundScopes.Of(scope!),
                 HttpRoutes = context.MeshRoutes(proxy.Namespace),

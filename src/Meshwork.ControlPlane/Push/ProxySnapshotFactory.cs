@@ -10,14 +10,17 @@ namespace Meshwork.ControlPlane.Push;
 
 /// <summary>
 /// Generates a connection's snapshot, skipping generation when its inputs (mesh content,
-/// registration, trust bundle) hash the same as last time. The mesh fingerprint is computed once
-/// per mesh state, not once per proxy, and proxies of one namespace share their outbound view.
+/// registration, trust bundle) hash the same as last time. A connection's registration is fixed
+/// when its stream opens, so the hash of the mesh fingerprint and the trust bundle decides, and it
+/// is computed once per mesh state and bundle, not once per proxy; proxies of one namespace share
+/// their outbound view.
 /// </summary>
 public sealed class ProxySnapshotFactory(Func<TrustBundle> trustBundle)
 {
     private readonly object _gate = new();
     private (MeshState Mesh, string Fingerprint, GenerationContext Context)? _fingerprint;
     private (TrustBundle Bundle, ImmutableArray<string> Pem)? _bundle;
+    private (string Fingerprint, TrustBundle Bundle, string InputHash)? _inputs;
 
     /// <summary>How many times a generation actually ran (the rest were skipped by the input hash).</summary>
     public long Generations => Interlocked.Read(ref _generations);
@@ -26,8 +29,7 @@ public sealed class ProxySnapshotFactory(Func<TrustBundle> trustBundle)
     public ProxySnapshot For(ProxyConnection connection, MeshState mesh)
     {
         ArgumentNullException.ThrowIfNull(connection);
-        var (fingerprint, context, pem) = Inputs(mesh);
-        var inputHash = GenerationInputs.ForProxy(fingerprint, connection.Registration, pem);
+        var (inputHash, context, pem) = Inputs(mesh);
         if (connection.LastGenerated is { } last && last.InputHash == inputHash) return last.Snapshot;
         var snapshot = SnapshotGenerator.Generate(connection.Registration, context, pem);
         Interlocked.Increment(ref _generations);
@@ -35,7 +37,7 @@ public sealed class ProxySnapshotFactory(Func<TrustBundle> trustBundle)
         return snapshot;
     }
 
-    private (string Fingerprint, GenerationContext Context, ImmutableArray<string> Pem) Inputs(MeshState mesh)
+    private (string InputHash, GenerationContext Context, ImmutableArray<string> Pem) Inputs(MeshState mesh)
     {
         var bundle = trustBundle();
         lock (_gate)
@@ -48,7 +50,11 @@ public sealed class ProxySnapshotFactory(Func<TrustBundle> trustBundle)
             {
                 _bundle = b = (bundle, bundle.ToPem());
             }
-            return (f.Fingerprint, f.Context, b.Pem);
+            if (_inputs is not { } i || !ReferenceEquals(i.Fingerprint, f.Fingerprint) || !ReferenceEquals(i.Bundle, bundle))
+            {
+                _inputs = i = (f.Fingerprint, bundle, GenerationInputs.Shared(f.Fingerprint, b.Pem));
+            }
+            return (i.InputHash, f.Context, b.Pem);
         }
     }
 }

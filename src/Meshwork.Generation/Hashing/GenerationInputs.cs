@@ -30,8 +30,14 @@ public static class GenerationInputs
         // whole state is the input. Metadata that changes on every write (resourceVersion) is
         // content too: a write that changed nothing else costs one generation, never a push,
         // because the snapshot version is unchanged.
-        var bytes = JsonSerializer.SerializeToUtf8Bytes(mesh, MeshJson);
-        return SnapshotVersion.Hex(SHA256.HashData(bytes));
+        // Streamed through the hash rather than serialized into one array: the state of a large mesh is megabytes of
+        // JSON, which as an array per change would be a large-object allocation (and a full collection, in time).
+        using var sha = SHA256.Create();
+        using (var hashing = new CryptoStream(Stream.Null, sha, CryptoStreamMode.Write, leaveOpen: true))
+        {
+            JsonSerializer.Serialize(hashing, mesh, MeshJson);
+        }
+        return SnapshotVersion.Hex(sha.Hash!);
     }
 
     /// <summary>The hash of one proxy's generation inputs: the mesh fingerprint, its registration and the trust bundle.</summary>
@@ -43,11 +49,29 @@ public static class GenerationInputs
         hash.AppendData([0]);
         // The version the proxy already runs is not an input: it only decides whether to send.
         hash.AppendData(JsonSerializer.SerializeToUtf8Bytes(proxy with { CurrentVersion = null }, ProtocolJson.Default.ProxyRegistration));
+        AppendBundle(hash, trustBundlePem);
+        return SnapshotVersion.Hex(hash.GetHashAndReset());
+    }
+
+    /// <summary>
+    /// The hash of the inputs every proxy shares: the mesh fingerprint and the trust bundle. For a caller whose proxy's
+    /// registration cannot change (a stream's is fixed when it opens), this alone decides whether to generate again,
+    /// computed once per change instead of once per proxy.
+    /// </summary>
+    public static string Shared(string meshFingerprint, ImmutableArray<string> trustBundlePem)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(Encoding.UTF8.GetBytes(meshFingerprint));
+        AppendBundle(hash, trustBundlePem);
+        return SnapshotVersion.Hex(hash.GetHashAndReset());
+    }
+
+    private static void AppendBundle(IncrementalHash hash, ImmutableArray<string> trustBundlePem)
+    {
         foreach (var pem in trustBundlePem.IsDefault ? [] : trustBundlePem)
         {
             hash.AppendData([0]);
             hash.AppendData(Encoding.UTF8.GetBytes(pem));
         }
-        return SnapshotVersion.Hex(hash.GetHashAndReset());
     }
 }

@@ -28,8 +28,8 @@ public static class SnapshotVersion
             EncodedList.Of(snapshot.TrustDomains, json.String).Hash,
             EncodedList.Of(snapshot.Gateways, json.GatewayListener).Hash,
             EncodedList.Of(snapshot.HttpRoutes, json.VirtualHostRoutes).Hash,
-            SnapshotPartHashes.Passthrough(snapshot.InboundPassthrough),
-            snapshot.Scope is { } scope ? SnapshotPartHashes.Item(scope, json.OutboundScope) : null);
+            ItemHashes.Passthrough(snapshot.InboundPassthrough),
+            ItemHashes.Scope(snapshot.Scope));
     }
 
     internal static string Hex(ReadOnlySpan<byte> hash) => Convert.ToHexStringLower(hash[..(Length / 2)]);

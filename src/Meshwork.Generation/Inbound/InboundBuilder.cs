@@ -14,12 +14,11 @@ namespace Meshwork.Generation.Inbound;
 /// </summary>
 internal static class InboundBuilder
 {
-    public static ImmutableArray<InboundPort> Build(ProxyRegistration proxy, MeshIndex index)
+    public static ImmutableArray<InboundPort> Build(ProxyRegistration proxy, MeshIndex index, Workload workload)
     {
         var mesh = index.Mesh;
-        var workload = ProxyWorkload(proxy);
         var containers = WorkloadNames.Containers(index, proxy.Namespace, proxy.Pod, proxy.Labels);
-        var targeting = ServicesTargeting(proxy, mesh, containers);
+        var targeting = ServicesTargeting(proxy, index, containers);
 
         var ports = ImmutableArray.CreateBuilder<InboundPort>();
         foreach (var port in proxy.Ports.Distinct().Order())
@@ -47,10 +46,9 @@ internal static class InboundBuilder
     /// the "port 0" of PeerAuthentication composition): the workload-level mode, so STRICT refuses plaintext on every
     /// port, and the workload's authorization as TCP (port conditions are evaluated against the real port at the proxy).
     /// </summary>
-    public static InboundPort BuildPassthrough(ProxyRegistration proxy, MeshIndex index)
+    public static InboundPort BuildPassthrough(MeshIndex index, Workload workload)
     {
         var mesh = index.Mesh;
-        var workload = ProxyWorkload(proxy);
         var mtls = InboundMtls.Effective(mesh, workload, PassthroughPort, explain: false);
         return new InboundPort
         {
@@ -79,12 +77,11 @@ internal static class InboundBuilder
     private readonly record struct Targeting(string Hostname, int TargetPort, string Protocol);
 
     /// <summary>Services of the proxy's namespace whose selector picks this pod, one entry per Service port.</summary>
-    private static List<Targeting> ServicesTargeting(ProxyRegistration proxy, MeshState mesh, ImmutableArray<Container> containers)
+    private static List<Targeting> ServicesTargeting(ProxyRegistration proxy, MeshIndex index, ImmutableArray<Container> containers)
     {
         var result = new List<Targeting>();
-        foreach (var service in mesh.Services)
+        foreach (var service in index.ServicesIn(proxy.Namespace))
         {
-            if (service.Metadata.Namespace != proxy.Namespace) continue;
             // A Service without a selector has hand-written endpoints (none in Meshwork): it targets no pod.
             if (service.Spec.Selector.IsEmpty || !service.Spec.Selector.Matches(proxy.Labels)) continue;
             foreach (var port in service.Spec.Ports)

@@ -22,7 +22,11 @@ internal static class OutboundBuilder
 {
     private const string PlainNetworkSource = "plain network (no sidecar)";
 
-    public static ImmutableArray<OutboundService> Build(MeshIndex index, string clientNamespace, OutboundMode mode)
+    /// <summary>
+    /// The outbound list of a client in <paramref name="clientNamespace"/>; with <paramref name="shared"/>, the entries no
+    /// DestinationRule reaches are taken from (or put in) the ones every namespace shares.
+    /// </summary>
+    public static ImmutableArray<OutboundService> Build(MeshIndex index, string clientNamespace, OutboundMode mode, SharedOutbound? shared = null)
     {
         var mesh = index.Mesh;
         var services = ImmutableArray.CreateBuilder<OutboundService>();
@@ -31,18 +35,25 @@ internal static class OutboundBuilder
             .OrderBy(s => s.Metadata.Namespace, StringComparer.Ordinal)
             .ThenBy(s => s.Metadata.Name, StringComparer.Ordinal))
         {
-            var pods = EndpointSelector.Select(index, service);
-            services.Add(new OutboundService
-            {
-                Name = service.Metadata.Name,
-                Namespace = service.Metadata.Namespace!,
-                Hostname = WorkloadNames.Hostname(service),
-                // "None" is a headless Service: no virtual address, clients dial the pods.
-                ClusterIp = service.Spec.ClusterIp is { } ip && !string.Equals(ip, "None", StringComparison.Ordinal) ? ip : null,
-                Ports = [.. service.Spec.Ports.OrderBy(p => p.Port).Select(p => BuildPort(index, clientNamespace, mode, service, p, pods))],
-            });
+            services.Add(shared is not null && mode == OutboundMode.Mesh && SharedOutbound.NoDestinationRule(mesh, clientNamespace, service)
+                ? shared.GetOrBuild(service, (index, clientNamespace), static (state, s) => BuildService(state.index, state.clientNamespace, OutboundMode.Mesh, s))
+                : BuildService(index, clientNamespace, mode, service));
         }
         return services.ToImmutable();
+    }
+
+    private static OutboundService BuildService(MeshIndex index, string clientNamespace, OutboundMode mode, Service service)
+    {
+        var pods = EndpointSelector.Select(index, service);
+        return new OutboundService
+        {
+            Name = service.Metadata.Name,
+            Namespace = service.Metadata.Namespace!,
+            Hostname = WorkloadNames.Hostname(service),
+            // "None" is a headless Service: no virtual address, clients dial the pods.
+            ClusterIp = service.Spec.ClusterIp is { } ip && !string.Equals(ip, "None", StringComparison.Ordinal) ? ip : null,
+            Ports = [.. service.Spec.Ports.OrderBy(p => p.Port).Select(p => BuildPort(index, clientNamespace, mode, service, p, pods))],
+        };
     }
 
     private static OutboundPort BuildPort(MeshIndex index, string clientNamespace, OutboundMode mode, Service service, ServicePort port, ImmutableArray<SelectedPod> pods)

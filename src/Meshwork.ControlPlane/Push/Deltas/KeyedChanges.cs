@@ -16,13 +16,20 @@ internal static class KeyedChanges
     {
         target = target.IsDefault ? [] : target;
         var left = new Dictionary<TKey, byte[]>(before.Count);
-        foreach (var (k, hash) in before) left[k] = hash;
+        for (var i = 0; i < before.Count; i++) left[before[i].Key] = before[i].Hash;
         var updated = ImmutableArray.CreateBuilder<T>();
         for (var i = 0; i < target.Length; i++)
         {
             if (left.Remove(key(target[i]), out var old) && old.AsSpan().SequenceEqual(targetHashes[i])) continue;
             updated.Add(target[i]);
         }
-        return (updated.ToImmutable(), [.. before.Select(p => p.Key).Where(left.ContainsKey)]);
+        // Every item changed (a proxy's one inbound port when a policy flips): the target list itself, whose encoding is made already.
+        var changed = updated.Count == target.Length ? target : updated.ToImmutable();
+        var removed = ImmutableArray.CreateBuilder<TKey>(left.Count);
+        for (var i = 0; i < before.Count; i++)
+        {
+            if (left.ContainsKey(before[i].Key)) removed.Add(before[i].Key);
+        }
+        return (changed, removed.DrainToImmutable());
     }
 }

@@ -47,26 +47,36 @@ public static class SnapshotDiff
             TrustDomains = Whole(current.TrustDomains, target.TrustDomains, json.String),
             Gateways = Whole(current.Gateways, target.Gateways, json.GatewayListener),
             HttpRoutes = Whole(current.HttpRoutes, target.HttpRoutes, json.VirtualHostRoutes),
-            InboundPassthrough = Whole(AsList(current.InboundPassthrough), AsList(target.InboundPassthrough), json.InboundPort),
-            Scope = Whole(AsList(current.Scope), AsList(target.Scope), json.OutboundScope),
+            // Compared by the hashes the versions were made of (the same outcome as comparing one-item lists).
+            InboundPassthrough = SameHash(ItemHashes.Passthrough(current.InboundPassthrough), ItemHashes.Passthrough(target.InboundPassthrough)) ? null : AsList(target.InboundPassthrough),
+            Scope = SameHash(ItemHashes.Scope(current.Scope), ItemHashes.Scope(target.Scope)) ? null : AsList(target.Scope),
         };
         return new DiffResult(delta, outbound.UpdatedJson, outbound.PatchesJson);
     }
 
     /// <summary>The order check of a shared outbound list, made once per array rather than once per proxy (10,000 services × every proxy otherwise).</summary>
     private static bool Ordered(ImmutableArray<OutboundService> outbound)
-        => OutboundOrdered.GetValue(ImmutableCollectionsMarshal.AsArray(outbound.IsDefault ? [] : outbound)!, _ => new StrongBox<bool>(SnapshotParts.InCanonicalOrder(outbound))).Value;
+    {
+        var array = ImmutableCollectionsMarshal.AsArray(outbound.IsDefault ? [] : outbound)!;
+        return (OutboundOrdered.TryGetValue(array, out var ordered) ? ordered
+            : OutboundOrdered.GetOrAdd(array, static a => new StrongBox<bool>(SnapshotParts.InCanonicalOrder(ImmutableCollectionsMarshal.AsImmutableArray(a))))).Value;
+    }
 
     private static ImmutableArray<T> AsList<T>(T? part) where T : class => part is null ? [] : [part];
 
+    /// <summary>Null when the part is unchanged: the very same array (a part shared by every proxy of a mesh state), or equal hashes.</summary>
     private static ImmutableArray<T>? Whole<T>(ImmutableArray<T> current, ImmutableArray<T> target, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> info)
-        => EncodedList.Of(current, info).Hash.AsSpan().SequenceEqual(EncodedList.Of(target, info).Hash) ? null : target;
+        => current == target || SameHash(EncodedList.Of(current, info).Hash, EncodedList.Of(target, info).Hash) ? null : target;
+
+    private static bool SameHash(byte[]? a, byte[]? b) => a is null ? b is null : b is not null && a.AsSpan().SequenceEqual(b);
 
     private static OutboundDiff Outbound(ImmutableArray<OutboundService> current, ImmutableArray<OutboundService> target)
     {
         var targetArray = ImmutableCollectionsMarshal.AsArray(target.IsDefault ? [] : target)!;
         var baseArray = ImmutableCollectionsMarshal.AsArray(current.IsDefault ? [] : current)!;
         var diffs = OutboundCache.GetValue(targetArray, _ => new OutboundDiffs());
+        // Every proxy of a namespace asks for the same pair: found without building the closure below.
+        if (diffs.TryGet(baseArray, out var known)) return known;
         return diffs.GetOrAdd(baseArray, () =>
         {
             var keyed = Keyed(current, target, ProtocolJson.Default.OutboundService, SnapshotParts.OutboundKey);
@@ -112,6 +122,14 @@ public static class SnapshotDiff
     private sealed class OutboundDiffs
     {
         private readonly ConditionalWeakTable<OutboundService[], Lazy<OutboundDiff>> _byBase = [];
+
+        public bool TryGet(OutboundService[] baseArray, out OutboundDiff diff)
+        {
+            diff = null!;
+            if (!_byBase.TryGetValue(baseArray, out var lazy) || !lazy.IsValueCreated) return false;
+            diff = lazy.Value;
+            return true;
+        }
 
         public OutboundDiff GetOrAdd(OutboundService[] baseArray, Func<OutboundDiff> compute)
             => _byBase.GetValue(baseArray, _ => new Lazy<OutboundDiff>(compute)).Value;

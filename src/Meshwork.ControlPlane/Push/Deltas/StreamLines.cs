@@ -17,6 +17,11 @@ public static class StreamLines
 {
     private static readonly JsonWriterOptions Options = new() { SkipValidation = false };
 
+    [ThreadStatic] private static Utf8JsonWriter? t_writer;
+
+    /// <summary>What an idle writer points at, so that it holds no stream's pipe alive; never written to.</summary>
+    private static readonly ArrayBufferWriter<byte> Detached = new(1);
+
     /// <summary>A full snapshot line: <c>{"nonce":…,"snapshot":{…}}</c>, no trailing newline.</summary>
     public static byte[] Full(string nonce, ProxySnapshot snapshot) => ToArray(output => WriteFull(output, nonce, snapshot));
 
@@ -31,9 +36,9 @@ public static class StreamLines
     public static void WriteFull(IBufferWriter<byte> output, string nonce, ProxySnapshot snapshot)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
-        var json = ProtocolJson.Default;
-        Write(output, nonce, "snapshot", writer =>
+        Write(output, nonce, "snapshot", snapshot, static (writer, snapshot) =>
         {
+            var json = ProtocolJson.Default;
             // Declaration order of ProxySnapshot (SnapshotParts.Properties), as the generated serializer writes it.
             writer.WriteString("version", snapshot.Version);
             writer.WritePropertyName("node");
@@ -61,10 +66,10 @@ public static class StreamLines
     public static void WriteDelta(IBufferWriter<byte> output, string nonce, DiffResult diff)
     {
         ArgumentNullException.ThrowIfNull(diff);
-        var delta = diff.Delta;
-        var json = ProtocolJson.Default;
-        Write(output, nonce, "delta", writer =>
+        Write(output, nonce, "delta", diff, static (writer, diff) =>
         {
+            var delta = diff.Delta;
+            var json = ProtocolJson.Default;
             writer.WriteString("baseVersion", delta.BaseVersion);
             writer.WriteString("version", delta.Version);
             if (delta.Node is { } node)
@@ -96,17 +101,28 @@ public static class StreamLines
         return buffer.WrittenSpan.ToArray();
     }
 
-    private static void Write(IBufferWriter<byte> output, string nonce, string kind, Action<Utf8JsonWriter> body)
+    /// <summary>
+    /// One line: the envelope around <paramref name="body"/>. The writer is the thread's, reset onto each line's output (a
+    /// push writes a line per proxy), and let go of the output when the line is done; the body is a static lambda over
+    /// <paramref name="state"/>, so that a line allocates nothing but what it writes.
+    /// </summary>
+    private static void Write<TState>(IBufferWriter<byte> output, string nonce, string kind, TState state, Action<Utf8JsonWriter, TState> body)
     {
         ArgumentNullException.ThrowIfNull(output);
-        using var writer = new Utf8JsonWriter(output, Options);
+        // Taken off the thread while in use and not put back after a throw (a writer left mid-line is not reused).
+        var writer = t_writer ?? new Utf8JsonWriter(output, Options);
+        t_writer = null;
+        writer.Reset(output);
         writer.WriteStartObject();
         writer.WriteString("nonce", nonce);
         writer.WritePropertyName(kind);
         writer.WriteStartObject();
-        body(writer);
+        body(writer, state);
         writer.WriteEndObject();
         writer.WriteEndObject();
+        writer.Flush();
+        writer.Reset(Detached);
+        t_writer = writer;
     }
 
     private static void Raw<T>(Utf8JsonWriter writer, string name, ImmutableArray<T> items, JsonTypeInfo<T> info)
