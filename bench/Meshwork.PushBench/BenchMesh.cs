@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Meshwork.Identity;
 using Meshwork.Model.Mesh;
 using Meshwork.Model.Resources;
 using Meshwork.ProxyProtocol.ControlPlaneApi;
@@ -49,6 +50,27 @@ internal static class BenchMesh
         Metadata = new ObjectMeta { Name = "default", Namespace = "istio-system" },
         Spec = new PeerAuthenticationSpec { Mode = strict ? MtlsMode.Strict : MtlsMode.Permissive },
     };
+
+    /// <summary>The push benchmark's proxy <paramref name="i"/>: an httpbin sidecar in namespace ns{i mod namespaces}.</summary>
+    public static ProxyRegistration PushSidecar(int i, int namespaces) => Sidecar($"ns{i % namespaces}", $"httpbin-{i}", "httpbin", PodIp(i));
+
+    /// <summary>The identity the push benchmark's proxy <paramref name="i"/> is issued a certificate for.</summary>
+    public static SpiffeId PushIdentity(int i, int namespaces) => new("cluster.local", $"ns{i % namespaces}", "httpbin");
+
+    /// <summary>
+    /// The push benchmark's mesh: one httpbin Service per namespace and one pod per proxy; STRICT or PERMISSIVE mesh-wide; and
+    /// <paramref name="extraPods"/> more pods (no proxy of their own) behind ns0's httpbin, which every proxy knows.
+    /// </summary>
+    public static MeshState PushMesh(int proxies, int namespaces, bool strict, int extraPods)
+    {
+        var resources = new List<Resource>();
+        for (var n = 0; n < namespaces; n++) resources.Add(Service($"ns{n}", "httpbin", "httpbin", 8000));
+        for (var i = 0; i < proxies + extraPods; i++) resources.Add(Pod(i < proxies ? $"ns{i % namespaces}" : "ns0", $"httpbin-{i}", "httpbin", PodIp(i)));
+        resources.Add(MeshWideMtls(strict));
+        return MeshState.From(resources);
+    }
+
+    private static string PodIp(int i) => $"127.1.{i / 250}.{i % 250 + 1}";
 
     private static ImmutableSortedDictionary<string, string> Labels(string app) => ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal,
         [new KeyValuePair<string, string>("app", app), new("security.istio.io/tlsMode", "istio")]);

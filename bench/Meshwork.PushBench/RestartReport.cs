@@ -7,7 +7,7 @@ using System.Diagnostics;
 /// </summary>
 internal static class RestartReport
 {
-    public static void Print(IReadOnlyList<SimulatedProxy> proxies, long started, IReadOnlyList<long> acked)
+    public static void Print(IReadOnlyList<ProxyRestart> proxies, long started)
     {
         double Ms(long at) => Stopwatch.GetElapsedTime(started, at).TotalMilliseconds;
         var attempts = proxies.SelectMany(p => p.Attempts).ToList();
@@ -17,6 +17,7 @@ internal static class RestartReport
             var answered = group.Select(a => Stopwatch.GetElapsedTime(a.Started, a.Ended).TotalMilliseconds).ToList();
             Console.WriteLine($"  {group.Key,-40} {group.Count(),6}  answered after median {RoundStats.Percentile(answered, 0.5):F0} ms, max {answered.Max():F0} ms");
         }
+        var acked = proxies.Select(p => p.AckedAt).ToList();
         var end = acked.Select(Ms).DefaultIfEmpty(0).Max();
         var bucket = Math.Max(1000, Math.Ceiling(end / 15 / 1000) * 1000);
         Console.WriteLine($"restart timeline ({bucket / 1000:F0} s buckets): attempts sent / admitted / refused / first lines / ACKed");

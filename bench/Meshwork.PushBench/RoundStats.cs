@@ -10,12 +10,17 @@ internal sealed class RoundStats
     public List<double> PushDone { get; } = [];
     public List<double> Written { get; } = [];
     public List<double> Recorded { get; } = [];
-    /// <summary>Per round: the process's CPU time (user + system, every thread: control plane and simulated proxies) and bytes allocated, from the change to the last ACK.</summary>
-    public List<double> CpuMilliseconds { get; } = [];
-    public List<double> AllocatedBytes { get; } = [];
-    /// <summary>Per round: its p99, and the garbage collector's pauses and full collections in it (one process holds the
-    /// control plane and every simulated proxy: a pause stops both, for every proxy at once).</summary>
-    public List<(double P99, double GcPauseMilliseconds, int FullCollections)> Rounds { get; } = [];
+    /// <summary>Per round, from the change to the last ACK: what the control plane's process spent (with the simulated proxies
+    /// in it when they run in-process: a pause then stops both, for every proxy at once), and what the workers spent (null in-process).</summary>
+    public List<(double P99, FleetCost ControlPlane, FleetCost? Workers)> Rounds { get; } = [];
+
+    public void Add(List<double> perProxy, long[] bytes, FleetCost controlPlane, FleetCost? workers)
+    {
+        Latencies.AddRange(perProxy);
+        AllAcked.Add(perProxy.Max());
+        Bytes.AddRange(bytes.Select(b => (double)b));
+        Rounds.Add((Percentile(perProxy, 0.99), controlPlane, workers));
+    }
 
     /// <summary>Prints the figures, each line starting with <paramref name="prefix"/> (bench/scaling.sh reads the unprefixed ones).</summary>
     public void Print(string prefix, int proxies)
@@ -26,9 +31,14 @@ internal sealed class RoundStats
         Console.WriteLine($"{prefix}where the time goes (medians over rounds; per proxy p50/p99): push started {Percentile(PushStarted, 0.5):F0} ms, "
             + $"all generated and queued {Percentile(PushDone, 0.5):F0} ms, line written {Percentile(Written, 0.5):F0}/{Percentile(Written, 0.99):F0} ms, "
             + $"ACK recorded by the server {Percentile(Recorded, 0.5):F0}/{Percentile(Recorded, 0.99):F0} ms, ACK seen by the proxy {Percentile(Latencies, 0.5):F0}/{Percentile(Latencies, 0.99):F0} ms");
-        Console.WriteLine($"{prefix}process CPU per change (median over rounds): {Percentile(CpuMilliseconds, 0.5):F0} ms, {Percentile(CpuMilliseconds, 0.5) * 1000 / proxies:F0} µs per proxy; "
-            + $"allocated {Percentile(AllocatedBytes, 0.5) / proxies:F0} bytes per proxy");
-        Console.WriteLine($"{prefix}per round: " + string.Join("; ", Rounds.Select(r => $"p99 {r.P99:F0} ms, GC paused {r.GcPauseMilliseconds:F0} ms, {r.FullCollections} full collections")));
+        double Median(Func<(double P99, FleetCost ControlPlane, FleetCost? Workers), double> figure) => Percentile([.. Rounds.Select(figure)], 0.5);
+        var controlPlaneCpu = Median(r => r.ControlPlane.CpuMilliseconds);
+        var inProcess = Rounds.Any(r => r.Workers is null);
+        Console.WriteLine($"{prefix}{(inProcess ? "process (control plane and simulated proxies)" : "control plane process")} CPU per change (median over rounds): {controlPlaneCpu:F0} ms, "
+            + $"{controlPlaneCpu * 1000 / proxies:F0} µs per proxy; allocated {Median(r => r.ControlPlane.AllocatedBytes) / proxies:F0} bytes per proxy"
+            + (inProcess ? "" : $"; simulated proxies' processes: {Median(r => r.Workers!.CpuMilliseconds) * 1000 / proxies:F0} µs CPU and {Median(r => r.Workers!.AllocatedBytes) / proxies:F0} bytes allocated per proxy"));
+        Console.WriteLine($"{prefix}per round: " + string.Join("; ", Rounds.Select(r => $"p99 {r.P99:F0} ms, GC paused {(inProcess ? "" : "the control plane ")}{r.ControlPlane.MaxGcPauseMilliseconds:F0} ms, "
+            + $"{r.ControlPlane.FullCollections} full collections" + (r.Workers is { } w ? $", workers up to {w.MaxGcPauseMilliseconds:F0} ms each" : ""))));
     }
 
     public double P99 => Percentile(Latencies, 0.99);
