@@ -34,6 +34,6 @@ internal static partial class ProxyLog
     [LoggerMessage(310, LogLevel.Warning, "control plane {Url} unreachable; serving the last snapshot and certificate; trying replica {Next} in {Delay}: {Reason}")]
     public static partial void ControlPlaneMoving(ILogger logger, Uri url, Uri next, TimeSpan delay, string reason);
 
-    [LoggerMessage(311, LogLevel.Information, "start-up memory released: {Pages} KiB of read-only file pages (code the steady state does not run), GC heap {Heap} KiB, resident {Before} KiB before, {After} KiB after")]
-    public static partial void StartupMemoryReleased(ILogger logger, long pages, long heap, long before, long after);
+    [LoggerMessage(311, LogLevel.Information, "memory released while quiet (after start-up or traffic): {Pages} KiB of read-only file pages, GC heap {Heap} KiB, resident {Before} KiB before, {After} KiB after")]
+    public static partial void QuietMemoryReleased(ILogger logger, long pages, long heap, long before, long after);
 }

@@ -211,7 +211,7 @@ public sealed class ProxyHost : IAsyncDisposable
         }
         host._background.Add(Task.Run(async () =>
         {
-            try { await StartupMemoryTrim.RunAsync(state, needsCertificate, releaseFilePages: ownsProcess, logger, host._stopping.Token).ConfigureAwait(false); }
+            try { await QuietMemoryRelease.RunAsync(state, needsCertificate, releaseFilePages: ownsProcess, logger, host._stopping.Token).ConfigureAwait(false); }
             catch (OperationCanceledException) { }
         }));
         return host;

@@ -87,8 +87,9 @@ public sealed record PodEnvironmentSettings
         ["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"] = "0",
         ["DOTNET_gcServer"] = "0",
         ["DOTNET_gcConcurrent"] = "0",
-        ["DOTNET_GCgen0size"] = "0x200000",
-        ["DOTNET_GCHeapHardLimit"] = "0x4000000",
+        // Hex without "0x": NativeAOT's runtime ignores a value with the prefix.
+        ["DOTNET_GCgen0size"] = "200000",
+        ["DOTNET_GCHeapHardLimit"] = "4000000",
         ["DOTNET_TieredCompilation"] = "1",
         ["DOTNET_TieredPGO"] = "0",
         ["DOTNET_EnableWriteXorExecute"] = "0",

@@ -3,30 +3,20 @@ using System.Globalization;
 namespace Meshwork.Proxy.Hosting;
 
 /// <summary>
-/// One full, compacting collection that gives free memory back to the system once the proxy is first ready:
-/// what start-up left behind (the first snapshot's text and its parse, the certificate request, the listeners'
-/// set-up) would otherwise stay resident for the sidecar's whole life, since a sidecar's steady state allocates
-/// too little to trigger a full collection soon. A sidecar runs beside every workload, so its idle size is the
-/// mesh's idle size. In a proxy that is its own process, the read-only file pages start-up touched go too (<see cref="CleanPagesTrim"/>),
-/// and the C heap's free pages (<see cref="NativeHeapTrim"/>).
+/// Gives free memory back to the system when the proxy is quiet: once as soon as it is first ready, then whenever
+/// <see cref="MemoryReleasePolicy"/> says so (quiet after traffic, and grown since the last pass). A pass is one full,
+/// compacting collection (what start-up or a burst of traffic left behind would otherwise stay resident, since a
+/// quiet sidecar allocates too little to trigger a full collection soon, and the collector keeps its free regions
+/// for allocations to come); in a proxy that is its own process, also the read-only file pages it touched
+/// (<see cref="CleanPagesTrim"/>) and the C heap's free pages (<see cref="NativeHeapTrim"/>).
 /// </summary>
-/// <remarks>
-/// It runs as soon as the proxy is ready, not a while after: an idle sidecar is measured, and lives, from then on.
-/// The rest of the first push (secrets, a second snapshot) and the first connections (their handshakes run code the
-/// steady state does not) follow within seconds and bring start-up code and garbage back; so for
-/// <see cref="StartUpChecks"/> seconds after readiness, a further pass releases them whenever the resident set grew by
-/// <see cref="RegrowthWorthAnotherPass"/> since the last one.
-/// </remarks>
-internal static class StartupMemoryTrim
+/// <remarks>A proxy hosted in another process collects once, at readiness: the resident set is not its own to watch.</remarks>
+internal static class QuietMemoryRelease
 {
     /// <summary>How soon readiness is noticed: a check is two field reads.</summary>
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(50);
     /// <summary>A proxy not ready by then is left alone: the collection is an optimisation, not a step of start-up.</summary>
     private static readonly TimeSpan GiveUpAfter = TimeSpan.FromMinutes(2);
-    /// <summary>How often the resident set is looked at after readiness, and how many times.</summary>
-    private static readonly TimeSpan Check = TimeSpan.FromSeconds(1);
-    private const int StartUpChecks = 5;
-    private const long RegrowthWorthAnotherPass = 1024 * 1024;
 
     public static async Task RunAsync(ProxyState state, bool needsCertificate, bool releaseFilePages, Microsoft.Extensions.Logging.ILogger logger, CancellationToken stopping)
     {
@@ -37,18 +27,22 @@ internal static class StartupMemoryTrim
             await Task.Delay(Poll, state.Time, stopping).ConfigureAwait(false);
             waited += Poll;
         }
+        var ready = state.Time.GetTimestamp();
         Release(releaseFilePages, logger);
-        // The resident set is the proxy's own only when the process is: a proxy hosted in another process collects once.
         if (!releaseFilePages) return;
-        var afterLast = ResidentBytes();
-        for (var check = 0; check < StartUpChecks; check++)
+        var policy = new MemoryReleasePolicy();
+        policy.Released(TimeSpan.Zero, Allocated(), ResidentBytes());
+        while (true)
         {
-            await Task.Delay(Check, state.Time, stopping).ConfigureAwait(false);
-            if (ResidentBytes() - afterLast < RegrowthWorthAnotherPass) continue;
+            await Task.Delay(MemoryReleasePolicy.NextCheck(state.Time.GetElapsedTime(ready)), state.Time, stopping).ConfigureAwait(false);
+            if (!policy.ShouldRelease(state.Time.GetElapsedTime(ready), Allocated(), ResidentBytes)) continue;
             Release(releaseFilePages, logger);
-            afterLast = ResidentBytes();
+            policy.Released(state.Time.GetElapsedTime(ready), Allocated(), ResidentBytes());
         }
     }
+
+    /// <summary>Bytes this process has allocated on the managed heap so far: the proxy's traffic shows in it without a counter on the request path.</summary>
+    private static long Allocated() => GC.GetTotalAllocatedBytes(precise: false);
 
     private static void Release(bool releaseFilePages, Microsoft.Extensions.Logging.ILogger logger)
     {
@@ -59,7 +53,7 @@ internal static class StartupMemoryTrim
         if (!releaseFilePages) return;
         var pages = CleanPagesTrim.Run();
         NativeHeapTrim.Run();
-        ProxyLog.StartupMemoryReleased(logger, pages / 1024, GC.GetGCMemoryInfo().HeapSizeBytes / 1024, before / 1024, ResidentBytes() / 1024);
+        ProxyLog.QuietMemoryReleased(logger, pages / 1024, GC.GetGCMemoryInfo().HeapSizeBytes / 1024, before / 1024, ResidentBytes() / 1024);
     }
 
     /// <summary>
