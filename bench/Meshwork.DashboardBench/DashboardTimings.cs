@@ -3,7 +3,8 @@ using Microsoft.Playwright;
 
 /// <summary>
 /// The dashboard in Debian's chromium, driven by Playwright as the browser tests drive it, timed as a user waits for it:
-/// load is from opening the one-time login link to the graph and its edge table drawn with every edge; update is one
+/// load is from opening the one-time login link to the graph and its edge table drawn with every edge (the page fills the
+/// table a task after the graph's first frame, so a load ends when the table is filled and the next frame painted); update is one
 /// of the page's own refreshes (api/graph fetched, graph laid out and table rebuilt) until the next frame is painted.
 /// </summary>
 internal sealed class DashboardTimings : IAsyncDisposable

@@ -30,6 +30,10 @@ using Microsoft.Extensions.Logging;
 // Cytoscape stopped holding the edges, interleaved, four rounds: browser CPU per load 1.52 -> 1.19 s, 1.69 -> 1.15 s,
 // 1.35 -> 1.33 s and 1.47 -> 1.07 s; load 1,032 -> 926 ms at load average 10, 1.30 s -> 847 ms at 20-34; the embedded page
 // 1.20 s at 20-34. The trace (`trace`) puts the first frames on the renderer's main thread, not raster or compositing.
+// On 6 Dec 2026, with the edge table filled after the graph's first frame, before and after interleaved: load 1,333 -> 1,072 ms
+// (load average 21-32) and 954 -> 865 ms (19-23), browser CPU per load 1.29 -> 1.21 s and 1.28 -> 1.24 s.
+// With api/graph preloaded from the page's head as well: 980 -> 813 ms against the table change alone (load average 8-9),
+// and 1,000 -> 904 ms against the page before both (7-16).
 var runs = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 10;
 var profile = args.Contains("profile");
 var trace = args.Contains("trace");

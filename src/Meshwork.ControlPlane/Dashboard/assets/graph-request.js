@@ -1,5 +1,7 @@
 // api/graph for the namespace and window chosen in the masthead. The page's first request starts as soon as the masthead
-// is parsed, not after Cytoscape's bundle (graph.js runs behind it): the graph travels and is parsed meanwhile.
+// is parsed, not after Cytoscape's bundle (graph.js runs behind it): the graph travels and is parsed meanwhile. For the
+// default choice it takes the response index.html's preload asked for while the head was parsed; for any other choice
+// (a future default the preload was not updated for) it is a request of its own, and the preload goes unused.
 'use strict';
 
 function graphQuery() {

@@ -129,8 +129,32 @@ function rowCells(edge, rowNames) {
       `${(edge.errorRatio * 100).toFixed(0)}%`, edge.padlock ? `🔒 mTLS ${(edge.mtlsRatio * 100).toFixed(0)}%` : 'plaintext'];
 }
 
+// The first load fills the edge table only after the graph's first frame has been painted, so that the rows' style and
+// layout do not fall in that frame: the graph shows first, the table a task later. Later refreshes draw it at once.
+let graphShown = false;
+let rowsWaiting = null;
 function drawTable(graph, rowNames) {
-  window.meshworkEdgeTable.draw(graph.edges.map((edge) => ({ id: edgeId(edge), edge, cells: rowCells(edge, rowNames) })));
+  const rows = graph.edges.map((edge) => ({ id: edgeId(edge), edge, cells: rowCells(edge, rowNames) }));
+  if (graphShown || cy.nodes().empty()) {
+    fillTable(rows);
+    return;
+  }
+  // A refresh that arrives before the first frame replaces the rows that wait for it.
+  const scheduled = rowsWaiting !== null;
+  rowsWaiting = rows;
+  if (scheduled) return;
+  // Cytoscape's 'render' runs inside the frame's animation callbacks; a task posted from there runs after that frame
+  // has been laid out and painted.
+  cy.one('render', () => setTimeout(() => {
+    graphShown = true;
+    fillTable(rowsWaiting);
+    rowsWaiting = null;
+  }));
+}
+
+function fillTable(rows) {
+  window.meshworkEdgeTable.draw(rows);
+  markFirstLoad('table');
 }
 
 function render(graph) {
@@ -146,7 +170,6 @@ function render(graph) {
   drawGraph(graph, names);
   markFirstLoad('graph-elements');
   drawTable(graph, rowNames);
-  markFirstLoad('table');
 
   const badge = document.getElementById('mtls-badge');
   // Refused connections carried no traffic: the mesh-wide state is that of the edges that did.
