@@ -182,7 +182,7 @@ report() {
   echo
   echo "start-to-ready: the slower sidecar, from its launch to /ready. pair setup: control plane start, applying the"
   echo "services (batches of 500) and both sidecars ready. proxy apply: the client sidecar reading, checking and"
-  echo "indexing its first snapshot. client GC heap: after the load, of the sidecar's $(( $(sed -n 's/^DOTNET_GCHeapHardLimit=//p' "$HERE/sidecar-runtime.env") / 1048576 )) MiB cap (bench/sidecar-runtime.env)."
+  echo "indexing its first snapshot. client GC heap: after the load, of the sidecar's $(( 0x$(sed -n 's/^DOTNET_GCHeapHardLimit=//p' "$HERE/sidecar-runtime.env") / 1048576 )) MiB cap (bench/sidecar-runtime.env)."
   echo "PeerAuthentication change: meshwork apply of STRICT -> PERMISSIVE until the server sidecar logs the new snapshot applied."
 }
 if [[ -n $OUT ]]; then report | tee "$OUT"; else report; fi
