@@ -44,8 +44,8 @@ public sealed class EncodedList
     {
         ArgumentNullException.ThrowIfNull(info);
         var array = ImmutableCollectionsMarshal.AsArray(items.IsDefault ? [] : items)!;
-        // Looked up without a callback first: most calls (every proxy of a namespace) find the list encoded already.
-        return Cache<T>.Table.TryGetValue(array, out var encoded) ? encoded : Cache<T>.Table.GetOrAdd(array, static (a, i) => Encode(a, i), info);
+        // A static factory with its argument: a call that finds the list encoded (every proxy of a namespace) allocates nothing.
+        return Cache<T>.Table.GetOrAdd(array, static (a, i) => Encode(a, i), info);
     }
 
     /// <summary>

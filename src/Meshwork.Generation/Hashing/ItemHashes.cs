@@ -16,11 +16,9 @@ public static class ItemHashes
 
     /// <inheritdoc cref="SnapshotPartHashes.Passthrough"/>
     public static byte[] Passthrough(InboundPort? passthrough)
-        => passthrough is null ? NoPassthrough
-            : Passthroughs.TryGetValue(passthrough, out var hash) ? hash : Passthroughs.GetOrAdd(passthrough, static p => SnapshotPartHashes.Passthrough(p));
+        => passthrough is null ? NoPassthrough : Passthroughs.GetOrAdd(passthrough, static p => SnapshotPartHashes.Passthrough(p));
 
     /// <summary>The hash of a snapshot's <see cref="ProxySnapshot.Scope"/>; null when it has none (the version then leaves it out).</summary>
     public static byte[]? Scope(OutboundScope? scope)
-        => scope is null ? null
-            : Scopes.TryGetValue(scope, out var hash) ? hash : Scopes.GetOrAdd(scope, static s => SnapshotPartHashes.Item(s, Meshwork.ProxyProtocol.ProtocolJson.Default.OutboundScope));
+        => scope is null ? null : Scopes.GetOrAdd(scope, static s => SnapshotPartHashes.Item(s, Meshwork.ProxyProtocol.ProtocolJson.Default.OutboundScope));
 }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
+using System.Runtime.CompilerServices;
 using Meshwork.Model.Mesh;
 using Meshwork.Model.Resources;
 using Meshwork.Policy;
@@ -18,7 +19,7 @@ namespace Meshwork.Generation.Outbound;
 internal sealed class SharedOutbound
 {
     private readonly ConcurrentDictionary<Service, OutboundService> _built = new(ReferenceEqualityComparer.Instance);
-    private readonly List<ImmutableArray<OutboundService>> _lists = [];
+    private readonly ConcurrentDictionary<EntryList, EntryList> _lists = new();
 
     /// <summary>True when no DestinationRule applies to <paramref name="service"/> for a client in <paramref name="clientNamespace"/>.</summary>
     public static bool NoDestinationRule(MeshState mesh, string clientNamespace, Service service)
@@ -34,24 +35,29 @@ internal sealed class SharedOutbound
     /// <summary>An earlier list holding the very same entries in the same order, else <paramref name="list"/> (kept for the next).</summary>
     public ImmutableArray<OutboundService> Intern(ImmutableArray<OutboundService> list)
     {
-        lock (_lists)
-        {
-            foreach (var known in _lists)
-            {
-                if (SameEntries(known, list)) return known;
-            }
-            _lists.Add(list);
-            return list;
-        }
+        var entries = new EntryList(list);
+        return _lists.GetOrAdd(entries, entries).Entries;
     }
 
-    private static bool SameEntries(ImmutableArray<OutboundService> a, ImmutableArray<OutboundService> b)
+    /// <summary>A list compared by the identity of its entries: each namespace's list is looked up once, by a hash of
+    /// its entries' identities, not compared with every list made before it.</summary>
+    private readonly record struct EntryList(ImmutableArray<OutboundService> Entries)
     {
-        if (a.Length != b.Length) return false;
-        for (var i = 0; i < a.Length; i++)
+        public bool Equals(EntryList other)
         {
-            if (!ReferenceEquals(a[i], b[i])) return false;
+            if (Entries.Length != other.Entries.Length) return false;
+            for (var i = 0; i < Entries.Length; i++)
+            {
+                if (!ReferenceEquals(Entries[i], other.Entries[i])) return false;
+            }
+            return true;
         }
-        return true;
+
+        public override int GetHashCode()
+        {
+            var hash = new HashCode();
+            foreach (var entry in Entries) hash.Add(RuntimeHelpers.GetHashCode(entry));
+            return hash.ToHashCode();
+        }
     }
 }

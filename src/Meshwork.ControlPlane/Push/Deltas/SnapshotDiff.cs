@@ -56,11 +56,8 @@ public static class SnapshotDiff
 
     /// <summary>The order check of a shared outbound list, made once per array rather than once per proxy (10,000 services × every proxy otherwise).</summary>
     private static bool Ordered(ImmutableArray<OutboundService> outbound)
-    {
-        var array = ImmutableCollectionsMarshal.AsArray(outbound.IsDefault ? [] : outbound)!;
-        return (OutboundOrdered.TryGetValue(array, out var ordered) ? ordered
-            : OutboundOrdered.GetOrAdd(array, static a => new StrongBox<bool>(SnapshotParts.InCanonicalOrder(ImmutableCollectionsMarshal.AsImmutableArray(a))))).Value;
-    }
+        => OutboundOrdered.GetOrAdd(ImmutableCollectionsMarshal.AsArray(outbound.IsDefault ? [] : outbound)!,
+            static a => new StrongBox<bool>(SnapshotParts.InCanonicalOrder(ImmutableCollectionsMarshal.AsImmutableArray(a)))).Value;
 
     private static ImmutableArray<T> AsList<T>(T? part) where T : class => part is null ? [] : [part];
 
