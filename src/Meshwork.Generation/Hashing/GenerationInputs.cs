@@ -4,15 +4,14 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Meshwork.Model.Mesh;
-using Meshwork.ProxyProtocol;
-using Meshwork.ProxyProtocol.ControlPlaneApi;
 
 namespace Meshwork.Generation.Hashing;
 
 /// <summary>
 /// Hashes of what generation reads, so that a server can skip generating when nothing it reads
 /// changed (Kuma's dataplane watchdog does the same). The mesh fingerprint is computed once per
-/// mesh state and shared by every proxy; the per-proxy input hash then costs one small hash.
+/// mesh state and shared by every proxy; with the trust bundle it decides, once per change, whether
+/// any proxy's snapshot can differ.
 /// </summary>
 public static class GenerationInputs
 {
@@ -38,19 +37,6 @@ public static class GenerationInputs
             JsonSerializer.Serialize(hashing, mesh, MeshJson);
         }
         return SnapshotVersion.Hex(sha.Hash!);
-    }
-
-    /// <summary>The hash of one proxy's generation inputs: the mesh fingerprint, its registration and the trust bundle.</summary>
-    public static string ForProxy(string meshFingerprint, ProxyRegistration proxy, ImmutableArray<string> trustBundlePem)
-    {
-        ArgumentNullException.ThrowIfNull(proxy);
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        hash.AppendData(Encoding.UTF8.GetBytes(meshFingerprint));
-        hash.AppendData([0]);
-        // The version the proxy already runs is not an input: it only decides whether to send.
-        hash.AppendData(JsonSerializer.SerializeToUtf8Bytes(proxy with { CurrentVersion = null }, ProtocolJson.Default.ProxyRegistration));
-        AppendBundle(hash, trustBundlePem);
-        return SnapshotVersion.Hex(hash.GetHashAndReset());
     }
 
     /// <summary>

@@ -35,14 +35,16 @@ public sealed class GenerationInputsTests
     }
 
     [Fact]
-    public void The_version_a_proxy_runs_is_not_a_generation_input_but_its_labels_and_the_trust_bundle_are()
+    public void The_shared_inputs_follow_the_mesh_and_every_root_of_the_trust_bundle()
     {
         const string mesh = "fingerprint";
-        var baseline = GenerationInputs.ForProxy(mesh, Sidecar, ["ROOT"]);
+        var baseline = GenerationInputs.Shared(mesh, ["ROOT"]);
 
-        Assert.Equal(baseline, GenerationInputs.ForProxy(mesh, Sidecar with { CurrentVersion = "0123456789abcdef" }, ["ROOT"]));
-        Assert.NotEqual(baseline, GenerationInputs.ForProxy(mesh, Sidecar with { Labels = Labels(("app", "web")) }, ["ROOT"]));
-        Assert.NotEqual(baseline, GenerationInputs.ForProxy(mesh, Sidecar, ["ROOT", "NEXT-ROOT"]));
-        Assert.NotEqual(baseline, GenerationInputs.ForProxy("other", Sidecar, ["ROOT"]));
+        Assert.Equal(baseline, GenerationInputs.Shared(mesh, ["ROOT"]));
+        Assert.NotEqual(baseline, GenerationInputs.Shared(mesh, ["ROOT", "NEXT-ROOT"]));
+        Assert.NotEqual(baseline, GenerationInputs.Shared(mesh, ["NEXT-ROOT"]));
+        Assert.NotEqual(baseline, GenerationInputs.Shared("other", ["ROOT"]));
+        // Roots are delimited: two roots are not their concatenation.
+        Assert.NotEqual(GenerationInputs.Shared(mesh, ["AB", "C"]), GenerationInputs.Shared(mesh, ["A", "BC"]));
     }
 }
