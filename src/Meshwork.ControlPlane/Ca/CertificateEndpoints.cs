@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Meshwork.CertificateAuthority;
+using Meshwork.ControlPlane.Hosting;
 using Meshwork.ControlPlane.Push;
 using Meshwork.Identity;
 using Meshwork.ProxyProtocol;
@@ -43,7 +44,11 @@ public sealed partial class CertificateEndpoints(
                 detail: $"{identity.Uri} asked for certificates too often; retry later");
         }
 
-        var request = await ReadAsync(context.Request, ProtocolJson.Default.CertificateRequest).ConfigureAwait(false);
+        var (request, tooLarge) = await BoundedJsonBody.ReadAsync(context, ProtocolJson.Default.CertificateRequest, BoundedJsonBody.SmallMessageBytes).ConfigureAwait(false);
+        if (tooLarge)
+        {
+            return Results.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "PayloadTooLarge", detail: $"a certificate request is at most {BoundedJsonBody.SmallMessageBytes} bytes");
+        }
         if (request is null || string.IsNullOrWhiteSpace(request.Csr))
         {
             return CaErrorStatus.ToResult(CaErrorKind.BadCsr, "the body must be JSON {\"csr\": \"<PEM PKCS#10>\", \"validitySeconds\": N}");
@@ -80,7 +85,11 @@ public sealed partial class CertificateEndpoints(
     {
         ArgumentNullException.ThrowIfNull(context);
         if (AdminGate.Refuse(context) is { } refused) return refused;
-        var request = await ReadAsync(context.Request, ProtocolJson.Default.BootstrapTokenRequest).ConfigureAwait(false);
+        var (request, tooLarge) = await BoundedJsonBody.ReadAsync(context, ProtocolJson.Default.BootstrapTokenRequest, BoundedJsonBody.SmallMessageBytes).ConfigureAwait(false);
+        if (tooLarge)
+        {
+            return Results.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "PayloadTooLarge", detail: $"a token request is at most {BoundedJsonBody.SmallMessageBytes} bytes");
+        }
         if (request is null || string.IsNullOrWhiteSpace(request.Namespace) || string.IsNullOrWhiteSpace(request.ServiceAccount))
         {
             return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "BadRequest",
@@ -105,18 +114,6 @@ public sealed partial class CertificateEndpoints(
         catch (CaException e) when (e.Kind is CaErrorKind.NotAuthenticated or CaErrorKind.CaNotReady)
         {
             return e;
-        }
-    }
-
-    internal static async Task<T?> ReadAsync<T>(HttpRequest request, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type) where T : class
-    {
-        try
-        {
-            return await JsonSerializer.DeserializeAsync(request.Body, type, request.HttpContext.RequestAborted).ConfigureAwait(false);
-        }
-        catch (JsonException)
-        {
-            return null;
         }
     }
 

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Text.Json;
 using Meshwork.ControlPlane.Ca;
+using Meshwork.ControlPlane.Hosting;
 using Meshwork.ControlPlane.Push.Deltas;
 using Meshwork.ControlPlane.Registry;
 using Meshwork.Identity;
@@ -41,7 +42,7 @@ public sealed partial class StreamEndpoints(
             await WriteProblemAsync(context, StatusCodes.Status401Unauthorized, "Unauthorized", $"a mesh client certificate is required: {caller.Failure}").ConfigureAwait(false);
             return;
         }
-        var (registration, tooLarge) = await RegistrationBody.ReadAsync(context).ConfigureAwait(false);
+        var (registration, tooLarge) = await BoundedJsonBody.ReadAsync(context, ProtocolJson.Default.ProxyRegistration, ProxyRegistration.MaxBytes).ConfigureAwait(false);
         if (tooLarge)
         {
             await WriteProblemAsync(context, StatusCodes.Status413PayloadTooLarge, "PayloadTooLarge",
@@ -136,7 +137,11 @@ public sealed partial class StreamEndpoints(
         {
             return Results.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Unauthorized", detail: $"a mesh client certificate is required: {caller.Failure}");
         }
-        var ack = await CertificateEndpoints.ReadAsync(context.Request, ProtocolJson.Default.SnapshotAck).ConfigureAwait(false);
+        var (ack, ackTooLarge) = await BoundedJsonBody.ReadAsync(context, ProtocolJson.Default.SnapshotAck, SnapshotAck.MaxBytes).ConfigureAwait(false);
+        if (ackTooLarge)
+        {
+            return Results.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "PayloadTooLarge", detail: $"an ACK is at most {SnapshotAck.MaxBytes} bytes");
+        }
         if (ack is null)
         {
             return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "BadRequest", detail: "the body must be a SnapshotAck");

@@ -340,7 +340,7 @@ internal sealed partial class ControlPlaneAgent(ProxyOptions options, ProxyState
     /// <summary>ACKs to <paramref name="acks"/>, on the replica that holds this proxy's stream: that replica waits for it.</summary>
     private async Task AckAsync(HttpClient client, Uri acks, string version, string nonce, string? error, bool resync, CancellationToken cancellationToken)
     {
-        var ack = new SnapshotAck { ProxyId = options.ProxyId, Version = version, Nonce = nonce, Error = error, Resync = resync };
+        var ack = new SnapshotAck { ProxyId = options.ProxyId, Version = version, Nonce = nonce, Error = SnapshotAck.BoundedError(error), Resync = resync };
         using var request = new HttpRequestMessage(HttpMethod.Post, acks)
         {
             Version = HttpVersion.Version20,

@@ -103,13 +103,23 @@ public sealed record SnapshotAck
     public required string ProxyId { get; init; }
     public required string Version { get; init; }
     public required string Nonce { get; init; }
-    /// <summary>Null for an ACK; the reason the proxy rejected the snapshot for a NACK.</summary>
+    /// <summary>Null for an ACK; the reason the proxy rejected the snapshot for a NACK, at most <see cref="MaxErrorLength"/> characters.</summary>
     public string? Error { get; init; }
     /// <summary>
     /// With a NACK: the proxy could not apply a delta to what it runs (it missed one, or rejected the one
     /// before) and asks for a full snapshot.
     /// </summary>
     public bool Resync { get; init; }
+
+    /// <summary>The largest ACK body the control plane reads (a larger one is refused with 413).</summary>
+    public const int MaxBytes = 64 * 1024;
+
+    /// <summary>The longest <see cref="Error"/> a proxy sends (its log keeps the whole reason): well inside <see cref="MaxBytes"/> once escaped.</summary>
+    public const int MaxErrorLength = 8 * 1024;
+
+    /// <summary><paramref name="error"/> cut to <see cref="MaxErrorLength"/> characters, saying so.</summary>
+    public static string? BoundedError(string? error) =>
+        error is null || error.Length <= MaxErrorLength ? error : string.Concat(error.AsSpan(0, MaxErrorLength - 16), " (reason cut)");
 }
 
 public sealed record BootstrapTokenRequest

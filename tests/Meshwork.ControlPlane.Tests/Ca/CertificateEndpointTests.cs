@@ -46,6 +46,20 @@ public sealed class CertificateEndpointTests
     }
 
     [Fact]
+    public async Task A_request_over_the_bound_is_refused_413_and_leaves_the_token_usable()
+    {
+        await using var server = await ProxyServerFixture.StartAsync(MeshState.Empty);
+        var (token, _) = server.Tokens.Issue("foo", "httpbin");
+        using var client = server.Client();
+
+        using var tooLarge = await client.SendAsync(CsrRequest(Csr("foo", "httpbin") + new string(' ', 100_000), token), Guard.Token);
+        using var signed = await client.SendAsync(CsrRequest(Csr("foo", "httpbin"), token), Guard.Token);
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, tooLarge.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, signed.StatusCode);
+    }
+
+    [Fact]
     public async Task A_wrong_token_is_refused_401()
     {
         await using var server = await ProxyServerFixture.StartAsync(MeshState.Empty);
