@@ -25,19 +25,19 @@ internal sealed class AdminServer(Func<AdminRequest, AdminResponse> handle, Conn
         using var idle = new DownstreamIdleTimer(limits.IdleTimeout, stopping);
         try
         {
+            // One head clock per connection, as the data path's (no timer re-arm per request).
+            using var headClock = new LazyTimeout(limits.RequestHeadersTimeout, stopping);
             while (await idle.WaitForRequestAsync(input).ConfigureAwait(false))
             {
                 int length;
-                using (var headClock = CancellationTokenSource.CreateLinkedTokenSource(stopping))
+                headClock.Start();
+                try { length = await input.ReadHeadAsync(headClock.Token).ConfigureAwait(false); }
+                catch (OperationCanceledException) when (headClock.Expired)
                 {
-                    headClock.CancelAfter(limits.RequestHeadersTimeout);
-                    try { length = await input.ReadHeadAsync(headClock.Token).ConfigureAwait(false); }
-                    catch (OperationCanceledException) when (!stopping.IsCancellationRequested)
-                    {
-                        await Http1Relay.WriteLocalResponseAsync(output, 408, "request headers timeout", close: true, CancellationToken.None).ConfigureAwait(false);
-                        return;
-                    }
+                    await Http1Relay.WriteLocalResponseAsync(output, 408, "request headers timeout", close: true, CancellationToken.None).ConfigureAwait(false);
+                    return;
                 }
+                headClock.Stop();
                 if (length == 0) return;
                 if (!await AnswerAsync(input, output, dropped, length).ConfigureAwait(false)) return;
             }

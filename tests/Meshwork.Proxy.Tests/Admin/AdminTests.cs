@@ -203,6 +203,21 @@ public sealed class AdminTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_admin_head_that_never_completes_is_answered_408_on_a_kept_alive_connection()
+    {
+        var pod = await _mesh.StartPodAsync("foo", "slow-head", limits: ConnectionLimits.Default with { RequestHeadersTimeout = TimeSpan.FromSeconds(1) });
+        using var admin = await RawHttpConnection.OpenAsync(pod.Proxy.AdminEndPoint);
+        // A first request served, so the clock that ends the second head is the one kept for the connection.
+        await admin.SendAsync("GET /ready HTTP/1.1\r\nHost: localhost\r\n\r\n");
+        Assert.Equal(200, (await admin.ReadResponseAsync())?.Status);
+
+        await admin.SendAsync("GET /ready HTTP/1.1\r\nHost: loc");
+
+        Assert.Equal(408, (await admin.ReadResponseAsync())?.Status);
+        Assert.True(await admin.IsClosedAsync());
+    }
+
+    [Fact]
     public async Task A_malformed_admin_request_is_answered_400_and_the_connection_closed()
     {
         using var admin = await RawHttpConnection.OpenAsync(_pod.Proxy.AdminEndPoint);
