@@ -22,7 +22,7 @@ public static class DashboardEndpoints
     public const string LoginPath = "/dashboard/login";
     public const string CookieName = "meshwork-dashboard";
 
-    private static readonly FrozenDictionary<string, string> Assets = new Dictionary<string, string>(StringComparer.Ordinal)
+    private static readonly FrozenDictionary<string, string> AssetTypes = new Dictionary<string, string>(StringComparer.Ordinal)
     {
         ["index.html"] = "text/html; charset=utf-8",
         ["graph.js"] = "text/javascript; charset=utf-8",
@@ -34,6 +34,12 @@ public static class DashboardEndpoints
         ["dashboard.css"] = "text/css; charset=utf-8",
         ["cytoscape.min.js"] = "text/javascript; charset=utf-8",
     }.ToFrozenDictionary(StringComparer.Ordinal);
+
+    /// <summary>Each asset read once from the assembly, with an entity tag of its content (they change only with the build).</summary>
+    private static readonly Lazy<FrozenDictionary<string, DashboardAsset>> Assets = new(() => AssetTypes
+        .Select(kv => DashboardAsset.Load(typeof(DashboardEndpoints).Assembly, kv.Key, kv.Value))
+        .Where(a => a is not null)
+        .ToFrozenDictionary(a => a!.Name, a => a!, StringComparer.Ordinal));
 
     public static IServiceCollection Add(IServiceCollection services)
     {
@@ -93,15 +99,18 @@ public static class DashboardEndpoints
 
     private static IResult Asset(HttpContext context, string name)
     {
-        if (!Assets.TryGetValue(name, out var contentType)) return Results.NotFound();
-        var stream = typeof(DashboardEndpoints).Assembly.GetManifestResourceStream($"dashboard/{name}");
-        if (stream is null) return Results.NotFound();
+        if (!Assets.Value.TryGetValue(name, out var asset)) return Results.NotFound();
         var headers = context.Response.Headers;
         // Only this origin's scripts and styles; the page is never framed.
         headers.ContentSecurityPolicy = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'";
         headers.XFrameOptions = "DENY";
         headers.XContentTypeOptions = "nosniff";
-        headers.CacheControl = "no-store";
-        return Results.Stream(stream, contentType);
+        // Kept by the browser only (private: behind a session), and asked for again on every use (no-cache), so a
+        // visit after the first costs a 304 per asset instead of Cytoscape's 435 KB, and a new build is seen at once.
+        headers.CacheControl = "private, no-cache";
+        headers.ETag = asset.ETag;
+        return asset.Matches(context.Request.Headers.IfNoneMatch)
+            ? Results.StatusCode(StatusCodes.Status304NotModified)
+            : Results.Bytes(asset.Content, asset.ContentType);
     }
 }

@@ -92,4 +92,37 @@ public sealed class DashboardLoginTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.NotFound, (await browser.GetAsync($"{DashboardEndpoints.Root}assets/server.json")).StatusCode);
         Assert.Contains("\"edges\":[]", await browser.GetStringAsync($"{DashboardEndpoints.Root}api/graph?window=1m"), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Assets_are_revalidated_by_entity_tag_and_only_within_a_session()
+    {
+        using var admin = Client(AdminToken);
+        var login = await (await admin.PostAsync(DashboardLogin.Path, null)).Content.ReadFromJsonAsync(DashboardJson.Default.DashboardLogin);
+        using var browser = Client();
+        var cookie = Assert.Single((await browser.GetAsync(login!.LoginPath)).Headers.GetValues("Set-Cookie")).Split(';')[0];
+        browser.DefaultRequestHeaders.Add("Cookie", cookie);
+        var path = $"{DashboardEndpoints.Root}assets/cytoscape.min.js";
+
+        var first = await browser.GetAsync(path);
+        var tag = first.Headers.ETag!;
+        using var again = new HttpRequestMessage(HttpMethod.Get, path);
+        again.Headers.IfNoneMatch.Add(tag);
+        var revalidated = await browser.SendAsync(again);
+        using var stale = new HttpRequestMessage(HttpMethod.Get, path);
+        stale.Headers.IfNoneMatch.Add(new EntityTagHeaderValue("\"an-older-build\""));
+        var changed = await browser.SendAsync(stale);
+        using var anonymous = Client();
+        using var guessed = new HttpRequestMessage(HttpMethod.Get, path);
+        guessed.Headers.IfNoneMatch.Add(tag);
+        var refused = await anonymous.SendAsync(guessed);
+
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Contains("no-cache", first.Headers.CacheControl!.ToString(), StringComparison.Ordinal);
+        Assert.True(first.Headers.CacheControl.Private);
+        Assert.Equal(HttpStatusCode.NotModified, revalidated.StatusCode);
+        Assert.Empty(await revalidated.Content.ReadAsByteArrayAsync());
+        Assert.Equal(HttpStatusCode.OK, changed.StatusCode);
+        Assert.Equal((await first.Content.ReadAsByteArrayAsync()).Length, (await changed.Content.ReadAsByteArrayAsync()).Length);
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+    }
 }
