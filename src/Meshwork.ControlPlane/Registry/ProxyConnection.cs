@@ -190,7 +190,13 @@ public sealed class ProxyConnection
                 AckedVersion = ack.Version;
                 AckedAt = at;
                 if (NackVersion == ack.Version) { NackVersion = null; NackError = null; }
-                if (_unanswered.FirstOrDefault(s => s.Version == ack.Version) is { } applied) _acked = applied;
+                // A loop, not FirstOrDefault with a lambda: the lambda captures the ACK, a closure per response.
+                foreach (var sent in _unanswered)
+                {
+                    if (sent.Version != ack.Version) continue;
+                    _acked = sent;
+                    break;
+                }
                 return;
             }
             NackVersion = ack.Version;
