@@ -41,9 +41,11 @@ internal static partial class CleanPagesTrim
             }
             if (current is null) continue;
             if (line.StartsWith("Rss:", StringComparison.Ordinal)) current.Rss = Kilobytes(line);
-            // A copy-on-write page shows as Anonymous, or as Swap once swapped out: either way it is not the file's.
-            else if (line.StartsWith("Private_Dirty:", StringComparison.Ordinal) || line.StartsWith("Anonymous:", StringComparison.Ordinal)
-                     || line.StartsWith("Shared_Dirty:", StringComparison.Ordinal) || line.StartsWith("Swap:", StringComparison.Ordinal))
+            // A copy-on-write page shows as Anonymous, or as Swap once swapped out: either way it is not the file's. The
+            // Dirty counters say nothing of the kind: they also count the file's own page-cache pages not yet written back
+            // to disk, as every page of an executable installed a few seconds before start is, and such a page read again
+            // is the same bytes.
+            else if (line.StartsWith("Anonymous:", StringComparison.Ordinal) || line.StartsWith("Swap:", StringComparison.Ordinal))
             {
                 if (Kilobytes(line) > 0) current.Written = true;
             }

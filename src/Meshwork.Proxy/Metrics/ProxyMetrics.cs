@@ -166,6 +166,15 @@ internal sealed class ProxyMetrics
         // sidecar's anonymous memory is native (TLS, sockets, thread stacks).
         o.Append("# TYPE meshwork_gc_committed_bytes gauge\n");
         o.Append("meshwork_gc_committed_bytes ").Append(gc.TotalCommittedBytes).Append('\n');
+        // Collections by generation and the time the proxy stood still in them: what the collector adds to a request's
+        // latency, which the allocation counter alone does not tell. As GC.CollectionCount counts them, a collection of
+        // generation 2 counts for generations 0 and 1 too.
+        o.Append("# TYPE meshwork_gc_collections_total counter\n");
+        for (var generation = 0; generation <= GC.MaxGeneration; generation++)
+            o.Append("meshwork_gc_collections_total{generation=\"").Append(generation).Append("\"} ").Append(GC.CollectionCount(generation)).Append('\n');
+        o.Append("# TYPE meshwork_gc_pause_seconds_total counter\n");
+        o.Append("meshwork_gc_pause_seconds_total ")
+         .Append(GC.GetTotalPauseDuration().TotalSeconds.ToString("0.######", CultureInfo.InvariantCulture)).Append('\n');
 
         if (CertificateNotAfter?.Invoke() is { } notAfter)
         {

@@ -87,9 +87,10 @@ public sealed record PodEnvironmentSettings
         ["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"] = "0",
         ["DOTNET_gcServer"] = "0",
         ["DOTNET_gcConcurrent"] = "0",
-        // Hex without "0x": NativeAOT's runtime ignores a value with the prefix. The heap cap (256 MiB) is sized in
-        // bench/sidecar-runtime.env: a listener full of connections and a snapshot update.
+        // Hex without "0x", names spelled exactly as the collector's keys: NativeAOT's runtime ignores anything else.
+        // The gen0 budget (2 MiB, floor and ceiling) and the heap cap (256 MiB) are explained in bench/sidecar-runtime.env.
         ["DOTNET_GCgen0size"] = "200000",
+        ["DOTNET_GCGen0MaxBudget"] = "200000",
         ["DOTNET_GCHeapHardLimit"] = "10000000",
         ["DOTNET_TieredCompilation"] = "1",
         ["DOTNET_TieredPGO"] = "0",
