@@ -75,7 +75,7 @@ public sealed class OpenSslEngineTests
             RemoteCertificateValidationCallback = (_, certificate, _, _) => certificate is not null,
         };
         var serving = ssl.AuthenticateAsServerAsync((_, hello, _, _) => { sni = hello.ServerName; return ValueTask.FromResult(options); }, null);
-        var outcome = await MeshTlsClient.HandshakeAsync(new ReadyTestStream(clientSocket), Sleep.Value, "outbound_.9000_._.tcp.foo.svc.cluster.local",
+        var outcome = await MeshTlsClient.HandshakeAsync(OnLoop(clientSocket), Sleep.Value, "outbound_.9000_._.tcp.foo.svc.cluster.local",
             ClientAlpn.Tcp, presentCertificate: true, [HttpbinId], HandshakeTimeout, CancellationToken.None);
         await serving.WaitAsync(Bound);
         var established = Assert.IsType<ClientHandshake.Established>(outcome);

@@ -51,7 +51,7 @@ public sealed class OpenSslInteropTests : IDisposable
 
         private async Task ServeAsync(Socket socket)
         {
-            var outcome = await MeshTlsServer.HandshakeAsync(new ReadyTestStream(socket), Httpbin.Value, HandshakeTimeout, CancellationToken.None);
+            var outcome = await MeshTlsServer.HandshakeAsync(OnLoop(socket), Httpbin.Value, HandshakeTimeout, CancellationToken.None);
             lock (Outcomes) Outcomes.Add(outcome);
             if (outcome is not ServerHandshake.Mutual mutual) return;
             await using var _ = mutual.Tls;

@@ -20,8 +20,8 @@ public sealed class OpenSslTransferTests
             socket.SendBufferSize = 32768;
             socket.ReceiveBufferSize = 32768;
         }
-        var serving = MeshTlsServer.HandshakeAsync(new ReadyTestStream(serverSocket), Httpbin.Value, HandshakeTimeout, CancellationToken.None).AsTask();
-        var client = await MeshTlsClient.HandshakeAsync(new ReadyTestStream(clientSocket), Sleep.Value, "httpbin", ClientAlpn.Tcp, presentCertificate: true,
+        var serving = MeshTlsServer.HandshakeAsync(OnLoop(serverSocket), Httpbin.Value, HandshakeTimeout, CancellationToken.None).AsTask();
+        var client = await MeshTlsClient.HandshakeAsync(OnLoop(clientSocket), Sleep.Value, "httpbin", ClientAlpn.Tcp, presentCertificate: true,
             new[] { "spiffe://cluster.local/ns/foo/sa/httpbin" }.ToFrozenSet(), HandshakeTimeout, CancellationToken.None);
         var server = await serving;
         return ((OpenSslStream)Assert.IsType<ServerHandshake.Mutual>(server).Tls, (OpenSslStream)Assert.IsType<ClientHandshake.Established>(client).Tls);

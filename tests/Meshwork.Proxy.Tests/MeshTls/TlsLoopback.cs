@@ -7,6 +7,7 @@ using System.Security.Cryptography.X509Certificates;
 using Meshwork.Identity;
 using Meshwork.Proxy.Identity;
 using Meshwork.Proxy.MeshTls;
+using Meshwork.Proxy.Transport.Loop;
 using Meshwork.Testing;
 
 namespace Meshwork.Proxy.Tests.MeshTls;
@@ -30,14 +31,22 @@ internal static class TlsLoopback
 
     /// <summary>
     /// A connected pair of sockets on the loopback address; with <paramref name="engine"/> OpenSsl both ends are
-    /// the proxy's own kind of socket (the mesh TLS then runs on OpenSSL), else network streams (SslStream).
+    /// the proxy's own sockets on its event loop (the mesh TLS then runs on OpenSSL), else network streams (SslStream).
     /// </summary>
     public static async Task<(Stream Client, Stream Server)> ConnectAsync(Engine engine = Engine.SslStream)
     {
         var (client, server) = await ConnectSocketsAsync();
         return engine == Engine.OpenSsl
-            ? (new ReadyTestStream(client), new ReadyTestStream(server))
+            ? (OnLoop(client), OnLoop(server))
             : (new NetworkStream(client, ownsSocket: true), new NetworkStream(server, ownsSocket: true));
+    }
+
+    /// <summary>The stream the proxy's data path opens over a socket: on its own event loop.</summary>
+    public static Stream OnLoop(Socket socket)
+    {
+        var stream = LoopStream.Open(socket, ownsSocket: true);
+        Assert.IsType<LoopStream>(stream);
+        return stream;
     }
 
     /// <summary>A connected pair of sockets on the loopback address.</summary>
@@ -65,7 +74,7 @@ internal static class TlsLoopback
     {
         var (clientSocket, serverSocket) = await ConnectSocketsAsync();
         await using var clientStream = new NetworkStream(clientSocket, ownsSocket: true);
-        Stream serverStream = engine == Engine.OpenSsl ? new ReadyTestStream(serverSocket) : new NetworkStream(serverSocket, ownsSocket: true);
+        Stream serverStream = engine == Engine.OpenSsl ? OnLoop(serverSocket) : new NetworkStream(serverSocket, ownsSocket: true);
         var serving = MeshTlsServer.HandshakeAsync(serverStream, context, timeout ?? HandshakeTimeout, CancellationToken.None).AsTask();
         IAsyncDisposable? clientSide = null;
         try { clientSide = await client(clientStream); }
