@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using static Meshwork.Proxy.MeshTls.OpenSsl.OpenSslNative;
 
 namespace Meshwork.Proxy.MeshTls.OpenSsl;
@@ -14,6 +15,8 @@ internal sealed partial class OpenSslStream
         return want == ErrorNone ? new ValueTask<int>(read) : ReadPendingAsync(buffer, want, cancellationToken);
     }
 
+    // Pooled: a read that waits for the socket allocates no state machine box per wait.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<int> ReadPendingAsync(Memory<byte> buffer, int want, CancellationToken cancellationToken)
     {
         while (true)
@@ -61,6 +64,7 @@ internal sealed partial class OpenSslStream
         return written == buffer.Length ? default : WritePendingAsync(buffer, written, cancellationToken);
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask WritePendingAsync(ReadOnlyMemory<byte> buffer, int written, CancellationToken cancellationToken)
     {
         while (written < buffer.Length)
