@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Meshwork.Proxy.Identity;
 using Meshwork.Proxy.MeshTls;
 using Meshwork.Proxy.MeshTls.OpenSsl;
@@ -41,15 +42,15 @@ internal static class TlsEngineCounts
         // Warm both engines (JIT, OpenSSL's lazy tables) before counting anything.
         foreach (var openSsl in engines) await (await PairAsync(listener, server, client, openSsl)).DisposeAsync();
 
-        Console.WriteLine("engine   | round trip: user µs  sys µs  bytes alloc | handshake: user µs  sys µs  bytes alloc | idle conn: RSS bytes  managed bytes");
+        Console.WriteLine("engine   | round trip: user µs  sys µs  bytes alloc | handshake: user µs  sys µs  bytes alloc | idle conn: RSS bytes  managed bytes  C heap bytes");
         for (var round = 0; round < rounds; round++)
         {
             foreach (var openSsl in engines)
             {
                 var rt = await RoundTripsAsync(listener, server, client, openSsl, roundTrips);
                 var hs = await HandshakesAsync(listener, server, client, openSsl, 200);
-                var (rss, managed) = idle > 0 ? await IdleAsync(listener, server, client, openSsl, idle) : (0, 0);
-                Console.WriteLine($"{(openSsl ? "openssl " : "sslstream")} | {rt.User,19:F2} {rt.System,7:F2} {rt.Bytes,12:F0} | {hs.User,18:F0} {hs.System,7:F0} {hs.Bytes,12:F0} | {rss,20:F0} {managed,14:F0}");
+                var (rss, managed, cHeap) = idle > 0 ? await IdleAsync(listener, server, client, openSsl, idle) : (0, 0, 0);
+                Console.WriteLine($"{(openSsl ? "openssl " : "sslstream")} | {rt.User,19:F2} {rt.System,7:F2} {rt.Bytes,12:F0} | {hs.User,18:F0} {hs.System,7:F0} {hs.Bytes,12:F0} | {rss,20:F0} {managed,14:F0} {cHeap,13:F0}");
             }
         }
         Console.WriteLine($"load average: {File.ReadAllText("/proc/loadavg").Trim()}");
@@ -151,12 +152,13 @@ internal static class TlsEngineCounts
         });
 
     /// <summary>RSS and managed heap held per established connection (both ends) that carried one exchange and then went idle.</summary>
-    private static async Task<(double Rss, double Managed)> IdleAsync(TcpListener listener, MeshTlsContext server, MeshTlsContext client, bool openSsl, int count)
+    private static async Task<(double Rss, double Managed, double CHeap)> IdleAsync(TcpListener listener, MeshTlsContext server, MeshTlsContext client, bool openSsl, int count)
     {
         GC.Collect();
         GC.WaitForPendingFinalizers();
         GC.Collect();
         var rss = Rss();
+        var cHeap = CHeapInUse();
         var managed = GC.GetTotalMemory(forceFullCollection: true);
         var pairs = new List<Pair>(count);
         var buffer = new byte[256];
@@ -171,9 +173,23 @@ internal static class TlsEngineCounts
         }
         var managedAfter = GC.GetTotalMemory(forceFullCollection: true);
         var rssAfter = Rss();
+        var cHeapAfter = CHeapInUse();
         foreach (var pair in pairs) await pair.DisposeAsync();
-        return ((double)(rssAfter - rss) / count, (double)(managedAfter - managed) / count);
+        return ((double)(rssAfter - rss) / count, (double)(managedAfter - managed) / count, (double)(cHeapAfter - cHeap) / count);
     }
+
+    /// <summary>mallinfo2(3): the C heap's fields, size_t each; uordblks (the 8th) is the bytes malloc has handed out and not had back.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    private struct MallInfo2
+    {
+        public nuint Arena, Ordblks, Smblks, Hblks, Hblkhd, Usmblks, Fsmblks, Uordblks, Fordblks, Keepcost;
+    }
+
+    [DllImport("libc", EntryPoint = "mallinfo2")]
+    private static extern MallInfo2 MallocInfo();
+
+    /// <summary>C heap bytes in use (OpenSSL's objects and buffers, for both engines), free of the RSS's high-water marks.</summary>
+    private static long CHeapInUse() => (long)(MallocInfo().Uordblks + MallocInfo().Hblkhd);
 
     private static long Rss()
     {
