@@ -2,6 +2,7 @@ using System.Buffers;
 using Meshwork.Proxy.MeshTls;
 using System.Net.Sockets;
 using Meshwork.Proxy.Metrics;
+using Meshwork.Proxy.Transport.Loop;
 
 namespace Meshwork.Proxy.Forwarding;
 
@@ -75,6 +76,7 @@ internal static class TcpRelay
             switch (upstream)
             {
                 case NetworkStream n: n.Socket.Shutdown(SocketShutdown.Send); break;
+                case LoopStream l: l.Socket.Shutdown(SocketShutdown.Send); break;
                 case IMeshTlsStream s:
                     // close_notify: the peer's TLS reader sees end of stream.
                     await s.ShutdownAsync().ConfigureAwait(false);

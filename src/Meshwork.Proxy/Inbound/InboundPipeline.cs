@@ -12,6 +12,7 @@ using Meshwork.Proxy.Inbound.Tls;
 using Meshwork.Proxy.MeshTls;
 using Meshwork.Proxy.Metrics;
 using Meshwork.Proxy.Transport;
+using Meshwork.Proxy.Transport.Loop;
 using Meshwork.ProxyProtocol.Snapshots;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
@@ -65,7 +66,8 @@ internal sealed class InboundPipeline(
             return;
         }
         var isTcp = port.Protocol == "tcp";
-        var network = new NetworkStream(socket, ownsSocket: false);
+        // On the proxy's event loop; disposed (deregistered) before the listener closes the socket.
+        await using var network = LoopStream.Open(socket, ownsSocket: false);
         using var first = await FirstBytes.ReadAsync(network, isTcp ? options.SniffTimeout : options.HandshakeTimeout, stopping).ConfigureAwait(false);
         if (first.Kind is null && !isTcp)
         {

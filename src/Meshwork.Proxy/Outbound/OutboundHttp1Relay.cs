@@ -6,6 +6,7 @@ using Meshwork.Proxy.Hosting;
 using Meshwork.Proxy.Http1;
 using Meshwork.Proxy.Metrics;
 using Meshwork.Proxy.Outbound.Routing;
+using Meshwork.Proxy.Transport.Loop;
 using Meshwork.ProxyProtocol.Snapshots;
 using Microsoft.Extensions.Logging;
 
@@ -36,7 +37,7 @@ internal sealed class OutboundHttp1Relay(UpstreamCall call, ProxyState state, Pr
     /// </summary>
     public async Task ServeAsync(Socket socket, RequestDestination? fixedDestination, CancellationToken stopping, int? gatewayPort = null)
     {
-        await using var stream = new NetworkStream(socket, ownsSocket: false);
+        await using var stream = LoopStream.Open(socket, ownsSocket: false);
         await ServeAsync(socket, stream, fixedDestination, stopping, gatewayPort).ConfigureAwait(false);
     }
 

@@ -8,6 +8,7 @@ using Meshwork.Proxy.Inbound.Gate;
 using Meshwork.Proxy.Inbound.Protection;
 using Meshwork.Proxy.Http1;
 using Meshwork.Proxy.Metrics;
+using Meshwork.Proxy.Transport.Loop;
 using Meshwork.ProxyProtocol.Snapshots;
 using Microsoft.Extensions.Logging;
 
@@ -162,24 +163,28 @@ internal sealed class InboundHttp1Relay(InboundTarget target, InboundRequestGate
 
     private async ValueTask<Stream> ConnectAsync(CancellationToken cancellationToken)
     {
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(10));
         try
         {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(TimeSpan.FromSeconds(10));
-            if (IPAddress.TryParse(target.AppHost, out var ip)) await socket.ConnectAsync(new IPEndPoint(ip, target.AppPort), timeout.Token).ConfigureAwait(false);
-            else await socket.ConnectAsync(target.AppHost, target.AppPort, timeout.Token).ConfigureAwait(false);
+            if (IPAddress.TryParse(target.AppHost, out var ip)) return await ConnectToAppAsync(new IPEndPoint(ip, target.AppPort), timeout.Token).ConfigureAwait(false);
+            // A name: each of its addresses in turn, as Socket.ConnectAsync(host, port) tries them.
+            var addresses = await Dns.GetHostAddressesAsync(target.AppHost, timeout.Token).ConfigureAwait(false);
+            SocketException? last = null;
+            foreach (var address in addresses)
+            {
+                try { return await ConnectToAppAsync(new IPEndPoint(address, target.AppPort), timeout.Token).ConfigureAwait(false); }
+                catch (SocketException e) { last = e; }
+            }
+            throw last ?? new SocketException((int)SocketError.HostNotFound);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            socket.Dispose();
             throw new SocketException((int)SocketError.TimedOut);
         }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
-        return new NetworkStream(socket, ownsSocket: true);
     }
+
+    // A dual-mode socket, for IPv4 and IPv6 apps alike.
+    private static ValueTask<Stream> ConnectToAppAsync(IPEndPoint app, CancellationToken cancellationToken)
+        => LoopStream.ConnectAsync(new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true }, app, cancellationToken);
 }

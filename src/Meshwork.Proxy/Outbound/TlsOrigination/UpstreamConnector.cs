@@ -5,6 +5,7 @@ using Meshwork.Proxy.Forwarding;
 using Meshwork.Proxy.Hosting;
 using Meshwork.Proxy.MeshTls;
 using Meshwork.Proxy.Metrics;
+using Meshwork.Proxy.Transport.Loop;
 using Meshwork.ProxyProtocol.Snapshots;
 
 namespace Meshwork.Proxy.Outbound.TlsOrigination;
@@ -31,6 +32,7 @@ internal sealed class UpstreamConnector(ProxyState state, ProxyMetrics metrics, 
             socket.Dispose();
             socket = new Socket(AddressFamily.InterNetworkV6, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         }
+        Stream network;
         try
         {
             // Leave from the pod's own address, so the server sees (and authorizes) the pod IP as the source.
@@ -43,7 +45,7 @@ internal sealed class UpstreamConnector(ProxyState state, ProxyMetrics metrics, 
             }
             using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             cts.CancelAfter(connectTimeout);
-            await socket.ConnectAsync(new IPEndPoint(ip ?? IPAddress.Loopback, endpoint.Port), cts.Token).ConfigureAwait(false);
+            network = await LoopStream.ConnectAsync(socket, new IPEndPoint(ip ?? IPAddress.Loopback, endpoint.Port), cts.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is SocketException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
@@ -57,14 +59,13 @@ internal sealed class UpstreamConnector(ProxyState state, ProxyMetrics metrics, 
             throw new UpstreamException(UpstreamStage.Connect, $"cannot connect to {endpoint.Address}:{endpoint.Port} for {service.Hostname}:{port.Port}: {why}", e);
         }
 
-        var network = new NetworkStream(socket, ownsSocket: true);
         if (endpoint.Tls == UpstreamTlsMode.Disable || state.Config is { Snapshot.Node.Role: ProxyRole.Network })
             return network;
 
         return await OriginateTlsAsync(network, service, port, endpoint, alpn, cancellationToken).ConfigureAwait(false);
     }
 
-    private async ValueTask<Stream> OriginateTlsAsync(NetworkStream network, OutboundService service, OutboundPort port, UpstreamEndpoint endpoint, ClientAlpn alpn, CancellationToken cancellationToken)
+    private async ValueTask<Stream> OriginateTlsAsync(Stream network, OutboundService service, OutboundPort port, UpstreamEndpoint endpoint, ClientAlpn alpn, CancellationToken cancellationToken)
     {
         var tls = state.Tls;
         var mutual = endpoint.Tls is UpstreamTlsMode.IstioMutual or UpstreamTlsMode.Mutual;

@@ -21,6 +21,9 @@ internal sealed class LoopSocket : IReadySocket
     private readonly Readiness _read;
     private readonly Readiness _write;
     private int _disposed;
+    // The peer's end of stream (or an error) was reported: it stays queued behind the data, so a short read no
+    // longer means the kernel has nothing more for a reader (the edge that announced it will not come again).
+    private volatile bool _readEnded;
 
     /// <summary>Puts <paramref name="socket"/> (connected) on the loop.</summary>
     public LoopSocket(Socket socket, bool ownsSocket) : this(socket, ownsSocket, writable: true) { }
@@ -89,8 +92,9 @@ internal sealed class LoopSocket : IReadySocket
             fixed (byte* p = buffer) read = LoopNative.Recv(_handle, p, (nuint)buffer.Length, 0);
             if (read > 0)
             {
-                // Edge-triggered: less than asked means the kernel's queue is empty now.
-                if (read < buffer.Length) _read.MarkEmpty(sequence);
+                // Edge-triggered: less than asked means the kernel's queue is empty now, unless the end of stream
+                // or an error waits behind the data (nginx's pending_eof).
+                if (read < buffer.Length && !_readEnded) _read.MarkEmpty(sequence);
                 return (int)read;
             }
             if (read == 0) return 0;
@@ -135,6 +139,7 @@ internal sealed class LoopSocket : IReadySocket
     {
         // An error or a hang-up wakes both directions: the next read or send meets it.
         var failed = (events & (LoopNative.EpollErr | LoopNative.EpollHup)) != 0;
+        if (failed || (events & LoopNative.EpollRdHup) != 0) _readEnded = true;
         if (failed || (events & (LoopNative.EpollIn | LoopNative.EpollRdHup)) != 0) _read.Signal();
         if (failed || (events & LoopNative.EpollOut) != 0) _write.Signal();
     }

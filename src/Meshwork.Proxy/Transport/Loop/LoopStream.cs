@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 
@@ -13,6 +14,22 @@ internal sealed class LoopStream(LoopSocket socket) : Stream, IReadySocketStream
     /// <summary>The stream the proxy's data path opens over an accepted or connected socket: on the loop where it runs, else .NET's.</summary>
     public static Stream Open(Socket socket, bool ownsSocket)
         => EventLoop.IsSupported ? new LoopStream(new LoopSocket(socket, ownsSocket)) : new NetworkStream(socket, ownsSocket);
+
+    /// <summary>
+    /// Connects <paramref name="socket"/> (made, and bound if it must be, by the caller) and opens the stream over it:
+    /// on the loop where it runs, else .NET's. On failure the socket is disposed.
+    /// </summary>
+    public static async ValueTask<Stream> ConnectAsync(Socket socket, EndPoint remote, CancellationToken cancellationToken)
+    {
+        if (EventLoop.IsSupported) return new LoopStream(await LoopSocket.ConnectAsync(socket, remote, cancellationToken).ConfigureAwait(false));
+        try { await socket.ConnectAsync(remote, cancellationToken).ConfigureAwait(false); }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+        return new NetworkStream(socket, ownsSocket: true);
+    }
 
     public IReadySocket ReadySocket => socket;
 
