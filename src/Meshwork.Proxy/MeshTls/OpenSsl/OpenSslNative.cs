@@ -22,7 +22,7 @@ internal static unsafe partial class OpenSslNative
         CtrlChainCert = 89, CtrlSetMinProtoVersion = 123, CtrlSetMaxProtoVersion = 124;
 
     public const int Tls12Version = 0x0303, Tls13Version = 0x0304;
-    public const long ModeEnablePartialWrite = 0x1, ModeAcceptMovingWriteBuffer = 0x2, ModeReleaseBuffers = 0x10;
+    public const long ModeEnablePartialWrite = 0x1, ModeAcceptMovingWriteBuffer = 0x2;
     public const ulong OpIgnoreUnexpectedEof = 1UL << 7, OpNoTicket = 1UL << 14, OpCipherServerPreference = 1UL << 22,
         OpNoRenegotiation = 1UL << 30, OpNoCompression = 1UL << 17;
     public const int VerifyPeer = 0x1, VerifyFailIfNoPeerCert = 0x2;
