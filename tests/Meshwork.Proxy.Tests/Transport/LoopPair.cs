@@ -17,7 +17,8 @@ internal sealed class LoopPair : IDisposable
     public Socket Local { get; }
     public LoopStream Stream { get; }
 
-    public LoopPair(int? localSendBuffer = null)
+    /// <param name="beforeLoop">What the peer does before the local end is put on the loop.</param>
+    public LoopPair(int? localSendBuffer = null, Action<Socket>? beforeLoop = null)
     {
         using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
@@ -32,6 +33,12 @@ internal sealed class LoopPair : IDisposable
         // A blocking accept: the accepted socket has had no .NET async operation, as on the proxy's listeners.
         Local = listener.Accept();
         if (localSendBuffer is { } send) Local.SendBufferSize = send;
+        if (beforeLoop is not null)
+        {
+            beforeLoop(Peer);
+            // poll(2), not .NET's async engine: the local end must reach the loop with no registration elsewhere.
+            Local.Poll(Bound, SelectMode.SelectRead);
+        }
         Stream = new LoopStream(new LoopSocket(Local, ownsSocket: true));
     }
 

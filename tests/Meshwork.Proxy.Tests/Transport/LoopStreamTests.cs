@@ -81,6 +81,22 @@ public sealed class LoopStreamTests
     }
 
     [Fact]
+    public async Task Data_and_end_of_stream_queued_before_registration_read_as_the_data_then_zero()
+    {
+        // One edge announces both: a short read of the data must not leave the end of stream unread.
+        using var pair = new LoopPair(beforeLoop: peer =>
+        {
+            peer.Send("early"u8);
+            peer.Shutdown(SocketShutdown.Send);
+        });
+        var buffer = new byte[64];
+        var total = 0;
+        int n;
+        while ((n = await pair.Stream.ReadAsync(buffer.AsMemory(total)).AsTask().WaitAsync(LoopPair.Bound)) > 0) total += n;
+        Assert.Equal("early", Encoding.ASCII.GetString(buffer, 0, total));
+    }
+
+    [Fact]
     public async Task A_reset_by_the_peer_fails_a_pending_read_with_connection_reset()
     {
         using var pair = new LoopPair();
