@@ -1,5 +1,5 @@
 using System.Buffers;
-using System.Net.Security;
+using Meshwork.Proxy.MeshTls;
 using System.Net.Sockets;
 using Meshwork.Proxy.Metrics;
 using Meshwork.Proxy.Transport.Loop;
@@ -77,7 +77,7 @@ internal static class TcpRelay
             {
                 case NetworkStream n: n.Socket.Shutdown(SocketShutdown.Send); break;
                 case LoopStream l: l.Socket.Shutdown(SocketShutdown.Send); break;
-                case SslStream s:
+                case IMeshTlsStream s:
                     // close_notify: the peer's TLS reader sees end of stream.
                     await s.ShutdownAsync().ConfigureAwait(false);
                     break;

@@ -23,9 +23,9 @@ internal static class HandshakeErrors
     };
 
     /// <summary>The check's verdict when it refused the peer, else the classified exception.</summary>
-    public static (HandshakeFailure Reason, string Detail) Explain(MeshTlsStream stream, Exception e, bool callerCancelled)
+    public static (HandshakeFailure Reason, string Detail) Explain(PeerVerdict peer, Exception e, bool callerCancelled)
     {
-        if (stream.Failure is { } refused) return (refused, stream.FailureDetail ?? refused.Describe());
+        if (peer.Failure is { } refused) return (refused, peer.FailureDetail ?? refused.Describe());
         var failure = Classify(e, callerCancelled);
         return (failure, failure == HandshakeFailure.ProtocolError ? $"{failure.Describe()}: {e.Message}" : failure.Describe());
     }

@@ -1,5 +1,4 @@
 using System.Collections.Frozen;
-using System.Net.Security;
 
 namespace Meshwork.Proxy.MeshTls;
 
@@ -16,26 +15,26 @@ internal static class MeshTlsClient
         Stream transport, MeshTlsContext context, string targetHost, ClientAlpn alpn, bool presentCertificate,
         FrozenSet<string>? expectedServerIdentities, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var ssl = new MeshTlsStream(transport, context, expectedServerIdentities);
+        var tls = MeshTlsEngine.Client(transport, context, targetHost, alpn, presentCertificate, expectedServerIdentities);
         try
         {
             using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             cts.CancelAfter(timeout);
-            await ssl.AuthenticateAsClientAsync(context.ClientOptions(targetHost, alpn, presentCertificate), cts.Token).ConfigureAwait(false);
+            await tls.HandshakeAsync(cts.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (HandshakeErrors.IsHandshakeError(e))
         {
-            await ssl.DisposeAsync().ConfigureAwait(false);
+            await tls.DisposeAsync().ConfigureAwait(false);
             cancellationToken.ThrowIfCancellationRequested();
-            var (reason, detail) = HandshakeErrors.Explain(ssl, e, callerCancelled: false);
+            var (reason, detail) = HandshakeErrors.Explain(tls.Peer, e, callerCancelled: false);
             return new ClientHandshake.Failed(reason, detail, e);
         }
-        if (alpn == ClientAlpn.Http2 && ssl.NegotiatedApplicationProtocol != SslApplicationProtocol.Http2)
+        if (alpn == ClientAlpn.Http2 && tls.ApplicationProtocol != "h2")
         {
-            var negotiated = ssl.NegotiatedApplicationProtocol.ToString();
-            await ssl.DisposeAsync().ConfigureAwait(false);
+            var negotiated = tls.ApplicationProtocol;
+            await tls.DisposeAsync().ConfigureAwait(false);
             return new ClientHandshake.Failed(HandshakeFailure.AlpnMismatch, $"the server negotiated ALPN '{negotiated}', not h2", null);
         }
-        return new ClientHandshake.Established(ssl);
+        return new ClientHandshake.Established(tls);
     }
 }

@@ -4,6 +4,7 @@ using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Meshwork.Identity;
 using Meshwork.Proxy.Identity;
+using Meshwork.Proxy.MeshTls.OpenSsl;
 
 namespace Meshwork.Proxy.MeshTls;
 
@@ -17,7 +18,7 @@ namespace Meshwork.Proxy.MeshTls;
 internal sealed class MeshTlsContext
 {
     /// <summary>ALPNs a mesh client may offer (Istio's in-mesh values) plus the plain ones.</summary>
-    private static readonly List<SslApplicationProtocol> ServerAlpn =
+    internal static readonly List<SslApplicationProtocol> ServerAlpn =
     [
         SslApplicationProtocol.Http2,
         new("istio-h2"),
@@ -34,6 +35,15 @@ internal sealed class MeshTlsContext
     private static readonly List<SslApplicationProtocol> Http2Alpn = [SslApplicationProtocol.Http2];
 
     private const SslProtocols MeshProtocols = SslProtocols.Tls12 | SslProtocols.Tls13;
+
+    /// <summary>The client lists in ALPN wire form, for the OpenSSL engine.</summary>
+    private static readonly byte[] Http1AlpnWire = OpenSslContexts.WireFormat(Http1Alpn), TcpAlpnWire = OpenSslContexts.WireFormat(TcpAlpn),
+        Http2AlpnWire = OpenSslContexts.WireFormat(Http2Alpn);
+
+    /// <summary>The names a server can select, as strings made once: reading the negotiated ALPN allocates nothing.</summary>
+    private static readonly string[] ServerAlpnNames = ServerAlpn.Select(p => p.ToString()).ToArray();
+
+    private OpenSslContexts? _openSsl;
 
     private MeshTlsContext(ActiveCredentials? credentials, TrustBundle bundle, FrozenSet<string> trustDomains, TimeProvider time)
     {
@@ -109,6 +119,31 @@ internal sealed class MeshTlsContext
         CertificateChainPolicy = ChainPolicy,
         RemoteCertificateValidationCallback = PeerCertificateCheck.ServerCertificate,
     };
+
+    /// <summary>This generation's SSL_CTXs for the OpenSSL engine, built on first use (a proxy that never uses the engine builds none).</summary>
+    public OpenSslContexts OpenSsl
+    {
+        get
+        {
+            if (Volatile.Read(ref _openSsl) is { } built) return built;
+            var created = OpenSslContexts.Create(Credentials);
+            var winner = Interlocked.CompareExchange(ref _openSsl, created, null);
+            if (winner is null) return created;
+            created.Dispose();
+            return winner;
+        }
+    }
+
+    /// <summary>The ALPN list a client offers for <paramref name="alpn"/>, in wire form.</summary>
+    public static byte[] AlpnWire(ClientAlpn alpn) => alpn switch { ClientAlpn.Http1 => Http1AlpnWire, ClientAlpn.Http2 => Http2AlpnWire, _ => TcpAlpnWire };
+
+    /// <summary>The negotiated ALPN <paramref name="name"/> as a string: one of the server's own when it is, else decoded.</summary>
+    public static string AlpnName(ReadOnlySpan<byte> name)
+    {
+        for (var i = 0; i < ServerAlpn.Count; i++)
+            if (ServerAlpn[i].Protocol.Span.SequenceEqual(name)) return ServerAlpnNames[i];
+        return System.Text.Encoding.UTF8.GetString(name);
+    }
 
     private static bool SameRoots(TrustBundle a, TrustBundle b)
     {

@@ -6,64 +6,77 @@ using Meshwork.Identity;
 namespace Meshwork.Proxy.MeshTls;
 
 /// <summary>
-/// The verdict on a peer's certificate, for both directions: its chain must lead to a root of the
-/// mesh trust bundle (never the OS store), at the context's time; a client must carry a SPIFFE ID in an
-/// accepted trust domain (Istio's trust-domain validation); a server must carry one of the
-/// identities the destination accepts (secure naming), when the caller names any. The verdict is
-/// written onto the <see cref="MeshTlsStream"/> that the callback receives as its sender.
+/// The verdict on a peer's certificate, for both directions and both TLS engines: its chain must lead
+/// to a root of the mesh trust bundle (never the OS store), at the context's time; a client must carry a
+/// SPIFFE ID in an accepted trust domain (Istio's trust-domain validation); a server must carry one of
+/// the identities the destination accepts (secure naming), when the caller names any. The verdict is
+/// written onto the connection's <see cref="PeerVerdict"/>.
 /// </summary>
 internal static class PeerCertificateCheck
 {
-    /// <summary>Set once on the server options of every context; reads all per-connection state from the sender.</summary>
+    /// <summary>SslStream's callback, set once on the server options of every context; reads all per-connection state from the sender.</summary>
     public static readonly RemoteCertificateValidationCallback ClientCertificate =
-        static (sender, certificate, chain, _) => sender is MeshTlsStream stream && Guarded(stream, certificate, chain, server: false);
+        static (sender, certificate, chain, _) => sender is MeshSslStream stream && FromSslStream(stream.Peer, certificate, chain, server: false);
 
-    /// <summary>Set once on the client options of every context.</summary>
+    /// <summary>SslStream's callback, set once on the client options of every context.</summary>
     public static readonly RemoteCertificateValidationCallback ServerCertificate =
-        static (sender, certificate, chain, _) => sender is MeshTlsStream stream && Guarded(stream, certificate, chain, server: true);
+        static (sender, certificate, chain, _) => sender is MeshSslStream stream && FromSslStream(stream.Peer, certificate, chain, server: true);
 
-    private static bool Guarded(MeshTlsStream stream, X509Certificate? certificate, X509Chain? chain, bool server)
+    private static bool FromSslStream(PeerVerdict verdict, X509Certificate? certificate, X509Chain? chain, bool server)
     {
-        // Fail closed: a certificate that cannot even be read is refused, never let through.
-        try { return Check(stream, certificate, chain, server); }
-        catch (CryptographicException e) { return stream.Refuse(HandshakeFailure.UntrustedChain, $"the peer certificate cannot be read: {e.Message}"); }
+        try
+        {
+            var leaf = certificate is null ? null : certificate as X509Certificate2 ?? new X509Certificate2(certificate);
+            return Check(verdict, leaf, leaf is null ? [] : PeerIntermediates(leaf, chain), server);
+        }
+        catch (CryptographicException e) { return Unreadable(verdict, e); }
     }
 
-    private static bool Check(MeshTlsStream stream, X509Certificate? certificate, X509Chain? chain, bool server)
+    /// <summary>Refuses a peer whose certificate cannot even be read: fail closed, never let through.</summary>
+    public static bool Unreadable(PeerVerdict verdict, Exception e) =>
+        verdict.Refuse(HandshakeFailure.UntrustedChain, $"the peer certificate cannot be read: {e.Message}");
+
+    /// <summary>
+    /// Checks <paramref name="leaf"/> with the other certificates the peer sent (<paramref name="intermediates"/>,
+    /// the leaf not among them): a server's when <paramref name="server"/>, else a client's. True when accepted.
+    /// </summary>
+    public static bool Check(PeerVerdict verdict, X509Certificate2? leaf, List<X509Certificate2> intermediates, bool server)
     {
-        if (certificate is null)
+        if (leaf is null)
             return server
-                ? stream.Refuse(HandshakeFailure.NoServerCertificate, "the server presented no certificate")
-                : stream.Refuse(HandshakeFailure.NoClientCertificate, "the client presented no certificate");
-        var leaf = certificate as X509Certificate2 ?? new X509Certificate2(certificate);
-        if (!VerifyChain(stream, leaf, chain)) return false;
-        var uri = CertificateIdentity.GetSpiffeUri(leaf);
-        return server ? CheckServerIdentity(stream, leaf, uri) : CheckClientIdentity(stream, leaf, uri);
+                ? verdict.Refuse(HandshakeFailure.NoServerCertificate, "the server presented no certificate")
+                : verdict.Refuse(HandshakeFailure.NoClientCertificate, "the client presented no certificate");
+        try
+        {
+            if (!VerifyChain(verdict, leaf, intermediates)) return false;
+            var uri = CertificateIdentity.GetSpiffeUri(leaf);
+            return server ? CheckServerIdentity(verdict, leaf, uri) : CheckClientIdentity(verdict, leaf, uri);
+        }
+        catch (CryptographicException e) { return Unreadable(verdict, e); }
     }
 
-    private static bool CheckClientIdentity(MeshTlsStream stream, X509Certificate2 leaf, string? uri)
+    private static bool CheckClientIdentity(PeerVerdict verdict, X509Certificate2 leaf, string? uri)
     {
         if (uri is null || !SpiffeId.TryParse(uri, out var id))
-            return stream.Refuse(HandshakeFailure.NotSpiffe, "the client certificate has no SPIFFE ID (URI SAN spiffe://<trust-domain>/ns/<ns>/sa/<sa>)");
-        var accepted = stream.Context.TrustDomains;
+            return verdict.Refuse(HandshakeFailure.NotSpiffe, "the client certificate has no SPIFFE ID (URI SAN spiffe://<trust-domain>/ns/<ns>/sa/<sa>)");
+        var accepted = verdict.Context.TrustDomains;
         if (!accepted.Contains(id.TrustDomain))
-            return stream.Refuse(HandshakeFailure.ForeignTrustDomain, $"the client trust domain '{id.TrustDomain}' is not accepted (accepted: {string.Join(", ", accepted)})");
-        return stream.Accept(leaf, uri);
+            return verdict.Refuse(HandshakeFailure.ForeignTrustDomain, $"the client trust domain '{id.TrustDomain}' is not accepted (accepted: {string.Join(", ", accepted)})");
+        return verdict.Accept(leaf, uri);
     }
 
-    private static bool CheckServerIdentity(MeshTlsStream stream, X509Certificate2 leaf, string? uri)
+    private static bool CheckServerIdentity(PeerVerdict verdict, X509Certificate2 leaf, string? uri)
     {
-        if (stream.ExpectedServerIdentities is { } expected && (uri is null || !expected.Contains(uri)))
-            return stream.Refuse(HandshakeFailure.IdentityMismatch, $"the server identity {uri ?? "(none)"} is not one of [{string.Join(", ", expected)}]");
-        return stream.Accept(leaf, uri);
+        if (verdict.ExpectedServerIdentities is { } expected && (uri is null || !expected.Contains(uri)))
+            return verdict.Refuse(HandshakeFailure.IdentityMismatch, $"the server identity {uri ?? "(none)"} is not one of [{string.Join(", ", expected)}]");
+        return verdict.Accept(leaf, uri);
     }
 
-    private static bool VerifyChain(MeshTlsStream stream, X509Certificate2 leaf, X509Chain? chain)
+    private static bool VerifyChain(PeerVerdict verdict, X509Certificate2 leaf, List<X509Certificate2> intermediates)
     {
-        var now = stream.Context.Time.GetUtcNow();
-        var intermediates = PeerIntermediates(leaf, chain);
-        if (stream.Context.Bundle.Verify(leaf, intermediates, now, out var error)) return true;
-        return stream.Refuse(ValidityFailure(leaf, intermediates, now) ?? HandshakeFailure.UntrustedChain,
+        var now = verdict.Context.Time.GetUtcNow();
+        if (verdict.Context.Bundle.Verify(leaf, intermediates, now, out var error)) return true;
+        return verdict.Refuse(ValidityFailure(leaf, intermediates, now) ?? HandshakeFailure.UntrustedChain,
             error ?? "the peer certificate does not chain to the mesh trust bundle");
     }
 
@@ -78,19 +91,20 @@ internal static class PeerCertificateCheck
         return null;
     }
 
-    /// <summary>The certificates the peer sent besides its leaf: the chain's extra store and elements, each once.</summary>
+    /// <summary>Adds <paramref name="certificate"/> unless it is the leaf or already there: each certificate the peer sent, once.</summary>
+    public static void AddIntermediate(List<X509Certificate2> intermediates, X509Certificate2 leaf, X509Certificate2 certificate)
+    {
+        if (certificate.RawDataMemory.Span.SequenceEqual(leaf.RawDataMemory.Span)) return;
+        if (!intermediates.Exists(r => r.RawDataMemory.Span.SequenceEqual(certificate.RawDataMemory.Span))) intermediates.Add(certificate);
+    }
+
+    /// <summary>The certificates the peer sent besides its leaf, as SslStream hands them over: the chain's extra store and elements.</summary>
     private static List<X509Certificate2> PeerIntermediates(X509Certificate2 leaf, X509Chain? chain)
     {
         var result = new List<X509Certificate2>();
         if (chain is null) return result;
-        foreach (var c in chain.ChainPolicy.ExtraStore)
-            if (!c.RawDataMemory.Span.SequenceEqual(leaf.RawDataMemory.Span)) result.Add(c);
-        foreach (var element in chain.ChainElements)
-        {
-            var c = element.Certificate;
-            if (c.RawDataMemory.Span.SequenceEqual(leaf.RawDataMemory.Span)) continue;
-            if (!result.Exists(r => r.RawDataMemory.Span.SequenceEqual(c.RawDataMemory.Span))) result.Add(c);
-        }
+        foreach (var c in chain.ChainPolicy.ExtraStore) AddIntermediate(result, leaf, c);
+        foreach (var element in chain.ChainElements) AddIntermediate(result, leaf, element.Certificate);
         return result;
     }
 }

@@ -8,7 +8,10 @@ internal abstract record ServerHandshake
     private ServerHandshake() { }
 
     /// <summary>The client proved a mesh identity; <see cref="Stream"/> carries the connection on.</summary>
-    public sealed record Mutual(MeshTlsStream Stream, X509Certificate2 PeerLeaf, string PeerSpiffeUri, string ApplicationProtocol) : ServerHandshake;
+    public sealed record Mutual(IMeshTlsStream Tls, X509Certificate2 PeerLeaf, string PeerSpiffeUri, string ApplicationProtocol) : ServerHandshake
+    {
+        public Stream Stream => Tls.Stream;
+    }
 
     /// <summary>No verified peer; the transport has been disposed.</summary>
     public sealed record Failed(HandshakeFailure Reason, string Detail) : ServerHandshake;

@@ -12,6 +12,17 @@ internal sealed class ReplayStream(Stream inner, byte[] prefix, int prefixLength
     /// <summary>The stream read after the replayed bytes.</summary>
     public Stream Inner => inner;
 
+    /// <summary>
+    /// The replayed bytes not read yet, handed over to a reader that takes the socket itself (the mesh TLS
+    /// over the proxy's own socket); this stream then replays nothing. Valid while the sniffed buffer is.
+    /// </summary>
+    public ReadOnlyMemory<byte> TakeUnread()
+    {
+        var unread = prefix.AsMemory(_offset, prefixLength - _offset);
+        _offset = prefixLength;
+        return unread;
+    }
+
     public override bool CanRead => true;
     public override bool CanWrite => true;
     public override bool CanSeek => false;

@@ -30,6 +30,8 @@ public static class ProxyEnvironment
     public const string GatewayPorts = "MESHWORK_GATEWAY_PORTS";
     /// <summary>"1" sends requests to mTLS endpoints over HTTP/2 (ALPN h2, one multiplexed connection per endpoint) instead of HTTP/1.1 keep-alive; off by default.</summary>
     public const string UpstreamHttp2 = "MESHWORK_UPSTREAM_HTTP2";
+    /// <summary>"sslstream" carries mesh TLS on .NET's SslStream even over the proxy's own sockets (a fallback, and the baseline to measure against); default: OpenSSL directly on the socket.</summary>
+    public const string MeshTlsEngine = "MESHWORK_MESH_TLS_ENGINE";
     /// <summary>host:port of the admin listener; default podIP:15000.</summary>
     public const string AdminAddress = "MESHWORK_ADMIN_ADDRESS";
     /// <summary>

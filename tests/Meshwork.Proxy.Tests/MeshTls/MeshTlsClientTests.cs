@@ -5,17 +5,17 @@ using static Meshwork.Proxy.Tests.MeshTls.TlsLoopback;
 
 namespace Meshwork.Proxy.Tests.MeshTls;
 
-/// <summary>The client handshake against a mesh server: secure naming, foreign servers, servers that hang up.</summary>
-public sealed class MeshTlsClientTests
+/// <summary>The client handshake against a mesh server: secure naming, foreign servers, servers that hang up; on each engine.</summary>
+public abstract class MeshTlsClientTests(Engine engine)
 {
     private static readonly TestCertificateAuthority Ca = TestCertificateAuthority.Shared;
     private static readonly Lazy<MeshTlsContext> Client = new(() => Context(Ca.IssueWorkload("foo", "sleep"), Ca.TrustBundle));
     private const string Httpbin = "spiffe://cluster.local/ns/foo/sa/httpbin";
 
     /// <summary>Originates to a mesh server holding <paramref name="serverContext"/>'s certificate.</summary>
-    private static async Task<ClientHandshake> OriginateAsync(MeshTlsContext serverContext, params string[] expected)
+    private async Task<ClientHandshake> OriginateAsync(MeshTlsContext serverContext, params string[] expected)
     {
-        var (clientStream, serverStream) = await ConnectAsync();
+        var (clientStream, serverStream) = await ConnectAsync(engine);
         var serving = MeshTlsServer.HandshakeAsync(serverStream, serverContext, HandshakeTimeout, CancellationToken.None).AsTask();
         var outcome = await MeshTlsClient.HandshakeAsync(clientStream, Client.Value, "outbound_.8000_._.httpbin.foo.svc.cluster.local", ClientAlpn.Http1,
             presentCertificate: true, expected.Length == 0 ? null : expected.ToFrozenSet(), HandshakeTimeout, CancellationToken.None);
@@ -30,9 +30,9 @@ public sealed class MeshTlsClientTests
         var outcome = await OriginateAsync(Context(Ca.IssueWorkload("foo", "httpbin"), Ca.TrustBundle), Httpbin);
         var established = Assert.IsType<ClientHandshake.Established>(outcome);
         await using var _ = established.Stream;
-        Assert.Equal(Httpbin, established.Stream.PeerSpiffeUri);
+        Assert.Equal(Httpbin, established.Tls.Peer.PeerSpiffeUri);
         // The server picks from the client's offer in its own order of preference (RFC 7301 §3.2).
-        Assert.Equal("http/1.1", established.Stream.NegotiatedApplicationProtocol.ToString());
+        Assert.Equal("http/1.1", established.Tls.ApplicationProtocol);
     }
 
     [Fact]
@@ -62,7 +62,7 @@ public sealed class MeshTlsClientTests
     [Fact]
     public async Task A_server_that_hangs_up_is_TransportClosed()
     {
-        var (clientStream, serverStream) = await ConnectAsync();
+        var (clientStream, serverStream) = await ConnectAsync(engine);
         await serverStream.DisposeAsync();
         var outcome = await MeshTlsClient.HandshakeAsync(clientStream, Client.Value, "httpbin", ClientAlpn.Tcp, presentCertificate: true, null, HandshakeTimeout, CancellationToken.None);
         Assert.Equal(HandshakeFailure.TransportClosed, Assert.IsType<ClientHandshake.Failed>(outcome).Reason);
@@ -71,7 +71,7 @@ public sealed class MeshTlsClientTests
     [Fact]
     public async Task The_callers_cancellation_propagates_rather_than_becoming_a_failure()
     {
-        var (clientStream, serverStream) = await ConnectAsync();
+        var (clientStream, serverStream) = await ConnectAsync(engine);
         await using var _ = serverStream;
         using var cancelled = new CancellationTokenSource();
         await cancelled.CancelAsync();
@@ -79,3 +79,7 @@ public sealed class MeshTlsClientTests
             await MeshTlsClient.HandshakeAsync(clientStream, Client.Value, "httpbin", ClientAlpn.Tcp, presentCertificate: true, null, HandshakeTimeout, cancelled.Token));
     }
 }
+
+public sealed class MeshTlsClientOnSslStreamTests() : MeshTlsClientTests(Engine.SslStream);
+
+public sealed class MeshTlsClientOnOpenSslTests() : MeshTlsClientTests(Engine.OpenSsl);

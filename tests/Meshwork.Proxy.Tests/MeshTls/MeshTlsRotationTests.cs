@@ -12,7 +12,7 @@ namespace Meshwork.Proxy.Tests.MeshTls;
 /// The proxy's TLS context across certificate rotation and trust changes: built once per
 /// generation, shared by every handshake of it, swapped whole when what it was built from changes.
 /// </summary>
-public sealed class MeshTlsRotationTests
+public abstract class MeshTlsRotationTests(Engine engine)
 {
     private static readonly TestCertificateAuthority Ca = TestCertificateAuthority.Shared;
     private static readonly Lazy<MeshTlsContext> Client = new(() => Context(Ca.IssueWorkload("foo", "sleep"), Ca.TrustBundle));
@@ -34,9 +34,9 @@ public sealed class MeshTlsRotationTests
     }
 
     /// <summary>One connection as a listener serves it: reads the state's context once, then handshakes with it.</summary>
-    private static async Task<(ServerHandshake.Mutual Server, ClientHandshake.Established Client)> ConnectAsync(ProxyState state, MeshTlsContext? client = null)
+    private async Task<(ServerHandshake.Mutual Server, ClientHandshake.Established Client)> ConnectAsync(ProxyState state, MeshTlsContext? client = null)
     {
-        var (clientStream, serverStream) = await TlsLoopback.ConnectAsync();
+        var (clientStream, serverStream) = await TlsLoopback.ConnectAsync(engine);
         var serving = MeshTlsServer.HandshakeAsync(serverStream, state.Tls!, HandshakeTimeout, CancellationToken.None).AsTask();
         var originated = await MeshTlsClient.HandshakeAsync(clientStream, client ?? Client.Value, "httpbin", ClientAlpn.Tcp, presentCertificate: true,
             new[] { "spiffe://cluster.local/ns/foo/sa/httpbin" }.ToFrozenSet(), HandshakeTimeout, CancellationToken.None);
@@ -65,10 +65,10 @@ public sealed class MeshTlsRotationTests
         await using var _2 = server2.Stream;
         await using var _3 = client1.Stream;
         await using var _4 = client2.Stream;
-        Assert.Same(generation, server1.Stream.Context);
-        Assert.Same(generation, server2.Stream.Context);
+        Assert.Same(generation, server1.Tls.Peer.Context);
+        Assert.Same(generation, server2.Tls.Peer.Context);
         Assert.Same(generation, state.Tls);
-        Assert.Equal(first.Leaf.RawData, client2.Stream.PeerLeaf!.RawData);
+        Assert.Equal(first.Leaf.RawData, client2.Tls.Peer.PeerLeaf!.RawData);
 
         var second = Ca.IssueWorkload("foo", "httpbin");
         state.SetCredentials(second);
@@ -78,8 +78,8 @@ public sealed class MeshTlsRotationTests
         var (server3, client3) = await ConnectAsync(state);
         await using var _5 = server3.Stream;
         await using var _6 = client3.Stream;
-        Assert.Same(rotated, server3.Stream.Context);
-        Assert.Equal(second.Leaf.RawData, client3.Stream.PeerLeaf!.RawData);
+        Assert.Same(rotated, server3.Tls.Peer.Context);
+        Assert.Equal(second.Leaf.RawData, client3.Tls.Peer.PeerLeaf!.RawData);
 
         // A connection made before the rotation keeps its session and goes on carrying bytes.
         await AssertCarriesBytesAsync(server1, client1);
@@ -107,7 +107,7 @@ public sealed class MeshTlsRotationTests
         var other = TestCertificateAuthority.Create(name: "Second");
         var client = Context(other.IssueWorkload("foo", "sleep"), Ca.TrustBundle);
 
-        var before = await ServeAsync(state.Tls!, ClientWith(other.IssueWorkload("foo", "sleep")));
+        var before = await ServeAsync(state.Tls!, ClientWith(other.IssueWorkload("foo", "sleep")), engine: engine);
         Assert.Equal(HandshakeFailure.UntrustedChain, Assert.IsType<ServerHandshake.Failed>(before).Reason);
 
         Assert.True(state.TryApply(Snapshot("v2", Ca.TrustBundle.Union(other.TrustBundle)), out _));
@@ -128,3 +128,7 @@ public sealed class MeshTlsRotationTests
         Assert.Null(state.Tls.Credentials);
     }
 }
+
+public sealed class MeshTlsRotationOnSslStreamTests() : MeshTlsRotationTests(Engine.SslStream);
+
+public sealed class MeshTlsRotationOnOpenSslTests() : MeshTlsRotationTests(Engine.OpenSsl);

@@ -4,15 +4,15 @@ using static Meshwork.Proxy.Tests.MeshTls.TlsLoopback;
 
 namespace Meshwork.Proxy.Tests.MeshTls;
 
-/// <summary>The server handshake's outcome for each kind of client, over real TLS on loopback.</summary>
-public sealed class MeshTlsServerTests
+/// <summary>The server handshake's outcome for each kind of client, over real TLS on loopback, on each engine.</summary>
+public abstract class MeshTlsServerTests(Engine engine)
 {
     private static readonly TestCertificateAuthority Ca = TestCertificateAuthority.Shared;
     private static readonly Lazy<MeshTlsContext> Server = new(() => Context(Ca.IssueWorkload("foo", "httpbin"), Ca.TrustBundle));
 
-    private static async Task<HandshakeFailure> FailureAsync(Func<Stream, Task<IAsyncDisposable?>> client, TimeSpan? timeout = null)
+    private async Task<HandshakeFailure> FailureAsync(Func<Stream, Task<IAsyncDisposable?>> client, TimeSpan? timeout = null)
     {
-        var outcome = await ServeAsync(Server.Value, client, timeout);
+        var outcome = await ServeAsync(Server.Value, client, timeout, engine);
         if (outcome is ServerHandshake.Mutual mutual) await mutual.Stream.DisposeAsync();
         return Assert.IsType<ServerHandshake.Failed>(outcome).Reason;
     }
@@ -20,7 +20,7 @@ public sealed class MeshTlsServerTests
     [Fact]
     public async Task A_mesh_client_is_served_with_its_SPIFFE_ID_and_ALPN()
     {
-        var outcome = await ServeAsync(Server.Value, ClientWith(Ca.IssueWorkload("foo", "sleep")));
+        var outcome = await ServeAsync(Server.Value, ClientWith(Ca.IssueWorkload("foo", "sleep")), engine: engine);
         var mutual = Assert.IsType<ServerHandshake.Mutual>(outcome);
         await using var _ = mutual.Stream;
         Assert.Equal("spiffe://cluster.local/ns/foo/sa/sleep", mutual.PeerSpiffeUri);
@@ -70,3 +70,7 @@ public sealed class MeshTlsServerTests
             return null;
         }));
 }
+
+public sealed class MeshTlsServerOnSslStreamTests() : MeshTlsServerTests(Engine.SslStream);
+
+public sealed class MeshTlsServerOnOpenSslTests() : MeshTlsServerTests(Engine.OpenSsl);

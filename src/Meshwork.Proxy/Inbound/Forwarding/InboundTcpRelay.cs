@@ -1,5 +1,5 @@
 using System.Net;
-using System.Net.Security;
+using Meshwork.Proxy.MeshTls;
 using System.Net.Sockets;
 using Meshwork.Proxy.Configuration;
 using Meshwork.Proxy.Forwarding;
@@ -49,7 +49,7 @@ internal sealed class InboundTcpRelay(InboundTarget target, InboundRequestGate g
             ProxyLog.RelayEnded(logger, "inbound", port.Port, end, recorder.Received, recorder.Sent);
             recorder.Close(end == RelayEnd.UpstreamReset ? ResponseFlags.UpstreamConnectionTermination : ResponseFlags.None);
             if (end == RelayEnd.UpstreamReset) ConnectionReset.Reset(socket);
-            else if (client is SslStream ssl)
+            else if (client is IMeshTlsStream ssl)
             {
                 try { await ssl.ShutdownAsync().ConfigureAwait(false); } catch (Exception e) when (e is IOException or InvalidOperationException or ObjectDisposedException) { }
             }

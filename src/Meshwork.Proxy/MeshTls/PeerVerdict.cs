@@ -1,17 +1,14 @@
 using System.Collections.Frozen;
-using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 
 namespace Meshwork.Proxy.MeshTls;
 
 /// <summary>
-/// An SslStream that carries its own connection's TLS facts: the context it was opened with, the
-/// identities its server must present (client side), and what the certificate check decided. The
-/// shared options' validation callback receives this stream as its sender, so nothing
-/// per-connection lives in the options that every handshake of a generation shares.
+/// One connection's certificate check: what it checks against (the generation's context, the
+/// identities its server must present) and what it decided. Both TLS engines carry one, so the
+/// check writes its verdict in one place whichever engine ran the handshake.
 /// </summary>
-internal sealed class MeshTlsStream(Stream inner, MeshTlsContext context, FrozenSet<string>? expectedServerIdentities = null)
-    : SslStream(inner, leaveInnerStreamOpen: false)
+internal sealed class PeerVerdict(MeshTlsContext context, FrozenSet<string>? expectedServerIdentities)
 {
     public MeshTlsContext Context { get; } = context;
 
@@ -24,7 +21,7 @@ internal sealed class MeshTlsStream(Stream inner, MeshTlsContext context, Frozen
     /// <summary>The peer's SPIFFE ID, once the check accepted it (null for a server checked without secure naming).</summary>
     public string? PeerSpiffeUri { get; private set; }
 
-    /// <summary>Why the certificate check refused the peer; null when it did not (or did not run).</summary>
+    /// <summary>Why the certificate check (or the handshake, for a missing client certificate) refused the peer; null when it did not.</summary>
     public HandshakeFailure? Failure { get; private set; }
 
     /// <summary>The check's words on the failure, for the log line and the error a caller sees.</summary>
