@@ -1,6 +1,6 @@
 using System.Reflection;
 using System.Security.Cryptography;
-using Microsoft.Extensions.Primitives;
+using Microsoft.Net.Http.Headers;
 
 namespace Meshwork.ControlPlane.Dashboard;
 
@@ -12,13 +12,13 @@ internal sealed class DashboardAsset
         Name = name;
         Content = content;
         ContentType = contentType;
-        ETag = $"\"{Convert.ToHexStringLower(SHA256.HashData(content).AsSpan(0, 16))}\"";
+        ETag = new EntityTagHeaderValue($"\"{Convert.ToHexStringLower(SHA256.HashData(content).AsSpan(0, 16))}\"");
     }
 
     public string Name { get; }
     public byte[] Content { get; }
     public string ContentType { get; }
-    public string ETag { get; }
+    public EntityTagHeaderValue ETag { get; }
 
     /// <summary>The asset named <paramref name="name"/>, or null when the assembly has no such resource.</summary>
     public static DashboardAsset? Load(Assembly assembly, string name, string contentType)
@@ -28,21 +28,5 @@ internal sealed class DashboardAsset
         using var copy = new MemoryStream();
         stream.CopyTo(copy);
         return new DashboardAsset(name, copy.ToArray(), contentType);
-    }
-
-    /// <summary>Whether an If-None-Match field names this content: one of its tags, weak or strong (weak comparison, §13.1.2), or "*".</summary>
-    public bool Matches(StringValues ifNoneMatch)
-    {
-        foreach (var field in ifNoneMatch)
-        {
-            if (field is null) continue;
-            foreach (var part in field.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
-            {
-                if (part == "*") return true;
-                var tag = part.StartsWith("W/", StringComparison.Ordinal) ? part[2..] : part;
-                if (string.Equals(tag, ETag, StringComparison.Ordinal)) return true;
-            }
-        }
-        return false;
     }
 }
