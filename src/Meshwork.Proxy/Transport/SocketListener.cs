@@ -70,10 +70,21 @@ internal sealed class SocketListener : IAsyncDisposable
                 continue;
             }
             socket.NoDelay = true;
-            var connection = RunAsync(socket);
+            var connection = StartWithoutExecutionContext(socket);
             lock (_connections) _connections.Add(connection);
             _ = connection.ContinueWith(t => { lock (_connections) _connections.Remove(t); }, TaskScheduler.Default);
         }
+    }
+
+    /// <summary>
+    /// Starts a connection with no execution context to flow: its awaits then capture none, so a wake-up on the event
+    /// loop's thread (which flows none either) resumes its state machines directly rather than through
+    /// ExecutionContext.RunInternal, on every socket event. Nothing on the data path reads an async-local.
+    /// </summary>
+    private Task StartWithoutExecutionContext(Socket socket)
+    {
+        if (ExecutionContext.IsFlowSuppressed()) return RunAsync(socket);
+        using (ExecutionContext.SuppressFlow()) return RunAsync(socket);
     }
 
     private async Task RunAsync(Socket socket)

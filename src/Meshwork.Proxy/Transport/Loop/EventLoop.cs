@@ -46,7 +46,8 @@ internal sealed unsafe class EventLoop
         _epoll = LoopNative.EpollCreate(LoopNative.EpollCloexec);
         if (_epoll < 0) throw LoopNative.Error(Marshal.GetLastPInvokeError());
         _thread = new Thread(Run) { IsBackground = true, Name = "meshwork-loop" };
-        _thread.Start();
+        // Without the starter's execution context: what resumes on the loop thread brings its own, or none.
+        _thread.UnsafeStart();
     }
 
     /// <summary>Registers <paramref name="socket"/>'s descriptor for both directions, edge-triggered; returns the token its events carry.</summary>
@@ -135,6 +136,10 @@ internal sealed unsafe class EventLoop
 
     private void Run()
     {
+        // No execution context flows from this thread: what an await here captures is then nothing, and each wake-up
+        // resumes a state machine directly instead of through ExecutionContext.RunInternal (nothing on the data path
+        // reads an async-local). The thread itself starts without its starter's context (UnsafeStart).
+        ExecutionContext.SuppressFlow();
         var events = (LoopNative.EpollEvent*)NativeMemory.Alloc(MaxEvents, (nuint)sizeof(LoopNative.EpollEvent));
         while (true)
         {
