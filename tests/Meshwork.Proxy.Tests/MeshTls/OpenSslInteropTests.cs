@@ -113,6 +113,18 @@ public sealed class OpenSslInteropTests : IDisposable
     }
 
     [Fact]
+    public async Task A_client_that_prefers_AES_256_gets_the_mesh_s_choice_AES_128_GCM()
+    {
+        await using var server = new Server();
+        // openssl's own TLS 1.3 list puts TLS_AES_256_GCM_SHA384 first; the server's order (Envoy's) decides.
+        var (exitCode, output) = await RunAsync("openssl", "s_client", "-connect", $"127.0.0.1:{server.Port}", "-ciphersuites",
+            "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256",
+            "-cert", File(WorkloadCredentials.CertChainFile), "-cert_chain", File(WorkloadCredentials.CertChainFile), "-key", File(WorkloadCredentials.KeyFile), "-CAfile", File(WorkloadCredentials.RootCertFile));
+        Assert.True(exitCode == 0, output);
+        Assert.Contains("New, TLSv1.3, Cipher is TLS_AES_128_GCM_SHA256", output);
+    }
+
+    [Fact]
     public async Task A_TLS_1_1_client_is_refused_with_a_protocol_error()
     {
         await using var server = new Server();

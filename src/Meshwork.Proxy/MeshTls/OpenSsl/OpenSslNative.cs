@@ -43,6 +43,7 @@ internal static unsafe partial class OpenSslNative
     [LibraryImport(Ssl)] public static partial nint SSL_CTX_ctrl(SafeSslContextHandle ctx, int cmd, nint larg, nint parg);
     [LibraryImport(Ssl)] public static partial ulong SSL_CTX_set_options(SafeSslContextHandle ctx, ulong options);
     [LibraryImport(Ssl, StringMarshalling = StringMarshalling.Utf8)] public static partial int SSL_CTX_set_cipher_list(SafeSslContextHandle ctx, string list);
+    [LibraryImport(Ssl, StringMarshalling = StringMarshalling.Utf8)] public static partial int SSL_CTX_set_ciphersuites(SafeSslContextHandle ctx, string list);
     [LibraryImport(Ssl)] public static partial int SSL_CTX_set_num_tickets(SafeSslContextHandle ctx, nuint tickets);
     [LibraryImport(Ssl)] public static partial void SSL_CTX_set_verify(SafeSslContextHandle ctx, int mode, nint callback);
     [LibraryImport(Ssl)] public static partial void SSL_CTX_set_cert_verify_callback(SafeSslContextHandle ctx, delegate* unmanaged<nint, nint, int> callback, nint arg);
