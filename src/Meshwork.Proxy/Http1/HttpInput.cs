@@ -14,7 +14,10 @@ internal sealed class HttpInput : IDisposable
     private byte[] _buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
     private int _start, _end;
 
-    public HttpInput(Stream stream, RelaySide side) { Stream = stream; Side = side; }
+    // The stream again when its reads can be tried and waited for separately (the loop's sockets and the mesh TLS on them).
+    private readonly Transport.IPollableReadStream? _pollable;
+
+    public HttpInput(Stream stream, RelaySide side) { Stream = stream; Side = side; _pollable = stream as Transport.IPollableReadStream; }
 
     public Stream Stream { get; }
     /// <summary>Downstream reads requests, upstream reads responses.</summary>
@@ -26,7 +29,8 @@ internal sealed class HttpInput : IDisposable
     /// <summary>Reads more bytes; false at end of stream.</summary>
     /// <remarks>
     /// Not an async method itself: a read the stream completes at once costs no state machine, and one it
-    /// completes later awaits in <see cref="FillLaterAsync"/>, whose box is pooled. Failures still surface
+    /// completes later awaits in <see cref="FillLaterAsync"/>, whose box is pooled (over a stream that can be polled,
+    /// <see cref="FillWhenReadableAsync"/> waits on its readiness and reads itself). Failures still surface
     /// from the returned task, never from the call.
     /// No zero-byte read goes first to wait for readiness: on Linux, .NET's socket engine tries a read at once whenever
     /// the socket's last operation succeeded, and answers a zero-byte read with a one-byte MSG_PEEK recvfrom, so the peek
@@ -41,6 +45,13 @@ internal sealed class HttpInput : IDisposable
         int n;
         try
         {
+            if (_pollable is not null)
+            {
+                n = _pollable.TryRead(_buffer.AsSpan(_end));
+                if (n < 0) return FillWhenReadableAsync(_pollable, cancellationToken);
+                _end += n;
+                return new ValueTask<bool>(n > 0);
+            }
             read = Stream.ReadAsync(_buffer.AsMemory(_end), cancellationToken);
             if (!read.IsCompleted) return FillLaterAsync(read);
             n = read.GetAwaiter().GetResult();
@@ -60,6 +71,30 @@ internal sealed class HttpInput : IDisposable
         catch (Exception e) when (IsTransportFailure(e)) { throw new RelayException(Side, e.Message, e); }
         _end += read;
         return read > 0;
+    }
+
+    /// <summary>Waits on the stream's readiness itself: one state machine per wait, none in the stream under it.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> FillWhenReadableAsync(Transport.IPollableReadStream pollable, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            try { await pollable.WaitToReadAsync(cancellationToken).ConfigureAwait(false); }
+            catch (Exception e) when (IsTransportFailure(e)) { throw new RelayException(Side, e.Message, e); }
+            var read = TryFillNow(pollable);
+            if (read >= 0) return read > 0;
+        }
+    }
+
+    /// <summary>One read of what a pollable stream has now: the bytes added (0 at its end), or -1 when it must be waited for.</summary>
+    private int TryFillNow(Transport.IPollableReadStream pollable)
+    {
+        MakeRoom();
+        int read;
+        try { read = pollable.TryRead(_buffer.AsSpan(_end)); }
+        catch (Exception e) when (IsTransportFailure(e)) { throw new RelayException(Side, e.Message, e); }
+        if (read > 0) _end += read;
+        return read;
     }
 
     /// <summary>Makes room at the end of the buffer: the unread bytes move to the front, or the buffer grows (up to the head limit).</summary>
@@ -99,7 +134,21 @@ internal sealed class HttpInput : IDisposable
                     ? new HttpWireException(431, "the request head is larger than 64 KiB")
                     : HttpWireException.Malformed("the response head is larger than 64 KiB");
             }
-            if (!await FillAsync(cancellationToken).ConfigureAwait(false))
+            bool more;
+            if (_pollable is not null)
+            {
+                // The wait is this method's own: a response that comes later resumes it directly, with no fill frame between.
+                var read = TryFillNow(_pollable);
+                if (read < 0)
+                {
+                    try { await _pollable.WaitToReadAsync(cancellationToken).ConfigureAwait(false); }
+                    catch (Exception e) when (IsTransportFailure(e)) { throw new RelayException(Side, e.Message, e); }
+                    continue;
+                }
+                more = read > 0;
+            }
+            else more = await FillAsync(cancellationToken).ConfigureAwait(false);
+            if (!more)
             {
                 if (Buffered == 0) return 0;
                 throw new RelayException(Side, "the connection closed in the middle of a message head");

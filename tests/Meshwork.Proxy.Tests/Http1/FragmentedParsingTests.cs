@@ -49,14 +49,22 @@ public sealed class FragmentedParsingTests
     [MemberData(nameof(Responses))]
     public Task A_response_comes_to_the_same_result_whatever_the_reads(string response) => AssertSameWhateverTheReadsAsync(response, RelayResponseAsync);
 
-    /// <summary>All at once, one byte per read, and in two reads cut at every position: one result.</summary>
+    /// <summary>
+    /// All at once, one byte per read, and in two reads cut at every position: one result; and the same again over a
+    /// stream read on readiness (as the event loop's sockets and mesh TLS are), where each piece is first not ready.
+    /// </summary>
     private static async Task AssertSameWhateverTheReadsAsync(string message, Func<Stream, Task<string>> relay)
     {
         var bytes = Encoding.Latin1.GetBytes(message);
         var whole = await relay(new PieceStream(bytes, []));
+        Assert.Equal(whole, await relay(new PollablePieceStream(bytes, [])));
         Assert.Equal(whole, await relay(new PieceStream(bytes, [.. Enumerable.Range(1, bytes.Length - 1)])));
+        Assert.Equal(whole, await relay(new PollablePieceStream(bytes, [.. Enumerable.Range(1, bytes.Length - 1)])));
         for (var cut = 1; cut < bytes.Length; cut++)
+        {
             Assert.Equal(whole, await relay(new PieceStream(bytes, [cut])));
+            Assert.Equal(whole, await relay(new PollablePieceStream(bytes, [cut])));
+        }
     }
 
     [Fact]
@@ -105,7 +113,7 @@ public sealed class FragmentedParsingTests
         using var downIn = new HttpInput(new MemoryStream(Encoding.ASCII.GetBytes(Get)), RelaySide.Downstream);
         var clientGot = new MemoryStream();
         using var downOut = new HttpOutput(clientGot, RelaySide.Downstream);
-        await using var up = new UpstreamConnection(new DuplexStream(upstream, Stream.Null));
+        await using var up = new UpstreamConnection(upstream is PollablePieceStream ? upstream : new DuplexStream(upstream, Stream.Null));
         var length = await downIn.ReadHeadAsync(default);
         var frame = Prepare(downIn, length, up.Output);
         var result = await Http1Relay.ExchangeAsync(downIn, downOut, frame, up, default);
@@ -113,7 +121,7 @@ public sealed class FragmentedParsingTests
     }
 
     /// <summary>Hands out its bytes in pieces ending at <paramref name="cuts"/> (then the rest), one piece per read.</summary>
-    private sealed class PieceStream(byte[] bytes, int[] cuts) : Stream
+    private class PieceStream(byte[] bytes, int[] cuts) : Stream
     {
         private int _position, _next;
 
@@ -139,5 +147,31 @@ public sealed class FragmentedParsingTests
         public override void Flush() { }
         public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
         public override void SetLength(long value) => throw new NotSupportedException();
+    }
+
+    /// <summary>
+    /// A <see cref="PieceStream"/> read on readiness: each piece is first "not ready" (-1), and ready again only after
+    /// a wait that completes later, on another thread; writes are taken and dropped.
+    /// </summary>
+    private sealed class PollablePieceStream(byte[] bytes, int[] cuts) : PieceStream(bytes, cuts), Meshwork.Proxy.Transport.IPollableReadStream
+    {
+        private bool _ready;
+
+        public int TryRead(Span<byte> buffer)
+        {
+            if (!_ready) return -1;
+            _ready = false;
+            return Read(buffer);
+        }
+
+        public async ValueTask WaitToReadAsync(CancellationToken cancellationToken)
+        {
+            await Task.Yield();
+            _ready = true;
+        }
+
+        public override bool CanWrite => true;
+        public override void Write(byte[] buffer, int offset, int count) { }
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) => default;
     }
 }

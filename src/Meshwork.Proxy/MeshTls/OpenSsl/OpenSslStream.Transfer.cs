@@ -9,6 +9,9 @@ internal sealed partial class OpenSslStream
     /// <summary>How long a close_notify may wait for room in the send buffer: best effort, as SslStream's.</summary>
     private static readonly TimeSpan ShutdownWait = TimeSpan.FromSeconds(5);
 
+    // What the reader's last try that found nothing waits for (the reader is one at a time).
+    private int _readWant = ErrorWantRead;
+
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         var read = TryRead(buffer.Span, out var want);
@@ -26,6 +29,17 @@ internal sealed partial class OpenSslStream
             if (want == ErrorNone) return read;
         }
     }
+
+    public int TryRead(Span<byte> buffer)
+    {
+        var read = TryRead(buffer, out var want);
+        if (want == ErrorNone) return read;
+        _readWant = want;
+        return -1;
+    }
+
+    /// <summary>Waits for what the last <see cref="TryRead(Span{byte})"/> that found nothing needs: the socket readable, or writable to finish a record OpenSSL must send first.</summary>
+    public ValueTask WaitToReadAsync(CancellationToken cancellationToken) => WaitAsync(_readWant, cancellationToken);
 
     /// <summary>
     /// Bytes read (0 at the peer's close_notify or end of stream), or <paramref name="want"/> set to the

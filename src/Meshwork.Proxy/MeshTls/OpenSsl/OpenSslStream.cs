@@ -18,7 +18,7 @@ namespace Meshwork.Proxy.MeshTls.OpenSsl;
 /// threads inside one SSL: every SSL call holds <see cref="_sync"/>; none blocks (the BIO never does),
 /// and no lock is held across an await. Dispose frees the SSL under the same lock, so no call races it.
 /// </remarks>
-internal sealed partial class OpenSslStream : Stream, IMeshTlsStream
+internal sealed partial class OpenSslStream : Stream, IMeshTlsStream, IPollableReadStream
 {
     private readonly Lock _sync = new();
     private readonly Stream _owner;

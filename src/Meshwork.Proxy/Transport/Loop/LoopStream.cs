@@ -9,7 +9,7 @@ namespace Meshwork.Proxy.Transport.Loop;
 /// socket can answer at once completes synchronously (no allocation); otherwise it waits on the loop. Errors
 /// surface as NetworkStream's do (an <see cref="IOException"/> around the <see cref="SocketException"/>).
 /// </summary>
-internal sealed class LoopStream(LoopSocket socket) : Stream, IReadySocketStream
+internal sealed class LoopStream(LoopSocket socket) : Stream, IReadySocketStream, IPollableReadStream
 {
     /// <summary>The stream the proxy's data path opens over an accepted or connected socket: on the loop where it runs, else .NET's.</summary>
     public static Stream Open(Socket socket, bool ownsSocket)
@@ -63,6 +63,14 @@ internal sealed class LoopStream(LoopSocket socket) : Stream, IReadySocketStream
             if (read >= 0) return read;
         }
     }
+
+    public int TryRead(Span<byte> buffer)
+    {
+        try { return socket.TryReceive(buffer); }
+        catch (SocketException e) { throw Wrap(e); }
+    }
+
+    public ValueTask WaitToReadAsync(CancellationToken cancellationToken) => socket.WaitReadableAsync(cancellationToken);
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
         => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
