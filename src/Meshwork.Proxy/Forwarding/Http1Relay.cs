@@ -26,10 +26,10 @@ internal sealed class UpstreamConnection(Stream stream) : IAsyncDisposable
 
 /// <summary>Idle upstream connections per destination, most recently used first; idle ones expire.</summary>
 /// <remarks>Taking and returning a connection allocates nothing once a destination has its stack (a request takes and returns one).</remarks>
-internal sealed class UpstreamConnectionPool<TKey> where TKey : notnull
+internal sealed class UpstreamConnectionPool<TKey>(IEqualityComparer<TKey>? comparer = null) where TKey : notnull
 {
     private static readonly long IdleTimeoutMs = 60_000;
-    private readonly ConcurrentDictionary<TKey, IdleStack> _idle = new();
+    private readonly ConcurrentDictionary<TKey, IdleStack> _idle = new(comparer);
 
     public UpstreamConnection? TryTake(TKey key)
     {

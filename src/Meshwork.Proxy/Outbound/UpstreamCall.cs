@@ -45,7 +45,7 @@ internal sealed class UpstreamCall(UpstreamConnector connector, ProxyMetrics met
     public static int MaxAttempts => RetryPolicy.Default.Attempts;
 
     /// <summary>Kept-alive HTTP/1.1 connections per endpoint, shared by every outbound entry.</summary>
-    public UpstreamConnectionPool<UpstreamEndpoint> Pool { get; } = new();
+    public UpstreamConnectionPool<UpstreamEndpoint> Pool { get; } = new(PooledEndpointComparer.Instance);
 
     public UpstreamConnector Connector => connector;
 

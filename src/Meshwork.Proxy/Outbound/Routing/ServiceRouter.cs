@@ -26,7 +26,6 @@ internal sealed class ServiceRouter
 {
     /// <summary>Every name of a service, with the key of its targets (its FQDN in lower case, made once per snapshot, not per request).</summary>
     private readonly FrozenDictionary<string, NamedService> _byName;
-    private readonly FrozenDictionary<(string Host, int Port), RouteTarget> _targets;
     private readonly FrozenDictionary<(string Host, int Port, string Subset), RouteTarget> _subsets;
 
     public ImmutableArray<OutboundService> Services { get; }
@@ -66,8 +65,11 @@ internal sealed class ServiceRouter
                 }
             }
         }
-        _byName = names.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
-        _targets = targets.ToFrozenDictionary();
+        // Each name carries its service's port targets: a request's lookup is one frozen string lookup and a scan of
+        // a few ports, not a second hash of a (string, int) tuple (Marvin over the host on every request).
+        var portsByKey = targets.GroupBy(t => t.Key.Item1).ToDictionary(g => g.Key, g => g.Select(t => t.Value).ToArray());
+        _byName = names.ToFrozenDictionary(n => n.Key, n => n.Value with { Targets = portsByKey.GetValueOrDefault(n.Value.Key, []) },
+            StringComparer.OrdinalIgnoreCase);
         _subsets = subsets.ToFrozenDictionary();
     }
 
@@ -78,8 +80,18 @@ internal sealed class ServiceRouter
         return service is not null;
     }
 
-    /// <summary>A service and the key of its targets: its FQDN without the root dot, in lower case.</summary>
-    private readonly record struct NamedService(OutboundService Service, string Key);
+    /// <summary>A service, the key of its targets (its FQDN without the root dot, in lower case) and its port targets.</summary>
+    private readonly record struct NamedService(OutboundService Service, string Key)
+    {
+        public RouteTarget[] Targets { get; init; } = [];
+
+        public RouteTarget? Port(int port)
+        {
+            foreach (var target in Targets)
+                if (target.Port.Port == port) return target;
+            return null;
+        }
+    }
 
     /// <summary>
     /// The target of a route destination: service FQDN, port (0: <paramref name="calledPort"/> when the service has it,
@@ -94,14 +106,14 @@ internal sealed class ServiceRouter
             return false;
         }
         var (service, key) = named;
-        // The service's targets hold every one of its ports: a lookup, not a scan with a closure per routed request.
-        if (port == 0) port = _targets.ContainsKey((key, calledPort)) || service.Ports.Length != 1 ? calledPort : service.Ports[0].Port;
-        if (subset is null ? _targets.TryGetValue((key, port), out target) : _subsets.TryGetValue((key, port, subset), out target))
+        if (port == 0) port = named.Port(calledPort) is not null || service.Ports.Length != 1 ? calledPort : service.Ports[0].Port;
+        target = subset is null ? named.Port(port) : _subsets.GetValueOrDefault((key, port, subset));
+        if (target is not null)
         {
             error = null;
             return true;
         }
-        error = subset is null || !_targets.ContainsKey((key, port))
+        error = subset is null || named.Port(port) is null
             ? $"service {service.Hostname} has no port {port}"
             : $"no DestinationRule subset '{subset}' is defined for {service.Hostname}";
         return false;
@@ -117,9 +129,10 @@ internal sealed class ServiceRouter
             error = $"no service is known by the name '{host}' (names are resolved from this proxy's namespace: name, name.namespace, name.namespace.svc.cluster.local)";
             return false;
         }
-        var (service, key) = named;
-        if (!_targets.TryGetValue((key, port), out target))
+        target = named.Port(port);
+        if (target is null)
         {
+            var service = named.Service;
             error = $"service {service.Hostname} has no port {port} (ports: {string.Join(", ", service.Ports.Select(p => p.Port))})";
             return false;
         }
