@@ -29,7 +29,15 @@ internal sealed class DownstreamIdleTimer(TimeSpan timeout, CancellationToken st
         _idle.Start();
         try
         {
-            return await input.FillAsync(_idle.Token).ConfigureAwait(false);
+            if (input.Pollable is not { } pollable) return await input.FillAsync(_idle.Token).ConfigureAwait(false);
+            // On a stream read on readiness the wait is this frame's own: the next request resumes it directly.
+            while (true)
+            {
+                var read = input.TryFillNow();
+                if (read >= 0) return read > 0;
+                try { await pollable.WaitToReadAsync(_idle.Token).ConfigureAwait(false); }
+                catch (Exception e) when (HttpInput.IsTransportFailure(e)) { throw new RelayException(input.Side, e.Message, e); }
+            }
         }
         catch (OperationCanceledException)
         {

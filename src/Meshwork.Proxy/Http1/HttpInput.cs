@@ -61,7 +61,14 @@ internal sealed class HttpInput : IDisposable
         return new ValueTask<bool>(n > 0);
     }
 
-    private static bool IsTransportFailure(Exception e) => e is IOException or ObjectDisposedException or System.Net.Sockets.SocketException;
+    /// <summary>A failure of the stream under the codec (as opposed to a cancellation or a malformed message): surfaced as a <see cref="RelayException"/>.</summary>
+    internal static bool IsTransportFailure(Exception e) => e is IOException or ObjectDisposedException or System.Net.Sockets.SocketException;
+
+    /// <summary>The stream when it is read on readiness: then <see cref="TryFillNow"/> and a wait on it can stand in for <see cref="FillAsync"/>.</summary>
+    public Transport.IPollableReadStream? Pollable => _pollable;
+
+    /// <summary>For a <see cref="Pollable"/> stream: one read of what is there now (the bytes added, 0 at its end), or -1 to wait for it.</summary>
+    public int TryFillNow() => TryFillNow(_pollable!);
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> FillLaterAsync(ValueTask<int> pending)
