@@ -47,16 +47,14 @@ internal sealed class HttpInput : IDisposable
         {
             if (_pollable is not null)
             {
-                n = _pollable.TryRead(_buffer.AsSpan(_end));
-                if (n < 0) return FillWhenReadableAsync(_pollable, cancellationToken);
-                _end += n;
-                return new ValueTask<bool>(n > 0);
+                n = TryFillNow();
+                return n < 0 ? FillWhenReadableAsync(cancellationToken) : new ValueTask<bool>(n > 0);
             }
             read = Stream.ReadAsync(_buffer.AsMemory(_end), cancellationToken);
             if (!read.IsCompleted) return FillLaterAsync(read);
             n = read.GetAwaiter().GetResult();
         }
-        catch (Exception e) { return ValueTask.FromException<bool>(IsTransportFailure(e) ? new RelayException(Side, e.Message, e) : e); }
+        catch (Exception e) { return ValueTask.FromException<bool>(e is not RelayException && IsTransportFailure(e) ? new RelayException(Side, e.Message, e) : e); }
         _end += n;
         return new ValueTask<bool>(n > 0);
     }
@@ -67,8 +65,6 @@ internal sealed class HttpInput : IDisposable
     /// <summary>The stream when it is read on readiness: then <see cref="TryFillNow"/> and a wait on it can stand in for <see cref="FillAsync"/>.</summary>
     public Transport.IPollableReadStream? Pollable => _pollable;
 
-    /// <summary>For a <see cref="Pollable"/> stream: one read of what is there now (the bytes added, 0 at its end), or -1 to wait for it.</summary>
-    public int TryFillNow() => TryFillNow(_pollable!);
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> FillLaterAsync(ValueTask<int> pending)
@@ -82,23 +78,23 @@ internal sealed class HttpInput : IDisposable
 
     /// <summary>Waits on the stream's readiness itself: one state machine per wait, none in the stream under it.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<bool> FillWhenReadableAsync(Transport.IPollableReadStream pollable, CancellationToken cancellationToken)
+    private async ValueTask<bool> FillWhenReadableAsync(CancellationToken cancellationToken)
     {
         while (true)
         {
-            try { await pollable.WaitToReadAsync(cancellationToken).ConfigureAwait(false); }
+            try { await _pollable!.WaitToReadAsync(cancellationToken).ConfigureAwait(false); }
             catch (Exception e) when (IsTransportFailure(e)) { throw new RelayException(Side, e.Message, e); }
-            var read = TryFillNow(pollable);
+            var read = TryFillNow();
             if (read >= 0) return read > 0;
         }
     }
 
-    /// <summary>One read of what a pollable stream has now: the bytes added (0 at its end), or -1 when it must be waited for.</summary>
-    private int TryFillNow(Transport.IPollableReadStream pollable)
+    /// <summary>For a <see cref="Pollable"/> stream: one read of what is there now (the bytes added, 0 at its end), or -1 to wait for it.</summary>
+    public int TryFillNow()
     {
         MakeRoom();
         int read;
-        try { read = pollable.TryRead(_buffer.AsSpan(_end)); }
+        try { read = _pollable!.TryRead(_buffer.AsSpan(_end)); }
         catch (Exception e) when (IsTransportFailure(e)) { throw new RelayException(Side, e.Message, e); }
         if (read > 0) _end += read;
         return read;
@@ -145,7 +141,7 @@ internal sealed class HttpInput : IDisposable
             if (_pollable is not null)
             {
                 // The wait is this method's own: a response that comes later resumes it directly, with no fill frame between.
-                var read = TryFillNow(_pollable);
+                var read = TryFillNow();
                 if (read < 0)
                 {
                     try { await _pollable.WaitToReadAsync(cancellationToken).ConfigureAwait(false); }
