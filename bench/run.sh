@@ -124,7 +124,7 @@ for f in "$INFO"/*; do
   sed 's/^/  /' "$f"
   [[ -f $f.max ]] && sed 's/^/  /' "$f.max"
   awk '/^rss_idle_kib/ { for (i = 2; i <= NF; i++) { split($i, p, "="); printf "  idle RSS %s: %.1f MiB\n", p[1], p[2] / 1024 } }
-       /^rss_max_kib/  { for (i = 2; i <= NF; i++) { split($i, p, "="); printf "  max RSS over the whole run %s: %.1f MiB\n", p[1], p[2] / 1024 } }' "$f" "$f.max" 2>/dev/null || true
+       /^rss_max_kib/  { for (i = 2; i <= NF; i++) { split($i, p, "="); printf "  peak RSS from 2 s after ready to the end (VmHWM) %s: %.1f MiB\n", p[1], p[2] / 1024 } }' "$f" "$f.max" 2>/dev/null || true
 done
 }
 if [[ -n $USER_OUT ]]; then report | tee "$USER_OUT"; else report; fi

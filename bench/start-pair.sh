@@ -55,11 +55,15 @@ STATE=$(mktemp -d /tmp/meshwork-pair.XXXXXX)
 log() { printf '[start-pair %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 ms() { date +%s%3N; }
 
-CP_PID=""; SAMPLER_PID=""; PIDS=()
+CP_PID=""; PIDS=()
 cleanup() {
-  local p
+  local p max_s max_c
   trap - EXIT INT TERM
-  for p in "${PIDS[@]}" $SAMPLER_PID; do kill -TERM "$p" 2>/dev/null || true; done
+  if [[ -n ${PEAK_FROM_NOW:-} ]]; then
+    status_kib "$S_PID" VmHWM max_s; status_kib "$C_PID" VmHWM max_c
+    echo "rss_max_kib server=$max_s client=$max_c" > "$INFO.max"
+  fi
+  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
   [[ -n $CP_PID ]] && kill -TERM "$CP_PID" 2>/dev/null || true
   for p in "${PIDS[@]}" $CP_PID; do
     for _ in $(seq 1 30); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
@@ -303,28 +307,22 @@ rss_kib() { awk '/^VmRSS:/{print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
   echo "pids server=$S_PID client=$C_PID controlplane=$CP_PID"
 } >> "$INFO"
 
-# Per-sidecar RSS: the harness sums a process group, so record each sidecar on its own. The sampler lives
-# in the pair's process group, so its CPU counts as the pair's: it forks nothing while it loops (bash
-# builtins read /proc, and a read with a timeout on an empty pipe stands in for sleep).
-rss_into() {  # rss_into PID VAR: VmRSS in KiB (0 once the process is gone) into VAR, without a subshell
+# Per-sidecar RSS: the harness sums a process group, so record each sidecar on its own. Idle: VmRSS once, 2 s
+# after both are ready. Peak: the kernel's own high-water mark (VmHWM), reset to the current size right after that
+# (proc(5): "5" written to clear_refs), and read when the pair is stopped (cleanup): every peak is seen, not only
+# those a sampler happened to catch, and nothing in the pair's process group, whose CPU the harness counts as the
+# pair's, wakes up while the load runs (a sampler reading /proc twice a second cost 2.4 ms of CPU a second: 3 % of
+# the pair's CPU in a paced round).
+status_kib() {  # status_kib PID KEY VAR: a /proc/PID/status field in KiB (0 once the process is gone) into VAR
   local key value _
-  printf -v "$2" 0
-  { while read -r key value _; do [[ $key == VmRSS: ]] && { printf -v "$2" %s "$value"; break; }; done < "/proc/$1/status"; } 2>/dev/null || true
+  printf -v "$3" 0
+  { while read -r key value _; do [[ $key == "$2:" ]] && { printf -v "$3" %s "$value"; break; }; done < "/proc/$1/status"; } 2>/dev/null || true
 }
-(
-  exec 9<> <(:)
-  read -rt 2 -u 9 _ || true
-  rss_into "$S_PID" idle_s; rss_into "$C_PID" idle_c
-  echo "rss_idle_kib server=$idle_s client=$idle_c" >> "$INFO"
-  max_s=0; max_c=0
-  while [[ -e /proc/$S_PID && -e /proc/$C_PID ]]; do
-    rss_into "$S_PID" s; rss_into "$C_PID" c
-    (( s > max_s )) && max_s=$s; (( c > max_c )) && max_c=$c
-    echo "rss_max_kib server=$max_s client=$max_c" > "$INFO.max"
-    read -rt 0.5 -u 9 _ || true
-  done
-) &
-SAMPLER_PID=$!
+sleep 2
+status_kib "$S_PID" VmRSS idle_s; status_kib "$C_PID" VmRSS idle_c
+echo "rss_idle_kib server=$idle_s client=$idle_c" >> "$INFO"
+for p in "$S_PID" "$C_PID"; do echo 5 > "/proc/$p/clear_refs"; done
+PEAK_FROM_NOW=1
 
 wait "$S_PID" "$C_PID" || true
 log "a sidecar exited"; tail -20 "$STATE"/pods/*/logs/*.log >&2
