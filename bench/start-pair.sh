@@ -296,7 +296,6 @@ if [[ $ENTRY == http-proxy ]]; then
   log "entry: http_proxy 127.0.0.1:$C_OUT, absolute-form GET $ABSOLUTE_URL -> 200"
 fi
 
-rss_kib() { awk '/^VmRSS:/{print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 {
   echo "sidecar_command ${PROXY_CMD[*]}"
   echo "sidecar_to_sidecar $UPSTREAM_PROTOCOL"

@@ -39,22 +39,23 @@ internal sealed class HttpInput : IDisposable
     /// </remarks>
     public ValueTask<bool> FillAsync(CancellationToken cancellationToken)
     {
+        int n;
+        if (_pollable is not null)
+        {
+            // TryFillNow makes room and maps a transport failure itself.
+            try { n = TryFillNow(); }
+            catch (Exception e) { return ValueTask.FromException<bool>(e); }
+            return n < 0 ? FillWhenReadableAsync(cancellationToken) : new ValueTask<bool>(n > 0);
+        }
         try { MakeRoom(); }
         catch (RelayException e) { return ValueTask.FromException<bool>(e); }
-        ValueTask<int> read;
-        int n;
         try
         {
-            if (_pollable is not null)
-            {
-                n = TryFillNow();
-                return n < 0 ? FillWhenReadableAsync(cancellationToken) : new ValueTask<bool>(n > 0);
-            }
-            read = Stream.ReadAsync(_buffer.AsMemory(_end), cancellationToken);
+            var read = Stream.ReadAsync(_buffer.AsMemory(_end), cancellationToken);
             if (!read.IsCompleted) return FillLaterAsync(read);
             n = read.GetAwaiter().GetResult();
         }
-        catch (Exception e) { return ValueTask.FromException<bool>(e is not RelayException && IsTransportFailure(e) ? new RelayException(Side, e.Message, e) : e); }
+        catch (Exception e) { return ValueTask.FromException<bool>(IsTransportFailure(e) ? new RelayException(Side, e.Message, e) : e); }
         _end += n;
         return new ValueTask<bool>(n > 0);
     }
@@ -64,7 +65,6 @@ internal sealed class HttpInput : IDisposable
 
     /// <summary>The stream when it is read on readiness: then <see cref="TryFillNow"/> and a wait on it can stand in for <see cref="FillAsync"/>.</summary>
     public Transport.IPollableReadStream? Pollable => _pollable;
-
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> FillLaterAsync(ValueTask<int> pending)
