@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Text.Json;
 using Meshwork.Api;
+using Meshwork.Identity;
 
 namespace Meshwork.Runtime;
 
@@ -38,13 +39,8 @@ public sealed record RuntimeInfo
 
     private static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
-    public void Write(StateDirectory state)
-    {
-        Directory.CreateDirectory(state.Root);
-        var temporary = state.RuntimeInfoFile + ".tmp";
-        File.WriteAllText(temporary, JsonSerializer.Serialize(this, Options));
-        File.Move(temporary, state.RuntimeInfoFile, overwrite: true);
-    }
+    public void Write(StateDirectory state) =>
+        AtomicFile.WriteAllText(state.RuntimeInfoFile, JsonSerializer.Serialize(this, Options), AtomicFile.Public);
 
     public static RuntimeInfo? Read(StateDirectory state)
     {

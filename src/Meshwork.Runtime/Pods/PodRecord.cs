@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Meshwork.Api;
+using Meshwork.Identity;
 
 namespace Meshwork.Runtime.Pods;
 
@@ -70,14 +71,9 @@ public sealed record PodRecord
 
     private static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
-    public void Write(string directory)
-    {
-        Directory.CreateDirectory(directory);
-        var path = Path.Combine(directory, FileName);
-        var temporary = path + ".tmp";
-        File.WriteAllText(temporary, JsonSerializer.Serialize(this, Options));
-        File.Move(temporary, path, overwrite: true);
-    }
+    /// <summary>Replaces the record whole (<see cref="AtomicFile"/>): a reader, or a write that overlaps this one, never sees a mix.</summary>
+    public void Write(string directory) =>
+        AtomicFile.WriteAllText(Path.Combine(directory, FileName), JsonSerializer.Serialize(this, Options), AtomicFile.Public);
 
     public static PodRecord? Read(string directory)
     {

@@ -26,6 +26,8 @@ public sealed class PodWorker : IAsyncDisposable
     private readonly Dictionary<string, ContainerState> _containers;
     private readonly List<Task> _tasks = [];
     private readonly object _gate = new();
+    /// <summary>One record write at a time, each of the state as it is then: the last write holds the latest state.</summary>
+    private readonly object _recordWrite = new();
     private bool _terminating;
 
     private sealed class ContainerState(ContainerPlan plan)
@@ -283,15 +285,23 @@ public sealed class PodWorker : IAsyncDisposable
         _stopping.Dispose();
     }
 
+    /// <summary>
+    /// Writes the pod's record and tells the runtime it changed. Containers start, exit and turn ready on tasks of their
+    /// own, so two changes can publish at once: the writes take turns and each records the state as it is when its turn
+    /// comes, so that the record on disk never falls behind the last change.
+    /// </summary>
     private void Publish()
     {
-        try
+        lock (_recordWrite)
         {
-            ToRecord().Write(Plan.Directory);
-        }
-        catch (IOException e)
-        {
-            _log($"pod {Plan.Namespace}/{Plan.Name}: could not write {PodRecord.FileName}: {e.Message}");
+            try
+            {
+                ToRecord().Write(Plan.Directory);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                _log($"pod {Plan.Namespace}/{Plan.Name}: could not write {PodRecord.FileName}: {e.Message}");
+            }
         }
         _changed(this);
     }

@@ -30,7 +30,18 @@ public class MeshFixture : IAsyncLifetime
     /// <summary>More environment for this mesh's commands, and so for the control plane they start (none by default).</summary>
     protected virtual IReadOnlyDictionary<string, string> CommandEnvironment { get; } = new Dictionary<string, string>();
 
-    public Task<CommandResult> RunAsync(params string[] args) => Mw.RunInPodNetworkAsync(StatePath, PodNetwork, CommandEnvironment, args);
+    /// <summary>Runs a meshwork command; one that does not finish in time fails with the mesh's logs, which a fixture's failure otherwise loses.</summary>
+    public async Task<CommandResult> RunAsync(params string[] args)
+    {
+        try
+        {
+            return await Mw.RunInPodNetworkAsync(StatePath, PodNetwork, CommandEnvironment, args);
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"{e.Message}\n{Logs()}", e);
+        }
+    }
 
     /// <summary>Runs a meshwork command that must succeed.</summary>
     public async Task<CommandResult> MustAsync(params string[] args)
