@@ -28,6 +28,8 @@ public sealed class PodWorker : IAsyncDisposable
     private readonly object _gate = new();
     /// <summary>One record write at a time, each of the state as it is then: the last write holds the latest state.</summary>
     private readonly object _recordWrite = new();
+    /// <summary>The pod as last published: its record on disk and the Pod object the config API gets, of one moment.</summary>
+    private volatile Published? _published;
     private bool _terminating;
 
     private sealed class ContainerState(ContainerPlan plan)
@@ -67,7 +69,14 @@ public sealed class PodWorker : IAsyncDisposable
     public PodPlan Plan { get; }
     public DateTimeOffset CreatedAt { get; }
     public bool Terminating { get { lock (_gate) return _terminating; } }
-    public bool Ready { get { lock (_gate) return !_terminating && _containers.Values.All(c => c.Ready); } }
+    /// <summary>
+    /// Whether the pod is ready as its record on disk says: the runtime counts a pod ready (the rollout `up` waits for)
+    /// only once `exec` and `logs` can find it so, never in the moment between a probe's success and the record's write.
+    /// </summary>
+    public bool Ready => _published?.Record.Ready ?? false;
+
+    /// <summary>Whether every container is ready now (the probe loop's own view, ahead of the record).</summary>
+    private bool ReadyNow { get { lock (_gate) return !_terminating && _containers.Values.All(c => c.Ready); } }
 
     public void Start()
     {
@@ -183,7 +192,7 @@ public sealed class PodWorker : IAsyncDisposable
             if (changed) Publish();
             if (_bootstrapToken is not null && _containers.Values.Any(c => c.Plan.IsSidecar && c.Process is not null))
                 await _bootstrapToken.RefreshIfSpentAsync(stopping).ConfigureAwait(false);
-            await Delay(TimeSpan.FromMilliseconds(Ready ? 1000 : 200), stopping).ConfigureAwait(false);
+            await Delay(TimeSpan.FromMilliseconds(ReadyNow ? 1000 : 200), stopping).ConfigureAwait(false);
         }
     }
 
@@ -285,23 +294,29 @@ public sealed class PodWorker : IAsyncDisposable
         _stopping.Dispose();
     }
 
+    private sealed record Published(PodRecord Record, Pod Resource);
+
     /// <summary>
     /// Writes the pod's record and tells the runtime it changed. Containers start, exit and turn ready on tasks of their
     /// own, so two changes can publish at once: the writes take turns and each records the state as it is when its turn
-    /// comes, so that the record on disk never falls behind the last change.
+    /// comes, so that the record on disk never falls behind the last change. The Pod object the config API gets and the
+    /// readiness the rollout counts are those of the record written: no one sees a pod ready that `exec` cannot find so.
     /// </summary>
     private void Publish()
     {
         lock (_recordWrite)
         {
+            Published published;
+            lock (_gate) published = new(ToRecord(), ResourceNow());
             try
             {
-                ToRecord().Write(Plan.Directory);
+                published.Record.Write(Plan.Directory);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 _log($"pod {Plan.Namespace}/{Plan.Name}: could not write {PodRecord.FileName}: {e.Message}");
             }
+            _published = published;
         }
         _changed(this);
     }
@@ -351,8 +366,10 @@ public sealed class PodWorker : IAsyncDisposable
         Uid = p.Uid,
     };
 
-    /// <summary>The Pod object the config API shows for this pod.</summary>
-    public Pod ToResource()
+    /// <summary>The Pod object the config API shows for this pod, as last published.</summary>
+    public Pod ToResource() => _published?.Resource ?? ResourceNow();
+
+    private Pod ResourceNow()
     {
         ImmutableArray<Meshwork.Model.Resources.ContainerStatus> statuses;
         string phase;

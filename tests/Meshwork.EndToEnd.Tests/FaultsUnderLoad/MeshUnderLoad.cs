@@ -75,15 +75,9 @@ public class MeshUnderLoad : MeshFixture
     /// <summary>The legacy pod's client, found once (the pod stays for the fixture's life; thousands of connections share it).</summary>
     private Task<PodClient> LegacyClientAsync() => _legacy ??= FindLegacyClientAsync();
 
-    private async Task<PodClient> FindLegacyClientAsync()
-    {
-        // The rollout saw the pod ready in the runtime's memory; its record on disk, which this reads, is written just
-        // after, and on a loaded machine the first connection can come in between.
-        PodRecord? legacy = null;
-        await Mw.EventuallyAsync(() => Task.FromResult((legacy = Pods("legacy").SingleOrDefault(p => p.Deployment == "sleep" && p.Ready)) is not null),
-            Patience, () => Task.FromResult(Logs()));
-        return await PodClient.InAsync(State, legacy!);
-    }
+    // The runtime counts a pod ready only once its record says so: after the rollout, the record is there to read.
+    private Task<PodClient> FindLegacyClientAsync() =>
+        PodClient.InAsync(State, Pods("legacy").Single(p => p.Deployment == "sleep" && p.Ready));
 
     /// <summary>The port on a pod's IP where this host reads a sidecar's /stats/prometheus: the metrics listener in the pod network mode, the admin one in loopback mode.</summary>
     public int StatsPort => IsolatesPods ? PodEnvironmentSettings.SidecarMetricsPort : PodEnvironmentSettings.SidecarAdminPort;
