@@ -1,7 +1,5 @@
-using System.Collections.Immutable;
 using System.Diagnostics;
 using System.Net;
-using Meshwork.Model.Resources;
 using Meshwork.Runtime.Events;
 using Meshwork.Runtime.Processes;
 
@@ -11,7 +9,7 @@ namespace Meshwork.Runtime.Pods;
 /// Runs one pod: starts its containers, restarts a container that exits (with backoff, counting
 /// restarts as the kubelet does), probes readiness, and stops everything when asked.
 /// </summary>
-public sealed class PodWorker : IAsyncDisposable
+public sealed partial class PodWorker : IAsyncDisposable
 {
     private static readonly HttpClient SidecarReadyClient = new(new SocketsHttpHandler { UseProxy = false, ConnectTimeout = TimeSpan.FromSeconds(1) })
     {
@@ -74,9 +72,6 @@ public sealed class PodWorker : IAsyncDisposable
     /// only once `exec` and `logs` can find it so, never in the moment between a probe's success and the record's write.
     /// </summary>
     public bool Ready => _published?.Record.Ready ?? false;
-
-    /// <summary>Whether every container is ready now (the probe loop's own view, ahead of the record).</summary>
-    private bool ReadyNow { get { lock (_gate) return !_terminating && _containers.Values.All(c => c.Ready); } }
 
     public void Start()
     {
@@ -192,7 +187,7 @@ public sealed class PodWorker : IAsyncDisposable
             if (changed) Publish();
             if (_bootstrapToken is not null && _containers.Values.Any(c => c.Plan.IsSidecar && c.Process is not null))
                 await _bootstrapToken.RefreshIfSpentAsync(stopping).ConfigureAwait(false);
-            await Delay(TimeSpan.FromMilliseconds(ReadyNow ? 1000 : 200), stopping).ConfigureAwait(false);
+            await Delay(TimeSpan.FromMilliseconds(Ready ? 1000 : 200), stopping).ConfigureAwait(false);
         }
     }
 
@@ -292,119 +287,5 @@ public sealed class PodWorker : IAsyncDisposable
     {
         await StopAsync().ConfigureAwait(false);
         _stopping.Dispose();
-    }
-
-    private sealed record Published(PodRecord Record, Pod Resource);
-
-    /// <summary>
-    /// Writes the pod's record and tells the runtime it changed. Containers start, exit and turn ready on tasks of their
-    /// own, so two changes can publish at once: the writes take turns and each records the state as it is when its turn
-    /// comes, so that the record on disk never falls behind the last change. The Pod object the config API gets and the
-    /// readiness the rollout counts are those of the record written: no one sees a pod ready that `exec` cannot find so.
-    /// </summary>
-    private void Publish()
-    {
-        lock (_recordWrite)
-        {
-            Published published;
-            lock (_gate) published = new(ToRecord(), ResourceNow());
-            try
-            {
-                published.Record.Write(Plan.Directory);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                _log($"pod {Plan.Namespace}/{Plan.Name}: could not write {PodRecord.FileName}: {e.Message}");
-            }
-            _published = published;
-        }
-        _changed(this);
-    }
-
-    public PodRecord ToRecord()
-    {
-        lock (_gate)
-        {
-            return new PodRecord
-            {
-                Namespace = Plan.Namespace,
-                Name = Plan.Name,
-                Deployment = Plan.Deployment,
-                TemplateHash = Plan.TemplateHash,
-                PodIp = Plan.PodIp.ToString(),
-                SourceAddress = (Plan.SourceAddress ?? Plan.PodIp).ToString(),
-                Sidecar = Plan.Sidecar,
-                CreatedAt = CreatedAt,
-                Labels = Plan.Labels,
-                Terminating = _terminating,
-                Containers = [.. Plan.Containers.Select(p =>
-                {
-                    var c = _containers[p.Name];
-                    int? pid = null;
-                    try { pid = c.Process?.Id; } catch (InvalidOperationException) { }
-                    return World(p) with { Ready = c.Ready, RestartCount = c.Restarts, State = c.State, Pid = pid };
-                })],
-            };
-        }
-    }
-
-    /// <summary>What exec needs of a container: its command, environment and folder.</summary>
-    private static int? Pid(Process process)
-    {
-        try { return process.Id; } catch (InvalidOperationException) { return null; }
-    }
-
-    /// <summary>A container as exec sees it (an isolated pod's is entered through its process's namespaces).</summary>
-    private static ContainerRecord World(ContainerPlan p, int? pid = null) => new()
-    {
-        Pid = pid,
-        Name = p.Name,
-        Command = p.Launch.Command,
-        Environment = p.Launch.Environment,
-        WorkingDirectory = p.Launch.WorkingDirectory,
-        LogFile = p.Launch.LogFile,
-        Uid = p.Uid,
-    };
-
-    /// <summary>The Pod object the config API shows for this pod, as last published.</summary>
-    public Pod ToResource() => _published?.Resource ?? ResourceNow();
-
-    private Pod ResourceNow()
-    {
-        ImmutableArray<Meshwork.Model.Resources.ContainerStatus> statuses;
-        string phase;
-        string? reason;
-        lock (_gate)
-        {
-            statuses = [.. Plan.Containers.Select(p =>
-            {
-                var c = _containers[p.Name];
-                return new Meshwork.Model.Resources.ContainerStatus { Name = p.Name, Ready = c.Ready, RestartCount = c.Restarts, State = c.State };
-            })];
-            var anyStarted = _containers.Values.Any(c => c.State == "running" || c.Restarts > 0);
-            phase = anyStarted ? "Running" : "Pending";
-            reason = _terminating ? "Terminating" : _containers.Values.Select(c => c.Reason).FirstOrDefault(r => r is not null);
-        }
-        return new Pod
-        {
-            ApiVersion = "v1",
-            Metadata = new ObjectMeta
-            {
-                Name = Plan.Name,
-                Namespace = Plan.Namespace,
-                Labels = Plan.Labels,
-                Annotations = Plan.Annotations,
-                CreationTimestamp = CreatedAt,
-            },
-            Spec = Plan.Spec,
-            Status = new PodStatus
-            {
-                Phase = phase,
-                Reason = reason,
-                PodIP = Plan.PodIp.ToString(),
-                StartTime = CreatedAt,
-                ContainerStatuses = statuses,
-            },
-        };
     }
 }
